@@ -1,0 +1,27 @@
+"""The `interloop` console command for operators, coordinators and analysts.
+
+Each service contributes its own subcommands through a `register(app)` function in its `cli` module,
+so the commands live next to the domain code they drive.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from interloop_scheduler import cli as scheduler_cli
+from interloop_scorecard import cli as scorecard_cli
+
+app = typer.Typer(
+    name="interloop",
+    help="Interloop: interview scheduling, structured scorecards and ATS/HRIS sync.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+scheduler_cli.register(app)
+scorecard_cli.register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
