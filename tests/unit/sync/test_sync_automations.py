@@ -43,12 +43,12 @@ rule bg: on hire do start_background_check("standard")
 def test_dsl_plans_one_outcome_per_matching_rule() -> None:
     rules = parse_rules(RULES, templates={"rejection_default"})
     assessment = plan(rules, event("f-gh-01-candidate_stage_change.json"), NOW)
-    assert [p.rule_id for p in assessment] == ["take-home"]
-    (take_home,) = assessment
+    assert [p.rule_id for p in assessment] == ["take-home", "notify"]
+    take_home = assessment[0]
     assert take_home.idempotency_key == "take-home:greenhouse:event:abc"
     assert take_home.due_at == NOW and take_home.follow_up_at == NOW + timedelta(hours=48)
     interview = plan(rules, event("f-gh-01-candidate_stage_change.json", stage="Onsite Interview"), NOW)
-    assert [p.rule_id for p in interview] == ["schedule"]
+    assert [p.rule_id for p in interview] == ["schedule", "notify"]
     rejected = plan(rules, event("f-gh-08-reject_candidate.json"), NOW)
     assert {p.rule_id: p.due_at - NOW for p in rejected} == {"decline": timedelta(days=2),
                                                               "auto-reject": timedelta(days=1)}
