@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from interloop_cli import dev
 from interloop_scheduler import cli as scheduler_cli
 from interloop_scorecard import cli as scorecard_cli
 
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.add_typer(dev.app, name="dev")
 scheduler_cli.register(app)
 scorecard_cli.register(app)
 

@@ -8,6 +8,7 @@ ICC needs a complete subjects x raters design; otherwise the result carries a no
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,8 +31,12 @@ class IccForm:
     p: float
 
     def as_dict(self) -> dict[str, object]:
-        return {"value": self.value, "ci95": list(self.ci95), "F": self.F, "df1": self.df1,
-                "df2": self.df2, "p": self.p}
+        """JSON-ready; non-finite numbers (e.g. F with zero error variance) become None."""
+        def fin(x: float) -> float | None:
+            return x if math.isfinite(x) else None
+
+        return {"value": fin(self.value), "ci95": [fin(self.ci95[0]), fin(self.ci95[1])], "F": fin(self.F),
+                "df1": self.df1, "df2": self.df2, "p": fin(self.p)}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""`interloop dev ...`: the local dev stack behind `make run`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import typer
+
+from interloop_devstack.procs import StackError
+
+app = typer.Typer(help="Run the local dev stack (PostgreSQL, Kafka, the four services).", no_args_is_help=True)
+
+
+@app.command("up")
+def up(
+    root: Path = typer.Option(Path(".devstack"), help="where data and logs live (git-ignored)"),
+    seed_demo: bool = typer.Option(False, "--seed-demo", help="create the demo tenant and its data"),
+) -> None:
+    """Start everything, print the URLs, and stop everything on Ctrl-C."""
+    from interloop_devstack import demo
+    from interloop_devstack.stack import DevStack
+
+    stack = DevStack(root.resolve())
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        typer.echo("starting PostgreSQL and Kafka ...")
+        stack.start_infra()
+        typer.echo("starting scheduler, scorecard, sync, gateway ...")
+        stack.start_services()
+        p = stack.ports
+        base = f"http://127.0.0.1:{p.http}"
+        lines = [
+            f"gateway REST     {base}  (OpenAPI: {base}/openapi, docs: {base}/openapi/swagger)",
+            f"readiness        {base}/readyz",
+            f"partner gRPC     127.0.0.1:{p.grpc['gateway']}",
+            *[f"{s:<16} grpc 127.0.0.1:{p.grpc[s]}  metrics http://127.0.0.1:{p.metrics[s]}/metrics"
+              for s in ("scheduler", "scorecard", "sync")],
+            f"PostgreSQL       {stack.postgres.admin_dsn if stack.postgres else ''}",
+            f"Kafka            {stack.kafka.bootstrap if stack.kafka else ''}",
+            f"logs             {root / 'logs'}",
+        ]
+        if seed_demo:
+            info = demo.seed(base, stack.postgres.dsn("gateway"))  # type: ignore[union-attr]
+            lines += [
+                f"demo tenant      '{demo.DEMO_TENANT}', API key: {info['api_key']}",
+                f"try              curl -H 'Authorization: Bearer {info['api_key']}' {base}/v1/interviews",
+            ]
+        typer.echo("\n".join(["", "Interloop is up:", *lines, "", "Ctrl-C stops everything."]))
+        try:
+            while not stopping.wait(0.5):
+                for svc in stack.services.values():
+                    if svc.proc is not None and svc.proc.poll() is not None:
+                        raise StackError(f"{svc.name} exited with status {svc.proc.returncode}; see {svc.log}")
+        except KeyboardInterrupt:
+            pass
+    except StackError as exc:
+        typer.echo(f"interloop dev up: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+    finally:
+        typer.echo("stopping ...", err=True)
+        stack.stop()
+        typer.echo("stopped.", err=True)
+    sys.exit(0)

@@ -1,0 +1,53 @@
+"""PostgreSQL: the asyncpg pool, per-service migrations (yoyo) and tenant-scoped transactions.
+
+Row-level security is the backstop for tenant isolation: every tenant table has a policy comparing
+`tenant_id` with the `app.tenant_id` setting, which `tenant_tx` sets for the transaction. Background
+work that spans tenants (the outbox relay, consumers before they know the tenant) uses `system_tx`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+from yoyo import get_backend, read_migrations
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
+
+
+def migration_dirs(*packages: str) -> list[Path]:
+    """The `migrations/` folder of each package, shared infrastructure tables first."""
+    return [Path(str(resources.files(pkg) / "migrations")) for pkg in ("interloop_common", *packages)]
+
+
+def migrate(dsn: str, *packages: str) -> int:
+    """Apply pending numbered SQL migrations; returns how many were applied. Safe to run concurrently."""
+    backend = get_backend(dsn.replace("postgresql://", "postgresql+psycopg://", 1))
+    migrations = read_migrations(*[str(d) for d in migration_dirs(*packages)])
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return len(pending)
+
+
+@contextlib.asynccontextmanager
+async def tenant_tx(pool: asyncpg.Pool, tenant_id: str) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction in which row-level security only shows and accepts rows of `tenant_id`."""
+    if not tenant_id:
+        raise ValueError("tenant_id is required")
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
+        yield conn
+
+
+@contextlib.asynccontextmanager
+async def system_tx(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction for cross-tenant infrastructure work (relay, inbox bookkeeping)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT set_config('app.system', 'on', true)")
+        yield conn

@@ -1,0 +1,118 @@
+"""The one way to start a gRPC server: health checking, reflection, deadlines, graceful SIGTERM drain.
+
+On SIGTERM/SIGINT the health status flips to NOT_SERVING first (so Kubernetes and the gateway stop
+sending traffic), then in-flight RPCs get `grace` seconds to finish before the server stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from interloop_common import metrics
+from interloop_common.rpc import FieldViolations, abort_invalid
+
+log = logging.getLogger(__name__)
+
+OVERALL = ""  # the empty service name is the server's overall health
+
+
+class _ErrorMetrics(grpc.aio.ServerInterceptor):
+    """Maps FieldViolations to INVALID_ARGUMENT with field details, counts error statuses, and turns any
+    other exception escaping a servicer into INTERNAL without leaking its details."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    async def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        service = self._service
+
+        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                return await inner(request, context)
+            except asyncio.CancelledError:
+                raise
+            except FieldViolations as exc:
+                metrics.RPC_ERRORS.labels(service, "INVALID_ARGUMENT").inc()
+                await abort_invalid(context, exc.violations)
+            except Exception as exc:
+                code = context.code() if hasattr(context, "code") else None
+                if isinstance(exc, grpc.aio.AbortError) or code not in (None, grpc.StatusCode.OK):
+                    metrics.RPC_ERRORS.labels(service, str(code.name if code else "UNKNOWN")).inc()
+                    raise
+                metrics.RPC_ERRORS.labels(service, "INTERNAL").inc()
+                log.exception("unhandled error in %s", handler_call_details.method)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class GrpcServer:
+    def __init__(self, *, service: str, host: str, port: int, grace: float = 5.0) -> None:
+        self.service = service
+        self.grace = grace
+        self.server = grpc.aio.server(
+            interceptors=[_ErrorMetrics(service)],
+            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+        )
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self._service_names: list[str] = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
+        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        if self.port == 0:
+            raise OSError(f"gRPC port {host}:{port} is busy: choose another with INTERLOOP_{service.upper()}_GRPC_PORT")
+
+    def add(self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, full_names: Iterable[str]) -> None:
+        register(servicer, self.server)
+        self._service_names.extend(full_names)
+
+    async def start(self) -> None:
+        reflection.enable_server_reflection([*self._service_names, reflection.SERVICE_NAME], self.server)
+        await self.server.start()
+        for name in [OVERALL, *self._service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        metrics.READY.labels(self.service).set(1)
+        log.info("gRPC serving on port %d", self.port)
+
+    async def drain(self) -> None:
+        for name in [OVERALL, *self._service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        metrics.READY.labels(self.service).set(0)
+        log.info("draining: NOT_SERVING, %.1fs grace for in-flight RPCs", self.grace)
+        await self.server.stop(self.grace)
+
+
+def install_shutdown(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+class _DefaultDeadline(grpc.aio.UnaryUnaryClientInterceptor):
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        if client_call_details.timeout is None:
+            client_call_details = client_call_details._replace(timeout=self._seconds)
+        return await continuation(client_call_details, request)
+
+
+def channel(target: str, *, deadline_seconds: float = 10.0) -> grpc.aio.Channel:
+    """A client channel that applies a default deadline to every call that does not set one."""
+    return grpc.aio.insecure_channel(target, interceptors=[_DefaultDeadline(deadline_seconds)])

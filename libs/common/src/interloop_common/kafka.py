@@ -1,0 +1,76 @@
+"""The one Kafka helper: an idempotent producer (acks=all) and topic provisioning."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+# Topics, one per event family; dead letters go to "<topic>.dlt". A deployment (or a test) may put
+# every topic under a prefix; it is set once at start-up from the service's settings.
+_prefix = ""
+_FAMILIES = {
+    "interview": "interloop.interview.v1",
+    "scorecard": "interloop.scorecard.v1",
+    "ats": "interloop.ats.v1",
+    "hris": "interloop.hris.v1",
+    "notification": "interloop.notification.v1",
+}
+
+
+def set_topic_prefix(prefix: str) -> None:
+    global _prefix
+    _prefix = prefix
+
+
+def topic(family: str) -> str:
+    try:
+        return _prefix + _FAMILIES[family]
+    except KeyError:
+        raise ValueError(f"no topic for family {family!r}; families: {sorted(_FAMILIES)}") from None
+
+
+def topic_for(event_type: str) -> str:
+    family = event_type.split(".", 1)[0]
+    return topic("scorecard" if family == "decision" else family)
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlt"
+
+
+def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        request_timeout_ms=30000,
+    )
+
+
+async def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int = 3) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="interloop-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for t in topics if t not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in wanted]
+                )
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", wanted)
+    finally:
+        await admin.close()
+
+
+def all_topics() -> list[str]:
+    return [t for family in _FAMILIES for t in (topic(family), dead_letter_topic(topic(family)))]

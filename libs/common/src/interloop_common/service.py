@@ -1,0 +1,126 @@
+"""The shared life cycle of a service process: migrate, then run gRPC + relay + consumers until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from interloop_common import db, kafka, metrics
+from interloop_common.grpc_server import GrpcServer, install_shutdown
+from interloop_common.inbox import Handler, InboxConsumer
+from interloop_common.logging import configure_logging
+from interloop_common.outbox import OutboxRelay
+from interloop_common.settings import ServiceSettings
+from interloop_common.telemetry import configure_telemetry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a service's servicers and handlers get: the pool, the producer, the settings."""
+
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ConsumerSpec:
+    group: str
+    topics: list[str]
+    handlers: dict[str, Handler]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    package: str
+    # Registers servicers on the server given the runtime; returns nothing.
+    register: Callable[[GrpcServer, Runtime], None]
+    consumers: Callable[[Runtime], list[ConsumerSpec]] = lambda rt: []
+    background: Callable[[Runtime], list[Awaitable[None]]] = lambda rt: []
+
+
+def migrate(settings: ServiceSettings, package: str) -> int:
+    return db.migrate(settings.database_url.get_secret_value(), package)
+
+
+async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.Event | None = None) -> None:
+    configure_logging(spec.name, settings.log_level)
+    configure_telemetry(spec.name)
+    applied = await asyncio.to_thread(migrate, settings, spec.package)
+    log.info("migrations applied: %d", applied)
+    metrics.serve_metrics(settings.metrics_port)
+    kafka.set_topic_prefix(settings.topic_prefix)
+    await kafka.ensure_topics(settings.kafka_bootstrap_servers, kafka.all_topics())
+
+    pool = await db.create_pool(
+        settings.database_url.get_secret_value(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
+    producer = kafka.make_producer(settings.kafka_bootstrap_servers, client_id=spec.name)
+    await producer.start()
+    runtime = Runtime(settings=settings, pool=pool, producer=producer)
+
+    server = GrpcServer(
+        service=spec.name, host=settings.grpc_host, port=settings.grpc_port, grace=settings.shutdown_grace_seconds
+    )
+    spec.register(server, runtime)
+    relay = OutboxRelay(pool, producer, service=spec.name)
+    consumers = [
+        InboxConsumer(
+            pool=pool,
+            producer=producer,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            service=spec.name,
+            group=settings.topic_prefix + c.group,
+            topics=c.topics,
+            handlers=c.handlers,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_initial=settings.consumer_backoff_initial_seconds,
+            backoff_max=settings.consumer_backoff_max_seconds,
+            alert_owner=settings.alert_owner,
+        )
+        for c in spec.consumers(runtime)
+    ]
+    stop = asyncio.Event()
+    install_shutdown(stop)
+    await server.start()
+    tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+    tasks += [asyncio.create_task(c.run(), name=f"consumer-{i}") for i, c in enumerate(consumers)]
+    tasks += [asyncio.create_task(coro) for coro in spec.background(runtime)]
+    if ready is not None:
+        ready.set()
+    log.info("%s ready", spec.name)
+
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    # A relay or consumer that dies takes the process down (non-zero exit) so Kubernetes restarts it
+    # instead of leaving a half-working pod that reports SERVING.
+    died = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
+    for task in died:
+        log.error("background task %s died: %r", task.get_name(), task.exception())
+    try:
+        await server.drain()
+        relay.stop()
+        for c in consumers:
+            c.stop()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    finally:
+        await producer.stop()
+        await pool.close()
+        log.info("%s stopped", spec.name)
+    if died:
+        raise SystemExit(1)

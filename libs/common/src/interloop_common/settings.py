@@ -1,0 +1,38 @@
+"""Typed settings read from the environment (`INTERLOOP_<SVC>_*`), built in each service's app.py."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; a service subclasses it with its own env prefix and extra fields."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "interloop"
+    # The DSN carries the password, so it is a secret: never printed by repr() or logs.
+    database_url: SecretStr = SecretStr("postgresql://postgres@127.0.0.1:5432/postgres")
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Prefix of every topic name, so several stacks (or tests) can share one broker.
+    topic_prefix: str = ""
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint")
+    log_level: str = "INFO"
+    db_pool_min: int = Field(default=1, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    # Graceful drain: seconds in-flight RPCs get after SIGTERM (health flips to NOT_SERVING first).
+    shutdown_grace_seconds: float = Field(default=5.0, ge=0)
+    # Default deadline applied to outgoing RPCs that do not set one.
+    rpc_deadline_seconds: float = Field(default=10.0, gt=0)
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
+    consumer_backoff_max_seconds: float = Field(default=5.0, gt=0)
+    # Owner alerted when something cannot be processed and is dead-lettered.
+    alert_owner: str = "platform-oncall@interloop.local"
+
+
+def env_prefix(service: str) -> str:
+    return f"INTERLOOP_{service.upper()}_"

@@ -1,0 +1,108 @@
+"""A real single-node Apache Kafka broker in KRaft mode, run from the jars Maven resolved.
+
+Storage is formatted the way `kafka-storage.sh format --standalone` does it (StorageTool), then the
+broker's main class `kafka.Kafka` runs with a capped heap.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from interloop_devstack.procs import StackError, spawn, stop, wait_port
+
+DEFAULT_LIBS = Path.home() / ".cache" / "interloop" / "kafka-3.9.2" / "libs"
+
+
+def kafka_libs() -> Path:
+    libs = Path(os.environ.get("INTERLOOP_KAFKA_LIBS", DEFAULT_LIBS))
+    if not any(libs.glob("kafka_2.13-*.jar")):
+        raise StackError(f"Kafka jars not found in {libs}: run `make kafka` (needs Maven and Java 17)")
+    return libs
+
+
+def java() -> str:
+    path = shutil.which("java")
+    if path is None:
+        raise StackError("Java is missing: install a JDK 17+ (apt-get install openjdk-17-jre-headless) and rerun")
+    return path
+
+
+@dataclass
+class LocalKafka:
+    data_dir: Path
+    port: int
+    controller_port: int
+    heap: str = "512m"
+    proc: subprocess.Popen | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _config(self) -> Path:
+        logs = self.data_dir / "data"
+        cfg = self.data_dir / "server.properties"
+        cfg.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
+                    f"log.dirs={logs}",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=10",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=true",
+                    "log.flush.interval.messages=9223372036854775807",
+                    "",
+                ]
+            )
+        )
+        return cfg
+
+    def start(self) -> None:
+        libs = kafka_libs()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cfg = self._config()
+        classpath = str(libs / "*")
+        jvm = [java(), f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+               "-Djava.awt.headless=true", f"-Dlog4j.configuration=file:{self._log4j()}", "-cp", classpath]
+        if not (self.data_dir / "data" / "meta.properties").exists():
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            fmt = subprocess.run(
+                [*jvm, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(cfg)],
+                capture_output=True, text=True,
+            )
+            if fmt.returncode != 0:
+                raise StackError(f"formatting Kafka storage failed: {fmt.stderr.strip() or fmt.stdout.strip()}")
+        log = self.data_dir / "kafka.log"
+        self.proc = spawn([*jvm, "kafka.Kafka", str(cfg)], log=log)
+        wait_port(self.port, proc=self.proc, log=log, timeout=90, what="Kafka")
+
+    def _log4j(self) -> Path:
+        path = self.data_dir / "log4j.properties"
+        path.write_text(
+            "log4j.rootLogger=WARN, stdout\n"
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
+            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+            "log4j.logger.kafka.server.KafkaServer=INFO\n"
+        )
+        return path
+
+    def stop(self) -> None:
+        stop(self.proc, timeout=30)
+        self.proc = None

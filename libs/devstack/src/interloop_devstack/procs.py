@@ -1,0 +1,96 @@
+"""Child processes that never outlive the dev stack (PR_SET_PDEATHSIG) and stop as a group."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+
+
+class StackError(RuntimeError):
+    """A one-line, actionable reason the stack cannot start."""
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    os.setsid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def spawn(args: list[str], *, log: Path, env: dict[str, str] | None = None, user: str | None = None,
+          cwd: Path | None = None) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    out = open(log, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+    return subprocess.Popen(
+        args, stdout=out, stderr=subprocess.STDOUT, env=env, user=user, cwd=cwd, preexec_fn=_die_with_parent,
+    )
+
+
+def stop(proc: subprocess.Popen | None, *, timeout: float = 15.0, sig: int = signal.SIGTERM) -> None:
+    """Signal the child's process group, wait, then SIGKILL what is left."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(5)
+
+
+def kill9(proc: subprocess.Popen) -> None:
+    """SIGKILL the whole process group at once: a crash, not a shutdown."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(10)
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def require_free(port: int, what: str, env_var: str) -> None:
+    if not port_free(port):
+        raise StackError(f"port {port} for {what} is busy: stop whatever uses it or set {env_var} to a free port")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, *, proc: subprocess.Popen, log: Path, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
+            raise StackError(f"{what} exited with status {proc.returncode}; see {log}: {' | '.join(tail)[-400:]}")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise StackError(f"{what} did not open port {port} within {timeout:.0f}s; see {log}")

@@ -1,0 +1,27 @@
+"""API-key authentication: `Authorization: Bearer <key>`, looked up by its SHA-256 hash."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from interloop_gateway.problems import problem
+from interloop_gateway.store.tenants import Principal, authenticate
+
+
+async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        raise problem(401, "send your API key as 'Authorization: Bearer <key>'",
+                      headers={"WWW-Authenticate": 'Bearer realm="interloop"'})
+    pool = connection.app.state.pool
+    async with pool.acquire() as conn:
+        principal = await authenticate(conn, key.strip())
+    if principal is None:
+        raise problem(401, "unknown or revoked API key", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    connection.scope["state"]["principal"] = principal
+
+
+def principal_of(connection: ASGIConnection) -> Principal:
+    return connection.scope["state"]["principal"]

@@ -1,0 +1,1 @@
+"""REST resources, one folder each: controllers (HTTP only), schemas (DTOs), services (logic)."""

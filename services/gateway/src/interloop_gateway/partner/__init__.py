@@ -1,0 +1,1 @@
+"""The partner gRPC API for ATS vendors."""

@@ -1,0 +1,28 @@
+"""Gateway settings: INTERLOOP_GATEWAY_* environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from interloop_common.settings import ServiceSettings, env_prefix
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix=env_prefix("gateway"), extra="ignore", frozen=True)
+
+    service_name: str = "gateway"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    # The partner gRPC API for ATS vendors.
+    grpc_port: int = Field(default=50064, ge=0, le=65535)
+    scheduler_target: str = "127.0.0.1:50061"
+    scorecard_target: str = "127.0.0.1:50062"
+    sync_target: str = "127.0.0.1:50063"
+    readiness_timeout_seconds: float = Field(default=1.0, gt=0)
+    # Public base URL used in candidate scheduling links.
+    public_url: str = "http://127.0.0.1:8000"
+
+
+def load() -> GatewaySettings:
+    return GatewaySettings()

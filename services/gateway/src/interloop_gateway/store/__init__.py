@@ -1,0 +1,1 @@
+"""asyncpg queries of the gateway: tenants, API keys, idempotency keys, audit log."""

@@ -1,0 +1,52 @@
+"""Tenants and hashed API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: str
+    scopes: tuple[str, ...]
+    key_prefix: str
+
+
+def hash_key(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+async def create_tenant(conn: asyncpg.Connection, tenant_id: str, name: str) -> None:
+    await conn.execute(
+        "INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
+        tenant_id, name,
+    )
+
+
+async def issue_key(conn: asyncpg.Connection, tenant_id: str, scopes: list[str], key: str | None = None) -> str:
+    """Create an API key for a tenant; returns it (the only time it is visible)."""
+    key = key or f"il_{secrets.token_urlsafe(32)}"
+    await conn.execute(
+        """INSERT INTO api_keys (tenant_id, key_hash, prefix, scopes) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING""",
+        tenant_id, hash_key(key), key[:7], scopes,
+    )
+    return key
+
+
+async def authenticate(conn: asyncpg.Connection, key: str) -> Principal | None:
+    r = await conn.fetchrow(
+        "SELECT tenant_id, scopes, prefix FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL", hash_key(key)
+    )
+    return Principal(r["tenant_id"], tuple(r["scopes"]), r["prefix"]) if r else None
+
+
+async def audit(conn: asyncpg.Connection, tenant_id: str, actor: str, action: str, target: str, status: int) -> None:
+    await conn.execute(
+        "INSERT INTO audit_log (tenant_id, actor, action, target, status) VALUES ($1, $2, $3, $4, $5)",
+        tenant_id, actor, action, target, status,
+    )

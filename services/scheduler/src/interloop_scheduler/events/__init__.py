@@ -1,0 +1,1 @@
+"""Events the scheduler emits (through the outbox) and consumes."""

@@ -1,0 +1,1 @@
+"""gRPC servicers: protobuf <-> domain, errors -> status codes."""

@@ -1,0 +1,34 @@
+"""Composition root of the scorecard service."""
+
+from __future__ import annotations
+
+from interloop.scorecard.v1 import scorecard_pb2, scorecard_pb2_grpc
+
+from interloop_common import service
+from interloop_common.grpc_server import GrpcServer
+from interloop_common.kafka import topic
+from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
+from interloop_scorecard.events.consumers import handlers
+from interloop_scorecard.rpc.servicer import ScorecardServicer
+from interloop_scorecard.settings import ScorecardSettings
+
+
+def _register(server: GrpcServer, rt: Runtime) -> None:
+    server.add(
+        scorecard_pb2_grpc.add_ScorecardServiceServicer_to_server,
+        ScorecardServicer(rt),
+        [scorecard_pb2.DESCRIPTOR.services_by_name["ScorecardService"].full_name],
+    )
+
+
+def _consumers(rt: Runtime) -> list[ConsumerSpec]:
+    settings: ScorecardSettings = rt.settings  # type: ignore[assignment]
+    return [ConsumerSpec(group="scorecard.interviews", topics=[topic("interview")],
+                         handlers=handlers(settings.feedback_due_hours))]
+
+
+SPEC = ServiceSpec(name="scorecard", package="interloop_scorecard", register=_register, consumers=_consumers)
+
+
+async def serve(settings: ScorecardSettings) -> None:
+    await service.serve(SPEC, settings)

@@ -1,0 +1,1 @@
+"""Events the scorecard service consumes and emits."""

@@ -1,0 +1,1 @@
+"""asyncpg queries of the scorecard service; tenant_id in every WHERE."""

@@ -1,0 +1,1 @@
+"""asyncpg queries of the sync service; tenant_id in every WHERE."""
