@@ -7,10 +7,9 @@ were filled against, so changing a rubric never rewrites history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 from .errors import ValidationError
 
@@ -106,7 +105,6 @@ class ScorecardTemplate:
     dimensions: tuple[Dimension, ...]
     created_at: datetime
     created_by: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for name in ("template_id", "job_id", "round_id"):
