@@ -49,7 +49,12 @@ def _body(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        return response.text[:2000]
+        text = response.text[:2000]
+    # BambooHR sends empty bodies and the reason in a header.
+    header = response.headers.get("x-bamboohr-error-message")
+    if not text and header:
+        return {"message": header}
+    return text
 
 
 def field_errors(body: Any) -> list[tuple[str, str]]:
