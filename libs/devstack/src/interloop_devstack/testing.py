@@ -1,0 +1,139 @@
+"""Session infrastructure for tests: real PostgreSQL and Kafka, from (in order of preference)
+servers named by env vars, testcontainers when a Docker engine answers, or the devstack binaries."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from interloop_devstack.kafka import LocalKafka
+from interloop_devstack.postgres import LocalPostgres
+from interloop_devstack.procs import free_port
+from interloop_devstack.stack import BACKENDS, Ports, ServiceProcess, service_env, wait_ready, wait_serving
+
+
+@dataclass
+class Infra:
+    """Where the session's PostgreSQL and Kafka are, and how to make a fresh database."""
+
+    kafka_bootstrap: str
+    postgres: LocalPostgres | None = None
+    admin_dsn: str = ""
+    _cleanup: list = field(default_factory=list)
+
+    def database(self, name: str) -> str:
+        if self.postgres is not None:
+            return self.postgres.create_database(name)
+        import asyncio
+
+        import asyncpg
+
+        async def create() -> str:
+            conn = await asyncpg.connect(self.admin_dsn)
+            try:
+                role = f"interloop_{name}"
+                await conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{role}' NOSUPERUSER NOBYPASSRLS")
+                await conn.execute(f'CREATE DATABASE "{name}" OWNER {role}')
+            finally:
+                await conn.close()
+            db = await asyncpg.connect(self.admin_dsn.rsplit("/", 1)[0] + f"/{name}")
+            try:
+                await db.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+            finally:
+                await db.close()
+            host = self.admin_dsn.split("@", 1)[1].split("/", 1)[0]
+            return f"postgresql://{role}:{role}@{host}/{name}"
+
+        return asyncio.run(create())
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means: no engine
+        return False
+
+
+@contextlib.contextmanager
+def session_infra(tmp: Path) -> Iterator[Infra]:
+    if os.environ.get("INTERLOOP_TEST_POSTGRES_DSN") and os.environ.get("INTERLOOP_TEST_KAFKA_BOOTSTRAP"):
+        yield Infra(kafka_bootstrap=os.environ["INTERLOOP_TEST_KAFKA_BOOTSTRAP"],
+                    admin_dsn=os.environ["INTERLOOP_TEST_POSTGRES_DSN"])
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:18", driver=None) as pg, KafkaContainer().with_kraft() as kafka:
+            yield Infra(kafka_bootstrap=kafka.get_bootstrap_server(), admin_dsn=pg.get_connection_url())
+        return
+    postgres = LocalPostgres(tmp / "postgres", free_port())
+    kafka = LocalKafka(tmp / "kafka", free_port(), free_port())
+    postgres.start()
+    try:
+        kafka.start()
+        try:
+            yield Infra(kafka_bootstrap=kafka.bootstrap, postgres=postgres, admin_dsn=postgres.admin_dsn)
+        finally:
+            kafka.stop()
+    finally:
+        postgres.stop()
+
+
+@dataclass
+class ServiceSet:
+    """A set of service processes with their own databases and topic prefix, on free ports."""
+
+    infra: Infra
+    root: Path
+    names: tuple[str, ...]
+    prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}.")
+    ports: Ports = field(init=False)
+    dsns: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ports = Ports(
+            http=free_port(),
+            grpc={s: free_port() for s in ("scheduler", "scorecard", "sync", "gateway")},
+            metrics={s: free_port() for s in ("scheduler", "scorecard", "sync", "gateway")},
+        )
+        suffix = self.prefix.strip(".")
+        for svc in self.names:
+            self.dsns[svc] = self.infra.database(f"{svc}_{suffix}")
+            env = service_env(svc, dsn=self.dsns[svc], bootstrap=self.infra.kafka_bootstrap, ports=self.ports,
+                              topic_prefix=self.prefix)
+            self.procs[svc] = ServiceProcess(svc, env, self.root / f"{svc}-{suffix}.log")
+
+    def start(self, *names: str) -> None:
+        for svc in names or self.names:
+            self.procs[svc].start()
+        for svc in names or self.names:
+            if svc == "gateway":
+                wait_ready(self.ports.http)
+            else:
+                wait_serving(self.procs[svc], self.ports.grpc[svc])
+
+    def stop(self) -> None:
+        for svc in reversed(self.names):
+            self.procs[svc].stop()
+
+    def target(self, svc: str) -> str:
+        return f"127.0.0.1:{self.ports.grpc[svc]}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.http}"
+
+
+__all__ = ["BACKENDS", "Infra", "ServiceSet", "session_infra"]
