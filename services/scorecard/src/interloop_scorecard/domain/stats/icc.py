@@ -81,10 +81,11 @@ def _icc_complete(x: np.ndarray, confidence: float) -> dict[str, IccForm]:
     ss_cols = n * float(((col - grand) ** 2).sum())
     ss_err = ss_total - ss_rows - ss_cols
     df_r, df_c, df_e, df_w = n - 1, k - 1, (n - 1) * (k - 1), n * (k - 1)
-    msr = ss_rows / df_r
-    msc = ss_cols / df_c
-    mse = ss_err / df_e
-    msw = (ss_cols + ss_err) / df_w
+    # numpy scalars so degenerate designs (no variance at all) give nan/inf instead of raising
+    msr = np.float64(ss_rows / df_r)
+    msc = np.float64(ss_cols / df_c)
+    mse = np.float64(max(ss_err, 0.0) / df_e)
+    msw = np.float64((ss_cols + max(ss_err, 0.0)) / df_w)
     q = 1.0 - (1.0 - confidence) / 2.0
 
     with np.errstate(divide="ignore", invalid="ignore"):
