@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-
 from interloop_fakes.ats import FakeBambooHR, FakeGreenhouse, FakeLever, FakeWorkday
 
 
@@ -28,8 +27,11 @@ def lever() -> Iterator[FakeLever]:
 
 @pytest.fixture(scope="module")
 def workday() -> Iterator[FakeWorkday]:
-    yield from _serve(FakeWorkday(organizations={"ORG-ENG", "ORG-SALES", "ORG-OPS"},
-                                  locations={"LOC-NYC", "LOC-LON", "LOC-STL"}))
+    yield from _serve(
+        FakeWorkday(
+            organizations={"ORG-ENG", "ORG-SALES", "ORG-OPS"}, locations={"LOC-NYC", "LOC-LON", "LOC-STL"}
+        )
+    )
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from interloop_fakes.ats import FakeBambooHR, FakeWorkday
 from interloop_sync.domain.mapping import FieldMapping, compare_read_back, plan_sync
 from interloop_sync.domain.model import Money
@@ -15,30 +14,69 @@ from interloop_sync.vendors.bamboohr import BambooHR, BambooHRConfig
 from interloop_sync.vendors.errors import AuthFailed, RateLimited, Transient, ValidationFailed
 from interloop_sync.vendors.workday import WorkdayConfig, WorkdayStaffing
 
-HIRE = json.loads((Path(__file__).parents[2] / "fixtures/vendors/greenhouse/f-gh-02-hire_candidate.json").read_text())
+HIRE = json.loads(
+    (Path(__file__).parents[2] / "fixtures/vendors/greenhouse/f-gh-02-hire_candidate.json").read_text()
+)
 
-MAPPING = FieldMapping.from_dict({
-    "fields": {
-        "first_name": {"source": "candidate.first_name", "required": True},
-        "last_name": {"source": "candidate.last_name", "required": True},
-        "personal_email": {"source": "candidate.email_addresses[type=personal].value", "transform": ["lower"]},
-        "title": {"source": "jobs[0].name", "required": True},
-        "department": {"source": "jobs[0].departments[0].external_id", "transform": [{"lookup": "orgs"}],
-                       "required": True},
-        "start_date": {"source": "offer.starts_at", "transform": ["date"], "required": True},
-        "compensation": {"source": "offer.custom_fields.salary.value", "transform": ["money"], "required": True},
-        "manager": {"source": "candidate.recruiter.employee_id", "required": True, "owner": "hris"},
-        "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}],
-                     "required": True},
-    },
-    "lookups": {"orgs": {"ex-dept-1": "ORG-ENG", "ex-dept-2": "ORG-SALES", "ex-dept-3": "ORG-OPS"},
-                "offices": {"ex-office-1": "LOC-NYC", "ex-office-2": "LOC-LON", "ex-office-3": "LOC-STL"}},
-})
+MAPPING = FieldMapping.from_dict(
+    {
+        "fields": {
+            "first_name": {"source": "candidate.first_name", "required": True},
+            "last_name": {"source": "candidate.last_name", "required": True},
+            "personal_email": {
+                "source": "candidate.email_addresses[type=personal].value",
+                "transform": ["lower"],
+            },
+            "title": {"source": "jobs[0].name", "required": True},
+            "department": {
+                "source": "jobs[0].departments[0].external_id",
+                "transform": [{"lookup": "orgs"}],
+                "required": True,
+            },
+            "start_date": {"source": "offer.starts_at", "transform": ["date"], "required": True},
+            "compensation": {
+                "source": "offer.custom_fields.salary.value",
+                "transform": ["money"],
+                "required": True,
+            },
+            "manager": {"source": "candidate.recruiter.employee_id", "required": True, "owner": "hris"},
+            "location": {
+                "source": "jobs[0].offices[0].external_id",
+                "transform": [{"lookup": "offices"}],
+                "required": True,
+            },
+        },
+        "lookups": {
+            "orgs": {"ex-dept-1": "ORG-ENG", "ex-dept-2": "ORG-SALES", "ex-dept-3": "ORG-OPS"},
+            "offices": {"ex-office-1": "LOC-NYC", "ex-office-2": "LOC-LON", "ex-office-3": "LOC-STL"},
+        },
+    }
+)
 
 SYNTHETIC = [
     ("Johnny", "Smith", "Developer", "ex-dept-1", "ex-office-1", "2026-01-23", 80000, "USD", "456DEF"),
-    ("Ada", "Lovelace", "Staff Engineer", "ex-dept-1", "ex-office-2", "2026-02-02", "123456.78", "GBP", "E-7"),
-    ("Grace", "Hopper", "Account Executive", "ex-dept-2", "ex-office-3", "2026-03-16", "99000.5", "USD", "E-8"),
+    (
+        "Ada",
+        "Lovelace",
+        "Staff Engineer",
+        "ex-dept-1",
+        "ex-office-2",
+        "2026-02-02",
+        "123456.78",
+        "GBP",
+        "E-7",
+    ),
+    (
+        "Grace",
+        "Hopper",
+        "Account Executive",
+        "ex-dept-2",
+        "ex-office-3",
+        "2026-03-16",
+        "99000.5",
+        "USD",
+        "E-8",
+    ),
     ("Zoë", "Ñúñez-O'Brien", "Ops Lead", "ex-dept-3", "ex-office-1", "2026-04-01", "70000.00", "EUR", "E-9"),
     ("Li", "Wei", "Data Scientist", "ex-dept-2", "ex-office-2", "2026-12-31", 150000, "USD", "E-10"),
 ]
@@ -67,7 +105,9 @@ def bamboo_client(fake: FakeBambooHR, http: httpx.AsyncClient, key: str | None =
 
 
 @pytest.fixture(params=["workday", "bamboohr"])
-def hris(request: pytest.FixtureRequest, workday: FakeWorkday, bamboohr: FakeBambooHR, http: httpx.AsyncClient):
+def hris(
+    request: pytest.FixtureRequest, workday: FakeWorkday, bamboohr: FakeBambooHR, http: httpx.AsyncClient
+):
     if request.param == "workday":
         return workday, workday_client(workday, http)
     return bamboohr, bamboo_client(bamboohr, http)
@@ -98,8 +138,9 @@ async def test_workday_repeat_is_not_a_second_write(workday: FakeWorkday, http: 
     assert len(workday.writes) == before + 1
 
 
-async def test_read_back_detects_hris_rewriting_a_field(workday: FakeWorkday, bamboohr: FakeBambooHR,
-                                                        http: httpx.AsyncClient) -> None:
+async def test_read_back_detects_hris_rewriting_a_field(
+    workday: FakeWorkday, bamboohr: FakeBambooHR, http: httpx.AsyncClient
+) -> None:
     fields = MAPPING.apply(offer_accepted(1))
     workday.store_transforms["jobTitle"] = lambda v: v[:5]
     bamboohr.store_transforms["payRate"] = lambda v: "123456.00 GBP"
@@ -117,22 +158,26 @@ async def test_read_back_detects_hris_rewriting_a_field(workday: FakeWorkday, ba
         bamboohr.store_transforms.clear()
 
 
-async def test_validation_errors_are_vendor_shaped(workday: FakeWorkday, bamboohr: FakeBambooHR,
-                                                   http: httpx.AsyncClient) -> None:
+async def test_validation_errors_are_vendor_shaped(
+    workday: FakeWorkday, bamboohr: FakeBambooHR, http: httpx.AsyncClient
+) -> None:
     fields = {**MAPPING.apply(offer_accepted(2)), "department": "ORG-NOPE"}
     with pytest.raises(ValidationFailed) as wd:
         await workday_client(workday, http).create_hire(fields, idempotency_key="bad-org")
-    assert wd.value.errors == [("supervisoryOrganization.id", "ORG-NOPE is not a valid Organization_Reference_ID")]
+    assert wd.value.errors == [
+        ("supervisoryOrganization.id", "ORG-NOPE is not a valid Organization_Reference_ID")
+    ]
     with pytest.raises(ValidationFailed) as bh:
         await bamboo_client(bamboohr, http).create_hire({"title": "x"}, idempotency_key="no-name")
     assert "firstName" in str(bh.value.errors)
 
 
-async def test_auth_throttle_and_hris_down(workday: FakeWorkday, bamboohr: FakeBambooHR,
-                                           http: httpx.AsyncClient) -> None:
+async def test_auth_throttle_and_hris_down(
+    workday: FakeWorkday, bamboohr: FakeBambooHR, http: httpx.AsyncClient
+) -> None:
     fields = MAPPING.apply(offer_accepted(3))
     with pytest.raises(AuthFailed):
-        await workday_client(workday, http, token="expired").read_back("x")
+        await workday_client(workday, http, token="expired").read_back("x")  # noqa: S106
     with pytest.raises(AuthFailed):
         await bamboo_client(bamboohr, http, key="wrong").read_back("1")
     bamboohr.rate_limit_next(1, retry_after=3)

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-
 from interloop_fakes.ats import FakeLever
 from interloop_sync.vendors.errors import AuthFailed, RateLimited, Transient, ValidationFailed
 from interloop_sync.vendors.lever import LeverClient, LeverConfig
@@ -21,7 +20,9 @@ async def test_offset_pagination_with_updated_at_start(lever: FakeLever, http: h
     lv = client(lever, http)
     ids, cursor, pages = [], None, 0
     while True:
-        page = await lv.list_opportunities(updated_at_start=START + timedelta(minutes=1), cursor=cursor, limit=2)
+        page = await lv.list_opportunities(
+            updated_at_start=START + timedelta(minutes=1), cursor=cursor, limit=2
+        )
         ids += [o["id"] for o in page.items]
         pages += 1
         if not (cursor := page.next_cursor):
@@ -32,8 +33,14 @@ async def test_offset_pagination_with_updated_at_start(lever: FakeLever, http: h
 async def test_feedback_with_perform_as_is_written_once(lever: FakeLever, http: httpx.AsyncClient) -> None:
     (opp,) = lever.seed_opportunities(1, START + timedelta(days=1))
     lv = client(lever, http)
-    kwargs = dict(perform_as="u-1", base_template_id="tmpl-1", field_values=[{"id": "f-score", "value": 4}],
-                  idempotency_key="scorecard-77", marker_field_id="f-notes", completed_at=START)
+    kwargs = dict(
+        perform_as="u-1",
+        base_template_id="tmpl-1",
+        field_values=[{"id": "f-score", "value": 4}],
+        idempotency_key="scorecard-77",
+        marker_field_id="f-notes",
+        completed_at=START,
+    )
     first = await lv.submit_feedback(opp["id"], **kwargs)
     again = await lv.submit_feedback(opp["id"], **kwargs)
     assert first.created and not again.created

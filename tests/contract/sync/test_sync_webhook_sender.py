@@ -4,11 +4,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from litestar import Request, Response, post
-
 from interloop_fakes.ats import FakeVendor, deliver, sign_greenhouse, sign_lever
 from interloop_sync.domain.normalise import normalise, parse_body
 from interloop_sync.domain.signatures import ForgedSignature, verify_greenhouse, verify_lever
+from litestar import Request, Response, post
 
 
 class Receiver(FakeVendor):
@@ -31,7 +30,10 @@ def receiver():  # type: ignore[no-untyped-def]
 
 def test_greenhouse_delivery_verifies_on_raw_bytes(receiver: Receiver) -> None:
     body = '{"action":"ping","payload":{"note":"\\u003cp\\u003e"}}'
-    assert deliver(f"{receiver.base_url}/webhooks/greenhouse", sign_greenhouse(body, "s3", "evt-1")).status_code == 200
+    assert (
+        deliver(f"{receiver.base_url}/webhooks/greenhouse", sign_greenhouse(body, "s3", "evt-1")).status_code
+        == 200
+    )
     got = receiver.writes_to("/webhooks/greenhouse")[-1]
     verified = verify_greenhouse("s3", got.headers, got.body)
     assert verified.delivery_id == "greenhouse:event:evt-1"

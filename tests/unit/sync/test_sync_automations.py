@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from interloop_sync.domain.automations import (
     EmailTemplate,
     EmailTemplateError,
@@ -37,7 +36,7 @@ rule notify: on candidate_stage_change if to_stage.remote_id == 71416 or jobs.x 
 rule decline: on rejection if not (reason in ["Withdrew", "Hired elsewhere"]) do send_email("rejection_default") after 2d
 rule auto-reject: on rejection if reason == "Too Junior" do reject after 1d
 rule bg: on hire do start_background_check("standard")
-"""
+"""  # noqa: E501
 
 
 def test_dsl_plans_one_outcome_per_matching_rule() -> None:
@@ -50,8 +49,10 @@ def test_dsl_plans_one_outcome_per_matching_rule() -> None:
     interview = plan(rules, event("f-gh-01-candidate_stage_change.json", stage="Onsite Interview"), NOW)
     assert [p.rule_id for p in interview] == ["schedule", "notify"]
     rejected = plan(rules, event("f-gh-08-reject_candidate.json"), NOW)
-    assert {p.rule_id: p.due_at - NOW for p in rejected} == {"decline": timedelta(days=2),
-                                                              "auto-reject": timedelta(days=1)}
+    assert {p.rule_id: p.due_at - NOW for p in rejected} == {
+        "decline": timedelta(days=2),
+        "auto-reject": timedelta(days=1),
+    }
     assert plan(rules, event("f-gh-01-candidate_stage_change.json"), NOW) == assessment  # deterministic
 
 
@@ -75,9 +76,9 @@ def test_reject_shorter_than_24h_is_refused(delay: str) -> None:
         "on stage_change do explode",
         "on stage_change if __import__('os') do reject after 2d",
         "on stage_change if a == do open_scheduling_request",
-        "on stage_change do call_webhook(\"ftp://x\")",
+        'on stage_change do call_webhook("ftp://x")',
         "on stage_change do send_email",
-        "on stage_change do send_email(\"missing\")",
+        'on stage_change do send_email("missing")',
         "on stage_change do open_scheduling_request after soon",
         "on stage_change do open_scheduling_request trailing",
     ],
@@ -93,14 +94,23 @@ def test_conditions_cannot_reach_private_attributes() -> None:
 
 
 def test_json_form_matches_dsl() -> None:
-    rules = rules_from_json([
-        {"id": "j1", "on": "stage_change",
-         "if": {"all": [{"field": "to_stage.name", "op": "in", "value": ["Assessment"]},
-                        {"not": {"field": "is_interview_stage"}}]},
-         "do": {"action": "dispatch_assessment", "link": "https://a.example.com/x", "reminder": "24h"},
-         "after": "1h"},
-        {"id": "j2", "on": "rejection", "do": "reject", "after": 86400},
-    ])
+    rules = rules_from_json(
+        [
+            {
+                "id": "j1",
+                "on": "stage_change",
+                "if": {
+                    "all": [
+                        {"field": "to_stage.name", "op": "in", "value": ["Assessment"]},
+                        {"not": {"field": "is_interview_stage"}},
+                    ]
+                },
+                "do": {"action": "dispatch_assessment", "link": "https://a.example.com/x", "reminder": "24h"},
+                "after": "1h",
+            },
+            {"id": "j2", "on": "rejection", "do": "reject", "after": 86400},
+        ]
+    )
     (p,) = plan(rules, event("f-gh-01-candidate_stage_change.json"), NOW)
     assert p.due_at == NOW + timedelta(hours=1) and p.follow_up_at == p.due_at + timedelta(hours=24)
     with pytest.raises(RuleError):
@@ -110,11 +120,13 @@ def test_json_form_matches_dsl() -> None:
 
 
 def test_email_rendering_is_sandboxed_and_strict() -> None:
-    templates = EmailTemplates({
-        "invite": EmailTemplate("Hi {{ candidate.first_name }}\nBcc: x", "<p>{{ note }}</p>", html=True),
-        "plain": EmailTemplate("S", "{{ missing_var }}"),
-        "evil": EmailTemplate("S", "{{ ''.__class__.__mro__ }}"),
-    })
+    templates = EmailTemplates(
+        {
+            "invite": EmailTemplate("Hi {{ candidate.first_name }}\nBcc: x", "<p>{{ note }}</p>", html=True),
+            "plain": EmailTemplate("S", "{{ missing_var }}"),
+            "evil": EmailTemplate("S", "{{ ''.__class__.__mro__ }}"),
+        }
+    )
     out = templates.render("invite", {"candidate": {"first_name": "Ada"}, "note": "<script>x</script>"})
     assert out.subject == "Hi Ada Bcc: x" and "&lt;script&gt;" in out.body
     with pytest.raises(EmailTemplateError, match="missing_var"):

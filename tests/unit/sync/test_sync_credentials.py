@@ -3,7 +3,6 @@
 import pickle
 
 import pytest
-
 from interloop_sync.domain.credentials import CredentialError, CredentialVault
 
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from interloop_sync.domain.mapping import (
     FieldMapping,
     FieldMappingError,
@@ -17,22 +16,40 @@ from interloop_sync.domain.mapping import (
 )
 from interloop_sync.domain.model import Money
 
-HIRE = json.loads((Path(__file__).parents[2] / "fixtures/vendors/greenhouse/f-gh-02-hire_candidate.json").read_text())
+HIRE = json.loads(
+    (Path(__file__).parents[2] / "fixtures/vendors/greenhouse/f-gh-02-hire_candidate.json").read_text()
+)
 APP = HIRE["payload"]["application"]
 
 SPEC = {
     "fields": {
         "first_name": {"source": "candidate.first_name", "required": True},
         "last_name": {"source": "candidate.last_name", "required": True},
-        "personal_email": {"source": "candidate.email_addresses[type=personal].value", "transform": ["lower"]},
+        "personal_email": {
+            "source": "candidate.email_addresses[type=personal].value",
+            "transform": ["lower"],
+        },
         "title": {"source": "jobs[0].name", "required": True},
-        "department": {"source": "jobs[0].departments[0].external_id", "transform": [{"lookup": "departments"}],
-                       "required": True},
-        "start_date": {"source": "offer.starts_at", "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
-                       "required": True},
-        "compensation": {"source": "offer.custom_fields.salary.value", "transform": ["money"], "required": True},
-        "manager": {"source": "candidate.recruiter.employee_id", "transform": [{"lookup": "managers"}],
-                    "owner": "hris"},
+        "department": {
+            "source": "jobs[0].departments[0].external_id",
+            "transform": [{"lookup": "departments"}],
+            "required": True,
+        },
+        "start_date": {
+            "source": "offer.starts_at",
+            "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
+            "required": True,
+        },
+        "compensation": {
+            "source": "offer.custom_fields.salary.value",
+            "transform": ["money"],
+            "required": True,
+        },
+        "manager": {
+            "source": "candidate.recruiter.employee_id",
+            "transform": [{"lookup": "managers"}],
+            "owner": "hris",
+        },
         "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}]},
     },
     "lookups": {
@@ -72,10 +89,17 @@ def test_money_from_string_and_float_never_loses_precision() -> None:
 
 
 def test_date_formats_join_and_not_before() -> None:
-    m = FieldMapping.from_dict({"fields": {
-        "name": {"source": ["a", "b"], "transform": [{"join": " "}]},
-        "start": {"source": "d", "transform": ["date", {"not_before": "today"}, {"date_format": "%m/%d/%Y"}]},
-    }})
+    m = FieldMapping.from_dict(
+        {
+            "fields": {
+                "name": {"source": ["a", "b"], "transform": [{"join": " "}]},
+                "start": {
+                    "source": "d",
+                    "transform": ["date", {"not_before": "today"}, {"date_format": "%m/%d/%Y"}],
+                },
+            }
+        }
+    )
     out = m.apply({"a": "Ada", "b": "Lovelace", "d": "04/15/2013"}, today=date(2020, 1, 2))
     assert out == {"name": "Ada Lovelace", "start": "01/02/2020"}
 
@@ -100,13 +124,17 @@ def test_unknown_lookup_value_names_field_and_table(mapping: FieldMapping) -> No
 
 def test_bad_spec_is_rejected_with_every_problem() -> None:
     with pytest.raises(FieldMappingError) as err:
-        FieldMapping.from_dict({"fields": {
-            "a": {"source": "x", "transform": [{"lookup": "nope"}]},
-            "b": {"source": "x", "transform": ["eval"]},
-            "c": {},
-            "d": {"source": "x", "owner": "payroll"},
-            "e": {"source": ["x", "y"]},
-        }})
+        FieldMapping.from_dict(
+            {
+                "fields": {
+                    "a": {"source": "x", "transform": [{"lookup": "nope"}]},
+                    "b": {"source": "x", "transform": ["eval"]},
+                    "c": {},
+                    "d": {"source": "x", "owner": "payroll"},
+                    "e": {"source": ["x", "y"]},
+                }
+            }
+        )
     assert set(err.value.fields) == {"a", "b", "c", "d", "e"}
 
 
@@ -139,17 +167,26 @@ def test_plan_respects_source_of_truth() -> None:
     baseline = {"title": "Dev", "manager": "W-1"}
     only_ats = plan_sync({"title": "Dev II", "manager": "W-9"}, OWNERS, baseline, baseline)
     assert only_ats.writes == {"title": "Dev II"} and only_ats.skipped == {"manager": "hris owns this field"}
-    only_hris = plan_sync({"title": "Dev", "manager": "W-1"}, OWNERS, {"title": "X", "manager": "W-1"}, baseline)
+    only_hris = plan_sync(
+        {"title": "Dev", "manager": "W-1"}, OWNERS, {"title": "X", "manager": "W-1"}, baseline
+    )
     assert only_hris.writes == {} and only_hris.skipped == {"title": "changed in hris only"}
     same = plan_sync({"title": "Dev"}, OWNERS, {"title": "Dev "}, None)
     assert same.writes == {} and not same.conflicts
 
 
 def test_read_back_compares_every_field() -> None:
-    written = {"start_date": date(2015, 1, 23), "compensation": Money(Decimal("80000"), "USD"), "title": "Dev",
-               "location": "NYC"}
-    read = {"start_date": "2015-01-23", "compensation": {"amount": "80000.00", "currency": "USD"},
-            "title": "Developer"}
+    written = {
+        "start_date": date(2015, 1, 23),
+        "compensation": Money(Decimal("80000"), "USD"),
+        "title": "Dev",
+        "location": "NYC",
+    }
+    read = {
+        "start_date": "2015-01-23",
+        "compensation": {"amount": "80000.00", "currency": "USD"},
+        "title": "Developer",
+    }
     mismatches = {m.field: m for m in compare_read_back(written, read)}
     assert set(mismatches) == {"title", "location"}
     assert mismatches["title"].read_back == "Developer"

@@ -6,7 +6,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from interloop_sync.domain.model import (
     Anonymisation,
     Deletion,

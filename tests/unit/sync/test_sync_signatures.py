@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from interloop_sync.domain.signatures import (
     ForgedSignature,
     MalformedSignature,
@@ -19,7 +18,7 @@ from interloop_sync.domain.signatures import (
 )
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "vendors"
-GH_SECRET = "1uSUju2H6AohOE7OQVaxeLT3O8Uxxuas"
+GH_SECRET = "1uSUju2H6AohOE7OQVaxeLT3O8Uxxuas"  # noqa: S105 - published test vector
 GH_SIGNATURE = "sha256 395b1309fd37f0732d1ed11c15e03edd61b818918df6bf93be7c71bafb09c877"
 LV_KEY = "example-lever-signature-token"
 LV_SIGNATURE = "b63b1b6cb2860f26ea0e435cbd217c165b93170c45776662b90906bdbdc02e70"
@@ -38,7 +37,9 @@ def lever_body(signature: str = LV_SIGNATURE) -> bytes:
 
 
 def test_greenhouse_real_delivery_verifies(ping_body: bytes) -> None:
-    result = verify_greenhouse(GH_SECRET, {"signature": GH_SIGNATURE, "Greenhouse-Event-ID": "e-1"}, ping_body)
+    result = verify_greenhouse(
+        GH_SECRET, {"signature": GH_SIGNATURE, "Greenhouse-Event-ID": "e-1"}, ping_body
+    )
     assert result.delivery_id == "greenhouse:event:e-1"
     assert greenhouse_signature(GH_SECRET, ping_body) == GH_SIGNATURE
 
@@ -76,7 +77,10 @@ def test_greenhouse_wrong_secret_is_forged(ping_body: bytes) -> None:
 
 
 def test_lever_derived_vector_verifies_when_fresh() -> None:
-    assert lever_signature(LV_KEY, "be58f711f349c7780e4579cd7c63341ac6f881e4dccc3154", 1431454330072) == LV_SIGNATURE
+    assert (
+        lever_signature(LV_KEY, "be58f711f349c7780e4579cd7c63341ac6f881e4dccc3154", 1431454330072)
+        == LV_SIGNATURE
+    )
     result = verify_lever(LV_KEY, lever_body(), now=LV_TRIGGERED + timedelta(seconds=30))
     assert result.triggered_at == LV_TRIGGERED
     assert result.delivery_id == "lever:token:be58f711f349c7780e4579cd7c63341ac6f881e4dccc3154"

@@ -38,8 +38,12 @@ class _Injected:
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(content=json.dumps(body).encode(), status_code=status,
-                    headers={"Content-Type": "application/json", **(headers or {})}, media_type="application/json")
+    return Response(
+        content=json.dumps(body).encode(),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        media_type="application/json",
+    )
 
 
 class FakeVendor:
@@ -69,13 +73,15 @@ class FakeVendor:
             self._injected.failures, self._injected.failure_status = n, status
 
     def set_down(self, down: bool = True, status: int = 503) -> None:
-        """"Vendor down": every request fails with ``status`` until ``set_down(False)``."""
+        """ "Vendor down": every request fails with ``status`` until ``set_down(False)``."""
         with self.lock:
             self._injected.down, self._injected.failure_status = down, status
 
     def writes_to(self, path_fragment: str, method: str | None = None) -> list[RecordedRequest]:
         with self.lock:
-            return [w for w in self.writes if path_fragment in w.path and (method is None or w.method == method)]
+            return [
+                w for w in self.writes if path_fragment in w.path and (method is None or w.method == method)
+            ]
 
     # -- hooks for subclasses
 
@@ -96,8 +102,9 @@ class FakeVendor:
 
     async def _before(self, request: Request) -> Response | None:
         body = await request.body()
-        recorded = RecordedRequest(request.method, request.url.path, request.url.query or "",
-                                   dict(request.headers), body)
+        recorded = RecordedRequest(
+            request.method, request.url.path, request.url.query or "", dict(request.headers), body
+        )
         with self.lock:
             self.requests.append(recorded)
             inj = self._injected
@@ -113,12 +120,16 @@ class FakeVendor:
 
     def _record_write(self, request: Request, body: bytes) -> None:
         with self.lock:
-            self.writes.append(RecordedRequest(request.method, request.url.path, request.url.query or "",
-                                               dict(request.headers), body))
+            self.writes.append(
+                RecordedRequest(
+                    request.method, request.url.path, request.url.query or "", dict(request.headers), body
+                )
+            )
 
     def app(self) -> Litestar:
-        return Litestar(route_handlers=self.routes(), before_request=self._before, openapi_config=None,
-                        debug=False)
+        return Litestar(
+            route_handlers=self.routes(), before_request=self._before, openapi_config=None, debug=False
+        )
 
     def start(self) -> str:
         """Start serving on 127.0.0.1:<free port>; returns the base URL."""
@@ -128,8 +139,9 @@ class FakeVendor:
         port = sock.getsockname()[1]
         config = uvicorn.Config(self.app(), log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"fake-{self.provider}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"fake-{self.provider}", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -178,5 +190,12 @@ def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     return header[7:] if header.lower().startswith("bearer ") else None
 
-__all__ = ["FakeVendor", "RecordedRequest", "json_response", "parse_json_body", "basic_credentials",
-           "bearer_token"]
+
+__all__ = [
+    "FakeVendor",
+    "RecordedRequest",
+    "json_response",
+    "parse_json_body",
+    "basic_credentials",
+    "bearer_token",
+]

@@ -15,7 +15,9 @@ from ._server import FakeVendor, basic_credentials, parse_json_body
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(content=b"", status_code=status, headers={"X-BambooHR-Error-Message": message, **(headers or {})})
+    return Response(
+        content=b"", status_code=status, headers={"X-BambooHR-Error-Message": message, **(headers or {})}
+    )
 
 
 class FakeBambooHR(FakeVendor):

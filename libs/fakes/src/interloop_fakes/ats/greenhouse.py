@@ -27,16 +27,22 @@ def _parse_iso(text: str) -> datetime:
 
 
 def _validation(message: str, field: str) -> Response:
-    return json_response({"message": "Validation error", "errors": [{"message": message, "field": field}]}, 422)
+    return json_response(
+        {"message": "Validation error", "errors": [{"message": message, "field": field}]}, 422
+    )
 
 
 class FakeGreenhouse(FakeVendor):
     provider = "greenhouse"
 
-    def __init__(self, api_key: str = "gh-test-key", user_ids: tuple[str, ...] = ("1001",),
-                 client_id: str = "gh-client", client_secret: str = "gh-secret",
-                 application_custom_fields: tuple[str, ...] = ("interview_status", "scorecard_summary",
-                                                                "disposition")) -> None:
+    def __init__(
+        self,
+        api_key: str = "gh-test-key",
+        user_ids: tuple[str, ...] = ("1001",),
+        client_id: str = "gh-client",
+        client_secret: str = "gh-secret",  # noqa: S107 - fake credential
+        application_custom_fields: tuple[str, ...] = ("interview_status", "scorecard_summary", "disposition"),
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.user_ids = set(user_ids)
@@ -52,23 +58,46 @@ class FakeGreenhouse(FakeVendor):
 
     # -- seeding
 
-    def add_candidate(self, *, updated_at: datetime, first_name: str = "Ada", last_name: str = "Lovelace",
-                      email: str | None = None) -> dict[str, Any]:
+    def add_candidate(
+        self,
+        *,
+        updated_at: datetime,
+        first_name: str = "Ada",
+        last_name: str = "Lovelace",
+        email: str | None = None,
+    ) -> dict[str, Any]:
         with self.lock:
             cid = next(self._ids)
             app_id = next(self._ids)
             candidate = {
-                "id": cid, "first_name": first_name, "last_name": last_name, "company": None, "title": None,
-                "created_at": _iso(updated_at), "updated_at": _iso(updated_at), "last_activity": _iso(updated_at),
-                "is_private": False, "application_ids": [app_id], "phone_numbers": [],
+                "id": cid,
+                "first_name": first_name,
+                "last_name": last_name,
+                "company": None,
+                "title": None,
+                "created_at": _iso(updated_at),
+                "updated_at": _iso(updated_at),
+                "last_activity": _iso(updated_at),
+                "is_private": False,
+                "application_ids": [app_id],
+                "phone_numbers": [],
                 "email_addresses": [{"value": email or f"c{cid}@example.com", "type": "personal"}],
-                "tags": [], "custom_fields": {}, "keyed_custom_fields": {},
+                "tags": [],
+                "custom_fields": {},
+                "keyed_custom_fields": {},
             }
             application = {
-                "id": app_id, "candidate_id": cid, "prospect": False, "applied_at": _iso(updated_at),
-                "rejected_at": None, "last_activity_at": _iso(updated_at), "status": "active",
-                "current_stage": {"id": 71416, "name": "Phone Interview"}, "jobs": [{"id": 3485, "name": "Designer"}],
-                "custom_fields": {}, "keyed_custom_fields": {},
+                "id": app_id,
+                "candidate_id": cid,
+                "prospect": False,
+                "applied_at": _iso(updated_at),
+                "rejected_at": None,
+                "last_activity_at": _iso(updated_at),
+                "status": "active",
+                "current_stage": {"id": 71416, "name": "Phone Interview"},
+                "jobs": [{"id": 3485, "name": "Designer"}],
+                "custom_fields": {},
+                "keyed_custom_fields": {},
             }
             self.candidates[cid], self.applications[app_id] = candidate, application
             self.notes[cid] = []
@@ -76,7 +105,10 @@ class FakeGreenhouse(FakeVendor):
 
     def seed_candidates(self, n: int, start: datetime | None = None) -> list[dict[str, Any]]:
         start = start or datetime(2026, 1, 1, tzinfo=UTC)
-        return [self.add_candidate(updated_at=start + timedelta(minutes=i), first_name=f"Cand{i}") for i in range(n)]
+        return [
+            self.add_candidate(updated_at=start + timedelta(minutes=i), first_name=f"Cand{i}")
+            for i in range(n)
+        ]
 
     def exhaust_rate_limit(self, reset_in_s: float = 5.0) -> None:
         """The next response reports ``X-RateLimit-Remaining: 0`` with a reset ``reset_in_s`` ahead."""
@@ -103,13 +135,19 @@ class FakeGreenhouse(FakeVendor):
             if self._remaining_next is not None:
                 remaining, reset = self._remaining_next
                 self._remaining_next = None
-                return {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": str(remaining),
-                        "X-RateLimit-Reset": f"{reset:.0f}"}
+                return {
+                    "X-RateLimit-Limit": str(self.rate_limit),
+                    "X-RateLimit-Remaining": str(remaining),
+                    "X-RateLimit-Reset": f"{reset:.0f}",
+                }
         return {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": str(self.rate_limit - 1)}
 
     def throttle_response(self, retry_after: float | None) -> Response:
-        headers = {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": "0",
-                   "X-RateLimit-Reset": f"{time.time() + (retry_after or 10):.0f}"}
+        headers = {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + (retry_after or 10):.0f}",
+        }
         if retry_after is not None:
             headers["Retry-After"] = f"{retry_after:g}"
         return json_response({"message": "Rate limit exceeded"}, 429, headers)
@@ -145,15 +183,19 @@ class FakeGreenhouse(FakeVendor):
             items = self._filtered(resource, since_field, q.get(since_param))
         except ValueError:
             return _validation(f"{since_param} must be an ISO-8601 timestamp", since_param)
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         last = max(1, -(-len(items) // per_page))
         base = f"{self.base_url}/v1/{resource}"
         extra = {k: v for k, v in q.items() if k not in ("page", "per_page")}
         links = []
         if page < last:
-            links.append(f'<{base}?{urlencode({**extra, "page": page + 1, "per_page": per_page})}>; rel="next"')
+            links.append(
+                f'<{base}?{urlencode({**extra, "page": page + 1, "per_page": per_page})}>; rel="next"'
+            )
         if page > 1:
-            links.append(f'<{base}?{urlencode({**extra, "page": page - 1, "per_page": per_page})}>; rel="prev"')
+            links.append(
+                f'<{base}?{urlencode({**extra, "page": page - 1, "per_page": per_page})}>; rel="prev"'
+            )
         if q.get("skip_count") != "true":
             links.append(f'<{base}?{urlencode({**extra, "page": last, "per_page": per_page})}>; rel="last"')
         headers = self._rate_headers()
@@ -165,8 +207,17 @@ class FakeGreenhouse(FakeVendor):
         query = parse_qs(request.url.query or "")
         if "cursor" in query:
             if set(query) != {"cursor"}:
-                return json_response({"errors": [{"message": "When you pass a cursor, it must be the only query "
-                                                  "parameter", "field": "cursor"}]}, 400)
+                return json_response(
+                    {
+                        "errors": [
+                            {
+                                "message": "When you pass a cursor, it must be the only query parameter",
+                                "field": "cursor",
+                            }
+                        ]
+                    },
+                    400,
+                )
             try:
                 state = json.loads(base64.urlsafe_b64decode(query["cursor"][0].encode()))
             except ValueError:
@@ -177,16 +228,18 @@ class FakeGreenhouse(FakeVendor):
             if raw:
                 op, _, value = raw.partition("|")
                 if op != "gte" or not value:
-                    return json_response({"errors": [{"message": "use gte|<timestamp>", "field": filter_param}]},
-                                         400)
+                    return json_response(
+                        {"errors": [{"message": "use gte|<timestamp>", "field": filter_param}]}, 400
+                    )
                 since = value
             state = {"offset": 0, "per_page": int(query.get("per_page", ["100"])[0]), "since": since}
         items = self._filtered(resource, since_field, state["since"])
-        chunk = items[state["offset"]: state["offset"] + state["per_page"]]
+        chunk = items[state["offset"] : state["offset"] + state["per_page"]]
         headers = self._rate_headers()
         if state["offset"] + state["per_page"] < len(items):
-            nxt = base64.urlsafe_b64encode(json.dumps({**state, "offset": state["offset"] + state["per_page"]})
-                                           .encode()).decode()
+            nxt = base64.urlsafe_b64encode(
+                json.dumps({**state, "offset": state["offset"] + state["per_page"]}).encode()
+            ).decode()
             headers["Link"] = f'<{self.base_url}/v3/{resource}?{urlencode({"cursor": nxt})}>; rel="next"'
         return json_response(chunk, 200, headers)
 
@@ -227,21 +280,30 @@ class FakeGreenhouse(FakeVendor):
         @get("/v1/candidates/{candidate_id:int}")
         async def get_candidate(candidate_id: int) -> Response:
             found = fake.candidates.get(candidate_id)
-            return json_response(found, 200, fake._rate_headers()) if found else json_response(
-                {"message": "Resource not found"}, 404)
+            return (
+                json_response(found, 200, fake._rate_headers())
+                if found
+                else json_response({"message": "Resource not found"}, 404)
+            )
 
         @get("/v1/applications/{application_id:int}")
         async def get_application(application_id: int) -> Response:
             found = fake.applications.get(application_id)
-            return json_response(found, 200, fake._rate_headers()) if found else json_response(
-                {"message": "Resource not found"}, 404)
+            return (
+                json_response(found, 200, fake._rate_headers())
+                if found
+                else json_response({"message": "Resource not found"}, 404)
+            )
 
         @get("/v1/candidates/{candidate_id:int}/activity_feed")
         async def activity_feed(candidate_id: int) -> Response:
             if candidate_id not in fake.candidates:
                 return json_response({"message": "Resource not found"}, 404)
-            return json_response({"notes": list(fake.notes[candidate_id]), "emails": [], "activities": []}, 200,
-                                 fake._rate_headers())
+            return json_response(
+                {"notes": list(fake.notes[candidate_id]), "emails": [], "activities": []},
+                200,
+                fake._rate_headers(),
+            )
 
         @post("/v1/candidates/{candidate_id:int}/activity_feed/notes")
         async def add_note(request: Request, candidate_id: int) -> Response:
@@ -257,9 +319,14 @@ class FakeGreenhouse(FakeVendor):
                 return _validation("body can't be blank", "body")
             if body.get("visibility") not in ("admin_only", "private", "public"):
                 return _validation("visibility must be admin_only, private or public", "visibility")
-            note = {"id": next(fake._ids), "created_at": _iso(datetime.now(UTC)), "body": body["body"],
-                    "user": {"id": int(request.headers["on-behalf-of"])}, "private": False,
-                    "visibility": body["visibility"]}
+            note = {
+                "id": next(fake._ids),
+                "created_at": _iso(datetime.now(UTC)),
+                "body": body["body"],
+                "user": {"id": int(request.headers["on-behalf-of"])},
+                "private": False,
+                "visibility": body["visibility"],
+            }
             with fake.lock:
                 fake.notes[candidate_id].append(note)
             fake._record_write(request, raw)
@@ -290,9 +357,23 @@ class FakeGreenhouse(FakeVendor):
             with fake.lock:
                 for key, value in updates.items():
                     application["custom_fields"][key] = value
-                    application["keyed_custom_fields"][key] = {"name": key, "type": "short_text", "value": value}
+                    application["keyed_custom_fields"][key] = {
+                        "name": key,
+                        "type": "short_text",
+                        "value": value,
+                    }
             fake._record_write(request, raw)
             return json_response(application, 200, fake._rate_headers())
 
-        return [token, list_candidates, list_applications, list_candidates_v3, list_applications_v3,
-                get_candidate, get_application, activity_feed, add_note, patch_application]
+        return [
+            token,
+            list_candidates,
+            list_applications,
+            list_candidates_v3,
+            list_applications_v3,
+            get_candidate,
+            get_application,
+            activity_feed,
+            add_note,
+            patch_application,
+        ]

@@ -25,8 +25,12 @@ def _ms(moment: datetime) -> int:
 class FakeLever(FakeVendor):
     provider = "lever"
 
-    def __init__(self, api_key: str = "lever-test-key", oauth_token: str | None = None,
-                 user_ids: tuple[str, ...] = ("u-1",)) -> None:
+    def __init__(
+        self,
+        api_key: str = "lever-test-key",
+        oauth_token: str | None = None,
+        user_ids: tuple[str, ...] = ("u-1",),
+    ) -> None:
         super().__init__()
         self.api_key, self.oauth_token = api_key, oauth_token
         self.user_ids = set(user_ids)
@@ -37,16 +41,25 @@ class FakeLever(FakeVendor):
     def add_opportunity(self, *, updated_at: datetime, name: str = "Ada Lovelace") -> dict[str, Any]:
         with self.lock:
             n = next(self._seq)
-            opp = {"id": str(uuid.UUID(int=n)), "name": name, "contact": str(uuid.UUID(int=10_000 + n)),
-                   "emails": [f"o{n}@example.com"], "stage": "lead-new", "createdAt": _ms(updated_at),
-                   "updatedAt": _ms(updated_at), "archived": None}
+            opp = {
+                "id": str(uuid.UUID(int=n)),
+                "name": name,
+                "contact": str(uuid.UUID(int=10_000 + n)),
+                "emails": [f"o{n}@example.com"],
+                "stage": "lead-new",
+                "createdAt": _ms(updated_at),
+                "updatedAt": _ms(updated_at),
+                "archived": None,
+            }
             self.opportunities.append(opp)
             self.feedback[opp["id"]] = []
             return opp
 
     def seed_opportunities(self, n: int, start: datetime | None = None) -> list[dict[str, Any]]:
         start = start or datetime(2026, 1, 1, tzinfo=UTC)
-        return [self.add_opportunity(updated_at=start + timedelta(minutes=i), name=f"Opp {i}") for i in range(n)]
+        return [
+            self.add_opportunity(updated_at=start + timedelta(minutes=i), name=f"Opp {i}") for i in range(n)
+        ]
 
     def check_auth(self, request: Request) -> Response | None:
         creds = basic_credentials(request)
@@ -78,7 +91,7 @@ class FakeLever(FakeVendor):
             if not 1 <= limit <= 100:
                 return _err(400, "BadRequestError", "limit must be between 1 and 100")
             items = [o for o in fake.opportunities if start is None or o["updatedAt"] >= start]
-            chunk = items[offset: offset + limit]
+            chunk = items[offset : offset + limit]
             has_next = offset + limit < len(items)
             body: dict[str, Any] = {"data": chunk, "hasNext": has_next}
             if has_next:
@@ -91,7 +104,11 @@ class FakeLever(FakeVendor):
         @get("/v1/opportunities/{opportunity_id:str}")
         async def get_opportunity(opportunity_id: str) -> Response:
             opp = find(opportunity_id)
-            return json_response({"data": opp}) if opp else _err(404, "ResourceNotFound", "Opportunity not found")
+            return (
+                json_response({"data": opp})
+                if opp
+                else _err(404, "ResourceNotFound", "Opportunity not found")
+            )
 
         @get("/v1/opportunities/{opportunity_id:str}/feedback")
         async def list_feedback(opportunity_id: str) -> Response:
@@ -117,10 +134,17 @@ class FakeLever(FakeVendor):
             values = body.get("fieldValues")
             if not isinstance(values, list) or not all(isinstance(v, dict) and "id" in v for v in values):
                 return _err(400, "BadRequestError", "fieldValues must be a list of {id, value}")
-            feedback = {"id": str(uuid.uuid4()), "type": "interview", "baseTemplateId": body["baseTemplateId"],
-                        "user": perform_as, "fields": [{"id": v["id"], "value": v.get("value")} for v in values],
-                        "completedAt": body.get("completedAt"), "createdAt": _ms(datetime.now(UTC)),
-                        "interview": body.get("interview"), "panel": body.get("panel")}
+            feedback = {
+                "id": str(uuid.uuid4()),
+                "type": "interview",
+                "baseTemplateId": body["baseTemplateId"],
+                "user": perform_as,
+                "fields": [{"id": v["id"], "value": v.get("value")} for v in values],
+                "completedAt": body.get("completedAt"),
+                "createdAt": _ms(datetime.now(UTC)),
+                "interview": body.get("interview"),
+                "panel": body.get("panel"),
+            }
             with fake.lock:
                 fake.feedback[opportunity_id].append(feedback)
             fake._record_write(request, raw)

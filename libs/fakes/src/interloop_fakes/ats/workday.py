@@ -18,15 +18,25 @@ from ._server import FakeVendor, bearer_token, json_response, parse_json_body
 
 
 def _invalid(errors: list[tuple[str, str]]) -> Response:
-    return json_response({"error": "Validation error occurred. Invalid request",
-                          "errors": [{"error": msg, "field": field} for field, msg in errors]}, 400)
+    return json_response(
+        {
+            "error": "Validation error occurred. Invalid request",
+            "errors": [{"error": msg, "field": field} for field, msg in errors],
+        },
+        400,
+    )
 
 
 class FakeWorkday(FakeVendor):
     provider = "workday"
 
-    def __init__(self, tenant: str = "interloop_impl", access_token: str = "wd-test-token",
-                 organizations: set[str] | None = None, locations: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        tenant: str = "interloop_impl",
+        access_token: str = "wd-test-token",  # noqa: S107 - fake credential
+        organizations: set[str] | None = None,
+        locations: set[str] | None = None,
+    ) -> None:
         super().__init__()
         self.tenant = tenant
         self.access_token = access_token
@@ -39,7 +49,9 @@ class FakeWorkday(FakeVendor):
 
     def check_auth(self, request: Request) -> Response | None:
         if bearer_token(request) != self.access_token:
-            return json_response({"error": "invalid_token", "error_description": "Invalid or expired token"}, 401)
+            return json_response(
+                {"error": "invalid_token", "error_description": "Invalid or expired token"}, 401
+            )
         return None
 
     def failure_response(self, status: int) -> Response:

@@ -195,7 +195,9 @@ class Rule:
     enabled: bool = True
 
     def matches(self, event: NormalisedEvent) -> bool:
-        return self.enabled and self.on in (event_kind(event), event.action) and evaluate(self.condition, event)
+        return (
+            self.enabled and self.on in (event_kind(event), event.action) and evaluate(self.condition, event)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +301,7 @@ def _tokens(text: str, rule_id: str) -> list[tuple[str, Any]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise RuleError(rule_id, f"unexpected text at {text[pos:pos + 20]!r}")
+            raise RuleError(rule_id, f"unexpected text at {text[pos : pos + 20]!r}")
         pos = m.end()
         if m.group("str") is not None:
             raw = m.group("str")[1:-1]
@@ -456,8 +458,11 @@ def parse_rule(text: str, rule_id: str | None = None, templates: Iterable[str] |
 
 def parse_rules(text: str, templates: Iterable[str] | None = None) -> list[Rule]:
     """One rule per non-blank line; ``#`` starts a comment line. Rule ids must be unique."""
-    rules = [parse_rule(line.strip(), templates=templates) for line in text.splitlines()
-             if line.strip() and not line.strip().startswith("#")]
+    rules = [
+        parse_rule(line.strip(), templates=templates)
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
     _check_unique(rules)
     return rules
 
@@ -507,8 +512,16 @@ def rule_from_json(raw: Mapping[str, Any], templates: Iterable[str] | None = Non
     else:
         raise RuleError(rid, "'do' must be an action name or {'action': ..., args}")
     condition = condition_from_json(raw["if"], rid) if raw.get("if") is not None else None
-    return make_rule(rid, str(raw.get("on", "")), str(kind), args, condition,
-                     parse_delay(raw.get("after"), rid), bool(raw.get("enabled", True)), templates)
+    return make_rule(
+        rid,
+        str(raw.get("on", "")),
+        str(kind),
+        args,
+        condition,
+        parse_delay(raw.get("after"), rid),
+        bool(raw.get("enabled", True)),
+        templates,
+    )
 
 
 def rules_from_json(raw: Sequence[Mapping[str, Any]], templates: Iterable[str] | None = None) -> list[Rule]:
@@ -534,8 +547,9 @@ def plan(rules: Iterable[Rule], event: NormalisedEvent, now: datetime) -> list[P
             continue
         due = now + rule.delay
         follow_up = due + rule.action.args["reminder"] if rule.action.kind == "dispatch_assessment" else None
-        planned.append(PlannedAction(rule.id, rule.action, due, idempotency_key(rule.id, event.event_id),
-                                     follow_up))
+        planned.append(
+            PlannedAction(rule.id, rule.action, due, idempotency_key(rule.id, event.event_id), follow_up)
+        )
     return planned
 
 
@@ -572,8 +586,12 @@ class EmailTemplates:
         for name, t in self._templates.items():
             sources[f"{name}/subject"] = t.subject
             sources[f"{name}/body"] = t.body
-        self._text = SandboxedEnvironment(loader=DictLoader(sources), undefined=StrictUndefined, autoescape=False)
-        self._html = SandboxedEnvironment(loader=DictLoader(sources), undefined=StrictUndefined, autoescape=True)
+        self._text = SandboxedEnvironment(
+            loader=DictLoader(sources), undefined=StrictUndefined, autoescape=False
+        )
+        self._html = SandboxedEnvironment(
+            loader=DictLoader(sources), undefined=StrictUndefined, autoescape=True
+        )
         for name in self._templates:  # fail at load time, not at send time
             for part in ("subject", "body"):
                 try:

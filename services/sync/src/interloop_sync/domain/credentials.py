@@ -76,7 +76,9 @@ class CredentialVault:
             self._fernet = MultiFernet([Fernet(k) for k in keys])
         except (ValueError, TypeError):
             # Never echo the key material in the error.
-            raise ValueError("an encryption key is not a valid Fernet key (32 url-safe base64 bytes)") from None
+            raise ValueError(
+                "an encryption key is not a valid Fernet key (32 url-safe base64 bytes)"
+            ) from None
 
     def __repr__(self) -> str:
         return "CredentialVault(<keys redacted>)"

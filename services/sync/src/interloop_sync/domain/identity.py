@@ -87,7 +87,11 @@ def _combine(primary: Candidate, others: Sequence[Candidate]) -> Candidate:
     for c in reversed((primary, *others)):
         custom.update(c.custom_fields)
     return dataclasses.replace(
-        primary, emails=union("emails"), phones=union("phones"), tags=union("tags"), custom_fields=custom,
+        primary,
+        emails=union("emails"),
+        phones=union("phones"),
+        tags=union("tags"),
+        custom_fields=custom,
         **filled,
     )
 
@@ -150,7 +154,9 @@ def apply_merge(records: Mapping[str, Candidate], event: Merge) -> MergeOutcome:
     ``records`` are the mirrored candidates of the event's provider keyed by remote id. When the
     surviving record is not mirrored yet it is represented by an id-only placeholder.
     """
-    surviving = records.get(event.surviving_id) or Candidate(provider=event.provider, remote_id=event.surviving_id)
+    surviving = records.get(event.surviving_id) or Candidate(
+        provider=event.provider, remote_id=event.surviving_id
+    )
     merged = records.get(event.merged_id)
     canonical = _combine(surviving, [merged] if merged else [])
     return MergeOutcome(canonical, (event.merged_id,), {event.merged_id: event.surviving_id})

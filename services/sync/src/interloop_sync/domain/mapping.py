@@ -47,8 +47,16 @@ HRIS_FIELDS = (
     "manager",
     "location",
 )
-MINIMUM_FIELDS = ("first_name", "last_name", "title", "department", "start_date", "compensation", "manager",
-                  "location")
+MINIMUM_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "department",
+    "start_date",
+    "compensation",
+    "manager",
+    "location",
+)
 
 
 class Owner(StrEnum):
@@ -95,7 +103,7 @@ def _parse_path(path: str) -> list[tuple[str, Any]]:
     steps: list[tuple[str, Any]] = []
     pos = 0
     for m in _SEGMENT.finditer(path):
-        if m.start() != pos and path[pos:m.start()] != ".":
+        if m.start() != pos and path[pos : m.start()] != ".":
             raise ValueError(f"bad path {path!r} near {path[pos:]!r}")
         key, index, fkey, fval = m.groups()
         if key is not None:
@@ -178,13 +186,27 @@ class Transform:
         if isinstance(raw, Mapping) and len(raw) == 1:
             ((name, arg),) = raw.items()
             return cls(str(name), arg)
-        raise FieldMappingError([FieldProblem(field_name, f"bad transform {raw!r}",
-                                              "a name or a one-key object")])
+        raise FieldMappingError(
+            [FieldProblem(field_name, f"bad transform {raw!r}", "a name or a one-key object")]
+        )
 
 
 TRANSFORM_NAMES = frozenset(
-    {"strip", "lower", "upper", "title", "str", "date", "date_format", "decimal", "money", "lookup",
-     "join", "default", "not_before"}
+    {
+        "strip",
+        "lower",
+        "upper",
+        "title",
+        "str",
+        "date",
+        "date_format",
+        "decimal",
+        "money",
+        "lookup",
+        "join",
+        "default",
+        "not_before",
+    }
 )
 
 
@@ -231,11 +253,17 @@ class FieldMapping:
                 continue
             for t in transforms:
                 if t.name not in TRANSFORM_NAMES:
-                    problems.append(FieldProblem(target, f"unknown transform {t.name!r}",
-                                                 f"one of {sorted(TRANSFORM_NAMES)}"))
+                    problems.append(
+                        FieldProblem(
+                            target, f"unknown transform {t.name!r}", f"one of {sorted(TRANSFORM_NAMES)}"
+                        )
+                    )
                 if t.name == "lookup" and t.arg not in lookups:
-                    problems.append(FieldProblem(target, f"lookup table {t.arg!r} is not defined",
-                                                 f"one of {sorted(lookups)}"))
+                    problems.append(
+                        FieldProblem(
+                            target, f"lookup table {t.arg!r} is not defined", f"one of {sorted(lookups)}"
+                        )
+                    )
             if len(sources) > 1 and not any(t.name == "join" for t in transforms):
                 problems.append(FieldProblem(target, "several sources need a 'join' transform"))
             try:
@@ -267,8 +295,13 @@ class FieldMapping:
                 continue
             if value is MISSING or value is None or value == "":
                 if rule.required:
-                    problems.append(FieldProblem(rule.target, f"required but {' + '.join(rule.sources)} is empty",
-                                                 "a value in the ATS record"))
+                    problems.append(
+                        FieldProblem(
+                            rule.target,
+                            f"required but {' + '.join(rule.sources)} is empty",
+                            "a value in the ATS record",
+                        )
+                    )
                 continue
             out[rule.target] = value
         if problems:
@@ -287,8 +320,13 @@ class FieldMapping:
             return value
         if name in ("strip", "lower", "upper", "title", "str"):
             text = str(value).strip()
-            return {"strip": text, "str": text, "lower": text.lower(), "upper": text.upper(),
-                    "title": text.title()}[name]
+            return {
+                "strip": text,
+                "str": text,
+                "lower": text.lower(),
+                "upper": text.upper(),
+                "title": text.title(),
+            }[name]
         if name == "date":
             formats = tuple(arg) if isinstance(arg, list) and arg else DATE_FORMATS
             return parse_date(value, formats)
@@ -324,8 +362,10 @@ def canonical(value: Any) -> Any:
         return None
     if isinstance(value, Money):
         return ("money", _canon_decimal(value.amount), value.currency.upper())
-    if isinstance(value, Mapping) and ("amount" in value or "value" in value) and (
-        "currency" in value or "unit" in value
+    if (
+        isinstance(value, Mapping)
+        and ("amount" in value or "value" in value)
+        and ("currency" in value or "unit" in value)
     ):
         try:
             return canonical(_to_money(value, None))
@@ -370,8 +410,9 @@ class SyncPlan:
     conflicts: tuple[Conflict, ...] = ()
     skipped: Mapping[str, str] = field(default_factory=dict)
 
-    def baseline_after(self, previous: Mapping[str, Any] | None, hris_current: Mapping[str, Any] | None
-                       ) -> dict[str, Any]:
+    def baseline_after(
+        self, previous: Mapping[str, Any] | None, hris_current: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         """The baseline to store once ``writes`` succeeded (conflicted fields keep their old baseline)."""
         base = dict(previous or {})
         for key, value in (hris_current or {}).items():

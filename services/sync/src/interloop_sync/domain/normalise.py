@@ -294,7 +294,9 @@ class _Greenhouse(_Reader):
             requisition_id=self.opt_id(j.get("requisition_id")),
             status=self.opt_str(j.get("status")),
             departments=tuple(
-                Department(self.opt_id(d.get("id")), self.opt_str(d.get("name")), self.opt_id(d.get("external_id")))
+                Department(
+                    self.opt_id(d.get("id")), self.opt_str(d.get("name")), self.opt_id(d.get("external_id"))
+                )
                 for d in self.items(j.get("departments"), f"{path}.departments")
                 if isinstance(d, Mapping)
             ),
@@ -428,7 +430,9 @@ class _Greenhouse(_Reader):
 
     def on_update_candidate(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
         if payload.get("candidate") is not None:
-            return [CandidateChanged(**base, candidate=self.candidate(payload["candidate"], "payload.candidate"))]
+            return [
+                CandidateChanged(**base, candidate=self.candidate(payload["candidate"], "payload.candidate"))
+            ]
         app = self.obj(payload.get("application"), "payload.application")
         candidate = self.candidate(app.get("candidate"), "payload.application.candidate")
         return [CandidateChanged(**base, candidate=candidate)]
@@ -436,10 +440,19 @@ class _Greenhouse(_Reader):
     def on_delete_candidate(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
         person = self.obj(payload.get("person"), "payload.person")
         related = tuple(
-            str(i) for i in self.items(person.get("deleted_application_ids"), "payload.person.deleted_application_ids")
+            str(i)
+            for i in self.items(
+                person.get("deleted_application_ids"), "payload.person.deleted_application_ids"
+            )
         )
-        return [Deletion(**base, entity="candidate", remote_id=self.req_id(person, "id", "payload.person"),
-                         related_ids=related)]
+        return [
+            Deletion(
+                **base,
+                entity="candidate",
+                remote_id=self.req_id(person, "id", "payload.person"),
+                related_ids=related,
+            )
+        ]
 
     def on_merge(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
         person = self.obj(payload.get("person"), "payload.person")
@@ -452,14 +465,26 @@ class _Greenhouse(_Reader):
         ]
 
     def on_anonymised(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
-        fields = tuple(str(f) for f in self.items(payload.get("anonymized_fields"), "payload.anonymized_fields"))
-        return [Anonymisation(**base, candidate_id=self.req_id(payload, "candidate_id", "payload"), fields=fields)]
+        fields = tuple(
+            str(f) for f in self.items(payload.get("anonymized_fields"), "payload.anonymized_fields")
+        )
+        return [
+            Anonymisation(**base, candidate_id=self.req_id(payload, "candidate_id", "payload"), fields=fields)
+        ]
 
-    def on_delete_application(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
+    def on_delete_application(
+        self, payload: Mapping[str, Any], base: dict[str, Any]
+    ) -> list[NormalisedEvent]:
         app = self.obj(payload.get("application"), "payload.application")
         related = tuple(filter(None, [self.opt_id(app.get("candidate_id"))]))
-        return [Deletion(**base, entity="application", remote_id=self.req_id(app, "id", "payload.application"),
-                         related_ids=related)]
+        return [
+            Deletion(
+                **base,
+                entity="application",
+                remote_id=self.req_id(app, "id", "payload.application"),
+                related_ids=related,
+            )
+        ]
 
     def on_offer(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
         # offer_created/updated/approved are flat; offer_deleted nests under "offer".
@@ -469,13 +494,21 @@ class _Greenhouse(_Reader):
 
     def on_interview_deleted(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
         interview = self.obj(payload.get("interview"), "payload.interview")
-        return [Deletion(**base, entity="interview", remote_id=self.req_id(interview, "id", "payload.interview"))]
+        return [
+            Deletion(**base, entity="interview", remote_id=self.req_id(interview, "id", "payload.interview"))
+        ]
 
     def on_scorecard_deleted(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
         card = self.obj(payload.get("scorecard"), "payload.scorecard")
         related = tuple(filter(None, [self.opt_id(card.get("candidate_id"))]))
-        return [Deletion(**base, entity="scorecard", remote_id=self.req_id(card, "id", "payload.scorecard"),
-                         related_ids=related)]
+        return [
+            Deletion(
+                **base,
+                entity="scorecard",
+                remote_id=self.req_id(card, "id", "payload.scorecard"),
+                related_ids=related,
+            )
+        ]
 
     def on_job(self, payload: Mapping[str, Any], base: dict[str, Any]) -> list[NormalisedEvent]:
         if not isinstance(payload.get("job"), Mapping):
@@ -576,8 +609,14 @@ class _Lever(_Reader):
                 )
             ]
         if event == "candidateDeleted":
-            return [Deletion(**base, entity="opportunity", remote_id=need_opportunity(),
-                             related_ids=tuple(filter(None, [contact])))]
+            return [
+                Deletion(
+                    **base,
+                    entity="opportunity",
+                    remote_id=need_opportunity(),
+                    related_ids=tuple(filter(None, [contact])),
+                )
+            ]
         if event == "applicationCreated":
             app = Application(
                 provider=LEVER,
@@ -590,8 +629,14 @@ class _Lever(_Reader):
             contact_id = self.req_id(data, "contactId", "data") if contact is None else contact
             return [CandidateChanged(**base, candidate=Candidate(provider=LEVER, remote_id=contact_id))]
         if event == "interviewDeleted":
-            return [Deletion(**base, entity="interview", remote_id=self.req_id(data, "interviewId", "data"),
-                             related_ids=tuple(filter(None, [opportunity])))]
+            return [
+                Deletion(
+                    **base,
+                    entity="interview",
+                    remote_id=self.req_id(data, "interviewId", "data"),
+                    related_ids=tuple(filter(None, [opportunity])),
+                )
+            ]
         return [Unrecognised(**base, raw=dict(body))]
 
 

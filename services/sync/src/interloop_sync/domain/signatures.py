@@ -122,7 +122,11 @@ def verify_lever(
         raise MalformedSignature(LEVER, f"body is not JSON: {exc}") from None
     if not isinstance(envelope, dict):
         raise MalformedSignature(LEVER, "body is not a JSON object")
-    token, triggered, signature = envelope.get("token"), envelope.get("triggeredAt"), envelope.get("signature")
+    token, triggered, signature = (
+        envelope.get("token"),
+        envelope.get("triggeredAt"),
+        envelope.get("signature"),
+    )
     if not isinstance(token, str) or not token:
         raise MalformedSignature(LEVER, "field 'token' missing or not a string")
     # bool is an int subclass; a boolean triggeredAt is malformed, not epoch 1.

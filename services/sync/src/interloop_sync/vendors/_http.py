@@ -62,8 +62,12 @@ def field_errors(body: Any) -> list[tuple[str, str]]:
     if isinstance(body, dict):
         errors = body.get("errors")
         if isinstance(errors, list):
-            return [(str(e.get("field", "")), str(e.get("message") or e.get("error") or e)) if isinstance(e, dict)
-                    else ("", str(e)) for e in errors]
+            return [
+                (str(e.get("field", "")), str(e.get("message") or e.get("error") or e))
+                if isinstance(e, dict)
+                else ("", str(e))
+                for e in errors
+            ]
         message = body.get("message") or body.get("error")
         if message:
             return [(str(body.get("field", "")), str(message))]
@@ -87,8 +91,15 @@ def raise_for_response(provider: str, response: httpx.Response, *, throttle_503:
     raise Permanent(provider, status, body)
 
 
-async def send(provider: str, client: httpx.AsyncClient, method: str, url: str, *,
-               throttle_503: bool = False, **kwargs: Any) -> httpx.Response:
+async def send(
+    provider: str,
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    throttle_503: bool = False,
+    **kwargs: Any,
+) -> httpx.Response:
     try:
         response = await client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:

@@ -73,8 +73,16 @@ class BambooHR:
         self._auth = httpx.BasicAuth(config.api_key, "x")
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await send(PROVIDER, self._client, method, f"{self._root}{path}", auth=self._auth,
-                          headers={"Accept": "application/json"}, throttle_503=True, **kwargs)
+        return await send(
+            PROVIDER,
+            self._client,
+            method,
+            f"{self._root}{path}",
+            auth=self._auth,
+            headers={"Accept": "application/json"},
+            throttle_503=True,
+            **kwargs,
+        )
 
     async def create_hire(self, fields: Mapping[str, Any], *, idempotency_key: str) -> HireWrite:
         body = {FIELD_NAMES[k]: _wire_value(v) for k, v in fields.items() if k in FIELD_NAMES}

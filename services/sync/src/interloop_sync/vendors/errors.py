@@ -22,8 +22,9 @@ class RateLimited(VendorError):
 class Transient(VendorError):
     """5xx, timeouts, connection errors: safe to retry with backoff."""
 
-    def __init__(self, provider: str, message: str, status: int | None = None,
-                 retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, provider: str, message: str, status: int | None = None, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(provider, message)
         self.status = status
         self.retry_after_s = retry_after_s

@@ -39,10 +39,10 @@ class GreenhouseConfig:
     on_behalf_of: str | None = None  # Greenhouse user id for writes (v1) / token ``sub`` (v3)
     client_id: str | None = None  # v3
     client_secret: str | None = None  # v3
-    token_url: str = "https://auth.greenhouse.io/token"
+    token_url: str = "https://auth.greenhouse.io/token"  # noqa: S105 - a URL
 
     def __repr__(self) -> str:
-        return f"GreenhouseConfig(base_url={self.base_url!r}, api_version={self.api_version!r}, <secrets redacted>)"
+        return f"GreenhouseConfig(base_url={self.base_url!r}, version={self.api_version!r}, <redacted>)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +75,9 @@ def note_marker(idempotency_key: str) -> str:
 
 
 class GreenhouseHarvest:
-    def __init__(self, client: httpx.AsyncClient, config: GreenhouseConfig,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, config: GreenhouseConfig, clock: Callable[[], float] = time.time
+    ) -> None:
         self._client = client
         self._config = config
         self._clock = clock
@@ -103,7 +104,10 @@ class GreenhouseHarvest:
         if self._token.value and self._clock() < self._token.expires_at - 60:
             return self._token.value
         response = await send(
-            PROVIDER, self._client, "POST", self._config.token_url,
+            PROVIDER,
+            self._client,
+            "POST",
+            self._config.token_url,
             auth=httpx.BasicAuth(self._config.client_id or "", self._config.client_secret or ""),
             data={"grant_type": "client_credentials", "sub": str(self._config.on_behalf_of or "")},
         )
@@ -133,8 +137,15 @@ class GreenhouseHarvest:
     async def _request(self, method: str, url: str, *, write: bool = False, **kwargs: Any) -> httpx.Response:
         self._check_budget()
         try:
-            response = await send(PROVIDER, self._client, method, url, auth=await self._auth(),
-                                  headers=await self._headers(write), **kwargs)
+            response = await send(
+                PROVIDER,
+                self._client,
+                method,
+                url,
+                auth=await self._auth(),
+                headers=await self._headers(write),
+                **kwargs,
+            )
         except RateLimited:
             self._budget = _Budget()
             raise
@@ -146,8 +157,9 @@ class GreenhouseHarvest:
 
     # -- reads
 
-    async def _list(self, resource: str, since_param: str, since: datetime | None, cursor: str | None,
-                    per_page: int) -> Page:
+    async def _list(
+        self, resource: str, since_param: str, since: datetime | None, cursor: str | None, per_page: int
+    ) -> Page:
         if cursor:
             url = cursor if cursor.startswith(("http://", "https://")) else self._resume_url(resource, cursor)
             response = await self._request("GET", url)
@@ -172,12 +184,14 @@ class GreenhouseHarvest:
         # A bare v3 cursor: it must be the only query parameter.
         return self._url(f"/v3/{resource}?{urlencode({'cursor': cursor})}")
 
-    async def list_candidates(self, *, updated_after: datetime | None = None, cursor: str | None = None,
-                              per_page: int = 100) -> Page:
+    async def list_candidates(
+        self, *, updated_after: datetime | None = None, cursor: str | None = None, per_page: int = 100
+    ) -> Page:
         return await self._list("candidates", "updated_after", updated_after, cursor, per_page)
 
-    async def list_applications(self, *, last_activity_after: datetime | None = None, cursor: str | None = None,
-                                per_page: int = 100) -> Page:
+    async def list_applications(
+        self, *, last_activity_after: datetime | None = None, cursor: str | None = None, per_page: int = 100
+    ) -> Page:
         # Applications have no updated_after in v1: last_activity_after is the incremental filter.
         return await self._list("applications", "last_activity_after", last_activity_after, cursor, per_page)
 
@@ -189,21 +203,34 @@ class GreenhouseHarvest:
 
     # -- writes
 
-    async def add_note(self, candidate_id: str, body: str, *, idempotency_key: str, user_id: str | None = None,
-                       visibility: str = "admin_only") -> NoteWrite:
+    async def add_note(
+        self,
+        candidate_id: str,
+        body: str,
+        *,
+        idempotency_key: str,
+        user_id: str | None = None,
+        visibility: str = "admin_only",
+    ) -> NoteWrite:
         """Add an activity-feed note once: the marker is searched in the feed before writing."""
         marker = note_marker(idempotency_key)
         feed = (await self._request("GET", self._url(f"/v1/candidates/{candidate_id}/activity_feed"))).json()
         for note in feed.get("notes", []):
             if marker in (note.get("body") or ""):
                 return NoteWrite(False, note)
-        payload = {"user_id": int(user_id or self._config.on_behalf_of or 0), "body": f"{body}\n\n{marker}",
-                   "visibility": visibility}
-        response = await self._request("POST", self._url(f"/v1/candidates/{candidate_id}/activity_feed/notes"),
-                                       write=True, json=payload)
+        payload = {
+            "user_id": int(user_id or self._config.on_behalf_of or 0),
+            "body": f"{body}\n\n{marker}",
+            "visibility": visibility,
+        }
+        response = await self._request(
+            "POST", self._url(f"/v1/candidates/{candidate_id}/activity_feed/notes"), write=True, json=payload
+        )
         return NoteWrite(True, response.json())
 
-    async def update_application_custom_fields(self, application_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    async def update_application_custom_fields(
+        self, application_id: str, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Set application custom fields by immutable ``name_key``; values already present are not rewritten.
 
         Returns the ``{name_key: value}`` actually sent (empty when nothing changed).
@@ -219,7 +246,9 @@ class GreenhouseHarvest:
         if not changes:
             return {}
         payload = {"custom_fields": [{"name_key": k, "value": v} for k, v in changes.items()]}
-        await self._request("PATCH", self._url(f"/v1/applications/{application_id}"), write=True, json=payload)
+        await self._request(
+            "PATCH", self._url(f"/v1/applications/{application_id}"), write=True, json=payload
+        )
         return changes
 
 

@@ -64,10 +64,13 @@ class LeverClient:
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         auth = self._auth_kwargs()
         headers = {**auth.pop("headers", {}), **kwargs.pop("headers", {})}
-        return await send(PROVIDER, self._client, method, f"{self._base}{path}", headers=headers, **auth, **kwargs)
+        return await send(
+            PROVIDER, self._client, method, f"{self._base}{path}", headers=headers, **auth, **kwargs
+        )
 
-    async def list_opportunities(self, *, updated_at_start: datetime | None = None, cursor: str | None = None,
-                                 limit: int = 100) -> Page:
+    async def list_opportunities(
+        self, *, updated_at_start: datetime | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page:
         params: dict[str, Any] = {"limit": limit}
         if updated_at_start is not None:
             params["updated_at_start"] = _ms(updated_at_start)
@@ -84,7 +87,9 @@ class LeverClient:
         cursor = None
         while True:
             params = {"offset": cursor} if cursor else {}
-            body = (await self._request("GET", f"/opportunities/{opportunity_id}/feedback", params=params)).json()
+            body = (
+                await self._request("GET", f"/opportunities/{opportunity_id}/feedback", params=params)
+            ).json()
             items.extend(body.get("data", []))
             if not body.get("hasNext"):
                 return items
@@ -124,6 +129,7 @@ class LeverClient:
             body["interview"] = interview_id
         if panel_id:
             body["panel"] = panel_id
-        response = await self._request("POST", f"/opportunities/{opportunity_id}/feedback",
-                                       params={"perform_as": perform_as}, json=body)
+        response = await self._request(
+            "POST", f"/opportunities/{opportunity_id}/feedback", params={"perform_as": perform_as}, json=body
+        )
         return FeedbackWrite(True, response.json().get("data", {}))

@@ -86,7 +86,11 @@ def _from_wire(worker: Mapping[str, Any]) -> dict[str, Any]:
         out["title"] = worker["jobTitle"]
     if "hireDate" in worker:
         out["start_date"] = worker["hireDate"]
-    for ours, theirs in {"department": "supervisoryOrganization", "manager": "manager", "location": "location"}.items():
+    for ours, theirs in {
+        "department": "supervisoryOrganization",
+        "manager": "manager",
+        "location": "location",
+    }.items():
         ref = worker.get(theirs)
         if isinstance(ref, Mapping) and "id" in ref:
             out[ours] = ref["id"]
@@ -108,8 +112,9 @@ class WorkdayStaffing:
     async def create_hire(self, fields: Mapping[str, Any], *, idempotency_key: str) -> HireWrite:
         body = {"applicantId": applicant_id(idempotency_key), **_to_wire(fields)}
         try:
-            response = await send(PROVIDER, self._client, "POST", f"{self._root}/preHires",
-                                  headers=self._headers(), json=body)
+            response = await send(
+                PROVIDER, self._client, "POST", f"{self._root}/preHires", headers=self._headers(), json=body
+            )
         except Permanent as exc:
             if exc.status == 409 and isinstance(exc.body, dict) and exc.body.get("id"):
                 return HireWrite(str(exc.body["id"]), created=False)
@@ -117,6 +122,7 @@ class WorkdayStaffing:
         return HireWrite(str(response.json()["id"]), created=True)
 
     async def read_back(self, remote_id: str) -> dict[str, Any]:
-        response = await send(PROVIDER, self._client, "GET", f"{self._root}/workers/{remote_id}",
-                              headers=self._headers())
+        response = await send(
+            PROVIDER, self._client, "GET", f"{self._root}/workers/{remote_id}", headers=self._headers()
+        )
         return _from_wire(response.json())
