@@ -15,11 +15,13 @@ from google.protobuf.message import DecodeError, Message
 from interloop.events.v1 import envelope_pb2
 from opentelemetry import propagate
 
+from interloop_common.retry import Permanent
+
 CONTENT_TYPE = "application/protobuf"
 
 
-class MalformedEvent(ValueError):
-    """A Kafka record that is not an Interloop envelope."""
+class MalformedEvent(Permanent, ValueError):
+    """A Kafka record that is not an Interloop envelope (retrying cannot fix it)."""
 
 
 @dataclass(frozen=True)

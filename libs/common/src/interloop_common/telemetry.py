@@ -28,9 +28,13 @@ def configure_telemetry(service: str) -> None:
 
     from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient, GrpcAioInstrumentorServer
+    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient, GrpcAioInstrumentorServer, filters
 
-    GrpcAioInstrumentorServer().instrument()
+    # Health and reflection stream with context.write(), which the aio server interceptor cannot wrap;
+    # they are probe traffic anyway, so they stay untraced.
+    GrpcAioInstrumentorServer(
+        filter_=filters.negate(filters.any_of(filters.health_check(), filters.service_prefix("grpc.reflection")))
+    ).instrument()
     GrpcAioInstrumentorClient().instrument()
     AsyncPGInstrumentor().instrument()
     AIOKafkaInstrumentor().instrument()

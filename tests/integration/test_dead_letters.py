@@ -1,0 +1,83 @@
+"""Failure is loud: a poison record is dead-lettered (topic + table), an alert is raised for the owner,
+and the replay command republishes it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from interloop.events.v1 import interview_pb2
+
+from interloop_common.events import encode, new_event
+
+pytestmark = pytest.mark.integration
+
+
+async def _rows(dsn: str, sql: str, *args):  # type: ignore[no-untyped-def]
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT set_config('app.system', 'on', false)")
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra) -> None:  # type: ignore[no-untyped-def]
+    topic = f"{platform.prefix}interloop.interview.v1"
+    # A well-formed envelope whose payload is not what its type promises: no retry can fix it.
+    poison = new_event(type="interview.scheduled", source="//test", tenant_id="dlt-tenant", subject="booking/x",
+                       payload=interview_pb2.InterviewCancelled(booking_id="x"))
+    body, headers = encode(poison)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, body, key=b"dlt-tenant", headers=headers)
+    finally:
+        await producer.stop()
+
+    dsn = platform.dsns["scorecard"]
+    deadline = time.monotonic() + 60
+    rows = []
+    while not rows and time.monotonic() < deadline:
+        rows = await _rows(dsn, "SELECT * FROM dead_letters WHERE event_id = $1", poison.id)
+        await asyncio.sleep(0.2)
+    assert rows, "poison event never reached the dead-letter table"
+    assert rows[0]["tenant_id"] == "dlt-tenant" and rows[0]["attempts"] == 1  # permanent: not retried
+    assert "payload is" in rows[0]["reason"]
+
+    alerts = await _rows(dsn, "SELECT event_type, published_at FROM outbox WHERE tenant_id = 'dlt-tenant'")
+    assert [a["event_type"] for a in alerts] == ["notification.alert"]
+
+    consumer = AIOKafkaConsumer(f"{topic}.dlt", bootstrap_servers=infra.kafka_bootstrap,
+                                auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    try:
+        found = None
+        end = time.monotonic() + 30
+        while found is None and time.monotonic() < end:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for r in records:
+                    if dict(r.headers).get("ce_id", b"").decode() == poison.id:
+                        found = r
+        assert found is not None, "no record on the dead-letter topic"
+        assert dict(found.headers)["x-dlt-consumer"].decode().endswith("scorecard.interviews")
+    finally:
+        await consumer.stop()
+
+    # The operator's replay command republishes it (it will dead-letter again: it is still poison).
+    env = platform.procs["scorecard"].env
+    out = subprocess.run(
+        [sys.executable, "-m", "interloop_scorecard", "replay-dead-letters", "--tenant", "dlt-tenant"],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "1 dead letter(s) replayed" in out.stdout
+    replayed = await _rows(dsn, "SELECT replayed_at FROM dead_letters WHERE event_id = $1", poison.id)
+    assert replayed[0]["replayed_at"] is not None
