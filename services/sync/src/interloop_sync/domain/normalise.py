@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -166,13 +167,13 @@ class _Reader:
     def opt_str(value: Any) -> str | None:
         return value if isinstance(value, str) and value != "" else None
 
-    def timestamp(self, value: Any, path: str):  # noqa: ANN201 - datetime | None
+    def timestamp(self, value: Any, path: str) -> datetime | None:
         try:
             return parse_timestamp(value)
         except ValueError as exc:
             raise MalformedPayload(self.provider, str(exc), path) from None
 
-    def date(self, value: Any, path: str):  # noqa: ANN201 - date | None
+    def calendar_date(self, value: Any, path: str) -> date | None:
         try:
             return parse_date(value)
         except ValueError as exc:
@@ -354,7 +355,7 @@ class _Greenhouse(_Reader):
             version=o.get("version") if isinstance(o.get("version"), int) else None,
             status=status.lower() if status else None,
             # hire payloads: starts_at YYYY-MM-DD; offer webhooks: start_date MM/DD/YYYY
-            start_date=self.date(o.get("starts_at") or o.get("start_date"), f"{path}.start_date"),
+            start_date=self.calendar_date(o.get("starts_at") or o.get("start_date"), f"{path}.start_date"),
             sent_at=self.timestamp(o.get("sent_at") or o.get("sent_on"), f"{path}.sent_at"),
             resolved_at=self.timestamp(o.get("resolved_at"), f"{path}.resolved_at"),
             custom_fields=_custom_fields(self, o.get("custom_fields"), f"{path}.custom_fields"),
