@@ -19,12 +19,16 @@ from interloop_common.logging import configure_logging
 from interloop_common.telemetry import configure_telemetry
 from interloop_gateway import problems
 from interloop_gateway.backends import Backends
+from interloop_gateway.domain.connections import controllers as connections
 from interloop_gateway.domain.health.controllers import HealthController
 from interloop_gateway.domain.interviews.controllers import (
     ActivityController,
     InterviewersController,
     InterviewsController,
 )
+from interloop_gateway.domain.scheduling import controllers as scheduling
+from interloop_gateway.domain.scorecards import controllers as scorecards
+from interloop_gateway.domain.webhooks import controllers as webhooks
 from interloop_gateway.partner.servicer import PartnerServicer
 from interloop_gateway.settings import GatewaySettings
 
@@ -46,9 +50,19 @@ def create_app(settings: GatewaySettings) -> Litestar:
             await app.state.pool.close()
 
     return Litestar(
-        route_handlers=[HealthController, InterviewersController, InterviewsController, ActivityController],
+        route_handlers=[
+            HealthController,
+            InterviewersController,
+            InterviewsController,
+            ActivityController,
+            *scheduling.CONTROLLERS,
+            *scorecards.CONTROLLERS,
+            *connections.CONTROLLERS,
+            *webhooks.CONTROLLERS,
+        ],
         lifespan=[lifespan],
         plugins=[problems.plugin()],
+        logging_config=None,  # logs go through the JSON handler configured at start-up
         exception_handlers={Exception: problems.internal_error},
         openapi_config=OpenAPIConfig(
             title="Interloop API",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -58,7 +59,7 @@ def _from_grpc(exc: grpc.aio.AioRpcError) -> ProblemDetailsException:
 
 
 def internal_error(request: Request, exc: Exception) -> Response:
-    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    logging.getLogger(__name__).exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "internal error").to_response(request)
 
 
