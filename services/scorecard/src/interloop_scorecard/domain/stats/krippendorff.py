@@ -33,8 +33,20 @@ _RATIO_EXACT_MAX_VALUES = 4096
 _CHUNK_ELEMENTS = 2_000_000
 
 
-def _as_ratings(data: Ratings | ArrayLike) -> Ratings:
-    return data if isinstance(data, Ratings) else matrix_ratings(data)
+def _pairable_values(data: Ratings | ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """(unit code, value) of every pairable value, from `Ratings` or a subjects x raters matrix."""
+    if isinstance(data, Ratings):
+        return _pairable(data.subject, data.score)
+    x = np.asarray(data, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"ratings matrix must be 2-D (subjects x raters), got {x.ndim}-D")
+    observed = ~np.isnan(x)
+    per_unit = observed.sum(axis=1)
+    keep = per_unit >= 2
+    # row-major boolean indexing keeps each unit's values together; no rater codes are needed for alpha
+    values = x[keep][observed[keep]]
+    unit = np.repeat(np.arange(int(keep.sum()), dtype=np.intp), per_unit[keep])
+    return unit, values
 
 
 def _pairable(unit: NDArray[np.intp], value: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
@@ -56,8 +68,24 @@ def _interval_parts(unit: NDArray[np.intp], value: NDArray[np.float64]) -> tuple
     return a, b
 
 
+def _value_codes(value: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.int64]]:
+    """(distinct values, code of each value, count of each distinct value), like np.unique.
+
+    Rating scales are usually small integer ranges (1-5, 0-99): a bincount then replaces the O(n log n) sort.
+    """
+    lo, hi = float(value.min()), float(value.max())
+    if hi - lo < 65536 and np.array_equal(value, np.rint(value)):
+        offset = (value - lo).astype(np.intp)
+        counts = np.bincount(offset)
+        present = counts > 0
+        remap = np.cumsum(present) - 1
+        return np.flatnonzero(present) + lo, remap[offset], counts[present]
+    uniq, inverse, counts = np.unique(value, return_inverse=True, return_counts=True)
+    return uniq, inverse.astype(np.intp, copy=False), counts
+
+
 def _midranks(value: NDArray[np.float64]) -> NDArray[np.float64]:
-    _, inverse, counts = np.unique(value, return_inverse=True, return_counts=True)
+    _, inverse, counts = _value_codes(value)
     c = counts.astype(np.float64)
     mid = np.cumsum(c) - c / 2.0
     return mid[inverse]
@@ -65,12 +93,18 @@ def _midranks(value: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _nominal_parts(unit: NDArray[np.intp], value: NDArray[np.float64]) -> tuple[float, float]:
     n = value.size
-    _, vcode, n_c = np.unique(value, return_inverse=True, return_counts=True)
+    _, vcode, n_c = _value_codes(value)
     m = np.bincount(unit).astype(np.float64)
-    key = unit.astype(np.int64) * (int(vcode.max()) + 1) + vcode
-    keys, n_uc = np.unique(key, return_counts=True)
-    key_unit = keys // (int(vcode.max()) + 1)
-    n_uc = n_uc.astype(np.float64)
+    n_values = int(vcode.max()) + 1
+    key = unit.astype(np.int64) * n_values + vcode
+    if m.size * n_values <= 4 * _CHUNK_ELEMENTS:  # small scale: dense unit x value counts, no sort
+        dense = np.bincount(key, minlength=m.size * n_values)
+        keys = np.flatnonzero(dense)
+        n_uc = dense[keys].astype(np.float64)
+    else:
+        keys, cnt = np.unique(key, return_counts=True)
+        n_uc = cnt.astype(np.float64)
+    key_unit = keys // n_values
     same = float(np.sum(n_uc * (n_uc - 1.0) / (m[key_unit] - 1.0)))
     nc = n_c.astype(np.float64)
     return float(n) - same, float(n) * n - float(nc @ nc)
@@ -149,15 +183,13 @@ def krippendorff_alpha(data: Ratings | ArrayLike, level: Level = "interval") -> 
 
     Returns NaN when there is no variation among pairable values (alpha is undefined there).
     """
-    r = _as_ratings(data)
-    unit, value = _pairable(r.subject, r.score)
+    unit, value = _pairable_values(data)
     return _alpha_from_pairable(unit, value, level)
 
 
 def krippendorff_alpha_all(data: Ratings | ArrayLike) -> dict[str, float]:
     """Alpha at every level of measurement, sharing the pairable-value filtering."""
-    r = _as_ratings(data)
-    unit, value = _pairable(r.subject, r.score)
+    unit, value = _pairable_values(data)
     return {level: _alpha_from_pairable(unit, value, level) for level in LEVELS}
 
 
@@ -172,8 +204,7 @@ class AlphaInterval:
 def krippendorff_alpha_ci(data: Ratings | ArrayLike, level: Level = "interval", *, n_boot: int = 1000,
                           confidence: float = 0.95, seed: int = 0) -> AlphaInterval:
     """Alpha with a percentile bootstrap CI from resampling units (subjects) with replacement."""
-    r = _as_ratings(data)
-    unit, value = _pairable(r.subject, r.score)
+    unit, value = _pairable_values(data)
     point = _alpha_from_pairable(unit, value, level)
     order = np.argsort(unit, kind="stable")
     unit, value = unit[order], value[order]
