@@ -1,0 +1,98 @@
+"""`make run`'s front door: `interloop dev up --seed-demo` brings the whole stack up with /readyz = 200,
+serves the demo tenant, and Ctrl-C stops everything with no process left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from interloop_devstack.procs import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _ports_env() -> dict[str, str]:
+    env = {
+        "INTERLOOP_DEV_POSTGRES_PORT": str(free_port()),
+        "INTERLOOP_DEV_KAFKA_PORT": str(free_port()),
+        "INTERLOOP_DEV_KAFKA_CONTROLLER_PORT": str(free_port()),
+        "INTERLOOP_DEV_HTTP_PORT": str(free_port()),
+    }
+    for svc in ("scheduler", "scorecard", "sync", "gateway"):
+        env[f"INTERLOOP_DEV_{svc.upper()}_GRPC_PORT"] = str(free_port())
+        env[f"INTERLOOP_DEV_{svc.upper()}_METRICS_PORT"] = str(free_port())
+    return env
+
+
+def _cli() -> list[str]:
+    return [sys.executable, "-c", "from interloop_cli.main import app; app()"]
+
+
+def _descendants_alive(root: Path) -> list[str]:
+    alive = []
+    for p in psutil.process_iter(["cmdline", "environ"]):
+        try:
+            cmd = " ".join(p.info["cmdline"] or [])
+        except psutil.Error:
+            continue
+        if str(root) in cmd:
+            alive.append(cmd[:120])
+    return alive
+
+
+def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    ports = _ports_env()
+    root = tmp_path / "stack"
+    proc = subprocess.Popen(
+        [*_cli(), "dev", "up", "--seed-demo", "--root", str(root)],
+        env={**os.environ, **ports}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        out = "".join(lines)
+        assert "Interloop is up" in out, out
+        base = f"http://127.0.0.1:{ports['INTERLOOP_DEV_HTTP_PORT']}"
+        assert httpx.get(f"{base}/readyz").status_code == 200
+        key = next(ln.split("API key: ")[1].strip() for ln in lines if "API key:" in ln)
+        demo = httpx.get(f"{base}/v1/interviews", headers={"Authorization": f"Bearer {key}"})
+        assert demo.status_code == 200 and demo.json()["items"], demo.text
+        assert _descendants_alive(root), "the stack's processes should be running now"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0, rest
+    assert "stopped." in rest
+    time.sleep(0.5)
+    assert _descendants_alive(root) == []
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", int(ports["INTERLOOP_DEV_HTTP_PORT"]))) != 0
+
+
+def test_busy_port_is_one_clear_line(tmp_path: Path) -> None:
+    ports = _ports_env()
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", int(ports["INTERLOOP_DEV_KAFKA_PORT"])))
+        blocker.listen()
+        out = subprocess.run([*_cli(), "dev", "up", "--root", str(tmp_path / "s")],
+                             env={**os.environ, **ports}, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    errors = [ln for ln in out.stderr.splitlines() if ln.startswith("interloop dev up:")]
+    assert len(errors) == 1 and "INTERLOOP_DEV_KAFKA_PORT" in errors[0] and "busy" in errors[0]
