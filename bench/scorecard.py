@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
 from interloop_scorecard.domain.stats.icc import icc
 from interloop_scorecard.domain.stats.krippendorff import krippendorff_alpha
 from interloop_scorecard.domain.stats.ratings import long_ratings
@@ -53,7 +52,7 @@ def panel(rng: np.random.Generator, units: int, raters: int, kind: str) -> np.nd
     elif kind == "0-99":
         x = np.clip(np.round(x * 15 + 50), 0, 99)
     else:
-        x = x * 10 + 50
+        x = np.abs(x * 10 + 50)  # ratio data need an absolute zero
     x[rng.random(x.shape) < 0.2] = np.nan
     return x
 
@@ -61,11 +60,14 @@ def panel(rng: np.random.Generator, units: int, raters: int, kind: str) -> np.nd
 def row(case: str, ours: tuple[Any, float, int], ref: tuple[Any, float, int] | None, note: str = "") -> None:
     val, t, peak = ours
     if ref is None:
-        print(f"{case:<34} ours {val:+.6f} {t:7.2f}s {mib(peak):>12} | reference skipped: {note}")
+        print(f"{case:<38} ours {val:+.6f} {t:7.2f}s {mib(peak):>12} | reference skipped: {note}")
         return
     rval, rt, rpeak = ref
-    print(f"{case:<34} ours {val:+.6f} {t:7.2f}s {mib(peak):>12} | ref {rval:+.6f} {rt:7.2f}s "
-          f"{mib(rpeak):>12} | speed x{rt / t:6.1f}  memory x{rpeak / max(peak, 1):7.1f}  |diff| {abs(val - rval):.1e}")
+    print(
+        f"{case:<38} ours {val:+.6f} {t:7.2f}s {mib(peak):>12} | ref {rval:+.6f} {rt:7.2f}s "
+        f"{mib(rpeak):>12} | speed x{rt / t:6.1f}  memory x{rpeak / max(peak, 1):7.1f}  "
+        f"|diff| {abs(val - rval):.1e}"
+    )
 
 
 def main() -> None:
@@ -80,8 +82,11 @@ def main() -> None:
     import pingouin as pg
 
     print(f"Krippendorff's alpha: {units:,} subjects x {raters} raters, 20% missing")
-    for kind, levels in (("5-point", ("interval", "ordinal", "nominal")), ("0-99", ("interval", "ordinal")),
-                         ("continuous", ("interval", "ratio"))):
+    for kind, levels in (
+        ("5-point", ("interval", "ordinal", "nominal")),
+        ("0-99", ("interval", "ordinal")),
+        ("continuous", ("interval", "ratio")),
+    ):
         x = panel(rng, units, raters, kind)
         distinct = int(np.unique(x[~np.isnan(x)]).size)
         for level in levels:
@@ -96,7 +101,10 @@ def main() -> None:
             row(case, ours, ref)
 
     n_ratings = icc_subjects * icc_raters
-    print(f"\nICC (six forms): {icc_subjects:,} subjects x {icc_raters} raters = {n_ratings:,} ratings, long format")
+    print(
+        f"\nICC (six forms): {icc_subjects:,} subjects x {icc_raters} raters = {n_ratings:,} ratings, "
+        "long format"
+    )
     y = rng.normal(size=(icc_subjects, 1)) + rng.normal(size=(icc_subjects, icc_raters))
     subj = np.repeat(np.arange(icc_subjects), icc_raters)
     rat = np.tile(np.arange(icc_raters), icc_subjects)

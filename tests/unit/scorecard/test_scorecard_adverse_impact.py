@@ -5,14 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from scipy import stats
-
 from interloop_scorecard.domain.stats.adverse_impact import (
     four_fifths_adverse,
     impact_table,
     scoring_rate_impact,
     selection_impact,
 )
+from scipy import stats
 
 
 def test_ugesp_example_80_of_120_vs_24_of_48():

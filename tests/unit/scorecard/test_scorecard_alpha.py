@@ -7,7 +7,6 @@ import json
 import krippendorff as kd
 import numpy as np
 import pytest
-
 from interloop_scorecard.domain.stats import krippendorff as kmod
 from interloop_scorecard.domain.stats.krippendorff import (
     LEVELS,
@@ -20,12 +19,14 @@ from interloop_scorecard.domain.stats.ratings import long_ratings
 
 nan = np.nan
 # Krippendorff (2011) "Computing Krippendorff's Alpha-Reliability", section C: 4 observers x 12 units
-K2011 = np.array([
-    [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
-    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
-    [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
-    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
-])
+K2011 = np.array(
+    [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+        [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+    ]
+)
 
 
 def test_krippendorff_2011_published_values():
@@ -93,6 +94,10 @@ def test_accumulator_equals_batch_and_survives_json():
     acc.add("0", 1.0)
     batch2 = long_ratings(np.append(subjects, 0), np.append(raters, 99), np.append(scores, 1.0))
     assert acc.finalize("ordinal") == pytest.approx(krippendorff_alpha(batch2, "ordinal"), abs=1e-9)
+
+
+def test_ratio_is_undefined_for_negative_scores():
+    assert np.isnan(krippendorff_alpha(np.array([[-1.0, 2.0], [3.0, 4.0]]), "ratio"))
 
 
 def test_no_variation_is_undefined():

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from interloop_scorecard.domain.stats.calibration import CalibrationAccumulator, calibrate
 from interloop_scorecard.domain.stats.ratings import long_ratings, matrix_ratings
 
@@ -38,10 +37,12 @@ def test_erratic_matches_dummy_variable_least_squares_on_a_sparse_design():
     s, rt, y = r.subject, r.rater, r.score
     shared = np.bincount(s)[s] >= 2
     s, rt, y = s[shared], rt[shared], y[shared]
-    design = np.column_stack([
-        np.eye(r.n_subjects)[s],
-        np.eye(r.n_raters)[rt][:, 1:],  # drop one rater: the model is otherwise rank-deficient
-    ])
+    design = np.column_stack(
+        [
+            np.eye(r.n_subjects)[s],
+            np.eye(r.n_raters)[rt][:, 1:],  # drop one rater: the model is otherwise rank-deficient
+        ]
+    )
     beta = np.linalg.lstsq(design, y, rcond=None)[0]  # min-norm LS: residuals are unique regardless
     resid = y - design @ beta
     cal = calibrate(r)

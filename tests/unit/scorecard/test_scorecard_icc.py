@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
-
 from interloop_scorecard.domain.stats.icc import icc
 from interloop_scorecard.domain.stats.ratings import long_ratings, matrix_ratings
 
@@ -23,8 +22,14 @@ def test_shrout_fleiss_published_values():
     for name, value in published.items():
         assert round(forms[name].value, 2) == value, name
     # the unrounded values implied by the paper's mean squares (BMS 11.24, WMS 6.26, JMS 32.49, EMS 1.02)
-    exact = {"ICC1": 0.165742, "ICC2": 0.289764, "ICC3": 0.714841,
-             "ICC1k": 0.442797, "ICC2k": 0.620051, "ICC3k": 0.909316}
+    exact = {
+        "ICC1": 0.165742,
+        "ICC2": 0.289764,
+        "ICC3": 0.714841,
+        "ICC1k": 0.442797,
+        "ICC2k": 0.620051,
+        "ICC3k": 0.909316,
+    }
     for name, value in exact.items():
         assert forms[name].value == pytest.approx(value, abs=5e-6), name
     assert forms["ICC1"].F == pytest.approx(11.241666 / 6.263888, rel=1e-5)
@@ -39,8 +44,14 @@ def test_matches_pingouin_on_random_data(seed):
     x = rng.normal(size=(n, 1)) + rng.normal(0, 0.8, size=(n, k)) + rng.normal(0, 0.5, size=(1, k))
     df = pd.DataFrame({"t": np.repeat(np.arange(n), k), "r": np.tile(np.arange(k), n), "s": x.ravel()})
     ref = pg.intraclass_corr(df, "t", "r", "s").set_index("Type")
-    names = {"ICC1": "ICC(1,1)", "ICC2": "ICC(A,1)", "ICC3": "ICC(C,1)",
-             "ICC1k": "ICC(1,k)", "ICC2k": "ICC(A,k)", "ICC3k": "ICC(C,k)"}
+    names = {
+        "ICC1": "ICC(1,1)",
+        "ICC2": "ICC(A,1)",
+        "ICC3": "ICC(C,1)",
+        "ICC1k": "ICC(1,k)",
+        "ICC2k": "ICC(A,k)",
+        "ICC3k": "ICC(C,k)",
+    }
     ours = icc(long_ratings(df["t"], df["r"], df["s"])).forms
     assert ours is not None
     for mine, theirs in names.items():

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from statsmodels.stats.inter_rater import cohens_kappa as sm_cohen
-from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
-
 from interloop_scorecard.domain.stats.kappa import (
     cohen_kappa,
     cohen_kappa_table,
@@ -16,31 +13,81 @@ from interloop_scorecard.domain.stats.kappa import (
     pairwise_cohen_kappa,
 )
 from interloop_scorecard.domain.stats.ratings import long_ratings, matrix_ratings
+from statsmodels.stats.inter_rater import cohens_kappa as sm_cohen
+from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
 # Fleiss (1971), Table 1: 30 patients x 6 psychiatrists, 5 diagnoses (raw categories per patient)
-FLEISS_1971 = np.array([
-    [4, 4, 4, 4, 4, 4], [2, 2, 2, 5, 5, 5], [2, 3, 3, 3, 3, 5], [5, 5, 5, 5, 5, 5], [2, 2, 2, 4, 4, 4],
-    [1, 1, 3, 3, 3, 3], [3, 3, 3, 3, 5, 5], [1, 1, 3, 3, 3, 4], [1, 1, 4, 4, 4, 4], [5, 5, 5, 5, 5, 5],
-    [1, 4, 4, 4, 4, 4], [1, 2, 4, 4, 4, 4], [2, 2, 2, 3, 3, 3], [1, 4, 4, 4, 4, 4], [2, 2, 4, 4, 4, 5],
-    [3, 3, 3, 3, 3, 5], [1, 1, 1, 4, 5, 5], [1, 1, 1, 1, 1, 2], [2, 2, 4, 4, 4, 4], [1, 3, 3, 5, 5, 5],
-    [5, 5, 5, 5, 5, 5], [2, 4, 4, 4, 4, 4], [2, 2, 4, 5, 5, 5], [1, 1, 4, 4, 4, 4], [1, 4, 4, 4, 4, 5],
-    [2, 2, 2, 2, 2, 4], [1, 1, 1, 1, 5, 5], [2, 2, 4, 4, 4, 4], [1, 3, 3, 3, 3, 3], [5, 5, 5, 5, 5, 5],
-])
+FLEISS_1971 = np.array(
+    [
+        [4, 4, 4, 4, 4, 4],
+        [2, 2, 2, 5, 5, 5],
+        [2, 3, 3, 3, 3, 5],
+        [5, 5, 5, 5, 5, 5],
+        [2, 2, 2, 4, 4, 4],
+        [1, 1, 3, 3, 3, 3],
+        [3, 3, 3, 3, 5, 5],
+        [1, 1, 3, 3, 3, 4],
+        [1, 1, 4, 4, 4, 4],
+        [5, 5, 5, 5, 5, 5],
+        [1, 4, 4, 4, 4, 4],
+        [1, 2, 4, 4, 4, 4],
+        [2, 2, 2, 3, 3, 3],
+        [1, 4, 4, 4, 4, 4],
+        [2, 2, 4, 4, 4, 5],
+        [3, 3, 3, 3, 3, 5],
+        [1, 1, 1, 4, 5, 5],
+        [1, 1, 1, 1, 1, 2],
+        [2, 2, 4, 4, 4, 4],
+        [1, 3, 3, 5, 5, 5],
+        [5, 5, 5, 5, 5, 5],
+        [2, 4, 4, 4, 4, 4],
+        [2, 2, 4, 5, 5, 5],
+        [1, 1, 4, 4, 4, 4],
+        [1, 4, 4, 4, 4, 5],
+        [2, 2, 2, 2, 2, 4],
+        [1, 1, 1, 1, 5, 5],
+        [2, 2, 4, 4, 4, 4],
+        [1, 3, 3, 3, 3, 3],
+        [5, 5, 5, 5, 5, 5],
+    ]
+)
 
 # Wikipedia "Fleiss' kappa" worked example: 10 subjects x 14 raters, counts per category
-WIKIPEDIA = np.array([
-    [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-    [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
-])
+WIKIPEDIA = np.array(
+    [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
+)
 
 # irrCAC's cont3x3abstractors (Gwet 2014): 2 abstractors x 100 cases
 ABSTRACTORS = np.array([[13, 0, 0], [0, 20, 7], [0, 4, 56]])
 
 nan = np.nan
-K2011 = np.array([  # Krippendorff (2011) units x observers, = irrCAC's cac.raw4raters
-    [1, 1, nan, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
-    [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [nan, 5, 5, 5], [nan, nan, 1, 1], [nan, 3, nan, nan],
-])
+K2011 = np.array(
+    [  # Krippendorff (2011) units x observers, = irrCAC's cac.raw4raters
+        [1, 1, nan, 1],
+        [2, 2, 3, 2],
+        [3, 3, 3, 3],
+        [3, 3, 3, 3],
+        [2, 2, 2, 2],
+        [1, 2, 3, 4],
+        [4, 4, 4, 4],
+        [1, 1, 2, 1],
+        [2, 2, 2, 2],
+        [nan, 5, 5, 5],
+        [nan, nan, 1, 1],
+        [nan, 3, nan, nan],
+    ]
+)
 
 
 def test_fleiss_1971_published_kappa():
@@ -69,7 +116,9 @@ def test_fleiss_is_none_when_subjects_have_different_numbers_of_ratings():
 def test_cohen_published_and_statsmodels():
     assert cohen_kappa_table(ABSTRACTORS) == pytest.approx(0.7964094, abs=1e-7)  # irrCAC kappa2.table
     for wt in ("linear", "quadratic"):
-        assert cohen_kappa_table(ABSTRACTORS, wt) == pytest.approx(sm_cohen(ABSTRACTORS, wt=wt).kappa, abs=1e-12)
+        assert cohen_kappa_table(ABSTRACTORS, wt) == pytest.approx(
+            sm_cohen(ABSTRACTORS, wt=wt).kappa, abs=1e-12
+        )
 
 
 @pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
@@ -137,8 +186,11 @@ def test_gwet_ac1_and_ac2_multi_rater_by_hand():
     assert (res.p_agreement, res.p_chance) == (pytest.approx(p_a), pytest.approx(p_e))
     assert res.coefficient == pytest.approx(ac1, abs=1e-12)
     # irrCAC: gwet.ac1.raw(cac.raw4raters) -> pa 0.8181818, pe 0.1903212, AC1 0.7754
-    assert (p_a, p_e, ac1) == (pytest.approx(0.8181818, abs=1e-6), pytest.approx(0.1903212, abs=1e-6),
-                               pytest.approx(0.7754, abs=5e-5))
+    assert (p_a, p_e, ac1) == (
+        pytest.approx(0.8181818, abs=1e-6),
+        pytest.approx(0.1903212, abs=1e-6),
+        pytest.approx(0.7754, abs=5e-5),
+    )
     for weights, w in (("quadratic", quadratic), ("linear", linear)):
         _, _, ac2 = _gwet_by_hand(rows, q, w)
         assert gwet_ac(K2011, [1, 2, 3, 4, 5], weights).coefficient == pytest.approx(ac2, abs=1e-12)

@@ -8,7 +8,6 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
 from interloop_scorecard.domain.stats.adverse_impact import impact_table
 from interloop_scorecard.domain.stats.calibration import calibrate
 from interloop_scorecard.domain.stats.icc import icc
@@ -17,8 +16,9 @@ from interloop_scorecard.domain.stats.ratings import matrix_ratings
 
 FAST = settings(max_examples=25, deadline=None)
 
-scores_5pt = arrays(np.float64, st.tuples(st.integers(3, 12), st.integers(2, 5)),
-                    elements=st.integers(1, 5).map(float))
+scores_5pt = arrays(
+    np.float64, st.tuples(st.integers(3, 12), st.integers(2, 5)), elements=st.integers(1, 5).map(float)
+)
 
 
 @FAST
@@ -58,9 +58,14 @@ def test_leniency_sums_to_zero_on_complete_designs(x):
 
 
 @FAST
-@given(groups=st.dictionaries(st.sampled_from("ABCDEF"),
-                              st.tuples(st.integers(0, 60), st.integers(1, 60)).map(lambda t: (min(t), max(t))),
-                              min_size=1, max_size=6))
+@given(
+    groups=st.dictionaries(
+        st.sampled_from("ABCDEF"),
+        st.tuples(st.integers(0, 60), st.integers(1, 60)).map(lambda t: (min(t), max(t))),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_impact_ratios_are_within_zero_and_one(groups):
     t = impact_table(groups, min_share=Fraction(0))
     ref = t.group(t.reference) if t.reference else None

@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from scipy import stats
-
 from interloop_scorecard.domain.stats.validity import (
     auc,
     binary_outcome_validity,
@@ -14,6 +12,7 @@ from interloop_scorecard.domain.stats.validity import (
     logistic_regression,
     validity_by_group,
 )
+from scipy import stats
 
 
 def _data(seed: int, n: int = 200):
@@ -62,7 +61,8 @@ def test_continuous_outcome_and_grouping():
     res = continuous_outcome_validity(x, perf, n_boot=200)
     assert res.pearson == pytest.approx(stats.pearsonr(x, perf).statistic)
     assert res.spearman == pytest.approx(stats.spearmanr(x, perf).statistic)
-    groups = validity_by_group(["onsite"] * 40 + ["phone"] * 40, ["coding"] * 80, x, perf, binary=False,
-                               n_boot=50)
+    groups = validity_by_group(
+        ["onsite"] * 40 + ["phone"] * 40, ["coding"] * 80, x, perf, binary=False, n_boot=50
+    )
     assert set(groups) == {("onsite", "coding"), ("phone", "coding")}
     assert groups[("onsite", "coding")].n == 40

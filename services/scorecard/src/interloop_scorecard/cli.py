@@ -32,7 +32,7 @@ def _read(path: Path) -> dict[str | None, tuple[list[str], list[str], list[float
             missing = [c for c in REQUIRED if c not in header]
             if missing:
                 raise _BadInput(
-                    f"{path}: missing column {missing[0]!r}; the header must be subject,rater,score[,dimension]"
+                    f"{path}: missing column {missing[0]!r}; header must be subject,rater,score[,dimension]"
                 )
             i_s, i_r, i_x = (header.index(c) for c in REQUIRED)
             i_d = header.index("dimension") if "dimension" in header else None
@@ -77,23 +77,26 @@ def _fmt(x: Any, nd: int = 3) -> str:
 
 
 def _table(report: dict[str, Any]) -> Iterable[str]:
-    yield (f"subjects {report['n_subjects']}   raters {report['n_raters']}   "
-           f"ratings {report['n_ratings']}")
+    yield (f"subjects {report['n_subjects']}   raters {report['n_raters']}   ratings {report['n_ratings']}")
     if report["icc"] is None:
         yield f"ICC: not computed ({report.get('icc_note', 'incomplete design')})"
     else:
         yield f"{'form':<6} {'ICC':>7} {'95% CI':>17} {'F':>9} {'df1':>5} {'df2':>5} {'p':>9}"
         for name, f in report["icc"].items():
             ci = f"[{f['ci95'][0]:.3f}, {f['ci95'][1]:.3f}]"
-            yield (f"{name:<6} {f['value']:>7.3f} {ci:>17} {f['F']:>9.3f} {f['df1']:>5} {f['df2']:>5} "
-                   f"{f['p']:>9.2g}")
+            yield (
+                f"{name:<6} {f['value']:>7.3f} {ci:>17} {f['F']:>9.3f} {f['df1']:>5} {f['df2']:>5} "
+                f"{f['p']:>9.2g}"
+            )
     alpha = report["krippendorff_alpha"]
     yield "Krippendorff's alpha: " + "  ".join(f"{k} {_fmt(v)}" for k, v in alpha.items())
     yield f"Fleiss' kappa: {_fmt(report['fleiss_kappa'])}"
     yield f"{'rater':<20} {'n':>5} {'leniency':>9} {'erratic':>8} {'agreement':>9}  flags"
     for r in report["raters"]:
-        yield (f"{str(r['rater'])[:20]:<20} {r['n']:>5} {_fmt(r['leniency']):>9} {_fmt(r['erratic']):>8} "
-               f"{_fmt(r['agreement']):>9}  {','.join(r['flags'])}")
+        yield (
+            f"{str(r['rater'])[:20]:<20} {r['n']:>5} {_fmt(r['leniency']):>9} {_fmt(r['erratic']):>8} "
+            f"{_fmt(r['agreement']):>9}  {','.join(r['flags'])}"
+        )
 
 
 def irr(

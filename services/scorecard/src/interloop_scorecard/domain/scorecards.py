@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 from .errors import ValidationError
 from .templates import GREENHOUSE_LABELS, ScorecardTemplate, TemplateRef
 
 
-class ScorecardState(str, Enum):
+class ScorecardState(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
 
 
-class Recommendation(str, Enum):
+class Recommendation(StrEnum):
     """Overall recommendation, Greenhouse's five labels in order (ordinal 1..5)."""
 
     DEFINITELY_NOT = "definitely_not"
@@ -35,7 +35,7 @@ class Recommendation(str, Enum):
         return GREENHOUSE_LABELS.index(self.value) + 1
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     INTERVIEWER = "interviewer"
     COMPLIANCE = "compliance"
     ADMIN = "admin"
@@ -44,7 +44,7 @@ class Role(str, Enum):
 @dataclass(frozen=True)
 class Rating:
     dimension: str
-    value: int | str          # a number on a numeric scale or a label on a label scale
+    value: int | str  # a number on a numeric scale or a label on a label scale
     evidence: str = ""
 
 
@@ -65,12 +65,12 @@ class Scorecard:
     template: TemplateRef
     ratings: tuple[Rating, ...] = ()
     overall: Recommendation | None = None
-    confidence: int | None = None       # interviewer's self-reported confidence, 1..5
+    confidence: int | None = None  # interviewer's self-reported confidence, 1..5
     interview_ended_at: datetime | None = None
     submitted_at: datetime | None = None
     state: ScorecardState = ScorecardState.DRAFT
     version: int = 1
-    amendment: Amendment | None = None   # set on every version after the first submitted one
+    amendment: Amendment | None = None  # set on every version after the first submitted one
 
     @property
     def time_to_feedback(self) -> timedelta | None:
@@ -88,13 +88,22 @@ class Scorecard:
 
     def _check_template(self, template: ScorecardTemplate) -> None:
         if template.ref != self.template:
-            raise ValidationError("template", f"scorecard was filled against {self.template}, not {template.ref}")
+            raise ValidationError(
+                "template", f"scorecard was filled against {self.template}, not {template.ref}"
+            )
 
-    def edit(self, *, ratings: Iterable[Rating] | None = None, overall: Recommendation | None = None,
-             confidence: int | None = None) -> Scorecard:
+    def edit(
+        self,
+        *,
+        ratings: Iterable[Rating] | None = None,
+        overall: Recommendation | None = None,
+        confidence: int | None = None,
+    ) -> Scorecard:
         """Change a draft (a new object; drafts have no history to keep)."""
         if self.state is not ScorecardState.DRAFT:
-            raise ValidationError("state", "a submitted scorecard cannot be edited; use amend() with a reason")
+            raise ValidationError(
+                "state", "a submitted scorecard cannot be edited; use amend() with a reason"
+            )
         return replace(
             self,
             ratings=tuple(ratings) if ratings is not None else self.ratings,
@@ -108,17 +117,29 @@ class Scorecard:
             raise ValidationError("state", f"only a draft can be submitted, this one is {self.state.value}")
         _require_aware("submitted_at", at)
         if self.interview_ended_at is not None and at < self.interview_ended_at:
-            raise ValidationError("submitted_at", f"must not be before the interview ended "
-                                  f"({self.interview_ended_at.isoformat()})")
+            raise ValidationError(
+                "submitted_at",
+                f"must not be before the interview ended ({self.interview_ended_at.isoformat()})",
+            )
         validate_complete(self, template)
         return replace(self, state=ScorecardState.SUBMITTED, submitted_at=at)
 
-    def amend(self, template: ScorecardTemplate, *, by: str, at: datetime, reason: str,
-              ratings: Iterable[Rating] | None = None, overall: Recommendation | None = None,
-              confidence: int | None = None) -> Scorecard:
+    def amend(
+        self,
+        template: ScorecardTemplate,
+        *,
+        by: str,
+        at: datetime,
+        reason: str,
+        ratings: Iterable[Rating] | None = None,
+        overall: Recommendation | None = None,
+        confidence: int | None = None,
+    ) -> Scorecard:
         """A new submitted version recording who changed it, when and why; this version is untouched."""
         if self.state is not ScorecardState.SUBMITTED:
-            raise ValidationError("state", "only a submitted scorecard can be amended; edit the draft instead")
+            raise ValidationError(
+                "state", "only a submitted scorecard can be amended; edit the draft instead"
+            )
         if not reason.strip():
             raise ValidationError("reason", "say why the scorecard is being amended")
         if not by:
@@ -141,17 +162,34 @@ def _require_aware(name: str, at: datetime) -> None:
         raise ValidationError(name, "must be timezone-aware (UTC)")
 
 
-def new_scorecard(*, scorecard_id: str, interview_id: str, candidate_id: str, interviewer_id: str,
-                  template: ScorecardTemplate, interview_ended_at: datetime | None = None) -> Scorecard:
+def new_scorecard(
+    *,
+    scorecard_id: str,
+    interview_id: str,
+    candidate_id: str,
+    interviewer_id: str,
+    template: ScorecardTemplate,
+    interview_ended_at: datetime | None = None,
+) -> Scorecard:
     """An empty draft bound to a template version."""
-    for name, value in (("scorecard_id", scorecard_id), ("interview_id", interview_id),
-                        ("candidate_id", candidate_id), ("interviewer_id", interviewer_id)):
+    for name, value in (
+        ("scorecard_id", scorecard_id),
+        ("interview_id", interview_id),
+        ("candidate_id", candidate_id),
+        ("interviewer_id", interviewer_id),
+    ):
         if not value:
             raise ValidationError(name, "must be a non-empty identifier")
     if interview_ended_at is not None:
         _require_aware("interview_ended_at", interview_ended_at)
-    return Scorecard(scorecard_id, interview_id, candidate_id, interviewer_id, template.ref,
-                     interview_ended_at=interview_ended_at)
+    return Scorecard(
+        scorecard_id,
+        interview_id,
+        candidate_id,
+        interviewer_id,
+        template.ref,
+        interview_ended_at=interview_ended_at,
+    )
 
 
 def validate_complete(card: Scorecard, template: ScorecardTemplate) -> None:
@@ -162,15 +200,18 @@ def validate_complete(card: Scorecard, template: ScorecardTemplate) -> None:
     for i, r in enumerate(card.ratings):
         where = f"ratings[{i}]"
         if r.dimension not in keys:
-            raise ValidationError(f"{where}.dimension", f"unknown dimension {r.dimension!r}; expected one of "
-                                  f"{sorted(keys)}")
+            raise ValidationError(
+                f"{where}.dimension", f"unknown dimension {r.dimension!r}; expected one of {sorted(keys)}"
+            )
         if r.dimension in seen:
             raise ValidationError(f"{where}.dimension", f"{r.dimension!r} is rated twice; rate it once")
         seen.add(r.dimension)
         dim = template.dimension(r.dimension)
         dim.scale.ordinal(r.value, f"{where}.value")
         if dim.evidence_required and not r.evidence.strip():
-            raise ValidationError(f"{where}.evidence", f"{dim.name!r} requires written evidence for the rating")
+            raise ValidationError(
+                f"{where}.evidence", f"{dim.name!r} requires written evidence for the rating"
+            )
     missing = [d.key for d in template.dimensions if d.key not in seen]
     if missing:
         raise ValidationError("ratings", f"missing ratings for {missing}; rate every dimension")
@@ -204,8 +245,11 @@ def may_view(viewer: Viewer, target: Scorecard, candidate_scorecards: Iterable[S
         return AccessDecision(True, "own scorecard")
     if target.state is not ScorecardState.SUBMITTED:
         return AccessDecision(False, "other interviewers' drafts are never shown")
-    own = [c for c in candidate_scorecards
-           if c.interviewer_id == viewer.user_id and c.candidate_id == target.candidate_id]
+    own = [
+        c
+        for c in candidate_scorecards
+        if c.interviewer_id == viewer.user_id and c.candidate_id == target.candidate_id
+    ]
     if not own:
         return AccessDecision(False, "viewer has no scorecard for this candidate")
     if any(c.state is ScorecardState.SUBMITTED for c in own):

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from .errors import ValidationError
 
 GREENHOUSE_LABELS: tuple[str, ...] = ("definitely_not", "no", "mixed", "yes", "strong_yes")
 
 
-class ScaleKind(str, Enum):
+class ScaleKind(StrEnum):
     NUMERIC = "numeric"
     LABELS = "labels"
 
@@ -33,14 +33,16 @@ class RatingScale:
     def __post_init__(self) -> None:
         if self.kind is ScaleKind.NUMERIC:
             if self.maximum <= self.minimum:
-                raise ValidationError("scale.maximum", f"must be greater than minimum {self.minimum}, "
-                                      f"got {self.maximum}")
+                raise ValidationError(
+                    "scale.maximum", f"must be greater than minimum {self.minimum}, got {self.maximum}"
+                )
             if self.labels:
                 raise ValidationError("scale.labels", "must be empty for a numeric scale")
         else:
             if len(self.labels) < 2:
-                raise ValidationError("scale.labels", "need at least two ordered labels, e.g. "
-                                      f"{list(GREENHOUSE_LABELS)}")
+                raise ValidationError(
+                    "scale.labels", f"need at least two ordered labels, e.g. {list(GREENHOUSE_LABELS)}"
+                )
             if len(set(self.labels)) != len(self.labels):
                 raise ValidationError("scale.labels", "labels must be distinct")
 
@@ -68,8 +70,9 @@ class RatingScale:
                 return self.labels.index(value) + 1
             raise ValidationError(field_name, f"must be one of {list(self.labels)}, got {value!r}")
         if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
-            raise ValidationError(field_name, f"must be an integer from {self.minimum} to {self.maximum}, "
-                                  f"got {value!r}")
+            raise ValidationError(
+                field_name, f"must be an integer from {self.minimum} to {self.maximum}, got {value!r}"
+            )
         return value
 
 
@@ -130,9 +133,10 @@ class ScorecardTemplate:
             anchor_points = [a.point for a in d.anchors]
             for j, a in enumerate(d.anchors):
                 if a.point not in points:
-                    raise ValidationError(f"{where}.anchors[{j}].point",
-                                          f"must be on the scale {d.scale.minimum}..{d.scale.maximum}, "
-                                          f"got {a.point}")
+                    raise ValidationError(
+                        f"{where}.anchors[{j}].point",
+                        f"must be on the scale {d.scale.minimum}..{d.scale.maximum}, got {a.point}",
+                    )
                 if not a.description.strip():
                     raise ValidationError(f"{where}.anchors[{j}].description", "must describe the behaviour")
             if len(set(anchor_points)) != len(anchor_points):
@@ -146,10 +150,18 @@ class ScorecardTemplate:
         for d in self.dimensions:
             if d.key == key:
                 return d
-        raise ValidationError("dimension", f"unknown dimension {key!r}; expected one of "
-                              f"{[d.key for d in self.dimensions]}")
+        raise ValidationError(
+            "dimension", f"unknown dimension {key!r}; expected one of {[d.key for d in self.dimensions]}"
+        )
 
-    def revise(self, *, at: datetime, by: str, dimensions: Sequence[Dimension] | None = None) -> ScorecardTemplate:
+    def revise(
+        self, *, at: datetime, by: str, dimensions: Sequence[Dimension] | None = None
+    ) -> ScorecardTemplate:
         """The next version with the given changes; this version stays as it was."""
-        return replace(self, version=self.version + 1, created_at=at, created_by=by,
-                       dimensions=tuple(dimensions) if dimensions is not None else self.dimensions)
+        return replace(
+            self,
+            version=self.version + 1,
+            created_at=at,
+            created_by=by,
+            dimensions=tuple(dimensions) if dimensions is not None else self.dimensions,
+        )

@@ -29,21 +29,27 @@ class GroupImpact:
     total: int
     rate: Fraction | None
     impact_ratio: Fraction | None
-    adverse_impact: bool | None      # four-fifths rule; None for the reference or an excluded category
+    adverse_impact: bool | None  # four-fifths rule; None for the reference or an excluded category
     fisher_p: float | None
-    excluded: str | None             # None, "below_min_share" or "unknown"
+    excluded: str | None  # None, "below_min_share" or "unknown"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"category": self.category, "selected": self.selected, "total": self.total,
-                "rate": None if self.rate is None else float(self.rate),
-                "impact_ratio": None if self.impact_ratio is None else float(self.impact_ratio),
-                "adverse_impact": self.adverse_impact, "fisher_p": self.fisher_p, "excluded": self.excluded}
+        return {
+            "category": self.category,
+            "selected": self.selected,
+            "total": self.total,
+            "rate": None if self.rate is None else float(self.rate),
+            "impact_ratio": None if self.impact_ratio is None else float(self.impact_ratio),
+            "adverse_impact": self.adverse_impact,
+            "fisher_p": self.fisher_p,
+            "excluded": self.excluded,
+        }
 
 
 @dataclass(frozen=True)
 class ImpactTable:
     groups: tuple[GroupImpact, ...]
-    reference: str | None            # the highest-rate included category
+    reference: str | None  # the highest-rate included category
     n: int
 
     def group(self, category: str) -> GroupImpact:
@@ -55,8 +61,9 @@ def four_fifths_adverse(sel_a: int, tot_a: int, sel_b: int, tot_b: int) -> bool:
     return sel_a * tot_b * 5 < 4 * sel_b * tot_a
 
 
-def impact_table(counts: Mapping[str, tuple[int, int]], *, min_share: Fraction = MIN_SHARE,
-                 unknown: str | None = "unknown") -> ImpactTable:
+def impact_table(
+    counts: Mapping[str, tuple[int, int]], *, min_share: Fraction = MIN_SHARE, unknown: str | None = "unknown"
+) -> ImpactTable:
     """Impact ratios from {category: (selected, total)}."""
     n = sum(t for _, t in counts.values())
     excluded: dict[str, str] = {}
@@ -95,17 +102,24 @@ def _counts(categories: Sequence[str], selected: Sequence[bool]) -> dict[str, tu
     return {k: (v[0], v[1]) for k, v in sorted(out.items())}
 
 
-def selection_impact(attributes: Mapping[str, Sequence[str]], selected: Sequence[bool], *,
-                     min_share: Fraction = MIN_SHARE, unknown: str | None = "unknown",
-                     intersections: bool = True) -> dict[str, ImpactTable]:
+def selection_impact(
+    attributes: Mapping[str, Sequence[str]],
+    selected: Sequence[bool],
+    *,
+    min_share: Fraction = MIN_SHARE,
+    unknown: str | None = "unknown",
+    intersections: bool = True,
+) -> dict[str, ImpactTable]:
     """Impact tables per attribute (e.g. "sex", "race") and, if asked, for their intersection.
 
     The intersection key joins attribute names with " x " and categories with " / "; a person whose value
     is `unknown` on any attribute is "unknown" in the intersection.
     """
     names = list(attributes)
-    out = {name: impact_table(_counts(attributes[name], selected), min_share=min_share, unknown=unknown)
-           for name in names}
+    out = {
+        name: impact_table(_counts(attributes[name], selected), min_share=min_share, unknown=unknown)
+        for name in names
+    }
     if intersections and len(names) > 1:
         cols = [list(map(str, attributes[nm])) for nm in names]
         joined = [
@@ -116,9 +130,14 @@ def selection_impact(attributes: Mapping[str, Sequence[str]], selected: Sequence
     return out
 
 
-def scoring_rate_impact(attributes: Mapping[str, Sequence[str]], scores: ArrayLike, *,
-                        min_share: Fraction = MIN_SHARE, unknown: str | None = "unknown",
-                        intersections: bool = True) -> dict[str, ImpactTable]:
+def scoring_rate_impact(
+    attributes: Mapping[str, Sequence[str]],
+    scores: ArrayLike,
+    *,
+    min_share: Fraction = MIN_SHARE,
+    unknown: str | None = "unknown",
+    intersections: bool = True,
+) -> dict[str, ImpactTable]:
     """NYC LL144 scoring-rate impact ratios: "selected" means scoring above the sample median."""
     x = np.asarray(scores, dtype=np.float64)
     ordered = sorted(Fraction(v) for v in x.tolist())
@@ -127,5 +146,6 @@ def scoring_rate_impact(attributes: Mapping[str, Sequence[str]], scores: ArrayLi
         raise ValueError("scores must not be empty")
     median = ordered[k // 2] if k % 2 else (ordered[k // 2 - 1] + ordered[k // 2]) / 2
     above = [Fraction(v) > median for v in x.tolist()]
-    return selection_impact(attributes, above, min_share=min_share, unknown=unknown,
-                            intersections=intersections)
+    return selection_impact(
+        attributes, above, min_share=min_share, unknown=unknown, intersections=intersections
+    )

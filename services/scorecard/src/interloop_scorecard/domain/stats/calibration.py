@@ -38,9 +38,16 @@ class RaterCalibration:
     flags: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rater": self.rater, "n": self.n, "n_shared": self.n_shared, "leniency": self.leniency,
-                "leniency_shrunk": self.leniency_shrunk, "erratic": self.erratic,
-                "agreement": self.agreement, "flags": list(self.flags)}
+        return {
+            "rater": self.rater,
+            "n": self.n,
+            "n_shared": self.n_shared,
+            "leniency": self.leniency,
+            "leniency_shrunk": self.leniency_shrunk,
+            "erratic": self.erratic,
+            "agreement": self.agreement,
+            "flags": list(self.flags),
+        }
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,13 @@ class _AdditiveFit:
     residual_var: float | None
 
 
-def _additive_fit(subject: NDArray[np.intp], rater: NDArray[np.intp], score: NDArray[np.float64],
-                  n_subjects: int, n_raters: int) -> _AdditiveFit:
+def _additive_fit(
+    subject: NDArray[np.intp],
+    rater: NDArray[np.intp],
+    score: NDArray[np.float64],
+    n_subjects: int,
+    n_raters: int,
+) -> _AdditiveFit:
     """Least squares for score = a_subject + b_rater on the observed cells; per-rater SSE.
 
     Subject effects are eliminated analytically, leaving an R x R (graph-Laplacian-like) system; adding
@@ -92,19 +104,33 @@ def _additive_fit(subject: NDArray[np.intp], rater: NDArray[np.intp], score: NDA
     return _AdditiveFit(sse, float(sse.sum() / df) if df > 0 else None)
 
 
-def _finish(rater_ids: tuple[Any, ...], n: NDArray[np.float64], n_shared: NDArray[np.float64],
-            sum_dev: NDArray[np.float64], moments: NDArray[np.float64], fit: _AdditiveFit,
-            min_n: int, prior_strength: float | None, threshold: float, erratic_factor: float) -> Calibration:
+def _finish(
+    rater_ids: tuple[Any, ...],
+    n: NDArray[np.float64],
+    n_shared: NDArray[np.float64],
+    sum_dev: NDArray[np.float64],
+    moments: NDArray[np.float64],
+    fit: _AdditiveFit,
+    min_n: int,
+    prior_strength: float | None,
+    threshold: float,
+    erratic_factor: float,
+) -> Calibration:
     """Turn per-rater sufficient statistics into the report (shared by batch and accumulator)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         lenient = np.where(n_shared > 0, sum_dev / np.where(n_shared > 0, n_shared, 1), np.nan)
-        erratic = np.where(n_shared > 0, np.sqrt(fit.sse_by_rater / np.where(n_shared > 0, n_shared, 1)),
-                           np.nan)
+        erratic = np.where(
+            n_shared > 0, np.sqrt(fit.sse_by_rater / np.where(n_shared > 0, n_shared, 1)), np.nan
+        )
         k_, sx, so, sxx, soo, sxo = moments
         cov = k_ * sxo - sx * so
         var_x = k_ * sxx - sx * sx
         var_o = k_ * soo - so * so
-        ok = (k_ >= 3) & (var_x > 1e-12 * np.maximum(1.0, k_ * sxx)) & (var_o > 1e-12 * np.maximum(1.0, k_ * soo))
+        ok = (
+            (k_ >= 3)
+            & (var_x > 1e-12 * np.maximum(1.0, k_ * sxx))
+            & (var_o > 1e-12 * np.maximum(1.0, k_ * soo))
+        )
         agreement = np.where(ok, cov / np.sqrt(np.where(ok, var_x * var_o, 1.0)), np.nan)
     sigma2 = fit.residual_var
     k = prior_strength
@@ -112,8 +138,11 @@ def _finish(rater_ids: tuple[Any, ...], n: NDArray[np.float64], n_shared: NDArra
         has = n_shared > 0
         tau2 = float(np.mean(lenient[has] ** 2) - np.mean(sigma2 / n_shared[has])) if has.any() else 0.0
         k = sigma2 / tau2 if tau2 > 0 else math.inf
-    shrunk = np.full(n.size, np.nan) if k is None else (
-        np.zeros(n.size) if math.isinf(k) else lenient * n_shared / (n_shared + k))
+    shrunk = (
+        np.full(n.size, np.nan)
+        if k is None
+        else (np.zeros(n.size) if math.isinf(k) else lenient * n_shared / (n_shared + k))
+    )
     enough = n_shared >= min_n
     typical = float(np.nanmedian(erratic[enough])) if enough.any() else math.nan
     out = []
@@ -128,9 +157,18 @@ def _finish(rater_ids: tuple[Any, ...], n: NDArray[np.float64], n_shared: NDArra
                 flags.append("harsh")
             if typical > 0 and erratic[i] > erratic_factor * typical:
                 flags.append("erratic")
-        out.append(RaterCalibration(
-            rid, int(n[i]), int(n_shared[i]), _num(lenient[i]), _num(shrunk[i]), _num(erratic[i]),
-            _num(agreement[i]), tuple(flags)))
+        out.append(
+            RaterCalibration(
+                rid,
+                int(n[i]),
+                int(n_shared[i]),
+                _num(lenient[i]),
+                _num(shrunk[i]),
+                _num(erratic[i]),
+                _num(agreement[i]),
+                tuple(flags),
+            )
+        )
     return Calibration(tuple(out), None if sigma2 is None else math.sqrt(sigma2), k)
 
 
@@ -138,8 +176,14 @@ def _num(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
-def calibrate(ratings: Ratings, *, min_n: int = 10, prior_strength: float | None = None,
-              threshold: float = 0.5, erratic_factor: float = 1.5) -> Calibration:
+def calibrate(
+    ratings: Ratings,
+    *,
+    min_n: int = 10,
+    prior_strength: float | None = None,
+    threshold: float = 0.5,
+    erratic_factor: float = 1.5,
+) -> Calibration:
     """Per-rater leniency, shrunk leniency, erratic and agreement, with flags; see the module docstring.
 
     `threshold` is the shrunk leniency (in scale points) from which a rater is flagged lenient/harsh;
@@ -158,8 +202,18 @@ def calibrate(ratings: Ratings, *, min_n: int = 10, prior_strength: float | None
     n_shared = bc(np.ones(x.size))
     moments = np.stack([n_shared, bc(x), bc(other), bc(x * x), bc(other * other), bc(x * other)])
     fit = _additive_fit(s, r, x, ratings.n_subjects, ratings.n_raters)
-    return _finish(ratings.rater_ids, n_r_all, n_shared, bc(dev), moments, fit, min_n, prior_strength,
-                   threshold, erratic_factor)
+    return _finish(
+        ratings.rater_ids,
+        n_r_all,
+        n_shared,
+        bc(dev),
+        moments,
+        fit,
+        min_n,
+        prior_strength,
+        threshold,
+        erratic_factor,
+    )
 
 
 class CalibrationAccumulator:
@@ -172,7 +226,7 @@ class CalibrationAccumulator:
 
     def __init__(self) -> None:
         self._cells: dict[str, list[list[Any]]] = {}  # subject -> [[rater, score], ...]
-        self._raters: dict[str, list[float]] = {}   # rater -> [n, n_shared, sum_dev, k, sx, so, sxx, soo, sxo]
+        self._raters: dict[str, list[float]] = {}  # rater -> [n, n_shared, sum_dev, k, sx, so, sxx, soo, sxo]
 
     def _rater(self, rid: str) -> list[float]:
         return self._raters.setdefault(rid, [0.0] * 9)
@@ -210,8 +264,14 @@ class CalibrationAccumulator:
         if self._raters[rater][0] == 0:
             del self._raters[rater]
 
-    def finalize(self, *, min_n: int = 10, prior_strength: float | None = None, threshold: float = 0.5,
-                 erratic_factor: float = 1.5) -> Calibration:
+    def finalize(
+        self,
+        *,
+        min_n: int = 10,
+        prior_strength: float | None = None,
+        threshold: float = 0.5,
+        erratic_factor: float = 1.5,
+    ) -> Calibration:
         rater_ids = tuple(sorted(self._raters))
         st = np.array([self._raters[r] for r in rater_ids], dtype=np.float64).reshape(-1, 9).T
         subj, rat, val = [], [], []
@@ -227,10 +287,12 @@ class CalibrationAccumulator:
             fit = _AdditiveFit(np.zeros(len(rater_ids)), None)
         else:
             rmap = np.array([pos[r] for r in shared.rater_ids], dtype=np.intp)
-            fit = _additive_fit(shared.subject, rmap[shared.rater], shared.score, shared.n_subjects,
-                                len(rater_ids))
-        return _finish(rater_ids, st[0], st[1], st[2], st[3:9], fit, min_n, prior_strength, threshold,
-                       erratic_factor)
+            fit = _additive_fit(
+                shared.subject, rmap[shared.rater], shared.score, shared.n_subjects, len(rater_ids)
+            )
+        return _finish(
+            rater_ids, st[0], st[1], st[2], st[3:9], fit, min_n, prior_strength, threshold, erratic_factor
+        )
 
     def to_state(self) -> dict[str, Any]:
         return {"cells": self._cells, "raters": self._raters}

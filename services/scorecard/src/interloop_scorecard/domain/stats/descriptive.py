@@ -24,7 +24,9 @@ class DimensionSummary:
     alpha: float | None
 
 
-def describe(ratings: Ratings, scale: Sequence[float] | None = None, level: Level = "ordinal") -> DimensionSummary:
+def describe(
+    ratings: Ratings, scale: Sequence[float] | None = None, level: Level = "ordinal"
+) -> DimensionSummary:
     """Summary of one dimension; `scale` lists every scale point so unused points show as 0."""
     x = ratings.score
     n = int(x.size)
@@ -50,9 +52,14 @@ def describe(ratings: Ratings, scale: Sequence[float] | None = None, level: Leve
     )
 
 
-def describe_dimensions(dimensions: Sequence[Any], subjects: Sequence[Any], raters: Sequence[Any],
-                        scores: ArrayLike, scales: Mapping[Any, Sequence[float]] | None = None,
-                        level: Level = "ordinal") -> dict[Any, DimensionSummary]:
+def describe_dimensions(
+    dimensions: Sequence[Any],
+    subjects: Sequence[Any],
+    raters: Sequence[Any],
+    scores: ArrayLike,
+    scales: Mapping[Any, Sequence[float]] | None = None,
+    level: Level = "ordinal",
+) -> dict[Any, DimensionSummary]:
     """`describe` for each dimension of long-format rows."""
     dims = np.asarray(dimensions, dtype=object)
     subj = np.asarray(subjects, dtype=object)
@@ -61,8 +68,9 @@ def describe_dimensions(dimensions: Sequence[Any], subjects: Sequence[Any], rate
     out = {}
     for d in dict.fromkeys(dims.tolist()):
         mask = dims == d
-        out[d] = describe(long_ratings(subj[mask], rat[mask], x[mask]),
-                          None if scales is None else scales.get(d), level)
+        out[d] = describe(
+            long_ratings(subj[mask], rat[mask], x[mask]), None if scales is None else scales.get(d), level
+        )
     return out
 
 

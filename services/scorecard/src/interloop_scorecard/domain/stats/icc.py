@@ -32,11 +32,18 @@ class IccForm:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready; non-finite numbers (e.g. F with zero error variance) become None."""
+
         def fin(x: float) -> float | None:
             return x if math.isfinite(x) else None
 
-        return {"value": fin(self.value), "ci95": [fin(self.ci95[0]), fin(self.ci95[1])], "F": fin(self.F),
-                "df1": self.df1, "df2": self.df2, "p": fin(self.p)}
+        return {
+            "value": fin(self.value),
+            "ci95": [fin(self.ci95[0]), fin(self.ci95[1])],
+            "F": fin(self.F),
+            "df1": self.df1,
+            "df2": self.df2,
+            "p": fin(self.p),
+        }
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,10 @@ def icc(data: Ratings | ArrayLike, confidence: float = 0.95) -> IccResult:
         n_s, n_r = x.shape
         note = None
         if np.isnan(x).any():
-            note = (f"design is incomplete: {int(np.isnan(x).sum())} of {x.size} subject x rater cells are "
-                    "missing; ICC needs every rater to score every subject")
+            note = (
+                f"design is incomplete: {int(np.isnan(x).sum())} of {x.size} subject x rater cells are "
+                "missing; ICC needs every rater to score every subject"
+            )
             x = None
     if x is None:
         return IccResult(None, note, n_s, n_r)
@@ -121,7 +130,9 @@ def _icc_complete(x: np.ndarray, confidence: float) -> dict[str, IccForm]:
         ci2 = (lo2, hi2)
         ci2k = (lo2 * k / (1 + lo2 * (k - 1)), hi2 * k / (1 + hi2 * (k - 1)))
 
-    def form(name: str, value: float, ci: tuple[float, float], f: float, d1: int, d2: int, p: float) -> IccForm:
+    def form(
+        name: str, value: float, ci: tuple[float, float], f: float, d1: int, d2: int, p: float
+    ) -> IccForm:
         return IccForm(name, float(value), (float(ci[0]), float(ci[1])), float(f), d1, d2, p)
 
     return {

@@ -21,7 +21,9 @@ from .ratings import Ratings, matrix_ratings
 Weights = Literal["linear", "quadratic"] | None
 
 
-def _positions(values: NDArray[np.float64], categories: Sequence[float] | None) -> tuple[NDArray[np.intp], int]:
+def _positions(
+    values: NDArray[np.float64], categories: Sequence[float] | None
+) -> tuple[NDArray[np.intp], int]:
     if categories is None:
         cats = np.unique(values)
     else:
@@ -31,9 +33,7 @@ def _positions(values: NDArray[np.float64], categories: Sequence[float] | None) 
     pos = np.searchsorted(cats, values)
     bad = (pos >= cats.size) | (cats[np.minimum(pos, cats.size - 1)] != values)
     if bad.any():
-        raise ValueError(
-            f"score {values[bad][0]!r} is not on the scale; expected one of {cats.tolist()}"
-        )
+        raise ValueError(f"score {values[bad][0]!r} is not on the scale; expected one of {cats.tolist()}")
     return pos.astype(np.intp), int(cats.size)
 
 
@@ -92,8 +92,9 @@ def fleiss_kappa_ratings(ratings: Ratings, categories: Sequence[float] | None = 
     return fleiss_kappa(category_counts(ratings, categories))
 
 
-def cohen_kappa(a: ArrayLike, b: ArrayLike, categories: Sequence[float] | None = None,
-                weights: Weights = None) -> float:
+def cohen_kappa(
+    a: ArrayLike, b: ArrayLike, categories: Sequence[float] | None = None, weights: Weights = None
+) -> float:
     """Cohen's kappa (unweighted, linear or quadratic) for two raters over the same subjects."""
     va, vb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if va.shape != vb.shape or va.ndim != 1:
@@ -127,8 +128,9 @@ class RaterPairKappa:
     kappa: float
 
 
-def pairwise_cohen_kappa(ratings: Ratings, categories: Sequence[float] | None = None,
-                         weights: Weights = None, min_shared: int = 2) -> list[RaterPairKappa]:
+def pairwise_cohen_kappa(
+    ratings: Ratings, categories: Sequence[float] | None = None, weights: Weights = None, min_shared: int = 2
+) -> list[RaterPairKappa]:
     """Cohen's kappa for every rater pair that scored at least `min_shared` subjects in common."""
     n_s, n_r = ratings.n_subjects, ratings.n_raters
     grid = np.full((n_s, n_r), np.nan)
@@ -139,8 +141,14 @@ def pairwise_cohen_kappa(ratings: Ratings, categories: Sequence[float] | None = 
         both = ~np.isnan(grid[:, i]) & ~np.isnan(grid[:, j])
         n = int(both.sum())
         if n >= min_shared:
-            out.append(RaterPairKappa(ratings.rater_ids[i], ratings.rater_ids[j], n,
-                                      cohen_kappa(grid[both, i], grid[both, j], cats, weights)))
+            out.append(
+                RaterPairKappa(
+                    ratings.rater_ids[i],
+                    ratings.rater_ids[j],
+                    n,
+                    cohen_kappa(grid[both, i], grid[both, j], cats, weights),
+                )
+            )
     return out
 
 
@@ -152,12 +160,14 @@ class GwetAC:
     n_subjects: int
 
 
-def gwet_ac(data: Ratings | ArrayLike, categories: Sequence[float] | None = None,
-            weights: Weights = None) -> GwetAC:
+def gwet_ac(
+    data: Ratings | ArrayLike, categories: Sequence[float] | None = None, weights: Weights = None
+) -> GwetAC:
     """Gwet's AC1 (weights=None) or AC2 (linear/quadratic) for any number of raters, missing allowed.
 
     Gwet (2014), Handbook of Inter-Rater Reliability, 4th ed., ch. 4:
-    p_a = mean over subjects with r_i >= 2 of sum_k r_ik (r*_ik - 1) / (r_i (r_i - 1)), r*_ik = sum_l w_kl r_il
+    p_a = mean over subjects with r_i >= 2 of sum_k r_ik (r*_ik - 1) / (r_i (r_i - 1)),
+    r*_ik = sum_l w_kl r_il
     p_e = T_w / (q (q - 1)) * sum_k pi_k (1 - pi_k), pi_k = mean over rated subjects of r_ik / r_i.
     """
     r = data if isinstance(data, Ratings) else matrix_ratings(data)

@@ -2,7 +2,7 @@
 
 alpha = 1 - (n - 1) * A / B where, over pairable values only (units with at least two values),
 A = sum over units of sum_{i != j in unit} delta^2(v_i, v_j) / (m_u - 1)   (observed, = sum o_ck delta^2_ck)
-B = sum_{i != j over all pairable values} delta^2(v_i, v_j)                  (expected, = sum n_c n_k delta^2_ck)
+B = sum_{i != j over all pairable values} delta^2(v_i, v_j)         (expected, = sum n_c n_k delta^2_ck)
 
 No V x V coincidence matrix is ever built, so 0-99 scales and continuous scores stay O(n) in memory:
 * interval: sum_{i != j} (v_i - v_j)^2 = 2 m SS, so A and B are within-unit and total sums of squares;
@@ -10,7 +10,8 @@ No V x V coincidence matrix is ever built, so 0-99 scales and continuous scores 
 * nominal: counts of equal values per unit and overall;
 * ratio: A from within-unit pairs; B from distinct values, exactly when few, otherwise through
   ck/(c+k)^2 = integral_0^inf t ck e^{-t(c+k)} dt, a 1-D integral of a squared O(V) sum done by the
-  trapezoid rule in log t (spectrally accurate, ~1e-15 relative).
+  trapezoid rule in log t (spectrally accurate, ~1e-15 relative). Ratio data need an absolute zero, so
+  ratio alpha is NaN (undefined) when any score is negative.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .ratings import Ratings, long_ratings, matrix_ratings
+from .ratings import Ratings, long_ratings
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
@@ -44,12 +45,14 @@ def _pairable_values(data: Ratings | ArrayLike) -> tuple[NDArray[np.intp], NDArr
     per_unit = observed.sum(axis=1)
     keep = per_unit >= 2
     # row-major boolean indexing keeps each unit's values together; no rater codes are needed for alpha
-    values = x[keep][observed[keep]]
+    values = x[observed] if keep.all() else x[keep][observed[keep]]
     unit = np.repeat(np.arange(int(keep.sum()), dtype=np.intp), per_unit[keep])
     return unit, values
 
 
-def _pairable(unit: NDArray[np.intp], value: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+def _pairable(
+    unit: NDArray[np.intp], value: NDArray[np.float64]
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     m = np.bincount(unit)
     keep = m[unit] >= 2
     return unit[keep], value[keep]
@@ -60,15 +63,18 @@ def _interval_parts(unit: NDArray[np.intp], value: NDArray[np.float64]) -> tuple
     m = np.bincount(unit).astype(np.float64)
     unit_mean = np.bincount(unit, weights=value) / np.where(m > 0, m, 1.0)
     dev = value - unit_mean[unit]
-    ss_unit = np.bincount(unit, weights=dev * dev)
+    np.square(dev, out=dev)
+    ss_unit = np.bincount(unit, weights=dev)
     with np.errstate(invalid="ignore", divide="ignore"):
         a = float(np.sum(np.where(m >= 2, 2.0 * m * ss_unit / (m - 1.0), 0.0)))
-    centred = value - value.mean()
+    centred = np.subtract(value, value.mean(), out=dev)  # reuse the buffer: memory stays ~2n floats
     b = 2.0 * n * float(centred @ centred)
     return a, b
 
 
-def _value_codes(value: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.int64]]:
+def _value_codes(
+    value: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.int64]]:
     """(distinct values, code of each value, count of each distinct value), like np.unique.
 
     Rating scales are usually small integer ranges (1-5, 0-99): a bincount then replaces the O(n log n) sort.
@@ -120,12 +126,12 @@ def _ratio_delta2(c: NDArray[np.float64], k: NDArray[np.float64]) -> NDArray[np.
 def _ratio_expected(values: NDArray[np.float64], counts: NDArray[np.float64]) -> float:
     """sum_c sum_k n_c n_k ((c - k) / (c + k))^2 over distinct values c, k."""
     v = values.size
-    if v <= _RATIO_EXACT_MAX_VALUES or (values < 0).any():
+    if v <= _RATIO_EXACT_MAX_VALUES:
         total = 0.0
         step = max(1, _CHUNK_ELEMENTS // max(v, 1))
         for lo in range(0, v, step):
-            block = _ratio_delta2(values[lo:lo + step, None], values[None, :])
-            total += float(counts[lo:lo + step] @ block @ counts)
+            block = _ratio_delta2(values[lo : lo + step, None], values[None, :])
+            total += float(counts[lo : lo + step] @ block @ counts)
         return total
     n = float(counts.sum())
     zero = values == 0
@@ -153,7 +159,7 @@ def _ratio_parts(unit: NDArray[np.intp], value: NDArray[np.float64]) -> tuple[fl
         block = vs[lo:hi].reshape(-1, size)
         rows = max(1, _CHUNK_ELEMENTS // (size * size))
         for r0 in range(0, block.shape[0], rows):
-            b = block[r0:r0 + rows]
+            b = block[r0 : r0 + rows]
             a += float(_ratio_delta2(b[:, :, None], b[:, None, :]).sum()) / (size - 1)
     vals, counts = np.unique(value, return_counts=True)
     return a, _ratio_expected(vals, counts.astype(np.float64))
@@ -170,6 +176,8 @@ def _alpha_from_pairable(unit: NDArray[np.intp], value: NDArray[np.float64], lev
     elif level == "interval":
         a, b = _interval_parts(unit, value)
     elif level == "ratio":
+        if float(value.min()) < 0:
+            return math.nan  # the ratio metric needs an absolute zero: negative scores make it meaningless
         a, b = _ratio_parts(unit, value)
     else:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
@@ -201,8 +209,14 @@ class AlphaInterval:
     confidence: float
 
 
-def krippendorff_alpha_ci(data: Ratings | ArrayLike, level: Level = "interval", *, n_boot: int = 1000,
-                          confidence: float = 0.95, seed: int = 0) -> AlphaInterval:
+def krippendorff_alpha_ci(
+    data: Ratings | ArrayLike,
+    level: Level = "interval",
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> AlphaInterval:
     """Alpha with a percentile bootstrap CI from resampling units (subjects) with replacement."""
     unit, value = _pairable_values(data)
     point = _alpha_from_pairable(unit, value, level)
@@ -226,8 +240,9 @@ def krippendorff_alpha_ci(data: Ratings | ArrayLike, level: Level = "interval", 
     return AlphaInterval(point, (float(lo), float(hi)), n_boot, confidence)
 
 
-def krippendorff_alpha_long(subjects: Iterable[Any], raters: Iterable[Any], scores: ArrayLike,
-                            level: Level = "interval") -> float:
+def krippendorff_alpha_long(
+    subjects: Iterable[Any], raters: Iterable[Any], scores: ArrayLike, level: Level = "interval"
+) -> float:
     """Convenience: alpha from long-format columns."""
     return krippendorff_alpha(long_ratings(list(subjects), list(raters), scores), level)
 
@@ -254,7 +269,7 @@ class AlphaAccumulator:
         for i, (c, nc) in enumerate(items):
             self._bump(self._marg, c, sign * nc)
             self._bump(self._coinc, (c, c), sign * nc * (nc - 1) / (m - 1))
-            for k, nk in items[i + 1:]:
+            for k, nk in items[i + 1 :]:
                 self._bump(self._coinc, (c, k), sign * nc * nk / (m - 1))
 
     @staticmethod
@@ -313,6 +328,8 @@ class AlphaAccumulator:
             centred = vals - float(counts @ vals) / n
             b = 2.0 * n * float(counts @ (centred * centred))
         elif level == "ratio":
+            if float(values[0]) < 0:
+                return math.nan
             a = 2.0 * float(o[off] @ _ratio_delta2(c[off], k[off]))
             b = _ratio_expected(values, counts)
         else:

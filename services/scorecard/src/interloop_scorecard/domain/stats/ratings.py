@@ -44,8 +44,9 @@ def _codes(labels: Sequence[Any] | ArrayLike) -> tuple[NDArray[np.intp], tuple[A
     return inverse.astype(np.intp, copy=False), tuple(uniq.tolist())
 
 
-def long_ratings(subjects: Sequence[Any] | ArrayLike, raters: Sequence[Any] | ArrayLike,
-                 scores: ArrayLike) -> Ratings:
+def long_ratings(
+    subjects: Sequence[Any] | ArrayLike, raters: Sequence[Any] | ArrayLike, scores: ArrayLike
+) -> Ratings:
     """Build `Ratings` from three equally long columns; rows with a NaN score are dropped."""
     score = np.asarray(scores, dtype=np.float64).ravel()
     s_codes, s_ids = _codes(subjects)
@@ -67,12 +68,13 @@ def matrix_ratings(matrix: ArrayLike) -> Ratings:
     if m.ndim != 2:
         raise ValueError(f"ratings matrix must be 2-D (subjects x raters), got {m.ndim}-D")
     s, r = np.nonzero(~np.isnan(m))
-    return Ratings(s.astype(np.intp), r.astype(np.intp), m[s, r], tuple(range(m.shape[0])),
-                   tuple(range(m.shape[1])))
+    return Ratings(
+        s.astype(np.intp), r.astype(np.intp), m[s, r], tuple(range(m.shape[0])), tuple(range(m.shape[1]))
+    )
 
 
 def complete_matrix(ratings: Ratings) -> tuple[NDArray[np.float64] | None, str | None]:
-    """The subjects x raters matrix when every rater scored every subject exactly once, else a note why not."""
+    """The subjects x raters matrix if every rater scored every subject exactly once, else why not."""
     n_s, n_r = ratings.n_subjects, ratings.n_raters
     cell = ratings.subject * n_r + ratings.rater
     counts = np.bincount(cell, minlength=n_s * n_r)

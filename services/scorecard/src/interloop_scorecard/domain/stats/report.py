@@ -33,9 +33,7 @@ def irr_report(ratings: Ratings, *, min_n: int = 10) -> dict[str, Any]:
     report["krippendorff_alpha"] = {k: _clean(v) for k, v in krippendorff_alpha_all(ratings).items()}
     report["fleiss_kappa"] = None if fleiss is None else _clean(fleiss.kappa)
     cal = calibrate(ratings, min_n=min_n)
-    report["raters"] = [
-        {**rc.as_dict(), "rater": _plain(rc.rater)} for rc in cal.raters
-    ]
+    report["raters"] = [{**rc.as_dict(), "rater": _plain(rc.rater)} for rc in cal.raters]
     return report
 
 

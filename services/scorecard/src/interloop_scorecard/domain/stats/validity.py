@@ -22,7 +22,7 @@ MIN_PER_CLASS = 10
 
 @dataclass(frozen=True)
 class LogisticFit:
-    coef: tuple[float, ...]      # intercept first
+    coef: tuple[float, ...]  # intercept first
     se: tuple[float, ...]
     z: tuple[float, ...]
     p: tuple[float, ...]
@@ -58,8 +58,9 @@ def logistic_regression(x: ArrayLike, y: ArrayLike, *, max_iter: int = 50, tol: 
     z = beta / se
     p = 2.0 * stats.norm.sf(np.abs(z))
     ll = float(np.sum(yv * -np.logaddexp(0.0, -eta) + (1.0 - yv) * -np.logaddexp(0.0, eta)))
-    return LogisticFit(tuple(beta.tolist()), tuple(se.tolist()), tuple(z.tolist()), tuple(p.tolist()),
-                       converged, it, ll)
+    return LogisticFit(
+        tuple(beta.tolist()), tuple(se.tolist()), tuple(z.tolist()), tuple(p.tolist()), converged, it, ll
+    )
 
 
 def auc(scores: ArrayLike, outcome: ArrayLike) -> float:
@@ -102,8 +103,9 @@ class BinaryValidity:
     warnings: tuple[str, ...] = field(default=())
 
 
-def binary_outcome_validity(scores: ArrayLike, outcome: ArrayLike, *, n_boot: int = 1000,
-                            confidence: float = 0.95, seed: int = 0) -> BinaryValidity:
+def binary_outcome_validity(
+    scores: ArrayLike, outcome: ArrayLike, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> BinaryValidity:
     """Validity of `scores` against a boolean outcome such as 90-day retention."""
     x = np.asarray(scores, dtype=np.float64)
     y = np.asarray(outcome, dtype=bool)
@@ -128,7 +130,9 @@ def binary_outcome_validity(scores: ArrayLike, outcome: ArrayLike, *, n_boot: in
     fit = logistic_regression(x, y)
     if not fit.converged:
         warns.append("logistic regression did not converge (perfect or quasi-separation?)")
-    return BinaryValidity(n, n1, float(r), float(p), r_ci, auc(x, y), _ci(auc_b, confidence), fit, tuple(warns))
+    return BinaryValidity(
+        n, n1, float(r), float(p), r_ci, auc(x, y), _ci(auc_b, confidence), fit, tuple(warns)
+    )
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,9 @@ class ContinuousValidity:
     warnings: tuple[str, ...] = field(default=())
 
 
-def continuous_outcome_validity(scores: ArrayLike, outcome: ArrayLike, *, n_boot: int = 1000,
-                                confidence: float = 0.95, seed: int = 0) -> ContinuousValidity:
+def continuous_outcome_validity(
+    scores: ArrayLike, outcome: ArrayLike, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> ContinuousValidity:
     """Validity of `scores` against a numeric outcome such as the first performance rating."""
     x = np.asarray(scores, dtype=np.float64)
     y = np.asarray(outcome, dtype=np.float64)
@@ -154,13 +159,21 @@ def continuous_outcome_validity(scores: ArrayLike, outcome: ArrayLike, *, n_boot
     r, p = stats.pearsonr(x, y)
     idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
     rho = stats.spearmanr(x, y).statistic
-    return ContinuousValidity(n, float(r), float(p), _ci(_row_corr(x[idx], y[idx]), confidence), float(rho),
-                              tuple(warns))
+    return ContinuousValidity(
+        n, float(r), float(p), _ci(_row_corr(x[idx], y[idx]), confidence), float(rho), tuple(warns)
+    )
 
 
-def validity_by_group(rounds: Sequence[Any], dimensions: Sequence[Any], scores: ArrayLike,
-                      outcomes: ArrayLike, *, binary: bool, n_boot: int = 1000,
-                      seed: int = 0) -> dict[tuple[Any, Any], BinaryValidity | ContinuousValidity]:
+def validity_by_group(
+    rounds: Sequence[Any],
+    dimensions: Sequence[Any],
+    scores: ArrayLike,
+    outcomes: ArrayLike,
+    *,
+    binary: bool,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[tuple[Any, Any], BinaryValidity | ContinuousValidity]:
     """Validity per (round, dimension) of long-format rows (one row per hire x round x dimension)."""
     rd = np.asarray(rounds, dtype=object)
     dm = np.asarray(dimensions, dtype=object)
@@ -172,5 +185,7 @@ def validity_by_group(rounds: Sequence[Any], dimensions: Sequence[Any], scores: 
         if binary:
             out[key] = binary_outcome_validity(x[mask], y[mask].astype(bool), n_boot=n_boot, seed=seed)
         else:
-            out[key] = continuous_outcome_validity(x[mask], y[mask].astype(np.float64), n_boot=n_boot, seed=seed)
+            out[key] = continuous_outcome_validity(
+                x[mask], y[mask].astype(np.float64), n_boot=n_boot, seed=seed
+            )
     return out
