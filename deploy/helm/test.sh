@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Lint, render and validate the Interloop chart; `make helm-test` runs it from the repo root.
+#   HELM                 helm v3 binary        (default /root/.cache/interloop/bin/helm)
+#   KUBERNETES_VALIDATE  kubernetes-validate   (default .venv/bin/kubernetes-validate)
+#   KUBE_VERSION         Kubernetes version to render and validate against (default 1.33.0)
+#                        (passed to helm too: a `go install`ed helm has no build-time k8s version and
+#                        would otherwise assume v1.20, below the chart's kubeVersion >=1.27)
+# Prints one line per step; exits non-zero on the first failure.
+set -euo pipefail
+
+HELM="${HELM:-/root/.cache/interloop/bin/helm}"
+KUBERNETES_VALIDATE="${KUBERNETES_VALIDATE:-.venv/bin/kubernetes-validate}"
+KUBE_VERSION="${KUBE_VERSION:-1.33.0}"
+# The chart's own checks need PyYAML; kubernetes-validate depends on it, so use its interpreter.
+PYTHON="${PYTHON:-$(dirname "$KUBERNETES_VALIDATE")/python}"
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CHART="$HERE/interloop"
+PROD_VALUES="$CHART/ci/production-values.yaml"
+RELEASE=interloop
+NAMESPACE=interloop
+started=$SECONDS
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/interloop-helm.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+step() { printf '%-40s %s\n' "$1" "$2"; }
+fail() {
+  step "$1" "FAIL"
+  [[ -n "${2:-}" && -s "$2" ]] && sed 's/^/    /' "$2" >&2
+  exit 1
+}
+
+for tool in "$HELM" "$KUBERNETES_VALIDATE" "$PYTHON"; do
+  [[ -x "$tool" ]] || { echo "missing tool: $tool (set HELM / KUBERNETES_VALIDATE / PYTHON, or run 'make install')" >&2; exit 1; }
+done
+step "tools" "ok ($("$HELM" version --short 2>/dev/null), kubernetes-validate $("$KUBERNETES_VALIDATE" --version), k8s $KUBE_VERSION)"
+
+# --- 1. lint -------------------------------------------------------------------------------------------
+lint() {  # name, extra helm args…
+  local name=$1; shift
+  "$HELM" lint "$CHART" --strict --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" "$@" >"$WORK/lint-$name.log" 2>&1 \
+    || fail "lint --strict ($name)" "$WORK/lint-$name.log"
+  step "lint --strict ($name)" "ok"
+}
+lint default
+lint production -f "$PROD_VALUES"
+
+# --- 2. render and split into one file per document -----------------------------------------------------
+render() {  # name, extra helm args…
+  local name=$1; shift
+  local out="$WORK/rendered/$name"
+  mkdir -p "$out"
+  "$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" "$@" \
+    >"$WORK/$name.yaml" 2>"$WORK/render-$name.log" || fail "template ($name)" "$WORK/render-$name.log"
+  # Documents are separated by '---' lines; drop the ones that are only comments or blank.
+  awk -v dir="$out" '
+    function flush() { if (body ~ /(^|\n)[A-Za-z]/) { n++; printf "%s", body > sprintf("%s/%03d.yaml", dir, n); close(sprintf("%s/%03d.yaml", dir, n)) } body = "" }
+    /^---[[:space:]]*$/ { flush(); next }
+    { body = body $0 "\n" }
+    END { flush() }' "$WORK/$name.yaml"
+  local f kind meta
+  for f in "$out"/*.yaml; do
+    kind=$(awk '/^kind:/ {print tolower($2); exit}' "$f")
+    meta=$(awk '/^metadata:/ {m=1; next} m && /^  name:/ {print $2; exit}' "$f")
+    mv "$f" "${f%.yaml}-$kind-$meta.yaml"
+  done
+  step "template ($name)" "ok ($(ls "$out" | wc -l | tr -d ' ') documents)"
+}
+render default
+render production -f "$PROD_VALUES"
+
+# --- 3. kubernetes-validate --------------------------------------------------------------------------
+# CRDs (ServiceMonitor, monitoring.coreos.com) have no schema in kubernetes-validate; they are skipped here
+# and their shape is checked by the chart checks in step 4.
+cat >"$WORK/probe-bad.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: probe}
+notAField: true
+EOF
+if "$KUBERNETES_VALIDATE" -k "$KUBE_VERSION" --strict --quiet "$WORK/probe-bad.yaml" >/dev/null 2>&1; then
+  fail "kubernetes-validate --strict is strict" /dev/null
+fi
+step "kubernetes-validate rejects bad input" "ok (unknown field refused under --strict)"
+
+validate() {  # name
+  local name=$1 f
+  local -a files=() skipped=()
+  for f in "$WORK/rendered/$name"/*.yaml; do
+    if grep -qE '^apiVersion: monitoring\.coreos\.com/' "$f"; then skipped+=("$(basename "$f")"); else files+=("$f"); fi
+  done
+  "$KUBERNETES_VALIDATE" -k "$KUBE_VERSION" --strict --quiet "${files[@]}" >"$WORK/validate-$name.log" 2>&1 \
+    || fail "kubernetes-validate ($name)" "$WORK/validate-$name.log"
+  if grep -qiE 'warn|error|fail' "$WORK/validate-$name.log"; then fail "kubernetes-validate ($name)" "$WORK/validate-$name.log"; fi
+  step "kubernetes-validate ($name)" "ok (${#files[@]} strict against $KUBE_VERSION; ${#skipped[@]} CRD skipped: ServiceMonitor)"
+}
+validate default
+validate production
+
+# --- 4. chart checks: the env contract, probes, labels, hardening and switches -------------------------
+"$PYTHON" - "$WORK/rendered" "$NAMESPACE" >"$WORK/checks.log" 2>&1 <<'PY' || fail "chart checks" "$WORK/checks.log"
+import pathlib, sys
+import yaml
+
+root, namespace = pathlib.Path(sys.argv[1]), sys.argv[2]
+SERVICES = ["gateway", "scheduler", "scorecard", "sync"]
+SELECTOR_KEYS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
+LABEL_KEYS = SELECTOR_KEYS | {"app.kubernetes.io/part-of", "app.kubernetes.io/version", "app.kubernetes.io/managed-by", "helm.sh/chart"}
+errors = []
+
+def check(ok, what):
+    if not ok:
+        errors.append(f"{render}: {what}")
+
+for render in ("default", "production"):
+    docs = [yaml.safe_load(p.read_text()) for p in sorted((root / render).glob("*.yaml"))]
+    by = {}
+    for d in docs:
+        by.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    prod = render == "production"
+    secrets = by.get("Secret", {})
+    check(bool(secrets) != prod, "a Secret is rendered only when secrets.existingSecret is empty")
+    services = by["Service"]
+    for svc in SERVICES:
+        name = f"interloop-{svc}"
+        dep = by["Deployment"].get(name)
+        check(dep is not None, f"Deployment {name} exists")
+        if dep is None:
+            continue
+        meta_labels = dep["metadata"]["labels"]
+        check(LABEL_KEYS <= set(meta_labels), f"{name}: metadata labels carry {sorted(LABEL_KEYS - set(meta_labels))}")
+        check(meta_labels.get("app.kubernetes.io/component") == svc and meta_labels.get("app.kubernetes.io/part-of") == "interloop",
+              f"{name}: component={svc}, part-of=interloop")
+        sel = dep["spec"]["selector"]["matchLabels"]
+        check(set(sel) == SELECTOR_KEYS, f"{name}: selector is exactly name/instance/component (no version, no chart), got {sorted(sel)}")
+        check(services[name]["spec"]["selector"] == sel, f"Service {name} selects the Deployment's pods")
+        pod = dep["spec"]["template"]
+        check(sel.items() <= pod["metadata"]["labels"].items(), f"{name}: pod labels match the selector")
+        check("checksum/config" in pod["metadata"].get("annotations", {}), f"{name}: checksum/config annotation")
+        spec = pod["spec"]
+        check(spec.get("automountServiceAccountToken") is False, f"{name}: pod does not mount a token")
+        sa = by["ServiceAccount"].get(spec.get("serviceAccountName"))
+        check(sa is not None and sa.get("automountServiceAccountToken") is False, f"{name}: own ServiceAccount without token")
+        psc = spec.get("securityContext", {})
+        check(psc.get("runAsNonRoot") is True and psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{name}: pod securityContext")
+        check(any(v["name"] == "tmp" and "emptyDir" in v for v in spec.get("volumes", [])), f"{name}: emptyDir tmp volume")
+        check(len(spec.get("topologySpreadConstraints", [])) >= 1, f"{name}: topologySpreadConstraints")
+        module = f"interloop_{svc}"
+        inits, main = spec.get("initContainers", []), spec["containers"][0]
+        check([c.get("command") for c in inits] == [["python", "-m", module, "migrate"]], f"{name}: migrate init container")
+        check(main.get("command") == ["python", "-m", module, "serve"], f"{name}: serve command")
+        for c in inits + [main]:
+            sc = c.get("securityContext", {})
+            check(sc.get("runAsNonRoot") is True and sc.get("readOnlyRootFilesystem") is True
+                  and sc.get("allowPrivilegeEscalation") is False and sc.get("capabilities", {}).get("drop") == ["ALL"]
+                  and sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{name}/{c['name']}: hardened securityContext")
+            check({"name": "tmp", "mountPath": "/tmp"} in c.get("volumeMounts", []), f"{name}/{c['name']}: /tmp mounted")
+        ports = {p["name"]: p["containerPort"] for p in main["ports"]}
+        check(ports.get("metrics") == 9464 and ports.get("grpc") == 50051, f"{name}: grpc 50051 and metrics 9464 ports, got {ports}")
+        svc_ports = {p["name"]: p["port"] for p in services[name]["spec"]["ports"]}
+        check(svc_ports.get("metrics") == 9464 and svc_ports.get("grpc") == 50051, f"Service {name}: grpc and metrics ports")
+        if svc == "gateway":
+            check(ports.get("http") == 8000 and svc_ports.get("http") == 8000, f"{name}: http port 8000")
+            for probe, path in (("startupProbe", "/livez"), ("livenessProbe", "/livez"), ("readinessProbe", "/readyz")):
+                check(main.get(probe, {}).get("httpGet") == {"path": path, "port": "http"}, f"{name}: {probe} GET {path}")
+        else:
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                check(main.get(probe, {}).get("grpc") == {"port": 50051}, f"{name}: native gRPC {probe}")
+        # The env contract: ConfigMap (envFrom) + env entries.
+        cm_names = [e["configMapRef"]["name"] for e in main.get("envFrom", []) if "configMapRef" in e]
+        plain = {}
+        for n in cm_names:
+            plain.update(by["ConfigMap"][n]["data"])
+        env = {e["name"]: e for e in main.get("env", [])}
+        P = f"INTERLOOP_{svc.upper()}_"
+        for k in ("GRPC_PORT", "METRICS_PORT"):
+            check(P + k in plain, f"{name}: {P}{k}")
+        check(plain.get(P + "GRPC_HOST") == "0.0.0.0", f"{name}: gRPC listens on all interfaces (kubelet probes the pod IP)")
+        db = env.get(P + "DATABASE_URL", {}).get("valueFrom", {}).get("secretKeyRef", {})
+        check(db.get("key") == f"{svc}-database-url", f"{name}: {P}DATABASE_URL from Secret key {svc}-database-url")
+        secret_name = db.get("name")
+        check(P + "KAFKA_BOOTSTRAP_SERVERS" in plain or "secretKeyRef" in env.get(P + "KAFKA_BOOTSTRAP_SERVERS", {}).get("valueFrom", {}),
+              f"{name}: {P}KAFKA_BOOTSTRAP_SERVERS")
+        for k in ("OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES"):
+            check(k in env, f"{name}: {k}")
+        check(("OTEL_EXPORTER_OTLP_ENDPOINT" in env) == prod, f"{name}: OTEL_EXPORTER_OTLP_ENDPOINT set when telemetry.otlpEndpoint is")
+        refs = [(e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+                for e in main.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})]
+        if prod:
+            check(all(n == "interloop-production" for n, _ in refs), f"{name}: secrets come from the existingSecret")
+        else:
+            check(all(n in secrets and k in secrets[n]["data"] for n, k in refs), f"{name}: every secretKeyRef resolves in the chart's Secret")
+        if svc == "gateway":
+            check(plain.get(P + "HTTP_PORT") == "8000" and plain.get(P + "HTTP_HOST") == "0.0.0.0", f"{name}: HTTP port/host")
+            for callee in ("scheduler", "scorecard", "sync"):
+                target = plain.get(f"{P}{callee.upper()}_TARGET", "")
+                check(target == f"interloop-{callee}.{namespace}.svc:50051", f"{name}: {callee} target is its Service, got {target!r}")
+        if svc == "sync":
+            check("secretKeyRef" in env.get(P + "CREDENTIAL_KEYS", {}).get("valueFrom", {}), f"{name}: {P}CREDENTIAL_KEYS from the Secret")
+        # Switches.
+        hpa = by.get("HorizontalPodAutoscaler", {}).get(name)
+        scales = prod and svc in ("gateway", "scheduler")
+        check((hpa is not None) == scales, f"{name}: HPA only for gateway/scheduler with autoscaling on")
+        check(("replicas" in dep["spec"]) != scales, f"{name}: replicas left to the HPA when it exists")
+        if hpa:
+            check(hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu", f"{name}: HPA scales on CPU")
+        for kind in ("PodDisruptionBudget", "NetworkPolicy", "ServiceMonitor"):
+            check((name in by.get(kind, {})) == prod, f"{name}: {kind} rendered only when switched on")
+        if prod:
+            check(by["PodDisruptionBudget"][name]["spec"]["selector"]["matchLabels"] == sel, f"{name}: PDB selects the pods")
+            sm = by["ServiceMonitor"][name]["spec"]
+            check(sm["selector"]["matchLabels"].items() <= services[name]["metadata"]["labels"].items(), f"{name}: ServiceMonitor selects the Service")
+            check(sm["endpoints"][0]["port"] == "metrics", f"{name}: ServiceMonitor scrapes the metrics port")
+            check(dep["spec"].get("replicas", 3) >= 3, f"{name}: production runs at least 3 replicas")
+            np = by["NetworkPolicy"][name]["spec"]
+            if svc != "gateway":
+                grpc_rules = [r for r in np["ingress"] if {"port": 50051, "protocol": "TCP"} in r["ports"]]
+                check(len(grpc_rules) == 1, f"{name}: one gRPC ingress rule")
+                callers = {p["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for r in grpc_rules for p in r.get("from", [])}
+                check(callers == {"gateway", "test"}, f"{name}: gRPC only from gateway (and helm tests), got {sorted(callers)}")
+            egress_ports = {p["port"] for r in np["egress"] for p in r["ports"]}
+            check({53, 9092, 5432, 4317} <= egress_ports, f"{name}: egress to DNS, Kafka, PostgreSQL, OTLP")
+            check(all(r.get("from") for r in np["ingress"]), f"{name}: every ingress rule names its sources")
+        tests = [d for d in by["Pod"].values() if d["metadata"]["name"] == f"{name}-test"]
+        check(len(tests) == 1 and tests[0]["metadata"]["annotations"].get("helm.sh/hook") == "test", f"{name}: helm test pod")
+    if prod:
+        deny = by["NetworkPolicy"].get("interloop-default-deny", {}).get("spec", {})
+        check(deny.get("policyTypes") == ["Ingress", "Egress"] and not deny.get("ingress") and not deny.get("egress"), "default-deny NetworkPolicy")
+        ing = by["Ingress"]["interloop-gateway"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+        check(ing == {"name": "interloop-gateway", "port": {"name": "http"}}, "Ingress routes to the gateway's http port")
+        cm = by["ConfigMap"]["interloop-gateway"]["data"]
+        check(cm.get("INTERLOOP_GATEWAY_PUBLIC_URL") == "https://interloop.example.com", "gateway public URL follows the Ingress host")
+    else:
+        check("Ingress" not in by, "no Ingress by default")
+
+if errors:
+    print("\n".join(errors))
+    sys.exit(1)
+print("ok")
+PY
+step "chart checks" "ok (env contract, probes, labels, securityContext, switches)"
+
+# --- 5. negative: broken values must fail --------------------------------------------------------------
+# Each case: a values file and a fragment the error must contain; schema cases must fail in values.schema.json.
+mkdir -p "$WORK/neg"
+negative() {  # name, expected error fragment; values on stdin
+  local name=$1 expect=$2
+  cat >"$WORK/neg/$name.yaml"
+  if "$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" \
+      -f "$WORK/neg/$name.yaml" >/dev/null 2>"$WORK/neg/$name.log"; then
+    fail "negative: $name (rendered, should fail)" /dev/null
+  fi
+  grep -qF -- "$expect" "$WORK/neg/$name.log" || {
+    echo "    expected the error to mention: $expect" >&2
+    fail "negative: $name (failed for another reason)" "$WORK/neg/$name.log"
+  }
+  negatives=$((negatives + 1))
+}
+negatives=0
+SCHEMA="values don't meet the specifications of the schema"
+negative replicas-zero "/services/scheduler/replicas" <<<'services: {scheduler: {replicas: 0}}'
+negative image-missing "/services/gateway/image" <<<'services: {gateway: {image: {repository: null}}}'
+negative image-empty "/services/sync/image/repository" <<<'services: {sync: {image: {repository: ""}}}'
+negative port-out-of-range "/services/scorecard/ports/grpc" <<<'services: {scorecard: {ports: {grpc: 70000}}}'
+negative unknown-service "/services" <<<'services: {billing: {enabled: true, image: {repository: x}, replicas: 1, ports: {grpc: 1, metrics: 2}, resources: {}}}'
+negative gateway-without-http "/services/gateway/ports" <<<'services: {gateway: {ports: {http: null}}}'
+negative root-filesystem-writable "/containerSecurityContext/readOnlyRootFilesystem" <<<'containerSecurityContext: {readOnlyRootFilesystem: false}'
+negative runs-as-root "/podSecurityContext/runAsUser" <<<'podSecurityContext: {runAsUser: 0}'
+negative ingress-without-hosts "/ingress" <<<'ingress: {enabled: true, hosts: []}'
+for f in "$WORK"/neg/*.log; do grep -qF "$SCHEMA" "$f" || fail "negative: $(basename "$f" .log) is a schema error" "$f"; done
+schema_cases=$negatives
+# Template guards: what JSON Schema cannot express.
+negative calls-disabled-service 'services.gateway.calls lists "sync"' <<<'services: {sync: {enabled: false}}'
+negative secret-key-missing "secrets.data.sync-credential-keys is missing" <<<'secrets: {data: {sync-credential-keys: null}}'
+negative hpa-max-below-min "maxReplicas (1) must be at least minReplicas (2)" <<<'{autoscaling: {enabled: true}, services: {gateway: {autoscaling: {maxReplicas: 1}}}}'
+"$HELM" lint "$CHART" --strict --kube-version "$KUBE_VERSION" -f "$WORK/neg/replicas-zero.yaml" >/dev/null 2>&1 \
+  && fail "negative: lint rejects replicas: 0" /dev/null
+step "negative values" "ok ($schema_cases rejected by values.schema.json, $((negatives - schema_cases)) by template guards, lint too)"
+
+step "helm chart checks" "PASS in $((SECONDS - started))s"
