@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from interloop.events.v1 import ats_pb2
+from opentelemetry import propagate, trace
 
 from interloop_common import metrics
 from interloop_common.db import system_tx, tenant_tx
@@ -30,6 +31,7 @@ from interloop_common.outbox import add_event
 from interloop_common.retry import Permanent, policy
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
 
@@ -100,6 +102,16 @@ class InboxConsumer:
         if handler is None:
             metrics.EVENTS_CONSUMED.labels(self._service, self._group, "ignored").inc()
             return
+        # Continue the producer's trace (W3C traceparent travelled in the record headers).
+        parent = propagate.extract(header_dict(record.headers))
+        with _tracer.start_as_current_span(
+            f"consume {event.type}", context=parent, kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
+                        "messaging.message.id": event.id, "messaging.consumer.group.name": self._group},
+        ):
+            await self._handle(record, event, handler, started)
+
+    async def _handle(self, record: ConsumerRecord, event: Event, handler: Handler, started: float) -> None:
         attempts = 0
         try:
             async for attempt in policy(

@@ -15,6 +15,7 @@ import uuid
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate, trace
 
 from interloop_common import metrics
 from interloop_common.db import system_tx
@@ -22,6 +23,7 @@ from interloop_common.events import Event, encode
 from interloop_common.kafka import topic_for
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 
 
 async def add_event(conn: asyncpg.Connection, event: Event, *, key: str | None = None) -> None:
@@ -100,12 +102,18 @@ class OutboxRelay:
                 return 0
             futures = []
             for row in rows:
-                headers = [(k, v.encode()) for k, v in json.loads(row["headers"]).items()]
-                futures.append(
-                    await self._producer.send(
-                        row["topic"], value=bytes(row["envelope"]), key=row["key"].encode(), headers=headers
+                stored = json.loads(row["headers"])
+                # Publish inside the trace of the request that wrote the row, so the trace crosses Kafka.
+                with _tracer.start_as_current_span(
+                    "outbox publish", context=propagate.extract(stored), kind=trace.SpanKind.PRODUCER
+                ):
+                    propagate.inject(stored)
+                    headers = [(k, v.encode()) for k, v in stored.items()]
+                    futures.append(
+                        await self._producer.send(
+                            row["topic"], value=bytes(row["envelope"]), key=row["key"].encode(), headers=headers
+                        )
                     )
-                )
             await asyncio.gather(*futures)  # every record acknowledged by all in-sync replicas
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]

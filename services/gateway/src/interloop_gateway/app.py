@@ -12,6 +12,7 @@ from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
 from interloop_common import db, metrics
 from interloop_common.grpc_server import GrpcServer, install_shutdown
@@ -61,7 +62,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             *webhooks.CONTROLLERS,
         ],
         lifespan=[lifespan],
-        plugins=[problems.plugin()],
+        plugins=[problems.plugin(), OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/livez", "/readyz"]))],
         logging_config=None,  # logs go through the JSON handler configured at start-up
         exception_handlers={Exception: problems.internal_error},
         openapi_config=OpenAPIConfig(
