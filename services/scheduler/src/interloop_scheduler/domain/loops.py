@@ -384,9 +384,14 @@ def _solve(objective: str, loop: Loop, rules: LoopRules, options_for: list[dict[
     first = m.new_int_var(0, horizon_units, "first")
     m.add_min_equality(first, start)
     span_max = horizon_units + max(dur_u) + 1
-    # finish first, then more shadows, then a compact day for the candidate
-    time_term = (finish * (n_shadows + 1) - shadows) * span_max + (finish - first)
-    time_span = span_max * (n_shadows + 1) * span_max
+    # finish first, then more shadows, then a compact day for the candidate (same day) or every
+    # session as early as it can be (spread: a gap across days means nothing)
+    if loop.same_day:
+        tie, tie_max = finish - first, span_max
+    else:
+        tie, tie_max = sum(start), span_max * n
+    time_term = (finish * (n_shadows + 1) - shadows) * tie_max + tie
+    time_span = span_max * (n_shadows + 1) * tie_max
     if objective == "earliest":
         m.minimize(time_term)
     elif objective == "fewest_days":
