@@ -1,0 +1,110 @@
+"""Microsoft Graph ``calendar/getSchedule``: POST {base}/users/{user}/calendar/getSchedule with up to 20
+schedules and a range under 42 days per request (both split here). Times are asked for and read in UTC;
+scheduleItems with a busy status block (free and workingElsewhere do not); a schedule with ``error``
+is Unknown; 429 is retried honouring Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from interloop_scheduler.domain.model import Unknown
+
+from ._http import RetryPolicy, SourceError, send
+
+MAX_SCHEDULES = 20
+MAX_RANGE = timedelta(days=41)  # Graph: the period must be under 42 days
+BUSY_STATUSES = frozenset({"busy", "oof", "tentative"})
+
+
+def _graph_time(moment: datetime) -> dict[str, str]:
+    return {"dateTime": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+
+
+def _read_time(value: dict[str, str]) -> datetime:
+    text, zone_name = value["dateTime"], value.get("timeZone", "UTC")
+    head, _, frac = text.partition(".")
+    moment = datetime.fromisoformat(head + (f".{frac[:6]}" if frac else ""))  # Graph sends 7 digits
+    if moment.tzinfo is not None:
+        return moment
+    try:
+        tz = UTC if zone_name in ("UTC", "tzone://Microsoft/Utc") else ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unsupported timeZone {zone_name!r}") from None
+    return moment.replace(tzinfo=tz)
+
+
+class GraphSchedule:
+    def __init__(self, client: httpx.AsyncClient, token: str, user: str,
+                 base_url: str = "https://graph.microsoft.com/v1.0", batch_size: int = MAX_SCHEDULES,
+                 interval_minutes: int = 30, busy_statuses: frozenset[str] = BUSY_STATUSES,
+                 retry: RetryPolicy = RetryPolicy()) -> None:
+        if not 1 <= batch_size <= MAX_SCHEDULES:
+            raise ValueError(f"batch_size: must be between 1 and {MAX_SCHEDULES}")
+        self.client, self.token, self.user = client, token, user
+        self.base_url, self.batch_size, self.interval = base_url.rstrip("/"), batch_size, interval_minutes
+        self.busy_statuses, self.retry = busy_statuses, retry
+
+    async def busy(self, ids: Sequence[str], start: datetime, end: datetime
+                   ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
+        unique = list(dict.fromkeys(ids))
+        batches = [unique[i:i + self.batch_size] for i in range(0, len(unique), self.batch_size)]
+        ranges = []
+        cursor = start
+        while cursor < end:
+            ranges.append((cursor, min(cursor + MAX_RANGE, end)))
+            cursor = ranges[-1][1]
+        parts = await asyncio.gather(*(self._batch(b, lo, hi) for b in batches for lo, hi in ranges))
+        out: dict[str, list[tuple[datetime, datetime]] | Unknown] = {i: [] for i in unique}
+        for part in parts:
+            for sid, value in part.items():
+                current = out[sid]
+                if isinstance(value, Unknown):
+                    out[sid] = value if not isinstance(current, Unknown) else current
+                elif not isinstance(current, Unknown):
+                    current.extend(value)
+        return out
+
+    async def _batch(self, ids: list[str], start: datetime, end: datetime
+                     ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
+        url = f"{self.base_url}/users/{quote(self.user, safe='@')}/calendar/getSchedule"
+        body = {"schedules": ids, "startTime": _graph_time(start), "endTime": _graph_time(end),
+                "availabilityViewInterval": self.interval}
+        headers = {"Authorization": f"Bearer {self.token}", "Prefer": 'outlook.timezone="UTC"'}
+        try:
+            response = await send(self.client, lambda: self.client.post(url, json=body, headers=headers),
+                                  self.retry, "graph")
+        except SourceError as exc:
+            return dict.fromkeys(ids, Unknown(exc.reason))
+        if response.status_code != 200:
+            try:
+                code = response.json()["error"]["code"]
+            except (ValueError, KeyError, TypeError):
+                code = ""
+            return dict.fromkeys(ids, Unknown(f"graph: HTTP {response.status_code} {code}".strip()))
+        try:
+            values = response.json()["value"]
+            by_id = {v["scheduleId"].lower(): v for v in values}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return dict.fromkeys(ids, Unknown("graph: malformed getSchedule response"))
+        out: dict[str, list[tuple[datetime, datetime]] | Unknown] = {}
+        for sid in ids:
+            info = by_id.get(sid.lower())
+            if info is None:
+                out[sid] = Unknown("graph: schedule missing from response")
+            elif info.get("error"):
+                err = info["error"]
+                out[sid] = Unknown(f"graph: {err.get('responseCode') or err.get('message') or 'error'}")
+            else:
+                try:
+                    out[sid] = [(_read_time(item["start"]), _read_time(item["end"]))
+                                for item in info.get("scheduleItems", [])
+                                if str(item.get("status", "busy")).lower() in self.busy_statuses]
+                except (ValueError, KeyError, TypeError) as exc:
+                    out[sid] = Unknown(f"graph: malformed schedule item ({exc})")
+        return out
