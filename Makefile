@@ -71,9 +71,10 @@ helm-test: $(HELM) .venv/.synced ## lint, render and validate the Helm chart
 	@HELM=$(HELM) KUBERNETES_VALIDATE=.venv/bin/kubernetes-validate bash deploy/helm/test.sh
 
 .PHONY: lint
-lint: install ## ruff + buf lint + buf breaking against main
+lint: install ## ruff + buf lint + buf breaking against the last commit on main
 	@.venv/bin/ruff check .
 	@.venv/bin/buf lint
+	@if git rev-parse --verify -q main~0 >/dev/null; then .venv/bin/buf breaking --against '.git#branch=main'; fi
 
 .PHONY: bench
 bench: install ## run the benchmarks (ratios against anchors measured in the same run)

@@ -128,3 +128,22 @@ async def test_problem_json_and_idempotency(platform, tenant_key) -> None:  # ty
         assert (await c.get("/v1/interviews", headers={"Authorization": "Bearer il_forged"})).status_code == 401
         openapi = await c.get("/openapi/openapi.json")
         assert openapi.status_code == 200 and "/v1/interviews" in openapi.json()["paths"]
+
+
+async def test_each_service_exposes_prometheus_metrics(platform, tenant_key) -> None:  # type: ignore[no-untyped-def]
+    _, key = tenant_key()
+    async with httpx.AsyncClient(base_url=platform.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+        await c.post("/v1/interviewers", json={"id": "m", "email": "m@x.test", "time_zone": "UTC"})
+        r = await c.post("/v1/interviews", json={"candidate_id": "c", "interviewer_ids": ["m"],
+                                                 "start": "2027-03-01T10:00:00Z", "end": "2027-03-01T11:00:00Z"})
+        assert r.status_code == 201
+
+    def published() -> float:
+        text = httpx.get(f"http://127.0.0.1:{platform.ports.metrics['scheduler']}/metrics").text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith('interloop_events_published_total{service="scheduler"}'))
+
+    assert _poll(lambda: published() >= 1) , "scheduler never reported a published event"
+    for svc in ("scorecard", "sync", "gateway"):
+        text = httpx.get(f"http://127.0.0.1:{platform.ports.metrics[svc]}/metrics").text
+        assert "interloop_ready" in text or "python_info" in text
