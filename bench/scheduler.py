@@ -15,18 +15,30 @@ from interloop_scheduler.domain.intervals import coverage
 from interloop_scheduler.domain.loops import Loop, LoopRules, Session, plan_loop
 from interloop_scheduler.domain.model import Interviewer, weekday_hours
 
-ZONES = ["America/New_York", "America/Chicago", "Europe/London", "Europe/Berlin", "America/Los_Angeles",
-         "America/Toronto", "Europe/Dublin", "America/Denver"]
+ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "Europe/Dublin",
+    "America/Denver",
+]
 START = datetime(2026, 3, 2, tzinfo=UTC)
 DAYS = 30
 K = 3
-RULES = SlotRules(duration=timedelta(minutes=60), step=timedelta(minutes=30), candidate_zone="America/New_York")
+RULES = SlotRules(
+    duration=timedelta(minutes=60), step=timedelta(minutes=30), candidate_zone="America/New_York"
+)
 
 
 def panel() -> list[Interviewer]:
     # wide working hours so every zone overlaps and the panel query has real work to do
-    return [Interviewer(id=f"i{n}", zone=z, working_hours=weekday_hours(time(6), time(22)))
-            for n, z in enumerate(ZONES)]
+    return [
+        Interviewer(id=f"i{n}", zone=z, working_hours=weekday_hours(time(6), time(22)))
+        for n, z in enumerate(ZONES)
+    ]
 
 
 def busy_events(n_events: int, seed: int = 1) -> dict[str, list[tuple[datetime, datetime]]]:
@@ -39,9 +51,17 @@ def busy_events(n_events: int, seed: int = 1) -> dict[str, list[tuple[datetime, 
     return out
 
 
-def ours(people: list[Interviewer], busy: dict[str, list[tuple[datetime, datetime]]]) -> list[tuple[int, tuple]]:
-    res = find_slots(interviewers=people, requirements=[k_of(K, *(p.id for p in people))], busy=busy,
-                     window=(START, START + timedelta(days=DAYS)), now=START, rules=RULES)
+def ours(
+    people: list[Interviewer], busy: dict[str, list[tuple[datetime, datetime]]]
+) -> list[tuple[int, tuple]]:
+    res = find_slots(
+        interviewers=people,
+        requirements=[k_of(K, *(p.id for p in people))],
+        busy=busy,
+        window=(START, START + timedelta(days=DAYS)),
+        now=START,
+        rules=RULES,
+    )
     return [(epoch(s.start), s.available[0]) for s in res.slots]
 
 
@@ -51,7 +71,9 @@ def sweep_only(busy: dict[str, list[tuple[datetime, datetime]]]) -> int:
     return len(coverage(lists, K))
 
 
-def naive(people: list[Interviewer], busy: dict[str, list[tuple[datetime, datetime]]]) -> list[tuple[int, tuple]]:
+def naive(
+    people: list[Interviewer], busy: dict[str, list[tuple[datetime, datetime]]]
+) -> list[tuple[int, tuple]]:
     """Reference: every grid start x every interviewer x every busy event and working window (pairwise)."""
     dur = 3600
     win = (epoch(START), epoch(START + timedelta(days=DAYS)))
@@ -80,10 +102,14 @@ def timed(fn, *args, repeat: int = 3) -> tuple[float, object]:  # type: ignore[n
 
 def main() -> None:
     people = panel()
-    print(f"availability: {len(people)} interviewers x {DAYS} days, {K}-of-{len(people)}, 60 min, 30 min step")
+    print(
+        f"availability: {len(people)} interviewers x {DAYS} days, {K}-of-{len(people)}, 60 min, 30 min step"
+    )
     print("(query = whole find_slots; sweep = the event-driven part alone: convert, merge, k-of-n sweep)")
-    print(f"{'events':>7} {'query ms':>9} {'ratio':>6} {'sweep ms':>9} {'ratio':>6} {'naive ms':>9} "
-          f"{'naive/query':>11} {'slots':>6}")
+    print(
+        f"{'events':>7} {'query ms':>9} {'ratio':>6} {'sweep ms':>9} {'ratio':>6} {'naive ms':>9} "
+        f"{'naive/query':>11} {'slots':>6}"
+    )
     timed(ours, people, busy_events(3000))  # warm-up: imports, zoneinfo caches
     previous = previous_sweep = None
     for n in (3000, 6000, 12000, 24000):
@@ -91,7 +117,9 @@ def main() -> None:
         t_ours, got = timed(ours, people, busy, repeat=5)
         t_sweep, _ = timed(sweep_only, busy, repeat=5)
         ratio = f"{t_ours / previous:6.2f}" if previous else f"{'':>6}"
-        ratio += f" {t_sweep * 1000:9.1f} " + (f"{t_sweep / previous_sweep:6.2f}" if previous_sweep else f"{'':>6}")
+        ratio += f" {t_sweep * 1000:9.1f} " + (
+            f"{t_sweep / previous_sweep:6.2f}" if previous_sweep else f"{'':>6}"
+        )
         if n <= 6000:
             t_naive, want = timed(naive, people, busy, repeat=1)
             assert got == want, "engine disagrees with the pairwise reference"
@@ -103,27 +131,47 @@ def main() -> None:
 
     # loop solver: 4 sessions, pools of 6, 10 days, busy calendars
     rng = random.Random(2)
-    people = [Interviewer(id=f"p{i}", zone=rng.choice(ZONES[:2]), working_hours=weekday_hours(time(9), time(17)))
-              for i in range(24)]
+    people = [
+        Interviewer(id=f"p{i}", zone=rng.choice(ZONES[:2]), working_hours=weekday_hours(time(9), time(17)))
+        for i in range(24)
+    ]
     busy = {p.id: [] for p in people}
     for p in people:
         for _ in range(40):
             s = START + timedelta(minutes=30 * rng.randrange(10 * 48))
             busy[p.id].append((s, s + timedelta(minutes=rng.choice((30, 60, 90)))))
-    sessions = tuple(Session(f"s{j}", timedelta(minutes=rng.choice((45, 60))), pool=tuple(f"p{6 * j + i}"
-                             for i in range(6))) for j in range(4))
+    sessions = tuple(
+        Session(
+            f"s{j}", timedelta(minutes=rng.choice((45, 60))), pool=tuple(f"p{6 * j + i}" for i in range(6))
+        )
+        for j in range(4)
+    )
     load = {p.id: rng.randrange(6) for p in people}
     print("\nloop solver: 4 sessions x pools of 6 x 10 days (3 objectives each), 15 min grid")
-    for label, loop in (("ordered, same day", Loop(sessions, min_break=timedelta(minutes=15),
-                                                    max_break=timedelta(minutes=60))),
-                        ("unordered, same day", Loop(sessions, ordered=False, min_break=timedelta(minutes=15),
-                                                     max_break=timedelta(minutes=60))),
-                        ("unordered, spread <= 2 days", Loop(sessions, ordered=False, same_day=False, max_days=2,
-                                                             min_break=timedelta(minutes=15)))):
+    for label, loop in (
+        (
+            "ordered, same day",
+            Loop(sessions, min_break=timedelta(minutes=15), max_break=timedelta(minutes=60)),
+        ),
+        (
+            "unordered, same day",
+            Loop(sessions, ordered=False, min_break=timedelta(minutes=15), max_break=timedelta(minutes=60)),
+        ),
+        (
+            "unordered, spread <= 2 days",
+            Loop(sessions, ordered=False, same_day=False, max_days=2, min_break=timedelta(minutes=15)),
+        ),
+    ):
         t0 = clock.perf_counter()
-        plan = plan_loop(loop=loop, interviewers=people, busy=busy, window=(START, START + timedelta(days=10)),
-                         now=START, rules=LoopRules(step=timedelta(minutes=15), candidate_zone="America/New_York",
-                                                    time_limit=10), load=load)
+        plan = plan_loop(
+            loop=loop,
+            interviewers=people,
+            busy=busy,
+            window=(START, START + timedelta(days=10)),
+            now=START,
+            rules=LoopRules(step=timedelta(minutes=15), candidate_zone="America/New_York", time_limit=10),
+            load=load,
+        )
         took = clock.perf_counter() - t0
         summary = ", ".join(f"{'/'.join(o.objectives)}={o.status}" for o in plan.options) or plan.reason
         print(f"  {label:<28} {took * 1000:8.1f} ms  {summary}")

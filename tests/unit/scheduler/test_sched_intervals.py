@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from interloop_scheduler.domain.intervals import (
-    at_least, complement, coverage, intersect, merge, shrink_ends, subtract, union,
+    at_least,
+    complement,
+    coverage,
+    intersect,
+    merge,
+    shrink_ends,
+    subtract,
+    union,
 )
 
 GRID = 60

@@ -17,10 +17,17 @@ KEY = b"k" * 32
 
 
 def invite(seq: int = 0, start: datetime = datetime(2026, 3, 9, 9, tzinfo=NY)) -> Invite:
-    return Invite("b-42", seq, start, start + timedelta(hours=1), "Interview: Ada Lovelace",
-                  Party("coord@acme.example", "Coordinator"),
-                  (Party("ada@example.com", "Ada"), Party("grace@acme.example")),
-                  optional=(Party("trainee@acme.example"),), location="Zoom")
+    return Invite(
+        "b-42",
+        seq,
+        start,
+        start + timedelta(hours=1),
+        "Interview: Ada Lovelace",
+        Party("coord@acme.example", "Coordinator"),
+        (Party("ada@example.com", "Ada"), Party("grace@acme.example")),
+        optional=(Party("trainee@acme.example"),),
+        location="Zoom",
+    )
 
 
 def event_of(data: bytes) -> tuple[icalendar.Calendar, icalendar.Event]:
@@ -43,7 +50,9 @@ def test_request_has_stable_uid_utc_times_and_attendees() -> None:
 
 def test_reschedule_bumps_sequence_and_cancel_keeps_uid() -> None:
     state = BookingState("b-42", invite().start, invite().end)
-    moved = reschedule(state, state.start + timedelta(days=1), state.end + timedelta(days=1), BookingPolicy(), NOW)
+    moved = reschedule(
+        state, state.start + timedelta(days=1), state.end + timedelta(days=1), BookingPolicy(), NOW
+    )
     assert (moved.sequence, moved.reschedules) == (1, 1)
     _, ev = event_of(request_ics(invite(moved.sequence, moved.start), NOW))
     assert ev["SEQUENCE"] == 1 and str(ev["UID"]) == "b-42@interloop"

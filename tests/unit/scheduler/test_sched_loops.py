@@ -16,7 +16,9 @@ H = timedelta(hours=1)
 
 
 def person(pid: str, start: int = 9, end: int = 17, **kw: object) -> Interviewer:
-    return Interviewer(id=pid, zone="America/New_York", working_hours=weekday_hours(time(start), time(end)), **kw)
+    return Interviewer(
+        id=pid, zone="America/New_York", working_hours=weekday_hours(time(start), time(end)), **kw
+    )
 
 
 def busy_ny(day: int, h1: int, h2: int) -> tuple[datetime, datetime]:
@@ -27,8 +29,14 @@ RULES = LoopRules(step=timedelta(minutes=30), candidate_zone="America/New_York")
 
 
 def plan(loop: Loop, people: list[Interviewer], busy: dict | None = None, days: int = 5, **kw: object):
-    return plan_loop(loop=loop, interviewers=people, busy=busy or {}, window=(MON, MON + timedelta(days=days)),
-                     now=NOW, **{"rules": RULES, **kw})
+    return plan_loop(
+        loop=loop,
+        interviewers=people,
+        busy=busy or {},
+        window=(MON, MON + timedelta(days=days)),
+        now=NOW,
+        **{"rules": RULES, **kw},
+    )
 
 
 def hm(option) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -37,8 +45,11 @@ def hm(option) -> list[tuple[str, str, tuple[str, ...]]]:
 
 def test_ordered_loop_respects_order_and_breaks() -> None:
     people = [person("a"), person("b"), person("c")]
-    loop = Loop((Session("s1", H, pool=("a",)), Session("s2", H, pool=("b",)), Session("s3", H, pool=("c",))),
-                min_break=timedelta(minutes=30), max_break=timedelta(minutes=60))
+    loop = Loop(
+        (Session("s1", H, pool=("a",)), Session("s2", H, pool=("b",)), Session("s3", H, pool=("c",))),
+        min_break=timedelta(minutes=30),
+        max_break=timedelta(minutes=60),
+    )
     # a is busy until 11 on Monday: the loop starts at 11 and keeps 30-minute breaks
     res = plan(loop, people, {"a": [busy_ny(2, 9, 11)]})
     best = res.options[0]
@@ -48,8 +59,9 @@ def test_ordered_loop_respects_order_and_breaks() -> None:
 
 def test_unordered_loop_lets_the_solver_pick_the_order() -> None:
     people = [person("a"), person("b")]
-    loop = Loop((Session("s1", H, pool=("a",)), Session("s2", H, pool=("b",))), ordered=False,
-                max_break=timedelta(0))
+    loop = Loop(
+        (Session("s1", H, pool=("a",)), Session("s2", H, pool=("b",))), ordered=False, max_break=timedelta(0)
+    )
     res = plan(loop, people, {"a": [busy_ny(2, 9, 10)]})
     assert hm(res.options[0]) == [("s2", "02 09:00", ("b",)), ("s1", "02 10:00", ("a",))]
     ordered = plan(Loop(loop.sessions, max_break=timedelta(0)), people, {"a": [busy_ny(2, 9, 10)]})
@@ -72,7 +84,9 @@ def test_fewest_days_option_differs_from_earliest() -> None:
     # b's only Monday hour is 16:00; a whole loop on Tuesday is one day but finishes later
     people = [person("a"), person("b")]
     busy = {"b": [busy_ny(2, 9, 16)], "a": [busy_ny(2, 10, 17)]}
-    res = plan(Loop((Session("s1", H, pool=("a",)), Session("s2", H, pool=("b",))), same_day=False), people, busy)
+    res = plan(
+        Loop((Session("s1", H, pool=("a",)), Session("s2", H, pool=("b",))), same_day=False), people, busy
+    )
     by = {o: opt for opt in res.options for o in opt.objectives}
     assert by["earliest"].days == 1 or by["earliest"].end <= by["fewest_days"].end
     assert by["fewest_days"].days == 1
@@ -89,10 +103,18 @@ def test_balanced_load_skips_interviewers_far_ahead_and_prefers_light_ones() -> 
 
 
 def test_shadow_trainee_added_where_allowed() -> None:
-    people = [person("a"), person("b"), person("t", training={"coding": Stage.SHADOW}),
-              person("r", training={"coding": Stage.REVERSE_SHADOW, "design": Stage.TRAINED})]
-    loop = Loop((Session("code", H, pool=("a",), interview_type="coding", allow_shadow=True),
-                 Session("design", H, pool=("b",), interview_type="design", allow_shadow=True)))
+    people = [
+        person("a"),
+        person("b"),
+        person("t", training={"coding": Stage.SHADOW}),
+        person("r", training={"coding": Stage.REVERSE_SHADOW, "design": Stage.TRAINED}),
+    ]
+    loop = Loop(
+        (
+            Session("code", H, pool=("a",), interview_type="coding", allow_shadow=True),
+            Session("design", H, pool=("b",), interview_type="design", allow_shadow=True),
+        )
+    )
     res = plan(loop, people, {"t": [busy_ny(2, 0, 23)]})
     code, design = res.options[0].sessions
     assert code.shadows == (("r", Stage.REVERSE_SHADOW),) and design.shadows == ()
@@ -110,7 +132,11 @@ def test_fixed_interviewers_and_k_of_pool() -> None:
 
 def test_infeasible_returns_no_options_and_a_reason() -> None:
     people = [person("a"), person("b")]
-    res = plan(Loop((Session("s1", H, pool=("a", "b"), k=2),)), people, {"a": [busy_ny(d, 0, 23) for d in range(2, 7)]})
+    res = plan(
+        Loop((Session("s1", H, pool=("a", "b"), k=2),)),
+        people,
+        {"a": [busy_ny(d, 0, 23) for d in range(2, 7)]},
+    )
     assert res.options == [] and "session s1" in res.reason
     res = plan(Loop((Session("s1", H, pool=("a",)),)), people, {"a": Unknown("graph: 401")})
     assert res.options == [] and res.unknown == ("a",) and "unknown" in res.reason
@@ -133,8 +159,12 @@ def test_reports_feasible_when_the_cap_stops_the_search_and_optimal_otherwise() 
     loop = Loop(sessions, ordered=False, same_day=False, min_break=timedelta(minutes=15))
 
     def run(limit: float | None):
-        rules = LoopRules(step=timedelta(minutes=15), candidate_zone="America/New_York", deterministic_limit=limit,
-                          objectives=("fewest_days",))
+        rules = LoopRules(
+            step=timedelta(minutes=15),
+            candidate_zone="America/New_York",
+            deterministic_limit=limit,
+            objectives=("fewest_days",),
+        )
         return plan(loop, people, busy, days=10, rules=rules, load=load)
 
     capped, full = run(0.05), run(None)  # deterministic time: reproducible with one worker and a fixed seed

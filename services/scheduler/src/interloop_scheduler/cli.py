@@ -63,8 +63,15 @@ def _parse_date(text: str, option: str) -> date:
 
 
 def compute_slots(
-    calendars: list[Path], start_day: date, end_day: date, tz_name: str, duration: int,
-    working_hours: str = "09:00-17:00", weekdays: str = "mon-fri", buffer: int = 0, step: int = 30,
+    calendars: list[Path],
+    start_day: date,
+    end_day: date,
+    tz_name: str,
+    duration: int,
+    working_hours: str = "09:00-17:00",
+    weekdays: str = "mon-fri",
+    buffer: int = 0,
+    step: int = 30,
     min_free: int | None = None,
 ) -> list[dict[str, object]]:
     """The `slots` command without the terminal: raises ``_BadInput`` on bad input."""
@@ -95,7 +102,9 @@ def compute_slots(
     for path in calendars:
         name = path.stem
         if name in busy:
-            raise _BadInput(f"--calendar {path}: another calendar is also named {name!r} (names come from file stems)")
+            raise _BadInput(
+                f"--calendar {path}: another calendar is also named {name!r} (names come from file stems)"
+            )
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -106,14 +115,31 @@ def compute_slots(
             raise _BadInput(f"--calendar {path}: {' '.join(str(exc).split())}") from None
         interviewers.append(Interviewer(id=name, zone=tz_name, working_hours=weekday_hours(*hours, days)))
     # the slot must fit that day's working hours even when nobody needs to be free (--min-free 0)
-    day_windows = [(_from_epoch(a), _from_epoch(b))
-                   for a, b in working_intervals(interviewers[0], (_epoch(window[0]), _epoch(window[1])))]
-    rules = SlotRules(duration=timedelta(minutes=duration), step=timedelta(minutes=step), buffer_before=pad,
-                      buffer_after=pad, candidate_zone=tz_name, align_to=hours[0])
-    result = find_slots(interviewers=interviewers, requirements=[k_of(needed, *sorted(busy))], busy=busy,
-                        window=window, now=window[0], rules=rules, candidate_windows=day_windows)
-    return [{"start": s.start.isoformat(), "end": s.end.isoformat(), "available": list(s.interviewers)}
-            for s in result.slots]
+    day_windows = [
+        (_from_epoch(a), _from_epoch(b))
+        for a, b in working_intervals(interviewers[0], (_epoch(window[0]), _epoch(window[1])))
+    ]
+    rules = SlotRules(
+        duration=timedelta(minutes=duration),
+        step=timedelta(minutes=step),
+        buffer_before=pad,
+        buffer_after=pad,
+        candidate_zone=tz_name,
+        align_to=hours[0],
+    )
+    result = find_slots(
+        interviewers=interviewers,
+        requirements=[k_of(needed, *sorted(busy))],
+        busy=busy,
+        window=window,
+        now=window[0],
+        rules=rules,
+        candidate_windows=day_windows,
+    )
+    return [
+        {"start": s.start.isoformat(), "end": s.end.isoformat(), "available": list(s.interviewers)}
+        for s in result.slots
+    ]
 
 
 def register(app: typer.Typer) -> None:
@@ -124,7 +150,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("slots")
     def slots(
-        calendar: list[Path] = typer.Option([], "--calendar", help="an exported calendar (.ics); repeat for each"),
+        calendar: list[Path] = typer.Option(
+            [], "--calendar", help="an exported calendar (.ics); repeat for each"
+        ),
         from_: str = typer.Option(..., "--from", help="first local date (inclusive), e.g. 2026-03-02"),
         to: str = typer.Option(..., "--to", help="last local date (exclusive)"),
         tz: str = typer.Option(..., "--tz", help="IANA zone the dates and working hours are in"),
@@ -132,14 +160,28 @@ def register(app: typer.Typer) -> None:
         working_hours: str = typer.Option("09:00-17:00", "--working-hours", help="HH:MM-HH:MM, local"),
         weekdays: str = typer.Option("mon-fri", "--weekdays", help="e.g. mon-fri or mon,wed,fri"),
         buffer: int = typer.Option(0, "--buffer", help="minutes kept free around every busy block"),
-        step: int = typer.Option(30, "--step", help="minutes between slot starts, from the working-hours start"),
-        min_free: int | None = typer.Option(None, "--min-free", help="calendars that must be free (default: all)"),
+        step: int = typer.Option(
+            30, "--step", help="minutes between slot starts, from the working-hours start"
+        ),
+        min_free: int | None = typer.Option(
+            None, "--min-free", help="calendars that must be free (default: all)"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
     ) -> None:
         """Common free slots across exported calendars, offline."""
         try:
-            found = compute_slots(calendar, _parse_date(from_, "--from"), _parse_date(to, "--to"), tz, duration,
-                                  working_hours, weekdays, buffer, step, min_free)
+            found = compute_slots(
+                calendar,
+                _parse_date(from_, "--from"),
+                _parse_date(to, "--to"),
+                tz,
+                duration,
+                working_hours,
+                weekdays,
+                buffer,
+                step,
+                min_free,
+            )
         except (_BadInput, SchedulingError) as exc:
             typer.echo(" ".join(str(exc).split()), err=True)
             raise typer.Exit(2) from None

@@ -47,5 +47,7 @@ class FakeCalendarVendor(FakeVendor):
 
     def blocks(self, calendar_id: str, start: datetime, end: datetime) -> list[Block]:
         with self.lock:
-            return sorted((b for b in self.calendars.get(calendar_id, []) if b.start < end and start < b.end),
-                          key=lambda b: b.start)
+            return sorted(
+                (b for b in self.calendars.get(calendar_id, []) if b.start < end and start < b.end),
+                key=lambda b: b.start,
+            )

@@ -35,7 +35,7 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> R
 class FakeCalDav(FakeCalendarVendor):
     provider = "caldav"
 
-    def __init__(self, username: str = "caldav-user", password: str = "caldav-pass") -> None:
+    def __init__(self, username: str = "caldav-user", password: str = "caldav-pass") -> None:  # noqa: S107
         super().__init__()
         self.username, self.password = username, password
 
@@ -56,7 +56,11 @@ class FakeCalDav(FakeCalendarVendor):
 
         async def asgi(scope: dict, receive: Any, send: Any) -> None:
             if scope.get("type") == "http" and scope.get("method") == "REPORT":
-                scope = {**scope, "method": "POST", "headers": [*scope["headers"], (b"x-dav-method", b"REPORT")]}
+                scope = {
+                    **scope,
+                    "method": "POST",
+                    "headers": [*scope["headers"], (b"x-dav-method", b"REPORT")],
+                }
             await inner(scope, receive, send)
 
         return asgi
@@ -100,7 +104,10 @@ class FakeCalDav(FakeCalendarVendor):
             end = _time(rng.get("end")) if rng is not None else None
             if start is None or end is None or end <= start:
                 return _text(400, "Bad Request: free-busy-query needs a valid time-range")
-            return Response(content=fake.render(cid, start, end), status_code=200,
-                            media_type="text/calendar; charset=utf-8")
+            return Response(
+                content=fake.render(cid, start, end),
+                status_code=200,
+                media_type="text/calendar; charset=utf-8",
+            )
 
         return [report]

@@ -16,9 +16,16 @@ from ._common import FakeCalendarVendor
 MAX_ITEMS = 50
 
 
-def _error(code: int, reason: str, message: str, domain: str = "global", headers: dict | None = None) -> Response:
-    body = {"error": {"errors": [{"domain": domain, "reason": reason, "message": message}], "code": code,
-                      "message": message}}
+def _error(
+    code: int, reason: str, message: str, domain: str = "global", headers: dict | None = None
+) -> Response:
+    body = {
+        "error": {
+            "errors": [{"domain": domain, "reason": reason, "message": message}],
+            "code": code,
+            "message": message,
+        }
+    }
     return json_response(body, code, headers)
 
 
@@ -37,7 +44,7 @@ def _parse(text: Any) -> datetime | None:
 class FakeGoogleCalendar(FakeCalendarVendor):
     provider = "google-calendar"
 
-    def __init__(self, token: str = "google-test-token") -> None:
+    def __init__(self, token: str = "google-test-token") -> None:  # noqa: S107
         super().__init__()
         self.token = token
         self.throttle_status = 429  # Google also throttles with 403 rateLimitExceeded
@@ -49,7 +56,9 @@ class FakeGoogleCalendar(FakeCalendarVendor):
 
     def throttle_response(self, retry_after: float | None) -> Response:
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else None
-        return _error(self.throttle_status, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits", headers)
+        return _error(
+            self.throttle_status, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits", headers
+        )
 
     def failure_response(self, status: int) -> Response:
         return _error(status, "backendError", "Backend Error")
@@ -81,10 +90,20 @@ class FakeGoogleCalendar(FakeCalendarVendor):
                 if cid not in fake.calendars:
                     calendars[cid] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
                     continue
-                calendars[cid] = {"busy": [{"start": _rfc3339(max(b.start, time_min)),
-                                            "end": _rfc3339(min(b.end, time_max))}
-                                           for b in fake.blocks(cid, time_min, time_max) if b.status != "free"]}
-            return json_response({"kind": "calendar#freeBusy", "timeMin": _rfc3339(time_min),
-                                  "timeMax": _rfc3339(time_max), "calendars": calendars})
+                calendars[cid] = {
+                    "busy": [
+                        {"start": _rfc3339(max(b.start, time_min)), "end": _rfc3339(min(b.end, time_max))}
+                        for b in fake.blocks(cid, time_min, time_max)
+                        if b.status != "free"
+                    ]
+                }
+            return json_response(
+                {
+                    "kind": "calendar#freeBusy",
+                    "timeMin": _rfc3339(time_min),
+                    "timeMax": _rfc3339(time_max),
+                    "calendars": calendars,
+                }
+            )
 
         return [free_busy]

@@ -19,10 +19,20 @@ _RANK = {"free": 0, "workingElsewhere": 1, "tentative": 2, "busy": 3, "oof": 4}
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> Response:
-    return json_response({"error": {"code": code, "message": message,
-                                    "innerError": {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-                                                   "request-id": "00000000-0000-0000-0000-000000000000"}}},
-                         status, headers)
+    return json_response(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "innerError": {
+                    "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "request-id": "00000000-0000-0000-0000-000000000000",
+                },
+            }
+        },
+        status,
+        headers,
+    )
 
 
 def _read(value: Any) -> datetime | None:
@@ -44,13 +54,15 @@ def _write(moment: datetime) -> dict[str, str]:
 class FakeGraphCalendar(FakeCalendarVendor):
     provider = "microsoft-graph"
 
-    def __init__(self, token: str = "graph-test-token") -> None:
+    def __init__(self, token: str = "graph-test-token") -> None:  # noqa: S107
         super().__init__()
         self.token = token
 
     def check_auth(self, request: Request) -> Response | None:
         if bearer_token(request) != self.token:
-            return _error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+            return _error(
+                401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."
+            )
         return None
 
     def throttle_response(self, retry_after: float | None) -> Response:
@@ -69,25 +81,41 @@ class FakeGraphCalendar(FakeCalendarVendor):
         if not isinstance(schedules, list) or not schedules:
             return _error(400, "ErrorInvalidParameter", "The parameter 'schedules' is required.")
         if start is None or end is None or end <= start:
-            return _error(400, "ErrorInvalidParameter", "startTime and endTime must be valid and ordered (UTC).")
+            return _error(
+                400, "ErrorInvalidParameter", "startTime and endTime must be valid and ordered (UTC)."
+            )
         if len(schedules) > MAX_SCHEDULES:
-            return _error(400, "ErrorInvalidParameter",
-                          f"The number of schedules requested exceeds the maximum of {MAX_SCHEDULES}.")
+            return _error(
+                400,
+                "ErrorInvalidParameter",
+                f"The number of schedules requested exceeds the maximum of {MAX_SCHEDULES}.",
+            )
         if end - start >= timedelta(days=42):
-            return _error(400, "ErrorInvalidParameter", "The time period to look up must be less than 42 days.")
+            return _error(
+                400, "ErrorInvalidParameter", "The time period to look up must be less than 42 days."
+            )
         try:
             interval = int(body.get("availabilityViewInterval", 30))
         except (TypeError, ValueError):
             return _error(400, "ErrorInvalidParameter", "availabilityViewInterval must be a number.")
         if not 5 <= interval <= 1440:
-            return _error(400, "ErrorInvalidParameter", "availabilityViewInterval must be between 5 and 1440.")
+            return _error(
+                400, "ErrorInvalidParameter", "availabilityViewInterval must be between 5 and 1440."
+            )
         value = []
         for sid in schedules:
             sid = str(sid)
             if sid not in self.calendars:
-                value.append({"scheduleId": sid, "availabilityView": "",
-                              "error": {"message": f"The mailbox {sid} was not found.",
-                                        "responseCode": "ErrorMailRecipientNotFound"}})
+                value.append(
+                    {
+                        "scheduleId": sid,
+                        "availabilityView": "",
+                        "error": {
+                            "message": f"The mailbox {sid} was not found.",
+                            "responseCode": "ErrorMailRecipientNotFound",
+                        },
+                    }
+                )
                 continue
             blocks = self.blocks(sid, start, end)
             view = []
@@ -97,17 +125,35 @@ class FakeGraphCalendar(FakeCalendarVendor):
                 states = [b.status for b in blocks if b.start < nxt and cursor < b.end]
                 view.append(_VIEW.get(max(states, key=lambda s: _RANK.get(s, 3)), "2") if states else "0")
                 cursor = nxt
-            value.append({
-                "scheduleId": sid, "availabilityView": "".join(view),
-                "scheduleItems": [{"isPrivate": False, "status": b.status, "subject": "", "location": "",
-                                   "start": _write(b.start), "end": _write(b.end)} for b in blocks],
-                "workingHours": {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-                                 "startTime": "08:00:00.0000000", "endTime": "17:00:00.0000000",
-                                 "timeZone": {"name": "UTC"}},
-            })
-        return json_response({"@odata.context":
-                              "https://graph.microsoft.com/v1.0/$metadata#Collection(microsoft.graph.scheduleInformation)",
-                              "value": value})
+            value.append(
+                {
+                    "scheduleId": sid,
+                    "availabilityView": "".join(view),
+                    "scheduleItems": [
+                        {
+                            "isPrivate": False,
+                            "status": b.status,
+                            "subject": "",
+                            "location": "",
+                            "start": _write(b.start),
+                            "end": _write(b.end),
+                        }
+                        for b in blocks
+                    ],
+                    "workingHours": {
+                        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+                        "startTime": "08:00:00.0000000",
+                        "endTime": "17:00:00.0000000",
+                        "timeZone": {"name": "UTC"},
+                    },
+                }
+            )
+        return json_response(
+            {
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(microsoft.graph.scheduleInformation)",
+                "value": value,
+            }
+        )
 
     def routes(self) -> list[Any]:
         fake = self

@@ -26,5 +26,14 @@ class CalendarSource(Protocol):
     async def busy(self, ids: Sequence[str], start: datetime, end: datetime) -> BusyResult: ...
 
 
-__all__ = ["BusyResult", "CalDavSource", "CalendarSource", "GoogleFreeBusy", "GraphSchedule", "IcsFeedSource",
-           "RetryPolicy", "SourceError", "Unknown"]
+__all__ = [
+    "BusyResult",
+    "CalDavSource",
+    "CalendarSource",
+    "GoogleFreeBusy",
+    "GraphSchedule",
+    "IcsFeedSource",
+    "RetryPolicy",
+    "SourceError",
+    "Unknown",
+]

@@ -37,15 +37,20 @@ class RetryPolicy:
                 when = email.utils.parsedate_to_datetime(header) if header else None
                 if when is not None:
                     return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), self.max_delay)
-        return min(self.base_delay * 2 ** attempt, self.max_delay)
+        return min(self.base_delay * 2**attempt, self.max_delay)
 
 
 def _default_throttled(response: httpx.Response) -> bool:
     return response.status_code == 429
 
 
-async def send(client: httpx.AsyncClient, request: Callable[[], Awaitable[httpx.Response]], policy: RetryPolicy,
-               vendor: str, throttled: Callable[[httpx.Response], bool] = _default_throttled) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient,
+    request: Callable[[], Awaitable[httpx.Response]],
+    policy: RetryPolicy,
+    vendor: str,
+    throttled: Callable[[httpx.Response], bool] = _default_throttled,
+) -> httpx.Response:
     """The first non-retryable response; ``SourceError`` if retries run out or the transport fails."""
     last = ""
     for attempt in range(policy.attempts):

@@ -28,18 +28,27 @@ def _caldav_time(moment: datetime) -> str:
 class CalDavSource:
     """``path`` is a template for each calendar collection, e.g. '/calendars/{id}/'."""
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str, path: str = "/calendars/{id}/",
-                 auth: httpx.Auth | tuple[str, str] | None = None, retry: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        path: str = "/calendars/{id}/",
+        auth: httpx.Auth | tuple[str, str] | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
         self.client, self.base_url, self.path = client, base_url.rstrip("/"), path
         self.auth, self.retry = auth, retry
 
-    async def busy(self, ids: Sequence[str], start: datetime, end: datetime
-                   ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
+    async def busy(
+        self, ids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
         unique = list(dict.fromkeys(ids))
         results = await asyncio.gather(*(self._one(i, start, end) for i in unique))
         return dict(zip(unique, results, strict=True))
 
-    async def _one(self, cid: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]] | Unknown:
+    async def _one(
+        self, cid: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]] | Unknown:
         url = self.base_url + self.path.format(id=cid)
         body = _QUERY.format(start=_caldav_time(start), end=_caldav_time(end))
         headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}

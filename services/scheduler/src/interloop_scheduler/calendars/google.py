@@ -31,35 +31,48 @@ def _throttled(response: httpx.Response) -> bool:
 
 
 class GoogleFreeBusy:
-    def __init__(self, client: httpx.AsyncClient, token: str,
-                 base_url: str = "https://www.googleapis.com/calendar/v3", batch_size: int = MAX_ITEMS,
-                 retry: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        token: str,
+        base_url: str = "https://www.googleapis.com/calendar/v3",
+        batch_size: int = MAX_ITEMS,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
         if not 1 <= batch_size <= MAX_ITEMS:
             raise ValueError(f"batch_size: must be between 1 and {MAX_ITEMS}")
         self.client, self.token, self.base_url = client, token, base_url.rstrip("/")
         self.batch_size, self.retry = batch_size, retry
 
-    async def busy(self, ids: Sequence[str], start: datetime, end: datetime
-                   ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
+    async def busy(
+        self, ids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
         unique = list(dict.fromkeys(ids))
-        batches = [unique[i:i + self.batch_size] for i in range(0, len(unique), self.batch_size)]
+        batches = [unique[i : i + self.batch_size] for i in range(0, len(unique), self.batch_size)]
         out: dict[str, list[tuple[datetime, datetime]] | Unknown] = {}
         for part in await asyncio.gather(*(self._batch(b, start, end) for b in batches)):
             out.update(part)
         return out
 
-    async def _batch(self, ids: list[str], start: datetime, end: datetime
-                     ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
+    async def _batch(
+        self, ids: list[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
         body = {"timeMin": rfc3339(start), "timeMax": rfc3339(end), "items": [{"id": i} for i in ids]}
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
-            response = await send(self.client, lambda: self.client.post(f"{self.base_url}/freeBusy", json=body,
-                                                                        headers=headers),
-                                  self.retry, "google", _throttled)
+            response = await send(
+                self.client,
+                lambda: self.client.post(f"{self.base_url}/freeBusy", json=body, headers=headers),
+                self.retry,
+                "google",
+                _throttled,
+            )
         except SourceError as exc:
             return dict.fromkeys(ids, Unknown(exc.reason))
         if response.status_code != 200:
-            return dict.fromkeys(ids, Unknown(f"google: HTTP {response.status_code} {_message(response)}".strip()))
+            return dict.fromkeys(
+                ids, Unknown(f"google: HTTP {response.status_code} {_message(response)}".strip())
+            )
         try:
             calendars = response.json()["calendars"]
         except (ValueError, KeyError, TypeError):
@@ -74,7 +87,9 @@ class GoogleFreeBusy:
                 out[cid] = Unknown(f"google: {reasons or 'error'}")
             else:
                 try:
-                    out[cid] = [(parse_instant(b["start"]), parse_instant(b["end"])) for b in entry.get("busy", [])]
+                    out[cid] = [
+                        (parse_instant(b["start"]), parse_instant(b["end"])) for b in entry.get("busy", [])
+                    ]
                 except (ValueError, KeyError, TypeError):
                     out[cid] = Unknown("google: malformed busy period")
         return out

@@ -40,20 +40,28 @@ def _read_time(value: dict[str, str]) -> datetime:
 
 
 class GraphSchedule:
-    def __init__(self, client: httpx.AsyncClient, token: str, user: str,
-                 base_url: str = "https://graph.microsoft.com/v1.0", batch_size: int = MAX_SCHEDULES,
-                 interval_minutes: int = 30, busy_statuses: frozenset[str] = BUSY_STATUSES,
-                 retry: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        token: str,
+        user: str,
+        base_url: str = "https://graph.microsoft.com/v1.0",
+        batch_size: int = MAX_SCHEDULES,
+        interval_minutes: int = 30,
+        busy_statuses: frozenset[str] = BUSY_STATUSES,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
         if not 1 <= batch_size <= MAX_SCHEDULES:
             raise ValueError(f"batch_size: must be between 1 and {MAX_SCHEDULES}")
         self.client, self.token, self.user = client, token, user
         self.base_url, self.batch_size, self.interval = base_url.rstrip("/"), batch_size, interval_minutes
         self.busy_statuses, self.retry = busy_statuses, retry
 
-    async def busy(self, ids: Sequence[str], start: datetime, end: datetime
-                   ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
+    async def busy(
+        self, ids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
         unique = list(dict.fromkeys(ids))
-        batches = [unique[i:i + self.batch_size] for i in range(0, len(unique), self.batch_size)]
+        batches = [unique[i : i + self.batch_size] for i in range(0, len(unique), self.batch_size)]
         ranges = []
         cursor = start
         while cursor < end:
@@ -70,15 +78,21 @@ class GraphSchedule:
                     current.extend(value)
         return out
 
-    async def _batch(self, ids: list[str], start: datetime, end: datetime
-                     ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
+    async def _batch(
+        self, ids: list[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
         url = f"{self.base_url}/users/{quote(self.user, safe='@')}/calendar/getSchedule"
-        body = {"schedules": ids, "startTime": _graph_time(start), "endTime": _graph_time(end),
-                "availabilityViewInterval": self.interval}
+        body = {
+            "schedules": ids,
+            "startTime": _graph_time(start),
+            "endTime": _graph_time(end),
+            "availabilityViewInterval": self.interval,
+        }
         headers = {"Authorization": f"Bearer {self.token}", "Prefer": 'outlook.timezone="UTC"'}
         try:
-            response = await send(self.client, lambda: self.client.post(url, json=body, headers=headers),
-                                  self.retry, "graph")
+            response = await send(
+                self.client, lambda: self.client.post(url, json=body, headers=headers), self.retry, "graph"
+            )
         except SourceError as exc:
             return dict.fromkeys(ids, Unknown(exc.reason))
         if response.status_code != 200:
@@ -102,9 +116,11 @@ class GraphSchedule:
                 out[sid] = Unknown(f"graph: {err.get('responseCode') or err.get('message') or 'error'}")
             else:
                 try:
-                    out[sid] = [(_read_time(item["start"]), _read_time(item["end"]))
-                                for item in info.get("scheduleItems", [])
-                                if str(item.get("status", "busy")).lower() in self.busy_statuses]
+                    out[sid] = [
+                        (_read_time(item["start"]), _read_time(item["end"]))
+                        for item in info.get("scheduleItems", [])
+                        if str(item.get("status", "busy")).lower() in self.busy_statuses
+                    ]
                 except (ValueError, KeyError, TypeError) as exc:
                     out[sid] = Unknown(f"graph: malformed schedule item ({exc})")
         return out

@@ -15,23 +15,40 @@ from ._http import RetryPolicy, SourceError, send
 
 
 class IcsFeedSource:
-    def __init__(self, client: httpx.AsyncClient, urls: Mapping[str, str], floating_zone: str = "UTC",
-                 retry: RetryPolicy = RetryPolicy()) -> None:
-        self.client, self.urls, self.tz, self.retry = client, dict(urls), zone(floating_zone, "floating_zone"), retry
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        urls: Mapping[str, str],
+        floating_zone: str = "UTC",
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self.client, self.urls, self.tz, self.retry = (
+            client,
+            dict(urls),
+            zone(floating_zone, "floating_zone"),
+            retry,
+        )
 
-    async def busy(self, ids: Sequence[str], start: datetime, end: datetime
-                   ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
+    async def busy(
+        self, ids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]] | Unknown]:
         unique = list(dict.fromkeys(ids))
         results = await asyncio.gather(*(self._one(i, start, end) for i in unique))
         return dict(zip(unique, results, strict=True))
 
-    async def _one(self, cid: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]] | Unknown:
+    async def _one(
+        self, cid: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]] | Unknown:
         url = self.urls.get(cid)
         if url is None:
             return Unknown("ics: no feed URL configured")
         try:
-            response = await send(self.client, lambda: self.client.get(url, headers={"Accept": "text/calendar"}),
-                                  self.retry, "ics")
+            response = await send(
+                self.client,
+                lambda: self.client.get(url, headers={"Accept": "text/calendar"}),
+                self.retry,
+                "ics",
+            )
         except SourceError as exc:
             return Unknown(exc.reason)
         if response.status_code != 200:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -107,10 +107,16 @@ def working_intervals(interviewer: Interviewer, window: tuple[int, int]) -> list
             windows = interviewer.working_hours.get(day.weekday(), ())
         for start, end in windows:
             if end != time(0) and end <= start:
-                raise SchedulingError(f"interviewers[{interviewer.id}].working_hours",
-                                      f"window {start}-{end} must end after it starts")
+                raise SchedulingError(
+                    f"interviewers[{interviewer.id}].working_hours",
+                    f"window {start}-{end} must end after it starts",
+                )
             lo = _local_start(day, start, tz)
-            hi = _local_start(day + timedelta(days=1), time(0), tz) if end == time(0) else _local_start(day, end, tz)
+            hi = (
+                _local_start(day + timedelta(days=1), time(0), tz)
+                if end == time(0)
+                else _local_start(day, end, tz)
+            )
             out.append((lo, hi))
     return merge(out)
 
@@ -131,12 +137,15 @@ def capped_periods(interviewer: Interviewer, bookings: Iterable[Booking]) -> lis
     if interviewer.daily_cap is not None:
         for day, n in days.items():
             if n >= interviewer.daily_cap:
-                out.append((_local_start(day, time(0), tz), _local_start(day + timedelta(days=1), time(0), tz)))
+                out.append(
+                    (_local_start(day, time(0), tz), _local_start(day + timedelta(days=1), time(0), tz))
+                )
     if interviewer.weekly_cap is not None:
         for monday, n in weeks.items():
             if n >= interviewer.weekly_cap:
-                out.append((_local_start(monday, time(0), tz),
-                            _local_start(monday + timedelta(days=7), time(0), tz)))
+                out.append(
+                    (_local_start(monday, time(0), tz), _local_start(monday + timedelta(days=7), time(0), tz))
+                )
     return merge(out)
 
 
@@ -159,8 +168,12 @@ def free_intervals(
     blocked: list[tuple[int, int]] = [(epoch(s) - after, epoch(e) + before) for s, e in busy]
     for b in bookings:
         if interviewer.id in b.interviewer_ids:
-            blocked.append((epoch(b.start) - _seconds(b.buffer_before) - after,
-                            epoch(b.end) + _seconds(b.buffer_after) + before))
+            blocked.append(
+                (
+                    epoch(b.start) - _seconds(b.buffer_before) - after,
+                    epoch(b.end) + _seconds(b.buffer_after) + before,
+                )
+            )
     for h in holds:
         if interviewer.id in h.interviewer_ids and h.key != hold_key:
             blocked.append((epoch(h.start) - after, epoch(h.end) + before))
@@ -170,8 +183,9 @@ def free_intervals(
     return subtract_sorted(working, merge(blocked))
 
 
-def _intersect_segments(a: list[tuple[int, int, tuple[frozenset[str], ...]]], b: list[Segment]
-                        ) -> list[tuple[int, int, tuple[frozenset[str], ...]]]:
+def _intersect_segments(
+    a: list[tuple[int, int, tuple[frozenset[str], ...]]], b: list[Segment]
+) -> list[tuple[int, int, tuple[frozenset[str], ...]]]:
     out = []
     i = j = 0
     while i < len(a) and j < len(b):
@@ -245,8 +259,9 @@ def find_slots(
             raise SchedulingError(f"requirements[{idx}].k", f"must be between 0 and {len(req.pool)}")
         overlap = seen & set(req.pool)
         if overlap:
-            raise SchedulingError(f"requirements[{idx}].pool",
-                                  f"interviewers {sorted(overlap)} already in another requirement")
+            raise SchedulingError(
+                f"requirements[{idx}].pool", f"interviewers {sorted(overlap)} already in another requirement"
+            )
         seen |= set(req.pool)
     cand_tz = zone(rules.candidate_zone, "rules.candidate_zone")
     dur, step = _seconds(rules.duration), _seconds(rules.step)
@@ -258,19 +273,24 @@ def find_slots(
         hi = min(hi, epoch(now + rules.horizon))
     allowed = shrink_ends([(lo, hi)], dur)
     if candidate_windows is not None:
-        allowed = intersect_sorted(allowed, shrink_ends(merge((epoch(s), epoch(e)) for s, e in candidate_windows),
-                                                        dur))
+        allowed = intersect_sorted(
+            allowed, shrink_ends(merge((epoch(s), epoch(e)) for s, e in candidate_windows), dur)
+        )
     unknown = sorted(p for p in seen if isinstance(busy.get(p), Unknown))
     reasons: list[str] = []
     if unknown:
-        reasons.append("calendar unknown (excluded, never assumed free): " + ", ".join(
-            f"{p} ({busy[p].reason})" for p in unknown))  # type: ignore[union-attr]
+        reasons.append(
+            "calendar unknown (excluded, never assumed free): "
+            + ", ".join(f"{p} ({busy[p].reason})" for p in unknown)
+        )  # type: ignore[union-attr]
     pieces: list[tuple[int, int, tuple[frozenset[str], ...]]] = [(a, b, ()) for a, b in allowed]
     for idx, req in enumerate(requirements):
         known = [p for p in req.pool if p not in unknown]
         if len(known) < req.needed:
-            reasons.append(f"requirement {req.name or idx} needs {req.needed} but only {len(known)} "
-                           "have a readable calendar")
+            reasons.append(
+                f"requirement {req.name or idx} needs {req.needed} but only {len(known)} "
+                "have a readable calendar"
+            )
             return Availability([], tuple(unknown), tuple(reasons))
         starts = {}
         for p in known:
@@ -282,8 +302,13 @@ def find_slots(
     origin = rules.align_to.hour * 3600 + rules.align_to.minute * 60
     for a, b, groups in pieces:
         for t in aligned_starts([(a, b)], cand_tz, step, origin):
-            slots.append(Slot(from_epoch(t, cand_tz), from_epoch(t + dur, cand_tz),
-                              tuple(tuple(sorted(g)) for g in groups)))
+            slots.append(
+                Slot(
+                    from_epoch(t, cand_tz),
+                    from_epoch(t + dur, cand_tz),
+                    tuple(tuple(sorted(g)) for g in groups),
+                )
+            )
             if limit is not None and len(slots) >= limit:
                 return Availability(slots, tuple(unknown), tuple(reasons))
     if not slots:

@@ -37,8 +37,9 @@ def parse_calendar(data: bytes | str) -> icalendar.Calendar:
     return cal
 
 
-def _event_busy(cal: icalendar.Calendar, start: datetime, end: datetime, tz: ZoneInfo
-                ) -> list[tuple[datetime, datetime]]:
+def _event_busy(
+    cal: icalendar.Calendar, start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
     pad = timedelta(days=2)  # floating and all-day occurrences are compared in ``tz`` after expansion
     try:
         occurrences = recurring_ical_events.of(cal).between(start - pad, end + pad)
@@ -86,8 +87,9 @@ def _freebusy_busy(cal: icalendar.Calendar, tz: ZoneInfo) -> list[tuple[datetime
     return out
 
 
-def busy_from_ics(data: bytes | str, start: datetime, end: datetime, tz: ZoneInfo
-                  ) -> list[tuple[datetime, datetime]]:
+def busy_from_ics(
+    data: bytes | str, start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
     """Merged busy intervals (aware, UTC) of one iCalendar text, clipped to ``[start, end)``."""
     cal = parse_calendar(data)
     raw = _event_busy(cal, start, end, tz) + _freebusy_busy(cal, tz)

@@ -94,8 +94,9 @@ class Segment:
         return len(self.members)
 
 
-def coverage(lists: Mapping[K, Iterable[tuple[T, T]]], k: int, window: tuple[T, T] | None = None
-             ) -> list[Segment]:
+def coverage(
+    lists: Mapping[K, Iterable[tuple[T, T]]], k: int, window: tuple[T, T] | None = None
+) -> list[Segment]:
     """Pieces where at least ``k`` members' intervals cover, with who covers them, by one sweep line over
     the sorted boundaries (+1 at a start, -1 at an end; ends sort before starts at the same instant, so
     touching intervals do not overlap). Adjacent pieces with the same members are joined.

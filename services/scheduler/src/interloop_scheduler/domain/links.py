@@ -37,8 +37,11 @@ def issue_link_token(payload: Mapping[str, Any], key: bytes, expires_at: datetim
         raise SchedulingError("key", "use at least 16 bytes of secret key")
     if "exp" in payload:
         raise SchedulingError("payload", "'exp' is reserved for the expiry")
-    body = _b64(json.dumps({**payload, "exp": int(expires_at.timestamp())}, sort_keys=True,
-                           separators=(",", ":")).encode())
+    body = _b64(
+        json.dumps(
+            {**payload, "exp": int(expires_at.timestamp())}, sort_keys=True, separators=(",", ":")
+        ).encode()
+    )
     return f"{body}.{_sign(key, body)}"
 
 

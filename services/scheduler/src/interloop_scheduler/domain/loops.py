@@ -114,7 +114,7 @@ def plan_loop(
     load: Mapping[str, int] | None = None,
     candidate_windows: Sequence[tuple[datetime, datetime]] | None = None,
 ) -> LoopPlan:
-    """Ranked options for ``loop`` inside ``window``; ``LoopPlan.options`` is empty with a reason when none."""
+    """Ranked options for ``loop`` in ``window``; ``LoopPlan.options`` is empty with a reason when none."""
     require_aware(window[0], "window.start")
     require_aware(window[1], "window.end")
     require_aware(now, "now")
@@ -158,7 +158,9 @@ def plan_loop(
     window_ep = (epoch(window[0]), epoch(window[1]))
     allowed_global = [(origin, hi)]
     if candidate_windows is not None:
-        allowed_global = intersect_sorted(allowed_global, merge((epoch(a), epoch(b)) for a, b in candidate_windows))
+        allowed_global = intersect_sorted(
+            allowed_global, merge((epoch(a), epoch(b)) for a, b in candidate_windows)
+        )
 
     def q_ranges(starts: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Epoch start sets -> inclusive step-index ranges."""
@@ -170,26 +172,36 @@ def plan_loop(
                 out.append((first, last))
         return out
 
-    unknown = tuple(sorted({p for s in loop.sessions for p in (*s.pool, *s.fixed)
-                            if isinstance(busy.get(p), Unknown)}))
+    unknown = tuple(
+        sorted({p for s in loop.sessions for p in (*s.pool, *s.fixed) if isinstance(busy.get(p), Unknown)})
+    )
     notes: list[str] = []
-    slot_rules = SlotRules(duration=timedelta(0), step=rules.step, buffer_before=rules.buffer_before,
-                           buffer_after=rules.buffer_after)
+    slot_rules = SlotRules(
+        duration=timedelta(0),
+        step=rules.step,
+        buffer_before=rules.buffer_before,
+        buffer_after=rules.buffer_after,
+    )
     free_cache: dict[str, list[tuple[int, int]]] = {}
 
     def free(pid: str) -> list[tuple[int, int]]:
         if pid not in free_cache:
             blocks = busy.get(pid, ())
-            free_cache[pid] = [] if isinstance(blocks, Unknown) else intersect_sorted(
-                free_intervals(by_id[pid], blocks, window_ep, slot_rules, bookings, holds, hold_key),
-                allowed_global)
+            free_cache[pid] = (
+                []
+                if isinstance(blocks, Unknown)
+                else intersect_sorted(
+                    free_intervals(by_id[pid], blocks, window_ep, slot_rules, bookings, holds, hold_key),
+                    allowed_global,
+                )
+            )
         return free_cache[pid]
 
     # who may take each session, with the step indices they could start it at
     options_for: list[dict[str, list[tuple[int, int]]]] = []
     fixed_for: list[dict[str, list[tuple[int, int]]]] = []
     trainees_for: list[dict[str, tuple[Stage, list[tuple[int, int]]]]] = []
-    for idx, s in enumerate(loop.sessions):
+    for s in loop.sessions:
         dur = _secs(s.duration)
         pool = [p for p in s.pool if p not in unknown and p not in s.fixed]
         if rules.max_load_lead is not None and pool:
@@ -198,30 +210,47 @@ def plan_loop(
             if len(keep) >= s.k:
                 skipped = sorted(set(pool) - set(keep))
                 if skipped:
-                    notes.append(f"session {s.id}: skipped {skipped} (load more than {rules.max_load_lead} ahead)")
+                    notes.append(
+                        f"session {s.id}: skipped {skipped} (load more than {rules.max_load_lead} ahead)"
+                    )
                 pool = keep
         cand = {p: q_ranges(shrink_ends(free(p), dur)) for p in pool}
         cand = {p: r for p, r in cand.items() if r}
         if len(cand) < s.k:
-            why = f"session {s.id}: needs {s.k} of {list(s.pool)} but only {len(cand)} have free time in the window"
+            why = (
+                f"session {s.id}: needs {s.k} of {list(s.pool)} but only {len(cand)} "
+                "have free time in the window"
+            )
             if unknown:
                 why += f" (calendar unknown: {', '.join(unknown)})"
             return LoopPlan([], why, unknown, tuple(notes))
         fixed = {}
         for p in s.fixed:
             if p in unknown:
-                return LoopPlan([], f"session {s.id}: calendar of required interviewer {p} is unknown", unknown,
-                                tuple(notes))
+                return LoopPlan(
+                    [],
+                    f"session {s.id}: calendar of required interviewer {p} is unknown",
+                    unknown,
+                    tuple(notes),
+                )
             fixed[p] = q_ranges(shrink_ends(free(p), dur))
             if not fixed[p]:
-                return LoopPlan([], f"session {s.id}: required interviewer {p} has no free time in the window",
-                                unknown, tuple(notes))
+                return LoopPlan(
+                    [],
+                    f"session {s.id}: required interviewer {p} has no free time in the window",
+                    unknown,
+                    tuple(notes),
+                )
         trainees: dict[str, tuple[Stage, list[tuple[int, int]]]] = {}
         if s.allow_shadow and s.interview_type:
             for person in interviewers:
                 stage = person.stage_for(s.interview_type)
-                if stage in (Stage.SHADOW, Stage.REVERSE_SHADOW) and person.id not in s.pool \
-                        and person.id not in s.fixed and not isinstance(busy.get(person.id), Unknown):
+                if (
+                    stage in (Stage.SHADOW, Stage.REVERSE_SHADOW)
+                    and person.id not in s.pool
+                    and person.id not in s.fixed
+                    and not isinstance(busy.get(person.id), Unknown)
+                ):
                     r = q_ranges(shrink_ends(free(person.id), dur))
                     if r:
                         trainees[person.id] = (stage, r)
@@ -241,13 +270,30 @@ def plan_loop(
 
     results: list[tuple[str, str, tuple[ScheduledSession, ...], int]] = []
     for objective in rules.objectives:
-        solved = _solve(objective, loop, rules, options_for, fixed_for, trainees_for, day_bounds, load, origin,
-                        step, unit, per_step, n_steps, horizon_units, tz)
+        solved = _solve(
+            objective,
+            loop,
+            rules,
+            options_for,
+            fixed_for,
+            trainees_for,
+            day_bounds,
+            load,
+            origin,
+            step,
+            unit,
+            per_step,
+            n_steps,
+            horizon_units,
+            tz,
+        )
         if solved is None:
             continue
         if solved[0] == "INFEASIBLE":
-            why = ("no arrangement fits: the sessions, breaks and day rules cannot be met together with "
-                   "everyone's free time in the window")
+            why = (
+                "no arrangement fits: the sessions, breaks and day rules cannot be met together with "
+                "everyone's free time in the window"
+            )
             return LoopPlan([], why, unknown, tuple(notes))
         if solved[0] == "UNKNOWN":
             notes.append(f"{objective}: no solution found within the time limit")
@@ -270,11 +316,23 @@ def _domain(ranges: list[tuple[int, int]]) -> cp_model.Domain:
     return cp_model.Domain.from_intervals([[a, b] for a, b in ranges])
 
 
-def _solve(objective: str, loop: Loop, rules: LoopRules, options_for: list[dict[str, list[tuple[int, int]]]],
-           fixed_for: list[dict[str, list[tuple[int, int]]]],
-           trainees_for: list[dict[str, tuple[Stage, list[tuple[int, int]]]]], day_bounds: list[tuple[int, int]],
-           load: Mapping[str, int], origin: int, step: int, unit: int, per_step: int, n_steps: int,
-           horizon_units: int, tz: ZoneInfo) -> tuple[str, tuple[ScheduledSession, ...], int] | tuple[str] | None:
+def _solve(
+    objective: str,
+    loop: Loop,
+    rules: LoopRules,
+    options_for: list[dict[str, list[tuple[int, int]]]],
+    fixed_for: list[dict[str, list[tuple[int, int]]]],
+    trainees_for: list[dict[str, tuple[Stage, list[tuple[int, int]]]]],
+    day_bounds: list[tuple[int, int]],
+    load: Mapping[str, int],
+    origin: int,
+    step: int,
+    unit: int,
+    per_step: int,
+    n_steps: int,
+    horizon_units: int,
+    tz: ZoneInfo,
+) -> tuple[str, tuple[ScheduledSession, ...], int] | tuple[str] | None:
     m = cp_model.CpModel()
     n = len(loop.sessions)
     sessions = loop.sessions
@@ -337,7 +395,10 @@ def _solve(objective: str, loop: Loop, rules: LoopRules, options_for: list[dict[
         shadow_vars.append(y)
     for p, uses in per_person.items():
         if len(uses) > 1:
-            ivs = [m.new_optional_fixed_size_interval_var(start[i], dur_u[i], lit, f"iv_{p}_{i}") for i, lit in uses]
+            ivs = [
+                m.new_optional_fixed_size_interval_var(start[i], dur_u[i], lit, f"iv_{p}_{i}")
+                for i, lit in uses
+            ]
             m.add_no_overlap(ivs)
     if loop.distinct_interviewers:
         for lits in optional.values():
@@ -424,9 +485,18 @@ def _solve(objective: str, loop: Loop, rules: LoopRules, options_for: list[dict[
     for i, s in enumerate(sessions):
         begin = origin + solver.value(q[i]) * step
         people = sorted([p for p, v in chosen[i].items() if solver.value(v)] + list(fixed_for[i]))
-        trainees = tuple(sorted((t, trainees_for[i][t][0]) for t, v in shadow_vars[i].items() if solver.value(v)))
-        out.append(ScheduledSession(s.id, from_epoch(begin, tz), from_epoch(begin + _secs(s.duration), tz),
-                                    tuple(people), trainees))
+        trainees = tuple(
+            sorted((t, trainees_for[i][t][0]) for t, v in shadow_vars[i].items() if solver.value(v))
+        )
+        out.append(
+            ScheduledSession(
+                s.id,
+                from_epoch(begin, tz),
+                from_epoch(begin + _secs(s.duration), tz),
+                tuple(people),
+                trainees,
+            )
+        )
     out.sort(key=lambda ss: (ss.start, ss.session_id))
     days = len({ss.start.date() for ss in out})
     return ("OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE", tuple(out), days)

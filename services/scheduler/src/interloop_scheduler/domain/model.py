@@ -72,8 +72,9 @@ class Interviewer:
         return self.training.get(interview_type)
 
 
-def weekday_hours(start: time, end: time, weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
-                  ) -> dict[int, tuple[Window, ...]]:
+def weekday_hours(
+    start: time, end: time, weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+) -> dict[int, tuple[Window, ...]]:
     """The common case: the same window on each of ``weekdays``."""
     return {d: ((start, end),) for d in weekdays}
 

@@ -42,8 +42,11 @@ def can_reschedule(booking: BookingState, policy: BookingPolicy, now: datetime) 
     if booking.status != "scheduled":
         return Decision(False, f"booking is {booking.status}", "status")
     if booking.reschedules >= policy.max_reschedules:
-        return Decision(False, f"already rescheduled {booking.reschedules} times (limit {policy.max_reschedules})",
-                        "reschedules")
+        return Decision(
+            False,
+            f"already rescheduled {booking.reschedules} times (limit {policy.max_reschedules})",
+            "reschedules",
+        )
     if now > booking.start - policy.reschedule_cutoff:
         return Decision(False, f"reschedules close {policy.reschedule_cutoff} before the start", "start")
     return Decision(True)
@@ -58,8 +61,9 @@ def can_cancel(booking: BookingState, policy: BookingPolicy, now: datetime) -> D
     return Decision(True)
 
 
-def reschedule(booking: BookingState, new_start: datetime, new_end: datetime, policy: BookingPolicy,
-               now: datetime) -> BookingState:
+def reschedule(
+    booking: BookingState, new_start: datetime, new_end: datetime, policy: BookingPolicy, now: datetime
+) -> BookingState:
     """The booking moved to ``[new_start, new_end)``: SEQUENCE + 1, reschedule count + 1."""
     decision = can_reschedule(booking, policy, now)
     if not decision.allowed:
@@ -69,8 +73,13 @@ def reschedule(booking: BookingState, new_start: datetime, new_end: datetime, po
         raise PolicyViolation("new_end", "must be after new_start")
     if new_start <= now:
         raise PolicyViolation("new_start", "must be in the future")
-    return replace(booking, start=new_start, end=new_end, sequence=booking.sequence + 1,
-                   reschedules=booking.reschedules + 1)
+    return replace(
+        booking,
+        start=new_start,
+        end=new_end,
+        sequence=booking.sequence + 1,
+        reschedules=booking.reschedules + 1,
+    )
 
 
 def cancel(booking: BookingState, policy: BookingPolicy, now: datetime) -> BookingState:
