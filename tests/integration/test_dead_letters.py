@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -15,6 +16,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from interloop.events.v1 import interview_pb2
 
 from interloop_common.events import encode, new_event
+from interloop_common.rpc import ts
+
+START = datetime(2027, 5, 3, 9, tzinfo=UTC)
 
 pytestmark = pytest.mark.integration
 
@@ -33,11 +37,20 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     # A well-formed envelope whose payload is not what its type promises: no retry can fix it.
     poison = new_event(type="interview.scheduled", source="//test", tenant_id="dlt-tenant", subject="booking/x",
                        payload=interview_pb2.InterviewCancelled(booking_id="x"))
-    body, headers = encode(poison)
+    # Its neighbours in the same batch (same tenant, same partition) must still be applied.
+    good = [
+        new_event(type="interview.scheduled", source="//test", tenant_id="dlt-tenant", subject=f"booking/g{i}",
+                  payload=interview_pb2.InterviewScheduled(booking_id=f"g{i}", candidate_id="c", interviewer_ids=["i"],
+                                                           start=ts(START), end=ts(START)))
+        for i in range(2)
+    ]
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, body, key=b"dlt-tenant", headers=headers)
+        for event in (good[0], poison, good[1]):
+            body, headers = encode(event)
+            await producer.send(topic, body, key=b"dlt-tenant", headers=headers)
+        await producer.flush()
     finally:
         await producer.stop()
 
@@ -50,6 +63,8 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     assert rows, "poison event never reached the dead-letter table"
     assert rows[0]["tenant_id"] == "dlt-tenant" and rows[0]["attempts"] == 1  # permanent: not retried
     assert "payload is" in rows[0]["reason"]
+    applied = await _rows(dsn, "SELECT interviews_seen FROM tenant_activity WHERE tenant_id = 'dlt-tenant'")
+    assert applied[0]["interviews_seen"] == 2
 
     alerts = await _rows(dsn, "SELECT event_type, published_at FROM outbox WHERE tenant_id = 'dlt-tenant'")
     assert [a["event_type"] for a in alerts] == ["notification.alert"]
