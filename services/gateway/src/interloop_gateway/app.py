@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import uvicorn
+from cachetools import TTLCache
 from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
@@ -44,6 +45,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             settings.database_url.get_secret_value(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         app.state.backends = Backends.connect(settings)
+        app.state.verified_keys = TTLCache(maxsize=10_000, ttl=settings.api_key_cache_seconds)
         try:
             yield
         finally:

@@ -6,7 +6,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from interloop_gateway.problems import problem
-from interloop_gateway.store.tenants import Principal, authenticate
+from interloop_gateway.store.tenants import Principal, authenticate, hash_key
 
 
 async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -15,9 +15,16 @@ async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> No
     if scheme.lower() != "bearer" or not key:
         raise problem(401, "send your API key as 'Authorization: Bearer <key>'",
                       headers={"WWW-Authenticate": 'Bearer realm="interloop"'})
-    pool = connection.app.state.pool
-    async with pool.acquire() as conn:
-        principal = await authenticate(conn, key.strip())
+    # Recently verified keys (app.state.verified_keys, a TTL cache by hash) save a database round
+    # trip per request; a revoked key stops working within the TTL.
+    verified = connection.app.state.verified_keys
+    digest = hash_key(key.strip())
+    principal = verified.get(digest)
+    if principal is None:
+        async with connection.app.state.pool.acquire() as conn:
+            principal = await authenticate(conn, key.strip())
+        if principal is not None:
+            verified[digest] = principal
     if principal is None:
         raise problem(401, "unknown or revoked API key", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     connection.scope["state"]["principal"] = principal

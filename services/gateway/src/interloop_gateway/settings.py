@@ -19,6 +19,8 @@ class GatewaySettings(ServiceSettings):
     scheduler_target: str = "127.0.0.1:50061"
     scorecard_target: str = "127.0.0.1:50062"
     sync_target: str = "127.0.0.1:50063"
+    # How long a verified API key is trusted without a database lookup (revocation delay).
+    api_key_cache_seconds: float = Field(default=30.0, ge=0)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
     # Public base URL used in candidate scheduling links.
     public_url: str = "http://127.0.0.1:8000"
