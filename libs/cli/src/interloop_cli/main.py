@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from interloop_cli import dev
+from interloop_cli import dev, tenants
 from interloop_scheduler import cli as scheduler_cli
 from interloop_scorecard import cli as scorecard_cli
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 
 app.add_typer(dev.app, name="dev")
+app.add_typer(tenants.app, name="tenants")
 scheduler_cli.register(app)
 scorecard_cli.register(app)
 
