@@ -16,6 +16,17 @@ class SyncSettings(ServiceSettings):
     # Comma-separated Fernet keys, newest first: encrypt with the first, decrypt with any (rotation).
     credential_keys: SecretStr = SecretStr("")
     webhook_freshness_seconds: int = Field(default=300, ge=1)
+    # Background reconciliation of every active ATS connection with API credentials (0 disables).
+    reconcile_interval_seconds: float = Field(default=300.0, ge=0)
+    # How often the automation worker looks for due actions.
+    automation_poll_seconds: float = Field(default=1.0, gt=0)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=0, le=65535)
+    smtp_sender: str = "no-reply@interloop.local"
+    vendor_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    def credential_key_list(self) -> list[str]:
+        return [k.strip() for k in self.credential_keys.get_secret_value().split(",") if k.strip()]
 
 
 def load() -> SyncSettings:

@@ -1,5 +1,44 @@
-"""REST controllers of the webhooks resource (registered by app.py through CONTROLLERS)."""
+"""Inbound vendor webhooks: no API key — the vendor's signature is the auth, verified by sync on the raw bytes.
+
+The body is handed over unparsed (a re-serialised body would break the HMAC); the answer is fast: 202 for
+accepted or duplicate deliveries, 401 for forged or stale ones, 400 for malformed bodies (quarantined)."""
 
 from __future__ import annotations
 
-CONTROLLERS: list[type] = []
+import grpc
+from interloop.sync.v1 import sync_pb2 as pb
+from litestar import Controller, Request, Response, post
+
+from interloop_gateway.problems import problem
+
+PROVIDERS = ("greenhouse", "lever")
+_OUTCOME = {pb.INGEST_OUTCOME_ACCEPTED: "accepted", pb.INGEST_OUTCOME_DUPLICATE: "duplicate"}
+
+
+class WebhooksController(Controller):
+    path = "/webhooks"
+    tags = ["webhooks"]
+
+    @post("/{provider:str}/{connection_id:str}", summary="Receive a signed ATS webhook", status_code=202)
+    async def receive(self, request: Request, provider: str, connection_id: str) -> Response:
+        if provider not in PROVIDERS:
+            raise problem(404, f"unknown provider {provider!r}; webhooks are accepted for {', '.join(PROVIDERS)}")
+        raw = await request.body()
+        headers = {k: v for k, v in request.headers.items()}
+        try:
+            resp = await request.app.state.backends.sync.IngestWebhook(
+                pb.IngestWebhookRequest(provider=provider, connection_id=connection_id, raw_body=raw, headers=headers)
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                raise problem(401, exc.details() or "webhook signature rejected") from None
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                raise problem(404, f"no {provider} connection {connection_id}") from None
+            raise
+        if resp.outcome == pb.INGEST_OUTCOME_QUARANTINED:
+            raise problem(400, f"malformed delivery (quarantined for inspection): {resp.reason}")
+        return Response({"outcome": _OUTCOME.get(resp.outcome, "accepted"), "delivery_id": resp.delivery_id,
+                         "event_types": list(resp.event_types)}, status_code=202)
+
+
+CONTROLLERS: list[type] = [WebhooksController]

@@ -1,0 +1,139 @@
+"""The automation worker: executes due actions (email over SMTP, webhook calls, scheduling requests, assessment
+links with a reminder, background checks, delayed rejections). Each action row runs once; its idempotency key
+is also the communications-log key, so a retry after a crash never sends twice what was logged as sent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import aiosmtplib
+import asyncpg
+from interloop.events.v1 import ats_pb2
+
+from interloop_common.db import system_tx, tenant_tx
+from interloop_sync import metrics
+from interloop_sync.context import SyncContext
+from interloop_sync.domain.automations import EmailTemplate, EmailTemplates
+from interloop_sync.events.emit import alert, emit
+from interloop_sync.store import automations as store
+from interloop_sync.store import connections, mirror
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+DEFAULT_ASSESSMENT = EmailTemplate(
+    "Your assessment", "Hello {{ candidate_name }},\n\nplease complete your assessment: {{ link }}\n")
+DEFAULT_REMINDER = EmailTemplate(
+    "Reminder: your assessment", "Hello {{ candidate_name }},\n\na reminder to complete your assessment: {{ link }}\n")
+
+
+async def run(ctx: SyncContext) -> None:
+    while True:
+        try:
+            done = await run_due(ctx)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("automation worker: %s; retrying", exc)
+            done = 0
+        if not done:
+            await asyncio.sleep(ctx.settings.automation_poll_seconds)
+
+
+async def run_due(ctx: SyncContext, now: datetime | None = None) -> int:
+    now = now or datetime.now(UTC)
+    async with system_tx(ctx.pool) as conn:
+        rows = await store.claim_due(conn, now)
+        for row in rows:
+            await _execute(ctx, conn, row, now)
+    return len(rows)
+
+
+async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Record, now: datetime) -> None:
+    tenant, key, kind = row["tenant_id"], row["idempotency_key"], row["kind"]
+    args, context = json.loads(row["args"]), json.loads(row["context"])
+    cid = str(row["connection_id"]) if row["connection_id"] else None
+    try:
+        if kind in ("send_email", "dispatch_assessment", "assessment_reminder"):
+            await _email(ctx, conn, row, args, context)
+            if kind == "dispatch_assessment" and args.get("follow_up_at"):
+                await conn.execute(
+                    """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args,
+                           context, event_at, due_at)
+                       VALUES ($1, $2, $3, $4, 'assessment_reminder', $5::jsonb, $6::jsonb, $7, $8)
+                       ON CONFLICT DO NOTHING""",
+                    tenant, f"{key}:reminder", row["rule_id"], row["connection_id"], json.dumps(args),
+                    json.dumps(context), row["event_at"], datetime.fromisoformat(args["follow_up_at"]))
+        elif kind == "call_webhook":
+            response = await ctx.http.post(args["url"], json={"rule_id": row["rule_id"], "idempotency_key": key,
+                                                               **context}, headers={"Idempotency-Key": key})
+            response.raise_for_status()
+            await store.log_communication(conn, tenant, key, "webhook", args["url"], "", "", "sent", row["event_at"])
+        elif kind == "open_scheduling_request":
+            await emit(conn, "ats.scheduling.requested", tenant, f"application/{context.get('application_id')}",
+                       ats_pb2.SchedulingRequested(
+                           connection_id=cid or "", remote_candidate_id=context.get("candidate_id", ""),
+                           remote_application_id=context.get("application_id", ""),
+                           candidate_email=context.get("candidate_email", ""),
+                           candidate_name=context.get("candidate_name", ""), rule_id=row["rule_id"]),
+                       key=f"{tenant}/{context.get('application_id')}")
+            await store.log_communication(conn, tenant, key, "event", "scheduler", "scheduling request", "", "sent",
+                                          row["event_at"])
+        else:  # start_background_check, reject: no vendor API here; announce it for whoever runs it
+            await emit(conn, "ats.automation.requested", tenant, f"application/{context.get('application_id')}",
+                       ats_pb2.AutomationRequested(
+                           action=kind, connection_id=cid or "", remote_candidate_id=context.get("candidate_id", ""),
+                           remote_application_id=context.get("application_id", ""), rule_id=row["rule_id"],
+                           args={k: str(v) for k, v in args.items()}),
+                       key=f"{tenant}/{context.get('application_id')}")
+    except Exception as exc:  # noqa: BLE001 - a failed action is retried, then alerted, never dropped
+        attempts = row["attempts"] + 1
+        if attempts >= MAX_ATTEMPTS:
+            await store.finish(conn, tenant, key, "failed", str(exc))
+            owner = ctx.settings.alert_owner
+            if cid:
+                c = await connections.get(conn, tenant, cid)
+                owner = c.owner if c else owner
+            await alert(conn, tenant, owner=owner, connection_id=cid or "",
+                        summary=f"sync: automation {row['rule_id']} ({kind}) failed after {attempts} attempts",
+                        detail=f"{key}: {type(exc).__name__}: {exc}")
+        else:
+            await store.retry_later(conn, tenant, key, now + timedelta(seconds=2 ** attempts), str(exc))
+        await mirror.record_operation(conn, tenant, cid, "automation", kind, "error", str(exc))
+        metrics.record("automation", kind, "error")
+        return
+    await store.finish(conn, tenant, key, "done")
+    await mirror.record_operation(conn, tenant, cid, "automation", kind, "success", key)
+    metrics.record("automation", kind, "success")
+
+
+async def _email(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Record, args: dict[str, Any],
+                 context: dict[str, Any]) -> None:
+    tenant, key = row["tenant_id"], row["idempotency_key"]
+    recipient = context.get("candidate_email")
+    if not recipient:
+        raise ValueError("the candidate has no email address in the mirror")
+    stored = await store.templates(conn, tenant)
+    if row["kind"] == "send_email":
+        name = args["template"]
+    else:
+        name = "assessment_reminder" if row["kind"] == "assessment_reminder" else "assessment"
+        stored.setdefault(name, DEFAULT_REMINDER if name == "assessment_reminder" else DEFAULT_ASSESSMENT)
+    rendered = EmailTemplates(stored).render(name, {**context, **args})
+    if await conn.fetchval(
+        "SELECT 1 FROM communications WHERE tenant_id = $1 AND idempotency_key = $2 AND channel = 'email'", tenant, key
+    ):
+        return  # already sent (a retry after the log committed)
+    message = EmailMessage()
+    message["From"] = ctx.settings.smtp_sender
+    message["To"] = recipient
+    message["Subject"] = rendered.subject
+    message["Message-ID"] = f"<{key.replace(':', '.')}@interloop.local>"
+    message.set_content(rendered.body, subtype="html" if rendered.html else "plain")
+    await aiosmtplib.send(message, hostname=ctx.settings.smtp_host, port=ctx.settings.smtp_port, timeout=10)
+    await store.log_communication(conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent",
+                                  row["event_at"])
+    metrics.COMMUNICATION_SECONDS.observe((datetime.now(UTC) - row["event_at"]).total_seconds())

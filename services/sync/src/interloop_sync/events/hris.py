@@ -1,0 +1,186 @@
+"""ATS -> HRIS at offer acceptance: consumes the service's own `ats.application.hired`, maps fields, writes the
+hire once (claimed in `hris_syncs` before the call; Workday's applicant id makes even a crash-retry safe),
+reads it back and compares every field. Conflicts and mismatches go to a human (stored + alert), never
+overwritten."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from interloop.events.v1 import ats_pb2
+
+from interloop_common.db import tenant_tx
+from interloop_common.events import Event
+from interloop_common.retry import Permanent
+from interloop_sync import metrics
+from interloop_sync.context import SyncContext
+from interloop_sync.domain.mapping import FieldMapping, FieldMappingError, compare_read_back, plan_sync
+from interloop_sync.events.emit import alert, emit
+from interloop_sync.jsonable import plain
+from interloop_sync.store import connections, hris, mirror
+from interloop_sync.store.connections import Connection
+from interloop_sync.vendors import errors as vendor_errors
+from interloop_sync.vendors.clients import hris_adapter, lever
+
+log = logging.getLogger(__name__)
+MAX_RATE_LIMIT_WAIT_S = 30.0
+
+
+def hire_key(ats_connection_id: str, application_id: str) -> str:
+    return f"hire:{ats_connection_id}:{application_id}"
+
+
+async def vendor_failure(ctx: SyncContext, c: Connection, tenant_id: str, attempts: int, what: str,
+                         exc: Exception) -> None:
+    """Record a failed vendor call; when a retry cycle is exhausted alert the connection's owner, then
+    let the error propagate (retry policy, dead letter). Retryable waits honour Retry-After."""
+    direction = "hris" if not c.is_ats else "outbound"
+    exhausted = attempts % ctx.settings.consumer_max_attempts == 0
+    async with tenant_tx(ctx.pool, tenant_id) as conn:
+        await mirror.record_operation(conn, tenant_id, c.id, direction, what, "error", str(exc))
+        if exhausted or isinstance(exc, vendor_errors.Permanent):
+            await alert(conn, tenant_id, owner=c.owner, connection_id=c.id,
+                        summary=f"sync: {what} to {c.provider} failed after {attempts} attempt(s)",
+                        detail=f"{type(exc).__name__}: {exc}")
+    metrics.record(direction, what, "error")
+    if isinstance(exc, vendor_errors.RateLimited):
+        await asyncio.sleep(min(exc.retry_after_s, MAX_RATE_LIMIT_WAIT_S))
+    if isinstance(exc, vendor_errors.Permanent):
+        raise Permanent(str(exc)) from exc
+
+
+def handlers(ctx: SyncContext) -> dict:
+    async def hired(conn: asyncpg.Connection, event: Event) -> None:
+        msg: ats_pb2.ApplicationHired = event.unpack(ats_pb2.ApplicationHired)  # type: ignore[assignment]
+        await sync_hire(ctx, conn, event.tenant_id, msg)
+
+    return {"ats.application.hired": hired}
+
+
+async def _source_document(ctx: SyncContext, ats: Connection, msg: ats_pb2.ApplicationHired) -> dict[str, Any]:
+    source = json.loads(msg.source_json or "{}")
+    if ats.provider == "lever" and "opportunityId" in source and ctx.vault is not None:
+        # Lever's candidateHired carries ids only: re-fetch the opportunity (the mapping's source document).
+        creds = ctx.vault.decrypt(ats.credentials)
+        if "api_key" in creds or "oauth_token" in creds:
+            return await lever(ctx.http, ats, creds).get_opportunity(msg.remote_application_id)
+    return source
+
+
+async def sync_hire(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg: ats_pb2.ApplicationHired) -> None:
+    ats = await connections.get(conn, tenant, msg.connection_id)
+    if ats is None:
+        raise Permanent(f"connection {msg.connection_id} no longer exists")
+    target = await connections.hris_for(conn, ats)
+    if target is None:
+        await mirror.record_operation(conn, tenant, ats.id, "hris", "hire", "skipped", "no HRIS connection")
+        return
+    key = hire_key(ats.id, msg.remote_application_id)
+    existing = await hris.get_sync(conn, tenant, key)
+    try:
+        mapping = FieldMapping.from_dict(target.field_mapping)
+        mapped = mapping.apply(await _source_document(ctx, ats, msg), today=datetime.now(UTC).date())
+    except FieldMappingError as exc:
+        # A data problem no retry can fix: a human completes the record in the ATS, then replays.
+        async with tenant_tx(ctx.pool, tenant) as side:
+            await hris.claim_sync(side, tenant, key, target.id, ats.id, msg.remote_application_id, {}, "failed")
+            await hris.update_sync(side, tenant, key, status="failed", last_error=str(exc))
+            await mirror.record_operation(side, tenant, target.id, "hris", "map", "error", str(exc))
+            await alert(side, tenant, owner=target.owner, connection_id=target.id,
+                        summary=f"sync: hire of application {msg.remote_application_id} cannot be mapped",
+                        detail="; ".join(str(p) for p in exc.problems))
+        metrics.record("hris", "map", "error")
+        return
+
+    if existing is not None and existing["status"] in ("verified", "mismatch", "conflict") and existing["remote_id"]:
+        await _update_existing(ctx, conn, tenant, target, mapping, mapped, existing)
+        return
+    if existing is not None and existing["status"] == "shadowed":
+        return
+    if target.shadow:
+        await hris.claim_sync(conn, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped), "shadowed")
+        await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "shadowed", key)
+        metrics.record("hris", "hire", "shadowed")
+        return
+    adapter = hris_adapter(ctx.http, target, ctx.vault.decrypt(target.credentials))  # type: ignore[union-attr]
+    remote_id = existing["remote_id"] if existing is not None else None
+    if remote_id is None:
+        if existing is not None and existing["status"] == "writing" and target.provider == "bamboohr":
+            # BambooHR has no idempotency key: an interrupted write may have landed. A human checks; never twice.
+            await hris.update_sync(conn, tenant, key, status="ambiguous")
+            await alert(conn, tenant, owner=target.owner, connection_id=target.id,
+                        summary=f"sync: hire {msg.remote_application_id} may or may not be in BambooHR",
+                        detail=f"an earlier write was interrupted; check BambooHR before replaying (key {key})")
+            return
+        # The claim commits before the call, so a crash after the vendor accepted it is visible on retry.
+        async with tenant_tx(ctx.pool, tenant) as side:
+            attempts = await hris.claim_sync(side, tenant, key, target.id, ats.id, msg.remote_application_id,
+                                             plain(mapped))
+        try:
+            written = await adapter.create_hire(mapped, idempotency_key=key)
+        except vendor_errors.VendorError as exc:
+            async with tenant_tx(ctx.pool, tenant) as side:
+                await hris.update_sync(side, tenant, key, last_error=str(exc))
+            await vendor_failure(ctx, target, tenant, attempts, "hire", exc)
+            raise
+        remote_id = written.remote_id
+        async with tenant_tx(ctx.pool, tenant) as side:
+            await hris.update_sync(side, tenant, key, status="written", remote_id=remote_id)
+        metrics.HRIS_WRITES.labels(target.provider, "created" if written.created else "existing").inc()
+    try:
+        read_back = await adapter.read_back(remote_id)
+    except vendor_errors.VendorError as exc:
+        attempts = (existing["attempts"] if existing is not None else 0) + 1
+        await vendor_failure(ctx, target, tenant, attempts, "read_back", exc)
+        raise
+    mismatches = compare_read_back(mapped, read_back)
+    if mismatches:
+        detail = "; ".join(f"{m.field}: wrote {plain(m.written)!r}, HRIS has {plain(m.read_back)!r}" for m in mismatches)
+        await hris.update_sync(conn, tenant, key, status="mismatch", baseline=plain(read_back),
+                               mismatches=[plain(m) for m in mismatches])
+        await mirror.record_operation(conn, tenant, target.id, "hris", "read_back", "error", detail)
+        await alert(conn, tenant, owner=target.owner, connection_id=target.id,
+                    summary=f"sync: {target.provider} record {remote_id} differs from what was written",
+                    detail=f"application {msg.remote_application_id} ({key}): {detail}")
+        metrics.record("hris", "read_back", "error")
+        return
+    await hris.update_sync(conn, tenant, key, status="verified", baseline=plain(mapped), last_error=None)
+    await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "success", remote_id)
+    metrics.record("hris", "hire", "success")
+    await emit(conn, "hris.employee.synced", tenant, f"employee/{remote_id}",
+               ats_pb2.EmployeeSynced(hris_provider=target.provider, hris_connection_id=target.id,
+                                      remote_employee_id=remote_id, remote_application_id=msg.remote_application_id,
+                                      fields=sorted(mapped)))
+
+
+async def _update_existing(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, target: Connection,
+                           mapping: FieldMapping, mapped: dict[str, Any], existing: asyncpg.Record) -> None:
+    """A hire seen again for a record already in the HRIS: per-field source of truth against the baseline."""
+    key = existing["idempotency_key"]
+    adapter = hris_adapter(ctx.http, target, ctx.vault.decrypt(target.credentials))  # type: ignore[union-attr]
+    current = await adapter.read_back(existing["remote_id"])
+    baseline = json.loads(existing["baseline"]) if existing["baseline"] else None
+    plan = plan_sync(mapped, mapping.owners, current, baseline)
+    for c in plan.conflicts:
+        await hris.add_conflict(conn, tenant, key, c.field, c.baseline, c.ats_value, c.hris_value)
+    if plan.conflicts:
+        await hris.update_sync(conn, tenant, key, status="conflict")
+        detail = "; ".join(f"{c.field}: ATS {plain(c.ats_value)!r} vs HRIS {plain(c.hris_value)!r} "
+                           f"(last synced {plain(c.baseline)!r})" for c in plan.conflicts)
+        await mirror.record_operation(conn, tenant, target.id, "hris", "update", "error", detail)
+        await alert(conn, tenant, owner=target.owner, connection_id=target.id,
+                    summary=f"sync: conflicting changes to {target.provider} record {existing['remote_id']}",
+                    detail=f"{key}: {detail}; nothing was overwritten")
+        metrics.record("hris", "update", "error")
+    if plan.writes:
+        # The HRIS adapters create hires only; ATS-owned changes are recorded for a human to apply.
+        await mirror.record_operation(conn, tenant, target.id, "hris", "update", "skipped",
+                                      f"{key}: pending ATS-owned changes {sorted(plan.writes)}")
+    if not plan.conflicts and not plan.writes:
+        await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "duplicate", key)
+        metrics.record("hris", "hire", "duplicate")
