@@ -8,7 +8,7 @@ from interloop_common import service
 from interloop_common.grpc_server import GrpcServer
 from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
-from interloop_scorecard.events.consumers import handlers
+from interloop_scorecard.events.consumers import handlers, outcome_handlers
 from interloop_scorecard.rpc.servicer import ScorecardServicer
 from interloop_scorecard.settings import ScorecardSettings
 
@@ -23,8 +23,11 @@ def _register(server: GrpcServer, rt: Runtime) -> None:
 
 def _consumers(rt: Runtime) -> list[ConsumerSpec]:
     settings: ScorecardSettings = rt.settings  # type: ignore[assignment]
-    return [ConsumerSpec(group="scorecard.interviews", topics=[topic("interview")],
-                         handlers=handlers(settings.feedback_due_hours))]
+    return [
+        ConsumerSpec(group="scorecard.interviews", topics=[topic("interview")],
+                     handlers=handlers(settings.feedback_due_hours)),
+        ConsumerSpec(group="scorecard.outcomes", topics=[topic("hris")], handlers=outcome_handlers()),
+    ]
 
 
 SPEC = ServiceSpec(name="scorecard", package="interloop_scorecard", register=_register, consumers=_consumers)

@@ -1,15 +1,15 @@
-"""Inbox handlers: interview events open, time and cancel expected scorecards."""
+"""Inbox handlers: interview events open, time and cancel expected scorecards; HRIS outcomes are recorded."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import asyncpg
-from interloop.events.v1 import interview_pb2
+from interloop.events.v1 import ats_pb2, interview_pb2
 
-from interloop_common.events import Event
+from interloop_common.events import Event, MalformedEvent
 from interloop_common.rpc import dt
-from interloop_scorecard.store import expected
+from interloop_scorecard.store import expected, outcomes
 
 
 def handlers(feedback_due_hours: int) -> dict:
@@ -30,7 +30,14 @@ def handlers(feedback_due_hours: int) -> dict:
 
     async def completed(conn: asyncpg.Connection, event: Event) -> None:
         msg = event.unpack(interview_pb2.InterviewCompleted)
-        await expected.set_status_for_booking(conn, event.tenant_id, msg.booking_id, "due")
+        if msg.interviewer_ids and msg.HasField("ended_at"):
+            end = dt(msg.ended_at)
+            await expected.complete(
+                conn, event.tenant_id, booking_id=msg.booking_id, interviewer_ids=list(msg.interviewer_ids),
+                candidate_id=msg.candidate_id, job_id=msg.job_id, round=msg.round, ended_at=end, due_at=end + due,
+            )
+        else:  # an older producer without the panel: time the rows interview.scheduled opened
+            await expected.set_status_for_booking(conn, event.tenant_id, msg.booking_id, "due")
 
     return {
         "interview.scheduled": scheduled,
@@ -38,3 +45,17 @@ def handlers(feedback_due_hours: int) -> dict:
         "interview.cancelled": cancelled,
         "interview.completed": completed,
     }
+
+
+def outcome_handlers() -> dict:
+    """hris.outcome.recorded: 90-day retention, first performance rating, ... feed predictive validity."""
+
+    async def outcome(conn: asyncpg.Connection, event: Event) -> None:
+        msg = event.unpack(ats_pb2.OutcomeRecorded)
+        if not msg.candidate_id or not msg.outcome:
+            raise MalformedEvent(f"{event.type} {event.id}: candidate_id and outcome are required")
+        at = dt(msg.recorded_at) if msg.HasField("recorded_at") else event.time
+        await outcomes.record_outcome(conn, event.tenant_id, candidate_id=msg.candidate_id, outcome=msg.outcome,
+                                      value=msg.value, recorded_at=at)
+
+    return {"hris.outcome.recorded": outcome}

@@ -49,12 +49,50 @@ async def activity(conn: asyncpg.Connection, tenant_id: str) -> tuple[int, int]:
 
 
 async def list_expected(
-    conn: asyncpg.Connection, tenant_id: str, *, booking_id: str = "", after: str = "", limit: int = 50
+    conn: asyncpg.Connection, tenant_id: str, *, booking_id: str = "", after: str = "", limit: int = 50,
+    overdue_only: bool = False, interviewer_id: str = "",
 ) -> list[asyncpg.Record]:
+    """Expected scorecards with `overdue` (still open past due_at) and the scorecard filed for each, if any."""
     return await conn.fetch(
-        """SELECT * FROM expected_scorecards
-           WHERE tenant_id = $1 AND ($2 = '' OR booking_id = $2)
-             AND ($3 = '' OR (booking_id || '/' || interviewer_id) > $3)
-           ORDER BY booking_id || '/' || interviewer_id LIMIT $4""",
-        tenant_id, booking_id, after, limit,
+        """SELECT e.*, (e.status IN ('expected', 'due') AND e.due_at < now()) AS overdue,
+                  (SELECT s.id::text FROM scorecards s WHERE s.tenant_id = e.tenant_id AND s.booking_id = e.booking_id
+                     AND s.interviewer_id = e.interviewer_id LIMIT 1) AS scorecard_id
+           FROM expected_scorecards e
+           WHERE e.tenant_id = $1 AND ($2 = '' OR e.booking_id = $2)
+             AND ($3 = '' OR (e.booking_id || '/' || e.interviewer_id) > $3)
+             AND (NOT $5 OR (e.status IN ('expected', 'due') AND e.due_at < now()))
+             AND ($6 = '' OR e.interviewer_id = $6)
+           ORDER BY e.booking_id || '/' || e.interviewer_id LIMIT $4""",
+        tenant_id, booking_id, after, limit, overdue_only, interviewer_id,
+    )
+
+
+async def get(conn: asyncpg.Connection, tenant_id: str, booking_id: str, interviewer_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM expected_scorecards WHERE tenant_id = $1 AND booking_id = $2 AND interviewer_id = $3",
+        tenant_id, booking_id, interviewer_id,
+    )
+
+
+async def mark_submitted(conn: asyncpg.Connection, tenant_id: str, booking_id: str, interviewer_id: str) -> None:
+    await conn.execute(
+        """UPDATE expected_scorecards SET status = 'submitted'
+           WHERE tenant_id = $1 AND booking_id = $2 AND interviewer_id = $3""",
+        tenant_id, booking_id, interviewer_id,
+    )
+
+
+async def complete(conn: asyncpg.Connection, tenant_id: str, *, booking_id: str, interviewer_ids: list[str],
+                   candidate_id: str, job_id: str, round: str, ended_at: datetime, due_at: datetime) -> None:
+    """The interview was held: open (or re-time) each panelist's expected scorecard as due."""
+    await conn.executemany(
+        """INSERT INTO expected_scorecards (tenant_id, booking_id, interviewer_id, candidate_id, job_id, round,
+                                            interview_end, due_at, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'due')
+           ON CONFLICT (tenant_id, booking_id, interviewer_id) DO UPDATE
+             SET interview_end = EXCLUDED.interview_end, due_at = EXCLUDED.due_at,
+                 job_id = CASE WHEN EXCLUDED.job_id <> '' THEN EXCLUDED.job_id ELSE expected_scorecards.job_id END,
+                 round = CASE WHEN EXCLUDED.round <> '' THEN EXCLUDED.round ELSE expected_scorecards.round END,
+                 status = CASE WHEN expected_scorecards.status = 'submitted' THEN 'submitted' ELSE 'due' END""",
+        [(tenant_id, booking_id, i, candidate_id, job_id, round, ended_at, due_at) for i in interviewer_ids],
     )

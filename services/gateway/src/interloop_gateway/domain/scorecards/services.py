@@ -1,0 +1,92 @@
+"""protobuf <-> REST for templates, scorecards, statistics and compliance data."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from interloop.scorecard.v1 import scorecard_pb2 as cpb
+from litestar import Request
+
+from interloop_gateway.auth import principal_of
+from interloop_gateway.domain.scorecards import schemas
+from interloop_gateway.problems import problem
+
+INTERVIEWER_HEADER = "x-interviewer-id"
+
+
+def _clean(value: Any) -> Any:
+    """Undefined statistics travel as NaN; JSON shows them as null."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value in ("NaN", "Infinity", "-Infinity"):
+        return None
+    return value
+
+
+def to_json(msg: Message) -> dict:
+    return _clean(json_format.MessageToDict(msg, preserving_proto_field_name=True,
+                                            always_print_fields_with_no_presence=True))
+
+
+def interviewer_of(request: Request) -> str:
+    return request.headers.get(INTERVIEWER_HEADER, "").strip()
+
+
+def roles_of(request: Request) -> list[str]:
+    return [s for s in principal_of(request).scopes if s in ("admin", "compliance")]
+
+
+def acting(request: Request, interviewer_id: str) -> str:
+    """The actor of a scorecard write: the interviewer themselves, or an admin key acting for them."""
+    me = interviewer_of(request)
+    if me:
+        if me != interviewer_id:
+            raise problem(403, f"interviewer {me!r} cannot write {interviewer_id!r}'s scorecard")
+        return me
+    if "admin" not in principal_of(request).scopes:
+        raise problem(403, f"send {INTERVIEWER_HEADER.title()} to write your own scorecard")
+    return ""
+
+
+def require_scope(request: Request, scope: str) -> list[str]:
+    scopes = list(principal_of(request).scopes)
+    if scope not in scopes:
+        raise problem(403, f"this resource needs the {scope!r} scope; interviewers never see demographic data")
+    return scopes
+
+
+def dimension_pb(d: schemas.DimensionIn) -> cpb.Dimension:
+    return cpb.Dimension(
+        key=d.key, name=d.name, scale_kind=d.scale.kind, scale_min=d.scale.min, scale_max=d.scale.max,
+        labels=d.scale.labels, evidence_required=d.evidence_required,
+        anchors=[cpb.Anchor(point=a.point, description=a.description) for a in d.anchors],
+    )
+
+
+def ratings_pb(items: list[schemas.RatingIn]) -> list[cpb.Rating]:
+    return [cpb.Rating(dimension=r.dimension, score=r.score if r.score is not None else 0.0, label=r.label,
+                       evidence=r.evidence) for r in items]
+
+
+def scorecard_pb(body: schemas.ScorecardIn) -> cpb.Scorecard:
+    return cpb.Scorecard(booking_id=body.interview_id, interviewer_id=body.interviewer_id,
+                         ratings=ratings_pb(body.ratings), recommendation=body.recommendation,
+                         confidence=float(body.confidence or 0), template_id=body.template_id)
+
+
+def scorecard_out(c: cpb.Scorecard) -> dict:
+    out = to_json(c)
+    out["interview_id"] = out.pop("booking_id")
+    for key in ("submitted_at", "interview_ended_at"):
+        out.setdefault(key, None)
+    if c.status == "draft":
+        out["submitted_at"] = None
+    out["confidence"] = int(c.confidence) or None
+    return out
