@@ -1,12 +1,15 @@
-"""Composition root of the scheduler: builds the runtime, registers servicers and consumers."""
+"""Composition root of the scheduler: builds the runtime, registers servicers, consumers and the
+periodic work (calendar refresh, reminders, expired holds)."""
 
 from __future__ import annotations
 
 from interloop.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
-
 from interloop_common import service
 from interloop_common.grpc_server import GrpcServer
 from interloop_common.service import Runtime, ServiceSpec
+
+from interloop_scheduler.events import background
+from interloop_scheduler.events.consumers import consumers
 from interloop_scheduler.rpc.servicer import SchedulerServicer
 from interloop_scheduler.settings import SchedulerSettings
 
@@ -19,7 +22,18 @@ def _register(server: GrpcServer, rt: Runtime) -> None:
     )
 
 
-SPEC = ServiceSpec(name="scheduler", package="interloop_scheduler", register=_register)
+def _background(rt: Runtime):  # type: ignore[no-untyped-def]
+    assert isinstance(rt.settings, SchedulerSettings)
+    return background.tasks(rt.pool, rt.settings)
+
+
+SPEC = ServiceSpec(
+    name="scheduler",
+    package="interloop_scheduler",
+    register=_register,
+    consumers=consumers,
+    background=_background,
+)
 
 
 async def serve(settings: SchedulerSettings) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from interloop_common.settings import ServiceSettings, env_prefix
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
-
-from interloop_common.settings import ServiceSettings, env_prefix
 
 
 class SchedulerSettings(ServiceSettings):
@@ -16,6 +15,21 @@ class SchedulerSettings(ServiceSettings):
     # Signs candidate scheduling links (HMAC-SHA256); rotate by changing it (old links stop working).
     link_signing_key: SecretStr = SecretStr("dev-only-link-signing-key-change-me")
     hold_ttl_seconds: int = Field(default=600, ge=30)
+    # Where candidates open their links: <public_base_url>/schedule/<token> (the gateway's page).
+    public_base_url: str = "http://127.0.0.1:8000"
+    organizer_email: str = "scheduling@interloop.local"
+    link_expires_hours: int = Field(default=72, ge=1)
+    link_horizon_days: int = Field(default=14, ge=1)
+    max_reschedules: int = Field(default=2, ge=0)
+    reschedule_cutoff_hours: float = Field(default=24.0, ge=0)
+    cancel_cutoff_hours: float = Field(default=0.0, ge=0)
+    # Calendar sources are read every this many seconds, this many days ahead.
+    calendar_refresh_seconds: float = Field(default=300.0, gt=0)
+    calendar_horizon_days: int = Field(default=28, ge=1)
+    calendar_http_attempts: int = Field(default=2, ge=1)
+    # Reminders (24 h, 1 h before) and expired holds are checked this often.
+    reminder_poll_seconds: float = Field(default=5.0, gt=0)
+    loop_time_limit_seconds: float = Field(default=5.0, gt=0)
 
 
 def load() -> SchedulerSettings:

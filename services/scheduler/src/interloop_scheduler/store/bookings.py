@@ -1,13 +1,20 @@
-"""Bookings and the interviewer commitments that guard them against double booking."""
+"""Bookings, holds and the interviewer commitments that guard them against double booking.
+
+Every booking and every hold writes one `interviewer_commitments` row per interviewer; the exclusion
+constraint `no_double_booking` refuses any two overlapping active rows of one interviewer, whatever the
+concurrency. A hold's rows carry `expires_at`; expired ones are switched off before any new commitment
+of the same interviewers is written (and by a sweeper), so an abandoned hold never blocks anyone."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 from asyncpg import Range
+
+from interloop_scheduler.domain.model import Booking, Hold
 
 
 class DoubleBooking(Exception):
@@ -31,16 +38,33 @@ class BookingRow:
     status: str
     sequence: int
     interviewer_ids: list[str]
+    reschedules: int = 0
+    link_id: uuid.UUID | None = None
+    candidate_email: str = ""
+    candidate_name: str = ""
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    id: uuid.UUID
+    link_id: uuid.UUID
+    start: datetime
+    end: datetime
+    interviewer_ids: list[str]
+    expires_at: datetime
+    status: str
+    booking_id: uuid.UUID | None
 
 
 _SELECT = """
     SELECT b.id, b.candidate_id, b.application_id, b.job_id, b.round, b.interview_type, b.during,
-           b.status, b.sequence,
-           coalesce(array_agg(c.interviewer_id ORDER BY c.interviewer_id)
-                    FILTER (WHERE c.interviewer_id IS NOT NULL), '{}') AS interviewer_ids
+           b.status, b.sequence, b.reschedules, b.link_id, b.candidate_email, b.candidate_name,
+           coalesce((SELECT array_agg(DISTINCT c.interviewer_id ORDER BY c.interviewer_id)
+                     FROM interviewer_commitments c
+                     WHERE c.tenant_id = b.tenant_id AND c.booking_id = b.id
+                       AND (c.active OR b.status <> 'scheduled')
+                       AND c.during = b.during), '{}') AS interviewer_ids
     FROM bookings b
-    LEFT JOIN interviewer_commitments c
-      ON c.tenant_id = b.tenant_id AND c.booking_id = b.id
 """
 
 
@@ -57,7 +81,72 @@ def _row(r: asyncpg.Record) -> BookingRow:
         status=r["status"],
         sequence=r["sequence"],
         interviewer_ids=list(r["interviewer_ids"]),
+        reschedules=r["reschedules"],
+        link_id=r["link_id"],
+        candidate_email=r["candidate_email"],
+        candidate_name=r["candidate_name"],
     )
+
+
+def _hold(r: asyncpg.Record) -> HoldRow:
+    return HoldRow(
+        id=r["id"],
+        link_id=r["link_id"],
+        start=r["during"].lower,
+        end=r["during"].upper,
+        interviewer_ids=list(r["interviewer_ids"]),
+        expires_at=r["expires_at"],
+        status=r["status"],
+        booking_id=r["booking_id"],
+    )
+
+
+async def release_expired(
+    conn: asyncpg.Connection, tenant_id: str, interviewer_ids: list[str] | None = None
+) -> int:
+    """Switch off expired holds (of these interviewers, or all of the tenant's); returns how many holds."""
+    rows = await conn.fetch(
+        """UPDATE holds SET status = 'expired'
+           WHERE tenant_id = $1 AND status = 'active' AND expires_at <= now()
+             AND ($2::text[] IS NULL OR interviewer_ids && $2::text[])
+           RETURNING id""",
+        tenant_id,
+        interviewer_ids,
+    )
+    if rows:
+        await conn.execute(
+            """UPDATE interviewer_commitments SET active = false
+               WHERE tenant_id = $1 AND hold_id = ANY($2::uuid[]) AND active""",
+            tenant_id,
+            [r["id"] for r in rows],
+        )
+    return len(rows)
+
+
+async def _commit(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    interviewer_ids: list[str],
+    during: Range,
+    *,
+    booking_id: uuid.UUID | None = None,
+    hold_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
+) -> None:
+    # A savepoint keeps the caller's transaction usable when the constraint refuses the rows.
+    try:
+        async with conn.transaction():
+            await conn.executemany(
+                """INSERT INTO interviewer_commitments (tenant_id, interviewer_id, booking_id, hold_id, during,
+                                                        expires_at)
+                   VALUES ($1, $2, $3, $4, $5, $6)""",
+                [
+                    (tenant_id, i, booking_id, hold_id, during, expires_at)
+                    for i in sorted(set(interviewer_ids))
+                ],
+            )
+    except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
+        raise DoubleBooking(getattr(exc, "detail", None) or str(exc)) from exc
 
 
 async def insert_booking(
@@ -72,31 +161,43 @@ async def insert_booking(
     interviewer_ids: list[str],
     start: datetime,
     end: datetime,
+    link_id: uuid.UUID | None = None,
+    candidate_email: str = "",
+    candidate_name: str = "",
 ) -> BookingRow:
     booking_id = uuid.uuid4()
     during = Range(start, end, lower_inc=True, upper_inc=False)
+    await release_expired(conn, tenant_id, interviewer_ids)
     await conn.execute(
-        """INSERT INTO bookings (tenant_id, id, candidate_id, application_id, job_id, round, interview_type, during)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        tenant_id, booking_id, candidate_id, application_id, job_id, round, interview_type, during,
+        """INSERT INTO bookings (tenant_id, id, candidate_id, application_id, job_id, round, interview_type, during,
+                                 link_id, candidate_email, candidate_name)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        tenant_id,
+        booking_id,
+        candidate_id,
+        application_id,
+        job_id,
+        round,
+        interview_type,
+        during,
+        link_id,
+        candidate_email,
+        candidate_name,
     )
-    try:
-        await conn.executemany(
-            """INSERT INTO interviewer_commitments (tenant_id, interviewer_id, booking_id, during)
-               VALUES ($1, $2, $3, $4)""",
-            [(tenant_id, i, booking_id, during) for i in sorted(set(interviewer_ids))],
-        )
-    except asyncpg.ExclusionViolationError as exc:
-        raise DoubleBooking(exc.detail or str(exc)) from exc
+    await _commit(conn, tenant_id, interviewer_ids, during, booking_id=booking_id)
     got = await get_booking(conn, tenant_id, booking_id)
     assert got is not None
     return got
 
 
-async def get_booking(conn: asyncpg.Connection, tenant_id: str, booking_id: uuid.UUID) -> BookingRow | None:
-    r = await conn.fetchrow(
-        _SELECT + " WHERE b.tenant_id = $1 AND b.id = $2 GROUP BY b.tenant_id, b.id", tenant_id, booking_id
-    )
+async def get_booking(
+    conn: asyncpg.Connection, tenant_id: str, booking_id: uuid.UUID, *, for_update: bool = False
+) -> BookingRow | None:
+    if for_update:
+        await conn.execute(
+            "SELECT 1 FROM bookings WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant_id, booking_id
+        )
+    r = await conn.fetchrow(_SELECT + " WHERE b.tenant_id = $1 AND b.id = $2", tenant_id, booking_id)
     return _row(r) if r else None
 
 
@@ -106,8 +207,11 @@ async def list_bookings(
     rows = await conn.fetch(
         _SELECT
         + """ WHERE b.tenant_id = $1 AND ($2 = '' OR b.candidate_id = $2) AND ($3 = '' OR b.id::text > $3)
-              GROUP BY b.tenant_id, b.id ORDER BY b.id::text LIMIT $4""",
-        tenant_id, candidate_id, after, limit,
+              ORDER BY b.id::text LIMIT $4""",
+        tenant_id,
+        candidate_id,
+        after,
+        limit,
     )
     return [_row(r) for r in rows]
 
@@ -118,13 +222,209 @@ async def set_status(
     updated = await conn.fetchval(
         """UPDATE bookings SET status = $3, sequence = sequence + 1, updated_at = now()
            WHERE tenant_id = $1 AND id = $2 AND status = 'scheduled' RETURNING id""",
-        tenant_id, booking_id, status,
+        tenant_id,
+        booking_id,
+        status,
     )
     if updated is None:
         return None
     if release:
         await conn.execute(
             "UPDATE interviewer_commitments SET active = false WHERE tenant_id = $1 AND booking_id = $2",
-            tenant_id, booking_id,
+            tenant_id,
+            booking_id,
         )
     return await get_booking(conn, tenant_id, booking_id)
+
+
+async def move_booking(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    booking_id: uuid.UUID,
+    interviewer_ids: list[str],
+    start: datetime,
+    end: datetime,
+) -> BookingRow:
+    """Move a (locked) booking: old commitments off, new ones on (DoubleBooking if taken), SEQUENCE + 1."""
+    during = Range(start, end, lower_inc=True, upper_inc=False)
+    await release_expired(conn, tenant_id, interviewer_ids)
+    await conn.execute(
+        """UPDATE interviewer_commitments SET active = false
+           WHERE tenant_id = $1 AND booking_id = $2 AND active""",
+        tenant_id,
+        booking_id,
+    )
+    await _commit(conn, tenant_id, interviewer_ids, during, booking_id=booking_id)
+    await conn.execute(
+        """UPDATE bookings SET during = $3, sequence = sequence + 1, reschedules = reschedules + 1,
+                               updated_at = now()
+           WHERE tenant_id = $1 AND id = $2""",
+        tenant_id,
+        booking_id,
+        during,
+    )
+    got = await get_booking(conn, tenant_id, booking_id)
+    assert got is not None
+    return got
+
+
+async def find_by_link(conn: asyncpg.Connection, tenant_id: str, link_id: uuid.UUID) -> BookingRow | None:
+    r = await conn.fetchrow(
+        _SELECT + " WHERE b.tenant_id = $1 AND b.link_id = $2 ORDER BY b.created_at DESC LIMIT 1",
+        tenant_id,
+        link_id,
+    )
+    return _row(r) if r else None
+
+
+# -- holds
+
+
+async def insert_hold(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    link_id: uuid.UUID,
+    interviewer_ids: list[str],
+    start: datetime,
+    end: datetime,
+    ttl: timedelta,
+) -> HoldRow:
+    """A hold of the slot for one link (replacing the link's earlier holds); DoubleBooking if taken."""
+    await release_expired(conn, tenant_id, interviewer_ids)
+    await release_link_holds(conn, tenant_id, link_id)
+    hold_id = uuid.uuid4()
+    during = Range(start, end, lower_inc=True, upper_inc=False)
+    expires = await conn.fetchval("SELECT now() + $1::interval", ttl)
+    await conn.execute(
+        """INSERT INTO holds (tenant_id, id, link_id, during, interviewer_ids, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        tenant_id,
+        hold_id,
+        link_id,
+        during,
+        sorted(set(interviewer_ids)),
+        expires,
+    )
+    await _commit(conn, tenant_id, interviewer_ids, during, hold_id=hold_id, expires_at=expires)
+    got = await get_hold(conn, tenant_id, hold_id)
+    assert got is not None
+    return got
+
+
+async def get_hold(
+    conn: asyncpg.Connection, tenant_id: str, hold_id: uuid.UUID, *, for_update: bool = False
+) -> HoldRow | None:
+    r = await conn.fetchrow(
+        "SELECT * FROM holds WHERE tenant_id = $1 AND id = $2" + (" FOR UPDATE" if for_update else ""),
+        tenant_id,
+        hold_id,
+    )
+    return _hold(r) if r else None
+
+
+async def active_hold_of_link(conn: asyncpg.Connection, tenant_id: str, link_id: uuid.UUID) -> HoldRow | None:
+    r = await conn.fetchrow(
+        """SELECT * FROM holds WHERE tenant_id = $1 AND link_id = $2 AND status = 'active' AND expires_at > now()
+           ORDER BY created_at DESC LIMIT 1""",
+        tenant_id,
+        link_id,
+    )
+    return _hold(r) if r else None
+
+
+async def release_link_holds(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    link_id: uuid.UUID,
+    hold_id: uuid.UUID | None = None,
+    status: str = "released",
+    booking_id: uuid.UUID | None = None,
+) -> int:
+    rows = await conn.fetch(
+        """UPDATE holds SET status = $4, booking_id = $5
+           WHERE tenant_id = $1 AND link_id = $2 AND status = 'active' AND ($3::uuid IS NULL OR id = $3)
+           RETURNING id""",
+        tenant_id,
+        link_id,
+        hold_id,
+        status,
+        booking_id,
+    )
+    if rows:
+        await conn.execute(
+            "UPDATE interviewer_commitments SET active = false WHERE tenant_id = $1 AND hold_id = ANY($2::uuid[])",
+            tenant_id,
+            [r["id"] for r in rows],
+        )
+    return len(rows)
+
+
+# -- what availability needs
+
+
+async def commitments(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    ids: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_booking: uuid.UUID | None = None,
+) -> tuple[list[Booking], list[Hold]]:
+    """Active bookings and unexpired holds of these interviewers overlapping [start, end), as domain
+    objects (bookings grouped per booking so caps count interviews, not rows)."""
+    rows = await conn.fetch(
+        """SELECT c.booking_id, c.hold_id, h.link_id, c.interviewer_id, c.during
+           FROM interviewer_commitments c
+           LEFT JOIN holds h ON h.tenant_id = c.tenant_id AND h.id = c.hold_id
+           WHERE c.tenant_id = $1 AND c.interviewer_id = ANY($2) AND c.during && $3 AND c.active
+             AND (c.expires_at IS NULL OR c.expires_at > now())
+             AND ($4::uuid IS NULL OR c.booking_id IS DISTINCT FROM $4)""",
+        tenant_id,
+        ids,
+        Range(start, end),
+        exclude_booking,
+    )
+    bookings: dict[uuid.UUID, list] = {}
+    holds: dict[uuid.UUID, list] = {}
+    for r in rows:
+        if r["booking_id"] is not None:
+            bookings.setdefault(r["booking_id"], []).append(r)
+        else:
+            holds.setdefault(r["hold_id"], []).append(r)
+    return (
+        [
+            Booking(
+                str(k),
+                tuple(sorted(x["interviewer_id"] for x in v)),
+                v[0]["during"].lower,
+                v[0]["during"].upper,
+            )
+            for k, v in bookings.items()
+        ],
+        [
+            Hold(
+                str(k),
+                str(v[0]["link_id"]),
+                tuple(sorted(x["interviewer_id"] for x in v)),
+                v[0]["during"].lower,
+                v[0]["during"].upper,
+            )
+            for k, v in holds.items()
+        ],
+    )
+
+
+async def load_counts(
+    conn: asyncpg.Connection, tenant_id: str, ids: list[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """Scheduled interviews per interviewer in [start, end): the load a balanced loop evens out."""
+    rows = await conn.fetch(
+        """SELECT interviewer_id, count(*) AS n FROM interviewer_commitments
+           WHERE tenant_id = $1 AND interviewer_id = ANY($2) AND during && $3 AND active AND booking_id IS NOT NULL
+           GROUP BY interviewer_id""",
+        tenant_id,
+        ids,
+        Range(start, end),
+    )
+    return {r["interviewer_id"]: r["n"] for r in rows}

@@ -1,0 +1,198 @@
+"""The scheduler's periodic work: read calendar sources (a failed read marks the calendar unknown, never
+free), emit reminders due 24 h and 1 h before each interview (once each, through the outbox), and switch
+off expired holds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+import httpx
+from interloop_common.db import system_tx, tenant_tx
+
+from interloop_scheduler.calendars import (
+    CalDavSource,
+    CalendarSource,
+    GoogleFreeBusy,
+    GraphSchedule,
+    IcsFeedSource,
+    RetryPolicy,
+    Unknown,
+)
+from interloop_scheduler.events.emit import reminder_event
+from interloop_scheduler.rpc.mapping import utc_now
+from interloop_scheduler.settings import SchedulerSettings
+from interloop_scheduler.store import bookings as booking_store
+from interloop_scheduler.store import interviewers as interviewer_store
+from interloop_scheduler.store import links as link_store
+from interloop_scheduler.store.interviewers import InterviewerRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    tenant_id: str
+    interviewer_id: str
+    status: str  # known | unknown
+    reason: str = ""
+    busy_blocks: int = 0
+
+
+def _source(
+    kind: str, cfg: dict, rows: Sequence[InterviewerRow], client: httpx.AsyncClient, retry: RetryPolicy
+) -> CalendarSource:
+    if kind == "google":
+        return GoogleFreeBusy(client, cfg["credential"], base_url=cfg["url"], retry=retry)
+    if kind == "graph":
+        return GraphSchedule(
+            client, cfg["credential"], cfg.get("user") or rows[0].email, base_url=cfg["url"], retry=retry
+        )
+    if kind == "caldav":
+        auth = (cfg["user"], cfg["credential"]) if cfg.get("user") else None
+        return CalDavSource(client, cfg["url"], auth=auth, retry=retry)
+    if kind == "ics":
+        return IcsFeedSource(
+            client, {r.calendar["calendar_id"]: r.calendar["url"] for r in rows}, retry=retry
+        )
+    raise ValueError(f"calendar kind {kind!r}")
+
+
+def _group_key(row: InterviewerRow) -> tuple[str, ...]:
+    c = row.calendar
+    if c["kind"] == "ics":  # one feed per interviewer; one source reads them all
+        return ("ics",)
+    return (c["kind"], c.get("url", ""), c.get("credential", ""), c.get("user", ""))
+
+
+async def read_calendars(
+    rows: Sequence[tuple[str, InterviewerRow]], start: datetime, end: datetime, attempts: int
+) -> dict[tuple[str, str], list[tuple[datetime, datetime]] | Unknown]:
+    """(tenant, interviewer) -> busy or Unknown, reading each group of calendars with one source."""
+    groups: dict[tuple[str, ...], list[tuple[str, InterviewerRow]]] = {}
+    for tenant, row in rows:
+        groups.setdefault((tenant, *_group_key(row)), []).append((tenant, row))
+    out: dict[tuple[str, str], list[tuple[datetime, datetime]] | Unknown] = {}
+    retry = RetryPolicy(attempts=attempts, base_delay=0.2, max_delay=5.0)
+    async with httpx.AsyncClient(timeout=10.0) as client:
+
+        async def one(members: list[tuple[str, InterviewerRow]]) -> None:
+            kind = members[0][1].calendar["kind"]
+            cal_ids = [r.calendar["calendar_id"] for _, r in members]
+            try:
+                source = _source(kind, members[0][1].calendar, [r for _, r in members], client, retry)
+                got = await source.busy(cal_ids, start, end)
+            except Exception as exc:  # noqa: BLE001 - any failure of a source means: unknown, never free
+                log.warning("calendar source %s failed: %r", kind, exc)
+                got = dict.fromkeys(cal_ids, Unknown(f"{kind}: {type(exc).__name__}: {exc}"))
+            for tenant, r in members:
+                out[(tenant, r.id)] = got.get(r.calendar["calendar_id"], Unknown(f"{kind}: calendar missing"))
+
+        await asyncio.gather(*(one(m) for m in groups.values()))
+    return out
+
+
+async def refresh_calendars(
+    pool: asyncpg.Pool,
+    settings: SchedulerSettings,
+    tenant_id: str | None = None,
+    ids: list[str] | None = None,
+) -> list[RefreshResult]:
+    """Read every external calendar (of one tenant, or of all tenants) and store busy blocks or status."""
+    start = utc_now() - timedelta(days=1)
+    end = start + timedelta(days=settings.calendar_horizon_days + 1)
+    if tenant_id is None:
+        async with system_tx(pool) as conn:
+            rows = await interviewer_store.with_external_calendars(conn, None)
+    else:
+        async with tenant_tx(pool, tenant_id) as conn:
+            rows = await interviewer_store.with_external_calendars(conn, tenant_id, ids or None)
+    if not rows:
+        return []
+    read = await read_calendars(rows, start, end, settings.calendar_http_attempts)
+    results: list[RefreshResult] = []
+    by_tenant: dict[str, list[InterviewerRow]] = {}
+    for tenant, row in rows:
+        by_tenant.setdefault(tenant, []).append(row)
+    for tenant, members in by_tenant.items():
+        async with tenant_tx(pool, tenant) as conn:
+            for row in members:
+                value = read[(tenant, row.id)]
+                if isinstance(value, Unknown):
+                    await interviewer_store.mark_unknown(conn, tenant, row.id, value.reason)
+                    results.append(RefreshResult(tenant, row.id, "unknown", value.reason))
+                else:
+                    n = await interviewer_store.replace_busy(
+                        conn, tenant, row.id, row.calendar["kind"], (start, end), list(value)
+                    )
+                    results.append(RefreshResult(tenant, row.id, "known", "", n))
+    return results
+
+
+async def emit_due_reminders(pool: asyncpg.Pool, now: datetime | None = None) -> int:
+    """Emit each due reminder once; when a shorter lead is already due (booked late), the longer one is
+    recorded as skipped instead of sent."""
+    now = now or utc_now()
+    emitted = 0
+    async with system_tx(pool) as conn:
+        due = await link_store.due_reminders(conn, now)
+        per_booking: dict[tuple[str, object], list[link_store.DueReminder]] = {}
+        for r in due:
+            per_booking.setdefault((r.tenant_id, r.booking_id), []).append(r)
+        for (tenant, booking_id), items in per_booking.items():
+            items.sort(key=lambda r: link_store.LEADS[r.lead])
+            booking = await booking_store.get_booking(conn, tenant, booking_id)  # type: ignore[arg-type]
+            if booking is None:
+                continue
+            for n, r in enumerate(items):
+                send = n == 0
+                if await link_store.record_reminder(conn, r, emitted=send) and send:
+                    await reminder_event(conn, tenant, booking, r.lead)
+                    emitted += 1
+    return emitted
+
+
+async def sweep_expired_holds(pool: asyncpg.Pool) -> int:
+    async with system_tx(pool) as conn:
+        rows = await conn.fetch(
+            """UPDATE holds SET status = 'expired' WHERE status = 'active' AND expires_at <= now()
+               RETURNING tenant_id, id"""
+        )
+        if rows:
+            await conn.execute(
+                """UPDATE interviewer_commitments c SET active = false FROM unnest($1::text[], $2::uuid[]) AS h(t, i)
+                   WHERE c.tenant_id = h.t AND c.hold_id = h.i AND c.active""",
+                [r["tenant_id"] for r in rows],
+                [r["id"] for r in rows],
+            )
+    return len(rows)
+
+
+async def every(seconds: float, name: str, work: Callable[[], Awaitable[object]]) -> None:
+    """Run ``work`` forever, ``seconds`` apart; a failed round is logged and retried next round (the
+    process must not die because a calendar vendor or the database hiccuped)."""
+    while True:
+        try:
+            await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("background %s failed; retrying in %.0fs", name, seconds)
+        await asyncio.sleep(seconds)
+
+
+def tasks(pool: asyncpg.Pool, settings: SchedulerSettings) -> list[Awaitable[None]]:
+    async def reminders_and_holds() -> None:
+        await sweep_expired_holds(pool)
+        await emit_due_reminders(pool)
+
+    return [
+        every(
+            settings.calendar_refresh_seconds, "calendar refresh", lambda: refresh_calendars(pool, settings)
+        ),
+        every(settings.reminder_poll_seconds, "reminders", reminders_and_holds),
+    ]

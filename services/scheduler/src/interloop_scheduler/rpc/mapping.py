@@ -1,0 +1,264 @@
+"""protobuf <-> stored rows and domain objects of the scheduler API."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, date, datetime, timedelta
+
+from interloop.scheduler.v1 import scheduler_pb2 as pb
+from interloop_common.rpc import Check, FieldViolations, dt, ts
+
+from interloop_scheduler.domain.availability import Requirement, Slot, SlotRules
+from interloop_scheduler.domain.loops import LoopOption
+from interloop_scheduler.domain.model import SchedulingError, Stage
+from interloop_scheduler.store import interviewers as interviewer_store
+from interloop_scheduler.store.bookings import BookingRow
+
+DEFAULT_URLS = {
+    "google": "https://www.googleapis.com/calendar/v3",
+    "graph": "https://graph.microsoft.com/v1.0",
+}
+CALENDAR_KINDS = ("", "manual", *interviewer_store.EXTERNAL_SOURCES)
+_STAGE_TO_PB = {
+    Stage.SHADOW: pb.TRAINING_STAGE_SHADOW,
+    Stage.REVERSE_SHADOW: pb.TRAINING_STAGE_REVERSE_SHADOW,
+    Stage.TRAINED: pb.TRAINING_STAGE_TRAINED,
+}
+_PB_TO_STAGE = {v: k for k, v in _STAGE_TO_PB.items()}
+
+
+def zone_ok(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def scheduling_error(exc: SchedulingError, prefix: str = "") -> FieldViolations:
+    return FieldViolations([(f"{prefix}{exc.field}", exc.message)])
+
+
+def booking_pb(b: BookingRow) -> pb.Booking:
+    return pb.Booking(
+        id=str(b.id),
+        candidate_id=b.candidate_id,
+        application_id=b.application_id,
+        interviewer_ids=b.interviewer_ids,
+        start=ts(b.start),
+        end=ts(b.end),
+        status=b.status,
+        sequence=b.sequence,
+        interview_type=b.interview_type,
+        job_id=b.job_id,
+        round=b.round,
+        reschedules=b.reschedules,
+        link_id=str(b.link_id or ""),
+        candidate_email=b.candidate_email,
+    )
+
+
+def interviewer_pb(i: interviewer_store.InterviewerRow) -> pb.Interviewer:
+    cal = i.calendar
+    return pb.Interviewer(
+        id=i.id,
+        email=i.email,
+        display_name=i.display_name,
+        time_zone=i.time_zone,
+        working_hours=[pb.WorkingHours(**w) for w in i.working_hours],
+        daily_cap=i.daily_cap,
+        weekly_cap=i.weekly_cap,
+        interview_types=i.interview_types,
+        overrides=[
+            pb.DateOverride(date=d, windows=[pb.TimeWindow(**w) for w in ws])
+            for d, ws in sorted(i.overrides.items())
+        ],
+        out_of_office=[
+            {"start": ts(datetime.fromisoformat(o["start"])), "end": ts(datetime.fromisoformat(o["end"]))}
+            for o in i.out_of_office
+        ],
+        training=[
+            pb.Training(interview_type=t, stage=_STAGE_TO_PB[Stage(s)]) for t, s in sorted(i.training.items())
+        ],
+        calendar=pb.CalendarSource(
+            kind=cal.get("kind", "manual") or "manual",
+            calendar_id=cal.get("calendar_id", ""),
+            url=cal.get("url", ""),
+            user=cal.get("user", ""),
+        ),  # credential is write-only
+        calendar_status=i.calendar_status,
+        calendar_reason=i.calendar_reason,
+    )
+
+
+def interviewer_row(i: pb.Interviewer) -> interviewer_store.InterviewerRow:
+    """Validates an Interviewer message (every bad field at once) and returns the row to store."""
+    check = Check()
+    check.require(bool(i.id), "interviewer.id", "required")
+    check.require("@" in i.email, "interviewer.email", "an email address such as ada@example.com")
+    check.require(zone_ok(i.time_zone), "interviewer.time_zone", "an IANA zone such as Europe/London")
+    check.require(
+        i.daily_cap >= 0 and i.weekly_cap >= 0, "interviewer.daily_cap", "caps must be >= 0 (0 = no cap)"
+    )
+    for n, w in enumerate(i.working_hours):
+        check.require(
+            1 <= w.weekday <= 7, f"interviewer.working_hours[{n}].weekday", "1 (Monday) .. 7 (Sunday)"
+        )
+        check.require(
+            len(w.start) == 5 and len(w.end) == 5 and w.start < w.end,
+            f"interviewer.working_hours[{n}]",
+            "start and end as HH:MM with start < end",
+        )
+    for n, o in enumerate(i.overrides):
+        try:
+            date.fromisoformat(o.date)
+        except ValueError:
+            check.require(False, f"interviewer.overrides[{n}].date", "a local date like 2026-03-09")
+    for n, r in enumerate(i.out_of_office):
+        check.require(
+            r.end.seconds > r.start.seconds, f"interviewer.out_of_office[{n}]", "end must be after start"
+        )
+    for n, t in enumerate(i.training):
+        check.require(bool(t.interview_type), f"interviewer.training[{n}].interview_type", "required")
+        check.require(
+            t.stage in _PB_TO_STAGE,
+            f"interviewer.training[{n}].stage",
+            "TRAINING_STAGE_SHADOW, _REVERSE_SHADOW or _TRAINED",
+        )
+    kind = i.calendar.kind.lower()
+    check.require(kind in CALENDAR_KINDS, "interviewer.calendar.kind", "manual, google, graph, ics or caldav")
+    if kind == "ics" or kind == "caldav":
+        check.require(
+            i.calendar.url.startswith(("http://", "https://")),
+            "interviewer.calendar.url",
+            "the feed (ics) or server (caldav) URL, http(s)://...",
+        )
+    if kind in ("google", "graph"):
+        check.require(bool(i.calendar.credential), "interviewer.calendar.credential", "an OAuth bearer token")
+    check.done()
+    trained = set(i.interview_types)
+    training = {t.interview_type: _PB_TO_STAGE[t.stage].value for t in i.training}
+    trained |= {t for t, s in training.items() if s == Stage.TRAINED.value}
+    calendar: dict[str, str] = {}
+    if kind not in ("", "manual"):
+        calendar = {
+            "kind": kind,
+            "calendar_id": i.calendar.calendar_id or i.email,
+            "url": i.calendar.url or DEFAULT_URLS.get(kind, ""),
+            "credential": i.calendar.credential,
+            "user": i.calendar.user,
+        }
+    row = interviewer_store.InterviewerRow(
+        id=i.id,
+        email=i.email,
+        display_name=i.display_name,
+        time_zone=i.time_zone,
+        working_hours=[{"weekday": w.weekday, "start": w.start, "end": w.end} for w in i.working_hours],
+        daily_cap=i.daily_cap,
+        weekly_cap=i.weekly_cap,
+        interview_types=sorted(trained),
+        overrides={o.date: [{"start": w.start, "end": w.end} for w in o.windows] for o in i.overrides},
+        out_of_office=[
+            {"start": dt(r.start).isoformat(), "end": dt(r.end).isoformat()} for r in i.out_of_office
+        ],
+        training={t: s for t, s in training.items() if s != Stage.TRAINED.value},
+        calendar=calendar,
+    )
+    try:
+        interviewer_store.to_domain(row)  # the same parse availability will do, so errors surface now
+    except SchedulingError as exc:
+        raise scheduling_error(exc, "interviewer.") from None
+    return row
+
+
+def panel_dicts(panel: list[pb.PanelRequirement], field: str = "panel") -> list[dict]:
+    check = Check().require(len(panel) > 0, field, "at least one requirement (interviewer_ids and k)")
+    seen: set[str] = set()
+    for n, p in enumerate(panel):
+        check.require(len(p.interviewer_ids) > 0, f"{field}[{n}].interviewer_ids", "at least one interviewer")
+        check.require(
+            0 <= p.k <= len(p.interviewer_ids),
+            f"{field}[{n}].k",
+            f"between 0 (all of them) and {len(p.interviewer_ids)}",
+        )
+        dup = seen & set(p.interviewer_ids)
+        check.require(
+            not dup, f"{field}[{n}].interviewer_ids", f"{sorted(dup)} already in another requirement"
+        )
+        seen |= set(p.interviewer_ids)
+    check.done()
+    return [{"interviewer_ids": list(dict.fromkeys(p.interviewer_ids)), "k": p.k} for p in panel]
+
+
+def panel_pb(panel: list[dict]) -> list[pb.PanelRequirement]:
+    return [pb.PanelRequirement(interviewer_ids=p["interviewer_ids"], k=p.get("k", 0)) for p in panel]
+
+
+def requirements_pb(panel: list[pb.PanelRequirement]) -> list[Requirement]:
+    return [
+        Requirement(tuple(p.interviewer_ids), p.k or None, name=f"panel[{n}]") for n, p in enumerate(panel)
+    ]
+
+
+def settings_dict(s: pb.SlotSettings, field: str = "settings") -> dict:
+    check = Check()
+    for name in (
+        "step_minutes",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "min_notice_minutes",
+        "horizon_days",
+    ):
+        check.require(getattr(s, name) >= 0, f"{field}.{name}", "must be >= 0 (0 = the default)")
+    check.require(s.step_minutes == 0 or s.step_minutes >= 5, f"{field}.step_minutes", "at least 5 minutes")
+    check.done()
+    return {
+        "step_minutes": s.step_minutes,
+        "buffer_before_minutes": s.buffer_before_minutes,
+        "buffer_after_minutes": s.buffer_after_minutes,
+        "min_notice_minutes": s.min_notice_minutes,
+        "horizon_days": s.horizon_days,
+        "interview_type": s.interview_type,
+    }
+
+
+def settings_pb(d: dict) -> pb.SlotSettings:
+    return pb.SlotSettings(**{k: v for k, v in d.items() if k in pb.SlotSettings.DESCRIPTOR.fields_by_name})
+
+
+def rules_from(settings: dict, duration_minutes: int, zone: str, default_horizon_days: int) -> SlotRules:
+    return SlotRules(
+        duration=timedelta(minutes=duration_minutes),
+        step=timedelta(minutes=settings.get("step_minutes") or 30),
+        buffer_before=timedelta(minutes=settings.get("buffer_before_minutes", 0)),
+        buffer_after=timedelta(minutes=settings.get("buffer_after_minutes", 0)),
+        min_notice=timedelta(minutes=settings.get("min_notice_minutes", 0)),
+        horizon=timedelta(days=settings.get("horizon_days") or default_horizon_days),
+        candidate_zone=zone,
+    )
+
+
+def slot_pb(s: Slot) -> pb.Slot:
+    return pb.Slot(start=ts(s.start), end=ts(s.end), interviewer_ids=list(s.interviewers))
+
+
+def loop_option_pb(o: LoopOption) -> pb.LoopOption:
+    return pb.LoopOption(
+        objectives=list(o.objectives),
+        status=pb.SOLVE_STATUS_OPTIMAL if o.status == "OPTIMAL" else pb.SOLVE_STATUS_FEASIBLE,
+        days=o.days,
+        sessions=[
+            pb.ScheduledSession(
+                session_id=s.session_id,
+                start=ts(s.start),
+                end=ts(s.end),
+                interviewer_ids=list(s.interviewers),
+                shadows=[pb.Shadow(interviewer_id=t, stage=_STAGE_TO_PB[st]) for t, st in s.shadows],
+            )
+            for s in o.sessions
+        ],
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
