@@ -3,6 +3,7 @@ every fake vendor shares: request/write log, injected 429s, outages (5xx for a w
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import socket
@@ -57,6 +58,8 @@ class FakeVendor:
         self.requests: list[RecordedRequest] = []
         self.writes: list[RecordedRequest] = []  # accepted writes only (2xx), for exactly-once assertions
         self._injected = _Injected()
+        # Seconds every request waits before it is answered (a slow vendor; benchmarks, crash tests).
+        self.latency = 0.0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -101,6 +104,8 @@ class FakeVendor:
     # -- plumbing
 
     async def _before(self, request: Request) -> Response | None:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         body = await request.body()
         recorded = RecordedRequest(
             request.method, request.url.path, request.url.query or "", dict(request.headers), body

@@ -39,7 +39,7 @@ class RunResult:
 async def loop(ctx: SyncContext) -> None:
     interval = ctx.settings.reconcile_interval_seconds
     if not interval or ctx.vault is None:
-        return
+        await asyncio.Event().wait()  # disabled: a background task that returned would stop the service
     while True:
         await asyncio.sleep(interval)
         async with system_tx(ctx.pool) as conn:

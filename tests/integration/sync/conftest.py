@@ -1,0 +1,82 @@
+"""Sync integration fixtures: credential keys for every sync process, helpers to read the sync database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from cryptography.fernet import Fernet
+
+# The session `platform` builds its env from os.environ (service_env): give its sync process credential keys
+# and a fast automation worker before any fixture starts it. (Asked for as a devstack default.)
+os.environ.setdefault("INTERLOOP_SYNC_CREDENTIAL_KEYS", Fernet.generate_key().decode())
+os.environ.setdefault("INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS", "0.2")
+os.environ.setdefault("INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS", "0")
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "vendors"
+HIRE_TEMPLATE = json.loads((FIXTURES / "greenhouse" / "f-gh-02-hire_candidate.json").read_text())
+
+WORKDAY_MAPPING = {
+    "fields": {
+        "first_name": {"source": "candidate.first_name", "required": True},
+        "last_name": {"source": "candidate.last_name", "required": True},
+        "personal_email": {"source": "candidate.email_addresses[type=personal].value", "transform": ["lower"]},
+        "title": {"source": "jobs[0].name", "required": True},
+        "department": {"source": "jobs[0].departments[0].external_id", "transform": [{"lookup": "departments"}],
+                       "required": True},
+        "start_date": {"source": "offer.starts_at", "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
+                       "required": True},
+        "compensation": {"source": "offer.custom_fields.salary.value", "transform": ["money"], "required": True},
+        "manager": {"source": "candidate.recruiter.employee_id", "transform": [{"lookup": "managers"}],
+                    "owner": "hris"},
+        "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}]},
+    },
+    "lookups": {"departments": {"ex-dept-1": "ORG-ENG"}, "offices": {"ex-office-1": "LOC-NYC"},
+                "managers": {"456DEF": "W-1001"}},
+}
+
+
+def synthetic_hire(n: int, *, salary: int = 80000) -> dict[str, Any]:
+    """The documented hire_candidate payload with fresh ids, names and salary for record `n`."""
+    body = json.loads(json.dumps(HIRE_TEMPLATE))
+    app = body["payload"]["application"]
+    app["id"] = 90_000_000 + n
+    cand = app["candidate"]
+    cand["id"] = 80_000_000 + n
+    cand["first_name"], cand["last_name"] = f"Hire{n}", f"Person{n}"
+    cand["email_addresses"] = [{"value": f"Hire{n}@Example.com", "type": "personal"}]
+    cand["phone_numbers"] = [{"value": f"+1 415 555 {n:04d}", "type": "mobile"}]
+    app["offer"]["id"] = 70_000_000 + n
+    app["offer"]["custom_fields"]["salary"]["value"]["amount"] = salary + n
+    return body
+
+
+async def rows(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT set_config('app.system', 'on', false)")
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def value(dsn: str, sql: str, *args: Any) -> Any:
+    found = await rows(dsn, sql, *args)
+    return found[0][0] if found else None
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(0.1)
