@@ -1,0 +1,176 @@
+"""protobuf <-> REST for scheduling, and gRPC errors the scheduling API answers in its own words
+(a taken slot is 409 with fresh alternatives; an expired link is 410)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import grpc
+from google.rpc import error_details_pb2  # noqa: F401 - registers detail types for unpacking
+from grpc_status import rpc_status
+from interloop.scheduler.v1 import scheduler_pb2 as spb
+
+from interloop_common.rpc import dt, ts
+from interloop_gateway.domain.scheduling import schemas
+from interloop_gateway.problems import problem
+
+STAGES = {
+    "shadow": spb.TRAINING_STAGE_SHADOW,
+    "reverse_shadow": spb.TRAINING_STAGE_REVERSE_SHADOW,
+    "trained": spb.TRAINING_STAGE_TRAINED,
+}
+STAGE_NAMES = {v: k for k, v in STAGES.items()}
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def zone(name: str, field: str = "tz") -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise problem(400, f"{field}: unknown IANA time zone {name!r}",
+                      extra={"errors": [{"field": field, "detail": "an IANA zone such as America/New_York"}]}) from None
+
+
+def aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise problem(400, f"{field} must carry a UTC offset, e.g. 2026-03-09T09:00:00-04:00",
+                      extra={"errors": [{"field": field, "detail": "timestamp without offset"}]})
+    return value.astimezone(UTC)
+
+
+def panel_pb(panel: list[schemas.Requirement]) -> list[spb.PanelRequirement]:
+    return [spb.PanelRequirement(interviewer_ids=p.interviewer_ids, k=p.k) for p in panel]
+
+
+def settings_pb(s: schemas.SlotSettings) -> spb.SlotSettings:
+    return spb.SlotSettings(
+        step_minutes=s.step_minutes, buffer_before_minutes=s.buffer_before_minutes,
+        buffer_after_minutes=s.buffer_after_minutes, min_notice_minutes=s.min_notice_minutes,
+        horizon_days=s.horizon_days, interview_type=s.interview_type,
+    )
+
+
+def interviewer_pb(interviewer_id: str, body: schemas.InterviewerProfileIn) -> spb.Interviewer:
+    bad = [n for n, t in enumerate(body.training) if t.stage not in STAGES]
+    if bad:
+        raise problem(400, "training stage must be shadow, reverse_shadow or trained",
+                      extra={"errors": [{"field": f"training[{n}].stage", "detail": "shadow, reverse_shadow or trained"}
+                                        for n in bad]})
+    cal = body.calendar or schemas.CalendarSource()
+    return spb.Interviewer(
+        id=interviewer_id, email=body.email, display_name=body.display_name, time_zone=body.time_zone,
+        working_hours=[spb.WorkingHours(weekday=w.weekday, start=w.start, end=w.end) for w in body.working_hours],
+        overrides=[spb.DateOverride(date=o.date, windows=[spb.TimeWindow(start=w.start, end=w.end) for w in o.windows])
+                   for o in body.overrides],
+        out_of_office=[{"start": ts(aware(p.start, "out_of_office.start")),
+                        "end": ts(aware(p.end, "out_of_office.end"))} for p in body.out_of_office],
+        daily_cap=body.daily_cap, weekly_cap=body.weekly_cap, interview_types=body.interview_types,
+        training=[spb.Training(interview_type=t.interview_type, stage=STAGES[t.stage]) for t in body.training],
+        calendar=spb.CalendarSource(kind=cal.kind, calendar_id=cal.calendar_id, url=cal.url,
+                                    credential=cal.credential, user=cal.user),
+    )
+
+
+def interviewer_out(i: spb.Interviewer) -> dict[str, Any]:
+    return {
+        "id": i.id, "email": i.email, "display_name": i.display_name, "time_zone": i.time_zone,
+        "working_hours": [{"weekday": w.weekday, "start": w.start, "end": w.end} for w in i.working_hours],
+        "overrides": [{"date": o.date, "windows": [{"start": w.start, "end": w.end} for w in o.windows]}
+                      for o in i.overrides],
+        "out_of_office": [{"start": iso(dt(p.start)), "end": iso(dt(p.end))} for p in i.out_of_office],
+        "daily_cap": i.daily_cap, "weekly_cap": i.weekly_cap, "interview_types": list(i.interview_types),
+        "training": [{"interview_type": t.interview_type, "stage": STAGE_NAMES.get(t.stage, "")} for t in i.training],
+        "calendar": {"kind": i.calendar.kind, "calendar_id": i.calendar.calendar_id, "url": i.calendar.url,
+                     "user": i.calendar.user},
+        "calendar_status": i.calendar_status, "calendar_reason": i.calendar_reason,
+    }
+
+
+def slot_out(s: spb.Slot, tz: ZoneInfo) -> dict[str, Any]:
+    start, end = dt(s.start), dt(s.end)
+    local = start.astimezone(tz)
+    return {
+        "start": iso(start), "end": iso(end),
+        "local_start": local.isoformat(), "local_end": end.astimezone(tz).isoformat(),
+        "local_date": local.date().isoformat(), "interviewer_ids": list(s.interviewer_ids),
+    }
+
+
+def booking_out(b: spb.Booking) -> dict[str, Any]:
+    return {
+        "id": b.id, "candidate_id": b.candidate_id, "application_id": b.application_id,
+        "interviewer_ids": list(b.interviewer_ids), "start": iso(dt(b.start)), "end": iso(dt(b.end)),
+        "status": b.status, "sequence": b.sequence, "reschedules": b.reschedules,
+        "interview_type": b.interview_type, "job_id": b.job_id, "round": b.round, "link_id": b.link_id,
+    }
+
+
+def invites_out(invites: list[spb.Invite]) -> list[dict[str, str]]:
+    return [{"recipient": i.recipient, "method": i.method, "ics": i.ics.decode()} for i in invites]
+
+
+def panel_out(p: spb.JobPanel) -> dict[str, Any]:
+    s = p.settings
+    return {
+        "job_id": p.job_id, "panel": [{"interviewer_ids": list(r.interviewer_ids), "k": r.k} for r in p.panel],
+        "duration_minutes": p.duration_minutes, "expires_in_hours": p.expires_in_hours,
+        "settings": {"step_minutes": s.step_minutes, "buffer_before_minutes": s.buffer_before_minutes,
+                     "buffer_after_minutes": s.buffer_after_minutes, "min_notice_minutes": s.min_notice_minutes,
+                     "horizon_days": s.horizon_days, "interview_type": s.interview_type},
+    }
+
+
+def loop_out(r: spb.ProposeLoopResponse, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "options": [
+            {
+                "objectives": list(o.objectives),
+                "status": "OPTIMAL" if o.status == spb.SOLVE_STATUS_OPTIMAL else "FEASIBLE",
+                "days": o.days,
+                "sessions": [
+                    {"session_id": s.session_id, "start": iso(dt(s.start)), "end": iso(dt(s.end)),
+                     "local_start": dt(s.start).astimezone(tz).isoformat(),
+                     "interviewer_ids": list(s.interviewer_ids),
+                     "shadows": [{"interviewer_id": x.interviewer_id, "stage": STAGE_NAMES.get(x.stage, "")}
+                                 for x in s.shadows]}
+                    for s in o.sessions
+                ],
+            }
+            for o in r.options
+        ],
+        "reason": r.reason or None,
+        "unknown_interviewer_ids": list(r.unknown_interviewer_ids),
+        "notes": list(r.notes),
+    }
+
+
+def alternatives(exc: grpc.aio.AioRpcError) -> list[spb.Slot]:
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    out: list[spb.Slot] = []
+    for detail in status.details if status else []:
+        conflict = spb.SlotConflict()
+        if detail.Unpack(conflict):
+            out.extend(conflict.alternatives)
+    return out
+
+
+async def call(coro, tz: ZoneInfo | None = None):  # type: ignore[no-untyped-def]
+    """Await a scheduler RPC, turning a taken slot into 409 + alternatives and an expired link into 410."""
+    try:
+        return await coro
+    except grpc.aio.AioRpcError as exc:
+        code, detail = exc.code(), exc.details() or ""
+        if code == grpc.StatusCode.ABORTED:
+            alts = [slot_out(s, tz or ZoneInfo("UTC")) for s in alternatives(exc)]
+            raise problem(409, detail or "the slot was taken", extra={"alternatives": alts},
+                          type_="https://interloop.dev/problems/slot-taken") from None
+        if code == grpc.StatusCode.FAILED_PRECONDITION and detail.startswith("expires_at:"):
+            raise problem(410, detail) from None
+        if code == grpc.StatusCode.UNAUTHENTICATED:
+            raise problem(404, "no such scheduling link (the token is not valid)") from None
+        raise

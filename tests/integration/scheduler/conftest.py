@@ -1,0 +1,71 @@
+"""Fixtures of the scheduler's integration tests: a tenant with an API key, a REST client on the gateway and
+a gRPC stub of the scheduler, all on the session's real PostgreSQL + Kafka + four services."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+import grpc
+import httpx
+import pytest
+from interloop.scheduler.v1 import scheduler_pb2_grpc
+
+T = TypeVar("T")
+
+
+@dataclass
+class Tenant:
+    id: str
+    http: httpx.AsyncClient  # authenticated with the tenant's API key
+    public: httpx.AsyncClient  # no API key (the candidate)
+    rpc: scheduler_pb2_grpc.SchedulerServiceStub
+    dsn: str
+
+    async def put_interviewer(self, interviewer_id: str, **profile: Any) -> dict:
+        body = {"email": f"{interviewer_id}@acme.test", "time_zone": "UTC", **profile}
+        r = await self.http.put(f"/v1/scheduling/interviewers/{interviewer_id}", json=body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def db(self) -> asyncpg.Connection:
+        conn = await asyncpg.connect(self.dsn)
+        await conn.execute("SELECT set_config('app.tenant_id', $1, false)", self.id)
+        return conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await self.db()
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def tenant(platform, tenant_key) -> AsyncIterator[Tenant]:  # type: ignore[no-untyped-def]
+    tenant_id, key = tenant_key()
+    limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+    async with (
+        httpx.AsyncClient(base_url=platform.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30,
+                          limits=limits) as http,
+        httpx.AsyncClient(base_url=platform.base_url, timeout=30, limits=limits) as public,
+        grpc.aio.insecure_channel(platform.target("scheduler")) as channel,
+    ):
+        yield Tenant(tenant_id, http, public, scheduler_pb2_grpc.SchedulerServiceStub(channel),
+                     platform.dsns["scheduler"])
+
+
+async def eventually(fn: Callable[[], Awaitable[T]], timeout: float = 30.0, interval: float = 0.25) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await fn()
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(interval)
+
+
+WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
