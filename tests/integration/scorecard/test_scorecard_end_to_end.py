@@ -24,8 +24,6 @@ import numpy as np
 import pytest
 from aiokafka import AIOKafkaProducer
 from interloop.events.v1 import ats_pb2
-from scipy import stats as sps
-
 from interloop_common.events import encode, new_event
 from interloop_common.rpc import ts
 from interloop_scorecard.domain.stats.adverse_impact import scoring_rate_impact, selection_impact
@@ -35,6 +33,7 @@ from interloop_scorecard.domain.stats.kappa import fleiss_kappa_ratings, gwet_ac
 from interloop_scorecard.domain.stats.krippendorff import LEVELS, krippendorff_alpha, krippendorff_alpha_ci
 from interloop_scorecard.domain.stats.ratings import long_ratings
 from interloop_scorecard.domain.stats.validity import binary_outcome_validity, continuous_outcome_validity
+from scipy import stats as sps
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +43,20 @@ BIAS = {"ada": 0, "grace": 1, "alan": -1}
 CANDIDATES = [f"cand-{i}" for i in range(8)]
 LABELS = ["definitely_not", "no", "mixed", "yes", "strong_yes"]
 TEMPLATE = {
-    "job_id": JOB, "round": ROUND, "created_by": "hiring-manager",
+    "job_id": JOB,
+    "round": ROUND,
+    "created_by": "hiring-manager",
     "dimensions": [
-        {"key": "coding", "name": "Coding", "scale": {"kind": "numeric", "min": 1, "max": 5}, "evidence_required": True,
-         "anchors": [{"point": 1, "description": "cannot write a loop"}, {"point": 5, "description": "idiomatic"}]},
+        {
+            "key": "coding",
+            "name": "Coding",
+            "scale": {"kind": "numeric", "min": 1, "max": 5},
+            "evidence_required": True,
+            "anchors": [
+                {"point": 1, "description": "cannot write a loop"},
+                {"point": 5, "description": "idiomatic"},
+            ],
+        },
         {"key": "design", "name": "System design", "scale": {"kind": "numeric", "min": 1, "max": 5}},
         {"key": "collaboration", "name": "Collaboration", "scale": {"kind": "labels"}},
     ],
@@ -113,12 +122,20 @@ class World:
             h["X-Interviewer-Id"] = interviewer
         return httpx.Client(base_url=self.platform.base_url, headers=h, timeout=60)
 
-    def book_and_complete(self, c: httpx.Client, candidate: str, panel: tuple[str, ...], start: datetime,
-                          job: str = JOB) -> str:
-        r = c.post("/v1/interviews", json={
-            "candidate_id": candidate, "interviewer_ids": list(panel), "job_id": job, "round": ROUND,
-            "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat(),
-        })
+    def book_and_complete(
+        self, c: httpx.Client, candidate: str, panel: tuple[str, ...], start: datetime, job: str = JOB
+    ) -> str:
+        r = c.post(
+            "/v1/interviews",
+            json={
+                "candidate_id": candidate,
+                "interviewer_ids": list(panel),
+                "job_id": job,
+                "round": ROUND,
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=1)).isoformat(),
+            },
+        )
         assert r.status_code == 201, r.text
         booking = r.json()["id"]
         assert c.post(f"/v1/interviews/{booking}/complete").status_code == 200
@@ -145,8 +162,12 @@ def world(platform) -> World:  # type: ignore[no-untyped-def]
         assert r.status_code == 201, r.text
         w.template = r.json()
         for who in PANEL:
-            assert c.post("/v1/interviewers", json={"id": who, "email": f"{who}@x.test", "time_zone": "UTC"}
-                          ).status_code == 200
+            assert (
+                c.post(
+                    "/v1/interviewers", json={"id": who, "email": f"{who}@x.test", "time_zone": "UTC"}
+                ).status_code
+                == 200
+            )
         for i, cand in enumerate(CANDIDATES):
             w.interviews[cand] = w.book_and_complete(c, cand, PANEL, base + timedelta(hours=2 * i))
         for cand in CANDIDATES:
@@ -158,13 +179,16 @@ def world(platform) -> World:  # type: ignore[no-untyped-def]
             q = w.quality[cand]
             coding, design, collab = _score(rng, q, who), _score(rng, q, who), _score(rng, q, who)
             body = {
-                "interview_id": w.interviews[cand], "interviewer_id": who, "submit": True,
+                "interview_id": w.interviews[cand],
+                "interviewer_id": who,
+                "submit": True,
                 "ratings": [
                     {"dimension": "coding", "score": coding, "evidence": f"{who} saw {cand} code"},
                     {"dimension": "design", "score": design},
                     {"dimension": "collaboration", "label": LABELS[collab - 1]},
                 ],
-                "recommendation": LABELS[_score(rng, q, who) - 1], "confidence": rng.randint(1, 5),
+                "recommendation": LABELS[_score(rng, q, who) - 1],
+                "confidence": rng.randint(1, 5),
             }
             with w.client(interviewer=who) as ic:
                 r = ic.post("/v1/scorecards", json=body)
@@ -209,24 +233,40 @@ def test_submitted_scorecards_keep_template_version_and_time_to_feedback(world: 
 def test_templates_are_versioned_and_bad_input_is_problem_json(world: World) -> None:
     with world.client() as c:
         tid = world.template["id"]
-        r = c.post(f"/v1/scorecard-templates/{tid}/versions", json={
-            "dimensions": TEMPLATE["dimensions"] + [{"key": "grit", "name": "Grit", "scale": {"min": 1, "max": 4}}],
-            "created_by": "hm2"})
+        r = c.post(
+            f"/v1/scorecard-templates/{tid}/versions",
+            json={
+                "dimensions": TEMPLATE["dimensions"]
+                + [{"key": "grit", "name": "Grit", "scale": {"min": 1, "max": 4}}],
+                "created_by": "hm2",
+            },
+        )
         assert r.status_code == 201, r.text
         assert r.json()["version"] == 2 and len(r.json()["dimensions"]) == 4
         v1 = c.get(f"/v1/scorecard-templates/{tid}", params={"version": 1}).json()
-        assert v1["version"] == 1 and [d["key"] for d in v1["dimensions"]] == ["coding", "design", "collaboration"]
+        assert v1["version"] == 1 and [d["key"] for d in v1["dimensions"]] == [
+            "coding",
+            "design",
+            "collaboration",
+        ]
         assert v1["dimensions"][2]["labels"] == LABELS
         assert c.get(f"/v1/scorecard-templates/{tid}").json()["version"] == 2
         # existing scorecards keep the version they were filled against
         assert c.get(f"/v1/scorecards/{world.cards[('cand-1', 'ada')]['id']}").json()["template_version"] == 1
 
-        bad = c.post("/v1/scorecard-templates", json={**TEMPLATE, "dimensions": [
-            {"key": "x", "name": "X", "scale": {"kind": "numeric", "min": 5, "max": 3}}]})
+        bad = c.post(
+            "/v1/scorecard-templates",
+            json={
+                **TEMPLATE,
+                "dimensions": [{"key": "x", "name": "X", "scale": {"kind": "numeric", "min": 5, "max": 3}}],
+            },
+        )
         assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
         assert bad.json()["errors"][0]["field"] == "dimensions[0].scale.maximum"
         missing = c.post("/v1/scorecard-templates", json={"job_id": JOB})
-        assert missing.status_code == 400 and missing.headers["content-type"].startswith("application/problem+json")
+        assert missing.status_code == 400 and missing.headers["content-type"].startswith(
+            "application/problem+json"
+        )
         unknown = c.get("/v1/scorecard-templates/" + str(uuid.uuid4()))
         assert unknown.status_code == 404
 
@@ -237,23 +277,58 @@ def test_blind_rule_drafts_submission_and_amendment_history(world: World) -> Non
         assert c.post("/v1/scorecard-templates", json={**TEMPLATE, "job_id": "job-blind"}).status_code == 201
         booking = world.book_and_complete(c, "cand-blind", ("ada", "grace"), start, job="job-blind")
         world.wait_due(c, booking, 2)
-    ratings = [{"dimension": "coding", "score": 4, "evidence": "clean"}, {"dimension": "design", "score": 3},
-               {"dimension": "collaboration", "label": "yes"}]
+    ratings = [
+        {"dimension": "coding", "score": 4, "evidence": "clean"},
+        {"dimension": "design", "score": 3},
+        {"dimension": "collaboration", "label": "yes"},
+    ]
     with world.client(interviewer="ada") as ada, world.client(interviewer="grace") as grace:
-        draft = ada.post("/v1/scorecards", json={"interview_id": booking, "interviewer_id": "ada",
-                                                 "ratings": ratings[:1], "recommendation": "yes"})
+        draft = ada.post(
+            "/v1/scorecards",
+            json={
+                "interview_id": booking,
+                "interviewer_id": "ada",
+                "ratings": ratings[:1],
+                "recommendation": "yes",
+            },
+        )
         assert draft.status_code == 201 and draft.json()["status"] == "draft", draft.text
         # an interviewer cannot write someone else's scorecard
-        assert grace.post("/v1/scorecards", json={"interview_id": booking, "interviewer_id": "ada"}).status_code == 403
+        assert (
+            grace.post("/v1/scorecards", json={"interview_id": booking, "interviewer_id": "ada"}).status_code
+            == 403
+        )
         # incomplete submission: which field, and what would be right
-        bad = grace.post("/v1/scorecards", json={"interview_id": booking, "interviewer_id": "grace", "submit": True,
-                                                 "ratings": [{"dimension": "coding", "score": 4}]})
+        bad = grace.post(
+            "/v1/scorecards",
+            json={
+                "interview_id": booking,
+                "interviewer_id": "grace",
+                "submit": True,
+                "ratings": [{"dimension": "coding", "score": 4}],
+            },
+        )
         assert bad.status_code == 400 and bad.json()["errors"][0]["field"].endswith("evidence"), bad.text
-        off_scale = grace.post("/v1/scorecards", json={"interview_id": booking, "interviewer_id": "grace",
-                                                       "ratings": [{"dimension": "design", "score": 9}]})
+        off_scale = grace.post(
+            "/v1/scorecards",
+            json={
+                "interview_id": booking,
+                "interviewer_id": "grace",
+                "ratings": [{"dimension": "design", "score": 9}],
+            },
+        )
         assert off_scale.status_code == 400 and "1 to 5" in off_scale.json()["errors"][0]["detail"]
-        g = grace.post("/v1/scorecards", json={"interview_id": booking, "interviewer_id": "grace", "submit": True,
-                                               "ratings": ratings, "recommendation": "strong_yes", "confidence": 4})
+        g = grace.post(
+            "/v1/scorecards",
+            json={
+                "interview_id": booking,
+                "interviewer_id": "grace",
+                "submit": True,
+                "ratings": ratings,
+                "recommendation": "strong_yes",
+                "confidence": 4,
+            },
+        )
         assert g.status_code == 201, g.text
         gid = g.json()["id"]
 
@@ -266,12 +341,16 @@ def test_blind_rule_drafts_submission_and_amendment_history(world: World) -> Non
         assert grace.get(f"/v1/scorecards/{draft.json()['id']}").status_code == 403
         assert grace.get("/v1/scorecards", params={"interview_id": booking}).json()["hidden_count"] == 1
 
-        sub = ada.post(f"/v1/scorecards/{draft.json()['id']}/submit", json={"ratings": ratings,
-                                                                            "recommendation": "yes"})
+        sub = ada.post(
+            f"/v1/scorecards/{draft.json()['id']}/submit", json={"ratings": ratings, "recommendation": "yes"}
+        )
         assert sub.status_code == 200 and sub.json()["status"] == "submitted", sub.text
         assert ada.get(f"/v1/scorecards/{gid}").status_code == 200
         both = ada.get("/v1/scorecards", params={"candidate_id": "cand-blind"}).json()
-        assert sorted(s["interviewer_id"] for s in both["items"]) == ["ada", "grace"] and both["hidden_count"] == 0
+        assert (
+            sorted(s["interviewer_id"] for s in both["items"]) == ["ada", "grace"]
+            and both["hidden_count"] == 0
+        )
         # a submitted scorecard is never edited as a draft
         again = ada.post("/v1/scorecards", json={"interview_id": booking, "interviewer_id": "ada"})
         assert again.status_code == 409
@@ -279,9 +358,13 @@ def test_blind_rule_drafts_submission_and_amendment_history(world: World) -> Non
         # amendment: a new version with who/when/why, the old one kept verbatim
         no_reason = grace.post(f"/v1/scorecards/{gid}/amendments", json={"reason": " "})
         assert no_reason.status_code == 400 and no_reason.json()["errors"][0]["field"] == "reason"
-        am = grace.post(f"/v1/scorecards/{gid}/amendments", json={
-            "reason": "mixed up two candidates' design answers",
-            "ratings": [*ratings[:1], {"dimension": "design", "score": 2}, ratings[2]]})
+        am = grace.post(
+            f"/v1/scorecards/{gid}/amendments",
+            json={
+                "reason": "mixed up two candidates' design answers",
+                "ratings": [*ratings[:1], {"dimension": "design", "score": 2}, ratings[2]],
+            },
+        )
         assert am.status_code == 201, am.text
         assert am.json()["version"] == 2 and am.json()["amended_by"] == "grace"
         full = grace.get(f"/v1/scorecards/{gid}").json()
@@ -304,10 +387,19 @@ def test_statistics_over_rest_equal_the_batch_domain_computation(world: World) -
     with world.client() as c:
         keys = c.get("/v1/scorecard-statistics", params={"job_id": JOB}).json()["items"]
         assert {(k["round"], k["dimension"], k["n_ratings"]) for k in keys} == {
-            (ROUND, d, 24) for d in ("coding", "design", "collaboration")}
+            (ROUND, d, 24) for d in ("coding", "design", "collaboration")
+        }
         for dim in ("coding", "collaboration"):
-            r = c.get("/v1/scorecard-statistics/reliability", params={
-                "job_id": JOB, "round": ROUND, "dimension": dim, "bootstrap_samples": 200, "min_n": 5})
+            r = c.get(
+                "/v1/scorecard-statistics/reliability",
+                params={
+                    "job_id": JOB,
+                    "round": ROUND,
+                    "dimension": dim,
+                    "bootstrap_samples": 200,
+                    "min_n": 5,
+                },
+            )
             assert r.status_code == 200, r.text
             got = r.json()
             batch = _ratings(world, dim)
@@ -333,8 +425,10 @@ def test_statistics_over_rest_equal_the_batch_domain_computation(world: World) -
             pairs = {(p.rater_a, p.rater_b): p for p in pairwise_cohen_kappa(batch, cats, "quadratic")}
             assert len(got["cohen_pairs"]) == 3
             for p in got["cohen_pairs"]:
-                ref = pairs.get((p["interviewer_a"], p["interviewer_b"])) or pairs[(p["interviewer_b"],
-                                                                                     p["interviewer_a"])]
+                ref = (
+                    pairs.get((p["interviewer_a"], p["interviewer_b"]))
+                    or pairs[(p["interviewer_b"], p["interviewer_a"])]
+                )
                 assert p["n"] == 8 and _close(p["kappa_quadratic"], ref.kappa)
             cal = {r.rater: r for r in calibrate(batch, min_n=5).raters}
             for rc in got["raters"]:
@@ -345,27 +439,39 @@ def test_statistics_over_rest_equal_the_batch_domain_computation(world: World) -
             len_by = {rc["interviewer_id"]: rc["leniency"] for rc in got["raters"]}
             assert len_by["grace"] > len_by["ada"] > len_by["alan"]
 
-        cal = c.get("/v1/scorecard-statistics/calibration",
-                    params={"job_id": JOB, "round": ROUND, "dimension": "design", "min_n": 30}).json()
+        cal = c.get(
+            "/v1/scorecard-statistics/calibration",
+            params={"job_id": JOB, "round": ROUND, "dimension": "design", "min_n": 30},
+        ).json()
         assert all(r["flags"] == ["insufficient_n"] and r["low_n"] for r in cal["raters"])
 
-        dims = {d["dimension"]: d for d in c.get("/v1/scorecard-statistics/dimensions",
-                                                 params={"job_id": JOB, "round": ROUND}).json()["items"]}
+        dims = {
+            d["dimension"]: d
+            for d in c.get(
+                "/v1/scorecard-statistics/dimensions", params={"job_id": JOB, "round": ROUND}
+            ).json()["items"]
+        }
         design = _ratings(world, "design")
         d = dims["design"]
         assert d["n"] == 24 and _close(d["mean"], float(design.score.mean()))
         assert _close(d["sd"], float(design.score.std(ddof=1)))
         counts = {float(p): int((design.score == p).sum()) for p in range(1, 6)}
         assert {b["point"]: b["count"] for b in d["distribution"]} == counts
-        per_cand = [np.std([v for (dd, cc, _), v in world.scores.items() if dd == "design" and cc == cand], ddof=1)
-                    for cand in CANDIDATES]
+        per_cand = [
+            np.std([v for (dd, cc, _), v in world.scores.items() if dd == "design" and cc == cand], ddof=1)
+            for cand in CANDIDATES
+        ]
         assert _close(d["within_candidate_sd"], float(np.mean(per_cand)))
         assert d["disagreements"][0]["sd"] == pytest.approx(max(per_cand))
 
         missing = c.get("/v1/scorecard-statistics/reliability", params={"job_id": JOB, "round": ROUND})
-        assert missing.status_code == 400 and missing.headers["content-type"].startswith("application/problem+json")
-        nothing = c.get("/v1/scorecard-statistics/reliability",
-                        params={"job_id": JOB, "round": ROUND, "dimension": "nope"})
+        assert missing.status_code == 400 and missing.headers["content-type"].startswith(
+            "application/problem+json"
+        )
+        nothing = c.get(
+            "/v1/scorecard-statistics/reliability",
+            params={"job_id": JOB, "round": ROUND, "dimension": "nope"},
+        )
         assert nothing.status_code == 404
 
 
@@ -374,18 +480,28 @@ def test_amendment_updates_incremental_state_which_equals_a_batch_recompute(worl
     old = world.scores[("coding", "cand-3", "alan")]
     new = 5.0 if old != 5.0 else 1.0
     with world.client(interviewer="alan") as alan:
-        r = alan.post(f"/v1/scorecards/{card['id']}/amendments", json={
-            "reason": "re-read my notes", "ratings": [
-                {"dimension": "coding", "score": new, "evidence": "re-read"},
-                {"dimension": "design", "score": world.scores[("design", "cand-3", "alan")]},
-                {"dimension": "collaboration", "label": LABELS[int(world.scores[("collaboration", "cand-3", "alan")]) - 1]},
-            ]})
+        r = alan.post(
+            f"/v1/scorecards/{card['id']}/amendments",
+            json={
+                "reason": "re-read my notes",
+                "ratings": [
+                    {"dimension": "coding", "score": new, "evidence": "re-read"},
+                    {"dimension": "design", "score": world.scores[("design", "cand-3", "alan")]},
+                    {
+                        "dimension": "collaboration",
+                        "label": LABELS[int(world.scores[("collaboration", "cand-3", "alan")]) - 1],
+                    },
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
     world.scores[("coding", "cand-3", "alan")] = new
     batch = _ratings(world, "coding")
     with world.client() as c:
-        got = c.get("/v1/scorecard-statistics/reliability", params={
-            "job_id": JOB, "round": ROUND, "dimension": "coding", "bootstrap_samples": 50}).json()
+        got = c.get(
+            "/v1/scorecard-statistics/reliability",
+            params={"job_id": JOB, "round": ROUND, "dimension": "coding", "bootstrap_samples": 50},
+        ).json()
         assert got["n_ratings"] == 24  # the old version's rating was removed, not kept beside the new one
         for est in got["alpha"]:
             assert _close(est["value"], krippendorff_alpha(batch, est["level"]), 1e-9)
@@ -393,9 +509,14 @@ def test_amendment_updates_incremental_state_which_equals_a_batch_recompute(worl
         rebuilt = c.post("/v1/scorecard-statistics/rebuild")
         assert rebuilt.status_code == 200 and rebuilt.json()["keys_changed"] == [], rebuilt.text
     # ... and they were written by the amendment's own transaction (n stays 24, state holds the new score)
-    rows = _run(_fetch(world.platform.dsns["scorecard"],
-                       "SELECT state FROM dimension_stats WHERE tenant_id = $1 AND job_id = $2 AND dimension = 'coding'",
-                       world.tenant, JOB))
+    rows = _run(
+        _fetch(
+            world.platform.dsns["scorecard"],
+            "SELECT state FROM dimension_stats WHERE tenant_id = $1 AND job_id = $2 AND dimension = 'coding'",
+            world.tenant,
+            JOB,
+        )
+    )
     cells = json.loads(rows[0]["state"])["calibration"]["cells"]["cand-3"]
     assert sorted(map(tuple, cells)) == sorted((i, world.scores[("coding", "cand-3", i)]) for i in PANEL)
 
@@ -405,28 +526,45 @@ def test_outcomes_from_kafka_feed_predictive_validity(world: World) -> None:
     perf = {c: float(world.quality[c]) + (0.5 if i % 2 else -0.25) for i, c in enumerate(CANDIDATES)}
 
     async def publish() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=world.platform.infra.kafka_bootstrap, acks="all",
-                                    enable_idempotence=True)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=world.platform.infra.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
         await producer.start()
         try:
             at = ts(datetime.now(UTC))
             for cand in CANDIDATES:
-                for outcome, value in (("retention_90d", retained[cand]), ("first_performance_rating", perf[cand])):
-                    event = new_event(type="hris.outcome.recorded", source="//test/hris", tenant_id=world.tenant,
-                                      subject=f"candidate/{cand}", payload=ats_pb2.OutcomeRecorded(
-                                          candidate_id=cand, outcome=outcome, value=value, recorded_at=at))
+                for outcome, value in (
+                    ("retention_90d", retained[cand]),
+                    ("first_performance_rating", perf[cand]),
+                ):
+                    event = new_event(
+                        type="hris.outcome.recorded",
+                        source="//test/hris",
+                        tenant_id=world.tenant,
+                        subject=f"candidate/{cand}",
+                        payload=ats_pb2.OutcomeRecorded(
+                            candidate_id=cand, outcome=outcome, value=value, recorded_at=at
+                        ),
+                    )
                     body, headers = encode(event)
-                    await producer.send(f"{world.platform.prefix}interloop.hris.v1", body,
-                                        key=f"{world.tenant}/{cand}".encode(), headers=headers)
+                    await producer.send(
+                        f"{world.platform.prefix}interloop.hris.v1",
+                        body,
+                        key=f"{world.tenant}/{cand}".encode(),
+                        headers=headers,
+                    )
             await producer.flush()
         finally:
             await producer.stop()
 
     _run(publish())
     with world.client() as c:
+
         def results(outcome: str):  # type: ignore[no-untyped-def]
-            items = c.get("/v1/scorecard-statistics/validity", params={
-                "job_id": JOB, "outcome": outcome, "bootstrap_samples": 200}).json()["items"]
+            items = c.get(
+                "/v1/scorecard-statistics/validity",
+                params={"job_id": JOB, "outcome": outcome, "bootstrap_samples": 200},
+            ).json()["items"]
             return items if items and all(i["n"] == len(CANDIDATES) for i in items) else None
 
         binary = _poll(lambda: results("retention_90d"))
@@ -443,30 +581,52 @@ def test_outcomes_from_kafka_feed_predictive_validity(world: World) -> None:
         assert any("small sample" in w for w in got["warnings"])
         cont = continuous_outcome_validity(x, [perf[c] for c in CANDIDATES], n_boot=200)
         g2 = next(i for i in numeric if i["dimension"] == dim)
-        assert not g2["binary"] and _close(g2["pearson"], cont.pearson) and _close(g2["spearman"], cont.spearman)
+        assert (
+            not g2["binary"] and _close(g2["pearson"], cont.pearson) and _close(g2["spearman"], cont.spearman)
+        )
         assert g2["auc"] is None  # not defined for a numeric outcome
 
 
 def test_demographics_are_compliance_only_and_adverse_impact_is_correct(world: World) -> None:
     sex = {c: ("female" if i < 4 else "male") for i, c in enumerate(CANDIDATES[:7])}  # cand-7 never answered
     selected = {"cand-0"} | {"cand-4", "cand-5", "cand-6"}
-    with world.client() as admin, world.client(compliance=True) as comp, \
-            world.client(interviewer="ada") as ada:
+    with (
+        world.client() as admin,
+        world.client(compliance=True) as comp,
+        world.client(interviewer="ada") as ada,
+    ):
         for cand in CANDIDATES:
-            r = admin.post("/v1/decisions", json={"candidate_id": cand, "job_id": JOB, "decided_by": "hm",
-                                                  "decision": "advance" if cand in selected else "reject"})
+            r = admin.post(
+                "/v1/decisions",
+                json={
+                    "candidate_id": cand,
+                    "job_id": JOB,
+                    "decided_by": "hm",
+                    "decision": "advance" if cand in selected else "reject",
+                },
+            )
             assert r.status_code == 201, r.text
-        bad = admin.post("/v1/decisions", json={"candidate_id": "x", "job_id": JOB, "decided_by": "hm",
-                                                "decision": "maybe"})
+        bad = admin.post(
+            "/v1/decisions",
+            json={"candidate_id": "x", "job_id": JOB, "decided_by": "hm", "decision": "maybe"},
+        )
         assert bad.status_code == 400
         # an admin key without the compliance scope, and interviewers, never see demographics
-        denied = admin.put("/v1/compliance/candidates/cand-0/demographics", json={"attributes": {"sex": "female"}})
-        assert denied.status_code == 403 and denied.headers["content-type"].startswith("application/problem+json")
+        denied = admin.put(
+            "/v1/compliance/candidates/cand-0/demographics", json={"attributes": {"sex": "female"}}
+        )
+        assert denied.status_code == 403 and denied.headers["content-type"].startswith(
+            "application/problem+json"
+        )
         for cand, s in sex.items():
-            r = comp.put(f"/v1/compliance/candidates/{cand}/demographics",
-                         json={"attributes": {"sex": s, "race": "asian" if cand in ("cand-1", "cand-5") else "white"}})
+            r = comp.put(
+                f"/v1/compliance/candidates/{cand}/demographics",
+                json={"attributes": {"sex": s, "race": "asian" if cand in ("cand-1", "cand-5") else "white"}},
+            )
             assert r.status_code == 200, r.text
-        assert comp.get("/v1/compliance/candidates/cand-0/demographics").json()["attributes"]["sex"] == "female"
+        assert (
+            comp.get("/v1/compliance/candidates/cand-0/demographics").json()["attributes"]["sex"] == "female"
+        )
         assert admin.get("/v1/compliance/candidates/cand-0/demographics").status_code == 403
         assert ada.get("/v1/compliance/candidates/cand-0/demographics").status_code == 403
         assert admin.get("/v1/compliance/adverse-impact", params={"job_id": JOB}).status_code == 403
@@ -493,11 +653,15 @@ def test_demographics_are_compliance_only_and_adverse_impact_is_correct(world: W
     cats = {"race": [], "sex": []}
     for cand in CANDIDATES:
         cats["sex"].append(sex.get(cand, "unknown"))
-        cats["race"].append("unknown" if cand == "cand-7" else ("asian" if cand in ("cand-1", "cand-5") else "white"))
+        cats["race"].append(
+            "unknown" if cand == "cand-7" else ("asian" if cand in ("cand-1", "cand-5") else "white")
+        )
     ref = selection_impact(cats, [c in selected for c in CANDIDATES])
     for g in ref["sex"].groups:
         mine = groups[g.category]
-        assert mine["impact_ratio"] == (None if g.impact_ratio is None else pytest.approx(float(g.impact_ratio)))
+        assert mine["impact_ratio"] == (
+            None if g.impact_ratio is None else pytest.approx(float(g.impact_ratio))
+        )
     means = [np.mean([v for (d, c, _), v in world.scores.items() if c == cand]) for cand in CANDIDATES]
     scoring_ref = scoring_rate_impact(cats, means)
     sc = {t["attribute"]: t for t in got["scoring"]}
@@ -510,8 +674,13 @@ def test_demographics_are_compliance_only_and_adverse_impact_is_correct(world: W
 
 def test_submissions_amendments_and_decisions_leave_through_the_outbox(world: World) -> None:
     def published():  # type: ignore[no-untyped-def]
-        rows = _run(_fetch(world.platform.dsns["scorecard"],
-                           "SELECT event_type, published_at FROM outbox WHERE tenant_id = $1", world.tenant))
+        rows = _run(
+            _fetch(
+                world.platform.dsns["scorecard"],
+                "SELECT event_type, published_at FROM outbox WHERE tenant_id = $1",
+                world.tenant,
+            )
+        )
         return rows if rows and all(r["published_at"] for r in rows) else None
 
     rows = _poll(published)

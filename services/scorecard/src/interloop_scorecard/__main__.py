@@ -1,4 +1,5 @@
 from interloop_common.entrypoint import main
+
 from interloop_scorecard.app import serve
 from interloop_scorecard.settings import load
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from interloop.scorecard.v1 import scorecard_pb2, scorecard_pb2_grpc
-
 from interloop_common import service
 from interloop_common.grpc_server import GrpcServer
 from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
+
 from interloop_scorecard.events.consumers import handlers, outcome_handlers
 from interloop_scorecard.rpc.servicer import ScorecardServicer
 from interloop_scorecard.settings import ScorecardSettings
@@ -24,8 +24,11 @@ def _register(server: GrpcServer, rt: Runtime) -> None:
 def _consumers(rt: Runtime) -> list[ConsumerSpec]:
     settings: ScorecardSettings = rt.settings  # type: ignore[assignment]
     return [
-        ConsumerSpec(group="scorecard.interviews", topics=[topic("interview")],
-                     handlers=handlers(settings.feedback_due_hours)),
+        ConsumerSpec(
+            group="scorecard.interviews",
+            topics=[topic("interview")],
+            handlers=handlers(settings.feedback_due_hours),
+        ),
         ConsumerSpec(group="scorecard.outcomes", topics=[topic("hris")], handlers=outcome_handlers()),
     ]
 

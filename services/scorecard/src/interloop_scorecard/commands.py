@@ -11,10 +11,10 @@ from datetime import datetime
 
 import asyncpg
 from interloop.events.v1 import scorecard_pb2 as epb
-
 from interloop_common.events import new_event
 from interloop_common.outbox import add_event
 from interloop_common.rpc import FieldViolations, ts
+
 from interloop_scorecard.domain.errors import ValidationError
 from interloop_scorecard.domain.scorecards import (
     Rating,
@@ -54,8 +54,17 @@ def invalid(exc: ValidationError, prefix: str = "") -> FieldViolations:
 
 # -- templates ---------------------------------------------------------------------------------------
 
-async def create_template(conn: asyncpg.Connection, tenant_id: str, *, job_id: str, round: str,
-                          dimensions: tuple[Dimension, ...], created_by: str, now: datetime) -> ScorecardTemplate:
+
+async def create_template(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    job_id: str,
+    round: str,
+    dimensions: tuple[Dimension, ...],
+    created_by: str,
+    now: datetime,
+) -> ScorecardTemplate:
     try:
         t = ScorecardTemplate(str(uuid.uuid4()), job_id, round, 1, dimensions, now, created_by)
     except ValidationError as exc:
@@ -64,8 +73,15 @@ async def create_template(conn: asyncpg.Connection, tenant_id: str, *, job_id: s
     return t
 
 
-async def revise_template(conn: asyncpg.Connection, tenant_id: str, template_id: str, *,
-                          dimensions: tuple[Dimension, ...], created_by: str, now: datetime) -> ScorecardTemplate:
+async def revise_template(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    template_id: str,
+    *,
+    dimensions: tuple[Dimension, ...],
+    created_by: str,
+    now: datetime,
+) -> ScorecardTemplate:
     current = await templates.get(conn, tenant_id, template_id, for_update=True)
     if current is None:
         raise NotFound(f"no template {template_id!r}")
@@ -78,6 +94,7 @@ async def revise_template(conn: asyncpg.Connection, tenant_id: str, template_id:
 
 
 # -- scorecards --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RatingIn:
@@ -119,7 +136,9 @@ def _ratings(template: ScorecardTemplate, given: Sequence[RatingIn]) -> tuple[Ra
     for i, r in enumerate(given):
         where = f"ratings[{i}]"
         if r.dimension not in keys:
-            raise ValidationError(f"{where}.dimension", f"unknown dimension {r.dimension!r}; expected one of {keys}")
+            raise ValidationError(
+                f"{where}.dimension", f"unknown dimension {r.dimension!r}; expected one of {keys}"
+            )
         dim = template.dimension(r.dimension)
         value = _value(dim, r, where)
         dim.scale.ordinal(value, f"{where}.{'label' if isinstance(value, str) else 'score'}")
@@ -133,7 +152,9 @@ def _recommendation(value: str) -> Recommendation | None:
     try:
         return Recommendation(value)
     except ValueError:
-        raise ValidationError("recommendation", f"must be one of {list(GREENHOUSE_LABELS)}, got {value!r}") from None
+        raise ValidationError(
+            "recommendation", f"must be one of {list(GREENHOUSE_LABELS)}, got {value!r}"
+        ) from None
 
 
 def _confidence(value: float | None) -> int | None:
@@ -170,14 +191,17 @@ def _check_actor(actor_id: str, interviewer_id: str) -> None:
         raise Forbidden(f"{actor_id!r} cannot write {interviewer_id!r}'s scorecard")
 
 
-async def save_draft(conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor_id: str,
-                     now: datetime) -> StoredCard:
+async def save_draft(
+    conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor_id: str, now: datetime
+) -> StoredCard:
     """Create or edit the draft of (interview, interviewer)."""
     existing = await _find(conn, tenant_id, inp)
     if existing is not None:
         _check_actor(actor_id, existing.card.interviewer_id)
         if existing.card.state is ScorecardState.SUBMITTED:
-            raise Conflict(f"scorecard {existing.card.scorecard_id} is submitted; amend it with a reason instead")
+            raise Conflict(
+                f"scorecard {existing.card.scorecard_id} is submitted; amend it with a reason instead"
+            )
         return await _write_draft(conn, tenant_id, existing, inp)
     _check_actor(actor_id, inp.interviewer_id)
     return await _new_draft(conn, tenant_id, inp, now)
@@ -185,7 +209,7 @@ async def save_draft(conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, a
 
 async def _find(conn: asyncpg.Connection, tenant_id: str, inp: CardIn) -> StoredCard | None:
     if inp.scorecard_id:
-        found = await cards.latest(conn, tenant_id, inp.scorecard_id, for_update=True)
+        found = await cards.latest(conn, tenant_id, inp.scorecard_id)
         if found is None:
             raise NotFound(f"no scorecard {inp.scorecard_id!r}")
         return found
@@ -196,15 +220,16 @@ async def _find(conn: asyncpg.Connection, tenant_id: str, inp: CardIn) -> Stored
         check.violations.append(("scorecard.interviewer_id", "required: who interviewed"))
     if check.violations:
         raise check
-    return await cards.for_interview(conn, tenant_id, inp.booking_id, inp.interviewer_id, for_update=True)
+    return await cards.for_interview(conn, tenant_id, inp.booking_id, inp.interviewer_id)
 
 
 async def _new_draft(conn: asyncpg.Connection, tenant_id: str, inp: CardIn, now: datetime) -> StoredCard:
     exp = await expected.get(conn, tenant_id, inp.booking_id, inp.interviewer_id)
     if exp is None or exp["status"] == "cancelled":
         raise Conflict(
-            f"interview {inp.booking_id!r} with interviewer {inp.interviewer_id!r} is not a held or scheduled "
-            "interview known to the scorecard service (was it booked, and is the interviewer on its panel?)"
+            f"interview {inp.booking_id!r} with interviewer {inp.interviewer_id!r} is not a held or "
+            "scheduled interview known to the scorecard service "
+            "(was it booked, and is the interviewer on its panel?)"
         )
     if inp.template_id:
         template = await templates.get(conn, tenant_id, inp.template_id)
@@ -213,15 +238,29 @@ async def _new_draft(conn: asyncpg.Connection, tenant_id: str, inp: CardIn, now:
     else:
         template = await templates.latest_for(conn, tenant_id, exp["job_id"], exp["round"])
         if template is None:
-            raise Conflict(f"no scorecard template for job {exp['job_id']!r} round {exp['round']!r}; create one first")
+            raise Conflict(
+                f"no scorecard template for job {exp['job_id']!r} round {exp['round']!r}; create one first"
+            )
     draft = new_scorecard(
-        scorecard_id=str(uuid.uuid4()), interview_id=inp.booking_id, candidate_id=exp["candidate_id"],
-        interviewer_id=inp.interviewer_id, template=template, interview_ended_at=exp["interview_end"],
+        scorecard_id=str(uuid.uuid4()),
+        interview_id=inp.booking_id,
+        candidate_id=exp["candidate_id"],
+        interviewer_id=inp.interviewer_id,
+        template=template,
+        interview_ended_at=exp["interview_end"],
     )
     card = _edited(draft, template, inp)
     scores, labels = _scores(template, card)
-    await cards.write(conn, tenant_id, card, job_id=exp["job_id"], round=exp["round"], scores=scores,
-                      labels=labels, insert=True)
+    await cards.write(
+        conn,
+        tenant_id,
+        card,
+        job_id=exp["job_id"],
+        round=exp["round"],
+        scores=scores,
+        labels=labels,
+        insert=True,
+    )
     return StoredCard(card, exp["job_id"], exp["round"], scores, now, None)
 
 
@@ -229,22 +268,37 @@ def _edited(card: Scorecard, template: ScorecardTemplate, inp: CardIn) -> Scorec
     if not inp.has_content:
         return card
     try:
-        return card.edit(ratings=_ratings(template, inp.ratings), overall=_recommendation(inp.recommendation),
-                         confidence=_confidence(inp.confidence))
+        return card.edit(
+            ratings=_ratings(template, inp.ratings),
+            overall=_recommendation(inp.recommendation),
+            confidence=_confidence(inp.confidence),
+        )
     except ValidationError as exc:
         raise invalid(exc, "scorecard.") from None
 
 
-async def _write_draft(conn: asyncpg.Connection, tenant_id: str, existing: StoredCard, inp: CardIn) -> StoredCard:
+async def _write_draft(
+    conn: asyncpg.Connection, tenant_id: str, existing: StoredCard, inp: CardIn
+) -> StoredCard:
     template = await _template_of(conn, tenant_id, existing.card)
     card = _edited(existing.card, template, inp)
     scores, labels = _scores(template, card)
-    await cards.write(conn, tenant_id, card, job_id=existing.job_id, round=existing.round, scores=scores,
-                      labels=labels, insert=False)
+    await cards.write(
+        conn,
+        tenant_id,
+        card,
+        job_id=existing.job_id,
+        round=existing.round,
+        scores=scores,
+        labels=labels,
+        insert=False,
+    )
     return StoredCard(card, existing.job_id, existing.round, scores, existing.created_at, None)
 
 
-async def submit(conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor_id: str, now: datetime) -> StoredCard:
+async def submit(
+    conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor_id: str, now: datetime
+) -> StoredCard:
     """Validate against the template, move draft -> submitted, update statistics, announce it."""
     draft = await save_draft(conn, tenant_id, inp, actor_id=actor_id, now=now)
     template = await _template_of(conn, tenant_id, draft.card)
@@ -253,8 +307,16 @@ async def submit(conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor
     except ValidationError as exc:
         raise invalid(exc, "scorecard.") from None
     scores, labels = _scores(template, card)
-    await cards.write(conn, tenant_id, card, job_id=draft.job_id, round=draft.round, scores=scores, labels=labels,
-                      insert=False)
+    await cards.write(
+        conn,
+        tenant_id,
+        card,
+        job_id=draft.job_id,
+        round=draft.round,
+        scores=scores,
+        labels=labels,
+        insert=False,
+    )
     await expected.mark_submitted(conn, tenant_id, card.interview_id, card.interviewer_id)
     await expected.bump_activity(conn, tenant_id, scorecards=1)
     await _update_stats(conn, tenant_id, draft.job_id, draft.round, card, template, add=scores, remove={})
@@ -263,40 +325,73 @@ async def submit(conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor
     return stored
 
 
-async def amend(conn: asyncpg.Connection, tenant_id: str, scorecard_id: str, *, ratings: Sequence[RatingIn] | None,
-                recommendation: str, confidence: float | None, by: str, reason: str, now: datetime) -> StoredCard:
+async def amend(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    scorecard_id: str,
+    *,
+    ratings: Sequence[RatingIn] | None,
+    recommendation: str,
+    confidence: float | None,
+    by: str,
+    reason: str,
+    now: datetime,
+) -> StoredCard:
     """A new version with who/when/why; statistics drop the old version's ratings and add the new ones."""
-    current = await cards.latest(conn, tenant_id, scorecard_id, for_update=True)
+    current = await cards.latest(conn, tenant_id, scorecard_id)
     if current is None:
         raise NotFound(f"no scorecard {scorecard_id!r}")
     template = await _template_of(conn, tenant_id, current.card)
     try:
         new = current.card.amend(
-            template, by=by, at=now, reason=reason,
+            template,
+            by=by,
+            at=now,
+            reason=reason,
             ratings=_ratings(template, ratings) if ratings else None,
-            overall=_recommendation(recommendation), confidence=_confidence(confidence),
+            overall=_recommendation(recommendation),
+            confidence=_confidence(confidence),
         )
     except ValidationError as exc:
         raise invalid(exc) from None
     scores, labels = _scores(template, new)
-    await cards.write(conn, tenant_id, new, job_id=current.job_id, round=current.round, scores=scores, labels=labels,
-                      insert=True)
-    await _update_stats(conn, tenant_id, current.job_id, current.round, new, template, add=scores,
-                        remove=current.scores)
+    await cards.write(
+        conn,
+        tenant_id,
+        new,
+        job_id=current.job_id,
+        round=current.round,
+        scores=scores,
+        labels=labels,
+        insert=True,
+    )
+    await _update_stats(
+        conn, tenant_id, current.job_id, current.round, new, template, add=scores, remove=current.scores
+    )
     stored = StoredCard(new, current.job_id, current.round, scores, now, current.first_submitted_at)
     await _announce(conn, tenant_id, stored)
     return stored
 
 
-async def _update_stats(conn: asyncpg.Connection, tenant_id: str, job_id: str, round: str, card: Scorecard,
-                        template: ScorecardTemplate, *, add: dict[str, float], remove: dict[str, float]) -> None:
+async def _update_stats(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    job_id: str,
+    round: str,
+    card: Scorecard,
+    template: ScorecardTemplate,
+    *,
+    add: dict[str, float],
+    remove: dict[str, float],
+) -> None:
     keys = [(job_id, round, d) for d in {*add, *remove}]
     states = await stats.lock(conn, tenant_id, keys)
     for dim, score in remove.items():
         states[(job_id, round, dim)].remove(card.candidate_id, card.interviewer_id, score)
     for dim, score in add.items():
-        states[(job_id, round, dim)].add(card.candidate_id, card.interviewer_id, score,
-                                         _scale(template.dimension(dim)))
+        states[(job_id, round, dim)].add(
+            card.candidate_id, card.interviewer_id, score, _scale(template.dimension(dim))
+        )
     await stats.save(conn, tenant_id, states)
 
 
@@ -310,20 +405,34 @@ async def _announce(conn: asyncpg.Connection, tenant_id: str, stored: StoredCard
     c = stored.card
     ttf = time_to_feedback(stored)
     payload = epb.ScorecardSubmitted(
-        scorecard_id=c.scorecard_id, booking_id=c.interview_id, interviewer_id=c.interviewer_id,
-        candidate_id=c.candidate_id, recommendation=c.overall.value if c.overall else "",
-        submitted_at=ts(c.amendment.at if c.amendment else c.submitted_at), version=c.version,  # type: ignore[arg-type]
-        job_id=stored.job_id, round=stored.round, template_id=c.template.template_id,
-        template_version=c.template.version, amended_by=c.amendment.by if c.amendment else "",
+        scorecard_id=c.scorecard_id,
+        booking_id=c.interview_id,
+        interviewer_id=c.interviewer_id,
+        candidate_id=c.candidate_id,
+        recommendation=c.overall.value if c.overall else "",
+        submitted_at=ts(c.amendment.at if c.amendment else c.submitted_at),
+        version=c.version,  # type: ignore[arg-type]
+        job_id=stored.job_id,
+        round=stored.round,
+        template_id=c.template.template_id,
+        template_version=c.template.version,
+        amended_by=c.amendment.by if c.amendment else "",
         amend_reason=c.amendment.reason if c.amendment else "",
-        time_to_feedback_seconds=ttf if ttf is not None else float("nan"), ratings=stored.scores,
+        time_to_feedback_seconds=ttf if ttf is not None else float("nan"),
+        ratings=stored.scores,
     )
-    event = new_event(type="scorecard.submitted", source=SOURCE, tenant_id=tenant_id,
-                      subject=f"scorecard/{c.scorecard_id}", payload=payload)
+    event = new_event(
+        type="scorecard.submitted",
+        source=SOURCE,
+        tenant_id=tenant_id,
+        subject=f"scorecard/{c.scorecard_id}",
+        payload=payload,
+    )
     await add_event(conn, event, key=f"{tenant_id}/{c.candidate_id}")
 
 
 # -- the blind rule ----------------------------------------------------------------------------------
+
 
 def viewer(viewer_interviewer_id: str, roles: Iterable[str]) -> Viewer:
     """An interviewer identity makes the caller that interviewer (blind rule applies); otherwise only an
@@ -336,14 +445,17 @@ def viewer(viewer_interviewer_id: str, roles: Iterable[str]) -> Viewer:
     return Viewer("", granted)
 
 
-async def visible(conn: asyncpg.Connection, tenant_id: str, who: Viewer,
-                  found: list[StoredCard]) -> tuple[list[StoredCard], int]:
+async def visible(
+    conn: asyncpg.Connection, tenant_id: str, who: Viewer, found: list[StoredCard]
+) -> tuple[list[StoredCard], int]:
     """The cards `who` may see, and how many were withheld."""
     by_candidate: dict[str, list[Scorecard]] = {}
     shown, hidden = [], 0
     for s in found:
         if s.card.candidate_id not in by_candidate:
-            by_candidate[s.card.candidate_id] = await cards.candidate_cards(conn, tenant_id, s.card.candidate_id)
+            by_candidate[s.card.candidate_id] = await cards.candidate_cards(
+                conn, tenant_id, s.card.candidate_id
+            )
         if may_view(who, s.card, by_candidate[s.card.candidate_id]).allowed:
             shown.append(s)
         else:
@@ -351,8 +463,9 @@ async def visible(conn: asyncpg.Connection, tenant_id: str, who: Viewer,
     return shown, hidden
 
 
-async def get_scorecard(conn: asyncpg.Connection, tenant_id: str, scorecard_id: str,
-                        who: Viewer) -> list[StoredCard]:
+async def get_scorecard(
+    conn: asyncpg.Connection, tenant_id: str, scorecard_id: str, who: Viewer
+) -> list[StoredCard]:
     history = await cards.versions(conn, tenant_id, scorecard_id)
     if not history:
         raise NotFound(f"no scorecard {scorecard_id!r}")
@@ -365,8 +478,17 @@ async def get_scorecard(conn: asyncpg.Connection, tenant_id: str, scorecard_id: 
 
 # -- decisions and demographics -----------------------------------------------------------------------
 
-async def record_decision(conn: asyncpg.Connection, tenant_id: str, *, candidate_id: str, job_id: str, decision: str,
-                          decided_by: str, reason: str) -> asyncpg.Record:
+
+async def record_decision(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    candidate_id: str,
+    job_id: str,
+    decision: str,
+    decided_by: str,
+    reason: str,
+) -> asyncpg.Record:
     check = FieldViolations([])
     for name, value in (("candidate_id", candidate_id), ("job_id", job_id), ("decided_by", decided_by)):
         if not value:
@@ -375,13 +497,34 @@ async def record_decision(conn: asyncpg.Connection, tenant_id: str, *, candidate
         check.violations.append(("decision", f"must be one of {list(DECISIONS)}, got {decision!r}"))
     if check.violations:
         raise check
-    row = await outcomes.record_decision(conn, tenant_id, candidate_id=candidate_id, job_id=job_id,
-                                         decision=decision, decided_by=decided_by, reason=reason)
-    payload = epb.DecisionRecorded(candidate_id=candidate_id, job_id=job_id, decision=decision,
-                                   decided_by=decided_by, reason=reason, decided_at=ts(row["decided_at"]))
-    await add_event(conn, new_event(type="decision.recorded", source=SOURCE, tenant_id=tenant_id,
-                                    subject=f"candidate/{candidate_id}", payload=payload),
-                    key=f"{tenant_id}/{candidate_id}")
+    row = await outcomes.record_decision(
+        conn,
+        tenant_id,
+        candidate_id=candidate_id,
+        job_id=job_id,
+        decision=decision,
+        decided_by=decided_by,
+        reason=reason,
+    )
+    payload = epb.DecisionRecorded(
+        candidate_id=candidate_id,
+        job_id=job_id,
+        decision=decision,
+        decided_by=decided_by,
+        reason=reason,
+        decided_at=ts(row["decided_at"]),
+    )
+    await add_event(
+        conn,
+        new_event(
+            type="decision.recorded",
+            source=SOURCE,
+            tenant_id=tenant_id,
+            subject=f"candidate/{candidate_id}",
+            payload=payload,
+        ),
+        key=f"{tenant_id}/{candidate_id}",
+    )
     return row
 
 
@@ -391,9 +534,12 @@ def require_compliance(scopes: Iterable[str]) -> None:
 
 
 def check_attributes(attributes: dict[str, str]) -> None:
-    bad = [(f"attributes.{k or '<empty>'}", "attribute names and values must be non-empty text")
-           for k, v in attributes.items() if not k.strip() or not v.strip()]
+    bad = [
+        (f"attributes.{k or '<empty>'}", "attribute names and values must be non-empty text")
+        for k, v in attributes.items()
+        if not k.strip() or not v.strip()
+    ]
     if not attributes:
-        bad.append(("attributes", "give at least one attribute, e.g. {\"sex\": \"female\"}"))
+        bad.append(("attributes", 'give at least one attribute, e.g. {"sex": "female"}'))
     if bad:
         raise FieldViolations(bad)

@@ -37,8 +37,9 @@ async def rebuild(conn: asyncpg.Connection, tenant_id: str) -> tuple[int, list[s
         for d in json.loads(r["dimensions"]) if r["dimensions"] else []:
             if d["key"] == r["dimension"]:
                 scale = (d["scale"]["min"], d["scale"]["max"])
-        fresh.setdefault(key, DimensionState()).add(r["candidate_id"], r["interviewer_id"], r["score"],
-                                                    scale or (int(r["score"]), int(r["score"])))
+        fresh.setdefault(key, DimensionState()).add(
+            r["candidate_id"], r["interviewer_id"], r["score"], scale or (int(r["score"]), int(r["score"]))
+        )
     stored = await stats.all_states(conn, tenant_id)
     changed = []
     for key in sorted(set(fresh) | set(stored)):
@@ -58,8 +59,9 @@ class ValidityRow:
     result: BinaryValidity | ContinuousValidity
 
 
-async def predictive_validity(conn: asyncpg.Connection, tenant_id: str, job_id: str, outcome: str,
-                              n_boot: int) -> list[ValidityRow]:
+async def predictive_validity(
+    conn: asyncpg.Connection, tenant_id: str, job_id: str, outcome: str, n_boot: int
+) -> list[ValidityRow]:
     rows = await outcomes.validity_rows(conn, tenant_id, job_id, outcome)
     values = {r["value"] for r in rows}
     binary = outcome in BINARY_OUTCOMES or (bool(values) and values <= {0.0, 1.0})
@@ -72,7 +74,8 @@ async def predictive_validity(conn: asyncpg.Connection, tenant_id: str, job_id: 
     for (rnd, dim), (x, y) in sorted(groups.items()):
         if binary:
             res: BinaryValidity | ContinuousValidity = binary_outcome_validity(
-                np.array(x), np.array(y) >= 0.5, n_boot=n_boot)
+                np.array(x), np.array(y) >= 0.5, n_boot=n_boot
+            )
         else:
             res = continuous_outcome_validity(np.array(x), np.array(y), n_boot=n_boot)
         out.append(ValidityRow(rnd, dim, binary, res))

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import asyncpg
 from interloop.events.v1 import ats_pb2, interview_pb2
-
 from interloop_common.events import Event, MalformedEvent
 from interloop_common.rpc import dt
+
 from interloop_scorecard.store import expected, outcomes
 
 
@@ -19,8 +19,15 @@ def handlers(feedback_due_hours: int) -> dict:
         msg = event.unpack(interview_pb2.InterviewScheduled)
         end = dt(msg.end)
         await expected.open_expected(
-            conn, event.tenant_id, booking_id=msg.booking_id, interviewer_ids=list(msg.interviewer_ids),
-            candidate_id=msg.candidate_id, job_id=msg.job_id, round=msg.round, interview_end=end, due_at=end + due,
+            conn,
+            event.tenant_id,
+            booking_id=msg.booking_id,
+            interviewer_ids=list(msg.interviewer_ids),
+            candidate_id=msg.candidate_id,
+            job_id=msg.job_id,
+            round=msg.round,
+            interview_end=end,
+            due_at=end + due,
         )
         await expected.bump_activity(conn, event.tenant_id, interviews=1)
 
@@ -33,8 +40,15 @@ def handlers(feedback_due_hours: int) -> dict:
         if msg.interviewer_ids and msg.HasField("ended_at"):
             end = dt(msg.ended_at)
             await expected.complete(
-                conn, event.tenant_id, booking_id=msg.booking_id, interviewer_ids=list(msg.interviewer_ids),
-                candidate_id=msg.candidate_id, job_id=msg.job_id, round=msg.round, ended_at=end, due_at=end + due,
+                conn,
+                event.tenant_id,
+                booking_id=msg.booking_id,
+                interviewer_ids=list(msg.interviewer_ids),
+                candidate_id=msg.candidate_id,
+                job_id=msg.job_id,
+                round=msg.round,
+                ended_at=end,
+                due_at=end + due,
             )
         else:  # an older producer without the panel: time the rows interview.scheduled opened
             await expected.set_status_for_booking(conn, event.tenant_id, msg.booking_id, "due")
@@ -55,7 +69,13 @@ def outcome_handlers() -> dict:
         if not msg.candidate_id or not msg.outcome:
             raise MalformedEvent(f"{event.type} {event.id}: candidate_id and outcome are required")
         at = dt(msg.recorded_at) if msg.HasField("recorded_at") else event.time
-        await outcomes.record_outcome(conn, event.tenant_id, candidate_id=msg.candidate_id, outcome=msg.outcome,
-                                      value=msg.value, recorded_at=at)
+        await outcomes.record_outcome(
+            conn,
+            event.tenant_id,
+            candidate_id=msg.candidate_id,
+            outcome=msg.outcome,
+            value=msg.value,
+            recorded_at=at,
+        )
 
     return {"hris.outcome.recorded": outcome}

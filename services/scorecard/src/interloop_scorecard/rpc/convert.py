@@ -6,8 +6,8 @@ import math
 from fractions import Fraction
 
 from interloop.scorecard.v1 import scorecard_pb2 as pb
-
 from interloop_common.rpc import FieldViolations, ts
+
 from interloop_scorecard.commands import CardIn, RatingIn, time_to_feedback
 from interloop_scorecard.domain.errors import ValidationError
 from interloop_scorecard.domain.stats.adverse_impact import ImpactTable
@@ -27,6 +27,7 @@ def num(x: float | Fraction | None) -> float:
 
 # -- templates ---------------------------------------------------------------------------------------
 
+
 def dimensions_in(items: list[pb.Dimension]) -> tuple[Dimension, ...]:
     out = []
     for i, d in enumerate(items):
@@ -39,10 +40,20 @@ def dimensions_in(items: list[pb.Dimension]) -> tuple[Dimension, ...]:
             if kind is ScaleKind.LABELS:
                 scale = RatingScale.of_labels(list(d.labels)) if d.labels else RatingScale.greenhouse()
             else:
-                scale = RatingScale.numeric(d.scale_min, d.scale_max) if (d.scale_min or d.scale_max) \
+                scale = (
+                    RatingScale.numeric(d.scale_min, d.scale_max)
+                    if (d.scale_min or d.scale_max)
                     else RatingScale.numeric(1, 5)
-            out.append(Dimension(key=d.key, name=d.name, scale=scale, evidence_required=d.evidence_required,
-                                 anchors=tuple(Anchor(a.point, a.description) for a in d.anchors)))
+                )
+            out.append(
+                Dimension(
+                    key=d.key,
+                    name=d.name,
+                    scale=scale,
+                    evidence_required=d.evidence_required,
+                    anchors=tuple(Anchor(a.point, a.description) for a in d.anchors),
+                )
+            )
         except ValidationError as exc:
             raise FieldViolations([(f"{where}.{exc.field}", exc.message)]) from None
     return tuple(out)
@@ -50,12 +61,23 @@ def dimensions_in(items: list[pb.Dimension]) -> tuple[Dimension, ...]:
 
 def template_out(t: ScorecardTemplate) -> pb.Template:
     return pb.Template(
-        id=t.template_id, job_id=t.job_id, round=t.round_id, version=t.version, created_at=ts(t.created_at),
+        id=t.template_id,
+        job_id=t.job_id,
+        round=t.round_id,
+        version=t.version,
+        created_at=ts(t.created_at),
         created_by=t.created_by,
         dimensions=[
-            pb.Dimension(key=d.key, name=d.name, scale_kind=d.scale.kind.value, scale_min=d.scale.minimum,
-                         scale_max=d.scale.maximum, labels=list(d.scale.labels), evidence_required=d.evidence_required,
-                         anchors=[pb.Anchor(point=a.point, description=a.description) for a in d.anchors])
+            pb.Dimension(
+                key=d.key,
+                name=d.name,
+                scale_kind=d.scale.kind.value,
+                scale_min=d.scale.minimum,
+                scale_max=d.scale.maximum,
+                labels=list(d.scale.labels),
+                evidence_required=d.evidence_required,
+                anchors=[pb.Anchor(point=a.point, description=a.description) for a in d.anchors],
+            )
             for d in t.dimensions
         ],
     )
@@ -63,15 +85,20 @@ def template_out(t: ScorecardTemplate) -> pb.Template:
 
 # -- scorecards --------------------------------------------------------------------------------------
 
+
 def ratings_in(items: list[pb.Rating]) -> tuple[RatingIn, ...]:
     return tuple(RatingIn(r.dimension, None if r.label else r.score, r.label, r.evidence) for r in items)
 
 
 def card_in(c: pb.Scorecard, *, template_id: str = "") -> CardIn:
     return CardIn(
-        booking_id=c.booking_id, interviewer_id=c.interviewer_id, scorecard_id=c.id,
-        template_id=c.template_id or template_id, ratings=ratings_in(list(c.ratings)),
-        recommendation=c.recommendation, confidence=c.confidence or None,
+        booking_id=c.booking_id,
+        interviewer_id=c.interviewer_id,
+        scorecard_id=c.id,
+        template_id=c.template_id or template_id,
+        ratings=ratings_in(list(c.ratings)),
+        recommendation=c.recommendation,
+        confidence=c.confidence or None,
         has_content=bool(c.ratings or c.recommendation or c.confidence),
     )
 
@@ -79,17 +106,30 @@ def card_in(c: pb.Scorecard, *, template_id: str = "") -> CardIn:
 def card_out(s: StoredCard) -> pb.Scorecard:
     c = s.card
     out = pb.Scorecard(
-        id=c.scorecard_id, booking_id=c.interview_id, interviewer_id=c.interviewer_id, candidate_id=c.candidate_id,
+        id=c.scorecard_id,
+        booking_id=c.interview_id,
+        interviewer_id=c.interviewer_id,
+        candidate_id=c.candidate_id,
         ratings=[
-            pb.Rating(dimension=r.dimension, score=s.scores.get(r.dimension, NAN), evidence=r.evidence,
-                      label=r.value if isinstance(r.value, str) else "")
+            pb.Rating(
+                dimension=r.dimension,
+                score=s.scores.get(r.dimension, NAN),
+                evidence=r.evidence,
+                label=r.value if isinstance(r.value, str) else "",
+            )
             for r in sorted(c.ratings, key=lambda r: r.dimension)
         ],
-        recommendation=c.overall.value if c.overall else "", confidence=float(c.confidence or 0),
-        version=c.version, job_id=s.job_id, round=s.round, template_id=c.template.template_id,
-        template_version=c.template.version, status=c.state.value,
+        recommendation=c.overall.value if c.overall else "",
+        confidence=float(c.confidence or 0),
+        version=c.version,
+        job_id=s.job_id,
+        round=s.round,
+        template_id=c.template.template_id,
+        template_version=c.template.version,
+        status=c.state.value,
         time_to_feedback_seconds=num(time_to_feedback(s)),
-        amended_by=c.amendment.by if c.amendment else "", amend_reason=c.amendment.reason if c.amendment else "",
+        amended_by=c.amendment.by if c.amendment else "",
+        amend_reason=c.amendment.reason if c.amendment else "",
         created_at=ts(s.created_at),
     )
     if c.submitted_at:
@@ -101,12 +141,19 @@ def card_out(s: StoredCard) -> pb.Scorecard:
 
 # -- statistics --------------------------------------------------------------------------------------
 
+
 def raters_out(cal: Calibration) -> list[pb.RaterCalibration]:
     return [
         pb.RaterCalibration(
-            interviewer_id=str(r.rater), n=r.n, n_shared=r.n_shared, leniency=num(r.leniency),
-            leniency_shrunk=num(r.leniency_shrunk), erratic=num(r.erratic), agreement=num(r.agreement),
-            low_n="insufficient_n" in r.flags, flags=list(r.flags),
+            interviewer_id=str(r.rater),
+            n=r.n,
+            n_shared=r.n_shared,
+            leniency=num(r.leniency),
+            leniency_shrunk=num(r.leniency_shrunk),
+            erratic=num(r.erratic),
+            agreement=num(r.agreement),
+            low_n="insufficient_n" in r.flags,
+            flags=list(r.flags),
         )
         for r in cal.raters
     ]
@@ -114,42 +161,82 @@ def raters_out(cal: Calibration) -> list[pb.RaterCalibration]:
 
 def reliability_out(rel: Reliability) -> pb.ComputeReliabilityResponse:
     out = pb.ComputeReliabilityResponse(
-        n_subjects=rel.n_subjects, n_raters=rel.n_raters, n_ratings=rel.n_ratings,
+        n_subjects=rel.n_subjects,
+        n_raters=rel.n_raters,
+        n_ratings=rel.n_ratings,
         krippendorff_alpha_interval=num(rel.alpha.get("interval")),
         krippendorff_alpha_ordinal=num(rel.alpha.get("ordinal")),
-        raters=raters_out(rel.calibration), icc_note=rel.icc.note or "",
-        fleiss_kappa=num(rel.fleiss_kappa), gwet_ac1=num(rel.gwet_ac1), gwet_ac2_linear=num(rel.gwet_ac2_linear),
-        gwet_ac2_quadratic=num(rel.gwet_ac2_quadratic), scale_points=list(rel.scale_points),
+        raters=raters_out(rel.calibration),
+        icc_note=rel.icc.note or "",
+        fleiss_kappa=num(rel.fleiss_kappa),
+        gwet_ac1=num(rel.gwet_ac1),
+        gwet_ac2_linear=num(rel.gwet_ac2_linear),
+        gwet_ac2_quadratic=num(rel.gwet_ac2_quadratic),
+        scale_points=list(rel.scale_points),
     )
     if rel.n_ratings < 2:
         out.note = "fewer than two ratings: nothing to compare yet"
     for name, f in (rel.icc.forms or {}).items():
-        out.icc.append(pb.IccEstimate(form=name, value=num(f.value), ci95_low=num(f.ci95[0]),
-                                      ci95_high=num(f.ci95[1]), f=num(f.F), df1=f.df1, df2=f.df2, p=num(f.p)))
+        out.icc.append(
+            pb.IccEstimate(
+                form=name,
+                value=num(f.value),
+                ci95_low=num(f.ci95[0]),
+                ci95_high=num(f.ci95[1]),
+                f=num(f.F),
+                df1=f.df1,
+                df2=f.df2,
+                p=num(f.p),
+            )
+        )
     for level, value in rel.alpha.items():
         ci = rel.alpha_ci.get(level)
-        out.alpha.append(pb.AlphaEstimate(level=level, value=num(value), ci95_low=num(ci.ci95[0]) if ci else NAN,
-                                          ci95_high=num(ci.ci95[1]) if ci else NAN,
-                                          bootstrap_samples=ci.n_boot if ci else 0))
+        out.alpha.append(
+            pb.AlphaEstimate(
+                level=level,
+                value=num(value),
+                ci95_low=num(ci.ci95[0]) if ci else NAN,
+                ci95_high=num(ci.ci95[1]) if ci else NAN,
+                bootstrap_samples=ci.n_boot if ci else 0,
+            )
+        )
     for p, lin, quad in rel.cohen_pairs:
-        out.cohen_pairs.append(pb.CohenPair(interviewer_a=str(p.rater_a), interviewer_b=str(p.rater_b), n=p.n,
-                                            kappa=num(p.kappa), kappa_linear=num(lin), kappa_quadratic=num(quad)))
+        out.cohen_pairs.append(
+            pb.CohenPair(
+                interviewer_a=str(p.rater_a),
+                interviewer_b=str(p.rater_b),
+                n=p.n,
+                kappa=num(p.kappa),
+                kappa_linear=num(lin),
+                kappa_quadratic=num(quad),
+            )
+        )
     return out
 
 
 def summary_out(dimension: str, s: Summary) -> pb.DimensionStatistics:
     return pb.DimensionStatistics(
-        dimension=dimension, n=s.n, mean=num(s.mean), sd=num(s.sd),
+        dimension=dimension,
+        n=s.n,
+        mean=num(s.mean),
+        sd=num(s.sd),
         distribution=[pb.ScoreCount(point=p, count=c) for p, c in s.distribution.items()],
-        within_candidate_sd=num(s.within_candidate_sd), alpha_ordinal=num(s.alpha_ordinal),
-        disagreements=[pb.CandidateDisagreement(candidate_id=d.candidate_id, n=d.n, sd=d.sd, min=d.minimum,
-                                                max=d.maximum) for d in s.disagreements],
+        within_candidate_sd=num(s.within_candidate_sd),
+        alpha_ordinal=num(s.alpha_ordinal),
+        disagreements=[
+            pb.CandidateDisagreement(
+                candidate_id=d.candidate_id, n=d.n, sd=d.sd, min=d.minimum, max=d.maximum
+            )
+            for d in s.disagreements
+        ],
     )
 
 
 def validity_out(v: ValidityRow) -> pb.ValidityResult:
     r = v.result
-    out = pb.ValidityResult(round=v.round, dimension=v.dimension, n=r.n, binary=v.binary, warnings=list(r.warnings))
+    out = pb.ValidityResult(
+        round=v.round, dimension=v.dimension, n=r.n, binary=v.binary, warnings=list(r.warnings)
+    )
     nan2 = (NAN, NAN)
     if isinstance(r, BinaryValidity):
         ci, auc_ci = r.point_biserial_ci95 or nan2, r.auc_ci95 or nan2
@@ -159,9 +246,14 @@ def validity_out(v: ValidityRow) -> pb.ValidityResult:
         out.auc, out.auc_ci95_low, out.auc_ci95_high = num(r.auc), num(auc_ci[0]), num(auc_ci[1])
         out.pearson = out.pearson_p = out.pearson_ci95_low = out.pearson_ci95_high = out.spearman = NAN
         if r.logistic:
-            out.logistic.CopyFrom(pb.LogisticCoefficients(intercept=r.logistic.coef[0], slope=r.logistic.coef[1],
-                                                          slope_p=num(r.logistic.p[1]),
-                                                          converged=r.logistic.converged))
+            out.logistic.CopyFrom(
+                pb.LogisticCoefficients(
+                    intercept=r.logistic.coef[0],
+                    slope=r.logistic.coef[1],
+                    slope_p=num(r.logistic.p[1]),
+                    converged=r.logistic.converged,
+                )
+            )
     elif isinstance(r, ContinuousValidity):
         ci = r.pearson_ci95 or nan2
         out.pearson, out.pearson_p, out.spearman = num(r.pearson), num(r.pearson_p), num(r.spearman)
@@ -174,13 +266,21 @@ def validity_out(v: ValidityRow) -> pb.ValidityResult:
 def _tables(tables: dict[str, ImpactTable]) -> list[pb.ImpactTable]:
     return [
         pb.ImpactTable(
-            attribute=name, reference=t.reference or "", n=t.n,
+            attribute=name,
+            reference=t.reference or "",
+            n=t.n,
             groups=[
                 pb.GroupImpact(
-                    category=g.category, selected=g.selected, total=g.total, rate=num(g.rate),
+                    category=g.category,
+                    selected=g.selected,
+                    total=g.total,
+                    rate=num(g.rate),
                     impact_ratio=num(g.impact_ratio),
-                    adverse_impact="" if g.adverse_impact is None else ("adverse" if g.adverse_impact else "none"),
-                    fisher_p=num(g.fisher_p), excluded=g.excluded or "",
+                    adverse_impact=""
+                    if g.adverse_impact is None
+                    else ("adverse" if g.adverse_impact else "none"),
+                    fisher_p=num(g.fisher_p),
+                    excluded=g.excluded or "",
                 )
                 for g in t.groups
             ],
@@ -190,5 +290,9 @@ def _tables(tables: dict[str, ImpactTable]) -> list[pb.ImpactTable]:
 
 
 def impact_out(a: AdverseImpact) -> pb.GetAdverseImpactResponse:
-    return pb.GetAdverseImpactResponse(selection=_tables(a.selection), scoring=_tables(a.scoring),
-                                       median_score=num(a.median_score), candidates_scored=a.candidates_scored)
+    return pb.GetAdverseImpactResponse(
+        selection=_tables(a.selection),
+        scoring=_tables(a.scoring),
+        median_score=num(a.median_score),
+        candidates_scored=a.candidates_scored,
+    )

@@ -12,10 +12,10 @@ import asyncpg
 import grpc
 from interloop.scorecard.v1 import scorecard_pb2 as pb
 from interloop.scorecard.v1 import scorecard_pb2_grpc
-
 from interloop_common.db import tenant_tx
 from interloop_common.rpc import Check, decode_cursor, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
+
 from interloop_scorecard import commands, queries
 from interloop_scorecard.rpc import convert
 from interloop_scorecard.store import expected, outcomes, stats, templates
@@ -57,7 +57,8 @@ def _now() -> datetime:
 
 def _key(request: Any) -> tuple[str, str, str]:
     Check().require(bool(request.job_id), "job_id", "required").require(
-        bool(request.round), "round", "required").require(bool(request.dimension), "dimension", "required").done()
+        bool(request.round), "round", "required"
+    ).require(bool(request.dimension), "dimension", "required").done()
     return request.job_id, request.round, request.dimension
 
 
@@ -66,13 +67,20 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         self.rt = rt
 
     # -- expected scorecards and activity ---------------------------------------------------------
-    async def ListExpectedScorecards(self, request: pb.ListExpectedScorecardsRequest, context: grpc.aio.ServicerContext):
+    async def ListExpectedScorecards(
+        self, request: pb.ListExpectedScorecardsRequest, context: grpc.aio.ServicerContext
+    ):
         tenant = _tenant(request)
         limit = page_size(request.page.page_size)
         async with tenant_tx(self.rt.pool, tenant) as conn:
             rows = await expected.list_expected(
-                conn, tenant, booking_id=request.booking_id, after=decode_cursor(request.page.page_token),
-                limit=limit + 1, overdue_only=request.overdue_only, interviewer_id=request.interviewer_id,
+                conn,
+                tenant,
+                booking_id=request.booking_id,
+                after=decode_cursor(request.page.page_token),
+                limit=limit + 1,
+                overdue_only=request.overdue_only,
+                interviewer_id=request.interviewer_id,
             )
         nxt = ""
         if len(rows) > limit:
@@ -81,9 +89,14 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         return pb.ListExpectedScorecardsResponse(
             expected=[
                 pb.ExpectedScorecard(
-                    booking_id=r["booking_id"], interviewer_id=r["interviewer_id"], candidate_id=r["candidate_id"],
-                    status=r["status"], due_at=ts(r["due_at"]) if r["due_at"] else None,
-                    job_id=r["job_id"], round=r["round"], overdue=bool(r["overdue"]),
+                    booking_id=r["booking_id"],
+                    interviewer_id=r["interviewer_id"],
+                    candidate_id=r["candidate_id"],
+                    status=r["status"],
+                    due_at=ts(r["due_at"]) if r["due_at"] else None,
+                    job_id=r["job_id"],
+                    round=r["round"],
+                    overdue=bool(r["overdue"]),
                     interview_end=ts(r["interview_end"]) if r["interview_end"] else None,
                     scorecard_id=r["scorecard_id"] or "",
                 )
@@ -92,7 +105,9 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
             page={"next_page_token": nxt},
         )
 
-    async def GetTenantActivity(self, request: pb.GetTenantActivityRequest, context: grpc.aio.ServicerContext):
+    async def GetTenantActivity(
+        self, request: pb.GetTenantActivityRequest, context: grpc.aio.ServicerContext
+    ):
         tenant = _tenant(request)
         async with tenant_tx(self.rt.pool, tenant) as conn:
             interviews, scorecards = await expected.activity(conn, tenant)
@@ -104,8 +119,15 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         tenant = _tenant(request)
         dims = convert.dimensions_in(list(request.dimensions))
         async with tenant_tx(self.rt.pool, tenant) as conn:
-            t = await commands.create_template(conn, tenant, job_id=request.job_id, round=request.round,
-                                               dimensions=dims, created_by=request.created_by, now=_now())
+            t = await commands.create_template(
+                conn,
+                tenant,
+                job_id=request.job_id,
+                round=request.round,
+                dimensions=dims,
+                created_by=request.created_by,
+                now=_now(),
+            )
         return pb.CreateTemplateResponse(template=convert.template_out(t))
 
     @_errors
@@ -113,8 +135,9 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         tenant = _tenant(request)
         dims = convert.dimensions_in(list(request.dimensions))
         async with tenant_tx(self.rt.pool, tenant) as conn:
-            t = await commands.revise_template(conn, tenant, request.template_id, dimensions=dims,
-                                               created_by=request.created_by, now=_now())
+            t = await commands.revise_template(
+                conn, tenant, request.template_id, dimensions=dims, created_by=request.created_by, now=_now()
+            )
         return pb.ReviseTemplateResponse(template=convert.template_out(t))
 
     @_errors
@@ -123,7 +146,9 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         async with tenant_tx(self.rt.pool, tenant) as conn:
             t = await templates.get(conn, tenant, request.template_id, request.version)
         if t is None:
-            raise commands.NotFound(f"no template {request.template_id!r} version {request.version or 'latest'}")
+            raise commands.NotFound(
+                f"no template {request.template_id!r} version {request.version or 'latest'}"
+            )
         return pb.GetTemplateResponse(template=convert.template_out(t))
 
     @_errors
@@ -131,27 +156,36 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         tenant = _tenant(request)
         limit = page_size(request.page.page_size)
         async with tenant_tx(self.rt.pool, tenant) as conn:
-            found = await templates.list_latest(conn, tenant, job_id=request.job_id, round=request.round,
-                                                after=decode_cursor(request.page.page_token), limit=limit + 1)
+            found = await templates.list_latest(
+                conn,
+                tenant,
+                job_id=request.job_id,
+                round=request.round,
+                after=decode_cursor(request.page.page_token),
+                limit=limit + 1,
+            )
         nxt = encode_cursor(found[limit - 1].template_id) if len(found) > limit else ""
-        return pb.ListTemplatesResponse(templates=[convert.template_out(t) for t in found[:limit]],
-                                        page={"next_page_token": nxt})
+        return pb.ListTemplatesResponse(
+            templates=[convert.template_out(t) for t in found[:limit]], page={"next_page_token": nxt}
+        )
 
     # -- scorecards -------------------------------------------------------------------------------
     @_errors
     async def SaveDraft(self, request: pb.SaveDraftRequest, context: grpc.aio.ServicerContext):
         tenant = _tenant(request)
         async with tenant_tx(self.rt.pool, tenant) as conn:
-            s = await commands.save_draft(conn, tenant, convert.card_in(request.scorecard),
-                                          actor_id=request.actor_id, now=_now())
+            s = await commands.save_draft(
+                conn, tenant, convert.card_in(request.scorecard), actor_id=request.actor_id, now=_now()
+            )
         return pb.SaveDraftResponse(scorecard=convert.card_out(s))
 
     @_errors
     async def SubmitScorecard(self, request: pb.SubmitScorecardRequest, context: grpc.aio.ServicerContext):
         tenant = _tenant(request)
         async with tenant_tx(self.rt.pool, tenant) as conn:
-            s = await commands.submit(conn, tenant, convert.card_in(request.scorecard), actor_id=request.actor_id,
-                                      now=_now())
+            s = await commands.submit(
+                conn, tenant, convert.card_in(request.scorecard), actor_id=request.actor_id, now=_now()
+            )
         return pb.SubmitScorecardResponse(scorecard=convert.card_out(s))
 
     @_errors
@@ -159,9 +193,15 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         tenant = _tenant(request)
         async with tenant_tx(self.rt.pool, tenant) as conn:
             s = await commands.amend(
-                conn, tenant, request.scorecard_id, ratings=convert.ratings_in(list(request.ratings)),
-                recommendation=request.recommendation, confidence=request.confidence or None,
-                by=request.amended_by, reason=request.reason, now=_now(),
+                conn,
+                tenant,
+                request.scorecard_id,
+                ratings=convert.ratings_in(list(request.ratings)),
+                recommendation=request.recommendation,
+                confidence=request.confidence or None,
+                by=request.amended_by,
+                reason=request.reason,
+                now=_now(),
             )
         return pb.AmendScorecardResponse(scorecard=convert.card_out(s))
 
@@ -171,35 +211,60 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         who = commands.viewer(request.viewer_interviewer_id, request.viewer_roles)
         async with tenant_tx(self.rt.pool, tenant) as conn:
             history = await commands.get_scorecard(conn, tenant, request.scorecard_id, who)
-        return pb.GetScorecardResponse(scorecard=convert.card_out(history[-1]),
-                                       versions=[convert.card_out(s) for s in history])
+        return pb.GetScorecardResponse(
+            scorecard=convert.card_out(history[-1]), versions=[convert.card_out(s) for s in history]
+        )
 
     @_errors
     async def ListScorecards(self, request: pb.ListScorecardsRequest, context: grpc.aio.ServicerContext):
         tenant = _tenant(request)
-        Check().require(bool(request.booking_id or request.candidate_id), "booking_id",
-                        "give a booking_id or a candidate_id").done()
+        Check().require(
+            bool(request.booking_id or request.candidate_id),
+            "booking_id",
+            "give a booking_id or a candidate_id",
+        ).done()
         who = commands.viewer(request.viewer_interviewer_id, request.viewer_roles)
         limit = page_size(request.page.page_size)
         async with tenant_tx(self.rt.pool, tenant) as conn:
-            found = await cards.list_latest(conn, tenant, booking_id=request.booking_id,
-                                            candidate_id=request.candidate_id,
-                                            after=decode_cursor(request.page.page_token), limit=limit + 1)
+            found = await cards.list_latest(
+                conn,
+                tenant,
+                booking_id=request.booking_id,
+                candidate_id=request.candidate_id,
+                after=decode_cursor(request.page.page_token),
+                limit=limit + 1,
+            )
             nxt = encode_cursor(found[limit - 1].card.scorecard_id) if len(found) > limit else ""
             shown, hidden = await commands.visible(conn, tenant, who, found[:limit])
-        return pb.ListScorecardsResponse(scorecards=[convert.card_out(s) for s in shown],
-                                         page={"next_page_token": nxt}, hidden_count=hidden)
+        return pb.ListScorecardsResponse(
+            scorecards=[convert.card_out(s) for s in shown],
+            page={"next_page_token": nxt},
+            hidden_count=hidden,
+        )
 
     @_errors
     async def RecordDecision(self, request: pb.RecordDecisionRequest, context: grpc.aio.ServicerContext):
         tenant = _tenant(request)
         async with tenant_tx(self.rt.pool, tenant) as conn:
-            row = await commands.record_decision(conn, tenant, candidate_id=request.candidate_id,
-                                                 job_id=request.job_id, decision=request.decision,
-                                                 decided_by=request.decided_by, reason=request.reason)
-        return pb.RecordDecisionResponse(decision=pb.Decision(
-            candidate_id=row["candidate_id"], job_id=row["job_id"], decision=row["decision"],
-            decided_by=row["decided_by"], reason=row["reason"], decided_at=ts(row["decided_at"])))
+            row = await commands.record_decision(
+                conn,
+                tenant,
+                candidate_id=request.candidate_id,
+                job_id=request.job_id,
+                decision=request.decision,
+                decided_by=request.decided_by,
+                reason=request.reason,
+            )
+        return pb.RecordDecisionResponse(
+            decision=pb.Decision(
+                candidate_id=row["candidate_id"],
+                job_id=row["job_id"],
+                decision=row["decision"],
+                decided_by=row["decided_by"],
+                reason=row["reason"],
+                decided_at=ts(row["decided_at"]),
+            )
+        )
 
     # -- statistics -------------------------------------------------------------------------------
     @_errors
@@ -207,9 +272,18 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         tenant = _tenant(request)
         async with tenant_tx(self.rt.pool, tenant) as conn:
             rows = await stats.keys(conn, tenant, request.job_id)
-        return pb.ListStatisticsResponse(keys=[
-            pb.StatisticsKey(job_id=r["job_id"], round=r["round"], dimension=r["dimension"], n_ratings=r["n_ratings"],
-                             updated_at=ts(r["updated_at"])) for r in rows])
+        return pb.ListStatisticsResponse(
+            keys=[
+                pb.StatisticsKey(
+                    job_id=r["job_id"],
+                    round=r["round"],
+                    dimension=r["dimension"],
+                    n_ratings=r["n_ratings"],
+                    updated_at=ts(r["updated_at"]),
+                )
+                for r in rows
+            ]
+        )
 
     async def _state(self, request: Any):  # type: ignore[no-untyped-def]
         tenant = _tenant(request)
@@ -217,16 +291,22 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         async with tenant_tx(self.rt.pool, tenant) as conn:
             state = await stats.get(conn, tenant, key)
         if state is None or state.n_ratings == 0:
-            raise commands.NotFound(f"no submitted ratings for job {key[0]!r} round {key[1]!r} dimension {key[2]!r}")
+            raise commands.NotFound(
+                f"no submitted ratings for job {key[0]!r} round {key[1]!r} dimension {key[2]!r}"
+            )
         return state
 
     @_errors
-    async def ComputeReliability(self, request: pb.ComputeReliabilityRequest, context: grpc.aio.ServicerContext):
-        Check().require(0 <= request.bootstrap_samples <= 20000, "bootstrap_samples", "must be 0..20000").require(
-            request.min_n >= 0, "min_n", "must be >= 0").done()
+    async def ComputeReliability(
+        self, request: pb.ComputeReliabilityRequest, context: grpc.aio.ServicerContext
+    ):
+        Check().require(
+            0 <= request.bootstrap_samples <= 20000, "bootstrap_samples", "must be 0..20000"
+        ).require(request.min_n >= 0, "min_n", "must be >= 0").done()
         state = await self._state(request)
-        rel = await asyncio.to_thread(state.reliability, n_boot=request.bootstrap_samples or 1000,
-                                      min_n=request.min_n or 10)
+        rel = await asyncio.to_thread(
+            state.reliability, n_boot=request.bootstrap_samples or 1000, min_n=request.min_n or 10
+        )
         return convert.reliability_out(rel)
 
     @_errors
@@ -234,37 +314,47 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         Check().require(request.min_n >= 0, "min_n", "must be >= 0").done()
         state = await self._state(request)
         cal = await asyncio.to_thread(state.calibration.finalize, min_n=request.min_n or 10)
-        return pb.GetCalibrationResponse(raters=convert.raters_out(cal), residual_sd=convert.num(cal.residual_sd),
-                                         prior_strength=convert.num(cal.prior_strength))
+        return pb.GetCalibrationResponse(
+            raters=convert.raters_out(cal),
+            residual_sd=convert.num(cal.residual_sd),
+            prior_strength=convert.num(cal.prior_strength),
+        )
 
     @_errors
-    async def GetDimensionStatistics(self, request: pb.GetDimensionStatisticsRequest,
-                                     context: grpc.aio.ServicerContext):
+    async def GetDimensionStatistics(
+        self, request: pb.GetDimensionStatisticsRequest, context: grpc.aio.ServicerContext
+    ):
         tenant = _tenant(request)
         Check().require(bool(request.job_id), "job_id", "required").require(
-            bool(request.round), "round", "required").done()
+            bool(request.round), "round", "required"
+        ).done()
         async with tenant_tx(self.rt.pool, tenant) as conn:
             states = await stats.for_round(conn, tenant, request.job_id, request.round)
         return pb.GetDimensionStatisticsResponse(
-            dimensions=[convert.summary_out(d, s.summary()) for d, s in states.items()])
+            dimensions=[convert.summary_out(d, s.summary()) for d, s in states.items()]
+        )
 
     @_errors
-    async def RebuildStatistics(self, request: pb.RebuildStatisticsRequest, context: grpc.aio.ServicerContext):
+    async def RebuildStatistics(
+        self, request: pb.RebuildStatisticsRequest, context: grpc.aio.ServicerContext
+    ):
         tenant = _tenant(request)
         async with tenant_tx(self.rt.pool, tenant) as conn:
             n, changed = await queries.rebuild(conn, tenant)
         return pb.RebuildStatisticsResponse(keys_rebuilt=n, keys_changed=changed)
 
     @_errors
-    async def GetPredictiveValidity(self, request: pb.GetPredictiveValidityRequest,
-                                    context: grpc.aio.ServicerContext):
+    async def GetPredictiveValidity(
+        self, request: pb.GetPredictiveValidityRequest, context: grpc.aio.ServicerContext
+    ):
         tenant = _tenant(request)
         Check().require(bool(request.job_id), "job_id", "required").require(
-            bool(request.outcome), "outcome", "required, e.g. retention_90d or first_performance_rating").require(
-            0 <= request.bootstrap_samples <= 20000, "bootstrap_samples", "must be 0..20000").done()
+            bool(request.outcome), "outcome", "required, e.g. retention_90d or first_performance_rating"
+        ).require(0 <= request.bootstrap_samples <= 20000, "bootstrap_samples", "must be 0..20000").done()
         async with tenant_tx(self.rt.pool, tenant) as conn:
-            results = await queries.predictive_validity(conn, tenant, request.job_id, request.outcome,
-                                                        request.bootstrap_samples or 1000)
+            results = await queries.predictive_validity(
+                conn, tenant, request.job_id, request.outcome, request.bootstrap_samples or 1000
+            )
         return pb.GetPredictiveValidityResponse(results=[convert.validity_out(v) for v in results])
 
     # -- demographics and adverse impact (compliance scope only) ----------------------------------

@@ -9,19 +9,33 @@ from datetime import datetime
 import asyncpg
 
 
-async def record_outcome(conn: asyncpg.Connection, tenant_id: str, *, candidate_id: str, outcome: str, value: float,
-                         recorded_at: datetime) -> None:
+async def record_outcome(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    candidate_id: str,
+    outcome: str,
+    value: float,
+    recorded_at: datetime,
+) -> None:
     """Latest observation wins; an older event arriving late does not overwrite a newer one."""
     await conn.execute(
-        """INSERT INTO outcomes (tenant_id, candidate_id, outcome, value, recorded_at) VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO outcomes (tenant_id, candidate_id, outcome, value, recorded_at) VALUES ($1,
+             $2, $3, $4, $5)
            ON CONFLICT (tenant_id, candidate_id, outcome) DO UPDATE
              SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
              WHERE outcomes.recorded_at <= EXCLUDED.recorded_at""",
-        tenant_id, candidate_id, outcome, value, recorded_at,
+        tenant_id,
+        candidate_id,
+        outcome,
+        value,
+        recorded_at,
     )
 
 
-async def validity_rows(conn: asyncpg.Connection, tenant_id: str, job_id: str, outcome: str) -> list[asyncpg.Record]:
+async def validity_rows(
+    conn: asyncpg.Connection, tenant_id: str, job_id: str, outcome: str
+) -> list[asyncpg.Record]:
     """Per (round, dimension, candidate with the outcome): the mean ordinal over the newest versions of the
     submitted scorecards; dimension 'overall' is the recommendation (1..5)."""
     return await conn.fetch(
@@ -30,47 +44,74 @@ async def validity_rows(conn: asyncpg.Connection, tenant_id: str, job_id: str, o
              FROM scorecards WHERE tenant_id = $1 AND job_id = $2 ORDER BY id, version DESC),
            scored AS (
              SELECT cur.round, r.dimension, cur.candidate_id, r.score
-             FROM cur JOIN ratings r ON r.tenant_id = $1 AND r.scorecard_id = cur.id AND r.version = cur.version
+             FROM cur JOIN ratings r ON r.tenant_id = $1 AND r.scorecard_id = cur.id AND r.version
+               = cur.version
              WHERE cur.status = 'submitted'
              UNION ALL
              SELECT cur.round, 'overall', cur.candidate_id,
-                    array_position(ARRAY['definitely_not','no','mixed','yes','strong_yes'], cur.recommendation)
+                    array_position(ARRAY['definitely_not','no','mixed','yes','strong_yes'],
+                      cur.recommendation)
              FROM cur WHERE cur.status = 'submitted' AND cur.recommendation <> '')
            SELECT s.round, s.dimension, s.candidate_id, avg(s.score)::float8 AS score, o.value
-           FROM scored s JOIN outcomes o ON o.tenant_id = $1 AND o.candidate_id = s.candidate_id AND o.outcome = $3
+           FROM scored s JOIN outcomes o ON o.tenant_id = $1 AND o.candidate_id = s.candidate_id
+             AND o.outcome = $3
            GROUP BY s.round, s.dimension, s.candidate_id, o.value
            ORDER BY s.round, s.dimension, s.candidate_id""",
-        tenant_id, job_id, outcome,
+        tenant_id,
+        job_id,
+        outcome,
     )
 
 
-async def record_decision(conn: asyncpg.Connection, tenant_id: str, *, candidate_id: str, job_id: str, decision: str,
-                          decided_by: str, reason: str) -> asyncpg.Record:
+async def record_decision(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    candidate_id: str,
+    job_id: str,
+    decision: str,
+    decided_by: str,
+    reason: str,
+) -> asyncpg.Record:
     return await conn.fetchrow(
         """INSERT INTO decisions (tenant_id, candidate_id, job_id, decision, decided_by, reason)
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
-        tenant_id, candidate_id, job_id, decision, decided_by, reason,
+        tenant_id,
+        candidate_id,
+        job_id,
+        decision,
+        decided_by,
+        reason,
     )
 
 
-async def put_demographics(conn: asyncpg.Connection, tenant_id: str, candidate_id: str,
-                           attributes: dict[str, str]) -> None:
+async def put_demographics(
+    conn: asyncpg.Connection, tenant_id: str, candidate_id: str, attributes: dict[str, str]
+) -> None:
     await conn.execute(
         """INSERT INTO candidate_demographics (tenant_id, candidate_id, attributes) VALUES ($1, $2, $3::jsonb)
-           ON CONFLICT (tenant_id, candidate_id) DO UPDATE SET attributes = EXCLUDED.attributes, updated_at = now()""",
-        tenant_id, candidate_id, json.dumps(attributes, sort_keys=True),
+           ON CONFLICT (tenant_id, candidate_id) DO UPDATE SET attributes = EXCLUDED.attributes,
+             updated_at = now()""",
+        tenant_id,
+        candidate_id,
+        json.dumps(attributes, sort_keys=True),
     )
 
 
-async def get_demographics(conn: asyncpg.Connection, tenant_id: str, candidate_id: str) -> dict[str, str] | None:
+async def get_demographics(
+    conn: asyncpg.Connection, tenant_id: str, candidate_id: str
+) -> dict[str, str] | None:
     raw = await conn.fetchval(
         "SELECT attributes FROM candidate_demographics WHERE tenant_id = $1 AND candidate_id = $2",
-        tenant_id, candidate_id,
+        tenant_id,
+        candidate_id,
     )
     return json.loads(raw) if raw else None
 
 
-async def impact_rows(conn: asyncpg.Connection, tenant_id: str, job_id: str, round: str) -> list[asyncpg.Record]:
+async def impact_rows(
+    conn: asyncpg.Connection, tenant_id: str, job_id: str, round: str
+) -> list[asyncpg.Record]:
     """Every candidate of the job with a decision or a submitted scorecard: latest decision, mean rating over
     the newest scorecard versions (in `round` if given), and demographics (NULL when never collected)."""
     return await conn.fetch(
@@ -79,16 +120,20 @@ async def impact_rows(conn: asyncpg.Connection, tenant_id: str, job_id: str, rou
              FROM scorecards WHERE tenant_id = $1 AND job_id = $2 ORDER BY id, version DESC),
            scores AS (
              SELECT cur.candidate_id, avg(r.score)::float8 AS score
-             FROM cur JOIN ratings r ON r.tenant_id = $1 AND r.scorecard_id = cur.id AND r.version = cur.version
+             FROM cur JOIN ratings r ON r.tenant_id = $1 AND r.scorecard_id = cur.id AND r.version
+               = cur.version
              WHERE cur.status = 'submitted' AND ($3 = '' OR cur.round = $3)
              GROUP BY cur.candidate_id),
            dec AS (
              SELECT DISTINCT ON (candidate_id) candidate_id, decision
-             FROM decisions WHERE tenant_id = $1 AND job_id = $2 ORDER BY candidate_id, decided_at DESC, id DESC),
+             FROM decisions WHERE tenant_id = $1 AND job_id = $2 ORDER BY candidate_id, decided_at
+               DESC, id DESC),
            cands AS (SELECT candidate_id FROM scores UNION SELECT candidate_id FROM dec)
            SELECT c.candidate_id, s.score, d.decision, g.attributes
            FROM cands c LEFT JOIN scores s USING (candidate_id) LEFT JOIN dec d USING (candidate_id)
            LEFT JOIN candidate_demographics g ON g.tenant_id = $1 AND g.candidate_id = c.candidate_id
            ORDER BY c.candidate_id""",
-        tenant_id, job_id, round,
+        tenant_id,
+        job_id,
+        round,
     )

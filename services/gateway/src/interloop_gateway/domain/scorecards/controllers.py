@@ -50,42 +50,74 @@ class TemplatesController(Controller):
     tags = ["scorecard templates"]
     guards = [require_api_key]
 
-    @post("/", summary="Create a scorecard template for a job and interview round (version 1)", status_code=201)
+    @post(
+        "/", summary="Create a scorecard template for a job and interview round (version 1)", status_code=201
+    )
     async def create(self, request: Request, data: schemas.TemplateIn) -> Response:
         tenant, raw = _tenant(request), await request.body()
 
         async def act() -> tuple[int, dict]:
-            resp = await _scorecard(request).CreateTemplate(cpb.CreateTemplateRequest(
-                tenant_id=tenant, job_id=data.job_id, round=data.round, created_by=data.created_by,
-                dimensions=[dimension_pb(d) for d in data.dimensions]))
+            resp = await _scorecard(request).CreateTemplate(
+                cpb.CreateTemplateRequest(
+                    tenant_id=tenant,
+                    job_id=data.job_id,
+                    round=data.round,
+                    created_by=data.created_by,
+                    dimensions=[dimension_pb(d) for d in data.dimensions],
+                )
+            )
             return 201, to_json(resp.template)
 
         return await run_idempotent(request, tenant, raw, act)
 
-    @post("/{template_id:str}/versions", summary="Revise a template (a new version; old versions stay)",
-          status_code=201)
+    @post(
+        "/{template_id:str}/versions",
+        summary="Revise a template (a new version; old versions stay)",
+        status_code=201,
+    )
     async def revise(self, request: Request, template_id: str, data: schemas.TemplateRevisionIn) -> Response:
         tenant, raw = _tenant(request), await request.body()
 
         async def act() -> tuple[int, dict]:
-            resp = await _scorecard(request).ReviseTemplate(cpb.ReviseTemplateRequest(
-                tenant_id=tenant, template_id=template_id, created_by=data.created_by,
-                dimensions=[dimension_pb(d) for d in data.dimensions]))
+            resp = await _scorecard(request).ReviseTemplate(
+                cpb.ReviseTemplateRequest(
+                    tenant_id=tenant,
+                    template_id=template_id,
+                    created_by=data.created_by,
+                    dimensions=[dimension_pb(d) for d in data.dimensions],
+                )
+            )
             return 201, to_json(resp.template)
 
         return await run_idempotent(request, tenant, raw, act)
 
     @get("/", summary="List templates (latest version of each)")
-    async def list(self, request: Request, cursor: Cursor, limit: Limit, job_id: str = "", round: str = "") -> dict:
-        resp = await _scorecard(request).ListTemplates(cpb.ListTemplatesRequest(
-            tenant_id=_tenant(request), job_id=job_id, round=round, page={"page_size": limit, "page_token": cursor}))
-        return {"items": [to_json(t) for t in resp.templates], "next_cursor": resp.page.next_page_token or None}
+    async def list(
+        self, request: Request, cursor: Cursor, limit: Limit, job_id: str = "", round: str = ""
+    ) -> dict:
+        resp = await _scorecard(request).ListTemplates(
+            cpb.ListTemplatesRequest(
+                tenant_id=_tenant(request),
+                job_id=job_id,
+                round=round,
+                page={"page_size": limit, "page_token": cursor},
+            )
+        )
+        return {
+            "items": [to_json(t) for t in resp.templates],
+            "next_cursor": resp.page.next_page_token or None,
+        }
 
     @get("/{template_id:str}", summary="A template version (latest unless ?version=)")
-    async def read(self, request: Request, template_id: str,
-                  version: Annotated[int, Parameter(query="version", default=0, ge=0)]) -> dict:
-        resp = await _scorecard(request).GetTemplate(cpb.GetTemplateRequest(
-            tenant_id=_tenant(request), template_id=template_id, version=version))
+    async def read(
+        self,
+        request: Request,
+        template_id: str,
+        version: Annotated[int, Parameter(query="version", default=0, ge=0)],
+    ) -> dict:
+        resp = await _scorecard(request).GetTemplate(
+            cpb.GetTemplateRequest(tenant_id=_tenant(request), template_id=template_id, version=version)
+        )
         return to_json(resp.template)
 
 
@@ -94,7 +126,9 @@ class ScorecardsController(Controller):
     tags = ["scorecards"]
     guards = [require_api_key]
 
-    @post("/", summary="Save a draft scorecard for an interview, or submit it with submit=true", status_code=201)
+    @post(
+        "/", summary="Save a draft scorecard for an interview, or submit it with submit=true", status_code=201
+    )
     async def save(self, request: Request, data: schemas.ScorecardIn) -> Response:
         tenant, raw = _tenant(request), await request.body()
         actor = acting(request, data.interviewer_id)
@@ -102,59 +136,106 @@ class ScorecardsController(Controller):
         async def act() -> tuple[int, dict]:
             card = scorecard_pb(data)
             if data.submit:
-                resp = await _scorecard(request).SubmitScorecard(cpb.SubmitScorecardRequest(
-                    tenant_id=tenant, scorecard=card, actor_id=actor))
+                resp = await _scorecard(request).SubmitScorecard(
+                    cpb.SubmitScorecardRequest(tenant_id=tenant, scorecard=card, actor_id=actor)
+                )
             else:
-                resp = await _scorecard(request).SaveDraft(cpb.SaveDraftRequest(
-                    tenant_id=tenant, scorecard=card, actor_id=actor))
+                resp = await _scorecard(request).SaveDraft(
+                    cpb.SaveDraftRequest(tenant_id=tenant, scorecard=card, actor_id=actor)
+                )
             return 201, scorecard_out(resp.scorecard)
 
         return await run_idempotent(request, tenant, raw, act)
 
     async def _interviewer_of_card(self, request: Request, scorecard_id: str) -> str:
-        resp = await _scorecard(request).GetScorecard(cpb.GetScorecardRequest(
-            tenant_id=_tenant(request), scorecard_id=scorecard_id, viewer_interviewer_id=interviewer_of(request),
-            viewer_roles=roles_of(request)))
+        resp = await _scorecard(request).GetScorecard(
+            cpb.GetScorecardRequest(
+                tenant_id=_tenant(request),
+                scorecard_id=scorecard_id,
+                viewer_interviewer_id=interviewer_of(request),
+                viewer_roles=roles_of(request),
+            )
+        )
         return resp.scorecard.interviewer_id
 
-    @post("/{scorecard_id:str}/submit", summary="Submit a draft (optionally with its final content)", status_code=200)
+    @post(
+        "/{scorecard_id:str}/submit",
+        summary="Submit a draft (optionally with its final content)",
+        status_code=200,
+    )
     async def submit(self, request: Request, scorecard_id: str, data: schemas.SubmitIn | None = None) -> dict:
         owner = await self._interviewer_of_card(request, scorecard_id)
         actor = acting(request, owner)
         body = data or schemas.SubmitIn()
-        resp = await _scorecard(request).SubmitScorecard(cpb.SubmitScorecardRequest(
-            tenant_id=_tenant(request), actor_id=actor,
-            scorecard=cpb.Scorecard(id=scorecard_id, ratings=ratings_pb(body.ratings),
-                                    recommendation=body.recommendation, confidence=float(body.confidence or 0))))
+        resp = await _scorecard(request).SubmitScorecard(
+            cpb.SubmitScorecardRequest(
+                tenant_id=_tenant(request),
+                actor_id=actor,
+                scorecard=cpb.Scorecard(
+                    id=scorecard_id,
+                    ratings=ratings_pb(body.ratings),
+                    recommendation=body.recommendation,
+                    confidence=float(body.confidence or 0),
+                ),
+            )
+        )
         return scorecard_out(resp.scorecard)
 
-    @post("/{scorecard_id:str}/amendments", summary="Amend a submitted scorecard (a new version with who/when/why)",
-          status_code=201)
+    @post(
+        "/{scorecard_id:str}/amendments",
+        summary="Amend a submitted scorecard (a new version with who/when/why)",
+        status_code=201,
+    )
     async def amend(self, request: Request, scorecard_id: str, data: schemas.AmendmentIn) -> dict:
         owner = await self._interviewer_of_card(request, scorecard_id)
         by = acting(request, owner) or data.amended_by or principal_of(request).key_prefix
-        resp = await _scorecard(request).AmendScorecard(cpb.AmendScorecardRequest(
-            tenant_id=_tenant(request), scorecard_id=scorecard_id, ratings=ratings_pb(data.ratings),
-            recommendation=data.recommendation, confidence=float(data.confidence or 0), amended_by=by,
-            reason=data.reason))
+        resp = await _scorecard(request).AmendScorecard(
+            cpb.AmendScorecardRequest(
+                tenant_id=_tenant(request),
+                scorecard_id=scorecard_id,
+                ratings=ratings_pb(data.ratings),
+                recommendation=data.recommendation,
+                confidence=float(data.confidence or 0),
+                amended_by=by,
+                reason=data.reason,
+            )
+        )
         return scorecard_out(resp.scorecard)
 
-    @get("/{scorecard_id:str}", summary="A scorecard with its version history (blind until you submitted yours)")
+    @get(
+        "/{scorecard_id:str}",
+        summary="A scorecard with its version history (blind until you submitted yours)",
+    )
     async def read(self, request: Request, scorecard_id: str) -> dict:
-        resp = await _scorecard(request).GetScorecard(cpb.GetScorecardRequest(
-            tenant_id=_tenant(request), scorecard_id=scorecard_id, viewer_interviewer_id=interviewer_of(request),
-            viewer_roles=roles_of(request)))
+        resp = await _scorecard(request).GetScorecard(
+            cpb.GetScorecardRequest(
+                tenant_id=_tenant(request),
+                scorecard_id=scorecard_id,
+                viewer_interviewer_id=interviewer_of(request),
+                viewer_roles=roles_of(request),
+            )
+        )
         return {**scorecard_out(resp.scorecard), "versions": [scorecard_out(v) for v in resp.versions]}
 
     @get("/", summary="Scorecards of an interview or candidate that the caller may see")
-    async def list(self, request: Request, cursor: Cursor, limit: Limit, interview_id: str = "",
-                   candidate_id: str = "") -> dict:
-        resp = await _scorecard(request).ListScorecards(cpb.ListScorecardsRequest(
-            tenant_id=_tenant(request), booking_id=interview_id, candidate_id=candidate_id,
-            viewer_interviewer_id=interviewer_of(request), viewer_roles=roles_of(request),
-            page={"page_size": limit, "page_token": cursor}))
-        return {"items": [scorecard_out(c) for c in resp.scorecards], "hidden_count": resp.hidden_count,
-                "next_cursor": resp.page.next_page_token or None}
+    async def list(
+        self, request: Request, cursor: Cursor, limit: Limit, interview_id: str = "", candidate_id: str = ""
+    ) -> dict:
+        resp = await _scorecard(request).ListScorecards(
+            cpb.ListScorecardsRequest(
+                tenant_id=_tenant(request),
+                booking_id=interview_id,
+                candidate_id=candidate_id,
+                viewer_interviewer_id=interviewer_of(request),
+                viewer_roles=roles_of(request),
+                page={"page_size": limit, "page_token": cursor},
+            )
+        )
+        return {
+            "items": [scorecard_out(c) for c in resp.scorecards],
+            "hidden_count": resp.hidden_count,
+            "next_cursor": resp.page.next_page_token or None,
+        }
 
 
 class ExpectedScorecardsController(Controller):
@@ -163,11 +244,24 @@ class ExpectedScorecardsController(Controller):
     guards = [require_api_key]
 
     @get("/", summary="Scorecards owed for held interviews; overdue=true lists those past due")
-    async def list(self, request: Request, cursor: Cursor, limit: Limit, overdue: bool = False,
-                   interviewer_id: str = "", interview_id: str = "") -> dict:
-        resp = await _scorecard(request).ListExpectedScorecards(cpb.ListExpectedScorecardsRequest(
-            tenant_id=_tenant(request), booking_id=interview_id, overdue_only=overdue,
-            interviewer_id=interviewer_id or interviewer_of(request), page={"page_size": limit, "page_token": cursor}))
+    async def list(
+        self,
+        request: Request,
+        cursor: Cursor,
+        limit: Limit,
+        overdue: bool = False,
+        interviewer_id: str = "",
+        interview_id: str = "",
+    ) -> dict:
+        resp = await _scorecard(request).ListExpectedScorecards(
+            cpb.ListExpectedScorecardsRequest(
+                tenant_id=_tenant(request),
+                booking_id=interview_id,
+                overdue_only=overdue,
+                interviewer_id=interviewer_id or interviewer_of(request),
+                page={"page_size": limit, "page_token": cursor},
+            )
+        )
         items = []
         for e in resp.expected:
             item = to_json(e)
@@ -188,9 +282,16 @@ class DecisionsController(Controller):
         tenant, raw = _tenant(request), await request.body()
 
         async def act() -> tuple[int, dict]:
-            resp = await _scorecard(request).RecordDecision(cpb.RecordDecisionRequest(
-                tenant_id=tenant, candidate_id=data.candidate_id, job_id=data.job_id, decision=data.decision,
-                decided_by=data.decided_by, reason=data.reason))
+            resp = await _scorecard(request).RecordDecision(
+                cpb.RecordDecisionRequest(
+                    tenant_id=tenant,
+                    candidate_id=data.candidate_id,
+                    job_id=data.job_id,
+                    decision=data.decision,
+                    decided_by=data.decided_by,
+                    reason=data.reason,
+                )
+            )
             return 201, to_json(resp.decision)
 
         return await run_idempotent(request, tenant, raw, act)
@@ -203,46 +304,85 @@ class StatisticsController(Controller):
 
     @get("/", summary="Which (job, round, dimension) have statistics, with their rating counts")
     async def keys(self, request: Request, job_id: str = "") -> dict:
-        resp = await _scorecard(request).ListStatistics(cpb.ListStatisticsRequest(
-            tenant_id=_tenant(request), job_id=job_id))
+        resp = await _scorecard(request).ListStatistics(
+            cpb.ListStatisticsRequest(tenant_id=_tenant(request), job_id=job_id)
+        )
         return {"items": [to_json(k) for k in resp.keys]}
 
-    @get("/reliability", summary="ICC (six forms), Krippendorff's alpha (4 levels + bootstrap CI), Fleiss, Gwet, "
-                                 "pairwise Cohen kappa and calibration of one dimension")
-    async def reliability(self, request: Request, job_id: Job, round: Round, dimension: Dim, bootstrap_samples: Boot,
-                          min_n: MinN) -> dict:
-        resp = await _scorecard(request).ComputeReliability(cpb.ComputeReliabilityRequest(
-            tenant_id=_tenant(request), job_id=job_id, round=round, dimension=dimension,
-            bootstrap_samples=bootstrap_samples, min_n=min_n), timeout=60)
+    @get(
+        "/reliability",
+        summary="ICC (six forms), Krippendorff's alpha (4 levels + bootstrap CI), Fleiss, Gwet, "
+        "pairwise Cohen kappa and calibration of one dimension",
+    )
+    async def reliability(
+        self,
+        request: Request,
+        job_id: Job,
+        round: Round,
+        dimension: Dim,
+        bootstrap_samples: Boot,
+        min_n: MinN,
+    ) -> dict:
+        resp = await _scorecard(request).ComputeReliability(
+            cpb.ComputeReliabilityRequest(
+                tenant_id=_tenant(request),
+                job_id=job_id,
+                round=round,
+                dimension=dimension,
+                bootstrap_samples=bootstrap_samples,
+                min_n=min_n,
+            ),
+            timeout=60,
+        )
         return to_json(resp)
 
     @get("/calibration", summary="Interviewer leniency, erratic, agreement with min-N flags and shrinkage")
-    async def calibration(self, request: Request, job_id: Job, round: Round, dimension: Dim, min_n: MinN) -> dict:
-        resp = await _scorecard(request).GetCalibration(cpb.GetCalibrationRequest(
-            tenant_id=_tenant(request), job_id=job_id, round=round, dimension=dimension, min_n=min_n))
+    async def calibration(
+        self, request: Request, job_id: Job, round: Round, dimension: Dim, min_n: MinN
+    ) -> dict:
+        resp = await _scorecard(request).GetCalibration(
+            cpb.GetCalibrationRequest(
+                tenant_id=_tenant(request), job_id=job_id, round=round, dimension=dimension, min_n=min_n
+            )
+        )
         return to_json(resp)
 
     @get("/dimensions", summary="Per-dimension distributions, means, SDs and disagreement of a round")
     async def dimensions(self, request: Request, job_id: Job, round: Round) -> dict:
-        resp = await _scorecard(request).GetDimensionStatistics(cpb.GetDimensionStatisticsRequest(
-            tenant_id=_tenant(request), job_id=job_id, round=round))
+        resp = await _scorecard(request).GetDimensionStatistics(
+            cpb.GetDimensionStatisticsRequest(tenant_id=_tenant(request), job_id=job_id, round=round)
+        )
         return {"items": [to_json(d) for d in resp.dimensions]}
 
     @get("/validity", summary="Predictive validity of each round and dimension against an HRIS outcome")
-    async def validity(self, request: Request, job_id: Job,
-                       outcome: Annotated[str, Parameter(query="outcome", min_length=1)],
-                       bootstrap_samples: Boot) -> dict:
-        resp = await _scorecard(request).GetPredictiveValidity(cpb.GetPredictiveValidityRequest(
-            tenant_id=_tenant(request), job_id=job_id, outcome=outcome, bootstrap_samples=bootstrap_samples),
-            timeout=60)
+    async def validity(
+        self,
+        request: Request,
+        job_id: Job,
+        outcome: Annotated[str, Parameter(query="outcome", min_length=1)],
+        bootstrap_samples: Boot,
+    ) -> dict:
+        resp = await _scorecard(request).GetPredictiveValidity(
+            cpb.GetPredictiveValidityRequest(
+                tenant_id=_tenant(request),
+                job_id=job_id,
+                outcome=outcome,
+                bootstrap_samples=bootstrap_samples,
+            ),
+            timeout=60,
+        )
         return {"items": [to_json(v) for v in resp.results]}
 
-    @post("/rebuild", summary="Recompute every statistic from the scorecards and report drift (admin)",
-          status_code=200)
+    @post(
+        "/rebuild",
+        summary="Recompute every statistic from the scorecards and report drift (admin)",
+        status_code=200,
+    )
     async def rebuild(self, request: Request) -> dict:
         require_scope(request, "admin")
-        resp = await _scorecard(request).RebuildStatistics(cpb.RebuildStatisticsRequest(tenant_id=_tenant(request)),
-                                                           timeout=60)
+        resp = await _scorecard(request).RebuildStatistics(
+            cpb.RebuildStatisticsRequest(tenant_id=_tenant(request)), timeout=60
+        )
         return to_json(resp)
 
 
@@ -251,25 +391,46 @@ class ComplianceController(Controller):
     tags = ["compliance"]
     guards = [require_api_key]
 
-    @put("/candidates/{candidate_id:str}/demographics", summary="Store a candidate's self-identified demographics")
-    async def put_demographics(self, request: Request, candidate_id: str, data: schemas.DemographicsIn) -> dict:
+    @put(
+        "/candidates/{candidate_id:str}/demographics",
+        summary="Store a candidate's self-identified demographics",
+    )
+    async def put_demographics(
+        self, request: Request, candidate_id: str, data: schemas.DemographicsIn
+    ) -> dict:
         scopes = require_scope(request, "compliance")
-        resp = await _scorecard(request).PutDemographics(cpb.PutDemographicsRequest(
-            tenant_id=_tenant(request), candidate_id=candidate_id, attributes=data.attributes, caller_scopes=scopes))
+        resp = await _scorecard(request).PutDemographics(
+            cpb.PutDemographicsRequest(
+                tenant_id=_tenant(request),
+                candidate_id=candidate_id,
+                attributes=data.attributes,
+                caller_scopes=scopes,
+            )
+        )
         return {"candidate_id": candidate_id, "attributes": dict(resp.attributes)}
 
-    @get("/candidates/{candidate_id:str}/demographics", summary="A candidate's demographics (compliance only)")
+    @get(
+        "/candidates/{candidate_id:str}/demographics", summary="A candidate's demographics (compliance only)"
+    )
     async def get_demographics(self, request: Request, candidate_id: str) -> dict:
         scopes = require_scope(request, "compliance")
-        resp = await _scorecard(request).GetDemographics(cpb.GetDemographicsRequest(
-            tenant_id=_tenant(request), candidate_id=candidate_id, caller_scopes=scopes))
+        resp = await _scorecard(request).GetDemographics(
+            cpb.GetDemographicsRequest(
+                tenant_id=_tenant(request), candidate_id=candidate_id, caller_scopes=scopes
+            )
+        )
         return {"candidate_id": candidate_id, "attributes": dict(resp.attributes)}
 
-    @get("/adverse-impact", summary="EEOC four-fifths selection rates and NYC LL144 scoring rates by category")
+    @get(
+        "/adverse-impact", summary="EEOC four-fifths selection rates and NYC LL144 scoring rates by category"
+    )
     async def adverse_impact(self, request: Request, job_id: Job, round: str = "") -> dict:
         scopes = require_scope(request, "compliance")
-        resp = await _scorecard(request).GetAdverseImpact(cpb.GetAdverseImpactRequest(
-            tenant_id=_tenant(request), job_id=job_id, round=round, caller_scopes=scopes))
+        resp = await _scorecard(request).GetAdverseImpact(
+            cpb.GetAdverseImpactRequest(
+                tenant_id=_tenant(request), job_id=job_id, round=round, caller_scopes=scopes
+            )
+        )
         return to_json(resp)
 
 

@@ -31,8 +31,11 @@ def _clean(value: Any) -> Any:
 
 
 def to_json(msg: Message) -> dict:
-    return _clean(json_format.MessageToDict(msg, preserving_proto_field_name=True,
-                                            always_print_fields_with_no_presence=True))
+    return _clean(
+        json_format.MessageToDict(
+            msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+        )
+    )
 
 
 def interviewer_of(request: Request) -> str:
@@ -58,27 +61,46 @@ def acting(request: Request, interviewer_id: str) -> str:
 def require_scope(request: Request, scope: str) -> list[str]:
     scopes = list(principal_of(request).scopes)
     if scope not in scopes:
-        raise problem(403, f"this resource needs the {scope!r} scope; interviewers never see demographic data")
+        raise problem(
+            403, f"this resource needs the {scope!r} scope; interviewers never see demographic data"
+        )
     return scopes
 
 
 def dimension_pb(d: schemas.DimensionIn) -> cpb.Dimension:
     return cpb.Dimension(
-        key=d.key, name=d.name, scale_kind=d.scale.kind, scale_min=d.scale.min, scale_max=d.scale.max,
-        labels=d.scale.labels, evidence_required=d.evidence_required,
+        key=d.key,
+        name=d.name,
+        scale_kind=d.scale.kind,
+        scale_min=d.scale.min,
+        scale_max=d.scale.max,
+        labels=d.scale.labels,
+        evidence_required=d.evidence_required,
         anchors=[cpb.Anchor(point=a.point, description=a.description) for a in d.anchors],
     )
 
 
 def ratings_pb(items: list[schemas.RatingIn]) -> list[cpb.Rating]:
-    return [cpb.Rating(dimension=r.dimension, score=r.score if r.score is not None else 0.0, label=r.label,
-                       evidence=r.evidence) for r in items]
+    return [
+        cpb.Rating(
+            dimension=r.dimension,
+            score=r.score if r.score is not None else 0.0,
+            label=r.label,
+            evidence=r.evidence,
+        )
+        for r in items
+    ]
 
 
 def scorecard_pb(body: schemas.ScorecardIn) -> cpb.Scorecard:
-    return cpb.Scorecard(booking_id=body.interview_id, interviewer_id=body.interviewer_id,
-                         ratings=ratings_pb(body.ratings), recommendation=body.recommendation,
-                         confidence=float(body.confidence or 0), template_id=body.template_id)
+    return cpb.Scorecard(
+        booking_id=body.interview_id,
+        interviewer_id=body.interviewer_id,
+        ratings=ratings_pb(body.ratings),
+        recommendation=body.recommendation,
+        confidence=float(body.confidence or 0),
+        template_id=body.template_id,
+    )
 
 
 def scorecard_out(c: cpb.Scorecard) -> dict:

@@ -79,7 +79,9 @@ class DimensionState:
         self.calibration.add(candidate, interviewer, score)
         self.descriptive.add(score)
         # a template revision may widen the scale; categories span every point any version allowed
-        self.scale = scale if self.scale is None else (min(self.scale[0], scale[0]), max(self.scale[1], scale[1]))
+        self.scale = (
+            scale if self.scale is None else (min(self.scale[0], scale[0]), max(self.scale[1], scale[1]))
+        )
 
     def remove(self, candidate: str, interviewer: str, score: float) -> None:
         self.alpha.remove(candidate, score)
@@ -144,7 +146,9 @@ class DimensionState:
         for sid, cells in self.calibration._cells.items():  # noqa: SLF001
             if len(cells) >= 2:
                 v = np.array([c[1] for c in cells])
-                spreads.append(CandidateSpread(sid, v.size, float(v.std(ddof=1)), float(v.min()), float(v.max())))
+                spreads.append(
+                    CandidateSpread(sid, v.size, float(v.std(ddof=1)), float(v.min()), float(v.max()))
+                )
         spreads.sort(key=lambda s: (-s.sd, s.candidate_id))
         alpha = self.alpha.finalize("ordinal")
         return Summary(
