@@ -141,7 +141,7 @@ async def sync_hire(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg
     mismatches = compare_read_back(mapped, read_back)
     if mismatches:
         detail = "; ".join(f"{m.field}: wrote {plain(m.written)!r}, HRIS has {plain(m.read_back)!r}" for m in mismatches)
-        await hris.update_sync(conn, tenant, key, status="mismatch", baseline=plain(read_back),
+        await hris.update_sync(conn, tenant, key, status="mismatch", baseline=plain(mapped),
                                mismatches=[plain(m) for m in mismatches])
         await mirror.record_operation(conn, tenant, target.id, "hris", "read_back", "error", detail)
         await alert(conn, tenant, owner=target.owner, connection_id=target.id,

@@ -125,6 +125,8 @@ async def _apply(conn: asyncpg.Connection, c: Connection, item: dict[str, Any], 
     if c.provider == "greenhouse":
         app, cand, jobs = _Greenhouse("reconcile", policy).application(item, "harvest")
         stage = app.current_stage
+        if cand is None and app.candidate_id:
+            cand = Candidate("greenhouse", app.candidate_id)  # Harvest applications carry the id only
     else:
         raw_stage = item.get("stage")
         stage_id = raw_stage.get("id") if isinstance(raw_stage, dict) else raw_stage
