@@ -69,3 +69,13 @@ async def eventually(fn: Callable[[], Awaitable[T]], timeout: float = 30.0, inte
 
 
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
+ALWAYS = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(1, 8)]
+
+
+async def open_link(t: Tenant, panel: list[dict], *, candidate: str = "cand-1", duration: int = 60,
+                    **extra: object) -> dict:
+    body = {"candidate_id": candidate, "panel": panel, "duration_minutes": duration,
+            "candidate_email": f"{candidate}@mail.test", "candidate_name": candidate.title(), **extra}
+    r = await t.http.post("/v1/scheduling/links", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
