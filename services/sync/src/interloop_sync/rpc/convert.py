@@ -37,5 +37,5 @@ def rule_pb(row: Any) -> pb.AutomationRule:
     source = json.loads(row["source"])
     return pb.AutomationRule(
         id=row["id"], dsl=source.get("dsl", ""), json=struct(source["json"]) if "json" in source else None,
-        enabled=row["enabled"], on=row["on_event"], action=row["action"], created_at=ts(row["created_at"]),
+        disabled=not row["enabled"], on=row["on_event"], action=row["action"], created_at=ts(row["created_at"]),
     )

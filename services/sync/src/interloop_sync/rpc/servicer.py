@@ -187,7 +187,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                 rule = automations.rule_of(source, rule_id or None, templates=set(known) | set(new))  # type: ignore[arg-type]
             except RuleError as exc:
                 raise FieldViolations([("rule.dsl" if r.dsl else "rule.json", str(exc))]) from None
-            if not r.enabled and r.id:
+            if r.disabled:
                 rule = type(rule)(rule.id, rule.on, rule.action, rule.condition, rule.delay, False)
             for name, t in new.items():
                 await automations.put_template(conn, request.tenant_id, name, t)

@@ -38,7 +38,7 @@ def connection_out(c: pb.Connection) -> dict[str, Any]:
 
 def rule_out(r: pb.AutomationRule) -> dict[str, Any]:
     return {"id": r.id, "dsl": r.dsl, "rule": _dict(r.json) if r.HasField("json") else None, "on": r.on,
-            "action": r.action, "enabled": r.enabled}
+            "action": r.action, "enabled": not r.disabled}
 
 
 class ConnectionsController(Controller):
@@ -121,7 +121,7 @@ class AutomationsController(Controller):
         raw = await request.body()
 
         async def act() -> tuple[int, dict]:
-            rule = pb.AutomationRule(id=data.id, dsl=data.dsl, enabled=data.enabled)
+            rule = pb.AutomationRule(id=data.id, dsl=data.dsl, disabled=not data.enabled)
             if data.rule:
                 rule.json.CopyFrom(_struct(data.rule))
             resp = await request.app.state.backends.sync.CreateAutomationRule(pb.CreateAutomationRuleRequest(
