@@ -40,17 +40,20 @@ def api_key(platform: ServiceSet) -> str:
 
 @pytest.fixture
 def tenant_key(platform: ServiceSet):  # type: ignore[no-untyped-def]
-    """Makes a fresh tenant with an API key; returns (tenant_id, key)."""
+    """Makes an API key (for a fresh tenant unless one is named); returns (tenant_id, key)."""
     import uuid
 
     from interloop_devstack.demo import create_api_key
 
-    def make() -> tuple[str, str]:
-        tenant = f"tenant-{uuid.uuid4().hex[:10]}"
+    def make(tenant: str | None = None, *, scopes: tuple[str, ...] = ("admin",),
+             interviewer_id: str | None = None) -> tuple[str, str]:
+        tenant = tenant or f"tenant-{uuid.uuid4().hex[:10]}"
+        key = f"il_{tenant}_{uuid.uuid4().hex[:8]}"
         # Tests may call this from inside their event loop: run the setup on a thread of its own.
         with ThreadPoolExecutor(1) as pool:
             key = pool.submit(
-                asyncio.run, create_api_key(platform.dsns["gateway"], tenant_id=tenant, key=f"il_{tenant}")
+                asyncio.run, create_api_key(platform.dsns["gateway"], tenant_id=tenant, key=key, scopes=scopes,
+                                            interviewer_id=interviewer_id)
             ).result()
         return tenant, key
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from typing import NoReturn
 
 import asyncpg
 import typer
@@ -18,7 +19,7 @@ _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _SCOPES = {"admin", "recruiter", "interviewer", "compliance"}
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"interloop tenants: {message}", err=True)
     raise typer.Exit(2)
 
@@ -35,9 +36,7 @@ def create(
     unknown = sorted(set(scope) - _SCOPES)
     if unknown:
         _fail(f"unknown scope(s) {', '.join(unknown)}; choose from {', '.join(sorted(_SCOPES))}")
-    dsn = os.environ.get("INTERLOOP_GATEWAY_DATABASE_URL")
-    if not dsn:
-        _fail("set INTERLOOP_GATEWAY_DATABASE_URL to the gateway's database")
+    dsn = _dsn()
 
     async def run() -> str:
         conn = await asyncpg.connect(dsn)
@@ -48,8 +47,45 @@ def create(
         finally:
             await conn.close()
 
+    typer.echo(_run(run))
+
+
+@app.command("issue-key")
+def issue(
+    tenant_id: str = typer.Argument(..., help="an existing tenant"),
+    scope: list[str] = typer.Option(..., "--scope", help="scopes of the key (repeatable)"),
+    interviewer: str = typer.Option("", "--interviewer", help="bind the key to this interviewer id"),
+) -> None:
+    """Issue another API key for a tenant; an interviewer's own key carries their verified identity."""
+    unknown = sorted(set(scope) - _SCOPES)
+    if unknown:
+        _fail(f"unknown scope(s) {', '.join(unknown)}; choose from {', '.join(sorted(_SCOPES))}")
+    if interviewer and set(scope) != {"interviewer"}:
+        _fail("a key bound to an interviewer must have exactly --scope interviewer")
+    dsn = _dsn()
+
+    async def run() -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id):
+                _fail(f"no tenant {tenant_id!r}: create it first with `interloop tenants create`")
+            return await issue_key(conn, tenant_id, scope, interviewer_id=interviewer or None)
+        finally:
+            await conn.close()
+
+    typer.echo(_run(run))
+
+
+def _dsn() -> str:
+    dsn = os.environ.get("INTERLOOP_GATEWAY_DATABASE_URL")
+    if not dsn:
+        _fail("set INTERLOOP_GATEWAY_DATABASE_URL to the gateway's database")
+    return dsn  # type: ignore[return-value]
+
+
+def _run(run) -> str:  # type: ignore[no-untyped-def]
     try:
-        key = asyncio.run(run())
+        return asyncio.run(run())
     except (OSError, asyncpg.PostgresError) as exc:
         _fail(f"cannot reach the gateway database: {type(exc).__name__}: {exc}".splitlines()[0])
-    typer.echo(key)
+    raise AssertionError("unreachable")

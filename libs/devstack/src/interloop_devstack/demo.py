@@ -22,12 +22,15 @@ INTERVIEWERS = [
 ]
 
 
-async def create_api_key(gateway_dsn: str, tenant_id: str = DEMO_TENANT, key: str = DEMO_KEY) -> str:
+async def create_api_key(
+    gateway_dsn: str, tenant_id: str = DEMO_TENANT, key: str = DEMO_KEY, *, scopes: tuple[str, ...] = ("admin",),
+    interviewer_id: str | None = None,
+) -> str:
     conn = await asyncpg.connect(gateway_dsn)
     try:
         async with conn.transaction():
             await create_tenant(conn, tenant_id, "Demo Corp")
-            return await issue_key(conn, tenant_id, ["admin"], key)
+            return await issue_key(conn, tenant_id, list(scopes), key, interviewer_id=interviewer_id)
     finally:
         await conn.close()
 

@@ -14,6 +14,8 @@ class Principal:
     tenant_id: str
     scopes: tuple[str, ...]
     key_prefix: str
+    # Set when the key belongs to one interviewer (scope "interviewer"): who they are, verified.
+    interviewer_id: str | None = None
 
 
 def hash_key(key: str) -> bytes:
@@ -27,22 +29,28 @@ async def create_tenant(conn: asyncpg.Connection, tenant_id: str, name: str) -> 
     )
 
 
-async def issue_key(conn: asyncpg.Connection, tenant_id: str, scopes: list[str], key: str | None = None) -> str:
-    """Create an API key for a tenant; returns it (the only time it is visible)."""
+async def issue_key(
+    conn: asyncpg.Connection, tenant_id: str, scopes: list[str], key: str | None = None,
+    *, interviewer_id: str | None = None,
+) -> str:
+    """Create an API key for a tenant (optionally bound to one interviewer); returns it, the only
+    time it is visible."""
     key = key or f"il_{secrets.token_urlsafe(32)}"
     await conn.execute(
-        """INSERT INTO api_keys (tenant_id, key_hash, prefix, scopes) VALUES ($1, $2, $3, $4)
+        """INSERT INTO api_keys (tenant_id, key_hash, prefix, scopes, interviewer_id) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT DO NOTHING""",
-        tenant_id, hash_key(key), key[:7], scopes,
+        tenant_id, hash_key(key), key[:7], scopes, interviewer_id,
     )
     return key
 
 
 async def authenticate(conn: asyncpg.Connection, key: str) -> Principal | None:
     r = await conn.fetchrow(
-        "SELECT tenant_id, scopes, prefix FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL", hash_key(key)
+        """SELECT tenant_id, scopes, prefix, interviewer_id FROM api_keys
+           WHERE key_hash = $1 AND revoked_at IS NULL""",
+        hash_key(key),
     )
-    return Principal(r["tenant_id"], tuple(r["scopes"]), r["prefix"]) if r else None
+    return Principal(r["tenant_id"], tuple(r["scopes"]), r["prefix"], r["interviewer_id"]) if r else None
 
 
 async def audit(conn: asyncpg.Connection, tenant_id: str, actor: str, action: str, target: str, status: int) -> None:

@@ -39,7 +39,18 @@ def to_json(msg: Message) -> dict:
 
 
 def interviewer_of(request: Request) -> str:
-    return request.headers.get(INTERVIEWER_HEADER, "").strip()
+    """Who is asking, for the blind rule. A key bound to an interviewer IS that interviewer (a header
+    naming anyone else is refused); only admin keys may act for an interviewer named in the header."""
+    principal = principal_of(request)
+    claimed = request.headers.get(INTERVIEWER_HEADER, "").strip()
+    if principal.interviewer_id:
+        if claimed and claimed != principal.interviewer_id:
+            raise problem(403, f"this key belongs to interviewer {principal.interviewer_id!r}, not {claimed!r}")
+        return principal.interviewer_id
+    if claimed and "admin" not in principal.scopes:
+        raise problem(403, f"only admin keys may act for an interviewer via {INTERVIEWER_HEADER.title()}; "
+                           "use the interviewer's own key")
+    return claimed
 
 
 def roles_of(request: Request) -> list[str]:
