@@ -22,6 +22,7 @@ from interloop_common.telemetry import configure_telemetry
 from interloop_gateway import problems
 from interloop_gateway.backends import Backends
 from interloop_gateway.domain.connections import controllers as connections
+from interloop_gateway.domain.dashboard import controllers as dashboard
 from interloop_gateway.domain.health.controllers import HealthController
 from interloop_gateway.domain.interviews.controllers import (
     ActivityController,
@@ -62,6 +63,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             *scorecards.CONTROLLERS,
             *connections.CONTROLLERS,
             *webhooks.CONTROLLERS,
+            *dashboard.CONTROLLERS,
         ],
         lifespan=[lifespan],
         plugins=[problems.plugin(), OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/livez", "/readyz"]))],
