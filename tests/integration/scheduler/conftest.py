@@ -50,17 +50,23 @@ async def tenant(platform, tenant_key) -> AsyncIterator[Tenant]:  # type: ignore
     tenant_id, key = tenant_key()
     limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
     async with (
-        httpx.AsyncClient(base_url=platform.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30,
-                          limits=limits) as http,
+        httpx.AsyncClient(
+            base_url=platform.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30, limits=limits
+        ) as http,
         httpx.AsyncClient(base_url=platform.base_url, timeout=30, limits=limits) as public,
         grpc.aio.insecure_channel(platform.target("scheduler")) as channel,
     ):
-        yield Tenant(tenant_id, http, public, scheduler_pb2_grpc.SchedulerServiceStub(channel),
-                     platform.dsns["scheduler"])
+        yield Tenant(
+            tenant_id,
+            http,
+            public,
+            scheduler_pb2_grpc.SchedulerServiceStub(channel),
+            platform.dsns["scheduler"],
+        )
 
 
-async def eventually(fn: Callable[[], Awaitable[T]], timeout: float = 30.0, interval: float = 0.25) -> T:
-    deadline = time.monotonic() + timeout
+async def eventually(fn: Callable[[], Awaitable[T]], within: float = 30.0, interval: float = 0.25) -> T:
+    deadline = time.monotonic() + within
     while True:
         value = await fn()
         if value or time.monotonic() > deadline:
@@ -72,10 +78,17 @@ WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in ran
 ALWAYS = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(1, 8)]
 
 
-async def open_link(t: Tenant, panel: list[dict], *, candidate: str = "cand-1", duration: int = 60,
-                    **extra: object) -> dict:
-    body = {"candidate_id": candidate, "panel": panel, "duration_minutes": duration,
-            "candidate_email": f"{candidate}@mail.test", "candidate_name": candidate.title(), **extra}
+async def open_link(
+    t: Tenant, panel: list[dict], *, candidate: str = "cand-1", duration: int = 60, **extra: object
+) -> dict:
+    body = {
+        "candidate_id": candidate,
+        "panel": panel,
+        "duration_minutes": duration,
+        "candidate_email": f"{candidate}@mail.test",
+        "candidate_name": candidate.title(),
+        **extra,
+    }
     r = await t.http.post("/v1/scheduling/links", json=body)
     assert r.status_code == 201, r.text
     return r.json()

@@ -37,8 +37,13 @@ async def link_slots(t: Tenant, token: str, tz: str = "UTC") -> dict:
 async def test_link_hold_confirm_returns_booking_and_invites(tenant: Tenant) -> None:
     await tenant.put_interviewer("ann", working_hours=ALWAYS, display_name="Ann Lee")
     await tenant.put_interviewer("ben", working_hours=ALWAYS)
-    link = await open_link(tenant, [{"interviewer_ids": ["ann", "ben"], "k": 1}], duration=45,
-                           round="onsite", settings={"min_notice_minutes": 24 * 60, "step_minutes": 30})
+    link = await open_link(
+        tenant,
+        [{"interviewer_ids": ["ann", "ben"], "k": 1}],
+        duration=45,
+        round="onsite",
+        settings={"min_notice_minutes": 24 * 60, "step_minutes": 30},
+    )
     assert link["url"].endswith(f"/schedule/{link['token']}")
 
     got = await link_slots(tenant, link["token"], "America/Los_Angeles")
@@ -47,21 +52,30 @@ async def test_link_hold_confirm_returns_booking_and_invites(tenant: Tenant) -> 
     assert at(first["start"]) >= datetime.now(UTC) + timedelta(hours=24)  # min notice
     assert first["local_start"].endswith(("-08:00", "-07:00")) and first["interviewer_ids"] == ["ann", "ben"]
 
-    held = await tenant.public.post(f"/v1/scheduling-links/{link['token']}/holds", json={"start": first["start"]})
+    held = await tenant.public.post(
+        f"/v1/scheduling-links/{link['token']}/holds", json={"start": first["start"]}
+    )
     assert held.status_code == 201, held.text
     hold = held.json()
     assert hold["interviewer_ids"] == ["ann"]  # one of two, the least loaded, by id
 
     # Another candidate still sees the time, but only with ben: ann is held.
-    other = await open_link(tenant, [{"interviewer_ids": ["ann", "ben"], "k": 1}], candidate="cand-2",
-                            duration=45, settings={"min_notice_minutes": 24 * 60})
+    other = await open_link(
+        tenant,
+        [{"interviewer_ids": ["ann", "ben"], "k": 1}],
+        candidate="cand-2",
+        duration=45,
+        settings={"min_notice_minutes": 24 * 60},
+    )
     theirs = {s["start"]: s["interviewer_ids"] for s in (await link_slots(tenant, other["token"]))["slots"]}
     assert theirs[first["start"]] == ["ben"]
     # ... and the holder still sees it with ann (its own hold does not block it).
     mine = {s["start"]: s["interviewer_ids"] for s in (await link_slots(tenant, link["token"]))["slots"]}
     assert mine[first["start"]] == ["ann", "ben"]
 
-    r = await tenant.public.post(f"/v1/scheduling-links/{link['token']}/confirm", json={"hold_id": hold["hold_id"]})
+    r = await tenant.public.post(
+        f"/v1/scheduling-links/{link['token']}/confirm", json={"hold_id": hold["hold_id"]}
+    )
     assert r.status_code == 200, r.text
     booking, ics = r.json()["booking"], r.json()["invite_ics"]
     assert booking["status"] == "scheduled" and booking["interviewer_ids"] == ["ann"]
@@ -74,16 +88,25 @@ async def test_link_hold_confirm_returns_booking_and_invites(tenant: Tenant) -> 
     assert sorted(i["recipient"] for i in r.json()["invites"]) == ["ann@acme.test", "cand-1@mail.test"]
 
     # A retried confirmation answers the same booking; the link now shows it.
-    again = await tenant.public.post(f"/v1/scheduling-links/{link['token']}/confirm",
-                                     json={"hold_id": hold["hold_id"]})
+    again = await tenant.public.post(
+        f"/v1/scheduling-links/{link['token']}/confirm", json={"hold_id": hold["hold_id"]}
+    )
     assert again.status_code == 200 and again.json()["booking"]["id"] == booking["id"]
     state = await link_slots(tenant, link["token"])
     assert state["status"] == "booked" and state["booking"]["id"] == booking["id"]
     rows = await tenant.fetch("SELECT status FROM holds WHERE tenant_id = $1", tenant.id)
     assert [r["status"] for r in rows] == ["confirmed"]
-    types = [r["event_type"] for r in await tenant.fetch(
-        "SELECT event_type FROM outbox WHERE tenant_id = $1 ORDER BY seq", tenant.id)]
-    assert types == ["interview.scheduling_requested", "interview.scheduling_requested", "interview.scheduled"]
+    types = [
+        r["event_type"]
+        for r in await tenant.fetch(
+            "SELECT event_type FROM outbox WHERE tenant_id = $1 ORDER BY seq", tenant.id
+        )
+    ]
+    assert types == [
+        "interview.scheduling_requested",
+        "interview.scheduling_requested",
+        "interview.scheduled",
+    ]
 
 
 async def test_links_are_signed_and_expire(tenant: Tenant, platform) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +118,9 @@ async def test_links_are_signed_and_expire(tenant: Tenant, platform) -> None:  #
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     # A token signed with the service's key but past its expiry is 410 Gone.
     key = b"dev-only-link-signing-key-change-me"
-    expired = issue_link_token({"t": tenant.id, "l": link["link_id"]}, key, datetime.now(UTC) - timedelta(seconds=1))
+    expired = issue_link_token(
+        {"t": tenant.id, "l": link["link_id"]}, key, datetime.now(UTC) - timedelta(seconds=1)
+    )
     assert (await tenant.public.get(f"/v1/scheduling-links/{expired}/slots")).status_code == 410
 
     page = await tenant.public.get(f"/schedule/{link['token']}")
@@ -111,8 +136,9 @@ async def test_hold_ttl_protects_then_expires(tenant: Tenant) -> None:
     first = await open_link(tenant, [{"interviewer_ids": ["dee"]}], candidate="c1")
     second = await open_link(tenant, [{"interviewer_ids": ["dee"]}], candidate="c2")
     start = (await link_slots(tenant, first["token"]))["slots"][3]["start"]
-    r = await tenant.public.post(f"/v1/scheduling-links/{first['token']}/holds", json={"start": start,
-                                                                                     "ttl_seconds": 2})
+    r = await tenant.public.post(
+        f"/v1/scheduling-links/{first['token']}/holds", json={"start": start, "ttl_seconds": 2}
+    )
     assert r.status_code == 201
     taken = await tenant.public.post(f"/v1/scheduling-links/{second['token']}/holds", json={"start": start})
     assert taken.status_code == 409 and taken.json()["alternatives"]
@@ -123,30 +149,42 @@ async def test_hold_ttl_protects_then_expires(tenant: Tenant) -> None:
     ok = await tenant.public.post(f"/v1/scheduling-links/{second['token']}/confirm", json={"start": start})
     assert ok.status_code == 200, ok.text
     # The first candidate's confirmation of its expired hold now fails with alternatives, nothing orphaned.
-    late = await tenant.public.post(f"/v1/scheduling-links/{first['token']}/confirm",
-                                    json={"hold_id": r.json()["hold_id"]})
+    late = await tenant.public.post(
+        f"/v1/scheduling-links/{first['token']}/confirm", json={"hold_id": r.json()["hold_id"]}
+    )
     assert late.status_code == 409 and late.json()["alternatives"]
     active = await tenant.fetch(
-        "SELECT count(*) AS n FROM interviewer_commitments WHERE tenant_id = $1 AND active AND hold_id IS NOT NULL",
-        tenant.id)
+        "SELECT count(*) AS n FROM interviewer_commitments"
+        " WHERE tenant_id = $1 AND active AND hold_id IS NOT NULL",
+        tenant.id,
+    )
     assert active[0]["n"] == 0
 
 
 async def test_200_concurrent_confirmations_book_exactly_once(tenant: Tenant) -> None:
     await tenant.put_interviewer("solo", working_hours=ALWAYS)
-    links = await asyncio.gather(*(
-        tenant.rpc.CreateSchedulingLink(pb.CreateSchedulingLinkRequest(
-            tenant_id=tenant.id, candidate_id=f"cand-{n}", panel=[pb.PanelRequirement(interviewer_ids=["solo"])],
-            duration_minutes=60))
-        for n in range(200)
-    ))
+    links = await asyncio.gather(
+        *(
+            tenant.rpc.CreateSchedulingLink(
+                pb.CreateSchedulingLinkRequest(
+                    tenant_id=tenant.id,
+                    candidate_id=f"cand-{n}",
+                    panel=[pb.PanelRequirement(interviewer_ids=["solo"])],
+                    duration_minutes=60,
+                )
+            )
+            for n in range(200)
+        )
+    )
     base = at((await link_slots(tenant, links[0].token))["slots"][48]["start"])
     # Four overlapping 60-minute starts, 15 minutes apart: every pair overlaps.
     starts = [(base + timedelta(minutes=15 * (n % 4))).isoformat() for n in range(200)]
-    responses = await asyncio.gather(*(
-        tenant.public.post(f"/v1/scheduling-links/{link.token}/confirm", json={"start": start})
-        for link, start in zip(links, starts, strict=True)
-    ))
+    responses = await asyncio.gather(
+        *(
+            tenant.public.post(f"/v1/scheduling-links/{link.token}/confirm", json={"start": start})
+            for link, start in zip(links, starts, strict=True)
+        )
+    )
     codes = sorted(r.status_code for r in responses)
     assert codes.count(200) == 1 and codes.count(409) == 199, codes
     (winner,) = [r.json()["booking"] for r in responses if r.status_code == 200]
@@ -159,12 +197,17 @@ async def test_200_concurrent_confirmations_book_exactly_once(tenant: Tenant) ->
             assert problem["alternatives"], "a conflict offers fresh alternatives"
             for alt in problem["alternatives"]:  # fresh: none overlaps the booking that won
                 assert at(alt["end"]) <= w_start or at(alt["start"]) >= w_end
-    bookings = await tenant.fetch("SELECT id FROM bookings WHERE tenant_id = $1 AND status = 'scheduled'", tenant.id)
+    bookings = await tenant.fetch(
+        "SELECT id FROM bookings WHERE tenant_id = $1 AND status = 'scheduled'", tenant.id
+    )
     assert [str(b["id"]) for b in bookings] == [winner["id"]]
     commitments = await tenant.fetch(
-        "SELECT booking_id, hold_id FROM interviewer_commitments WHERE tenant_id = $1 AND active", tenant.id)
+        "SELECT booking_id, hold_id FROM interviewer_commitments WHERE tenant_id = $1 AND active", tenant.id
+    )
     assert [(str(c["booking_id"]), c["hold_id"]) for c in commitments] == [(winner["id"], None)]
-    holds = await tenant.fetch("SELECT count(*) AS n FROM holds WHERE tenant_id = $1 AND status = 'active'", tenant.id)
+    holds = await tenant.fetch(
+        "SELECT count(*) AS n FROM holds WHERE tenant_id = $1 AND status = 'active'", tenant.id
+    )
     assert holds[0]["n"] == 0
 
 
@@ -172,12 +215,16 @@ async def test_50_concurrent_holds_of_one_slot_one_wins(tenant: Tenant) -> None:
     await tenant.put_interviewer("uno", working_hours=ALWAYS)
     links = [await open_link(tenant, [{"interviewer_ids": ["uno"]}], candidate=f"h{n}") for n in range(50)]
     start = (await link_slots(tenant, links[0]["token"]))["slots"][10]["start"]
-    responses = await asyncio.gather(*(
-        tenant.public.post(f"/v1/scheduling-links/{link['token']}/holds", json={"start": start}) for link in links
-    ))
+    responses = await asyncio.gather(
+        *(
+            tenant.public.post(f"/v1/scheduling-links/{link['token']}/holds", json={"start": start})
+            for link in links
+        )
+    )
     assert sorted(r.status_code for r in responses) == [201] + [409] * 49
     active = await tenant.fetch(
-        "SELECT count(*) AS n FROM interviewer_commitments WHERE tenant_id = $1 AND active", tenant.id)
+        "SELECT count(*) AS n FROM interviewer_commitments WHERE tenant_id = $1 AND active", tenant.id
+    )
     assert active[0]["n"] == 1
 
 
@@ -186,45 +233,76 @@ async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant) -> None:
     link = await open_link(tenant, [{"interviewer_ids": ["eve"]}], settings={"min_notice_minutes": 48 * 60})
     token = link["token"]
     free = (await link_slots(tenant, token))["slots"]
-    first = await tenant.public.post(f"/v1/scheduling-links/{token}/confirm", json={"start": free[0]["start"]})
+    first = await tenant.public.post(
+        f"/v1/scheduling-links/{token}/confirm", json={"start": free[0]["start"]}
+    )
     booking = first.json()["booking"]
     uid = str(event_of(first.json()["invite_ics"])["UID"])
 
-    moved = await tenant.public.post(f"/v1/scheduling-links/{token}/reschedule", json={"start": free[4]["start"]})
+    moved = await tenant.public.post(
+        f"/v1/scheduling-links/{token}/reschedule", json={"start": free[4]["start"]}
+    )
     assert moved.status_code == 200, moved.text
     ev = event_of(moved.json()["invite_ics"])
-    assert str(ev["UID"]) == uid and int(ev["SEQUENCE"]) == 1 and "METHOD:REQUEST" in moved.json()["invite_ics"]
-    assert moved.json()["booking"]["start"] == free[4]["start"] and moved.json()["booking"]["reschedules"] == 1
+    assert (
+        str(ev["UID"]) == uid and int(ev["SEQUENCE"]) == 1 and "METHOD:REQUEST" in moved.json()["invite_ics"]
+    )
+    assert (
+        moved.json()["booking"]["start"] == free[4]["start"] and moved.json()["booking"]["reschedules"] == 1
+    )
     # The old time is free again, the new one taken.
     now_free = {s["start"] for s in (await link_slots(tenant, token))["slots"]}
     assert free[0]["start"] in now_free
 
     # The tenant can move it too; a move onto a taken time is 409 with alternatives.
-    r = await tenant.http.post("/v1/interviews", json={
-        "candidate_id": "blocker", "interviewer_ids": ["eve"], "start": free[8]["start"], "end": free[8]["end"]})
+    r = await tenant.http.post(
+        "/v1/interviews",
+        json={
+            "candidate_id": "blocker",
+            "interviewer_ids": ["eve"],
+            "start": free[8]["start"],
+            "end": free[8]["end"],
+        },
+    )
     assert r.status_code == 201
-    clash = await tenant.http.post(f"/v1/scheduling/bookings/{booking['id']}/reschedule",
-                                   json={"start": free[8]["start"]})
+    clash = await tenant.http.post(
+        f"/v1/scheduling/bookings/{booking['id']}/reschedule", json={"start": free[8]["start"]}
+    )
     assert clash.status_code == 409 and clash.json()["alternatives"]
-    again = await tenant.http.post(f"/v1/scheduling/bookings/{booking['id']}/reschedule",
-                                   json={"start": free[6]["start"]})
+    again = await tenant.http.post(
+        f"/v1/scheduling/bookings/{booking['id']}/reschedule", json={"start": free[6]["start"]}
+    )
     assert again.status_code == 200 and int(event_of(again.json()["invite_ics"])["SEQUENCE"]) == 2
     # Two reschedules is the limit.
-    third = await tenant.public.post(f"/v1/scheduling-links/{token}/reschedule", json={"start": free[2]["start"]})
+    third = await tenant.public.post(
+        f"/v1/scheduling-links/{token}/reschedule", json={"start": free[2]["start"]}
+    )
     assert third.status_code == 409 and "reschedules" in third.json()["detail"]
 
-    cancelled = await tenant.public.post(f"/v1/scheduling-links/{token}/cancel", json={"reason": "took another job"})
+    cancelled = await tenant.public.post(
+        f"/v1/scheduling-links/{token}/cancel", json={"reason": "took another job"}
+    )
     assert cancelled.status_code == 200, cancelled.text
     invites = cancelled.json()["invites"]
     assert {i["method"] for i in invites} == {"CANCEL"}
     ev = event_of(invites[0]["ics"])
     assert str(ev["UID"]) == uid and int(ev["SEQUENCE"]) == 3 and str(ev["STATUS"]) == "CANCELLED"
     assert free[6]["start"] in {s["start"] for s in (await link_slots(tenant, token))["slots"]}
-    types = [r["event_type"] for r in await tenant.fetch(
-        "SELECT event_type FROM outbox WHERE tenant_id = $1 AND event_type LIKE 'interview.%' "
-        "AND event_type <> 'interview.scheduling_requested' ORDER BY seq", tenant.id)]
-    assert types == ["interview.scheduled", "interview.rescheduled", "interview.scheduled",
-                     "interview.rescheduled", "interview.cancelled"]
+    types = [
+        r["event_type"]
+        for r in await tenant.fetch(
+            "SELECT event_type FROM outbox WHERE tenant_id = $1 AND event_type LIKE 'interview.%' "
+            "AND event_type <> 'interview.scheduling_requested' ORDER BY seq",
+            tenant.id,
+        )
+    ]
+    assert types == [
+        "interview.scheduled",
+        "interview.rescheduled",
+        "interview.scheduled",
+        "interview.rescheduled",
+        "interview.cancelled",
+    ]
 
 
 async def test_reschedule_closes_24_hours_before(tenant: Tenant) -> None:
@@ -232,10 +310,13 @@ async def test_reschedule_closes_24_hours_before(tenant: Tenant) -> None:
     link = await open_link(tenant, [{"interviewer_ids": ["fay"]}], settings={"min_notice_minutes": 120})
     free = (await link_slots(tenant, link["token"]))["slots"]
     soon = [s for s in free if at(s["start"]) < datetime.now(UTC) + timedelta(hours=20)]
-    r = await tenant.public.post(f"/v1/scheduling-links/{link['token']}/confirm", json={"start": soon[0]["start"]})
+    r = await tenant.public.post(
+        f"/v1/scheduling-links/{link['token']}/confirm", json={"start": soon[0]["start"]}
+    )
     assert r.status_code == 200
-    late = await tenant.public.post(f"/v1/scheduling-links/{link['token']}/reschedule",
-                                    json={"start": free[-1]["start"]})
+    late = await tenant.public.post(
+        f"/v1/scheduling-links/{link['token']}/reschedule", json={"start": free[-1]["start"]}
+    )
     assert late.status_code == 409 and late.json()["detail"].startswith("start: reschedules close")
     unknown = await tenant.http.post(f"/v1/scheduling/bookings/{uuid.uuid4()}/cancel", json={})
     assert unknown.status_code == 404

@@ -164,7 +164,8 @@ async def sweep_expired_holds(pool: asyncpg.Pool) -> int:
         )
         if rows:
             await conn.execute(
-                """UPDATE interviewer_commitments c SET active = false FROM unnest($1::text[], $2::uuid[]) AS h(t, i)
+                """UPDATE interviewer_commitments c SET active = false
+                   FROM unnest($1::text[], $2::uuid[]) AS h(t, i)
                    WHERE c.tenant_id = h.t AND c.hold_id = h.i AND c.active""",
                 [r["tenant_id"] for r in rows],
                 [r["id"] for r in rows],

@@ -137,7 +137,8 @@ async def _commit(
     try:
         async with conn.transaction():
             await conn.executemany(
-                """INSERT INTO interviewer_commitments (tenant_id, interviewer_id, booking_id, hold_id, during,
+                """INSERT INTO interviewer_commitments
+                     (tenant_id, interviewer_id, booking_id, hold_id, during,
                                                         expires_at)
                    VALUES ($1, $2, $3, $4, $5, $6)""",
                 [
@@ -169,7 +170,8 @@ async def insert_booking(
     during = Range(start, end, lower_inc=True, upper_inc=False)
     await release_expired(conn, tenant_id, interviewer_ids)
     await conn.execute(
-        """INSERT INTO bookings (tenant_id, id, candidate_id, application_id, job_id, round, interview_type, during,
+        """INSERT INTO bookings (tenant_id, id, candidate_id, application_id, job_id, round, interview_type,
+                                 during,
                                  link_id, candidate_email, candidate_name)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         tenant_id,
@@ -315,7 +317,8 @@ async def get_hold(
     conn: asyncpg.Connection, tenant_id: str, hold_id: uuid.UUID, *, for_update: bool = False
 ) -> HoldRow | None:
     r = await conn.fetchrow(
-        "SELECT * FROM holds WHERE tenant_id = $1 AND id = $2" + (" FOR UPDATE" if for_update else ""),
+        "SELECT * FROM holds WHERE tenant_id = $1 AND id = $2"  # noqa: S608 - constant SQL
+        + (" FOR UPDATE" if for_update else ""),
         tenant_id,
         hold_id,
     )
@@ -324,7 +327,8 @@ async def get_hold(
 
 async def active_hold_of_link(conn: asyncpg.Connection, tenant_id: str, link_id: uuid.UUID) -> HoldRow | None:
     r = await conn.fetchrow(
-        """SELECT * FROM holds WHERE tenant_id = $1 AND link_id = $2 AND status = 'active' AND expires_at > now()
+        """SELECT * FROM holds
+           WHERE tenant_id = $1 AND link_id = $2 AND status = 'active' AND expires_at > now()
            ORDER BY created_at DESC LIMIT 1""",
         tenant_id,
         link_id,
@@ -352,7 +356,8 @@ async def release_link_holds(
     )
     if rows:
         await conn.execute(
-            "UPDATE interviewer_commitments SET active = false WHERE tenant_id = $1 AND hold_id = ANY($2::uuid[])",
+            """UPDATE interviewer_commitments SET active = false
+               WHERE tenant_id = $1 AND hold_id = ANY($2::uuid[])""",
             tenant_id,
             [r["id"] for r in rows],
         )
@@ -421,7 +426,8 @@ async def load_counts(
     """Scheduled interviews per interviewer in [start, end): the load a balanced loop evens out."""
     rows = await conn.fetch(
         """SELECT interviewer_id, count(*) AS n FROM interviewer_commitments
-           WHERE tenant_id = $1 AND interviewer_id = ANY($2) AND during && $3 AND active AND booking_id IS NOT NULL
+           WHERE tenant_id = $1 AND interviewer_id = ANY($2) AND during && $3 AND active
+             AND booking_id IS NOT NULL
            GROUP BY interviewer_id""",
         tenant_id,
         ids,

@@ -160,7 +160,8 @@ async def upsert(conn: asyncpg.Connection, tenant_id: str, i: InterviewerRow) ->
                overrides = EXCLUDED.overrides, out_of_office = EXCLUDED.out_of_office,
                training = EXCLUDED.training, calendar = EXCLUDED.calendar,
                calendar_status = CASE WHEN NOT $14 THEN 'known'
-                                      WHEN interviewers.calendar IS DISTINCT FROM EXCLUDED.calendar THEN 'unknown'
+                                      WHEN interviewers.calendar IS DISTINCT FROM EXCLUDED.calendar
+                                      THEN 'unknown'
                                       ELSE interviewers.calendar_status END,
                calendar_reason = CASE WHEN NOT $14 THEN ''
                                       WHEN interviewers.calendar IS DISTINCT FROM EXCLUDED.calendar
@@ -255,7 +256,8 @@ async def replace_busy(
         [(tenant_id, interviewer_id, source, Range(s, e)) for s, e in busy if e > s],
     )
     await conn.execute(
-        """UPDATE interviewers SET calendar_status = 'known', calendar_reason = '', calendar_checked_at = now()
+        """UPDATE interviewers
+           SET calendar_status = 'known', calendar_reason = '', calendar_checked_at = now()
            WHERE tenant_id = $1 AND id = $2""",
         tenant_id,
         interviewer_id,
@@ -265,7 +267,8 @@ async def replace_busy(
 
 async def mark_unknown(conn: asyncpg.Connection, tenant_id: str, interviewer_id: str, reason: str) -> None:
     await conn.execute(
-        """UPDATE interviewers SET calendar_status = 'unknown', calendar_reason = $3, calendar_checked_at = now()
+        """UPDATE interviewers
+           SET calendar_status = 'unknown', calendar_reason = $3, calendar_checked_at = now()
            WHERE tenant_id = $1 AND id = $2""",
         tenant_id,
         interviewer_id,

@@ -74,8 +74,9 @@ async def insert_link(
     connection_id: str = "",
 ) -> LinkRow:
     r = await conn.fetchrow(
-        """INSERT INTO scheduling_links (tenant_id, id, candidate_id, application_id, job_id, round, candidate_email,
-                                         candidate_name, panel, duration_minutes, expires_at, settings, connection_id)
+        """INSERT INTO scheduling_links (tenant_id, id, candidate_id, application_id, job_id, round,
+                                         candidate_email, candidate_name, panel, duration_minutes, expires_at,
+                                         settings, connection_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13) RETURNING *""",
         tenant_id,
         uuid.uuid4(),
@@ -98,7 +99,7 @@ async def get_link(
     conn: asyncpg.Connection, tenant_id: str, link_id: uuid.UUID, *, for_update: bool = False
 ) -> LinkRow | None:
     r = await conn.fetchrow(
-        "SELECT * FROM scheduling_links WHERE tenant_id = $1 AND id = $2"
+        "SELECT * FROM scheduling_links WHERE tenant_id = $1 AND id = $2"  # noqa: S608 - constant SQL
         + (" FOR UPDATE" if for_update else ""),
         tenant_id,
         link_id,
@@ -187,7 +188,8 @@ async def due_reminders(conn: asyncpg.Connection, now: datetime, limit: int = 50
 async def record_reminder(conn: asyncpg.Connection, r: DueReminder, *, emitted: bool) -> bool:
     return bool(
         await conn.fetchval(
-            """INSERT INTO reminders (tenant_id, booking_id, lead, starts_at, emitted) VALUES ($1, $2, $3, $4, $5)
+            """INSERT INTO reminders (tenant_id, booking_id, lead, starts_at, emitted)
+               VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT DO NOTHING RETURNING true""",
             r.tenant_id,
             r.booking_id,

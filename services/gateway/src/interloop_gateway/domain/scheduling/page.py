@@ -2,6 +2,7 @@
 the link endpoints. Slots are grouped by day in the candidate's zone (detected with Intl.DateTimeFormat,
 changeable); no external assets, so it works under a strict Content-Security-Policy."""
 
+# ruff: noqa: E501 - the page is one HTML/CSS/JS document, kept readable rather than wrapped
 from __future__ import annotations
 
 import html

@@ -11,8 +11,8 @@ import grpc
 from google.rpc import error_details_pb2  # noqa: F401 - registers detail types for unpacking
 from grpc_status import rpc_status
 from interloop.scheduler.v1 import scheduler_pb2 as spb
-
 from interloop_common.rpc import dt, ts
+
 from interloop_gateway.domain.scheduling import schemas
 from interloop_gateway.problems import problem
 
@@ -32,14 +32,20 @@ def zone(name: str, field: str = "tz") -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise problem(400, f"{field}: unknown IANA time zone {name!r}",
-                      extra={"errors": [{"field": field, "detail": "an IANA zone such as America/New_York"}]}) from None
+        raise problem(
+            400,
+            f"{field}: unknown IANA time zone {name!r}",
+            extra={"errors": [{"field": field, "detail": "an IANA zone such as America/New_York"}]},
+        ) from None
 
 
 def aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None:
-        raise problem(400, f"{field} must carry a UTC offset, e.g. 2026-03-09T09:00:00-04:00",
-                      extra={"errors": [{"field": field, "detail": "timestamp without offset"}]})
+        raise problem(
+            400,
+            f"{field} must carry a UTC offset, e.g. 2026-03-09T09:00:00-04:00",
+            extra={"errors": [{"field": field, "detail": "timestamp without offset"}]},
+        )
     return value.astimezone(UTC)
 
 
@@ -49,45 +55,85 @@ def panel_pb(panel: list[schemas.Requirement]) -> list[spb.PanelRequirement]:
 
 def settings_pb(s: schemas.SlotSettings) -> spb.SlotSettings:
     return spb.SlotSettings(
-        step_minutes=s.step_minutes, buffer_before_minutes=s.buffer_before_minutes,
-        buffer_after_minutes=s.buffer_after_minutes, min_notice_minutes=s.min_notice_minutes,
-        horizon_days=s.horizon_days, interview_type=s.interview_type,
+        step_minutes=s.step_minutes,
+        buffer_before_minutes=s.buffer_before_minutes,
+        buffer_after_minutes=s.buffer_after_minutes,
+        min_notice_minutes=s.min_notice_minutes,
+        horizon_days=s.horizon_days,
+        interview_type=s.interview_type,
     )
 
 
 def interviewer_pb(interviewer_id: str, body: schemas.InterviewerProfileIn) -> spb.Interviewer:
     bad = [n for n, t in enumerate(body.training) if t.stage not in STAGES]
     if bad:
-        raise problem(400, "training stage must be shadow, reverse_shadow or trained",
-                      extra={"errors": [{"field": f"training[{n}].stage", "detail": "shadow, reverse_shadow or trained"}
-                                        for n in bad]})
+        raise problem(
+            400,
+            "training stage must be shadow, reverse_shadow or trained",
+            extra={
+                "errors": [
+                    {"field": f"training[{n}].stage", "detail": "shadow, reverse_shadow or trained"}
+                    for n in bad
+                ]
+            },
+        )
     cal = body.calendar or schemas.CalendarSource()
     return spb.Interviewer(
-        id=interviewer_id, email=body.email, display_name=body.display_name, time_zone=body.time_zone,
-        working_hours=[spb.WorkingHours(weekday=w.weekday, start=w.start, end=w.end) for w in body.working_hours],
-        overrides=[spb.DateOverride(date=o.date, windows=[spb.TimeWindow(start=w.start, end=w.end) for w in o.windows])
-                   for o in body.overrides],
-        out_of_office=[{"start": ts(aware(p.start, "out_of_office.start")),
-                        "end": ts(aware(p.end, "out_of_office.end"))} for p in body.out_of_office],
-        daily_cap=body.daily_cap, weekly_cap=body.weekly_cap, interview_types=body.interview_types,
-        training=[spb.Training(interview_type=t.interview_type, stage=STAGES[t.stage]) for t in body.training],
-        calendar=spb.CalendarSource(kind=cal.kind, calendar_id=cal.calendar_id, url=cal.url,
-                                    credential=cal.credential, user=cal.user),
+        id=interviewer_id,
+        email=body.email,
+        display_name=body.display_name,
+        time_zone=body.time_zone,
+        working_hours=[
+            spb.WorkingHours(weekday=w.weekday, start=w.start, end=w.end) for w in body.working_hours
+        ],
+        overrides=[
+            spb.DateOverride(
+                date=o.date, windows=[spb.TimeWindow(start=w.start, end=w.end) for w in o.windows]
+            )
+            for o in body.overrides
+        ],
+        out_of_office=[
+            {"start": ts(aware(p.start, "out_of_office.start")), "end": ts(aware(p.end, "out_of_office.end"))}
+            for p in body.out_of_office
+        ],
+        daily_cap=body.daily_cap,
+        weekly_cap=body.weekly_cap,
+        interview_types=body.interview_types,
+        training=[
+            spb.Training(interview_type=t.interview_type, stage=STAGES[t.stage]) for t in body.training
+        ],
+        calendar=spb.CalendarSource(
+            kind=cal.kind, calendar_id=cal.calendar_id, url=cal.url, credential=cal.credential, user=cal.user
+        ),
     )
 
 
 def interviewer_out(i: spb.Interviewer) -> dict[str, Any]:
     return {
-        "id": i.id, "email": i.email, "display_name": i.display_name, "time_zone": i.time_zone,
+        "id": i.id,
+        "email": i.email,
+        "display_name": i.display_name,
+        "time_zone": i.time_zone,
         "working_hours": [{"weekday": w.weekday, "start": w.start, "end": w.end} for w in i.working_hours],
-        "overrides": [{"date": o.date, "windows": [{"start": w.start, "end": w.end} for w in o.windows]}
-                      for o in i.overrides],
+        "overrides": [
+            {"date": o.date, "windows": [{"start": w.start, "end": w.end} for w in o.windows]}
+            for o in i.overrides
+        ],
         "out_of_office": [{"start": iso(dt(p.start)), "end": iso(dt(p.end))} for p in i.out_of_office],
-        "daily_cap": i.daily_cap, "weekly_cap": i.weekly_cap, "interview_types": list(i.interview_types),
-        "training": [{"interview_type": t.interview_type, "stage": STAGE_NAMES.get(t.stage, "")} for t in i.training],
-        "calendar": {"kind": i.calendar.kind, "calendar_id": i.calendar.calendar_id, "url": i.calendar.url,
-                     "user": i.calendar.user},
-        "calendar_status": i.calendar_status, "calendar_reason": i.calendar_reason,
+        "daily_cap": i.daily_cap,
+        "weekly_cap": i.weekly_cap,
+        "interview_types": list(i.interview_types),
+        "training": [
+            {"interview_type": t.interview_type, "stage": STAGE_NAMES.get(t.stage, "")} for t in i.training
+        ],
+        "calendar": {
+            "kind": i.calendar.kind,
+            "calendar_id": i.calendar.calendar_id,
+            "url": i.calendar.url,
+            "user": i.calendar.user,
+        },
+        "calendar_status": i.calendar_status,
+        "calendar_reason": i.calendar_reason,
     }
 
 
@@ -95,18 +141,30 @@ def slot_out(s: spb.Slot, tz: ZoneInfo) -> dict[str, Any]:
     start, end = dt(s.start), dt(s.end)
     local = start.astimezone(tz)
     return {
-        "start": iso(start), "end": iso(end),
-        "local_start": local.isoformat(), "local_end": end.astimezone(tz).isoformat(),
-        "local_date": local.date().isoformat(), "interviewer_ids": list(s.interviewer_ids),
+        "start": iso(start),
+        "end": iso(end),
+        "local_start": local.isoformat(),
+        "local_end": end.astimezone(tz).isoformat(),
+        "local_date": local.date().isoformat(),
+        "interviewer_ids": list(s.interviewer_ids),
     }
 
 
 def booking_out(b: spb.Booking) -> dict[str, Any]:
     return {
-        "id": b.id, "candidate_id": b.candidate_id, "application_id": b.application_id,
-        "interviewer_ids": list(b.interviewer_ids), "start": iso(dt(b.start)), "end": iso(dt(b.end)),
-        "status": b.status, "sequence": b.sequence, "reschedules": b.reschedules,
-        "interview_type": b.interview_type, "job_id": b.job_id, "round": b.round, "link_id": b.link_id,
+        "id": b.id,
+        "candidate_id": b.candidate_id,
+        "application_id": b.application_id,
+        "interviewer_ids": list(b.interviewer_ids),
+        "start": iso(dt(b.start)),
+        "end": iso(dt(b.end)),
+        "status": b.status,
+        "sequence": b.sequence,
+        "reschedules": b.reschedules,
+        "interview_type": b.interview_type,
+        "job_id": b.job_id,
+        "round": b.round,
+        "link_id": b.link_id,
     }
 
 
@@ -117,11 +175,18 @@ def invites_out(invites: list[spb.Invite]) -> list[dict[str, str]]:
 def panel_out(p: spb.JobPanel) -> dict[str, Any]:
     s = p.settings
     return {
-        "job_id": p.job_id, "panel": [{"interviewer_ids": list(r.interviewer_ids), "k": r.k} for r in p.panel],
-        "duration_minutes": p.duration_minutes, "expires_in_hours": p.expires_in_hours,
-        "settings": {"step_minutes": s.step_minutes, "buffer_before_minutes": s.buffer_before_minutes,
-                     "buffer_after_minutes": s.buffer_after_minutes, "min_notice_minutes": s.min_notice_minutes,
-                     "horizon_days": s.horizon_days, "interview_type": s.interview_type},
+        "job_id": p.job_id,
+        "panel": [{"interviewer_ids": list(r.interviewer_ids), "k": r.k} for r in p.panel],
+        "duration_minutes": p.duration_minutes,
+        "expires_in_hours": p.expires_in_hours,
+        "settings": {
+            "step_minutes": s.step_minutes,
+            "buffer_before_minutes": s.buffer_before_minutes,
+            "buffer_after_minutes": s.buffer_after_minutes,
+            "min_notice_minutes": s.min_notice_minutes,
+            "horizon_days": s.horizon_days,
+            "interview_type": s.interview_type,
+        },
     }
 
 
@@ -133,11 +198,17 @@ def loop_out(r: spb.ProposeLoopResponse, tz: ZoneInfo) -> dict[str, Any]:
                 "status": "OPTIMAL" if o.status == spb.SOLVE_STATUS_OPTIMAL else "FEASIBLE",
                 "days": o.days,
                 "sessions": [
-                    {"session_id": s.session_id, "start": iso(dt(s.start)), "end": iso(dt(s.end)),
-                     "local_start": dt(s.start).astimezone(tz).isoformat(),
-                     "interviewer_ids": list(s.interviewer_ids),
-                     "shadows": [{"interviewer_id": x.interviewer_id, "stage": STAGE_NAMES.get(x.stage, "")}
-                                 for x in s.shadows]}
+                    {
+                        "session_id": s.session_id,
+                        "start": iso(dt(s.start)),
+                        "end": iso(dt(s.end)),
+                        "local_start": dt(s.start).astimezone(tz).isoformat(),
+                        "interviewer_ids": list(s.interviewer_ids),
+                        "shadows": [
+                            {"interviewer_id": x.interviewer_id, "stage": STAGE_NAMES.get(x.stage, "")}
+                            for x in s.shadows
+                        ],
+                    }
                     for s in o.sessions
                 ],
             }
@@ -167,8 +238,12 @@ async def call(coro, tz: ZoneInfo | None = None):  # type: ignore[no-untyped-def
         code, detail = exc.code(), exc.details() or ""
         if code == grpc.StatusCode.ABORTED:
             alts = [slot_out(s, tz or ZoneInfo("UTC")) for s in alternatives(exc)]
-            raise problem(409, detail or "the slot was taken", extra={"alternatives": alts},
-                          type_="https://interloop.dev/problems/slot-taken") from None
+            raise problem(
+                409,
+                detail or "the slot was taken",
+                extra={"alternatives": alts},
+                type_="https://interloop.dev/problems/slot-taken",
+            ) from None
         if code == grpc.StatusCode.FAILED_PRECONDITION and detail.startswith("expires_at:"):
             raise problem(410, detail) from None
         if code == grpc.StatusCode.UNAUTHENTICATED:
