@@ -27,9 +27,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cryptography.fernet import Fernet
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
-from interloop_fakes.ats import FakeWorkday, sign_greenhouse
-
 from interloop_devstack.testing import ServiceSet, session_infra
+from interloop_fakes.ats import FakeWorkday, sign_greenhouse
 from interloop_sync.rpc.convert import struct
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "integration" / "sync"))
@@ -47,18 +46,32 @@ async def pipeline(services: ServiceSet, n: int, concurrency: int) -> tuple[floa
     with FakeWorkday() as workday:
         async with grpc.aio.insecure_channel(services.target("sync")) as ch:
             stub = sync_pb2_grpc.SyncServiceStub(ch)
-            await stub.CreateConnection(pb.CreateConnectionRequest(
-                tenant_id=tenant, credentials={"access_token": workday.access_token},
-                connection=pb.Connection(provider="workday", owner="bench@acme.test", base_url=workday.base_url,
-                                         settings={"tenant": workday.tenant}, field_mapping=struct(WORKDAY_MAPPING))))
-            ats = await stub.CreateConnection(pb.CreateConnectionRequest(
-                tenant_id=tenant, credentials={"webhook_secret": SECRET},
-                connection=pb.Connection(provider="greenhouse", owner="bench@acme.test")))
+            await stub.CreateConnection(
+                pb.CreateConnectionRequest(
+                    tenant_id=tenant,
+                    credentials={"access_token": workday.access_token},
+                    connection=pb.Connection(
+                        provider="workday",
+                        owner="bench@acme.test",
+                        base_url=workday.base_url,
+                        settings={"tenant": workday.tenant},
+                        field_mapping=struct(WORKDAY_MAPPING),
+                    ),
+                )
+            )
+            ats = await stub.CreateConnection(
+                pb.CreateConnectionRequest(
+                    tenant_id=tenant,
+                    credentials={"webhook_secret": SECRET},
+                    connection=pb.Connection(provider="greenhouse", owner="bench@acme.test"),
+                )
+            )
         url = f"{services.base_url}/webhooks/greenhouse/{ats.connection.id}"
         hooks = [sign_greenhouse(json.dumps(synthetic_hire(i)).encode(), SECRET) for i in range(n)]
         sent: dict[str, float] = {}
         sem = asyncio.Semaphore(concurrency)
         async with httpx.AsyncClient(timeout=30) as client:
+
             async def send(i: int) -> None:
                 async with sem:
                     sent[str(90_000_000 + i)] = time.time()
@@ -72,7 +85,9 @@ async def pipeline(services: ServiceSet, n: int, concurrency: int) -> tuple[floa
             await conn.execute("SELECT set_config('app.tenant_id', $1, false)", tenant)
             while await conn.fetchval("SELECT count(*) FROM hris_syncs WHERE status = 'verified'") < n:
                 await asyncio.sleep(0.05)
-            done = await conn.fetch("SELECT application_id, extract(epoch FROM updated_at) AS at FROM hris_syncs")
+            done = await conn.fetch(
+                "SELECT application_id, extract(epoch FROM updated_at) AS at FROM hris_syncs"
+            )
         finally:
             await conn.close()
         assert len(workday.writes) == n, "duplicate or missing HRIS writes"
@@ -85,8 +100,13 @@ async def raw_kafka(bootstrap: str, n: int) -> tuple[float, float]:
     topic = f"bench-raw-{uuid.uuid4().hex[:6]}"
     payload = json.dumps(synthetic_hire(0)).encode()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"g-{topic}", isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"g-{topic}",
+        isolation_level="read_committed",
+    )
     await producer.start()
     await producer.send_and_wait(topic, b"warm-up")
     await consumer.start()
@@ -115,7 +135,9 @@ async def raw_kafka(bootstrap: str, n: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="100 events instead of 1,000")
     args = parser.parse_args()
     n = 100 if args.quick else 1000
@@ -132,12 +154,18 @@ def main() -> None:
             raw_rate, raw_p99 = asyncio.run(raw_kafka(infra.kafka_bootstrap, n))
         finally:
             services.stop()
-    print(f"sync pipeline  ({n} signed hires -> gateway -> sync -> Kafka -> Workday write + read-back): "
-          f"{ours_rate:8.1f} events/s, p99 {ours_p99 * 1000:8.1f} ms")
-    print(f"raw aiokafka   ({n} records produce -> consume, acks=all, idempotent):              "
-          f"{raw_rate:8.1f} events/s, p99 {raw_p99 * 1000:8.1f} ms")
-    print(f"ratio: pipeline throughput = {ours_rate / raw_rate:.3f} x raw Kafka; "
-          f"p99 latency = {ours_p99 / raw_p99:.1f} x raw Kafka")
+    print(
+        f"sync pipeline  ({n} signed hires -> gateway -> sync -> Kafka -> Workday write + read-back): "
+        f"{ours_rate:8.1f} events/s, p99 {ours_p99 * 1000:8.1f} ms"
+    )
+    print(
+        f"raw aiokafka   ({n} records produce -> consume, acks=all, idempotent):              "
+        f"{raw_rate:8.1f} events/s, p99 {raw_p99 * 1000:8.1f} ms"
+    )
+    print(
+        f"ratio: pipeline throughput = {ours_rate / raw_rate:.3f} x raw Kafka; "
+        f"p99 latency = {ours_p99 / raw_p99:.1f} x raw Kafka"
+    )
 
 
 if __name__ == "__main__":

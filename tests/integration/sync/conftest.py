@@ -26,19 +26,38 @@ WORKDAY_MAPPING = {
     "fields": {
         "first_name": {"source": "candidate.first_name", "required": True},
         "last_name": {"source": "candidate.last_name", "required": True},
-        "personal_email": {"source": "candidate.email_addresses[type=personal].value", "transform": ["lower"]},
+        "personal_email": {
+            "source": "candidate.email_addresses[type=personal].value",
+            "transform": ["lower"],
+        },
         "title": {"source": "jobs[0].name", "required": True},
-        "department": {"source": "jobs[0].departments[0].external_id", "transform": [{"lookup": "departments"}],
-                       "required": True},
-        "start_date": {"source": "offer.starts_at", "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
-                       "required": True},
-        "compensation": {"source": "offer.custom_fields.salary.value", "transform": ["money"], "required": True},
-        "manager": {"source": "candidate.recruiter.employee_id", "transform": [{"lookup": "managers"}],
-                    "owner": "hris"},
+        "department": {
+            "source": "jobs[0].departments[0].external_id",
+            "transform": [{"lookup": "departments"}],
+            "required": True,
+        },
+        "start_date": {
+            "source": "offer.starts_at",
+            "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
+            "required": True,
+        },
+        "compensation": {
+            "source": "offer.custom_fields.salary.value",
+            "transform": ["money"],
+            "required": True,
+        },
+        "manager": {
+            "source": "candidate.recruiter.employee_id",
+            "transform": [{"lookup": "managers"}],
+            "owner": "hris",
+        },
         "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}]},
     },
-    "lookups": {"departments": {"ex-dept-1": "ORG-ENG"}, "offices": {"ex-office-1": "LOC-NYC"},
-                "managers": {"456DEF": "W-1001"}},
+    "lookups": {
+        "departments": {"ex-dept-1": "ORG-ENG"},
+        "offices": {"ex-office-1": "LOC-NYC"},
+        "managers": {"456DEF": "W-1001"},
+    },
 }
 
 
@@ -71,7 +90,9 @@ async def value(dsn: str, sql: str, *args: Any) -> Any:
     return found[0][0] if found else None
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30, what: str = "condition") -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 30, what: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = await check()

@@ -21,11 +21,10 @@ from aiosmtpd.controller import Controller
 from interloop.events.v1 import ats_pb2, envelope_pb2, scorecard_pb2
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
-from interloop_fakes.ats import FakeGreenhouse, FakeWorkday, sign_greenhouse
-
 from interloop_common.events import encode, new_event
 from interloop_devstack.procs import free_port, kill9
 from interloop_devstack.testing import ServiceSet
+from interloop_fakes.ats import FakeGreenhouse, FakeWorkday, sign_greenhouse
 from interloop_sync.rpc.convert import struct
 
 from .conftest import WORKDAY_MAPPING, eventually, rows, synthetic_hire, value
@@ -59,15 +58,17 @@ def smtp() -> Iterator[tuple[Controller, _Inbox]]:
 @pytest.fixture(scope="module")
 def sync_set(infra, tmp_path_factory, smtp) -> Iterator[ServiceSet]:  # type: ignore[no-untyped-def]
     services = ServiceSet(infra, tmp_path_factory.mktemp("sync-hris"), ("sync",))
-    services.procs["sync"].env.update({
-        "INTERLOOP_SYNC_CONSUMER_MAX_ATTEMPTS": "3",
-        "INTERLOOP_SYNC_CONSUMER_BACKOFF_INITIAL_SECONDS": "0.05",
-        "INTERLOOP_SYNC_CONSUMER_BACKOFF_MAX_SECONDS": "0.2",
-        "INTERLOOP_SYNC_SMTP_HOST": "127.0.0.1",
-        "INTERLOOP_SYNC_SMTP_PORT": str(smtp[0].port),
-        "INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS": "0.2",
-        "INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS": "0",
-    })
+    services.procs["sync"].env.update(
+        {
+            "INTERLOOP_SYNC_CONSUMER_MAX_ATTEMPTS": "3",
+            "INTERLOOP_SYNC_CONSUMER_BACKOFF_INITIAL_SECONDS": "0.05",
+            "INTERLOOP_SYNC_CONSUMER_BACKOFF_MAX_SECONDS": "0.2",
+            "INTERLOOP_SYNC_SMTP_HOST": "127.0.0.1",
+            "INTERLOOP_SYNC_SMTP_PORT": str(smtp[0].port),
+            "INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS": "0.2",
+            "INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS": "0",
+        }
+    )
     services.start()
     try:
         yield services
@@ -81,39 +82,68 @@ def workday() -> Iterator[FakeWorkday]:
         yield fake
 
 
-async def _setup(sync_set: ServiceSet, workday: FakeWorkday | None, *, hris_mode: int = pb.CONNECTION_MODE_ACTIVE,
-                 gh_base_url: str = "", gh_mode: int = pb.CONNECTION_MODE_ACTIVE) -> tuple[str, str, str]:
+async def _setup(
+    sync_set: ServiceSet,
+    workday: FakeWorkday | None,
+    *,
+    hris_mode: int = pb.CONNECTION_MODE_ACTIVE,
+    gh_base_url: str = "",
+    gh_mode: int = pb.CONNECTION_MODE_ACTIVE,
+) -> tuple[str, str, str]:
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     async with grpc.aio.insecure_channel(sync_set.target("sync")) as ch:
         stub = sync_pb2_grpc.SyncServiceStub(ch)
         hris_id = ""
         if workday is not None:
-            hris = await stub.CreateConnection(pb.CreateConnectionRequest(
-                tenant_id=tenant, credentials={"access_token": workday.access_token},
-                connection=pb.Connection(provider="workday", owner=OWNER, base_url=workday.base_url, mode=hris_mode,
-                                         settings={"tenant": workday.tenant}, field_mapping=struct(WORKDAY_MAPPING))))
+            hris = await stub.CreateConnection(
+                pb.CreateConnectionRequest(
+                    tenant_id=tenant,
+                    credentials={"access_token": workday.access_token},
+                    connection=pb.Connection(
+                        provider="workday",
+                        owner=OWNER,
+                        base_url=workday.base_url,
+                        mode=hris_mode,
+                        settings={"tenant": workday.tenant},
+                        field_mapping=struct(WORKDAY_MAPPING),
+                    ),
+                )
+            )
             hris_id = hris.connection.id
         creds = {"webhook_secret": GH_SECRET}
         if gh_base_url:
             creds["api_key"] = "gh-test-key"
-        ats = await stub.CreateConnection(pb.CreateConnectionRequest(
-            tenant_id=tenant, credentials=creds,
-            connection=pb.Connection(provider="greenhouse", owner="ats-owner@acme.test", base_url=gh_base_url,
-                                     mode=gh_mode, settings={"on_behalf_of": "1001"})))
+        ats = await stub.CreateConnection(
+            pb.CreateConnectionRequest(
+                tenant_id=tenant,
+                credentials=creds,
+                connection=pb.Connection(
+                    provider="greenhouse",
+                    owner="ats-owner@acme.test",
+                    base_url=gh_base_url,
+                    mode=gh_mode,
+                    settings={"on_behalf_of": "1001"},
+                ),
+            )
+        )
     return tenant, ats.connection.id, hris_id
 
 
 async def _deliver(sync_set: ServiceSet, connection_id: str, body: dict) -> pb.IngestWebhookResponse:
     hook = sign_greenhouse(json.dumps(body).encode(), GH_SECRET)
     async with grpc.aio.insecure_channel(sync_set.target("sync")) as ch:
-        return await sync_pb2_grpc.SyncServiceStub(ch).IngestWebhook(pb.IngestWebhookRequest(
-            provider="greenhouse", connection_id=connection_id, raw_body=hook.body, headers=hook.headers))
+        return await sync_pb2_grpc.SyncServiceStub(ch).IngestWebhook(
+            pb.IngestWebhookRequest(
+                provider="greenhouse", connection_id=connection_id, raw_body=hook.body, headers=hook.headers
+            )
+        )
 
 
 async def _alerts(dsn: str, tenant: str) -> list[ats_pb2.Alert]:
     out = []
-    for r in await rows(dsn, "SELECT envelope FROM outbox WHERE tenant_id = $1 AND event_type = 'notification.alert'",
-                        tenant):
+    for r in await rows(
+        dsn, "SELECT envelope FROM outbox WHERE tenant_id = $1 AND event_type = 'notification.alert'", tenant
+    ):
         alert = ats_pb2.Alert()
         envelope_pb2.Envelope.FromString(bytes(r["envelope"])).payload.Unpack(alert)
         out.append(alert)
@@ -121,7 +151,9 @@ async def _alerts(dsn: str, tenant: str) -> list[ats_pb2.Alert]:
 
 
 def _verified(dsn: str, tenant: str):  # type: ignore[no-untyped-def]
-    return lambda: value(dsn, "SELECT count(*) FROM hris_syncs WHERE tenant_id = $1 AND status = 'verified'", tenant)
+    return lambda: value(
+        dsn, "SELECT count(*) FROM hris_syncs WHERE tenant_id = $1 AND status = 'verified'", tenant
+    )
 
 
 async def test_offer_accepted_records_sync_to_workday_with_every_field_read_back(sync_set, workday) -> None:  # type: ignore[no-untyped-def]
@@ -142,14 +174,24 @@ async def test_offer_accepted_records_sync_to_workday_with_every_field_read_back
         assert Decimal(w["compensation"]["amount"]) == 80000 + n and w["compensation"]["currency"] == "USD"
     synced = await rows(dsn, "SELECT fields, remote_id FROM hris_syncs WHERE tenant_id = $1", tenant)
     assert all(set(json.loads(r["fields"])) == set(WORKDAY_MAPPING["fields"]) for r in synced)
-    events = await value(dsn, "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND event_type = 'hris.employee.synced'",
-                         tenant)
+    events = await value(
+        dsn,
+        "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND event_type = 'hris.employee.synced'",
+        tenant,
+    )
     assert events == 6
 
     # The same hire delivered again (a new delivery id) writes nothing: the record is already there.
     await _deliver(sync_set, ats_id, synthetic_hire(0))
-    await eventually(lambda: value(dsn, "SELECT count(*) FROM sync_operations WHERE tenant_id = $1 AND "
-                                        "direction = 'hris' AND outcome = 'duplicate'", tenant), what="duplicate seen")
+    await eventually(
+        lambda: value(
+            dsn,
+            "SELECT count(*) FROM sync_operations WHERE tenant_id = $1 AND "
+            "direction = 'hris' AND outcome = 'duplicate'",
+            tenant,
+        ),
+        what="duplicate seen",
+    )
     assert len(workday.writes) == 6
 
 
@@ -162,8 +204,12 @@ async def test_read_back_mismatch_and_conflict_go_to_the_owner(sync_set, workday
     dsn = sync_set.dsns["sync"]
     workday.store_transforms["jobTitle"] = lambda v: v.upper()  # the HRIS silently rewrites a field
     await _deliver(sync_set, ats_id, synthetic_hire(1))
-    await eventually(lambda: value(dsn, "SELECT status FROM hris_syncs WHERE tenant_id = $1 AND status = 'mismatch'",
-                                   tenant), what="a read-back mismatch")
+    await eventually(
+        lambda: value(
+            dsn, "SELECT status FROM hris_syncs WHERE tenant_id = $1 AND status = 'mismatch'", tenant
+        ),
+        what="a read-back mismatch",
+    )
     alerts = await _alerts(dsn, tenant)
     assert any(a.owner == OWNER and "title" in a.detail and "DEVELOPER" in a.detail for a in alerts), alerts
 
@@ -171,19 +217,25 @@ async def test_read_back_mismatch_and_conflict_go_to_the_owner(sync_set, workday
     changed = synthetic_hire(1)
     changed["payload"]["application"]["jobs"][0]["name"] = "Staff Developer"
     await _deliver(sync_set, ats_id, changed)
-    conflicts = await eventually(lambda: rows(dsn, "SELECT field FROM sync_conflicts WHERE tenant_id = $1", tenant),
-                                 what="a conflict")
+    conflicts = await eventually(
+        lambda: rows(dsn, "SELECT field FROM sync_conflicts WHERE tenant_id = $1", tenant), what="a conflict"
+    )
     assert [c["field"] for c in conflicts] == ["title"]
     assert len(workday.writes) == 1
 
 
-async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_drains(sync_set, workday) -> None:  # type: ignore[no-untyped-def]
+async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_drains(
+    sync_set, workday
+) -> None:  # type: ignore[no-untyped-def]
     tenant, ats_id, _ = await _setup(sync_set, workday)
     dsn = sync_set.dsns["sync"]
     workday.set_down(True)
     await _deliver(sync_set, ats_id, synthetic_hire(7))
-    dead = await eventually(lambda: rows(dsn, "SELECT attempts, consumer FROM dead_letters WHERE tenant_id = $1",
-                                         tenant), timeout=60, what="a dead letter")
+    dead = await eventually(
+        lambda: rows(dsn, "SELECT attempts, consumer FROM dead_letters WHERE tenant_id = $1", tenant),
+        timeout=60,
+        what="a dead letter",
+    )
     assert dead[0]["attempts"] == 3 and dead[0]["consumer"].endswith("sync.hris")
     assert len([r for r in workday.requests if r.method == "POST"]) >= 3  # retried, with backoff
     alerts = await eventually(lambda: _alerts(dsn, tenant), what="alerts")
@@ -191,21 +243,34 @@ async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_dra
     assert workday.writes == []
 
     workday.set_down(False)
-    out = subprocess.run([sys.executable, "-m", "interloop_sync", "replay-dead-letters", "--tenant", tenant],
-                         env={**os.environ, **sync_set.procs["sync"].env}, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "interloop_sync", "replay-dead-letters", "--tenant", tenant],
+        env={**os.environ, **sync_set.procs["sync"].env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and "1 dead letter(s) replayed" in out.stdout, out.stderr
     await eventually(lambda: _count_ge(_verified(dsn, tenant), 1), timeout=30, what="the replayed hire")
     assert len(workday.writes) == 1
-    assert await value(dsn, "SELECT count(*) FROM dead_letters WHERE tenant_id = $1 AND replayed_at IS NULL",
-                       tenant) == 0
+    assert (
+        await value(
+            dsn, "SELECT count(*) FROM dead_letters WHERE tenant_id = $1 AND replayed_at IS NULL", tenant
+        )
+        == 0
+    )
 
 
 async def test_shadow_hris_connection_records_without_writing(sync_set, workday) -> None:  # type: ignore[no-untyped-def]
     tenant, ats_id, _ = await _setup(sync_set, workday, hris_mode=pb.CONNECTION_MODE_SHADOW)
     dsn = sync_set.dsns["sync"]
     await _deliver(sync_set, ats_id, synthetic_hire(3))
-    row = await eventually(lambda: rows(dsn, "SELECT fields FROM hris_syncs WHERE tenant_id = $1 AND "
-                                             "status = 'shadowed'", tenant), what="a shadowed hand-off")
+    row = await eventually(
+        lambda: rows(
+            dsn, "SELECT fields FROM hris_syncs WHERE tenant_id = $1 AND status = 'shadowed'", tenant
+        ),
+        what="a shadowed hand-off",
+    )
     assert json.loads(row[0]["fields"])["first_name"] == "Hire3"
     assert workday.requests == []
 
@@ -216,29 +281,49 @@ async def test_email_automation_is_delivered_over_smtp_once(sync_set, smtp) -> N
     dsn = sync_set.dsns["sync"]
     async with grpc.aio.insecure_channel(sync_set.target("sync")) as ch:
         stub = sync_pb2_grpc.SyncServiceStub(ch)
-        await stub.CreateAutomationRule(pb.CreateAutomationRuleRequest(
-            tenant_id=tenant,
-            rule=pb.AutomationRule(id="invite", dsl='on hire do send_email("welcome")'),
-            templates=[pb.EmailTemplate(name="welcome", subject="Welcome {{ candidate_name }}",
-                                        body="Hello {{ candidate_name }}, welcome aboard.")]))
+        await stub.CreateAutomationRule(
+            pb.CreateAutomationRuleRequest(
+                tenant_id=tenant,
+                rule=pb.AutomationRule(id="invite", dsl='on hire do send_email("welcome")'),
+                templates=[
+                    pb.EmailTemplate(
+                        name="welcome",
+                        subject="Welcome {{ candidate_name }}",
+                        body="Hello {{ candidate_name }}, welcome aboard.",
+                    )
+                ],
+            )
+        )
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await stub.CreateAutomationRule(pb.CreateAutomationRuleRequest(
-                tenant_id=tenant, rule=pb.AutomationRule(id="fast-reject", dsl="on rejection do reject after 1h")))
+            await stub.CreateAutomationRule(
+                pb.CreateAutomationRuleRequest(
+                    tenant_id=tenant,
+                    rule=pb.AutomationRule(id="fast-reject", dsl="on rejection do reject after 1h"),
+                )
+            )
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "24h" in err.value.details()
         listed = await stub.ListAutomationRules(pb.ListAutomationRulesRequest(tenant_id=tenant))
         assert [r.id for r in listed.rules] == ["invite"]
     body = synthetic_hire(11)
     await _deliver(sync_set, ats_id, body)
-    await _deliver(sync_set, ats_id, body)  # a second delivery of the same hire: a new event, but one email per rule+event
-    await eventually(lambda: value(dsn, "SELECT count(*) FROM communications WHERE tenant_id = $1", tenant),
-                     what="the email")
+    await _deliver(
+        sync_set, ats_id, body
+    )  # a second delivery of the same hire: a new event, but one email per rule+event
+    await eventually(
+        lambda: value(dsn, "SELECT count(*) FROM communications WHERE tenant_id = $1", tenant),
+        what="the email",
+    )
     await asyncio.sleep(1)
     mine = [m for m in inbox.messages if "hire11@example.com" in [r.lower() for r in m.rcpt_tos]]
     assert len(mine) == 2  # two deliveries (two events) of a rule without a dedupe condition
     text = mine[0].content.decode()
     assert "Subject: Welcome Hire11 Person11" in text and "welcome aboard" in text
-    assert await value(dsn, "SELECT count(*) FROM automation_actions WHERE tenant_id = $1 AND status = 'done'",
-                       tenant) == 2
+    assert (
+        await value(
+            dsn, "SELECT count(*) FROM automation_actions WHERE tenant_id = $1 AND status = 'done'", tenant
+        )
+        == 2
+    )
 
 
 async def test_reconciliation_and_scorecard_write_back_once(sync_set) -> None:  # type: ignore[no-untyped-def]
@@ -249,32 +334,63 @@ async def test_reconciliation_and_scorecard_write_back_once(sync_set) -> None:  
         gh.rate_limit_next(1, retry_after=0.2)
         async with grpc.aio.insecure_channel(sync_set.target("sync")) as ch:
             stub = sync_pb2_grpc.SyncServiceStub(ch)
-            run = await stub.RunReconciliation(pb.RunReconciliationRequest(tenant_id=tenant, connection_id=ats_id))
+            run = await stub.RunReconciliation(
+                pb.RunReconciliationRequest(tenant_id=tenant, connection_id=ats_id)
+            )
             assert run.fetched == 5 and run.upserted == 5 and run.cursor
-            again = await stub.RunReconciliation(pb.RunReconciliationRequest(tenant_id=tenant, connection_id=ats_id))
+            again = await stub.RunReconciliation(
+                pb.RunReconciliationRequest(tenant_id=tenant, connection_id=ats_id)
+            )
             assert again.upserted == 0  # resumed from the persisted cursor
         assert await value(dsn, "SELECT count(*) FROM applications WHERE tenant_id = $1", tenant) == 5
 
         candidate = str(seeded[0]["id"])
-        producer = AIOKafkaProducer(bootstrap_servers=sync_set.infra.kafka_bootstrap, acks="all",
-                                    enable_idempotence=True)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=sync_set.infra.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
         await producer.start()
         try:
             for _ in range(2):  # two events for one scorecard version (a re-emission): one note
-                event = new_event(type="scorecard.submitted", source="//test", tenant_id=tenant,
-                                  subject="scorecard/s1", payload=scorecard_pb2.ScorecardSubmitted(
-                                      scorecard_id="s1", booking_id="b1", interviewer_id="i1", candidate_id=candidate,
-                                      recommendation="strong_yes", version=1))
+                event = new_event(
+                    type="scorecard.submitted",
+                    source="//test",
+                    tenant_id=tenant,
+                    subject="scorecard/s1",
+                    payload=scorecard_pb2.ScorecardSubmitted(
+                        scorecard_id="s1",
+                        booking_id="b1",
+                        interviewer_id="i1",
+                        candidate_id=candidate,
+                        recommendation="strong_yes",
+                        version=1,
+                    ),
+                )
                 body, headers = encode(event)
-                await producer.send_and_wait(f"{sync_set.prefix}interloop.scorecard.v1", body, key=tenant.encode(),
-                                             headers=headers)
+                await producer.send_and_wait(
+                    f"{sync_set.prefix}interloop.scorecard.v1", body, key=tenant.encode(), headers=headers
+                )
         finally:
             await producer.stop()
-        await eventually(lambda: value(dsn, "SELECT count(*) FROM sync_operations WHERE tenant_id = $1 AND "
-                                            "direction = 'outbound'", tenant), what="write-back", timeout=30)
-        await eventually(lambda: _count_ge(lambda: value(
-            dsn, "SELECT count(*) FROM sync_operations WHERE tenant_id = $1 AND direction = 'outbound'", tenant), 2),
-            what="both events handled")
+        await eventually(
+            lambda: value(
+                dsn,
+                "SELECT count(*) FROM sync_operations WHERE tenant_id = $1 AND direction = 'outbound'",
+                tenant,
+            ),
+            what="write-back",
+            timeout=30,
+        )
+        await eventually(
+            lambda: _count_ge(
+                lambda: value(
+                    dsn,
+                    "SELECT count(*) FROM sync_operations WHERE tenant_id = $1 AND direction = 'outbound'",
+                    tenant,
+                ),
+                2,
+            ),
+            what="both events handled",
+        )
         notes = gh.writes_to("/activity_feed/notes")
         assert len(notes) == 1 and notes[0].headers["on-behalf-of"] == "1001"
         assert "strong_yes" in notes[0].json()["body"]
@@ -292,7 +408,9 @@ async def test_kill9_mid_batch_loses_nothing_and_never_writes_twice(sync_set, wo
     at_crash = await _verified(dsn, tenant)()
     assert at_crash < total, "the crash must happen mid-batch"
     await asyncio.to_thread(sync_set.start, "sync")
-    await eventually(lambda: _count_ge(_verified(dsn, tenant), total), timeout=90, what="every hire after restart")
+    await eventually(
+        lambda: _count_ge(_verified(dsn, tenant), total), timeout=90, what="every hire after restart"
+    )
     await asyncio.sleep(1)
     assert len(workday.writes) == total and len(workday.workers) == total
     applicants = [json.loads(w.body)["applicantId"] for w in workday.writes]

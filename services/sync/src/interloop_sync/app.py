@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from interloop.sync.v1 import sync_pb2, sync_pb2_grpc
-
 from interloop_common import service
 from interloop_common.grpc_server import GrpcServer
 from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
+
 from interloop_sync import context
 from interloop_sync.events import automations, hris, reconcile, writeback
 from interloop_sync.rpc.servicer import SyncServicer
@@ -31,8 +31,11 @@ def _consumers(rt: Runtime) -> list[ConsumerSpec]:
         # The service's own ats.application.hired: the webhook answers fast, the HRIS write runs here with
         # retries, dead letters and replay.
         ConsumerSpec(group="sync.hris", topics=[topic("ats")], handlers=hris.handlers(ctx)),
-        ConsumerSpec(group="sync.writeback", topics=[topic("scorecard"), topic("interview")],
-                     handlers=writeback.handlers(ctx)),
+        ConsumerSpec(
+            group="sync.writeback",
+            topics=[topic("scorecard"), topic("interview")],
+            handlers=writeback.handlers(ctx),
+        ),
     ]
 
 
@@ -41,8 +44,9 @@ def _background(rt: Runtime) -> list[Awaitable[None]]:
     return [automations.run(ctx), reconcile.loop(ctx)]
 
 
-SPEC = ServiceSpec(name="sync", package="interloop_sync", register=_register, consumers=_consumers,
-                   background=_background)
+SPEC = ServiceSpec(
+    name="sync", package="interloop_sync", register=_register, consumers=_consumers, background=_background
+)
 
 
 async def serve(settings: SyncSettings) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 OPERATIONS = Counter(
-    "interloop_sync_operations_total", "Sync operations by direction, operation and outcome",
+    "interloop_sync_operations_total",
+    "Sync operations by direction, operation and outcome",
     ["direction", "operation", "outcome"],
 )
 ERROR_RATE = Gauge("interloop_sync_error_rate", "Failed sync operations / all sync operations since start")
-DUPLICATE_RATE = Gauge("interloop_sync_duplicate_rate", "Duplicate inbound deliveries or records / all inbound")
+DUPLICATE_RATE = Gauge(
+    "interloop_sync_duplicate_rate", "Duplicate inbound deliveries or records / all inbound"
+)
 COMMUNICATION_SECONDS = Histogram(
     "interloop_sync_candidate_communication_seconds",
     "Seconds from the triggering ATS event to the candidate communication being sent (SLA)",

@@ -11,6 +11,7 @@ import sys
 
 from interloop_common import db
 from interloop_common.db import system_tx
+
 from interloop_sync import vault
 from interloop_sync.domain.credentials import CredentialError
 from interloop_sync.settings import load
@@ -31,7 +32,10 @@ async def _rotate() -> tuple[int, int]:
                     await connections.set_credentials(conn, tenant, cid, v.rotate(token))
                     done += 1
                 except CredentialError:
-                    print(f"sync: connection {cid} (tenant {tenant}) does not decrypt with any key", file=sys.stderr)
+                    print(
+                        f"sync: connection {cid} (tenant {tenant}) does not decrypt with any key",
+                        file=sys.stderr,
+                    )
                     failed += 1
     finally:
         await pool.close()
@@ -39,8 +43,9 @@ async def _rotate() -> tuple[int, int]:
 
 
 def main(argv: list[str]) -> None:
-    argparse.ArgumentParser(prog="python -m interloop_sync rotate-credentials",
-                            description=__doc__).parse_args(argv)
+    argparse.ArgumentParser(
+        prog="python -m interloop_sync rotate-credentials", description=__doc__
+    ).parse_args(argv)
     done, failed = asyncio.run(_rotate())
     print(f"sync: {done} connection(s) re-encrypted under the newest key, {failed} failed")
     raise SystemExit(1 if failed else 0)

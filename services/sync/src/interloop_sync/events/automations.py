@@ -14,8 +14,8 @@ from typing import Any
 import aiosmtplib
 import asyncpg
 from interloop.events.v1 import ats_pb2
+from interloop_common.db import system_tx
 
-from interloop_common.db import system_tx, tenant_tx
 from interloop_sync import metrics
 from interloop_sync.context import SyncContext
 from interloop_sync.domain.automations import EmailTemplate, EmailTemplates
@@ -27,9 +27,12 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 DEFAULT_ASSESSMENT = EmailTemplate(
-    "Your assessment", "Hello {{ candidate_name }},\n\nplease complete your assessment: {{ link }}\n")
+    "Your assessment", "Hello {{ candidate_name }},\n\nplease complete your assessment: {{ link }}\n"
+)
 DEFAULT_REMINDER = EmailTemplate(
-    "Reminder: your assessment", "Hello {{ candidate_name }},\n\na reminder to complete your assessment: {{ link }}\n")
+    "Reminder: your assessment",
+    "Hello {{ candidate_name }},\n\na reminder to complete your assessment: {{ link }}\n",
+)
 
 
 async def run(ctx: SyncContext) -> None:
@@ -65,30 +68,60 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
                            context, event_at, due_at)
                        VALUES ($1, $2, $3, $4, 'assessment_reminder', $5::jsonb, $6::jsonb, $7, $8)
                        ON CONFLICT DO NOTHING""",
-                    tenant, f"{key}:reminder", row["rule_id"], row["connection_id"], json.dumps(args),
-                    json.dumps(context), row["event_at"], datetime.fromisoformat(args["follow_up_at"]))
+                    tenant,
+                    f"{key}:reminder",
+                    row["rule_id"],
+                    row["connection_id"],
+                    json.dumps(args),
+                    json.dumps(context),
+                    row["event_at"],
+                    datetime.fromisoformat(args["follow_up_at"]),
+                )
         elif kind == "call_webhook":
-            response = await ctx.http.post(args["url"], json={"rule_id": row["rule_id"], "idempotency_key": key,
-                                                               **context}, headers={"Idempotency-Key": key})
+            response = await ctx.http.post(
+                args["url"],
+                json={"rule_id": row["rule_id"], "idempotency_key": key, **context},
+                headers={"Idempotency-Key": key},
+            )
             response.raise_for_status()
-            await store.log_communication(conn, tenant, key, "webhook", args["url"], "", "", "sent", row["event_at"])
+            await store.log_communication(
+                conn, tenant, key, "webhook", args["url"], "", "", "sent", row["event_at"]
+            )
         elif kind == "open_scheduling_request":
-            await emit(conn, "ats.scheduling.requested", tenant, f"application/{context.get('application_id')}",
-                       ats_pb2.SchedulingRequested(
-                           connection_id=cid or "", remote_candidate_id=context.get("candidate_id", ""),
-                           remote_application_id=context.get("application_id", ""),
-                           candidate_email=context.get("candidate_email", ""),
-                           candidate_name=context.get("candidate_name", ""), rule_id=row["rule_id"]),
-                       key=f"{tenant}/{context.get('application_id')}")
-            await store.log_communication(conn, tenant, key, "event", "scheduler", "scheduling request", "", "sent",
-                                          row["event_at"])
+            await emit(
+                conn,
+                "ats.scheduling.requested",
+                tenant,
+                f"application/{context.get('application_id')}",
+                ats_pb2.SchedulingRequested(
+                    connection_id=cid or "",
+                    remote_candidate_id=context.get("candidate_id", ""),
+                    remote_application_id=context.get("application_id", ""),
+                    candidate_email=context.get("candidate_email", ""),
+                    candidate_name=context.get("candidate_name", ""),
+                    rule_id=row["rule_id"],
+                ),
+                key=f"{tenant}/{context.get('application_id')}",
+            )
+            await store.log_communication(
+                conn, tenant, key, "event", "scheduler", "scheduling request", "", "sent", row["event_at"]
+            )
         else:  # start_background_check, reject: no vendor API here; announce it for whoever runs it
-            await emit(conn, "ats.automation.requested", tenant, f"application/{context.get('application_id')}",
-                       ats_pb2.AutomationRequested(
-                           action=kind, connection_id=cid or "", remote_candidate_id=context.get("candidate_id", ""),
-                           remote_application_id=context.get("application_id", ""), rule_id=row["rule_id"],
-                           args={k: str(v) for k, v in args.items()}),
-                       key=f"{tenant}/{context.get('application_id')}")
+            await emit(
+                conn,
+                "ats.automation.requested",
+                tenant,
+                f"application/{context.get('application_id')}",
+                ats_pb2.AutomationRequested(
+                    action=kind,
+                    connection_id=cid or "",
+                    remote_candidate_id=context.get("candidate_id", ""),
+                    remote_application_id=context.get("application_id", ""),
+                    rule_id=row["rule_id"],
+                    args={k: str(v) for k, v in args.items()},
+                ),
+                key=f"{tenant}/{context.get('application_id')}",
+            )
     except Exception as exc:  # noqa: BLE001 - a failed action is retried, then alerted, never dropped
         attempts = row["attempts"] + 1
         if attempts >= MAX_ATTEMPTS:
@@ -97,11 +130,16 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
             if cid:
                 c = await connections.get(conn, tenant, cid)
                 owner = c.owner if c else owner
-            await alert(conn, tenant, owner=owner, connection_id=cid or "",
-                        summary=f"sync: automation {row['rule_id']} ({kind}) failed after {attempts} attempts",
-                        detail=f"{key}: {type(exc).__name__}: {exc}")
+            await alert(
+                conn,
+                tenant,
+                owner=owner,
+                connection_id=cid or "",
+                summary=f"sync: automation {row['rule_id']} ({kind}) failed after {attempts} attempts",
+                detail=f"{key}: {type(exc).__name__}: {exc}",
+            )
         else:
-            await store.retry_later(conn, tenant, key, now + timedelta(seconds=2 ** attempts), str(exc))
+            await store.retry_later(conn, tenant, key, now + timedelta(seconds=2**attempts), str(exc))
         await mirror.record_operation(conn, tenant, cid, "automation", kind, "error", str(exc))
         metrics.record("automation", kind, "error")
         return
@@ -110,8 +148,13 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
     metrics.record("automation", kind, "success")
 
 
-async def _email(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Record, args: dict[str, Any],
-                 context: dict[str, Any]) -> None:
+async def _email(
+    ctx: SyncContext,
+    conn: asyncpg.Connection,
+    row: asyncpg.Record,
+    args: dict[str, Any],
+    context: dict[str, Any],
+) -> None:
     tenant, key = row["tenant_id"], row["idempotency_key"]
     recipient = context.get("candidate_email")
     if not recipient:
@@ -124,7 +167,9 @@ async def _email(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Record
         stored.setdefault(name, DEFAULT_REMINDER if name == "assessment_reminder" else DEFAULT_ASSESSMENT)
     rendered = EmailTemplates(stored).render(name, {**context, **args})
     if await conn.fetchval(
-        "SELECT 1 FROM communications WHERE tenant_id = $1 AND idempotency_key = $2 AND channel = 'email'", tenant, key
+        "SELECT 1 FROM communications WHERE tenant_id = $1 AND idempotency_key = $2 AND channel = 'email'",
+        tenant,
+        key,
     ):
         return  # already sent (a retry after the log committed)
     message = EmailMessage()
@@ -134,6 +179,7 @@ async def _email(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Record
     message["Message-ID"] = f"<{key.replace(':', '.')}@interloop.local>"
     message.set_content(rendered.body, subtype="html" if rendered.html else "plain")
     await aiosmtplib.send(message, hostname=ctx.settings.smtp_host, port=ctx.settings.smtp_port, timeout=10)
-    await store.log_communication(conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent",
-                                  row["event_at"])
+    await store.log_communication(
+        conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent", row["event_at"]
+    )
     metrics.COMMUNICATION_SECONDS.observe((datetime.now(UTC) - row["event_at"]).total_seconds())

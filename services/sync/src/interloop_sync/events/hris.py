@@ -13,10 +13,10 @@ from typing import Any
 
 import asyncpg
 from interloop.events.v1 import ats_pb2
-
 from interloop_common.db import tenant_tx
 from interloop_common.events import Event
 from interloop_common.retry import Permanent
+
 from interloop_sync import metrics
 from interloop_sync.context import SyncContext
 from interloop_sync.domain.mapping import FieldMapping, FieldMappingError, compare_read_back, plan_sync
@@ -35,8 +35,9 @@ def hire_key(ats_connection_id: str, application_id: str) -> str:
     return f"hire:{ats_connection_id}:{application_id}"
 
 
-async def vendor_failure(ctx: SyncContext, c: Connection, tenant_id: str, attempts: int, what: str,
-                         exc: Exception) -> None:
+async def vendor_failure(
+    ctx: SyncContext, c: Connection, tenant_id: str, attempts: int, what: str, exc: Exception
+) -> None:
     """Record a failed vendor call; when a retry cycle is exhausted alert the connection's owner, then
     let the error propagate (retry policy, dead letter). Retryable waits honour Retry-After."""
     direction = "hris" if not c.is_ats else "outbound"
@@ -44,9 +45,14 @@ async def vendor_failure(ctx: SyncContext, c: Connection, tenant_id: str, attemp
     async with tenant_tx(ctx.pool, tenant_id) as conn:
         await mirror.record_operation(conn, tenant_id, c.id, direction, what, "error", str(exc))
         if exhausted or isinstance(exc, vendor_errors.Permanent):
-            await alert(conn, tenant_id, owner=c.owner, connection_id=c.id,
-                        summary=f"sync: {what} to {c.provider} failed after {attempts} attempt(s)",
-                        detail=f"{type(exc).__name__}: {exc}")
+            await alert(
+                conn,
+                tenant_id,
+                owner=c.owner,
+                connection_id=c.id,
+                summary=f"sync: {what} to {c.provider} failed after {attempts} attempt(s)",
+                detail=f"{type(exc).__name__}: {exc}",
+            )
     metrics.record(direction, what, "error")
     if isinstance(exc, vendor_errors.RateLimited):
         await asyncio.sleep(min(exc.retry_after_s, MAX_RATE_LIMIT_WAIT_S))
@@ -62,7 +68,9 @@ def handlers(ctx: SyncContext) -> dict:
     return {"ats.application.hired": hired}
 
 
-async def _source_document(ctx: SyncContext, ats: Connection, msg: ats_pb2.ApplicationHired) -> dict[str, Any]:
+async def _source_document(
+    ctx: SyncContext, ats: Connection, msg: ats_pb2.ApplicationHired
+) -> dict[str, Any]:
     source = json.loads(msg.source_json or "{}")
     if ats.provider == "lever" and "opportunityId" in source and ctx.vault is not None:
         # Lever's candidateHired carries ids only: re-fetch the opportunity (the mapping's source document).
@@ -72,7 +80,9 @@ async def _source_document(ctx: SyncContext, ats: Connection, msg: ats_pb2.Appli
     return source
 
 
-async def sync_hire(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg: ats_pb2.ApplicationHired) -> None:
+async def sync_hire(
+    ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg: ats_pb2.ApplicationHired
+) -> None:
     ats = await connections.get(conn, tenant, msg.connection_id)
     if ats is None:
         raise Permanent(f"connection {msg.connection_id} no longer exists")
@@ -88,22 +98,35 @@ async def sync_hire(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg
     except FieldMappingError as exc:
         # A data problem no retry can fix: a human completes the record in the ATS, then replays.
         async with tenant_tx(ctx.pool, tenant) as side:
-            await hris.claim_sync(side, tenant, key, target.id, ats.id, msg.remote_application_id, {}, "failed")
+            await hris.claim_sync(
+                side, tenant, key, target.id, ats.id, msg.remote_application_id, {}, "failed"
+            )
             await hris.update_sync(side, tenant, key, status="failed", last_error=str(exc))
             await mirror.record_operation(side, tenant, target.id, "hris", "map", "error", str(exc))
-            await alert(side, tenant, owner=target.owner, connection_id=target.id,
-                        summary=f"sync: hire of application {msg.remote_application_id} cannot be mapped",
-                        detail="; ".join(str(p) for p in exc.problems))
+            await alert(
+                side,
+                tenant,
+                owner=target.owner,
+                connection_id=target.id,
+                summary=f"sync: hire of application {msg.remote_application_id} cannot be mapped",
+                detail="; ".join(str(p) for p in exc.problems),
+            )
         metrics.record("hris", "map", "error")
         return
 
-    if existing is not None and existing["status"] in ("verified", "mismatch", "conflict") and existing["remote_id"]:
+    if (
+        existing is not None
+        and existing["status"] in ("verified", "mismatch", "conflict")
+        and existing["remote_id"]
+    ):
         await _update_existing(ctx, conn, tenant, target, mapping, mapped, existing)
         return
     if existing is not None and existing["status"] == "shadowed":
         return
     if target.shadow:
-        await hris.claim_sync(conn, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped), "shadowed")
+        await hris.claim_sync(
+            conn, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped), "shadowed"
+        )
         await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "shadowed", key)
         metrics.record("hris", "hire", "shadowed")
         return
@@ -113,14 +136,20 @@ async def sync_hire(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg
         if existing is not None and existing["status"] == "writing" and target.provider == "bamboohr":
             # BambooHR has no idempotency key: an interrupted write may have landed. A human checks; never twice.
             await hris.update_sync(conn, tenant, key, status="ambiguous")
-            await alert(conn, tenant, owner=target.owner, connection_id=target.id,
-                        summary=f"sync: hire {msg.remote_application_id} may or may not be in BambooHR",
-                        detail=f"an earlier write was interrupted; check BambooHR before replaying (key {key})")
+            await alert(
+                conn,
+                tenant,
+                owner=target.owner,
+                connection_id=target.id,
+                summary=f"sync: hire {msg.remote_application_id} may or may not be in BambooHR",
+                detail=f"an earlier write was interrupted; check BambooHR before replaying (key {key})",
+            )
             return
         # The claim commits before the call, so a crash after the vendor accepted it is visible on retry.
         async with tenant_tx(ctx.pool, tenant) as side:
-            attempts = await hris.claim_sync(side, tenant, key, target.id, ats.id, msg.remote_application_id,
-                                             plain(mapped))
+            attempts = await hris.claim_sync(
+                side, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped)
+            )
         try:
             written = await adapter.create_hire(mapped, idempotency_key=key)
         except vendor_errors.VendorError as exc:
@@ -140,26 +169,55 @@ async def sync_hire(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg
         raise
     mismatches = compare_read_back(mapped, read_back)
     if mismatches:
-        detail = "; ".join(f"{m.field}: wrote {plain(m.written)!r}, HRIS has {plain(m.read_back)!r}" for m in mismatches)
-        await hris.update_sync(conn, tenant, key, status="mismatch", baseline=plain(mapped),
-                               mismatches=[plain(m) for m in mismatches])
+        detail = "; ".join(
+            f"{m.field}: wrote {plain(m.written)!r}, HRIS has {plain(m.read_back)!r}" for m in mismatches
+        )
+        await hris.update_sync(
+            conn,
+            tenant,
+            key,
+            status="mismatch",
+            baseline=plain(mapped),
+            mismatches=[plain(m) for m in mismatches],
+        )
         await mirror.record_operation(conn, tenant, target.id, "hris", "read_back", "error", detail)
-        await alert(conn, tenant, owner=target.owner, connection_id=target.id,
-                    summary=f"sync: {target.provider} record {remote_id} differs from what was written",
-                    detail=f"application {msg.remote_application_id} ({key}): {detail}")
+        await alert(
+            conn,
+            tenant,
+            owner=target.owner,
+            connection_id=target.id,
+            summary=f"sync: {target.provider} record {remote_id} differs from what was written",
+            detail=f"application {msg.remote_application_id} ({key}): {detail}",
+        )
         metrics.record("hris", "read_back", "error")
         return
     await hris.update_sync(conn, tenant, key, status="verified", baseline=plain(mapped), last_error=None)
     await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "success", remote_id)
     metrics.record("hris", "hire", "success")
-    await emit(conn, "hris.employee.synced", tenant, f"employee/{remote_id}",
-               ats_pb2.EmployeeSynced(hris_provider=target.provider, hris_connection_id=target.id,
-                                      remote_employee_id=remote_id, remote_application_id=msg.remote_application_id,
-                                      fields=sorted(mapped)))
+    await emit(
+        conn,
+        "hris.employee.synced",
+        tenant,
+        f"employee/{remote_id}",
+        ats_pb2.EmployeeSynced(
+            hris_provider=target.provider,
+            hris_connection_id=target.id,
+            remote_employee_id=remote_id,
+            remote_application_id=msg.remote_application_id,
+            fields=sorted(mapped),
+        ),
+    )
 
 
-async def _update_existing(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, target: Connection,
-                           mapping: FieldMapping, mapped: dict[str, Any], existing: asyncpg.Record) -> None:
+async def _update_existing(
+    ctx: SyncContext,
+    conn: asyncpg.Connection,
+    tenant: str,
+    target: Connection,
+    mapping: FieldMapping,
+    mapped: dict[str, Any],
+    existing: asyncpg.Record,
+) -> None:
     """A hire seen again for a record already in the HRIS: per-field source of truth against the baseline."""
     key = existing["idempotency_key"]
     adapter = hris_adapter(ctx.http, target, ctx.vault.decrypt(target.credentials))  # type: ignore[union-attr]
@@ -170,17 +228,32 @@ async def _update_existing(ctx: SyncContext, conn: asyncpg.Connection, tenant: s
         await hris.add_conflict(conn, tenant, key, c.field, c.baseline, c.ats_value, c.hris_value)
     if plan.conflicts:
         await hris.update_sync(conn, tenant, key, status="conflict")
-        detail = "; ".join(f"{c.field}: ATS {plain(c.ats_value)!r} vs HRIS {plain(c.hris_value)!r} "
-                           f"(last synced {plain(c.baseline)!r})" for c in plan.conflicts)
+        detail = "; ".join(
+            f"{c.field}: ATS {plain(c.ats_value)!r} vs HRIS {plain(c.hris_value)!r} "
+            f"(last synced {plain(c.baseline)!r})"
+            for c in plan.conflicts
+        )
         await mirror.record_operation(conn, tenant, target.id, "hris", "update", "error", detail)
-        await alert(conn, tenant, owner=target.owner, connection_id=target.id,
-                    summary=f"sync: conflicting changes to {target.provider} record {existing['remote_id']}",
-                    detail=f"{key}: {detail}; nothing was overwritten")
+        await alert(
+            conn,
+            tenant,
+            owner=target.owner,
+            connection_id=target.id,
+            summary=f"sync: conflicting changes to {target.provider} record {existing['remote_id']}",
+            detail=f"{key}: {detail}; nothing was overwritten",
+        )
         metrics.record("hris", "update", "error")
     if plan.writes:
         # The HRIS adapters create hires only; ATS-owned changes are recorded for a human to apply.
-        await mirror.record_operation(conn, tenant, target.id, "hris", "update", "skipped",
-                                      f"{key}: pending ATS-owned changes {sorted(plan.writes)}")
+        await mirror.record_operation(
+            conn,
+            tenant,
+            target.id,
+            "hris",
+            "update",
+            "skipped",
+            f"{key}: pending ATS-owned changes {sorted(plan.writes)}",
+        )
     if not plan.conflicts and not plan.writes:
         await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "duplicate", key)
         metrics.record("hris", "hire", "duplicate")

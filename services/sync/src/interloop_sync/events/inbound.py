@@ -12,9 +12,9 @@ from typing import Any
 
 import asyncpg
 from interloop.events.v1 import ats_pb2
-
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.rpc import ts
+
 from interloop_sync import metrics
 from interloop_sync.domain import automations as auto
 from interloop_sync.domain.credentials import CredentialVault
@@ -73,8 +73,16 @@ class IngestResult:
     tenant_id: str = ""
 
 
-async def ingest(pool: asyncpg.Pool, vault: CredentialVault | None, *, provider: str, connection_id: str,
-                 raw: bytes, headers: dict[str, str], freshness: timedelta) -> IngestResult:
+async def ingest(
+    pool: asyncpg.Pool,
+    vault: CredentialVault | None,
+    *,
+    provider: str,
+    connection_id: str,
+    raw: bytes,
+    headers: dict[str, str],
+    freshness: timedelta,
+) -> IngestResult:
     async with system_tx(pool) as conn:
         c = await connections.get_any_tenant(conn, connection_id)
     if c is None or c.provider != provider or not c.is_ats:
@@ -98,7 +106,9 @@ async def ingest(pool: asyncpg.Pool, vault: CredentialVault | None, *, provider:
 
     try:
         parsed = parse_body(provider, raw)
-        policy = InterviewStagePolicy.from_config(c.stage_policy) if c.stage_policy else InterviewStagePolicy()
+        policy = (
+            InterviewStagePolicy.from_config(c.stage_policy) if c.stage_policy else InterviewStagePolicy()
+        )
         events = normalise(provider, parsed, event_id=verified.delivery_id, policy=policy)
     except MalformedPayload as exc:
         return await _quarantine(pool, c, raw, headers, str(exc))
@@ -106,15 +116,18 @@ async def ingest(pool: asyncpg.Pool, vault: CredentialVault | None, *, provider:
     actions = [e.action for e in events]
     async with tenant_tx(pool, c.tenant_id) as conn:
         if not await mirror.record_delivery(conn, c.tenant_id, c.id, verified.delivery_id, actions):
-            await mirror.record_operation(conn, c.tenant_id, c.id, "inbound", "webhook", "duplicate",
-                                          verified.delivery_id)
+            await mirror.record_operation(
+                conn, c.tenant_id, c.id, "inbound", "webhook", "duplicate", verified.delivery_id
+            )
             metrics.record("inbound", "webhook", "duplicate")
             return IngestResult("duplicate", verified.delivery_id, actions, tenant_id=c.tenant_id)
         rules = await rules_store.enabled_rules(conn, c.tenant_id)
         apply = _Apply(conn, c, parsed, verified.delivery_id, rules)
         for event in events:
             await apply.event(event)
-        await mirror.record_operation(conn, c.tenant_id, c.id, "inbound", "webhook", "success", ",".join(actions))
+        await mirror.record_operation(
+            conn, c.tenant_id, c.id, "inbound", "webhook", "success", ",".join(actions)
+        )
     metrics.record("inbound", "webhook", "success")
     for _ in range(apply.duplicates):
         metrics.record("inbound", "identity", "duplicate")
@@ -125,8 +138,9 @@ def _count(c: Connection, outcome: str) -> None:
     metrics.OPERATIONS.labels("inbound", "webhook", outcome).inc()
 
 
-async def _quarantine(pool: asyncpg.Pool, c: Connection, raw: bytes, headers: dict[str, str],
-                      reason: str) -> IngestResult:
+async def _quarantine(
+    pool: asyncpg.Pool, c: Connection, raw: bytes, headers: dict[str, str], reason: str
+) -> IngestResult:
     async with tenant_tx(pool, c.tenant_id) as conn:
         await mirror.quarantine(conn, c.tenant_id, c.id, reason, raw[:MAX_QUARANTINE_BYTES], headers)
         await mirror.record_operation(conn, c.tenant_id, c.id, "inbound", "webhook", "error", reason)
@@ -141,8 +155,14 @@ def _name(first: str | None, last: str | None) -> str:
 class _Apply:
     """Applies normalised events of one delivery to the mirror inside the delivery's transaction."""
 
-    def __init__(self, conn: asyncpg.Connection, c: Connection, parsed: dict[str, Any], delivery_id: str,
-                 rules: list[auto.Rule]) -> None:
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        c: Connection,
+        parsed: dict[str, Any],
+        delivery_id: str,
+        rules: list[auto.Rule],
+    ) -> None:
         self.conn, self.c, self.parsed, self.delivery_id, self.rules = conn, c, parsed, delivery_id, rules
         self.t, self.cid = c.tenant_id, c.id
         self.now = datetime.now(UTC)
@@ -151,8 +171,9 @@ class _Apply:
     async def candidate(self, cand: Any) -> None:
         if cand is not None and await mirror.upsert_candidate(self.conn, self.t, self.cid, cand):
             self.duplicates += 1
-            await mirror.record_operation(self.conn, self.t, self.cid, "inbound", "identity", "duplicate",
-                                          cand.remote_id)
+            await mirror.record_operation(
+                self.conn, self.t, self.cid, "inbound", "identity", "duplicate", cand.remote_id
+            )
 
     async def application(self, app: Any, cand: Any, jobs: Any) -> None:
         await self.candidate(cand)
@@ -184,8 +205,15 @@ class _Apply:
         if stage is not None:
             prev, _ = await mirror.current_stage(self.conn, self.t, self.cid, e.application.remote_id)
             if prev != stage.remote_id:
-                await mirror.move_stage(self.conn, self.t, self.cid, e.application.remote_id, stage.remote_id,
-                                        stage.name, e.occurred_at or self.now)
+                await mirror.move_stage(
+                    self.conn,
+                    self.t,
+                    self.cid,
+                    e.application.remote_id,
+                    stage.remote_id,
+                    stage.name,
+                    e.occurred_at or self.now,
+                )
 
     async def on_StageChange(self, e: StageChange) -> None:  # noqa: N802
         await self.application(e.application, e.candidate, e.jobs)
@@ -193,22 +221,38 @@ class _Apply:
         if prev_id == e.to_stage.remote_id:
             return  # the same stage again (a re-sent update): nothing entered, nothing to announce
         at = e.occurred_at or self.now
-        await mirror.move_stage(self.conn, self.t, self.cid, e.application_id, e.to_stage.remote_id, e.to_stage.name, at)
+        await mirror.move_stage(
+            self.conn, self.t, self.cid, e.application_id, e.to_stage.remote_id, e.to_stage.name, at
+        )
         email, name = await self.contact(e.candidate_id)
-        from_stage = e.from_stage.name or e.from_stage.remote_id if e.from_stage else (prev_name or prev_id or "")
-        await emit(self.conn, "ats.application.stage_changed", self.t, f"application/{e.application_id}",
-                   ats_pb2.ApplicationStageChanged(
-                       provider=self.c.provider, connection_id=self.cid, remote_candidate_id=e.candidate_id or "",
-                       remote_application_id=e.application_id,
-                       remote_job_id=(e.application.job_ids[0] if e.application and e.application.job_ids else ""),
-                       from_stage=from_stage, to_stage=e.to_stage.name or e.to_stage.remote_id,
-                       is_interview_stage=e.is_interview_stage, changed_at=ts(at), candidate_email=email,
-                       candidate_name=name),
-                   key=f"{self.t}/{e.application_id}")
+        from_stage = (
+            e.from_stage.name or e.from_stage.remote_id if e.from_stage else (prev_name or prev_id or "")
+        )
+        await emit(
+            self.conn,
+            "ats.application.stage_changed",
+            self.t,
+            f"application/{e.application_id}",
+            ats_pb2.ApplicationStageChanged(
+                provider=self.c.provider,
+                connection_id=self.cid,
+                remote_candidate_id=e.candidate_id or "",
+                remote_application_id=e.application_id,
+                remote_job_id=(e.application.job_ids[0] if e.application and e.application.job_ids else ""),
+                from_stage=from_stage,
+                to_stage=e.to_stage.name or e.to_stage.remote_id,
+                is_interview_stage=e.is_interview_stage,
+                changed_at=ts(at),
+                candidate_email=email,
+                candidate_name=name,
+            ),
+            key=f"{self.t}/{e.application_id}",
+        )
 
     async def on_OfferChanged(self, e: OfferChanged) -> None:  # noqa: N802
-        await mirror.upsert_offer(self.conn, self.t, self.cid, e.offer,
-                                  status="deleted" if e.change == "deleted" else None)
+        await mirror.upsert_offer(
+            self.conn, self.t, self.cid, e.offer, status="deleted" if e.change == "deleted" else None
+        )
 
     async def on_Hire(self, e: Hire) -> None:  # noqa: N802
         await self.application(e.application, e.candidate, e.jobs)
@@ -219,14 +263,27 @@ class _Apply:
         await mirror.close_application(self.conn, self.t, self.cid, e.application_id, "hired", at)
         if e.offer is not None:
             await mirror.upsert_offer(self.conn, self.t, self.cid, e.offer, status="accepted")
-        source = self.parsed.get("payload", {}).get("application") if self.c.provider == "greenhouse" \
+        source = (
+            self.parsed.get("payload", {}).get("application")
+            if self.c.provider == "greenhouse"
             else self.parsed.get("data")
-        await emit(self.conn, "ats.application.hired", self.t, f"application/{e.application_id}",
-                   ats_pb2.ApplicationHired(
-                       provider=self.c.provider, connection_id=self.cid, remote_candidate_id=e.candidate_id or "",
-                       remote_application_id=e.application_id, remote_offer_id=e.offer.remote_id if e.offer else "",
-                       source_json=json.dumps(source or {}), hired_at=ts(at)),
-                   key=f"{self.t}/{e.application_id}")
+        )
+        await emit(
+            self.conn,
+            "ats.application.hired",
+            self.t,
+            f"application/{e.application_id}",
+            ats_pb2.ApplicationHired(
+                provider=self.c.provider,
+                connection_id=self.cid,
+                remote_candidate_id=e.candidate_id or "",
+                remote_application_id=e.application_id,
+                remote_offer_id=e.offer.remote_id if e.offer else "",
+                source_json=json.dumps(source or {}),
+                hired_at=ts(at),
+            ),
+            key=f"{self.t}/{e.application_id}",
+        )
 
     async def on_Rejection(self, e: Rejection) -> None:  # noqa: N802
         if e.application is not None:
@@ -234,20 +291,39 @@ class _Apply:
         if e.reverted:
             await mirror.reopen_application(self.conn, self.t, self.cid, e.application_id)
         else:
-            await mirror.close_application(self.conn, self.t, self.cid, e.application_id, "rejected",
-                                           e.occurred_at or self.now)
-        await emit(self.conn, "ats.application.rejected", self.t, f"application/{e.application_id}",
-                   ats_pb2.ApplicationRejected(
-                       provider=self.c.provider, connection_id=self.cid, remote_candidate_id=e.candidate_id or "",
-                       remote_application_id=e.application_id, reason=e.reason or e.reason_id or "",
-                       reverted=e.reverted),
-                   key=f"{self.t}/{e.application_id}")
+            await mirror.close_application(
+                self.conn, self.t, self.cid, e.application_id, "rejected", e.occurred_at or self.now
+            )
+        await emit(
+            self.conn,
+            "ats.application.rejected",
+            self.t,
+            f"application/{e.application_id}",
+            ats_pb2.ApplicationRejected(
+                provider=self.c.provider,
+                connection_id=self.cid,
+                remote_candidate_id=e.candidate_id or "",
+                remote_application_id=e.application_id,
+                reason=e.reason or e.reason_id or "",
+                reverted=e.reverted,
+            ),
+            key=f"{self.t}/{e.application_id}",
+        )
 
     async def on_Merge(self, e: Merge) -> None:  # noqa: N802
         await mirror.merge_candidates(self.conn, self.t, self.cid, e.surviving_id, e.merged_id)
-        await emit(self.conn, "ats.candidate.merged", self.t, f"candidate/{e.surviving_id}",
-                   ats_pb2.CandidatesMerged(provider=self.c.provider, connection_id=self.cid,
-                                            surviving_candidate_id=e.surviving_id, merged_candidate_id=e.merged_id))
+        await emit(
+            self.conn,
+            "ats.candidate.merged",
+            self.t,
+            f"candidate/{e.surviving_id}",
+            ats_pb2.CandidatesMerged(
+                provider=self.c.provider,
+                connection_id=self.cid,
+                surviving_candidate_id=e.surviving_id,
+                merged_candidate_id=e.merged_id,
+            ),
+        )
 
     async def on_Deletion(self, e: Deletion) -> None:  # noqa: N802
         if e.entity == "candidate":
@@ -260,17 +336,31 @@ class _Apply:
         elif e.entity == "job":
             from interloop_sync.domain.model import Job
 
-            await mirror.upsert_job(self.conn, self.t, self.cid, Job(self.c.provider, e.remote_id), deleted=True)
+            await mirror.upsert_job(
+                self.conn, self.t, self.cid, Job(self.c.provider, e.remote_id), deleted=True
+            )
         # interviews and scorecards are not mirrored: acknowledged, nothing to change.
 
     async def on_Anonymisation(self, e: Anonymisation) -> None:  # noqa: N802
-        await mirror.erase_candidate(self.conn, self.t, self.cid, e.candidate_id, list(e.fields), deleted=False)
+        await mirror.erase_candidate(
+            self.conn, self.t, self.cid, e.candidate_id, list(e.fields), deleted=False
+        )
         await self._erased(e.candidate_id, list(e.fields), deleted=False)
 
     async def _erased(self, candidate_id: str, fields: list[str], *, deleted: bool) -> None:
-        await emit(self.conn, "ats.candidate.erased", self.t, f"candidate/{candidate_id}",
-                   ats_pb2.CandidateErased(provider=self.c.provider, connection_id=self.cid,
-                                           remote_candidate_id=candidate_id, fields=fields, deleted=deleted))
+        await emit(
+            self.conn,
+            "ats.candidate.erased",
+            self.t,
+            f"candidate/{candidate_id}",
+            ats_pb2.CandidateErased(
+                provider=self.c.provider,
+                connection_id=self.cid,
+                remote_candidate_id=candidate_id,
+                fields=fields,
+                deleted=deleted,
+            ),
+        )
 
     async def on_JobChanged(self, e: JobChanged) -> None:  # noqa: N802
         await mirror.upsert_job(self.conn, self.t, self.cid, e.job)
@@ -285,10 +375,17 @@ class _Apply:
         if not planned:
             return
         candidate_id = getattr(e, "candidate_id", None) or (
-            e.candidate.remote_id if isinstance(e, CandidateChanged) else None)
+            e.candidate.remote_id if isinstance(e, CandidateChanged) else None
+        )
         email, name = await self.contact(candidate_id)
-        context = {"candidate_id": candidate_id or "", "application_id": getattr(e, "application_id", "") or "",
-                   "candidate_email": email, "candidate_name": name, "event": e.action, "provider": self.c.provider,
-                   "stage": getattr(getattr(e, "to_stage", None), "name", None) or ""}
+        context = {
+            "candidate_id": candidate_id or "",
+            "application_id": getattr(e, "application_id", "") or "",
+            "candidate_email": email,
+            "candidate_name": name,
+            "event": e.action,
+            "provider": self.c.provider,
+            "stage": getattr(getattr(e, "to_stage", None), "name", None) or "",
+        }
         for p in planned:
             await rules_store.add_action(self.conn, self.t, self.cid, p, context, self.now)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.retry import policy
+
 from interloop_sync import metrics
 from interloop_sync.context import SyncContext
 from interloop_sync.domain.model import Application, Candidate, Stage, StageChange
@@ -53,10 +53,15 @@ async def loop(ctx: SyncContext) -> None:
                 log.exception("reconciliation of connection %s failed", c.id)
 
 
-async def _page(ctx: SyncContext, c: Connection, client: Any, updated_after: datetime | None, cursor: str | None) -> Any:
-    async for attempt in policy(attempts=ctx.settings.consumer_max_attempts,
-                                initial=ctx.settings.consumer_backoff_initial_seconds,
-                                maximum=ctx.settings.consumer_backoff_max_seconds, retry_on=vendor_errors.VendorError):
+async def _page(
+    ctx: SyncContext, c: Connection, client: Any, updated_after: datetime | None, cursor: str | None
+) -> Any:
+    async for attempt in policy(
+        attempts=ctx.settings.consumer_max_attempts,
+        initial=ctx.settings.consumer_backoff_initial_seconds,
+        maximum=ctx.settings.consumer_backoff_max_seconds,
+        retry_on=vendor_errors.VendorError,
+    ):
         with attempt:
             try:
                 if c.provider == "greenhouse":
@@ -77,12 +82,18 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
             """INSERT INTO sync_cursors (tenant_id, connection_id, resource) VALUES ($1, $2::uuid, $3)
                ON CONFLICT (tenant_id, connection_id, resource) DO UPDATE SET resource = EXCLUDED.resource
                RETURNING page_cursor, updated_after, run_started""",
-            c.tenant_id, c.id, RESOURCE,
+            c.tenant_id,
+            c.id,
+            RESOURCE,
         )
         started = row["run_started"] if row["page_cursor"] else datetime.now(UTC)
         await conn.execute(
             "UPDATE sync_cursors SET run_started = $4 WHERE tenant_id = $1 AND connection_id = $2::uuid AND resource = $3",
-            c.tenant_id, c.id, RESOURCE, started)
+            c.tenant_id,
+            c.id,
+            RESOURCE,
+            started,
+        )
     updated_after, cursor = row["updated_after"], row["page_cursor"]
     policy_ = InterviewStagePolicy.from_config(c.stage_policy) if c.stage_policy else InterviewStagePolicy()
     try:
@@ -97,14 +108,22 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
                 await conn.execute(
                     """UPDATE sync_cursors SET page_cursor = $4, last_error = NULL
                        WHERE tenant_id = $1 AND connection_id = $2::uuid AND resource = $3""",
-                    c.tenant_id, c.id, RESOURCE, cursor)
+                    c.tenant_id,
+                    c.id,
+                    RESOURCE,
+                    cursor,
+                )
             if not cursor:
                 break
     except Exception as exc:
         async with tenant_tx(ctx.pool, c.tenant_id) as conn:
             await conn.execute(
                 "UPDATE sync_cursors SET last_error = $4 WHERE tenant_id = $1 AND connection_id = $2::uuid AND resource = $3",
-                c.tenant_id, c.id, RESOURCE, str(exc)[:1000])
+                c.tenant_id,
+                c.id,
+                RESOURCE,
+                str(exc)[:1000],
+            )
             await mirror.record_operation(conn, c.tenant_id, c.id, "reconcile", RESOURCE, "error", str(exc))
         metrics.record("reconcile", RESOURCE, "error")
         raise
@@ -112,15 +131,28 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
         await conn.execute(
             """UPDATE sync_cursors SET page_cursor = NULL, updated_after = $4, last_run_at = now()
                WHERE tenant_id = $1 AND connection_id = $2::uuid AND resource = $3""",
-            c.tenant_id, c.id, RESOURCE, started)
-        await mirror.record_operation(conn, c.tenant_id, c.id, "reconcile", RESOURCE, "success",
-                                      f"fetched={result.fetched} upserted={result.upserted}")
+            c.tenant_id,
+            c.id,
+            RESOURCE,
+            started,
+        )
+        await mirror.record_operation(
+            conn,
+            c.tenant_id,
+            c.id,
+            "reconcile",
+            RESOURCE,
+            "success",
+            f"fetched={result.fetched} upserted={result.upserted}",
+        )
     metrics.record("reconcile", RESOURCE, "success")
     result.cursor = started.isoformat()
     return result
 
 
-async def _apply(conn: asyncpg.Connection, c: Connection, item: dict[str, Any], policy: InterviewStagePolicy) -> bool:
+async def _apply(
+    conn: asyncpg.Connection, c: Connection, item: dict[str, Any], policy: InterviewStagePolicy
+) -> bool:
     apply = _Apply(conn, c, {}, "reconcile", [])
     if c.provider == "greenhouse":
         app, cand, jobs = _Greenhouse("reconcile", policy).application(item, "harvest")
@@ -133,15 +165,31 @@ async def _apply(conn: asyncpg.Connection, c: Connection, item: dict[str, Any], 
         stage = Stage(str(stage_id), policy.name_of(str(stage_id))) if stage_id else None
         contact = str(item.get("contact") or "") or None
         name = str(item.get("name") or "").split(" ", 1)
-        cand = Candidate("lever", contact, first_name=name[0] or None, last_name=name[1] if len(name) > 1 else None,
-                         emails=tuple(item.get("emails") or ())) if contact else None
+        cand = (
+            Candidate(
+                "lever",
+                contact,
+                first_name=name[0] or None,
+                last_name=name[1] if len(name) > 1 else None,
+                emails=tuple(item.get("emails") or ()),
+            )
+            if contact
+            else None
+        )
         app, jobs = Application("lever", str(item["id"]), candidate_id=contact), ()
     before, _ = await mirror.current_stage(conn, c.tenant_id, c.id, app.remote_id)
     await apply.application(app, cand, jobs)
     if stage is not None and before != stage.remote_id:
-        await apply.on_StageChange(StageChange(
-            provider=c.provider, event_id=f"reconcile:{app.remote_id}:{stage.remote_id}", action="reconcile",
-            application_id=app.remote_id, candidate_id=app.candidate_id, to_stage=stage,
-            is_interview_stage=policy(stage)))
+        await apply.on_StageChange(
+            StageChange(
+                provider=c.provider,
+                event_id=f"reconcile:{app.remote_id}:{stage.remote_id}",
+                action="reconcile",
+                application_id=app.remote_id,
+                candidate_id=app.candidate_id,
+                to_stage=stage,
+                is_interview_stage=policy(stage),
+            )
+        )
         return True
     return before is None

@@ -9,10 +9,10 @@ from typing import Any
 
 import asyncpg
 from interloop.events.v1 import interview_pb2, scorecard_pb2
-
 from interloop_common.db import tenant_tx
 from interloop_common.events import Event
 from interloop_common.retry import Permanent
+
 from interloop_sync import metrics
 from interloop_sync.context import SyncContext
 from interloop_sync.events.hris import vendor_failure
@@ -27,15 +27,22 @@ STATUS_FIELD = "interloop_interview_status"
 def handlers(ctx: SyncContext) -> dict:
     async def scorecard_submitted(conn: asyncpg.Connection, event: Event) -> None:
         msg = event.unpack(scorecard_pb2.ScorecardSubmitted)
-        body = (f"Interloop scorecard {msg.scorecard_id} (version {msg.version}) for interview {msg.booking_id}: "
-                f"interviewer {msg.interviewer_id} recommends {msg.recommendation or 'no recommendation'}.")
+        body = (
+            f"Interloop scorecard {msg.scorecard_id} (version {msg.version}) for interview {msg.booking_id}: "
+            f"interviewer {msg.interviewer_id} recommends {msg.recommendation or 'no recommendation'}."
+        )
         for rec in await hris.ats_records_of_candidate(conn, event.tenant_id, msg.candidate_id):
             c = await connections.get(conn, event.tenant_id, str(rec["connection_id"]))
             if c is None:
                 continue
             key = f"scorecard:{msg.scorecard_id}:v{msg.version}:{c.id}"
-            payload = {"candidate_id": rec["remote_id"], "application_id": rec["application_id"], "body": body,
-                       "interviewer_id": msg.interviewer_id, "recommendation": msg.recommendation}
+            payload = {
+                "candidate_id": rec["remote_id"],
+                "application_id": rec["application_id"],
+                "body": body,
+                "interviewer_id": msg.interviewer_id,
+                "recommendation": msg.recommendation,
+            }
             kind = "note" if c.provider == "greenhouse" else "feedback"
             await _write(ctx, conn, event.tenant_id, c, key, kind, rec["remote_id"], payload)
 
@@ -43,13 +50,19 @@ def handlers(ctx: SyncContext) -> dict:
         status = event.type.split(".", 1)[1]
         if event.type in ("interview.scheduled", "interview.rescheduled"):
             msg: Any = event.unpack(interview_pb2.InterviewScheduled)
-            targets = [] if not msg.application_id else [
-                r for r in await hris.ats_records_of_candidate(conn, event.tenant_id, msg.candidate_id)
-            ]
+            targets = (
+                []
+                if not msg.application_id
+                else [r for r in await hris.ats_records_of_candidate(conn, event.tenant_id, msg.candidate_id)]
+            )
             pairs = [(str(r["connection_id"]), msg.application_id) for r in targets]
             booking = msg.booking_id
         else:
-            cls = interview_pb2.InterviewCancelled if status == "cancelled" else interview_pb2.InterviewCompleted
+            cls = (
+                interview_pb2.InterviewCancelled
+                if status == "cancelled"
+                else interview_pb2.InterviewCompleted
+            )
             msg = event.unpack(cls)
             booking = msg.booking_id
             found = await hris.booking_application(conn, event.tenant_id, booking)
@@ -59,7 +72,11 @@ def handlers(ctx: SyncContext) -> dict:
             if c is None or c.provider != "greenhouse":
                 continue  # Lever has no application custom fields to write to
             key = f"interview:{booking}:{event.id}:{c.id}"
-            payload = {"booking_id": booking, "application_id": application_id, "values": {STATUS_FIELD: status}}
+            payload = {
+                "booking_id": booking,
+                "application_id": application_id,
+                "values": {STATUS_FIELD: status},
+            }
             await _write(ctx, conn, event.tenant_id, c, key, "custom_fields", application_id, payload)
 
     return {
@@ -71,8 +88,16 @@ def handlers(ctx: SyncContext) -> dict:
     }
 
 
-async def _write(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, c: Connection, key: str, kind: str,
-                 target: str, payload: dict[str, Any]) -> None:
+async def _write(
+    ctx: SyncContext,
+    conn: asyncpg.Connection,
+    tenant: str,
+    c: Connection,
+    key: str,
+    kind: str,
+    target: str,
+    payload: dict[str, Any],
+) -> None:
     existing = await hris.get_writeback(conn, tenant, key)
     if existing is not None and existing["status"] in ("written", "shadowed", "skipped"):
         await mirror.record_operation(conn, tenant, c.id, "outbound", kind, "duplicate", key)
@@ -88,20 +113,30 @@ async def _write(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, c: Con
     try:
         if kind == "note":
             result: Any = await greenhouse(ctx.http, c, creds).add_note(
-                payload["candidate_id"], payload["body"], idempotency_key=key, user_id=c.settings.get("on_behalf_of"))
+                payload["candidate_id"],
+                payload["body"],
+                idempotency_key=key,
+                user_id=c.settings.get("on_behalf_of"),
+            )
             result = {"created": result.created}
         elif kind == "custom_fields":
             result = await greenhouse(ctx.http, c, creds).update_application_custom_fields(
-                payload["application_id"], payload["values"])
+                payload["application_id"], payload["values"]
+            )
         else:
             if not payload.get("application_id") or "feedback_template_id" not in c.settings:
-                await hris.finish_writeback(conn, tenant, key, "skipped", {"reason": "no opportunity or template"})
+                await hris.finish_writeback(
+                    conn, tenant, key, "skipped", {"reason": "no opportunity or template"}
+                )
                 return
             written = await lever(ctx.http, c, creds).submit_feedback(
-                payload["application_id"], perform_as=c.settings.get("perform_as", ""),
+                payload["application_id"],
+                perform_as=c.settings.get("perform_as", ""),
                 base_template_id=c.settings["feedback_template_id"],
                 field_values=[{"id": c.settings.get("marker_field_id", "summary"), "value": payload["body"]}],
-                idempotency_key=key, marker_field_id=c.settings.get("marker_field_id", "summary"))
+                idempotency_key=key,
+                marker_field_id=c.settings.get("marker_field_id", "summary"),
+            )
             result = {"created": written.created}
     except vendor_errors.VendorError as exc:
         await vendor_failure(ctx, c, tenant, attempts, kind, exc)

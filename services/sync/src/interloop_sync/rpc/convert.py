@@ -7,8 +7,8 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from interloop.sync.v1 import sync_pb2 as pb
-
 from interloop_common.rpc import ts
+
 from interloop_sync.store.connections import Connection
 
 MODES = {pb.CONNECTION_MODE_ACTIVE: "active", pb.CONNECTION_MODE_SHADOW: "shadow"}
@@ -27,15 +27,28 @@ def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
 
 def connection_pb(c: Connection) -> pb.Connection:
     return pb.Connection(
-        id=c.id, provider=c.provider, mode=MODE_PB[c.mode], owner=c.owner, base_url=c.base_url,
-        created_at=ts(c.created_at), name=c.name, field_mapping=struct(c.field_mapping),
-        stage_policy=struct(c.stage_policy), hris_connection_id=c.hris_connection_id, settings=c.settings,
+        id=c.id,
+        provider=c.provider,
+        mode=MODE_PB[c.mode],
+        owner=c.owner,
+        base_url=c.base_url,
+        created_at=ts(c.created_at),
+        name=c.name,
+        field_mapping=struct(c.field_mapping),
+        stage_policy=struct(c.stage_policy),
+        hris_connection_id=c.hris_connection_id,
+        settings=c.settings,
     )
 
 
 def rule_pb(row: Any) -> pb.AutomationRule:
     source = json.loads(row["source"])
     return pb.AutomationRule(
-        id=row["id"], dsl=source.get("dsl", ""), json=struct(source["json"]) if "json" in source else None,
-        disabled=not row["enabled"], on=row["on_event"], action=row["action"], created_at=ts(row["created_at"]),
+        id=row["id"],
+        dsl=source.get("dsl", ""),
+        json=struct(source["json"]) if "json" in source else None,
+        disabled=not row["enabled"],
+        on=row["on_event"],
+        action=row["action"],
+        created_at=ts(row["created_at"]),
     )

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import grpc
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
-
 from interloop_common.db import tenant_tx
 from interloop_common.inbox import replay_dead_letters
 from interloop_common.rpc import Check, FieldViolations, decode_cursor, encode_cursor, page_size
 from interloop_common.service import Runtime
+
 from interloop_sync import context as sync_context
 from interloop_sync.domain.automations import EmailTemplate, EmailTemplateError, EmailTemplates, RuleError
 from interloop_sync.domain.credentials import CredentialError
@@ -25,8 +25,11 @@ from interloop_sync.store.connections import ATS_PROVIDERS, HRIS_PROVIDERS, Conn
 from interloop_sync.vault import MISSING_KEYS
 from interloop_sync.vendors.clients import REQUIRED_CREDENTIALS, REQUIRED_SETTINGS
 
-_OUTCOMES = {"accepted": pb.INGEST_OUTCOME_ACCEPTED, "duplicate": pb.INGEST_OUTCOME_DUPLICATE,
-             "quarantined": pb.INGEST_OUTCOME_QUARANTINED}
+_OUTCOMES = {
+    "accepted": pb.INGEST_OUTCOME_ACCEPTED,
+    "duplicate": pb.INGEST_OUTCOME_DUPLICATE,
+    "quarantined": pb.INGEST_OUTCOME_QUARANTINED,
+}
 
 
 class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
@@ -48,17 +51,25 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         for name in REQUIRED_CREDENTIALS.get(c.provider, ()):
             check.require(bool(creds.get(name)), f"credentials.{name}", f"required for {c.provider}")
         for name in REQUIRED_SETTINGS.get(c.provider, ()):
-            check.require(bool(c.settings.get(name)), f"connection.settings.{name}", f"required for {c.provider}")
-        check.require(c.provider != "workday" or bool(c.base_url), "connection.base_url",
-                      "the Workday tenant host, e.g. https://wd5-impl-services1.workday.com")
+            check.require(
+                bool(c.settings.get(name)), f"connection.settings.{name}", f"required for {c.provider}"
+            )
+        check.require(
+            c.provider != "workday" or bool(c.base_url),
+            "connection.base_url",
+            "the Workday tenant host, e.g. https://wd5-impl-services1.workday.com",
+        )
         mapping, policy = from_struct(c.field_mapping), from_struct(c.stage_policy)
         if mapping:
             try:
                 FieldMapping.from_dict(mapping)
             except FieldMappingError as exc:
                 for p in exc.problems:
-                    check.require(False, f"connection.field_mapping.fields.{p.field}",
-                                  f"{p.reason}{f' (expected {p.expected})' if p.expected else ''}")
+                    check.require(
+                        False,
+                        f"connection.field_mapping.fields.{p.field}",
+                        f"{p.reason}{f' (expected {p.expected})' if p.expected else ''}",
+                    )
         if policy:
             try:
                 InterviewStagePolicy.from_config(policy)
@@ -71,29 +82,45 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             if c.hris_connection_id:
                 target = await connections.get(conn, request.tenant_id, c.hris_connection_id)
                 if target is None or target.provider not in HRIS_PROVIDERS:
-                    raise FieldViolations([("connection.hris_connection_id", "an existing HRIS connection's id")])
-            stored = await connections.insert(conn, Connection(
-                tenant_id=request.tenant_id, id=str(uuid.uuid4()), provider=c.provider,
-                mode=MODES.get(c.mode, "active"), owner=c.owner, base_url=c.base_url,
-                credentials=self.ctx.vault.encrypt(c.provider, creds),  # type: ignore[union-attr]
-                created_at=datetime.now(UTC), name=c.name, field_mapping=mapping, stage_policy=policy,
-                hris_connection_id=c.hris_connection_id, settings=dict(c.settings),
-            ))
+                    raise FieldViolations(
+                        [("connection.hris_connection_id", "an existing HRIS connection's id")]
+                    )
+            stored = await connections.insert(
+                conn,
+                Connection(
+                    tenant_id=request.tenant_id,
+                    id=str(uuid.uuid4()),
+                    provider=c.provider,
+                    mode=MODES.get(c.mode, "active"),
+                    owner=c.owner,
+                    base_url=c.base_url,
+                    credentials=self.ctx.vault.encrypt(c.provider, creds),  # type: ignore[union-attr]
+                    created_at=datetime.now(UTC),
+                    name=c.name,
+                    field_mapping=mapping,
+                    stage_policy=policy,
+                    hris_connection_id=c.hris_connection_id,
+                    settings=dict(c.settings),
+                ),
+            )
         return pb.CreateConnectionResponse(connection=connection_pb(stored))
 
     async def ListConnections(self, request: pb.ListConnectionsRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").done()
         limit = page_size(request.page.page_size)
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            rows = await connections.list_for_tenant(conn, request.tenant_id,
-                                                     after=decode_cursor(request.page.page_token), limit=limit + 1)
+            rows = await connections.list_for_tenant(
+                conn, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit + 1
+            )
         nxt = encode_cursor(rows[limit - 1].id) if len(rows) > limit else ""
-        return pb.ListConnectionsResponse(connections=[connection_pb(c) for c in rows[:limit]],
-                                          page={"next_page_token": nxt})
+        return pb.ListConnectionsResponse(
+            connections=[connection_pb(c) for c in rows[:limit]], page={"next_page_token": nxt}
+        )
 
     async def GetConnection(self, request: pb.GetConnectionRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
-            bool(request.connection_id), "connection_id", "required").done()
+            bool(request.connection_id), "connection_id", "required"
+        ).done()
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             c = await connections.get(conn, request.tenant_id, request.connection_id)
         if c is None:
@@ -106,22 +133,32 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         ctx = self.ctx
         try:
             result = await inbound.ingest(
-                self.rt.pool, ctx.vault, provider=request.provider, connection_id=request.connection_id,
-                raw=request.raw_body, headers=dict(request.headers),
+                self.rt.pool,
+                ctx.vault,
+                provider=request.provider,
+                connection_id=request.connection_id,
+                raw=request.raw_body,
+                headers=dict(request.headers),
                 freshness=timedelta(seconds=ctx.settings.webhook_freshness_seconds),
             )
         except inbound.UnknownConnection as exc:
             await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
         except inbound.Rejected as exc:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, f"webhook signature {exc.kind}: {exc.reason}")
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED, f"webhook signature {exc.kind}: {exc.reason}"
+            )
         except CredentialError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         except Exception as exc:
             if type(exc).__name__ == "VaultUnavailable":
                 await context.abort(grpc.StatusCode.FAILED_PRECONDITION, MISSING_KEYS)
             raise
-        return pb.IngestWebhookResponse(outcome=_OUTCOMES[result.outcome], delivery_id=result.delivery_id,
-                                        event_types=result.event_types, reason=result.reason)
+        return pb.IngestWebhookResponse(
+            outcome=_OUTCOMES[result.outcome],
+            delivery_id=result.delivery_id,
+            event_types=result.event_types,
+            reason=result.reason,
+        )
 
     # ---- dead letters
 
@@ -137,43 +174,62 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         nxt = encode_cursor(str(rows[limit - 1]["id"])) if len(rows) > limit else ""
         return pb.ListDeadLettersResponse(
             dead_letters=[
-                pb.DeadLetter(id=str(r["id"]), topic=r["topic"], reason=r["reason"], attempts=r["attempts"],
-                              failed_at=ts(r["failed_at"]), event_type=r["event_type"])
+                pb.DeadLetter(
+                    id=str(r["id"]),
+                    topic=r["topic"],
+                    reason=r["reason"],
+                    attempts=r["attempts"],
+                    failed_at=ts(r["failed_at"]),
+                    event_type=r["event_type"],
+                )
                 for r in rows[:limit]
             ],
             page={"next_page_token": nxt},
         )
 
-    async def ReplayDeadLetters(self, request: pb.ReplayDeadLettersRequest, context: grpc.aio.ServicerContext):
+    async def ReplayDeadLetters(
+        self, request: pb.ReplayDeadLettersRequest, context: grpc.aio.ServicerContext
+    ):
         Check().require(bool(request.tenant_id), "tenant_id", "required").done()
         for i, value in enumerate(request.ids):
             try:
                 uuid.UUID(value)
             except ValueError:
-                raise FieldViolations([(f"ids[{i}]", "a dead-letter id (UUID) from ListDeadLetters")]) from None
-        n = await replay_dead_letters(self.rt.pool, self.rt.producer, tenant_id=request.tenant_id,
-                                      ids=list(request.ids) or None)
+                raise FieldViolations(
+                    [(f"ids[{i}]", "a dead-letter id (UUID) from ListDeadLetters")]
+                ) from None
+        n = await replay_dead_letters(
+            self.rt.pool, self.rt.producer, tenant_id=request.tenant_id, ids=list(request.ids) or None
+        )
         return pb.ReplayDeadLettersResponse(replayed=n)
 
     # ---- reconciliation
 
-    async def RunReconciliation(self, request: pb.RunReconciliationRequest, context: grpc.aio.ServicerContext):
+    async def RunReconciliation(
+        self, request: pb.RunReconciliationRequest, context: grpc.aio.ServicerContext
+    ):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
-            bool(request.connection_id), "connection_id", "required").done()
+            bool(request.connection_id), "connection_id", "required"
+        ).done()
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             c = await connections.get(conn, request.tenant_id, request.connection_id)
         if c is None or not c.is_ats:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no ATS connection {request.connection_id}")
         result = await reconcile.run(self.ctx, c)  # type: ignore[arg-type]
-        return pb.RunReconciliationResponse(fetched=result.fetched, upserted=result.upserted, cursor=result.cursor)
+        return pb.RunReconciliationResponse(
+            fetched=result.fetched, upserted=result.upserted, cursor=result.cursor
+        )
 
     # ---- automations
 
-    async def CreateAutomationRule(self, request: pb.CreateAutomationRuleRequest, context: grpc.aio.ServicerContext):
+    async def CreateAutomationRule(
+        self, request: pb.CreateAutomationRuleRequest, context: grpc.aio.ServicerContext
+    ):
         r = request.rule
         json_form = from_struct(r.json) if r.HasField("json") else {}
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
-            bool(r.dsl) != bool(json_form), "rule", "exactly one of dsl or json").done()
+            bool(r.dsl) != bool(json_form), "rule", "exactly one of dsl or json"
+        ).done()
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             known = await automations.templates(conn, request.tenant_id)
             new = {t.name: EmailTemplate(t.subject, t.body, t.html) for t in request.templates}
@@ -194,14 +250,19 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             row = await automations.insert_rule(conn, request.tenant_id, rule, source)
         return pb.CreateAutomationRuleResponse(rule=rule_pb(row))
 
-    async def ListAutomationRules(self, request: pb.ListAutomationRulesRequest, context: grpc.aio.ServicerContext):
+    async def ListAutomationRules(
+        self, request: pb.ListAutomationRulesRequest, context: grpc.aio.ServicerContext
+    ):
         Check().require(bool(request.tenant_id), "tenant_id", "required").done()
         limit = page_size(request.page.page_size)
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            rows = await automations.list_rules(conn, request.tenant_id, after=decode_cursor(request.page.page_token),
-                                                limit=limit + 1)
+            rows = await automations.list_rules(
+                conn, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit + 1
+            )
         nxt = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else ""
-        return pb.ListAutomationRulesResponse(rules=[rule_pb(r) for r in rows[:limit]], page={"next_page_token": nxt})
+        return pb.ListAutomationRulesResponse(
+            rules=[rule_pb(r) for r in rows[:limit]], page={"next_page_token": nxt}
+        )
 
     # ---- funnel
 
@@ -215,13 +276,25 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             f = await funnel.funnel(conn, request.tenant_id, request.connection_id)
         return pb.GetFunnelResponse(
-            stages=[pb.StageFunnel(stage=s["stage"], entered=s["entered"], dropped=s["dropped"], current=s["current"],
-                                   avg_hours_in_stage=float(s["hours"])) for s in f.stages],
-            sources=[pb.SourceFunnel(source=s["source"], applications=s["applications"], hires=s["hires"])
-                     for s in f.sources],
-            offers_resolved=f.offers_resolved, offers_accepted=f.offers_accepted,
+            stages=[
+                pb.StageFunnel(
+                    stage=s["stage"],
+                    entered=s["entered"],
+                    dropped=s["dropped"],
+                    current=s["current"],
+                    avg_hours_in_stage=float(s["hours"]),
+                )
+                for s in f.stages
+            ],
+            sources=[
+                pb.SourceFunnel(source=s["source"], applications=s["applications"], hires=s["hires"])
+                for s in f.sources
+            ],
+            offers_resolved=f.offers_resolved,
+            offers_accepted=f.offers_accepted,
             offer_acceptance_rate=f.offers_accepted / f.offers_resolved if f.offers_resolved else 0.0,
             sync_error_rate=f.sync_errors / f.sync_operations if f.sync_operations else 0.0,
             duplicate_rate=f.duplicates / f.inbound if f.inbound else 0.0,
-            applications=f.applications, hires=f.hires,
+            applications=f.applications,
+            hires=f.hires,
         )

@@ -19,27 +19,40 @@ def rule_of(source: dict[str, Any], rule_id: str, templates: set[str] | None = N
     return rule_from_json({**source["json"], "id": rule_id}, templates=templates)
 
 
-async def insert_rule(conn: asyncpg.Connection, tenant_id: str, rule: Rule, source: dict[str, Any]) -> asyncpg.Record:
+async def insert_rule(
+    conn: asyncpg.Connection, tenant_id: str, rule: Rule, source: dict[str, Any]
+) -> asyncpg.Record:
     return await conn.fetchrow(
         """INSERT INTO automation_rules (tenant_id, id, source, on_event, action, enabled)
            VALUES ($1, $2, $3::jsonb, $4, $5, $6)
            ON CONFLICT (tenant_id, id) DO UPDATE SET source = EXCLUDED.source, on_event = EXCLUDED.on_event,
                action = EXCLUDED.action, enabled = EXCLUDED.enabled
            RETURNING id, source, on_event, action, enabled, created_at""",
-        tenant_id, rule.id, json.dumps(source), rule.on, rule.action.kind, rule.enabled,
+        tenant_id,
+        rule.id,
+        json.dumps(source),
+        rule.on,
+        rule.action.kind,
+        rule.enabled,
     )
 
 
-async def list_rules(conn: asyncpg.Connection, tenant_id: str, *, after: str = "", limit: int = 500) -> list[asyncpg.Record]:
+async def list_rules(
+    conn: asyncpg.Connection, tenant_id: str, *, after: str = "", limit: int = 500
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT id, source, on_event, action, enabled, created_at FROM automation_rules
            WHERE tenant_id = $1 AND ($2 = '' OR id > $2) ORDER BY id LIMIT $3""",
-        tenant_id, after, limit,
+        tenant_id,
+        after,
+        limit,
     )
 
 
 async def enabled_rules(conn: asyncpg.Connection, tenant_id: str) -> list[Rule]:
-    rows = await conn.fetch("SELECT id, source FROM automation_rules WHERE tenant_id = $1 AND enabled", tenant_id)
+    rows = await conn.fetch(
+        "SELECT id, source FROM automation_rules WHERE tenant_id = $1 AND enabled", tenant_id
+    )
     return [rule_of(json.loads(r["source"]), r["id"]) for r in rows]
 
 
@@ -48,29 +61,53 @@ async def put_template(conn: asyncpg.Connection, tenant_id: str, name: str, t: E
         """INSERT INTO email_templates (tenant_id, name, subject, body, html) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (tenant_id, name) DO UPDATE SET subject = EXCLUDED.subject, body = EXCLUDED.body,
                html = EXCLUDED.html, updated_at = now()""",
-        tenant_id, name, t.subject, t.body, t.html,
+        tenant_id,
+        name,
+        t.subject,
+        t.body,
+        t.html,
     )
 
 
 async def templates(conn: asyncpg.Connection, tenant_id: str) -> dict[str, EmailTemplate]:
-    rows = await conn.fetch("SELECT name, subject, body, html FROM email_templates WHERE tenant_id = $1", tenant_id)
+    rows = await conn.fetch(
+        "SELECT name, subject, body, html FROM email_templates WHERE tenant_id = $1", tenant_id
+    )
     return {r["name"]: EmailTemplate(r["subject"], r["body"], r["html"]) for r in rows}
 
 
-async def add_action(conn: asyncpg.Connection, tenant_id: str, connection_id: str | None, p: PlannedAction,
-                     context: dict[str, Any], event_at: datetime, *, key: str | None = None,
-                     due_at: datetime | None = None, kind: str | None = None) -> bool:
+async def add_action(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    connection_id: str | None,
+    p: PlannedAction,
+    context: dict[str, Any],
+    event_at: datetime,
+    *,
+    key: str | None = None,
+    due_at: datetime | None = None,
+    kind: str | None = None,
+) -> bool:
     """Store a due action once per idempotency key (one rule, one outcome)."""
     args = dict(p.action.args)
     if p.follow_up_at is not None:
         args["follow_up_at"] = p.follow_up_at
-    return bool(await conn.fetchval(
-        """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args, context,
+    return bool(
+        await conn.fetchval(
+            """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args, context,
                event_at, due_at)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
-        tenant_id, key or p.idempotency_key, p.rule_id, uuid.UUID(connection_id) if connection_id else None,
-        kind or p.action.kind, dumps(args), dumps(context), event_at, due_at or p.due_at,
-    ))
+            tenant_id,
+            key or p.idempotency_key,
+            p.rule_id,
+            uuid.UUID(connection_id) if connection_id else None,
+            kind or p.action.kind,
+            dumps(args),
+            dumps(context),
+            event_at,
+            due_at or p.due_at,
+        )
+    )
 
 
 async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 50) -> list[asyncpg.Record]:
@@ -79,31 +116,61 @@ async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 50) ->
         """SELECT tenant_id, idempotency_key, rule_id, connection_id, kind, args, context, event_at, due_at, attempts
            FROM automation_actions WHERE status = 'pending' AND due_at <= $1
            ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
-        now, limit,
+        now,
+        limit,
     )
 
 
-async def finish(conn: asyncpg.Connection, tenant_id: str, key: str, status: str, error: str | None = None) -> None:
+async def finish(
+    conn: asyncpg.Connection, tenant_id: str, key: str, status: str, error: str | None = None
+) -> None:
     await conn.execute(
         """UPDATE automation_actions SET status = $3, last_error = $4, attempts = attempts + 1,
                done_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
            WHERE tenant_id = $1 AND idempotency_key = $2""",
-        tenant_id, key, status, error,
+        tenant_id,
+        key,
+        status,
+        error,
     )
 
 
-async def retry_later(conn: asyncpg.Connection, tenant_id: str, key: str, due_at: datetime, error: str) -> None:
+async def retry_later(
+    conn: asyncpg.Connection, tenant_id: str, key: str, due_at: datetime, error: str
+) -> None:
     await conn.execute(
         """UPDATE automation_actions SET attempts = attempts + 1, last_error = $4, due_at = $3
            WHERE tenant_id = $1 AND idempotency_key = $2""",
-        tenant_id, key, due_at, error,
+        tenant_id,
+        key,
+        due_at,
+        error,
     )
 
 
-async def log_communication(conn: asyncpg.Connection, tenant_id: str, key: str, channel: str, recipient: str,
-                            subject: str, body: str, status: str, event_at: datetime) -> bool:
-    return bool(await conn.fetchval(
-        """INSERT INTO communications (tenant_id, id, idempotency_key, channel, recipient, subject, body, status, event_at)
+async def log_communication(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    key: str,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    status: str,
+    event_at: datetime,
+) -> bool:
+    return bool(
+        await conn.fetchval(
+            """INSERT INTO communications (tenant_id, id, idempotency_key, channel, recipient, subject, body, status, event_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
-        tenant_id, uuid.uuid4(), key, channel, recipient, subject, body, status, event_at,
-    ))
+            tenant_id,
+            uuid.uuid4(),
+            key,
+            channel,
+            recipient,
+            subject,
+            body,
+            status,
+            event_at,
+        )
+    )

@@ -43,10 +43,19 @@ class Connection:
 
 def _row(r: asyncpg.Record) -> Connection:
     return Connection(
-        tenant_id=r["tenant_id"], id=str(r["id"]), provider=r["provider"], mode=r["mode"], owner=r["owner"],
-        base_url=r["base_url"], credentials=bytes(r["credentials"]), created_at=r["created_at"], name=r["name"],
-        field_mapping=json.loads(r["field_mapping"]), stage_policy=json.loads(r["stage_policy"]),
-        hris_connection_id=str(r["hris_connection_id"] or ""), settings=json.loads(r["settings"]),
+        tenant_id=r["tenant_id"],
+        id=str(r["id"]),
+        provider=r["provider"],
+        mode=r["mode"],
+        owner=r["owner"],
+        base_url=r["base_url"],
+        credentials=bytes(r["credentials"]),
+        created_at=r["created_at"],
+        name=r["name"],
+        field_mapping=json.loads(r["field_mapping"]),
+        stage_policy=json.loads(r["stage_policy"]),
+        hris_connection_id=str(r["hris_connection_id"] or ""),
+        settings=json.loads(r["settings"]),
     )
 
 
@@ -55,9 +64,18 @@ async def insert(conn: asyncpg.Connection, c: Connection) -> Connection:
         f"""INSERT INTO connections (tenant_id, id, provider, mode, owner, base_url, credentials, name, field_mapping,
                stage_policy, hris_connection_id, settings)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12::jsonb) RETURNING {_COLUMNS}""",
-        c.tenant_id, uuid.UUID(c.id), c.provider, c.mode, c.owner, c.base_url, c.credentials, c.name,
-        json.dumps(c.field_mapping), json.dumps(c.stage_policy),
-        uuid.UUID(c.hris_connection_id) if c.hris_connection_id else None, json.dumps(c.settings),
+        c.tenant_id,
+        uuid.UUID(c.id),
+        c.provider,
+        c.mode,
+        c.owner,
+        c.base_url,
+        c.credentials,
+        c.name,
+        json.dumps(c.field_mapping),
+        json.dumps(c.stage_policy),
+        uuid.UUID(c.hris_connection_id) if c.hris_connection_id else None,
+        json.dumps(c.settings),
     )
     return _row(row)
 
@@ -67,7 +85,9 @@ async def get(conn: asyncpg.Connection, tenant_id: str, connection_id: str) -> C
         cid = uuid.UUID(connection_id)
     except ValueError:
         return None
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND id = $2", tenant_id, cid)
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND id = $2", tenant_id, cid
+    )
     return _row(row) if row else None
 
 
@@ -81,11 +101,15 @@ async def get_any_tenant(conn: asyncpg.Connection, connection_id: str) -> Connec
     return _row(row) if row else None
 
 
-async def list_for_tenant(conn: asyncpg.Connection, tenant_id: str, *, after: str = "", limit: int = 50) -> list[Connection]:
+async def list_for_tenant(
+    conn: asyncpg.Connection, tenant_id: str, *, after: str = "", limit: int = 50
+) -> list[Connection]:
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND ($2 = '' OR id::text > $2)
             ORDER BY id::text LIMIT $3""",
-        tenant_id, after, limit,
+        tenant_id,
+        after,
+        limit,
     )
     return [_row(r) for r in rows]
 
@@ -96,25 +120,32 @@ async def hris_for(conn: asyncpg.Connection, ats: Connection) -> Connection | No
         return await get(conn, ats.tenant_id, ats.hris_connection_id)
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND provider = ANY($2::text[]) ORDER BY created_at",
-        ats.tenant_id, list(HRIS_PROVIDERS),
+        ats.tenant_id,
+        list(HRIS_PROVIDERS),
     )
     return _row(rows[0]) if len(rows) == 1 else None
 
 
 async def all_ats(conn: asyncpg.Connection) -> list[Connection]:
     """System scope: every ATS connection (the reconciliation poller's work list)."""
-    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM connections WHERE provider = ANY($1::text[])", list(ATS_PROVIDERS))
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM connections WHERE provider = ANY($1::text[])", list(ATS_PROVIDERS)
+    )
     return [_row(r) for r in rows]
 
 
 async def all_rows(conn: asyncpg.Connection) -> list[tuple[str, str, bytes]]:
     """System scope: (tenant, id, token) of every connection, for credential rotation."""
-    return [(r["tenant_id"], str(r["id"]), bytes(r["credentials"]))
-            for r in await conn.fetch("SELECT tenant_id, id, credentials FROM connections FOR UPDATE")]
+    return [
+        (r["tenant_id"], str(r["id"]), bytes(r["credentials"]))
+        for r in await conn.fetch("SELECT tenant_id, id, credentials FROM connections FOR UPDATE")
+    ]
 
 
 async def set_credentials(conn: asyncpg.Connection, tenant_id: str, connection_id: str, token: bytes) -> None:
     await conn.execute(
         "UPDATE connections SET credentials = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
-        tenant_id, uuid.UUID(connection_id), token,
+        tenant_id,
+        uuid.UUID(connection_id),
+        token,
     )

@@ -12,11 +12,21 @@ from interloop_sync.jsonable import dumps
 
 
 async def get_sync(conn: asyncpg.Connection, tenant_id: str, key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM hris_syncs WHERE tenant_id = $1 AND idempotency_key = $2", tenant_id, key)
+    return await conn.fetchrow(
+        "SELECT * FROM hris_syncs WHERE tenant_id = $1 AND idempotency_key = $2", tenant_id, key
+    )
 
 
-async def claim_sync(conn: asyncpg.Connection, tenant_id: str, key: str, hris_id: str, ats_id: str, app_id: str,
-                     fields: dict[str, Any], status: str = "writing") -> int:
+async def claim_sync(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    key: str,
+    hris_id: str,
+    ats_id: str,
+    app_id: str,
+    fields: dict[str, Any],
+    status: str = "writing",
+) -> int:
     return await conn.fetchval(
         """INSERT INTO hris_syncs (tenant_id, idempotency_key, hris_connection_id, ats_connection_id, application_id,
                status, fields, attempts)
@@ -25,7 +35,13 @@ async def claim_sync(conn: asyncpg.Connection, tenant_id: str, key: str, hris_id
                status = CASE WHEN hris_syncs.remote_id IS NULL THEN EXCLUDED.status ELSE hris_syncs.status END,
                fields = EXCLUDED.fields, updated_at = now()
            RETURNING attempts""",
-        tenant_id, key, uuid.UUID(hris_id), uuid.UUID(ats_id), app_id, status, dumps(fields),
+        tenant_id,
+        key,
+        uuid.UUID(hris_id),
+        uuid.UUID(ats_id),
+        app_id,
+        status,
+        dumps(fields),
     )
 
 
@@ -41,47 +57,80 @@ async def update_sync(conn: asyncpg.Connection, tenant_id: str, key: str, **valu
     )
 
 
-async def add_conflict(conn: asyncpg.Connection, tenant_id: str, key: str, field: str, baseline: Any, ats: Any,
-                       hris: Any) -> None:
+async def add_conflict(
+    conn: asyncpg.Connection, tenant_id: str, key: str, field: str, baseline: Any, ats: Any, hris: Any
+) -> None:
     await conn.execute(
         """INSERT INTO sync_conflicts (tenant_id, id, idempotency_key, field, baseline, ats_value, hris_value)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb)""",
-        tenant_id, uuid.uuid4(), key, field, dumps(baseline), dumps(ats), dumps(hris),
+        tenant_id,
+        uuid.uuid4(),
+        key,
+        field,
+        dumps(baseline),
+        dumps(ats),
+        dumps(hris),
     )
 
 
 async def get_writeback(conn: asyncpg.Connection, tenant_id: str, key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM writebacks WHERE tenant_id = $1 AND idempotency_key = $2", tenant_id, key)
+    return await conn.fetchrow(
+        "SELECT * FROM writebacks WHERE tenant_id = $1 AND idempotency_key = $2", tenant_id, key
+    )
 
 
-async def claim_writeback(conn: asyncpg.Connection, tenant_id: str, key: str, connection_id: str, kind: str,
-                          target: str, payload: dict[str, Any], status: str = "writing") -> int:
+async def claim_writeback(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    key: str,
+    connection_id: str,
+    kind: str,
+    target: str,
+    payload: dict[str, Any],
+    status: str = "writing",
+) -> int:
     return await conn.fetchval(
         """INSERT INTO writebacks (tenant_id, idempotency_key, connection_id, kind, target, payload, status, attempts)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 1)
            ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET attempts = writebacks.attempts + 1
            RETURNING attempts""",
-        tenant_id, key, uuid.UUID(connection_id), kind, target, dumps(payload), status,
+        tenant_id,
+        key,
+        uuid.UUID(connection_id),
+        kind,
+        target,
+        dumps(payload),
+        status,
     )
 
 
-async def finish_writeback(conn: asyncpg.Connection, tenant_id: str, key: str, status: str, result: Any) -> None:
+async def finish_writeback(
+    conn: asyncpg.Connection, tenant_id: str, key: str, status: str, result: Any
+) -> None:
     await conn.execute(
         """UPDATE writebacks SET status = $3, result = $4::jsonb, written_at = now()
            WHERE tenant_id = $1 AND idempotency_key = $2""",
-        tenant_id, key, status, json.dumps(result, default=str),
+        tenant_id,
+        key,
+        status,
+        json.dumps(result, default=str),
     )
 
 
-async def booking_application(conn: asyncpg.Connection, tenant_id: str, booking_id: str) -> asyncpg.Record | None:
+async def booking_application(
+    conn: asyncpg.Connection, tenant_id: str, booking_id: str
+) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT connection_id, target FROM writebacks WHERE tenant_id = $1 AND kind = 'custom_fields'
            AND payload->>'booking_id' = $2 ORDER BY created_at LIMIT 1""",
-        tenant_id, booking_id,
+        tenant_id,
+        booking_id,
     )
 
 
-async def ats_records_of_candidate(conn: asyncpg.Connection, tenant_id: str, candidate_id: str) -> list[asyncpg.Record]:
+async def ats_records_of_candidate(
+    conn: asyncpg.Connection, tenant_id: str, candidate_id: str
+) -> list[asyncpg.Record]:
     """Where an Interloop candidate id (the ATS remote id the scheduler was given) lives in the mirror."""
     return await conn.fetch(
         """SELECT c.connection_id, c.remote_id,
@@ -89,5 +138,6 @@ async def ats_records_of_candidate(conn: asyncpg.Connection, tenant_id: str, can
                      AND a.connection_id = c.connection_id AND a.candidate_remote_id = c.remote_id AND NOT a.deleted
                    ORDER BY a.updated_at DESC LIMIT 1) AS application_id
            FROM candidates c WHERE c.tenant_id = $1 AND c.remote_id = $2 AND NOT c.deleted""",
-        tenant_id, candidate_id,
+        tenant_id,
+        candidate_id,
     )

@@ -15,41 +15,75 @@ from interloop_sync.domain.model import Application, Candidate, Job, Offer, Pers
 from interloop_sync.jsonable import dumps
 
 
-async def record_delivery(conn: asyncpg.Connection, tenant_id: str, connection_id: str, delivery_id: str,
-                          event_types: list[str]) -> bool:
+async def record_delivery(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, delivery_id: str, event_types: list[str]
+) -> bool:
     """True if this delivery is new; False for a replay (nothing else is stored then)."""
-    return bool(await conn.fetchval(
-        """INSERT INTO webhook_deliveries (tenant_id, connection_id, delivery_id, event_types)
+    return bool(
+        await conn.fetchval(
+            """INSERT INTO webhook_deliveries (tenant_id, connection_id, delivery_id, event_types)
            VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true""",
-        tenant_id, uuid.UUID(connection_id), delivery_id, event_types,
-    ))
+            tenant_id,
+            uuid.UUID(connection_id),
+            delivery_id,
+            event_types,
+        )
+    )
 
 
-async def quarantine(conn: asyncpg.Connection, tenant_id: str, connection_id: str, reason: str, raw: bytes,
-                     headers: dict[str, str]) -> None:
+async def quarantine(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    connection_id: str,
+    reason: str,
+    raw: bytes,
+    headers: dict[str, str],
+) -> None:
     await conn.execute(
         """INSERT INTO quarantine (tenant_id, id, connection_id, reason, raw_body, headers, body_sha256)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT DO NOTHING""",
-        tenant_id, uuid.uuid4(), uuid.UUID(connection_id), reason[:2000], raw, json.dumps(headers),
+        tenant_id,
+        uuid.uuid4(),
+        uuid.UUID(connection_id),
+        reason[:2000],
+        raw,
+        json.dumps(headers),
         hashlib.sha256(raw).hexdigest(),
     )
 
 
-async def record_operation(conn: asyncpg.Connection, tenant_id: str, connection_id: str | None, direction: str,
-                           operation: str, outcome: str, detail: str = "") -> None:
+async def record_operation(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    connection_id: str | None,
+    direction: str,
+    operation: str,
+    outcome: str,
+    detail: str = "",
+) -> None:
     await conn.execute(
         """INSERT INTO sync_operations (tenant_id, connection_id, direction, operation, outcome, detail)
            VALUES ($1, $2, $3, $4, $5, $6)""",
-        tenant_id, uuid.UUID(connection_id) if connection_id else None, direction, operation, outcome, detail[:1000],
+        tenant_id,
+        uuid.UUID(connection_id) if connection_id else None,
+        direction,
+        operation,
+        outcome,
+        detail[:1000],
     )
 
 
-async def record_unrecognised(conn: asyncpg.Connection, tenant_id: str, connection_id: str, delivery_id: str,
-                              action: str, raw: Any) -> None:
+async def record_unrecognised(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, delivery_id: str, action: str, raw: Any
+) -> None:
     await conn.execute(
         """INSERT INTO unrecognised_events (tenant_id, connection_id, delivery_id, action, raw)
            VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING""",
-        tenant_id, uuid.UUID(connection_id), delivery_id, action, dumps(raw),
+        tenant_id,
+        uuid.UUID(connection_id),
+        delivery_id,
+        action,
+        dumps(raw),
     )
 
 
@@ -62,14 +96,18 @@ def _norms(c: Candidate) -> tuple[list[str], list[str]]:
     return emails, phones
 
 
-async def upsert_candidate(conn: asyncpg.Connection, tenant_id: str, connection_id: str, c: Candidate) -> bool:
+async def upsert_candidate(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, c: Candidate
+) -> bool:
     """Mirror a candidate. Returns True when it is a new record of a person we already knew (a duplicate
     found by normalised email or phone): both records then share one person_id."""
     cid = uuid.UUID(connection_id)
     emails, phones = _norms(c)
     existing = await conn.fetchrow(
         "SELECT person_id FROM candidates WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3",
-        tenant_id, cid, c.remote_id,
+        tenant_id,
+        cid,
+        c.remote_id,
     )
     duplicate = False
     if existing is not None:
@@ -80,7 +118,9 @@ async def upsert_candidate(conn: asyncpg.Connection, tenant_id: str, connection_
             match = await conn.fetchval(
                 """SELECT person_id FROM candidates WHERE tenant_id = $1 AND NOT deleted
                    AND (norm_emails && $2::text[] OR norm_phones && $3::text[]) ORDER BY updated_at LIMIT 1""",
-                tenant_id, emails, phones,
+                tenant_id,
+                emails,
+                phones,
             )
         duplicate = match is not None
         person = match or uuid.uuid4()
@@ -100,38 +140,74 @@ async def upsert_candidate(conn: asyncpg.Connection, tenant_id: str, connection_
                data = candidates.data || EXCLUDED.data,
                anonymised = candidates.anonymised OR EXCLUDED.anonymised,
                updated_at = now()""",
-        tenant_id, cid, c.remote_id, person, c.first_name, c.last_name, list(c.emails), list(c.phones), emails,
-        phones, dumps({k: v for k, v in _candidate_data(c).items() if v not in (None, "", [], {})}), c.is_anonymised,
+        tenant_id,
+        cid,
+        c.remote_id,
+        person,
+        c.first_name,
+        c.last_name,
+        list(c.emails),
+        list(c.phones),
+        emails,
+        phones,
+        dumps({k: v for k, v in _candidate_data(c).items() if v not in (None, "", [], {})}),
+        c.is_anonymised,
     )
     return duplicate
 
 
 def _candidate_data(c: Candidate) -> dict[str, Any]:
-    return {"title": c.title, "company": c.company, "external_id": c.external_id, "tags": list(c.tags),
-            "recruiter": c.recruiter, "created_at": c.created_at, "custom_fields": dict(c.custom_fields)}
+    return {
+        "title": c.title,
+        "company": c.company,
+        "external_id": c.external_id,
+        "tags": list(c.tags),
+        "recruiter": c.recruiter,
+        "created_at": c.created_at,
+        "custom_fields": dict(c.custom_fields),
+    }
 
 
-async def get_candidate(conn: asyncpg.Connection, tenant_id: str, connection_id: str, remote_id: str) -> Candidate | None:
+async def get_candidate(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, remote_id: str
+) -> Candidate | None:
     r = await conn.fetchrow(
         """SELECT remote_id, first_name, last_name, emails, phones, data, anonymised FROM candidates
            WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3""",
-        tenant_id, uuid.UUID(connection_id), remote_id,
+        tenant_id,
+        uuid.UUID(connection_id),
+        remote_id,
     )
     if r is None:
         return None
     data = json.loads(r["data"])
     recruiter = data.get("recruiter")
     return Candidate(
-        provider="", remote_id=r["remote_id"], first_name=r["first_name"], last_name=r["last_name"],
-        emails=tuple(r["emails"]), phones=tuple(r["phones"]), title=data.get("title"), company=data.get("company"),
-        external_id=data.get("external_id"), tags=tuple(data.get("tags", ())),
+        provider="",
+        remote_id=r["remote_id"],
+        first_name=r["first_name"],
+        last_name=r["last_name"],
+        emails=tuple(r["emails"]),
+        phones=tuple(r["phones"]),
+        title=data.get("title"),
+        company=data.get("company"),
+        external_id=data.get("external_id"),
+        tags=tuple(data.get("tags", ())),
         recruiter=PersonRef(**recruiter) if isinstance(recruiter, dict) else None,
-        custom_fields=data.get("custom_fields", {}), is_anonymised=r["anonymised"],
+        custom_fields=data.get("custom_fields", {}),
+        is_anonymised=r["anonymised"],
     )
 
 
-async def erase_candidate(conn: asyncpg.Connection, tenant_id: str, connection_id: str, remote_id: str,
-                          fields: list[str] | None, *, deleted: bool) -> None:
+async def erase_candidate(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    connection_id: str,
+    remote_id: str,
+    fields: list[str] | None,
+    *,
+    deleted: bool,
+) -> None:
     """Erase local PII (all of it, or the ATS's anonymised fields); ids stay as the recipient map."""
     current = await get_candidate(conn, tenant_id, connection_id, remote_id) or Candidate("", remote_id)
     erased = erase(current, fields)
@@ -146,53 +222,85 @@ async def erase_candidate(conn: asyncpg.Connection, tenant_id: str, connection_i
                last_name = EXCLUDED.last_name, emails = EXCLUDED.emails, phones = EXCLUDED.phones,
                norm_emails = EXCLUDED.norm_emails, norm_phones = EXCLUDED.norm_phones, data = EXCLUDED.data,
                anonymised = true, deleted = candidates.deleted OR EXCLUDED.deleted, updated_at = now()""",
-        tenant_id, uuid.UUID(connection_id), remote_id, uuid.uuid4(), erased.first_name, erased.last_name,
-        list(erased.emails), list(erased.phones), emails, phones,
-        dumps({k: v for k, v in _candidate_data(erased).items() if v not in (None, "", [], {})}), deleted,
+        tenant_id,
+        uuid.UUID(connection_id),
+        remote_id,
+        uuid.uuid4(),
+        erased.first_name,
+        erased.last_name,
+        list(erased.emails),
+        list(erased.phones),
+        emails,
+        phones,
+        dumps({k: v for k, v in _candidate_data(erased).items() if v not in (None, "", [], {})}),
+        deleted,
     )
 
 
-async def merge_candidates(conn: asyncpg.Connection, tenant_id: str, connection_id: str, surviving: str,
-                           merged: str) -> None:
+async def merge_candidates(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, surviving: str, merged: str
+) -> None:
     cid = uuid.UUID(connection_id)
     person = await conn.fetchval(
         "SELECT person_id FROM candidates WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3",
-        tenant_id, cid, surviving,
+        tenant_id,
+        cid,
+        surviving,
     )
     if person is None:
         person = uuid.uuid4()
         await conn.execute(
             """INSERT INTO candidates (tenant_id, connection_id, remote_id, person_id) VALUES ($1, $2, $3, $4)
-               ON CONFLICT DO NOTHING""", tenant_id, cid, surviving, person,
+               ON CONFLICT DO NOTHING""",
+            tenant_id,
+            cid,
+            surviving,
+            person,
         )
     await conn.execute(
         """UPDATE candidates SET merged_into = $4, person_id = $5, updated_at = now()
            WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3""",
-        tenant_id, cid, merged, surviving, person,
+        tenant_id,
+        cid,
+        merged,
+        surviving,
+        person,
     )
     await conn.execute(
         """UPDATE applications SET candidate_remote_id = $4, updated_at = now()
            WHERE tenant_id = $1 AND connection_id = $2 AND candidate_remote_id = $3""",
-        tenant_id, cid, merged, surviving,
+        tenant_id,
+        cid,
+        merged,
+        surviving,
     )
 
 
 # ---- jobs, applications, stages, offers --------------------------------------------------------------------
 
 
-async def upsert_job(conn: asyncpg.Connection, tenant_id: str, connection_id: str, j: Job, *, deleted: bool = False) -> None:
+async def upsert_job(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, j: Job, *, deleted: bool = False
+) -> None:
     await conn.execute(
         """INSERT INTO jobs (tenant_id, connection_id, remote_id, name, status, data, deleted)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
            ON CONFLICT (tenant_id, connection_id, remote_id) DO UPDATE SET
                name = coalesce(EXCLUDED.name, jobs.name), status = coalesce(EXCLUDED.status, jobs.status),
                data = jobs.data || EXCLUDED.data, deleted = EXCLUDED.deleted, updated_at = now()""",
-        tenant_id, uuid.UUID(connection_id), j.remote_id, j.name, j.status,
-        dumps({"departments": j.departments, "offices": j.offices, "requisition_id": j.requisition_id}), deleted,
+        tenant_id,
+        uuid.UUID(connection_id),
+        j.remote_id,
+        j.name,
+        j.status,
+        dumps({"departments": j.departments, "offices": j.offices, "requisition_id": j.requisition_id}),
+        deleted,
     )
 
 
-async def upsert_application(conn: asyncpg.Connection, tenant_id: str, connection_id: str, a: Application) -> None:
+async def upsert_application(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, a: Application
+) -> None:
     await conn.execute(
         """INSERT INTO applications (tenant_id, connection_id, remote_id, candidate_remote_id, job_ids, status, source,
                applied_at, rejected_at, data)
@@ -205,34 +313,68 @@ async def upsert_application(conn: asyncpg.Connection, tenant_id: str, connectio
                applied_at = coalesce(EXCLUDED.applied_at, applications.applied_at),
                rejected_at = coalesce(EXCLUDED.rejected_at, applications.rejected_at),
                data = applications.data || EXCLUDED.data, updated_at = now()""",
-        tenant_id, uuid.UUID(connection_id), a.remote_id, a.candidate_id, list(a.job_ids), a.status, a.source,
-        a.applied_at, a.rejected_at,
-        dumps({k: v for k, v in {"prospect": a.prospect, "opening_id": a.opening_id,
-                                 "custom_fields": dict(a.custom_fields)}.items() if v not in (None, {}, "")}),
+        tenant_id,
+        uuid.UUID(connection_id),
+        a.remote_id,
+        a.candidate_id,
+        list(a.job_ids),
+        a.status,
+        a.source,
+        a.applied_at,
+        a.rejected_at,
+        dumps(
+            {
+                k: v
+                for k, v in {
+                    "prospect": a.prospect,
+                    "opening_id": a.opening_id,
+                    "custom_fields": dict(a.custom_fields),
+                }.items()
+                if v not in (None, {}, "")
+            }
+        ),
     )
 
 
-async def current_stage(conn: asyncpg.Connection, tenant_id: str, connection_id: str,
-                        application_id: str) -> tuple[str | None, str | None]:
+async def current_stage(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str
+) -> tuple[str | None, str | None]:
     r = await conn.fetchrow(
         """SELECT stage_id, stage_name FROM applications WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3""",
-        tenant_id, uuid.UUID(connection_id), application_id,
+        tenant_id,
+        uuid.UUID(connection_id),
+        application_id,
     )
     return (r["stage_id"], r["stage_name"]) if r else (None, None)
 
 
-async def move_stage(conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str,
-                     stage_id: str, stage_name: str | None, at: datetime) -> None:
+async def move_stage(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    connection_id: str,
+    application_id: str,
+    stage_id: str,
+    stage_name: str | None,
+    at: datetime,
+) -> None:
     cid = uuid.UUID(connection_id)
     await conn.execute(
         """UPDATE stage_history SET left_at = $4, outcome = 'advanced'
            WHERE tenant_id = $1 AND connection_id = $2 AND application_id = $3 AND left_at IS NULL""",
-        tenant_id, cid, application_id, at,
+        tenant_id,
+        cid,
+        application_id,
+        at,
     )
     await conn.execute(
         """INSERT INTO stage_history (tenant_id, connection_id, application_id, stage_id, stage_name, entered_at)
            VALUES ($1, $2, $3, $4, $5, $6)""",
-        tenant_id, cid, application_id, stage_id, stage_name, at,
+        tenant_id,
+        cid,
+        application_id,
+        stage_id,
+        stage_name,
+        at,
     )
     await conn.execute(
         """INSERT INTO applications (tenant_id, connection_id, remote_id, stage_id, stage_name, stage_entered_at)
@@ -240,46 +382,74 @@ async def move_stage(conn: asyncpg.Connection, tenant_id: str, connection_id: st
            ON CONFLICT (tenant_id, connection_id, remote_id) DO UPDATE SET stage_id = EXCLUDED.stage_id,
                stage_name = coalesce(EXCLUDED.stage_name, applications.stage_name),
                stage_entered_at = EXCLUDED.stage_entered_at, updated_at = now()""",
-        tenant_id, cid, application_id, stage_id, stage_name, at,
+        tenant_id,
+        cid,
+        application_id,
+        stage_id,
+        stage_name,
+        at,
     )
 
 
-async def close_application(conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str,
-                            outcome: str, at: datetime) -> None:
+async def close_application(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    connection_id: str,
+    application_id: str,
+    outcome: str,
+    at: datetime,
+) -> None:
     """Hired or rejected: the open stage ends with that outcome (drop-off for rejections)."""
     cid = uuid.UUID(connection_id)
     await conn.execute(
         """UPDATE stage_history SET left_at = $4, outcome = $5
            WHERE tenant_id = $1 AND connection_id = $2 AND application_id = $3 AND left_at IS NULL""",
-        tenant_id, cid, application_id, at, outcome,
+        tenant_id,
+        cid,
+        application_id,
+        at,
+        outcome,
     )
     column = "hired_at" if outcome == "hired" else "rejected_at"
     await conn.execute(
         f"""INSERT INTO applications (tenant_id, connection_id, remote_id, status, {column}) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (tenant_id, connection_id, remote_id) DO UPDATE SET status = EXCLUDED.status,
                 {column} = EXCLUDED.{column}, updated_at = now()""",
-        tenant_id, cid, application_id, outcome, at,
+        tenant_id,
+        cid,
+        application_id,
+        outcome,
+        at,
     )
 
 
-async def reopen_application(conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str) -> None:
+async def reopen_application(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str
+) -> None:
     await conn.execute(
         """UPDATE applications SET status = 'active', hired_at = NULL, rejected_at = NULL, updated_at = now()
            WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3""",
-        tenant_id, uuid.UUID(connection_id), application_id,
+        tenant_id,
+        uuid.UUID(connection_id),
+        application_id,
     )
 
 
-async def delete_application(conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str) -> None:
+async def delete_application(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str
+) -> None:
     await conn.execute(
         """UPDATE applications SET deleted = true, data = '{}'::jsonb, updated_at = now()
            WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3""",
-        tenant_id, uuid.UUID(connection_id), application_id,
+        tenant_id,
+        uuid.UUID(connection_id),
+        application_id,
     )
 
 
-async def upsert_offer(conn: asyncpg.Connection, tenant_id: str, connection_id: str, o: Offer,
-                       status: str | None = None) -> None:
+async def upsert_offer(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, o: Offer, status: str | None = None
+) -> None:
     await conn.execute(
         """INSERT INTO offers (tenant_id, connection_id, remote_id, application_id, status, resolved_at, data)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
@@ -288,6 +458,11 @@ async def upsert_offer(conn: asyncpg.Connection, tenant_id: str, connection_id: 
                status = coalesce(EXCLUDED.status, offers.status),
                resolved_at = coalesce(EXCLUDED.resolved_at, offers.resolved_at),
                data = offers.data || EXCLUDED.data, updated_at = now()""",
-        tenant_id, uuid.UUID(connection_id), o.remote_id, o.application_id, status or o.status, o.resolved_at,
+        tenant_id,
+        uuid.UUID(connection_id),
+        o.remote_id,
+        o.application_id,
+        status or o.status,
+        o.resolved_at,
         dumps({"version": o.version, "start_date": o.start_date, "custom_fields": dict(o.custom_fields)}),
     )

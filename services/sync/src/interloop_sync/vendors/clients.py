@@ -32,12 +32,20 @@ def _opt(creds: Credentials, key: str) -> str | None:
 
 def hris_adapter(client: httpx.AsyncClient, c: Connection, creds: Credentials) -> HrisAdapter:
     if c.provider == "workday":
-        return WorkdayStaffing(client, WorkdayConfig(base_url=c.base_url, tenant=c.settings["tenant"],
-                                                     access_token=creds["access_token"].reveal()))
+        return WorkdayStaffing(
+            client,
+            WorkdayConfig(
+                base_url=c.base_url, tenant=c.settings["tenant"], access_token=creds["access_token"].reveal()
+            ),
+        )
     if c.provider == "bamboohr":
         kwargs: dict[str, Any] = {"base_url": c.base_url} if c.base_url else {}
-        return BambooHR(client, BambooHRConfig(company_domain=c.settings["company_domain"],
-                                               api_key=creds["api_key"].reveal(), **kwargs))
+        return BambooHR(
+            client,
+            BambooHRConfig(
+                company_domain=c.settings["company_domain"], api_key=creds["api_key"].reveal(), **kwargs
+            ),
+        )
     raise ValueError(f"{c.provider} is not an HRIS provider")
 
 
@@ -45,17 +53,24 @@ def greenhouse(client: httpx.AsyncClient, c: Connection, creds: Credentials) -> 
     kwargs: dict[str, Any] = {"base_url": c.base_url} if c.base_url else {}
     if "token_url" in c.settings:
         kwargs["token_url"] = c.settings["token_url"]
-    return GreenhouseHarvest(client, GreenhouseConfig(
-        api_version="v3" if c.settings.get("api_version") == "v3" else "v1",
-        api_key=_opt(creds, "api_key"), on_behalf_of=c.settings.get("on_behalf_of"),
-        client_id=_opt(creds, "client_id"), client_secret=_opt(creds, "client_secret"), **kwargs,
-    ))
+    return GreenhouseHarvest(
+        client,
+        GreenhouseConfig(
+            api_version="v3" if c.settings.get("api_version") == "v3" else "v1",
+            api_key=_opt(creds, "api_key"),
+            on_behalf_of=c.settings.get("on_behalf_of"),
+            client_id=_opt(creds, "client_id"),
+            client_secret=_opt(creds, "client_secret"),
+            **kwargs,
+        ),
+    )
 
 
 def lever(client: httpx.AsyncClient, c: Connection, creds: Credentials) -> LeverClient:
     kwargs: dict[str, Any] = {"base_url": c.base_url} if c.base_url else {}
-    return LeverClient(client, LeverConfig(api_key=_opt(creds, "api_key"), oauth_token=_opt(creds, "oauth_token"),
-                                           **kwargs))
+    return LeverClient(
+        client, LeverConfig(api_key=_opt(creds, "api_key"), oauth_token=_opt(creds, "oauth_token"), **kwargs)
+    )
 
 
 def has_api_access(c: Connection, creds: Credentials) -> bool:

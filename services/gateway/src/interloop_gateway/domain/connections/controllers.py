@@ -30,15 +30,30 @@ def _dict(value: struct_pb2.Struct) -> dict[str, Any]:
 
 
 def connection_out(c: pb.Connection) -> dict[str, Any]:
-    return {"id": c.id, "provider": c.provider, "mode": _MODE_NAMES.get(c.mode, "active"), "owner": c.owner,
-            "name": c.name, "base_url": c.base_url, "created_at": c.created_at.ToDatetime().isoformat() + "Z",
-            "field_mapping": _dict(c.field_mapping), "stage_policy": _dict(c.stage_policy),
-            "hris_connection_id": c.hris_connection_id, "settings": dict(c.settings)}
+    return {
+        "id": c.id,
+        "provider": c.provider,
+        "mode": _MODE_NAMES.get(c.mode, "active"),
+        "owner": c.owner,
+        "name": c.name,
+        "base_url": c.base_url,
+        "created_at": c.created_at.ToDatetime().isoformat() + "Z",
+        "field_mapping": _dict(c.field_mapping),
+        "stage_policy": _dict(c.stage_policy),
+        "hris_connection_id": c.hris_connection_id,
+        "settings": dict(c.settings),
+    }
 
 
 def rule_out(r: pb.AutomationRule) -> dict[str, Any]:
-    return {"id": r.id, "dsl": r.dsl, "rule": _dict(r.json) if r.HasField("json") else None, "on": r.on,
-            "action": r.action, "enabled": not r.disabled}
+    return {
+        "id": r.id,
+        "dsl": r.dsl,
+        "rule": _dict(r.json) if r.HasField("json") else None,
+        "on": r.on,
+        "action": r.action,
+        "enabled": not r.disabled,
+    }
 
 
 class ConnectionsController(Controller):
@@ -46,40 +61,64 @@ class ConnectionsController(Controller):
     tags = ["connections"]
     guards = [require_api_key]
 
-    @post("/", summary="Connect an ATS or HRIS (credentials are stored encrypted, never returned)", status_code=201)
+    @post(
+        "/",
+        summary="Connect an ATS or HRIS (credentials are stored encrypted, never returned)",
+        status_code=201,
+    )
     async def create(self, request: Request, data: schemas.ConnectionIn) -> Response:
         tenant = principal_of(request).tenant_id
         raw = await request.body()
 
         async def act() -> tuple[int, dict]:
-            resp = await request.app.state.backends.sync.CreateConnection(pb.CreateConnectionRequest(
-                tenant_id=tenant, credentials=data.credentials,
-                connection=pb.Connection(
-                    provider=data.provider, mode=_MODES[data.mode], owner=data.owner, name=data.name,
-                    base_url=data.base_url, field_mapping=_struct(data.field_mapping),
-                    stage_policy=_struct(data.stage_policy), hris_connection_id=data.hris_connection_id,
-                    settings=data.settings)))
+            resp = await request.app.state.backends.sync.CreateConnection(
+                pb.CreateConnectionRequest(
+                    tenant_id=tenant,
+                    credentials=data.credentials,
+                    connection=pb.Connection(
+                        provider=data.provider,
+                        mode=_MODES[data.mode],
+                        owner=data.owner,
+                        name=data.name,
+                        base_url=data.base_url,
+                        field_mapping=_struct(data.field_mapping),
+                        stage_policy=_struct(data.stage_policy),
+                        hris_connection_id=data.hris_connection_id,
+                        settings=data.settings,
+                    ),
+                )
+            )
             return 201, connection_out(resp.connection)
 
         return await run_idempotent(request, tenant, raw, act)
 
     @get("/", summary="List connections")
     async def list(self, request: Request, cursor: Cursor, limit: Limit) -> dict:
-        resp = await request.app.state.backends.sync.ListConnections(pb.ListConnectionsRequest(
-            tenant_id=principal_of(request).tenant_id, page={"page_size": limit, "page_token": cursor}))
-        return {"items": [connection_out(c) for c in resp.connections],
-                "next_cursor": resp.page.next_page_token or None}
+        resp = await request.app.state.backends.sync.ListConnections(
+            pb.ListConnectionsRequest(
+                tenant_id=principal_of(request).tenant_id, page={"page_size": limit, "page_token": cursor}
+            )
+        )
+        return {
+            "items": [connection_out(c) for c in resp.connections],
+            "next_cursor": resp.page.next_page_token or None,
+        }
 
     @get("/{connection_id:str}", summary="One connection")
     async def get(self, request: Request, connection_id: str) -> dict:
-        resp = await request.app.state.backends.sync.GetConnection(pb.GetConnectionRequest(
-            tenant_id=principal_of(request).tenant_id, connection_id=connection_id))
+        resp = await request.app.state.backends.sync.GetConnection(
+            pb.GetConnectionRequest(tenant_id=principal_of(request).tenant_id, connection_id=connection_id)
+        )
         return connection_out(resp.connection)
 
     @post("/{connection_id:str}/reconcile", summary="Run reconciliation with the ATS now", status_code=200)
     async def reconcile(self, request: Request, connection_id: str) -> dict:
-        resp = await request.app.state.backends.sync.RunReconciliation(pb.RunReconciliationRequest(
-            tenant_id=principal_of(request).tenant_id, connection_id=connection_id), timeout=120)
+        resp = await request.app.state.backends.sync.RunReconciliation(
+            pb.RunReconciliationRequest(
+                tenant_id=principal_of(request).tenant_id, connection_id=connection_id
+            ),
+            timeout=120,
+        )
         return {"fetched": resp.fetched, "upserted": resp.upserted, "cursor": resp.cursor}
 
 
@@ -90,12 +129,25 @@ class DeadLettersController(Controller):
 
     @get("/", summary="Records that could not be processed after bounded retries")
     async def list(self, request: Request, cursor: Cursor, limit: Limit) -> dict:
-        resp = await request.app.state.backends.sync.ListDeadLetters(pb.ListDeadLettersRequest(
-            tenant_id=principal_of(request).tenant_id, page={"page_size": limit, "page_token": cursor}))
-        return {"items": [{"id": d.id, "topic": d.topic, "reason": d.reason, "attempts": d.attempts,
-                           "event_type": d.event_type, "failed_at": d.failed_at.ToDatetime().isoformat() + "Z"}
-                          for d in resp.dead_letters],
-                "next_cursor": resp.page.next_page_token or None}
+        resp = await request.app.state.backends.sync.ListDeadLetters(
+            pb.ListDeadLettersRequest(
+                tenant_id=principal_of(request).tenant_id, page={"page_size": limit, "page_token": cursor}
+            )
+        )
+        return {
+            "items": [
+                {
+                    "id": d.id,
+                    "topic": d.topic,
+                    "reason": d.reason,
+                    "attempts": d.attempts,
+                    "event_type": d.event_type,
+                    "failed_at": d.failed_at.ToDatetime().isoformat() + "Z",
+                }
+                for d in resp.dead_letters
+            ],
+            "next_cursor": resp.page.next_page_token or None,
+        }
 
     @post("/replay", summary="Republish open dead letters (all, or the given ids)", status_code=200)
     async def replay(self, request: Request, data: schemas.ReplayIn) -> Response:
@@ -104,7 +156,8 @@ class DeadLettersController(Controller):
 
         async def act() -> tuple[int, dict]:
             resp = await request.app.state.backends.sync.ReplayDeadLetters(
-                pb.ReplayDeadLettersRequest(tenant_id=tenant, ids=data.ids))
+                pb.ReplayDeadLettersRequest(tenant_id=tenant, ids=data.ids)
+            )
             return 200, {"replayed": resp.replayed}
 
         return await run_idempotent(request, tenant, raw, act)
@@ -124,18 +177,27 @@ class AutomationsController(Controller):
             rule = pb.AutomationRule(id=data.id, dsl=data.dsl, disabled=not data.enabled)
             if data.rule:
                 rule.json.CopyFrom(_struct(data.rule))
-            resp = await request.app.state.backends.sync.CreateAutomationRule(pb.CreateAutomationRuleRequest(
-                tenant_id=tenant, rule=rule,
-                templates=[pb.EmailTemplate(name=t.name, subject=t.subject, body=t.body, html=t.html)
-                           for t in data.templates]))
+            resp = await request.app.state.backends.sync.CreateAutomationRule(
+                pb.CreateAutomationRuleRequest(
+                    tenant_id=tenant,
+                    rule=rule,
+                    templates=[
+                        pb.EmailTemplate(name=t.name, subject=t.subject, body=t.body, html=t.html)
+                        for t in data.templates
+                    ],
+                )
+            )
             return 201, rule_out(resp.rule)
 
         return await run_idempotent(request, tenant, raw, act)
 
     @get("/", summary="List automation rules")
     async def list(self, request: Request, cursor: Cursor, limit: Limit) -> dict:
-        resp = await request.app.state.backends.sync.ListAutomationRules(pb.ListAutomationRulesRequest(
-            tenant_id=principal_of(request).tenant_id, page={"page_size": limit, "page_token": cursor}))
+        resp = await request.app.state.backends.sync.ListAutomationRules(
+            pb.ListAutomationRulesRequest(
+                tenant_id=principal_of(request).tenant_id, page={"page_size": limit, "page_token": cursor}
+            )
+        )
         return {"items": [rule_out(r) for r in resp.rules], "next_cursor": resp.page.next_page_token or None}
 
 
@@ -144,20 +206,47 @@ class FunnelController(Controller):
     tags = ["funnel"]
     guards = [require_api_key]
 
-    @get("/", summary="Time in stage, drop-off, source-to-hire, offer acceptance, sync error and duplicate rates")
+    @get(
+        "/",
+        summary="Time in stage, drop-off, source-to-hire, offer acceptance, sync error and duplicate rates",
+    )
     async def funnel(self, request: Request, connection_id: str = "") -> dict:
-        f = await request.app.state.backends.sync.GetFunnel(pb.GetFunnelRequest(
-            tenant_id=principal_of(request).tenant_id, connection_id=connection_id))
+        f = await request.app.state.backends.sync.GetFunnel(
+            pb.GetFunnelRequest(tenant_id=principal_of(request).tenant_id, connection_id=connection_id)
+        )
         return {
-            "stages": [{"stage": s.stage, "entered": s.entered, "dropped": s.dropped, "current": s.current,
-                        "avg_hours_in_stage": round(s.avg_hours_in_stage, 3)} for s in f.stages],
-            "sources": [{"source": s.source, "applications": s.applications, "hires": s.hires,
-                         "hire_rate": round(s.hires / s.applications, 4) if s.applications else 0.0}
-                        for s in f.sources],
-            "applications": f.applications, "hires": f.hires, "offers_resolved": f.offers_resolved,
-            "offers_accepted": f.offers_accepted, "offer_acceptance_rate": round(f.offer_acceptance_rate, 4),
-            "sync_error_rate": round(f.sync_error_rate, 4), "duplicate_rate": round(f.duplicate_rate, 4),
+            "stages": [
+                {
+                    "stage": s.stage,
+                    "entered": s.entered,
+                    "dropped": s.dropped,
+                    "current": s.current,
+                    "avg_hours_in_stage": round(s.avg_hours_in_stage, 3),
+                }
+                for s in f.stages
+            ],
+            "sources": [
+                {
+                    "source": s.source,
+                    "applications": s.applications,
+                    "hires": s.hires,
+                    "hire_rate": round(s.hires / s.applications, 4) if s.applications else 0.0,
+                }
+                for s in f.sources
+            ],
+            "applications": f.applications,
+            "hires": f.hires,
+            "offers_resolved": f.offers_resolved,
+            "offers_accepted": f.offers_accepted,
+            "offer_acceptance_rate": round(f.offer_acceptance_rate, 4),
+            "sync_error_rate": round(f.sync_error_rate, 4),
+            "duplicate_rate": round(f.duplicate_rate, 4),
         }
 
 
-CONTROLLERS: list[type] = [ConnectionsController, DeadLettersController, AutomationsController, FunnelController]
+CONTROLLERS: list[type] = [
+    ConnectionsController,
+    DeadLettersController,
+    AutomationsController,
+    FunnelController,
+]

@@ -22,12 +22,16 @@ class WebhooksController(Controller):
     @post("/{provider:str}/{connection_id:str}", summary="Receive a signed ATS webhook", status_code=202)
     async def receive(self, request: Request, provider: str, connection_id: str) -> Response:
         if provider not in PROVIDERS:
-            raise problem(404, f"unknown provider {provider!r}; webhooks are accepted for {', '.join(PROVIDERS)}")
+            raise problem(
+                404, f"unknown provider {provider!r}; webhooks are accepted for {', '.join(PROVIDERS)}"
+            )
         raw = await request.body()
         headers = {k: v for k, v in request.headers.items()}
         try:
             resp = await request.app.state.backends.sync.IngestWebhook(
-                pb.IngestWebhookRequest(provider=provider, connection_id=connection_id, raw_body=raw, headers=headers)
+                pb.IngestWebhookRequest(
+                    provider=provider, connection_id=connection_id, raw_body=raw, headers=headers
+                )
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
@@ -37,8 +41,14 @@ class WebhooksController(Controller):
             raise
         if resp.outcome == pb.INGEST_OUTCOME_QUARANTINED:
             raise problem(400, f"malformed delivery (quarantined for inspection): {resp.reason}")
-        return Response({"outcome": _OUTCOME.get(resp.outcome, "accepted"), "delivery_id": resp.delivery_id,
-                         "event_types": list(resp.event_types)}, status_code=202)
+        return Response(
+            {
+                "outcome": _OUTCOME.get(resp.outcome, "accepted"),
+                "delivery_id": resp.delivery_id,
+                "event_types": list(resp.event_types),
+            },
+            status_code=202,
+        )
 
 
 CONTROLLERS: list[type] = [WebhooksController]
