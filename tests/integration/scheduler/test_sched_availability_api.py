@@ -219,3 +219,11 @@ async def test_failed_calendar_source_is_unknown_never_free(
     assert len(one["slots"]) == 8 and all(s["interviewer_ids"] == ["bob"] for s in one["slots"])
     listed = (await tenant.http.get("/v1/interviewers")).json()["items"]
     assert {i["id"] for i in listed} == {"ada", "bob"}
+    # The older interviewers endpoint does not know calendar sources: it cannot wipe them.
+    r = await tenant.http.post(
+        "/v1/interviewers",
+        json={"id": "ada", "email": "ada@acme.test", "time_zone": "UTC", "working_hours": WEEKDAYS_9_TO_5},
+    )
+    assert r.status_code == 200
+    got = await slots(tenant, [{"interviewer_ids": ["ada", "bob"]}], *window, step_minutes=60)
+    assert got["unknown_interviewer_ids"] == ["ada"]

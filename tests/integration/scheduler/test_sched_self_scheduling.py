@@ -233,10 +233,16 @@ async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant) -> None:
     link = await open_link(tenant, [{"interviewer_ids": ["eve"]}], settings={"min_notice_minutes": 48 * 60})
     token = link["token"]
     free = (await link_slots(tenant, token))["slots"]
+    # The candidate held one time, then confirms an overlapping one directly: their own hold is no obstacle.
+    held = await tenant.public.post(f"/v1/scheduling-links/{token}/holds", json={"start": free[1]["start"]})
+    assert held.status_code == 201
     first = await tenant.public.post(
         f"/v1/scheduling-links/{token}/confirm", json={"start": free[0]["start"]}
     )
+    assert first.status_code == 200, first.text
     booking = first.json()["booking"]
+    holds = await tenant.fetch("SELECT status FROM holds WHERE tenant_id = $1", tenant.id)
+    assert [h["status"] for h in holds] == ["released"]
     uid = str(event_of(first.json()["invite_ics"])["UID"])
 
     moved = await tenant.public.post(

@@ -67,7 +67,9 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         Check().require(bool(request.tenant_id), "tenant_id", "required").done()
         row = m.interviewer_row(request.interviewer)
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            stored = await interviewer_store.upsert(conn, request.tenant_id, row)
+            stored = await interviewer_store.upsert(
+                conn, request.tenant_id, row, replace_profile=request.replace_profile
+            )
         return pb.UpsertInterviewerResponse(interviewer=m.interviewer_pb(stored))
 
     async def ListInterviewers(self, request: pb.ListInterviewersRequest, context: grpc.aio.ServicerContext):
@@ -562,6 +564,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                 who, end = hold.interviewer_ids, hold.end
         else:
             start = dt(request.start)
+            # The candidate's own earlier hold must not stand in the way of the time they now confirm.
+            await booking_store.release_link_holds(conn, tenant, link.id)
         if who is None:  # no live hold: the slot must still be free
             start, end, who = await slots.slot_at(
                 conn, tenant, reqs, start, rules, now, hold_key=str(link.id)

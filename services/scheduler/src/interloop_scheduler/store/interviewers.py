@@ -143,7 +143,24 @@ def busy_map(
 # -- queries
 
 
-async def upsert(conn: asyncpg.Connection, tenant_id: str, i: InterviewerRow) -> InterviewerRow:
+async def upsert(
+    conn: asyncpg.Connection, tenant_id: str, i: InterviewerRow, *, replace_profile: bool = True
+) -> InterviewerRow:
+    """Create or update; with ``replace_profile=False`` an existing interviewer keeps its overrides,
+    out-of-office, training and calendar source (a client that does not know them cannot wipe them)."""
+    if not replace_profile:
+        current = await get_many(conn, tenant_id, [i.id])
+        if i.id in current:
+            old = current[i.id]
+            i = InterviewerRow(
+                **{
+                    **i.__dict__,
+                    "overrides": old.overrides,
+                    "out_of_office": old.out_of_office,
+                    "training": {**old.training, **i.training},
+                    "calendar": old.calendar,
+                }
+            )
     # A manual calendar is known by definition (we hold its blocks); an external one is unknown until
     # read, and becomes unknown again when its configuration changes.
     r = await conn.fetchrow(

@@ -40,7 +40,9 @@ class SchedulingController(Controller):
     ) -> dict:
         resp = await _scheduler(request).UpsertInterviewer(
             spb.UpsertInterviewerRequest(
-                tenant_id=principal_of(request).tenant_id, interviewer=s.interviewer_pb(interviewer_id, data)
+                tenant_id=principal_of(request).tenant_id,
+                interviewer=s.interviewer_pb(interviewer_id, data),
+                replace_profile=True,
             )
         )
         return s.interviewer_out(resp.interviewer)
