@@ -227,3 +227,55 @@ async def test_failed_calendar_source_is_unknown_never_free(
     assert r.status_code == 200
     got = await slots(tenant, [{"interviewer_ids": ["ada", "bob"]}], *window, step_minutes=60)
     assert got["unknown_interviewer_ids"] == ["ada"]
+
+
+async def test_every_calendar_source_kind_feeds_availability(tenant: Tenant) -> None:
+    from interloop_fakes.calendars import FakeCalDav, FakeGraphCalendar, FakeIcsFeed
+
+    today = datetime.now(UTC).date()
+    day = today + timedelta(days=3)
+    window = (f"{day}T00:00:00Z", f"{day + timedelta(days=1)}T00:00:00Z")
+    hours = [{"weekday": d, "start": "09:00", "end": "13:00"} for d in range(1, 8)]
+    with FakeIcsFeed() as feed, FakeGraphCalendar() as graph, FakeCalDav() as dav:
+        feed.add_busy("ivy", utc(f"{day}T09:00:00Z"), utc(f"{day}T10:00:00Z"))
+        graph.add_busy("gus@contoso.test", utc(f"{day}T10:00:00Z"), utc(f"{day}T11:00:00Z"))
+        dav.add_busy("cleo", utc(f"{day}T11:00:00Z"), utc(f"{day}T12:00:00Z"))
+        await tenant.put_interviewer(
+            "ivy", working_hours=hours, calendar={"kind": "ics", "url": feed.url("ivy")}
+        )
+        await tenant.put_interviewer(
+            "gus",
+            working_hours=hours,
+            calendar={
+                "kind": "graph",
+                "calendar_id": "gus@contoso.test",
+                "url": f"{graph.base_url}/v1.0",
+                "credential": "graph-test-token",
+                "user": "coord@contoso.test",
+            },
+        )
+        await tenant.put_interviewer(
+            "cleo",
+            working_hours=hours,
+            calendar={
+                "kind": "caldav",
+                "calendar_id": "cleo",
+                "url": dav.base_url,
+                "user": "caldav-user",
+                "credential": "caldav-pass",
+            },
+        )
+        r = await tenant.http.post("/v1/scheduling/calendars/refresh", json={})
+        results = {x["interviewer_id"]: (x["status"], x["busy_blocks"]) for x in r.json()["results"]}
+        assert results == {"ivy": ("known", 1), "gus": ("known", 1), "cleo": ("known", 1)}
+    got = await slots(tenant, [{"interviewer_ids": ["ivy", "gus", "cleo"]}], *window, step_minutes=60)
+    assert [s["start"][11:16] for s in got["slots"]] == ["12:00"]
+    anyone = await slots(
+        tenant, [{"interviewer_ids": ["ivy", "gus", "cleo"], "k": 2}], *window, step_minutes=60
+    )
+    assert [(s["start"][11:16], s["interviewer_ids"]) for s in anyone["slots"]] == [
+        ("09:00", ["cleo", "gus"]),
+        ("10:00", ["cleo", "ivy"]),
+        ("11:00", ["gus", "ivy"]),
+        ("12:00", ["cleo", "gus", "ivy"]),
+    ]

@@ -56,10 +56,13 @@ def _source(
         auth = (cfg["user"], cfg["credential"]) if cfg.get("user") else None
         return CalDavSource(client, cfg["url"], auth=auth, retry=retry)
     if kind == "ics":
-        return IcsFeedSource(
-            client, {r.calendar["calendar_id"]: r.calendar["url"] for r in rows}, retry=retry
-        )
+        # one feed URL per interviewer, keyed by interviewer id
+        return IcsFeedSource(client, {r.id: r.calendar["url"] for r in rows}, retry=retry)
     raise ValueError(f"calendar kind {kind!r}")
+
+
+def _calendar_id(row: InterviewerRow) -> str:
+    return row.id if row.calendar["kind"] == "ics" else row.calendar["calendar_id"]
 
 
 def _group_key(row: InterviewerRow) -> tuple[str, ...]:
@@ -82,7 +85,7 @@ async def read_calendars(
 
         async def one(members: list[tuple[str, InterviewerRow]]) -> None:
             kind = members[0][1].calendar["kind"]
-            cal_ids = [r.calendar["calendar_id"] for _, r in members]
+            cal_ids = [_calendar_id(r) for _, r in members]
             try:
                 source = _source(kind, members[0][1].calendar, [r for _, r in members], client, retry)
                 got = await source.busy(cal_ids, start, end)
@@ -90,7 +93,7 @@ async def read_calendars(
                 log.warning("calendar source %s failed: %r", kind, exc)
                 got = dict.fromkeys(cal_ids, Unknown(f"{kind}: {type(exc).__name__}: {exc}"))
             for tenant, r in members:
-                out[(tenant, r.id)] = got.get(r.calendar["calendar_id"], Unknown(f"{kind}: calendar missing"))
+                out[(tenant, r.id)] = got.get(_calendar_id(r), Unknown(f"{kind}: calendar missing"))
 
         await asyncio.gather(*(one(m) for m in groups.values()))
     return out
