@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from cryptography.fernet import Fernet
 
-# The session `platform` builds its env from os.environ (service_env): give its sync process credential keys
-# and a fast automation worker before any fixture starts it. (Asked for as a devstack default.)
-os.environ.setdefault("INTERLOOP_SYNC_CREDENTIAL_KEYS", Fernet.generate_key().decode())
+# The session `platform` builds its env from os.environ (service_env): give its sync process a fast
+# automation worker before any fixture starts it (service_env gives every sync process credential keys).
 os.environ.setdefault("INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS", "0.2")
 os.environ.setdefault("INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS", "0")
 

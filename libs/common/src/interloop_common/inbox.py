@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
+# Who is alerted when an event is dead-lettered (e.g. the owner of the connection it came from);
+# None falls back to the service's configured alert owner.
+OwnerResolver = Callable[[asyncpg.Connection, Event], Awaitable[str | None]]
 
 
 class InboxConsumer:
@@ -53,6 +56,8 @@ class InboxConsumer:
         backoff_initial: float = 0.2,
         backoff_max: float = 5.0,
         alert_owner: str = "platform-oncall@interloop.local",
+        owner_of: OwnerResolver | None = None,
+        concurrency: int = 8,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -63,6 +68,8 @@ class InboxConsumer:
         self._max_attempts = max_attempts
         self._backoff = (backoff_initial, backoff_max)
         self._alert_owner = alert_owner
+        self._owner_of = owner_of
+        self._slots = asyncio.Semaphore(concurrency)
         self._consumer = AIOKafkaConsumer(
             *self._topics,
             bootstrap_servers=bootstrap_servers,
@@ -95,10 +102,12 @@ class InboxConsumer:
             await self._consumer.stop()
 
     async def _process_batch(self, records: list[ConsumerRecord]) -> None:
-        """Apply a partition's batch with one transaction per tenant (order kept within the tenant).
-        If anything in a tenant's group fails, that group falls back to one record at a time, with
-        retries and dead letters, so one poison record never blocks or drops its neighbours."""
-        groups: dict[str, list[tuple[ConsumerRecord, Event, Handler]]] = {}
+        """Apply a partition's batch: records are grouped by Kafka key (the producer keys by tenant or
+        tenant/aggregate, so order only matters within a key); each group is one transaction, and
+        groups run concurrently up to `concurrency`. If anything in a group fails, that group falls
+        back to one record at a time, with retries and dead letters, so one poison record never
+        blocks or drops its neighbours."""
+        groups: dict[tuple[str, bytes], list[tuple[ConsumerRecord, Event, Handler]]] = {}
         for record in records:
             try:
                 event = decode(record.value)
@@ -109,18 +118,21 @@ class InboxConsumer:
             if handler is None:
                 metrics.EVENTS_CONSUMED.labels(self._service, self._group, "ignored").inc()
                 continue
-            groups.setdefault(event.tenant_id, []).append((record, event, handler))
-        for tenant, items in groups.items():
+            groups.setdefault((event.tenant_id, record.key or b""), []).append((record, event, handler))
+        await asyncio.gather(*(self._run_group(tenant, items) for (tenant, _), items in groups.items()))
+
+    async def _run_group(self, tenant: str, items: list[tuple[ConsumerRecord, Event, Handler]]) -> None:
+        async with self._slots:
             started = time.perf_counter()
             try:
                 applied = await self._apply_group(tenant, items)
             except Exception:  # noqa: BLE001 - retried record by record below
                 for record, _, _ in items:
                     await self._process(record)
-                continue
-            metrics.EVENTS_CONSUMED.labels(self._service, self._group, "applied").inc(applied)
-            metrics.EVENTS_CONSUMED.labels(self._service, self._group, "duplicate").inc(len(items) - applied)
-            metrics.HANDLER_SECONDS.labels(self._service, self._group).observe(time.perf_counter() - started)
+                return
+        metrics.EVENTS_CONSUMED.labels(self._service, self._group, "applied").inc(applied)
+        metrics.EVENTS_CONSUMED.labels(self._service, self._group, "duplicate").inc(len(items) - applied)
+        metrics.HANDLER_SECONDS.labels(self._service, self._group).observe(time.perf_counter() - started)
 
     async def _apply_group(self, tenant: str, items: list[tuple[ConsumerRecord, Event, Handler]]) -> int:
         async with tenant_tx(self._pool, tenant) as conn:
@@ -232,8 +244,15 @@ class InboxConsumer:
                 reason,
                 attempts,
             )
+            owner = self._alert_owner
+            if event is not None and self._owner_of is not None:
+                try:
+                    async with conn.transaction():  # a savepoint: a failed lookup must not lose the letter
+                        owner = await self._owner_of(conn, event) or owner
+                except Exception:  # noqa: BLE001 - the alert still goes to the service owner
+                    log.exception("owner lookup failed for dead-lettered event %s", event.id)
             alert = ats_pb2.Alert(
-                owner=self._alert_owner,
+                owner=owner,
                 severity="error",
                 summary=f"{self._service}: event dead-lettered by {self._group}",
                 detail=f"topic={record.topic} offset={record.offset} type={event.type if event else '?'}: {reason}",
@@ -272,4 +291,4 @@ async def replay_dead_letters(
     return len(rows)
 
 
-__all__ = ["Handler", "InboxConsumer", "Permanent", "replay_dead_letters"]
+__all__ = ["Handler", "InboxConsumer", "OwnerResolver", "Permanent", "replay_dead_letters"]

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from interloop_common import db, kafka, metrics
 from interloop_common.grpc_server import GrpcServer, install_shutdown
-from interloop_common.inbox import Handler, InboxConsumer
+from interloop_common.inbox import Handler, InboxConsumer, OwnerResolver
 from interloop_common.logging import configure_logging
 from interloop_common.outbox import OutboxRelay
 from interloop_common.settings import ServiceSettings
@@ -38,6 +38,7 @@ class ConsumerSpec:
     group: str
     topics: list[str]
     handlers: dict[str, Handler]
+    owner_of: OwnerResolver | None = None
 
 
 @dataclass
@@ -88,6 +89,8 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
             backoff_initial=settings.consumer_backoff_initial_seconds,
             backoff_max=settings.consumer_backoff_max_seconds,
             alert_owner=settings.alert_owner,
+            owner_of=c.owner_of,
+            concurrency=settings.consumer_concurrency,
         )
         for c in spec.consumers(runtime)
     ]
@@ -102,10 +105,13 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     log.info("%s ready", spec.name)
 
     stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    # A relay or consumer that dies takes the process down (non-zero exit) so Kubernetes restarts it
-    # instead of leaving a half-working pod that reports SERVING.
-    died = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
+    pending: set[asyncio.Task] = {stopper, *tasks}
+    died: list[asyncio.Task] = []
+    # A task that finishes normally is done with its work; one that raises takes the process down
+    # (non-zero exit) so Kubernetes restarts it instead of keeping a half-working pod SERVING.
+    while not stopper.done() and not died:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        died = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
     for task in died:
         log.error("background task %s died: %r", task.get_name(), task.exception())
     try:

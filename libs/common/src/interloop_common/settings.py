@@ -22,12 +22,14 @@ class ServiceSettings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint")
     log_level: str = "INFO"
     db_pool_min: int = Field(default=1, ge=1)
-    db_pool_max: int = Field(default=10, ge=1)
+    db_pool_max: int = Field(default=20, ge=1)
     # Graceful drain: seconds in-flight RPCs get after SIGTERM (health flips to NOT_SERVING first).
     shutdown_grace_seconds: float = Field(default=5.0, ge=0)
     # Default deadline applied to outgoing RPCs that do not set one.
     rpc_deadline_seconds: float = Field(default=10.0, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1)
+    # Kafka-key groups of one batch applied concurrently (order is kept within a key).
+    consumer_concurrency: int = Field(default=8, ge=1)
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=5.0, gt=0)
     # Owner alerted when something cannot be processed and is dead-lettered.

@@ -65,8 +65,16 @@ class Ports:
             require_free(p, f"{s} metrics", f"INTERLOOP_DEV_{s.upper()}_METRICS_PORT")
 
 
+def new_credential_key() -> str:
+    """A Fernet key for the sync service's encrypted vendor credentials."""
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
 def service_env(
-    svc: str, *, dsn: str, bootstrap: str, ports: Ports, topic_prefix: str = "", extra: dict[str, str] | None = None
+    svc: str, *, dsn: str, bootstrap: str, ports: Ports, topic_prefix: str = "", extra: dict[str, str] | None = None,
+    credential_keys: str | None = None,
 ) -> dict[str, str]:
     p = f"INTERLOOP_{svc.upper()}_"
     env = dict(os.environ)
@@ -82,6 +90,8 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if svc == "sync" and not env.get(p + "CREDENTIAL_KEYS"):
+        env[p + "CREDENTIAL_KEYS"] = credential_keys or new_credential_key()
     if svc == "gateway":
         env[p + "HTTP_PORT"] = str(ports.http)
         for b in BACKENDS:
@@ -160,12 +170,17 @@ class DevStack:
 
     def start_services(self, extra_env: dict[str, dict[str, str]] | None = None) -> None:
         assert self.postgres and self.kafka
+        # The dev stack's credential key survives restarts with its data, so stored credentials decrypt.
+        key_file = self.root / "sync-credential-keys"
+        if not key_file.exists():
+            key_file.write_text(new_credential_key())
+            key_file.chmod(0o600)
         for svc in SERVICES:
             dsn = self.postgres.create_database(svc)
             self.services[svc] = ServiceProcess(
                 svc,
                 service_env(svc, dsn=dsn, bootstrap=self.kafka.bootstrap, ports=self.ports,
-                            extra=(extra_env or {}).get(svc)),
+                            extra=(extra_env or {}).get(svc), credential_keys=key_file.read_text().strip()),
                 self.root / "logs" / f"{svc}.log",
             )
         for svc in BACKENDS:  # backends first: the gateway's readiness checks them
