@@ -42,14 +42,14 @@ async def test_link_hold_confirm_returns_booking_and_invites(tenant: Tenant) -> 
         [{"interviewer_ids": ["ann", "ben"], "k": 1}],
         duration=45,
         round="onsite",
-        settings={"min_notice_minutes": 24 * 60, "step_minutes": 30},
+        settings={"min_notice_minutes": 25 * 60, "step_minutes": 30},
     )
     assert link["url"].endswith(f"/schedule/{link['token']}")
 
     got = await link_slots(tenant, link["token"], "America/Los_Angeles")
     assert got["status"] == "open" and got["duration_minutes"] == 45 and got["candidate_name"] == "Cand-1"
     first = got["slots"][0]
-    assert at(first["start"]) >= datetime.now(UTC) + timedelta(hours=24)  # min notice
+    assert at(first["start"]) >= datetime.now(UTC) + timedelta(hours=25)  # min notice (and no reminder yet)
     assert first["local_start"].endswith(("-08:00", "-07:00")) and first["interviewer_ids"] == ["ann", "ben"]
 
     held = await tenant.public.post(
@@ -65,7 +65,7 @@ async def test_link_hold_confirm_returns_booking_and_invites(tenant: Tenant) -> 
         [{"interviewer_ids": ["ann", "ben"], "k": 1}],
         candidate="cand-2",
         duration=45,
-        settings={"min_notice_minutes": 24 * 60},
+        settings={"min_notice_minutes": 25 * 60},
     )
     theirs = {s["start"]: s["interviewer_ids"] for s in (await link_slots(tenant, other["token"]))["slots"]}
     assert theirs[first["start"]] == ["ben"]
