@@ -92,6 +92,8 @@ def service_env(
     )
     if svc == "sync" and not env.get(p + "CREDENTIAL_KEYS"):
         env[p + "CREDENTIAL_KEYS"] = credential_keys or new_credential_key()
+    if svc == "scheduler":  # candidate links point at the gateway that serves the scheduling page
+        env.setdefault(p + "PUBLIC_BASE_URL", f"http://127.0.0.1:{ports.http}")
     if svc == "gateway":
         env[p + "HTTP_PORT"] = str(ports.http)
         for b in BACKENDS:
