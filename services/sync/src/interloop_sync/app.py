@@ -12,7 +12,7 @@ from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
 
 from interloop_sync import context
-from interloop_sync.events import automations, hris, reconcile, writeback
+from interloop_sync.events import automations, hris, reconcile, scheduling, writeback
 from interloop_sync.rpc.servicer import SyncServicer
 from interloop_sync.settings import SyncSettings
 
@@ -35,6 +35,12 @@ def _consumers(rt: Runtime) -> list[ConsumerSpec]:
             group="sync.writeback",
             topics=[topic("scorecard"), topic("interview")],
             handlers=writeback.handlers(ctx),
+        ),
+        # The scheduler opened a scheduling request: email the candidate their link (one email per link).
+        ConsumerSpec(
+            group="sync.scheduling",
+            topics=[topic("interview")],
+            handlers=scheduling.handlers(ctx),
         ),
     ]
 

@@ -29,6 +29,13 @@ MAX_ATTEMPTS = 5
 DEFAULT_ASSESSMENT = EmailTemplate(
     "Your assessment", "Hello {{ candidate_name }},\n\nplease complete your assessment: {{ link }}\n"
 )
+# The tenant overrides it by storing an email template named "scheduling_link" (same variables).
+DEFAULT_SCHEDULING_LINK = EmailTemplate(
+    "Choose a time for your interview",
+    "Hello {{ candidate_name or 'there' }},\n\n"
+    "please choose a time for your {{ round ~ ' ' if round else '' }}interview: {{ link }}\n"
+    "{% if expires_at %}\nThe link is valid until {{ expires_at }}.\n{% endif %}",
+)
 DEFAULT_REMINDER = EmailTemplate(
     "Reminder: your assessment",
     "Hello {{ candidate_name }},\n\na reminder to complete your assessment: {{ link }}\n",
@@ -60,7 +67,7 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
     args, context = json.loads(row["args"]), json.loads(row["context"])
     cid = str(row["connection_id"]) if row["connection_id"] else None
     try:
-        if kind in ("send_email", "dispatch_assessment", "assessment_reminder"):
+        if kind in ("send_email", "dispatch_assessment", "assessment_reminder", "send_scheduling_link"):
             await _email(ctx, conn, row, args, context)
             if kind == "dispatch_assessment" and args.get("follow_up_at"):
                 await conn.execute(
@@ -162,6 +169,9 @@ async def _email(
     stored = await store.templates(conn, tenant)
     if row["kind"] == "send_email":
         name = args["template"]
+    elif row["kind"] == "send_scheduling_link":
+        name = "scheduling_link"
+        stored.setdefault(name, DEFAULT_SCHEDULING_LINK)
     else:
         name = "assessment_reminder" if row["kind"] == "assessment_reminder" else "assessment"
         stored.setdefault(name, DEFAULT_REMINDER if name == "assessment_reminder" else DEFAULT_ASSESSMENT)

@@ -110,6 +110,39 @@ async def add_action(
     )
 
 
+async def add_system_action(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    key: str,
+    rule_id: str,
+    kind: str,
+    context: dict[str, Any],
+    event_at: datetime,
+    due_at: datetime,
+    connection_id: str | None = None,
+    args: dict[str, Any] | None = None,
+) -> bool:
+    """A due action that no tenant rule planned (the platform's own, e.g. sending a scheduling link); stored
+    once per idempotency key, so the same request never becomes two emails."""
+    return bool(
+        await conn.fetchval(
+            """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args, context,
+               event_at, due_at)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
+            tenant_id,
+            key,
+            rule_id,
+            uuid.UUID(connection_id) if connection_id else None,
+            kind,
+            dumps(args or {}),
+            dumps(context),
+            event_at,
+            due_at,
+        )
+    )
+
+
 async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 50) -> list[asyncpg.Record]:
     """System scope: due pending actions, locked for this worker (SKIP LOCKED lets replicas share the work)."""
     return await conn.fetch(
