@@ -132,6 +132,45 @@ async def set_link_booking(
     )
 
 
+async def erase_candidate(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    candidate_id: str,
+    *,
+    name: bool,
+    email: bool,
+    close_links: bool,
+) -> None:
+    """Blank the candidate's name and/or email on their links and bookings (the opaque candidate id stays
+    for the interview history); a deleted candidate's open links stop working."""
+    for table in ("scheduling_links", "bookings"):
+        await conn.execute(
+            f"""UPDATE {table} SET candidate_name = CASE WHEN $3 THEN '' ELSE candidate_name END,
+                   candidate_email = CASE WHEN $4 THEN '' ELSE candidate_email END
+                WHERE tenant_id = $1 AND candidate_id = $2""",  # noqa: S608 - table from a constant list
+            tenant_id,
+            candidate_id,
+            name,
+            email,
+        )
+    # Published scheduling requests carry the candidate's name and email: drop the sent copies.
+    await conn.execute(
+        """DELETE FROM outbox o USING scheduling_links l
+           WHERE l.tenant_id = $1 AND l.candidate_id = $2 AND o.tenant_id = $1
+             AND o.event_type = 'interview.scheduling_requested' AND o.key = $1 || '/' || l.id::text
+             AND o.published_at IS NOT NULL""",
+        tenant_id,
+        candidate_id,
+    )
+    if close_links:
+        await conn.execute(
+            """UPDATE scheduling_links SET expires_at = least(expires_at, now())
+               WHERE tenant_id = $1 AND candidate_id = $2 AND booking_id IS NULL""",
+            tenant_id,
+            candidate_id,
+        )
+
+
 # -- job panels
 
 

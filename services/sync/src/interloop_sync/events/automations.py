@@ -107,6 +107,8 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
                     candidate_email=context.get("candidate_email", ""),
                     candidate_name=context.get("candidate_name", ""),
                     rule_id=row["rule_id"],
+                    remote_job_id=context.get("job_id", ""),
+                    stage=context.get("stage", ""),
                 ),
                 key=f"{tenant}/{context.get('application_id')}",
             )

@@ -368,6 +368,16 @@ class _Apply:
     async def on_Unrecognised(self, e: Unrecognised) -> None:  # noqa: N802
         await mirror.record_unrecognised(self.conn, self.t, self.cid, self.delivery_id, e.action, e.raw)
 
+    async def job_of(self, e: NormalisedEvent, application_id: str) -> str:
+        """The application's (first) job: from the event when it carries it, else from the mirror."""
+        app = getattr(e, "application", None)
+        if app is not None and app.job_ids:
+            return str(app.job_ids[0])
+        if not application_id:
+            return ""
+        jobs = await mirror.application_jobs(self.conn, self.t, self.cid, application_id)
+        return jobs[0] if jobs else ""
+
     async def plan(self, e: NormalisedEvent) -> None:
         if not self.rules:
             return
@@ -378,9 +388,11 @@ class _Apply:
             e.candidate.remote_id if isinstance(e, CandidateChanged) else None
         )
         email, name = await self.contact(candidate_id)
+        application_id = getattr(e, "application_id", "") or ""
         context = {
             "candidate_id": candidate_id or "",
-            "application_id": getattr(e, "application_id", "") or "",
+            "application_id": application_id,
+            "job_id": await self.job_of(e, application_id),
             "candidate_email": email,
             "candidate_name": name,
             "event": e.action,

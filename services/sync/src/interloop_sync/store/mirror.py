@@ -348,6 +348,18 @@ async def current_stage(
     return (r["stage_id"], r["stage_name"]) if r else (None, None)
 
 
+async def application_jobs(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str
+) -> list[str]:
+    jobs = await conn.fetchval(
+        "SELECT job_ids FROM applications WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3",
+        tenant_id,
+        uuid.UUID(connection_id),
+        application_id,
+    )
+    return list(jobs or [])
+
+
 async def move_stage(
     conn: asyncpg.Connection,
     tenant_id: str,

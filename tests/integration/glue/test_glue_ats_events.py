@@ -1,0 +1,223 @@
+"""ATS facts that sync announces, consumed by the scheduler and the scorecard service: an automation's
+`open_scheduling_request` opens one request for the job's default panel; a candidate deleted in the ATS has
+their PII erased in the scheduler and the scorecard databases (ratings stay for statistics)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import httpx
+import pytest
+from interloop.sync.v1 import sync_pb2 as pb
+from interloop.sync.v1 import sync_pb2_grpc
+
+from .conftest import ALWAYS, Inbox, Tenant, eventually, fixture, stage_change
+
+pytestmark = pytest.mark.integration
+
+
+async def _panel(t: Tenant, job_id: str, panel: tuple[str, ...] = ("hm", "p1")) -> None:
+    for who in panel:
+        r = await t.http.put(
+            f"/v1/scheduling/interviewers/{who}",
+            json={"email": f"{who}@glue.test", "time_zone": "UTC", "working_hours": ALWAYS},
+        )
+        assert r.status_code == 200, r.text
+    r = await t.http.put(
+        f"/v1/scheduling/job-panels/{job_id}",
+        json={"panel": [{"interviewer_ids": [w]} for w in panel], "duration_minutes": 30},
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_automation_open_scheduling_request_opens_one_request(tenant: Tenant, smtp: Inbox) -> None:
+    await _panel(tenant, "4100")
+    async with grpc.aio.insecure_channel(tenant.glue.target("sync")) as ch:
+        await sync_pb2_grpc.SyncServiceStub(ch).CreateAutomationRule(
+            pb.CreateAutomationRuleRequest(
+                tenant_id=tenant.id,
+                rule=pb.AutomationRule(
+                    id="phone-screen",
+                    dsl='on stage_change if to_stage.name == "Phone" do open_scheduling_request',
+                ),
+            )
+        )
+    # "Phone" is no interview stage by the connection's policy: only the automation asks for a request.
+    body, candidate_id, email = stage_change(2, stage="Phone", job_id=4100)
+    assert (await tenant.webhook(body)).status_code == 202
+    # The same move sent again as a new delivery: the rule fires again (new event), the scheduler does not
+    # open a second request for the same application and round.
+    assert (await tenant.webhook(body)).status_code == 202
+
+    links = await eventually(
+        lambda: tenant.rows(
+            "scheduler",
+            "SELECT candidate_id, application_id, job_id, round, candidate_email, candidate_name"
+            " FROM scheduling_links WHERE tenant_id = $1",
+            tenant.id,
+        ),
+        what="the scheduling request",
+    )
+    assert [tuple(r) for r in links] == [
+        (candidate_id, str(body["payload"]["application"]["id"]), "4100", "Phone", email, "Cand2 Glue2")
+    ]
+    await eventually(
+        lambda: tenant.rows(
+            "sync",
+            "SELECT 1 FROM automation_actions WHERE tenant_id = $1 AND kind = 'open_scheduling_request'"
+            " AND status = 'done' HAVING count(*) = 2",
+            tenant.id,
+        ),
+        what="both automation actions",
+    )
+    # ... and the request it opened reaches the candidate as one email
+    await eventually(lambda: _value(smtp.to(email)), what="the link email")
+    await asyncio.sleep(1.5)
+    assert len(smtp.to(email)) == 1
+    assert (
+        len(await tenant.rows("scheduler", "SELECT id FROM scheduling_links WHERE tenant_id = $1", tenant.id))
+        == 1
+    )
+
+
+TEMPLATE = {
+    "job_id": "3485",
+    "round": "Assessment",
+    "created_by": "hiring-manager",
+    "dimensions": [{"key": "coding", "name": "Coding", "scale": {"kind": "numeric", "min": 1, "max": 5}}],
+}
+
+
+async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard(
+    tenant: Tenant, smtp: Inbox
+) -> None:
+    from interloop_devstack.demo import create_api_key
+
+    await _panel(tenant, "3485")
+    body, candidate_id, email = stage_change(3)
+    assert (await tenant.webhook(body)).status_code == 202
+    mails = await eventually(lambda: _value(smtp.to(email)), what="the link email")
+    token = mails[0].get_content().split("/schedule/", 1)[1].split()[0]
+
+    # the candidate books through their link: a booking with their name and email
+    slots = (await tenant.public.get(f"/v1/scheduling-links/{token}/slots", params={"tz": "UTC"})).json()
+    ok = await tenant.public.post(
+        f"/v1/scheduling-links/{token}/confirm", json={"start": slots["slots"][0]["start"]}
+    )
+    assert ok.status_code == 200, ok.text
+
+    # a held interview of the same candidate with a submitted scorecard whose evidence names them
+    assert (await tenant.http.post("/v1/scorecard-templates", json=TEMPLATE)).status_code == 201
+    start = datetime.now(UTC) - timedelta(days=1)
+    r = await tenant.http.post(
+        "/v1/interviews",
+        json={
+            "candidate_id": candidate_id,
+            "interviewer_ids": ["hm"],
+            "job_id": "3485",
+            "round": "Assessment",
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.text
+    interview = r.json()["id"]
+    assert (await tenant.http.post(f"/v1/interviews/{interview}/complete")).status_code == 200
+
+    async def due() -> bool:
+        items = (await tenant.http.get("/v1/expected-scorecards", params={"interview_id": interview})).json()
+        return any(i["status"] == "due" for i in items["items"])
+
+    await eventually(due, what="the expected scorecard")
+    card = await tenant.http.post(
+        "/v1/scorecards",
+        headers={"X-Interviewer-Id": "hm"},
+        json={
+            "interview_id": interview,
+            "interviewer_id": "hm",
+            "submit": True,
+            "ratings": [{"dimension": "coding", "score": 4, "evidence": "Cand3 Glue3 wrote a clean parser"}],
+            "recommendation": "yes",
+        },
+    )
+    assert card.status_code == 201, card.text
+    compliance = await create_api_key(
+        tenant.glue.dsns["gateway"], tenant_id=tenant.id, key=f"il_{tenant.id}_cmp", scopes=("compliance",)
+    )
+    async with httpx.AsyncClient(
+        base_url=tenant.glue.base_url, headers={"Authorization": f"Bearer {compliance}"}, timeout=30
+    ) as comp:
+        put = await comp.put(
+            f"/v1/compliance/candidates/{candidate_id}/demographics", json={"attributes": {"sex": "female"}}
+        )
+        assert put.status_code == 200, put.text
+
+    before = await tenant.rows(
+        "scheduler",
+        "SELECT candidate_email FROM bookings"
+        " WHERE tenant_id = $1 AND candidate_id = $2 AND link_id IS NOT NULL",
+        tenant.id,
+        candidate_id,
+    )
+    assert [r[0] for r in before] == [email]
+
+    # Greenhouse deletes the candidate
+    deletion = fixture("f-gh-09-delete_candidate.json")
+    deletion["payload"]["person"]["id"] = int(candidate_id)
+    deletion["payload"]["person"]["deleted_application_ids"] = [body["payload"]["application"]["id"]]
+    assert (await tenant.webhook(deletion)).status_code == 202
+
+    async def scheduler_erased() -> bool:
+        links = await tenant.rows(
+            "scheduler",
+            "SELECT candidate_email, candidate_name FROM scheduling_links"
+            " WHERE tenant_id = $1 AND candidate_id = $2"
+            " UNION ALL SELECT candidate_email, candidate_name FROM bookings"
+            " WHERE tenant_id = $1 AND candidate_id = $2",
+            tenant.id,
+            candidate_id,
+        )
+        return len(links) >= 3 and all(tuple(r) == ("", "") for r in links)
+
+    async def scorecard_erased() -> bool:
+        ratings = await tenant.rows(
+            "scorecard",
+            "SELECT r.score, r.evidence FROM ratings r JOIN scorecards s ON s.tenant_id = r.tenant_id"
+            " AND s.id = r.scorecard_id AND s.version = r.version"
+            " WHERE s.tenant_id = $1 AND s.candidate_id = $2",
+            tenant.id,
+            candidate_id,
+        )
+        demo = await tenant.rows(
+            "scorecard",
+            "SELECT 1 FROM candidate_demographics WHERE tenant_id = $1 AND candidate_id = $2",
+            tenant.id,
+            candidate_id,
+        )
+        return bool(ratings) and all(tuple(r) == (4.0, "") for r in ratings) and not demo
+
+    await eventually(scheduler_erased, what="PII erased in the scheduler")
+    await eventually(scorecard_erased, what="PII erased in the scorecard service")
+
+    # nothing of the candidate's contact is left in the scheduler's database, the sent events included
+    leftovers = await tenant.rows(
+        "scheduler",
+        "SELECT event_type FROM outbox WHERE tenant_id = $1 AND position($2::bytea IN envelope) > 0",
+        tenant.id,
+        email.encode(),
+    )
+    assert leftovers == []
+    # the deleted candidate's open links stop working; the booking stays for the interviewers (no PII)
+    gone = await tenant.public.get(f"/v1/scheduling-links/{token}/slots", params={"tz": "UTC"})
+    assert gone.status_code != 200 or gone.json().get("candidate_name", "") == ""
+    # statistics still see the rating under the opaque candidate id
+    stats = await tenant.http.get(
+        "/v1/scorecard-statistics/dimensions", params={"job_id": "3485", "round": "Assessment"}
+    )
+    assert stats.status_code == 200 and stats.json()["items"][0]["n"] == 1
+
+
+async def _value(v):  # type: ignore[no-untyped-def]
+    return v
