@@ -8,7 +8,7 @@ from interloop_common.grpc_server import GrpcServer
 from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
 
-from interloop_scorecard.events.consumers import handlers, outcome_handlers
+from interloop_scorecard.events.consumers import erasure_handlers, handlers, outcome_handlers
 from interloop_scorecard.rpc.servicer import ScorecardServicer
 from interloop_scorecard.settings import ScorecardSettings
 
@@ -30,6 +30,7 @@ def _consumers(rt: Runtime) -> list[ConsumerSpec]:
             handlers=handlers(settings.feedback_due_hours),
         ),
         ConsumerSpec(group="scorecard.outcomes", topics=[topic("hris")], handlers=outcome_handlers()),
+        ConsumerSpec(group="scorecard.erasure", topics=[topic("ats")], handlers=erasure_handlers()),
     ]
 
 

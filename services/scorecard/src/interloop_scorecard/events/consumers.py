@@ -1,4 +1,5 @@
-"""Inbox handlers: interview events open, time and cancel expected scorecards; HRIS outcomes are recorded."""
+"""Inbox handlers: interview events open, time and cancel expected scorecards; HRIS outcomes are recorded;
+a candidate erased in the ATS has the free text about them and their demographics erased."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from interloop.events.v1 import ats_pb2, interview_pb2
 from interloop_common.events import Event, MalformedEvent
 from interloop_common.rpc import dt
 
-from interloop_scorecard.store import expected, outcomes
+from interloop_scorecard.store import erasure, expected, outcomes
 
 
 def handlers(feedback_due_hours: int) -> dict:
@@ -79,3 +80,22 @@ def outcome_handlers() -> dict:
         )
 
     return {"hris.outcome.recorded": outcome}
+
+
+DEMOGRAPHIC_HINTS = ("eeoc", "demographic", "gender", "race", "ethnicity", "veteran", "disability")
+
+
+def erasure_handlers() -> dict:
+    """ats.candidate.erased (GDPR Art. 19): every recipient erases what it holds about the candidate."""
+
+    async def erased(conn: asyncpg.Connection, event: Event) -> None:
+        msg = event.unpack(ats_pb2.CandidateErased)
+        if not msg.remote_candidate_id:
+            raise MalformedEvent(f"{event.type} {event.id}: remote_candidate_id is required")
+        fields = [f.lower() for f in msg.fields]
+        demographics = msg.deleted or not fields or any(h in f for f in fields for h in DEMOGRAPHIC_HINTS)
+        await erasure.erase_candidate(
+            conn, event.tenant_id, msg.remote_candidate_id, demographics=demographics
+        )
+
+    return {"ats.candidate.erased": erased}
