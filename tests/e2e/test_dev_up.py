@@ -26,6 +26,7 @@ def _ports_env() -> dict[str, str]:
         "INTERLOOP_DEV_KAFKA_PORT": str(free_port()),
         "INTERLOOP_DEV_KAFKA_CONTROLLER_PORT": str(free_port()),
         "INTERLOOP_DEV_HTTP_PORT": str(free_port()),
+        "INTERLOOP_DEV_SMTP_PORT": str(free_port()),
     }
     for svc in ("scheduler", "scorecard", "sync", "gateway"):
         env[f"INTERLOOP_DEV_{svc.upper()}_GRPC_PORT"] = str(free_port())
@@ -71,9 +72,21 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         assert "Interloop is up" in out, out
         base = f"http://127.0.0.1:{ports['INTERLOOP_DEV_HTTP_PORT']}"
         assert httpx.get(f"{base}/readyz").status_code == 200
-        key = next(ln.split("API key: ")[1].strip() for ln in lines if "API key:" in ln)
-        demo = httpx.get(f"{base}/v1/interviews", headers={"Authorization": f"Bearer {key}"})
+        key = next(ln.split("API key: ")[1].split()[0] for ln in lines if "API key:" in ln)
+        h = {"Authorization": f"Bearer {key}"}
+        demo = httpx.get(f"{base}/v1/interviews", headers=h)
         assert demo.status_code == 200 and demo.json()["items"], demo.text
+        # The demo tenant shows each capability: calendars, an open link, statistics, a connected ATS.
+        link = next(ln.split()[-1] for ln in lines if ln.startswith("candidate page"))
+        assert httpx.get(link).status_code == 200
+        token = link.rsplit("/", 1)[1]
+        assert httpx.get(f"{base}/v1/scheduling-links/{token}/slots", params={"tz": "Asia/Tokyo"}).json()["slots"]
+        calib = httpx.get(f"{base}/v1/scorecard-statistics/calibration", headers=h,
+                          params={"job_id": "3485", "round": "onsite", "dimension": "coding"}).json()
+        assert {r["interviewer_id"] for r in calib["raters"]} == {"ada", "grace", "alan"}
+        connections = httpx.get(f"{base}/v1/connections", headers=h).json()["items"]
+        assert {c["provider"] for c in connections} == {"greenhouse", "workday"}
+        assert "hires reach a fake Workday (1 so far)" in out
         assert _descendants_alive(root), "the stack's processes should be running now"
     finally:
         proc.send_signal(signal.SIGINT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -24,6 +25,8 @@ def up(
     from interloop_devstack.stack import DevStack
 
     stack = DevStack(root.resolve())
+    seeded = None
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
@@ -42,12 +45,21 @@ def up(
             f"PostgreSQL       {stack.postgres.admin_dsn if stack.postgres else ''}",
             f"Kafka            {stack.kafka.bootstrap if stack.kafka else ''}",
             f"logs             {root / 'logs'}",
+            f"mailbox          SMTP 127.0.0.1:{p.smtp}, delivered mail in {root / 'mail'} (Maildir)",
         ]
         if seed_demo:
-            info = demo.seed(base, stack.postgres.dsn("gateway"))  # type: ignore[union-attr]
+            typer.echo("seeding the demo tenant ...")
+            seeded = demo.seed(base, stack.postgres.dsn("gateway"))  # type: ignore[union-attr]
+            info = seeded.info
             lines += [
-                f"demo tenant      '{demo.DEMO_TENANT}', API key: {info['api_key']}",
-                f"try              curl -H 'Authorization: Bearer {info['api_key']}' {base}/v1/interviews",
+                f"demo tenant      '{demo.DEMO_TENANT}', API key: {info['api_key']}"
+                f"  (compliance key: {info['compliance_key']})",
+                f"dashboard        {base}/dashboard  (paste the API key)",
+                f"candidate page   {info['scheduling_link']}",
+                f"fake Greenhouse  webhooks to {info['webhook_url']} (signed); hires reach a fake Workday "
+                f"({info['workday_workers']} so far)",
+                f"try              curl -H 'Authorization: Bearer {info['api_key']}' "
+                f"'{base}/v1/scorecard-statistics/calibration?job_id={demo.JOB}&round={demo.ROUND}&dimension=coding'",
             ]
         typer.echo("\n".join(["", "Interloop is up:", *lines, "", "Ctrl-C stops everything."]))
         try:
@@ -64,6 +76,8 @@ def up(
         pass
     finally:
         typer.echo("stopping ...", err=True)
+        if seeded is not None:
+            seeded.stop()
         stack.stop()
         typer.echo("stopped.", err=True)
     sys.exit(0)

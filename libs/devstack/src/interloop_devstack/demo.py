@@ -1,25 +1,70 @@
-"""Seeds the demo tenant through the public REST API (and a hashed API key in the gateway database)."""
+"""Seeds the demo tenant of `make run` through the public REST API, against local fake vendors:
+interviewers whose calendars live in a fake Google Calendar, a job with a default panel and an open
+self-scheduling link, a scorecard template with scored interviews (so the statistics have numbers),
+and a connected fake Greenhouse (webhooks signed like Greenhouse's) handing hires to a fake Workday."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
 
+from interloop_devstack.procs import StackError
 from interloop_gateway.store.tenants import create_tenant, issue_key
 
 DEMO_TENANT = "demo"
 DEMO_KEY = "il_demo_key_for_local_use_only"
+DEMO_COMPLIANCE_KEY = "il_demo_compliance_key_for_local_use_only"
+GH_WEBHOOK_SECRET = "demo-greenhouse-webhook-secret"
+JOB, ROUND = "3485", "onsite"  # the job of Greenhouse's documented candidate_stage_change example
+FIXTURES = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "vendors" / "greenhouse"
 
 INTERVIEWERS = [
     {"id": "ada", "email": "ada@demo.interloop.dev", "display_name": "Ada Lovelace", "time_zone": "Europe/London"},
-    {"id": "grace", "email": "grace@demo.interloop.dev", "display_name": "Grace Hopper", "time_zone": "America/New_York"},
+    {"id": "grace", "email": "grace@demo.interloop.dev", "display_name": "Grace Hopper",
+     "time_zone": "America/New_York"},
     {"id": "alan", "email": "alan@demo.interloop.dev", "display_name": "Alan Turing", "time_zone": "Europe/London"},
     {"id": "katherine", "email": "katherine@demo.interloop.dev", "display_name": "Katherine Johnson",
      "time_zone": "America/Chicago"},
 ]
+LABELS = ["definitely_not", "no", "mixed", "yes", "strong_yes"]
+TEMPLATE = {
+    "job_id": JOB,
+    "round": ROUND,
+    "created_by": "demo-hiring-manager",
+    "dimensions": [
+        {"key": "coding", "name": "Coding", "scale": {"kind": "numeric", "min": 1, "max": 5},
+         "evidence_required": True,
+         "anchors": [{"point": 1, "description": "cannot write a loop"}, {"point": 5, "description": "idiomatic"}]},
+        {"key": "design", "name": "System design", "scale": {"kind": "numeric", "min": 1, "max": 5}},
+        {"key": "collaboration", "name": "Collaboration", "scale": {"kind": "labels"}},
+    ],
+}
+WORKDAY_MAPPING = {
+    "fields": {
+        "first_name": {"source": "candidate.first_name", "required": True},
+        "last_name": {"source": "candidate.last_name", "required": True},
+        "personal_email": {"source": "candidate.email_addresses[type=personal].value", "transform": ["lower"]},
+        "title": {"source": "jobs[0].name", "required": True},
+        "department": {"source": "jobs[0].departments[0].external_id", "transform": [{"lookup": "departments"}],
+                       "required": True},
+        "start_date": {"source": "offer.starts_at", "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
+                       "required": True},
+        "compensation": {"source": "offer.custom_fields.salary.value", "transform": ["money"], "required": True},
+        "manager": {"source": "candidate.recruiter.employee_id", "transform": [{"lookup": "managers"}],
+                    "owner": "hris"},
+        "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}]},
+    },
+    "lookups": {"departments": {"ex-dept-1": "ORG-ENG"}, "offices": {"ex-office-1": "LOC-NYC"},
+                "managers": {"456DEF": "W-1001"}},
+}
 
 
 async def create_api_key(
@@ -35,19 +80,121 @@ async def create_api_key(
         await conn.close()
 
 
-def seed(base_url: str, gateway_dsn: str) -> dict[str, str]:
+@dataclass
+class Demo:
+    """What `make run` shows, and the fake vendors that must live as long as the stack."""
+
+    info: dict[str, str] = field(default_factory=dict)
+    fakes: list = field(default_factory=list)
+
+    def stop(self) -> None:
+        for fake in self.fakes:
+            fake.stop()
+
+
+def _ok(r: httpx.Response) -> dict:
+    if r.status_code >= 400:
+        raise StackError(f"demo seed: {r.request.method} {r.request.url.path} -> {r.status_code}: {r.text[:300]}")
+    return r.json() if r.content else {}
+
+
+def _poll(fn, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise StackError(f"demo seed: timed out waiting for {what}")
+
+
+def seed(base_url: str, gateway_dsn: str) -> Demo:
+    from interloop_fakes.ats import FakeWorkday, deliver, sign_greenhouse
+    from interloop_fakes.calendars import FakeGoogleCalendar
+
+    demo = Demo()
     key = asyncio.run(create_api_key(gateway_dsn))
-    h = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=base_url, headers=h, timeout=10) as c:
-        for i in INTERVIEWERS:
-            hours = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
-            c.post("/v1/interviewers", json={**i, "working_hours": hours, "daily_cap": 3, "weekly_cap": 8,
-                                             "interview_types": ["system-design", "coding"]}).raise_for_status()
-        start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
-        r = c.post("/v1/interviews", headers={"Idempotency-Key": "demo-seed-interview-1"}, json={
-            "candidate_id": "cand-demo-1", "interviewer_ids": ["ada", "grace"], "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(), "job_id": "job-backend", "round": "onsite",
-            "interview_type": "system-design",
-        })
-        r.raise_for_status()
-        return {"api_key": key, "interview_id": r.json()["id"]}
+    asyncio.run(create_api_key(gateway_dsn, key=DEMO_COMPLIANCE_KEY, scopes=("compliance",)))
+    demo.info.update(api_key=key, compliance_key=DEMO_COMPLIANCE_KEY)
+    google = FakeGoogleCalendar()
+    google.start()
+    workday = FakeWorkday()
+    workday.start()
+    demo.fakes += [google, workday]
+    rng = random.Random(2026)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
+    try:
+        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
+            # Interviewers whose calendars are read from (fake) Google Calendar, with meetings in them.
+            for i in INTERVIEWERS:
+                cal_id = i["email"]
+                google.add_calendar(cal_id)
+                for day in range(1, 15):
+                    start = now + timedelta(days=day, hours=rng.randint(0, 8))
+                    google.add_busy(cal_id, start, start + timedelta(minutes=rng.choice([30, 60, 90])))
+                _ok(c.put(f"/v1/scheduling/interviewers/{i['id']}", json={
+                    **{k: v for k, v in i.items() if k != "id"}, "working_hours": hours, "daily_cap": 3,
+                    "weekly_cap": 8, "interview_types": ["coding", "system-design"],
+                    "calendar": {"kind": "google", "calendar_id": cal_id, "url": f"{google.base_url}/calendar/v3",
+                                 "credential": google.token},
+                }))
+            _ok(c.post("/v1/scheduling/calendars/refresh", json={}))
+            # The job's default panel (Ada plus one of three), used by links the ATS opens too.
+            panel = [{"interviewer_ids": ["ada"]}, {"interviewer_ids": ["grace", "alan", "katherine"], "k": 1}]
+            _ok(c.put(f"/v1/scheduling/job-panels/{JOB}", json={"panel": panel, "duration_minutes": 60}))
+            link = _ok(c.post("/v1/scheduling/links", json={
+                "candidate_id": "cand-demo-link", "panel": panel, "duration_minutes": 60, "job_id": JOB,
+                "round": ROUND, "candidate_email": "candidate@example.com", "candidate_name": "Dana Candidate",
+            }))
+            demo.info["scheduling_link"] = link.get("url") or f"{base_url}/schedule/{link['token']}"
+
+            # A scorecard template and eight past interviews scored by three interviewers.
+            _ok(c.post("/v1/scorecard-templates", json=TEMPLATE))
+            bias = {"ada": 0, "grace": 1, "alan": -1}
+            for n in range(8):
+                start = now - timedelta(days=10 - n, hours=3)
+                booking = _ok(c.post("/v1/interviews", json={
+                    "candidate_id": f"cand-demo-{n}", "interviewer_ids": list(bias), "job_id": JOB, "round": ROUND,
+                    "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat(),
+                }))["id"]
+                _ok(c.post(f"/v1/interviews/{booking}/complete"))
+                _poll(lambda b=booking: len(_ok(c.get("/v1/expected-scorecards", params={"interview_id": b}))
+                                            .get("items", [])) == 3, "expected scorecards")
+                quality = rng.randint(1, 5)  # candidates differ; raters mostly agree, with a lean each
+                for who, lean in bias.items():
+                    def score() -> int:
+                        return max(1, min(5, quality + lean + rng.choice([-1, 0, 0, 0, 1])))  # noqa: B023
+                    _ok(c.post("/v1/scorecards", headers={"X-Interviewer-Id": who}, json={
+                        "interview_id": booking, "interviewer_id": who, "submit": True,
+                        "ratings": [{"dimension": "coding", "score": score(), "evidence": f"{who}: solid tests"},
+                                    {"dimension": "design", "score": score()},
+                                    {"dimension": "collaboration", "label": LABELS[score() - 1]}],
+                        "recommendation": LABELS[score() - 1], "confidence": rng.randint(2, 5),
+                    }))
+
+            # A connected (fake) Greenhouse, handing hires to a (fake) Workday.
+            _ok(c.post("/v1/connections", json={
+                "provider": "workday", "owner": "hris-owner@demo.interloop.dev", "name": "Workday (fake)",
+                "base_url": workday.base_url, "credentials": {"access_token": workday.access_token},
+                "settings": {"tenant": workday.tenant}, "field_mapping": WORKDAY_MAPPING,
+            }))
+            gh = _ok(c.post("/v1/connections", json={
+                "provider": "greenhouse", "owner": "ats-owner@demo.interloop.dev", "name": "Greenhouse (fake)",
+                "credentials": {"webhook_secret": GH_WEBHOOK_SECRET},
+                "stage_policy": {"keywords": ["interview", "assessment"]},
+            }))
+            hook_url = f"{base_url}/webhooks/greenhouse/{gh['id']}"
+            demo.info["webhook_url"] = hook_url
+            for example in ("f-gh-01-candidate_stage_change.json", "f-gh-02-hire_candidate.json"):
+                path = FIXTURES / example
+                if path.exists():  # Greenhouse's own documented examples, signed as Greenhouse signs them
+                    r = deliver(hook_url, sign_greenhouse(path.read_bytes(), GH_WEBHOOK_SECRET))
+                    if r.status_code != 202:
+                        raise StackError(f"demo seed: webhook {example} -> {r.status_code}: {r.text[:200]}")
+            _poll(lambda: len(workday.writes) >= 1, "the hire to reach the fake Workday", timeout=60)
+            demo.info["workday_workers"] = str(len(workday.writes))
+    except BaseException:
+        demo.stop()
+        raise
+    return demo

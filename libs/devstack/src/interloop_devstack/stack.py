@@ -35,6 +35,7 @@ class Ports:
     kafka: int = 19092
     kafka_controller: int = 19093
     http: int = 8000
+    smtp: int = 1025
     grpc: dict[str, int] = field(
         default_factory=lambda: {"scheduler": 50061, "scorecard": 50062, "sync": 50063, "gateway": 50064}
     )
@@ -50,6 +51,7 @@ class Ports:
             kafka=_env_int("INTERLOOP_DEV_KAFKA_PORT", base.kafka),
             kafka_controller=_env_int("INTERLOOP_DEV_KAFKA_CONTROLLER_PORT", base.kafka_controller),
             http=_env_int("INTERLOOP_DEV_HTTP_PORT", base.http),
+            smtp=_env_int("INTERLOOP_DEV_SMTP_PORT", base.smtp),
             grpc={s: _env_int(f"INTERLOOP_DEV_{s.upper()}_GRPC_PORT", p) for s, p in base.grpc.items()},
             metrics={s: _env_int(f"INTERLOOP_DEV_{s.upper()}_METRICS_PORT", p) for s, p in base.metrics.items()},
         )
@@ -59,6 +61,7 @@ class Ports:
         require_free(self.kafka, "Kafka", "INTERLOOP_DEV_KAFKA_PORT")
         require_free(self.kafka_controller, "the Kafka controller", "INTERLOOP_DEV_KAFKA_CONTROLLER_PORT")
         require_free(self.http, "the gateway HTTP API", "INTERLOOP_DEV_HTTP_PORT")
+        require_free(self.smtp, "the local mailbox (SMTP)", "INTERLOOP_DEV_SMTP_PORT")
         for s, p in self.grpc.items():
             require_free(p, f"{s} gRPC", f"INTERLOOP_DEV_{s.upper()}_GRPC_PORT")
         for s, p in self.metrics.items():
@@ -161,10 +164,22 @@ class DevStack:
     ports: Ports = field(default_factory=Ports.from_env)
     postgres: LocalPostgres | None = None
     kafka: LocalKafka | None = None
+    mailbox: object | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def maildir(self) -> Path:
+        return self.root / "mail"
 
     def start_infra(self) -> None:
         self.ports.check_free()
+        # Candidate emails go to a local SMTP server that files them in a Maildir you can read.
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.handlers import Mailbox
+
+        self.maildir.parent.mkdir(parents=True, exist_ok=True)
+        self.mailbox = Controller(Mailbox(self.maildir), hostname="127.0.0.1", port=self.ports.smtp)
+        self.mailbox.start()
         self.postgres = LocalPostgres(self.root / "postgres", self.ports.postgres)
         self.postgres.start()
         self.kafka = LocalKafka(self.root / "kafka", self.ports.kafka, self.ports.kafka_controller)
@@ -182,7 +197,8 @@ class DevStack:
             self.services[svc] = ServiceProcess(
                 svc,
                 service_env(svc, dsn=dsn, bootstrap=self.kafka.bootstrap, ports=self.ports,
-                            extra=(extra_env or {}).get(svc), credential_keys=key_file.read_text().strip()),
+                            extra={**self._smtp_env(svc), **(extra_env or {}).get(svc, {})},
+                            credential_keys=key_file.read_text().strip()),
                 self.root / "logs" / f"{svc}.log",
             )
         for svc in BACKENDS:  # backends first: the gateway's readiness checks them
@@ -192,10 +208,17 @@ class DevStack:
         self.services["gateway"].start()
         wait_ready(self.ports.http)
 
+    def _smtp_env(self, svc: str) -> dict[str, str]:
+        if svc != "sync":
+            return {}
+        return {"INTERLOOP_SYNC_SMTP_HOST": "127.0.0.1", "INTERLOOP_SYNC_SMTP_PORT": str(self.ports.smtp)}
+
     def stop(self) -> None:
         for svc in ("gateway", *BACKENDS):
             if svc in self.services:
                 self.services[svc].stop()
+        if self.mailbox is not None:
+            self.mailbox.stop()  # type: ignore[attr-defined]
         if self.kafka:
             self.kafka.stop()
         if self.postgres:
