@@ -130,6 +130,12 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- $_ := set $data (print $p "PUBLIC_URL") . }}
 {{- end }}
 {{- end }}
+{{- if eq .name "scheduler" }}
+{{- with include "interloop.publicUrl" .root }}
+{{- /* candidate scheduling links open the gateway's /schedule/<token> page */}}
+{{- $_ := set $data (print $p "PUBLIC_BASE_URL") . }}
+{{- end }}
+{{- end }}
 {{- range $callee := $svc.calls }}
 {{- $c := index $.root.Values.services $callee | default dict }}
 {{- if not $c.enabled }}
