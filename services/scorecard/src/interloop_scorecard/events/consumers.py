@@ -77,6 +77,8 @@ def outcome_handlers() -> dict:
             outcome=msg.outcome,
             value=msg.value,
             recorded_at=at,
+            job_id=msg.job_id,
+            application_id=msg.application_id,
         )
 
     return {"hris.outcome.recorded": outcome}

@@ -17,27 +17,33 @@ async def record_outcome(
     outcome: str,
     value: float,
     recorded_at: datetime,
+    job_id: str = "",
+    application_id: str = "",
 ) -> None:
-    """Latest observation wins; an older event arriving late does not overwrite a newer one."""
+    """Latest observation wins (per job when the job is known); an older event arriving late does not
+    overwrite a newer one."""
     await conn.execute(
-        """INSERT INTO outcomes (tenant_id, candidate_id, outcome, value, recorded_at) VALUES ($1,
-             $2, $3, $4, $5)
-           ON CONFLICT (tenant_id, candidate_id, outcome) DO UPDATE
-             SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
+        """INSERT INTO outcomes (tenant_id, candidate_id, outcome, value, recorded_at, job_id, application_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (tenant_id, candidate_id, outcome, job_id) DO UPDATE
+             SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at,
+                 application_id = EXCLUDED.application_id
              WHERE outcomes.recorded_at <= EXCLUDED.recorded_at""",
         tenant_id,
         candidate_id,
         outcome,
         value,
         recorded_at,
+        job_id,
+        application_id,
     )
 
 
 async def validity_rows(
     conn: asyncpg.Connection, tenant_id: str, job_id: str, outcome: str
 ) -> list[asyncpg.Record]:
-    """Per (round, dimension, candidate with the outcome): the mean ordinal over the newest versions of the
-    submitted scorecards; dimension 'overall' is the recommendation (1..5)."""
+    """Per (round, dimension, candidate with the outcome for this job): the mean ordinal over the newest
+    versions of the submitted scorecards; dimension 'overall' is the recommendation (1..5)."""
     return await conn.fetch(
         """WITH cur AS (
              SELECT DISTINCT ON (id) id, version, round, candidate_id, recommendation, status
@@ -53,8 +59,11 @@ async def validity_rows(
                       cur.recommendation)
              FROM cur WHERE cur.status = 'submitted' AND cur.recommendation <> '')
            SELECT s.round, s.dimension, s.candidate_id, avg(s.score)::float8 AS score, o.value
-           FROM scored s JOIN outcomes o ON o.tenant_id = $1 AND o.candidate_id = s.candidate_id
-             AND o.outcome = $3
+           FROM scored s JOIN LATERAL (
+             -- the outcome recorded for this job, else one recorded without a job
+             SELECT value FROM outcomes WHERE tenant_id = $1 AND candidate_id = s.candidate_id
+               AND outcome = $3 AND job_id IN ($2, '')
+             ORDER BY job_id = $2 DESC LIMIT 1) o ON true
            GROUP BY s.round, s.dimension, s.candidate_id, o.value
            ORDER BY s.round, s.dimension, s.candidate_id""",
         tenant_id,

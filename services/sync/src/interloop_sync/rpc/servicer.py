@@ -18,7 +18,7 @@ from interloop_sync.domain.automations import EmailTemplate, EmailTemplateError,
 from interloop_sync.domain.credentials import CredentialError
 from interloop_sync.domain.mapping import FieldMapping, FieldMappingError
 from interloop_sync.domain.normalise import InterviewStagePolicy
-from interloop_sync.events import inbound, reconcile
+from interloop_sync.events import inbound, outcomes, reconcile
 from interloop_sync.rpc.convert import MODES, connection_pb, from_struct, rule_pb
 from interloop_sync.store import automations, connections, dead_letters, funnel
 from interloop_sync.store.connections import ATS_PROVIDERS, HRIS_PROVIDERS, Connection
@@ -298,3 +298,25 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             applications=f.applications,
             hires=f.hires,
         )
+
+    # ---- post-hire outcomes
+
+    async def RecordOutcome(self, request: pb.RecordOutcomeRequest, context: grpc.aio.ServicerContext):
+        check = Check().require(bool(request.tenant_id), "tenant_id", "required")
+        check.require(bool(request.candidate_id), "candidate_id", "the candidate's id (as in the ATS)")
+        for name, reason in outcomes.problems(request.outcome, request.value):
+            check.require(False, name, reason)
+        check.done()
+        at = request.recorded_at.ToDatetime(tzinfo=UTC) if request.HasField("recorded_at") else datetime.now(UTC)
+        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
+            event_id, duplicate = await outcomes.record_outcome(
+                conn,
+                request.tenant_id,
+                candidate_id=request.candidate_id,
+                job_id=request.job_id,
+                application_id=request.application_id,
+                outcome=request.outcome,
+                value=request.value,
+                recorded_at=at,
+            )
+        return pb.RecordOutcomeResponse(event_id=event_id, duplicate=duplicate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Any
 
 from google.protobuf import json_format, struct_pb2
@@ -12,6 +13,7 @@ from litestar.params import Parameter
 from interloop_gateway.auth import principal_of, require_api_key
 from interloop_gateway.domain.connections import schemas
 from interloop_gateway.idempotency import run_idempotent
+from interloop_gateway.problems import problem
 
 Cursor = Annotated[str, Parameter(query="cursor", default="", description="next_cursor of the previous page")]
 Limit = Annotated[int, Parameter(query="limit", default=50, ge=1, le=500)]
@@ -244,8 +246,64 @@ class FunnelController(Controller):
         }
 
 
+class OutcomesController(Controller):
+    path = "/v1/outcomes"
+    tags = ["outcomes"]
+    guards = [require_api_key]
+
+    @post(
+        "/",
+        summary="Record post-hire outcomes (90-day retention, first rating) for predictive validity",
+        status_code=201,
+    )
+    async def record(self, request: Request, data: schemas.OutcomeIn) -> Response:
+        tenant = principal_of(request).tenant_id
+        observed: list[tuple[str, float]] = []
+        if data.retained_90d is not None:
+            observed.append(("retained_90d", 1.0 if data.retained_90d else 0.0))
+        if data.first_performance_rating is not None:
+            observed.append(("first_performance_rating", float(data.first_performance_rating)))
+        if data.outcome:
+            if data.value is None:
+                raise problem(400, "value: required with outcome (true/false or a number)")
+            observed.append((data.outcome, float(data.value)))
+        if not data.candidate_id:
+            raise problem(400, "candidate_id: the candidate's id as in the ATS")
+        if not observed:
+            raise problem(400, "retained_90d (true/false) or first_performance_rating (a number) is required")
+        raw = await request.body()
+        at = data.recorded_at
+
+        async def act() -> tuple[int, dict]:
+            items = []
+            for outcome, value in observed:
+                req = pb.RecordOutcomeRequest(
+                    tenant_id=tenant,
+                    candidate_id=data.candidate_id,
+                    job_id=data.job_id,
+                    application_id=data.application_id,
+                    outcome=outcome,
+                    value=value,
+                )
+                if at is not None:
+                    req.recorded_at.FromDatetime(at if at.tzinfo else at.replace(tzinfo=UTC))
+                resp = await request.app.state.backends.sync.RecordOutcome(req)
+                items.append(
+                    {
+                        "outcome": outcome,
+                        "value": value,
+                        "event_id": resp.event_id,
+                        "duplicate": resp.duplicate,
+                    }
+                )
+            return 201, {"items": items}
+
+        return await run_idempotent(request, tenant, raw, act)
+
+
 CONTROLLERS: list[type] = [
     ConnectionsController,
+    OutcomesController,
     DeadLettersController,
     AutomationsController,
     FunnelController,

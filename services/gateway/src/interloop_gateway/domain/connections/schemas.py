@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
@@ -37,3 +38,17 @@ class AutomationRuleIn(msgspec.Struct):
 
 class ReplayIn(msgspec.Struct):
     ids: list[str] = []
+
+
+class OutcomeIn(msgspec.Struct):
+    """A post-hire outcome from an HRIS or a person: `retained_90d` and/or `first_performance_rating`
+    (or the generic `outcome` + `value` pair)."""
+
+    candidate_id: str
+    job_id: str = ""
+    application_id: str = ""
+    retained_90d: bool | None = None
+    first_performance_rating: float | None = None
+    outcome: str = ""
+    value: float | None = None
+    recorded_at: datetime | None = None
