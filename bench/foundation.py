@@ -30,9 +30,8 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 from interloop.events.v1 import interview_pb2
-
 from interloop_common import db, kafka
-from interloop_common.events import decode, new_event
+from interloop_common.events import new_event
 from interloop_common.inbox import InboxConsumer
 from interloop_common.outbox import OutboxRelay, add_event
 from interloop_devstack.demo import create_api_key
@@ -44,17 +43,29 @@ async def raw_kafka(bootstrap: str, n: int) -> float:
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
     await kafka.ensure_topics(bootstrap, [topic])
     producer = kafka.make_producer(bootstrap, "bench-raw")
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"bench-{uuid.uuid4().hex[:6]}", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False,
+    )
     await producer.start()
     await consumer.start()
-    payload = new_event(type="interview.completed", source="bench", tenant_id="t", subject="s",
-                        payload=interview_pb2.InterviewCompleted(booking_id="b"))
+    payload = new_event(
+        type="interview.completed",
+        source="bench",
+        tenant_id="t",
+        subject="s",
+        payload=interview_pb2.InterviewCompleted(booking_id="b"),
+    )
     from interloop_common.events import encode
 
     body, headers = encode(payload)
     t0 = time.perf_counter()
-    futures = [await producer.send(topic, body, key=f"t/{i % 64}".encode(), headers=headers) for i in range(n)]
+    futures = [
+        await producer.send(topic, body, key=f"t/{i % 64}".encode(), headers=headers) for i in range(n)
+    ]
     await asyncio.gather(*futures)
     got = 0
     while got < n:
@@ -80,26 +91,41 @@ async def pipeline(infra: Infra, n: int) -> tuple[float, list[float]]:
     done = asyncio.Event()
 
     async def apply(conn: asyncpg.Connection, event) -> None:  # type: ignore[no-untyped-def]
-        await conn.execute("UPDATE tenant_activity SET interviews_seen = interviews_seen + 1 WHERE tenant_id = $1",
-                           event.tenant_id)
+        await conn.execute(
+            "UPDATE tenant_activity SET interviews_seen = interviews_seen + 1 WHERE tenant_id = $1",
+            event.tenant_id,
+        )
         latencies.append(time.perf_counter() - committed[event.id])
         if len(latencies) >= n:
             done.set()
 
     relay = OutboxRelay(pool, producer, service="bench")
-    consumer = InboxConsumer(pool=pool, producer=producer, bootstrap_servers=infra.kafka_bootstrap, service="bench",
-                             group=f"{name}.consumer", topics=[kafka.topic("interview")],
-                             handlers={"interview.completed": apply})
+    consumer = InboxConsumer(
+        pool=pool,
+        producer=producer,
+        bootstrap_servers=infra.kafka_bootstrap,
+        service="bench",
+        group=f"{name}.consumer",
+        topics=[kafka.topic("interview")],
+        handlers={"interview.completed": apply},
+    )
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
     async with pool.acquire() as conn:
         await conn.execute("SELECT set_config('app.system', 'on', false)")
-        await conn.execute("INSERT INTO tenant_activity (tenant_id) SELECT 't' || g FROM generate_series(0, 63) g")
+        await conn.execute(
+            "INSERT INTO tenant_activity (tenant_id) SELECT 't' || g FROM generate_series(0, 63) g"
+        )
     t0 = time.perf_counter()
     for start in range(0, n, 100):  # 100 state changes per transaction, like a busy service
         async with db.tenant_tx(pool, "t0") as conn:
             for i in range(start, min(n, start + 100)):
-                e = new_event(type="interview.completed", source="bench", tenant_id=f"t{i % 64}",
-                              subject=f"booking/{i}", payload=interview_pb2.InterviewCompleted(booking_id=str(i)))
+                e = new_event(
+                    type="interview.completed",
+                    source="bench",
+                    tenant_id=f"t{i % 64}",
+                    subject=f"booking/{i}",
+                    payload=interview_pb2.InterviewCompleted(booking_id=str(i)),
+                )
                 await add_event(conn, e)
                 committed[e.id] = 0.0
         now = time.perf_counter()
@@ -170,8 +196,11 @@ def rest(infra: Infra, root: Path, n: int) -> tuple[float, float]:
         key = asyncio.run(create_api_key(services.dsns["gateway"], tenant_id="bench", key="il_bench"))
         h = {"Authorization": f"Bearer {key}"}
         for i in range(20):
-            httpx.post(f"{services.base_url}/v1/interviewers", headers=h,
-                       json={"id": f"i{i}", "email": f"i{i}@x.test", "time_zone": "UTC"}).raise_for_status()
+            httpx.post(
+                f"{services.base_url}/v1/interviewers",
+                headers=h,
+                json={"id": f"i{i}", "email": f"i{i}@x.test", "time_zone": "UTC"},
+            ).raise_for_status()
         body = httpx.get(f"{services.base_url}/v1/interviewers", headers=h).json()
         ours = asyncio.run(hammer(f"{services.base_url}/v1/interviewers", h, n))
         port = free_port()
@@ -190,18 +219,25 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     events, requests = (500, 300) if args.quick else (5000, 3000)
-    print(f"interloop platform bench ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC), 2-core machine shared with the stack")
+    print(
+        f"interloop platform bench ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC), "
+        "2-core machine shared with the stack"
+    )
     with tempfile.TemporaryDirectory() as tmp, session_infra(Path(tmp)) as infra:
         raw = asyncio.run(raw_kafka(infra.kafka_bootstrap, events))
         ours, lat = asyncio.run(pipeline(infra, events))
         lat_ms = sorted(x * 1000 for x in lat)
         p99 = lat_ms[int(len(lat_ms) * 0.99) - 1]
-        print(f"event pipeline   {events} events: outbox->Kafka->inbox {ours:8.0f} ev/s | raw aiokafka "
-              f"produce+consume {raw:8.0f} ev/s | ratio {ours / raw:.3f} | latency p50 "
-              f"{statistics.median(lat_ms):.1f} ms p99 {p99:.1f} ms")
+        print(
+            f"event pipeline   {events} events: outbox->Kafka->inbox {ours:8.0f} ev/s | raw aiokafka "
+            f"produce+consume {raw:8.0f} ev/s | ratio {ours / raw:.3f} | latency p50 "
+            f"{statistics.median(lat_ms):.1f} ms p99 {p99:.1f} ms"
+        )
         gw, bare = rest(infra, Path(tmp), requests)
-        print(f"REST             {requests} GET /v1/interviewers x16 concurrent: gateway {gw:7.0f} req/s | "
-              f"bare Litestar {bare:7.0f} req/s | ratio {gw / bare:.3f}")
+        print(
+            f"REST             {requests} GET /v1/interviewers x16 concurrent: gateway {gw:7.0f} req/s | "
+            f"bare Litestar {bare:7.0f} req/s | ratio {gw / bare:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from interloop_devstack.testing import Infra, ServiceSet, session_infra
 
 
@@ -21,7 +20,9 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
 @pytest.fixture(scope="session")
 def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
     """The four services, started once per session."""
-    services = ServiceSet(infra, tmp_path_factory.mktemp("platform"), ("scheduler", "scorecard", "sync", "gateway"))
+    services = ServiceSet(
+        infra, tmp_path_factory.mktemp("platform"), ("scheduler", "scorecard", "sync", "gateway")
+    )
     services.start("scheduler", "scorecard", "sync")
     services.start("gateway")
     try:
@@ -45,15 +46,22 @@ def tenant_key(platform: ServiceSet):  # type: ignore[no-untyped-def]
 
     from interloop_devstack.demo import create_api_key
 
-    def make(tenant: str | None = None, *, scopes: tuple[str, ...] = ("admin",),
-             interviewer_id: str | None = None) -> tuple[str, str]:
+    def make(
+        tenant: str | None = None, *, scopes: tuple[str, ...] = ("admin",), interviewer_id: str | None = None
+    ) -> tuple[str, str]:
         tenant = tenant or f"tenant-{uuid.uuid4().hex[:10]}"
         key = f"il_{tenant}_{uuid.uuid4().hex[:8]}"
         # Tests may call this from inside their event loop: run the setup on a thread of its own.
         with ThreadPoolExecutor(1) as pool:
             key = pool.submit(
-                asyncio.run, create_api_key(platform.dsns["gateway"], tenant_id=tenant, key=key, scopes=scopes,
-                                            interviewer_id=interviewer_id)
+                asyncio.run,
+                create_api_key(
+                    platform.dsns["gateway"],
+                    tenant_id=tenant,
+                    key=key,
+                    scopes=scopes,
+                    interviewer_id=interviewer_id,
+                ),
             ).result()
         return tenant, key
 

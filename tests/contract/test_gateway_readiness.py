@@ -7,7 +7,6 @@ import time
 
 import httpx
 import pytest
-
 from interloop_devstack.testing import ServiceSet
 
 pytestmark = pytest.mark.integration
@@ -32,7 +31,11 @@ async def test_readyz_names_the_backends_that_are_down(infra, tmp_path) -> None:
             assert r.status_code == 503
             assert r.headers["content-type"].startswith("application/problem+json")
             body = r.json()
-            assert "scheduler" in body["detail"] and "sync" in body["detail"] and "scorecard" not in body["detail"]
+            assert (
+                "scheduler" in body["detail"]
+                and "sync" in body["detail"]
+                and "scorecard" not in body["detail"]
+            )
             assert body["checks"]["scorecard"] == "SERVING" and body["checks"]["database"] == "SERVING"
             assert body["checks"]["scheduler"] == "UNAVAILABLE"
     finally:

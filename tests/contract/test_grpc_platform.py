@@ -11,7 +11,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from interloop.scheduler.v1 import scheduler_pb2 as pb
 from interloop.scheduler.v1 import scheduler_pb2_grpc
-
 from interloop_common.rpc import field_violations
 from interloop_devstack.testing import ServiceSet
 
@@ -28,7 +27,9 @@ async def test_reflection_lists_each_service(platform) -> None:  # type: ignore[
     for svc, name in expected.items():
         async with grpc.aio.insecure_channel(platform.target(svc)) as ch:
             stub = reflection_pb2_grpc.ServerReflectionStub(ch)
-            responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+            responses = stub.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+            )
             async for resp in responses:
                 names = {s.name for s in resp.list_services_response.service}
                 assert name in names and "grpc.health.v1.Health" in names
@@ -39,8 +40,12 @@ async def test_invalid_argument_carries_field_violations(platform) -> None:  # t
     async with grpc.aio.insecure_channel(platform.target("scheduler")) as ch:
         stub = scheduler_pb2_grpc.SchedulerServiceStub(ch)
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await stub.UpsertInterviewer(pb.UpsertInterviewerRequest(
-                tenant_id="t", interviewer=pb.Interviewer(id="x", email="no-at-sign", time_zone="Nowhere/City")))
+            await stub.UpsertInterviewer(
+                pb.UpsertInterviewerRequest(
+                    tenant_id="t",
+                    interviewer=pb.Interviewer(id="x", email="no-at-sign", time_zone="Nowhere/City"),
+                )
+            )
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         fields = dict(field_violations(err.value))
         assert set(fields) == {"interviewer.email", "interviewer.time_zone"}
@@ -53,7 +58,9 @@ async def test_sigterm_flips_health_then_drains(infra, tmp_path) -> None:  # typ
     proc = services.procs["sync"].proc
     async with grpc.aio.insecure_channel(services.target("sync")) as ch:
         health = health_pb2_grpc.HealthStub(ch)
-        assert (await health.Check(health_pb2.HealthCheckRequest())).status == health_pb2.HealthCheckResponse.SERVING
+        assert (
+            await health.Check(health_pb2.HealthCheckRequest())
+        ).status == health_pb2.HealthCheckResponse.SERVING
         watch = health.Watch(health_pb2.HealthCheckRequest())
         first = await watch.read()
         assert first.status == health_pb2.HealthCheckResponse.SERVING

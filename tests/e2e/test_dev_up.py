@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-
 from interloop_devstack.procs import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -55,7 +54,10 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     root = tmp_path / "stack"
     proc = subprocess.Popen(
         [*_cli(), "dev", "up", "--seed-demo", "--root", str(root)],
-        env={**os.environ, **ports}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **ports},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     try:
@@ -80,9 +82,14 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         link = next(ln.split()[-1] for ln in lines if ln.startswith("candidate page"))
         assert httpx.get(link).status_code == 200
         token = link.rsplit("/", 1)[1]
-        assert httpx.get(f"{base}/v1/scheduling-links/{token}/slots", params={"tz": "Asia/Tokyo"}).json()["slots"]
-        calib = httpx.get(f"{base}/v1/scorecard-statistics/calibration", headers=h,
-                          params={"job_id": "3485", "round": "onsite", "dimension": "coding"}).json()
+        assert httpx.get(f"{base}/v1/scheduling-links/{token}/slots", params={"tz": "Asia/Tokyo"}).json()[
+            "slots"
+        ]
+        calib = httpx.get(
+            f"{base}/v1/scorecard-statistics/calibration",
+            headers=h,
+            params={"job_id": "3485", "round": "onsite", "dimension": "coding"},
+        ).json()
         assert {r["interviewer_id"] for r in calib["raters"]} == {"ada", "grace", "alan"}
         connections = httpx.get(f"{base}/v1/connections", headers=h).json()["items"]
         assert {c["provider"] for c in connections} == {"greenhouse", "workday"}
@@ -104,8 +111,13 @@ def test_busy_port_is_one_clear_line(tmp_path: Path) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", int(ports["INTERLOOP_DEV_KAFKA_PORT"])))
         blocker.listen()
-        out = subprocess.run([*_cli(), "dev", "up", "--root", str(tmp_path / "s")],
-                             env={**os.environ, **ports}, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [*_cli(), "dev", "up", "--root", str(tmp_path / "s")],
+            env={**os.environ, **ports},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert out.returncode == 1
     errors = [ln for ln in out.stderr.splitlines() if ln.startswith("interloop dev up:")]
     assert len(errors) == 1 and "INTERLOOP_DEV_KAFKA_PORT" in errors[0] and "busy" in errors[0]

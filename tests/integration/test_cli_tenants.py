@@ -16,10 +16,22 @@ pytestmark = pytest.mark.integration
 
 async def test_created_tenant_key_works_and_is_stored_hashed(platform) -> None:  # type: ignore[no-untyped-def]
     out = subprocess.run(
-        [sys.executable, "-c", "from interloop_cli.main import app; app()", "tenants", "create", "cli-made",
-         "--name", "CLI Made", "--scope", "recruiter"],
+        [
+            sys.executable,
+            "-c",
+            "from interloop_cli.main import app; app()",
+            "tenants",
+            "create",
+            "cli-made",
+            "--name",
+            "CLI Made",
+            "--scope",
+            "recruiter",
+        ],
         env={**os.environ, "INTERLOOP_GATEWAY_DATABASE_URL": platform.dsns["gateway"]},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     key = out.stdout.strip()
@@ -37,14 +49,26 @@ async def test_created_tenant_key_works_and_is_stored_hashed(platform) -> None: 
 async def test_interviewer_bound_key_cannot_claim_someone_else(platform) -> None:  # type: ignore[no-untyped-def]
     env = {**os.environ, "INTERLOOP_GATEWAY_DATABASE_URL": platform.dsns["gateway"]}
     cli = [sys.executable, "-c", "from interloop_cli.main import app; app()"]
-    assert subprocess.run([*cli, "tenants", "create", "bound-co", "--name", "Bound"], env=env,
-                          capture_output=True, text=True).returncode == 0
-    out = subprocess.run([*cli, "tenants", "issue-key", "bound-co", "--scope", "interviewer", "--interviewer", "ada"],
-                         env=env, capture_output=True, text=True)
+    assert (
+        subprocess.run(
+            [*cli, "tenants", "create", "bound-co", "--name", "Bound"],
+            env=env,
+            capture_output=True,
+            text=True,
+        ).returncode
+        == 0
+    )
+    out = subprocess.run(
+        [*cli, "tenants", "issue-key", "bound-co", "--scope", "interviewer", "--interviewer", "ada"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     key = out.stdout.strip()
-    bad = subprocess.run([*cli, "tenants", "issue-key", "nobody", "--scope", "admin"], env=env,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [*cli, "tenants", "issue-key", "nobody", "--scope", "admin"], env=env, capture_output=True, text=True
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no tenant" in bad.stderr
 
     h = {"Authorization": f"Bearer {key}", "X-Interviewer-Id": "grace"}

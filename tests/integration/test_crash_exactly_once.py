@@ -12,7 +12,6 @@ import grpc
 import pytest
 from interloop.scheduler.v1 import scheduler_pb2 as pb
 from interloop.scheduler.v1 import scheduler_pb2_grpc
-
 from interloop_common.rpc import ts
 from interloop_devstack.procs import kill9
 from interloop_devstack.testing import ServiceSet
@@ -39,17 +38,27 @@ async def test_kill9_consumer_mid_stream_applies_every_event_once(infra, tmp_pat
         async with grpc.aio.insecure_channel(services.target("scheduler")) as ch:
             stub = scheduler_pb2_grpc.SchedulerServiceStub(ch)
             for n in range(50):
-                await stub.UpsertInterviewer(pb.UpsertInterviewerRequest(
-                    tenant_id=TENANT, interviewer=pb.Interviewer(id=f"i{n}", email=f"i{n}@x.test", time_zone="UTC")))
+                await stub.UpsertInterviewer(
+                    pb.UpsertInterviewerRequest(
+                        tenant_id=TENANT,
+                        interviewer=pb.Interviewer(id=f"i{n}", email=f"i{n}@x.test", time_zone="UTC"),
+                    )
+                )
             base = datetime(2027, 1, 4, tzinfo=UTC)
             sem = asyncio.Semaphore(16)
 
             async def book(n: int) -> None:
                 start = base + timedelta(hours=n)
                 async with sem:
-                    await stub.ScheduleInterview(pb.ScheduleInterviewRequest(
-                        tenant_id=TENANT, candidate_id=f"c{n}", interviewer_ids=[f"i{n % 50}"],
-                        start=ts(start), end=ts(start + timedelta(minutes=45))))
+                    await stub.ScheduleInterview(
+                        pb.ScheduleInterviewRequest(
+                            tenant_id=TENANT,
+                            candidate_id=f"c{n}",
+                            interviewer_ids=[f"i{n % 50}"],
+                            start=ts(start),
+                            end=ts(start + timedelta(minutes=45)),
+                        )
+                    )
 
             producing = asyncio.gather(*(book(n) for n in range(EVENTS)))
 
@@ -74,12 +83,16 @@ async def test_kill9_consumer_mid_stream_applies_every_event_once(infra, tmp_pat
 
         assert await _count(scorecard_dsn, "SELECT interviews_seen FROM tenant_activity") == EVENTS
         assert await _count(scorecard_dsn, "SELECT count(*) FROM expected_scorecards") == EVENTS
-        assert await _count(
-            scorecard_dsn, "SELECT count(*) FROM inbox WHERE consumer LIKE '%scorecard.interviews'"
-        ) == EVENTS
-        assert await _count(
-            services.dsns["scheduler"], "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-        ) == 0
+        assert (
+            await _count(
+                scorecard_dsn, "SELECT count(*) FROM inbox WHERE consumer LIKE '%scorecard.interviews'"
+            )
+            == EVENTS
+        )
+        assert (
+            await _count(services.dsns["scheduler"], "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            == 0
+        )
         assert await _count(scorecard_dsn, "SELECT count(*) FROM dead_letters") == 0
     finally:
         await asyncio.to_thread(services.stop)

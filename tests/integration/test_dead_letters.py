@@ -14,7 +14,6 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from interloop.events.v1 import interview_pb2
-
 from interloop_common.events import encode, new_event
 from interloop_common.rpc import ts
 
@@ -35,13 +34,24 @@ async def _rows(dsn: str, sql: str, *args):  # type: ignore[no-untyped-def]
 async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra) -> None:  # type: ignore[no-untyped-def]
     topic = f"{platform.prefix}interloop.interview.v1"
     # A well-formed envelope whose payload is not what its type promises: no retry can fix it.
-    poison = new_event(type="interview.scheduled", source="//test", tenant_id="dlt-tenant", subject="booking/x",
-                       payload=interview_pb2.InterviewCancelled(booking_id="x"))
+    poison = new_event(
+        type="interview.scheduled",
+        source="//test",
+        tenant_id="dlt-tenant",
+        subject="booking/x",
+        payload=interview_pb2.InterviewCancelled(booking_id="x"),
+    )
     # Its neighbours in the same batch (same tenant, same partition) must still be applied.
     good = [
-        new_event(type="interview.scheduled", source="//test", tenant_id="dlt-tenant", subject=f"booking/g{i}",
-                  payload=interview_pb2.InterviewScheduled(booking_id=f"g{i}", candidate_id="c", interviewer_ids=["i"],
-                                                           start=ts(START), end=ts(START)))
+        new_event(
+            type="interview.scheduled",
+            source="//test",
+            tenant_id="dlt-tenant",
+            subject=f"booking/g{i}",
+            payload=interview_pb2.InterviewScheduled(
+                booking_id=f"g{i}", candidate_id="c", interviewer_ids=["i"], start=ts(START), end=ts(START)
+            ),
+        )
         for i in range(2)
     ]
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=True)
@@ -65,7 +75,9 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     assert "payload is" in rows[0]["reason"]
     seen = 0
     while seen < 2 and time.monotonic() < deadline:  # the neighbour after the poison lands just after it
-        applied = await _rows(dsn, "SELECT interviews_seen FROM tenant_activity WHERE tenant_id = 'dlt-tenant'")
+        applied = await _rows(
+            dsn, "SELECT interviews_seen FROM tenant_activity WHERE tenant_id = 'dlt-tenant'"
+        )
         seen = applied[0]["interviews_seen"] if applied else 0
         await asyncio.sleep(0.1)
     assert seen == 2
@@ -73,8 +85,9 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     alerts = await _rows(dsn, "SELECT event_type, published_at FROM outbox WHERE tenant_id = 'dlt-tenant'")
     assert [a["event_type"] for a in alerts] == ["notification.alert"]
 
-    consumer = AIOKafkaConsumer(f"{topic}.dlt", bootstrap_servers=infra.kafka_bootstrap,
-                                auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        f"{topic}.dlt", bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     try:
         found = None
@@ -94,7 +107,10 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     env = platform.procs["scorecard"].env
     out = subprocess.run(
         [sys.executable, "-m", "interloop_scorecard", "replay-dead-letters", "--tenant", "dlt-tenant"],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     assert "1 dead letter(s) replayed" in out.stdout

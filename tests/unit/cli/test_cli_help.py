@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 import typer
-from typer.testing import CliRunner
-
 from interloop_cli.main import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 
@@ -24,7 +23,9 @@ COMMANDS = _paths(typer.main.get_command(app))  # type: ignore[arg-type]
 
 
 def test_the_cli_has_the_operator_and_analyst_commands() -> None:
-    assert {("slots",), ("irr",), ("dev",), ("dev", "up"), ("tenants",), ("tenants", "create")} <= set(COMMANDS)
+    assert {("slots",), ("irr",), ("dev",), ("dev", "up"), ("tenants",), ("tenants", "create")} <= set(
+        COMMANDS
+    )
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)

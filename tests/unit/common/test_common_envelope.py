@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from interloop.events.v1 import interview_pb2
-
 from interloop_common import kafka
 from interloop_common.events import MalformedEvent, decode, encode, header_dict, new_event
 from interloop_common.logging import redact
@@ -17,12 +16,21 @@ from interloop_common.rpc import FieldViolations, decode_cursor, encode_cursor, 
 
 def test_envelope_round_trip_and_cloudevents_headers() -> None:
     payload = interview_pb2.InterviewCancelled(booking_id="b-1", reason="candidate withdrew", sequence=2)
-    event = new_event(type="interview.cancelled", source="//interloop/scheduler", tenant_id="t1",
-                      subject="booking/b-1", payload=payload)
+    event = new_event(
+        type="interview.cancelled",
+        source="//interloop/scheduler",
+        tenant_id="t1",
+        subject="booking/b-1",
+        payload=payload,
+    )
     body, headers = encode(event)
     h = header_dict(headers)
     assert h["ce_specversion"] == "1.0" and h["ce_id"] == event.id and h["ce_type"] == "interview.cancelled"
-    assert h["ce_tenant"] == "t1" and h["ce_subject"] == "booking/b-1" and h["content-type"] == "application/protobuf"
+    assert (
+        h["ce_tenant"] == "t1"
+        and h["ce_subject"] == "booking/b-1"
+        and h["content-type"] == "application/protobuf"
+    )
     back = decode(body)
     assert back.id == event.id and back.tenant_id == "t1" and back.time == event.time
     assert back.unpack(interview_pb2.InterviewCancelled) == payload
@@ -78,6 +86,11 @@ def test_bad_cursor_and_page_size_name_the_field() -> None:
 
 
 def test_event_ids_are_uuids() -> None:
-    e = new_event(type="interview.completed", source="s", tenant_id="t", subject="x",
-                  payload=interview_pb2.InterviewCompleted(booking_id="b"))
+    e = new_event(
+        type="interview.completed",
+        source="s",
+        tenant_id="t",
+        subject="x",
+        payload=interview_pb2.InterviewCompleted(booking_id="b"),
+    )
     assert uuid.UUID(e.id).version == 4

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from interloop_common.retry import Permanent, policy
 
 

@@ -9,10 +9,11 @@ import threading
 from pathlib import Path
 
 import typer
-
 from interloop_devstack.procs import StackError
 
-app = typer.Typer(help="Run the local dev stack (PostgreSQL, Kafka, the four services).", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the local dev stack (PostgreSQL, Kafka, the four services).", no_args_is_help=True
+)
 
 
 @app.command("up")
@@ -40,8 +41,10 @@ def up(
             f"gateway REST     {base}  (OpenAPI: {base}/openapi, docs: {base}/openapi/swagger)",
             f"readiness        {base}/readyz",
             f"partner gRPC     127.0.0.1:{p.grpc['gateway']}",
-            *[f"{s:<16} grpc 127.0.0.1:{p.grpc[s]}  metrics http://127.0.0.1:{p.metrics[s]}/metrics"
-              for s in ("scheduler", "scorecard", "sync")],
+            *[
+                f"{s:<16} grpc 127.0.0.1:{p.grpc[s]}  metrics http://127.0.0.1:{p.metrics[s]}/metrics"
+                for s in ("scheduler", "scorecard", "sync")
+            ],
             f"PostgreSQL       {stack.postgres.admin_dsn if stack.postgres else ''}",
             f"Kafka            {stack.kafka.bootstrap if stack.kafka else ''}",
             f"logs             {root / 'logs'}",
@@ -66,7 +69,9 @@ def up(
             while not stopping.wait(0.5):
                 for svc in stack.services.values():
                     if svc.proc is not None and svc.proc.poll() is not None:
-                        raise StackError(f"{svc.name} exited with status {svc.proc.returncode}; see {svc.log}")
+                        raise StackError(
+                            f"{svc.name} exited with status {svc.proc.returncode}; see {svc.log}"
+                        )
         except KeyboardInterrupt:
             pass
     except StackError as exc:

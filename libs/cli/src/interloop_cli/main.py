@@ -7,10 +7,10 @@ so the commands live next to the domain code they drive.
 from __future__ import annotations
 
 import typer
-
-from interloop_cli import dev, tenants
 from interloop_scheduler import cli as scheduler_cli
 from interloop_scorecard import cli as scorecard_cli
+
+from interloop_cli import dev, tenants
 
 app = typer.Typer(
     name="interloop",

@@ -9,11 +9,11 @@ from typing import NoReturn
 
 import asyncpg
 import typer
-
 from interloop_gateway.store.tenants import create_tenant, issue_key
 
-app = typer.Typer(help="Create tenants and issue API keys (needs INTERLOOP_GATEWAY_DATABASE_URL).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Create tenants and issue API keys (needs INTERLOOP_GATEWAY_DATABASE_URL).", no_args_is_help=True
+)
 
 _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _SCOPES = {"admin", "recruiter", "interviewer", "compliance"}

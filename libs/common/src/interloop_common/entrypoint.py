@@ -18,7 +18,9 @@ def main(name: str, load_settings: Callable[[], ServiceSettings], serve: Callabl
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="migrate the database, then serve gRPC, the outbox relay and consumers")
     sub.add_parser("migrate", help="apply pending database migrations and exit")
-    replay = sub.add_parser("replay-dead-letters", help="republish a tenant's open dead letters to their topics")
+    replay = sub.add_parser(
+        "replay-dead-letters", help="republish a tenant's open dead letters to their topics"
+    )
     replay.add_argument("--tenant", required=True, help="tenant whose dead letters to replay")
     replay.add_argument("--id", action="append", default=[], help="only these dead-letter ids (repeatable)")
     args = parser.parse_args()
@@ -50,7 +52,9 @@ async def _replay(settings: ServiceSettings, tenant: str, ids: list[str]) -> int
     from interloop_common.inbox import replay_dead_letters
 
     pool = await db.create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=2)
-    producer = kafka.make_producer(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-replay")
+    producer = kafka.make_producer(
+        settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-replay"
+    )
     await producer.start()
     try:
         return await replay_dead_letters(pool, producer, tenant_id=tenant, ids=ids or None)

@@ -37,7 +37,9 @@ class Event:
     def unpack(self, message_cls: type[Message]) -> Message:
         msg = message_cls()
         if not self.payload.Unpack(msg):
-            raise MalformedEvent(f"{self.type}: payload is {self.payload.type_url}, expected {msg.DESCRIPTOR.full_name}")
+            raise MalformedEvent(
+                f"{self.type}: payload is {self.payload.type_url}, expected {msg.DESCRIPTOR.full_name}"
+            )
         return msg
 
 

@@ -75,9 +75,13 @@ class GrpcServer:
         self._service_names: list[str] = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
         self.port = self.server.add_insecure_port(f"{host}:{port}")
         if self.port == 0:
-            raise OSError(f"gRPC port {host}:{port} is busy: choose another with INTERLOOP_{service.upper()}_GRPC_PORT")
+            raise OSError(
+                f"gRPC port {host}:{port} is busy: choose another with INTERLOOP_{service.upper()}_GRPC_PORT"
+            )
 
-    def add(self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, full_names: Iterable[str]) -> None:
+    def add(
+        self, register: Callable[[Any, grpc.aio.Server], None], servicer: Any, full_names: Iterable[str]
+    ) -> None:
         register(servicer, self.server)
         self._service_names.extend(full_names)
 

@@ -175,10 +175,15 @@ class InboxConsumer:
     def _span(self, record: ConsumerRecord, event: Event):  # type: ignore[no-untyped-def]
         """A consumer span that continues the producer's trace (W3C traceparent in the record headers)."""
         return _tracer.start_as_current_span(
-            f"consume {event.type}", context=propagate.extract(header_dict(record.headers)),
+            f"consume {event.type}",
+            context=propagate.extract(header_dict(record.headers)),
             kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
-                        "messaging.message.id": event.id, "messaging.consumer.group.name": self._group},
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.message.id": event.id,
+                "messaging.consumer.group.name": self._group,
+            },
         )
 
     async def _handle(self, record: ConsumerRecord, event: Event, handler: Handler, started: float) -> None:
@@ -212,7 +217,9 @@ class InboxConsumer:
             await handler(conn, event)
         return "applied"
 
-    async def _dead_letter(self, record: ConsumerRecord, event: Event | None, reason: str, attempts: int) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord, event: Event | None, reason: str, attempts: int
+    ) -> None:
         headers = list(record.headers or []) + [
             ("x-dlt-reason", reason.encode()[:1000]),
             ("x-dlt-consumer", self._group.encode()),
@@ -255,7 +262,10 @@ class InboxConsumer:
                 owner=owner,
                 severity="error",
                 summary=f"{self._service}: event dead-lettered by {self._group}",
-                detail=f"topic={record.topic} offset={record.offset} type={event.type if event else '?'}: {reason}",
+                detail=(
+                    f"topic={record.topic} offset={record.offset} "
+                    f"type={event.type if event else '?'}: {reason}"
+                ),
             )
             await add_event(
                 conn,
@@ -284,7 +294,9 @@ async def replay_dead_letters(
         )
         for row in rows:
             headers = [(k, v.encode()) for k, v in json.loads(row["headers"]).items()]
-            await (await producer.send(row["topic"], value=bytes(row["value"]), key=row["key"], headers=headers))
+            await (
+                await producer.send(row["topic"], value=bytes(row["value"]), key=row["key"], headers=headers)
+            )
         await conn.execute(
             "UPDATE dead_letters SET replayed_at = now() WHERE id = ANY($1::uuid[])", [r["id"] for r in rows]
         )

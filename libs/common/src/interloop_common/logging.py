@@ -12,7 +12,12 @@ from pythonjsonlogger.json import JsonFormatter
 # Anything that looks like a credential inside a log message is masked before it is written.
 _SECRET_PATTERNS = [
     (re.compile(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+(@)"), r"\1***\2"),
-    (re.compile(r"((?:api[_-]?key|token|secret|password|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.I), r"\1***"),
+    (
+        re.compile(
+            r"((?:api[_-]?key|token|secret|password|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.I
+        ),
+        r"\1***",
+    ),
 ]
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-EVENTS_PUBLISHED = Counter("interloop_events_published_total", "Outbox events published to Kafka", ["service"])
+EVENTS_PUBLISHED = Counter(
+    "interloop_events_published_total", "Outbox events published to Kafka", ["service"]
+)
 EVENTS_CONSUMED = Counter(
     "interloop_events_consumed_total", "Events consumed, by outcome", ["service", "consumer", "outcome"]
 )
-DEAD_LETTERS = Counter("interloop_dead_letters_total", "Records sent to a dead-letter topic", ["service", "consumer"])
-HANDLER_SECONDS = Histogram("interloop_event_handler_seconds", "Event handler duration", ["service", "consumer"])
+DEAD_LETTERS = Counter(
+    "interloop_dead_letters_total", "Records sent to a dead-letter topic", ["service", "consumer"]
+)
+HANDLER_SECONDS = Histogram(
+    "interloop_event_handler_seconds", "Event handler duration", ["service", "consumer"]
+)
 RPC_ERRORS = Counter("interloop_rpc_errors_total", "RPCs answered with an error status", ["service", "code"])
 READY = Gauge("interloop_ready", "1 when the service is serving", ["service"])
 

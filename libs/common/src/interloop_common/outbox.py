@@ -111,12 +111,16 @@ class OutboxRelay:
                     headers = [(k, v.encode()) for k, v in stored.items()]
                     futures.append(
                         await self._producer.send(
-                            row["topic"], value=bytes(row["envelope"]), key=row["key"].encode(), headers=headers
+                            row["topic"],
+                            value=bytes(row["envelope"]),
+                            key=row["key"].encode(),
+                            headers=headers,
                         )
                     )
             await asyncio.gather(*futures)  # every record acknowledged by all in-sync replicas
             await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
+                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
+                [r["seq"] for r in rows],
             )
         metrics.EVENTS_PUBLISHED.labels(service=self._service).inc(len(rows))
         return len(rows)

@@ -38,7 +38,9 @@ class Check:
 
 async def abort_invalid(context: grpc.aio.ServicerContext, violations: list[tuple[str, str]]) -> NoReturn:
     detail = error_details_pb2.BadRequest(
-        field_violations=[error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in violations]
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in violations
+        ]
     )
     packed = any_pb2.Any()
     packed.Pack(detail)

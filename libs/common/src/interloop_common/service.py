@@ -72,7 +72,10 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     runtime = Runtime(settings=settings, pool=pool, producer=producer)
 
     server = GrpcServer(
-        service=spec.name, host=settings.grpc_host, port=settings.grpc_port, grace=settings.shutdown_grace_seconds
+        service=spec.name,
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+        grace=settings.shutdown_grace_seconds,
     )
     spec.register(server, runtime)
     relay = OutboxRelay(pool, producer, service=spec.name)

@@ -21,19 +21,32 @@ def configure_telemetry(service: str) -> None:
     resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", service)})
     provider = TracerProvider(resource=resource)
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
+        protocol = os.environ.get(
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        )
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        else:
+            # The spec's default; it also keeps a sync gRPC client out of processes that serve grpc.aio.
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[assignment]
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
 
     from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient, GrpcAioInstrumentorServer, filters
+    from opentelemetry.instrumentation.grpc import (
+        GrpcAioInstrumentorClient,
+        GrpcAioInstrumentorServer,
+        filters,
+    )
 
     # Health and reflection stream with context.write(), which the aio server interceptor cannot wrap;
     # they are probe traffic anyway, so they stay untraced.
     GrpcAioInstrumentorServer(
-        filter_=filters.negate(filters.any_of(filters.health_check(), filters.service_prefix("grpc.reflection")))
+        filter_=filters.negate(
+            filters.any_of(filters.health_check(), filters.service_prefix("grpc.reflection"))
+        )
     ).instrument()
     GrpcAioInstrumentorClient().instrument()
     AsyncPGInstrumentor().instrument()

@@ -6,7 +6,6 @@ and a connected fake Greenhouse (webhooks signed like Greenhouse's) handing hire
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -15,24 +14,42 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from interloop_gateway.store.tenants import create_tenant, issue_key
 
 from interloop_devstack.procs import StackError
-from interloop_gateway.store.tenants import create_tenant, issue_key
 
 DEMO_TENANT = "demo"
 DEMO_KEY = "il_demo_key_for_local_use_only"
 DEMO_COMPLIANCE_KEY = "il_demo_compliance_key_for_local_use_only"
-GH_WEBHOOK_SECRET = "demo-greenhouse-webhook-secret"
+GH_WEBHOOK_SECRET = "demo-greenhouse-webhook-secret"  # noqa: S105 - the demo's fake vendor
 JOB, ROUND = "3485", "onsite"  # the job of Greenhouse's documented candidate_stage_change example
 FIXTURES = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "vendors" / "greenhouse"
 
 INTERVIEWERS = [
-    {"id": "ada", "email": "ada@demo.interloop.dev", "display_name": "Ada Lovelace", "time_zone": "Europe/London"},
-    {"id": "grace", "email": "grace@demo.interloop.dev", "display_name": "Grace Hopper",
-     "time_zone": "America/New_York"},
-    {"id": "alan", "email": "alan@demo.interloop.dev", "display_name": "Alan Turing", "time_zone": "Europe/London"},
-    {"id": "katherine", "email": "katherine@demo.interloop.dev", "display_name": "Katherine Johnson",
-     "time_zone": "America/Chicago"},
+    {
+        "id": "ada",
+        "email": "ada@demo.interloop.dev",
+        "display_name": "Ada Lovelace",
+        "time_zone": "Europe/London",
+    },
+    {
+        "id": "grace",
+        "email": "grace@demo.interloop.dev",
+        "display_name": "Grace Hopper",
+        "time_zone": "America/New_York",
+    },
+    {
+        "id": "alan",
+        "email": "alan@demo.interloop.dev",
+        "display_name": "Alan Turing",
+        "time_zone": "Europe/London",
+    },
+    {
+        "id": "katherine",
+        "email": "katherine@demo.interloop.dev",
+        "display_name": "Katherine Johnson",
+        "time_zone": "America/Chicago",
+    },
 ]
 LABELS = ["definitely_not", "no", "mixed", "yes", "strong_yes"]
 TEMPLATE = {
@@ -40,9 +57,16 @@ TEMPLATE = {
     "round": ROUND,
     "created_by": "demo-hiring-manager",
     "dimensions": [
-        {"key": "coding", "name": "Coding", "scale": {"kind": "numeric", "min": 1, "max": 5},
-         "evidence_required": True,
-         "anchors": [{"point": 1, "description": "cannot write a loop"}, {"point": 5, "description": "idiomatic"}]},
+        {
+            "key": "coding",
+            "name": "Coding",
+            "scale": {"kind": "numeric", "min": 1, "max": 5},
+            "evidence_required": True,
+            "anchors": [
+                {"point": 1, "description": "cannot write a loop"},
+                {"point": 5, "description": "idiomatic"},
+            ],
+        },
         {"key": "design", "name": "System design", "scale": {"kind": "numeric", "min": 1, "max": 5}},
         {"key": "collaboration", "name": "Collaboration", "scale": {"kind": "labels"}},
     ],
@@ -51,24 +75,47 @@ WORKDAY_MAPPING = {
     "fields": {
         "first_name": {"source": "candidate.first_name", "required": True},
         "last_name": {"source": "candidate.last_name", "required": True},
-        "personal_email": {"source": "candidate.email_addresses[type=personal].value", "transform": ["lower"]},
+        "personal_email": {
+            "source": "candidate.email_addresses[type=personal].value",
+            "transform": ["lower"],
+        },
         "title": {"source": "jobs[0].name", "required": True},
-        "department": {"source": "jobs[0].departments[0].external_id", "transform": [{"lookup": "departments"}],
-                       "required": True},
-        "start_date": {"source": "offer.starts_at", "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
-                       "required": True},
-        "compensation": {"source": "offer.custom_fields.salary.value", "transform": ["money"], "required": True},
-        "manager": {"source": "candidate.recruiter.employee_id", "transform": [{"lookup": "managers"}],
-                    "owner": "hris"},
+        "department": {
+            "source": "jobs[0].departments[0].external_id",
+            "transform": [{"lookup": "departments"}],
+            "required": True,
+        },
+        "start_date": {
+            "source": "offer.starts_at",
+            "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
+            "required": True,
+        },
+        "compensation": {
+            "source": "offer.custom_fields.salary.value",
+            "transform": ["money"],
+            "required": True,
+        },
+        "manager": {
+            "source": "candidate.recruiter.employee_id",
+            "transform": [{"lookup": "managers"}],
+            "owner": "hris",
+        },
         "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}]},
     },
-    "lookups": {"departments": {"ex-dept-1": "ORG-ENG"}, "offices": {"ex-office-1": "LOC-NYC"},
-                "managers": {"456DEF": "W-1001"}},
+    "lookups": {
+        "departments": {"ex-dept-1": "ORG-ENG"},
+        "offices": {"ex-office-1": "LOC-NYC"},
+        "managers": {"456DEF": "W-1001"},
+    },
 }
 
 
 async def create_api_key(
-    gateway_dsn: str, tenant_id: str = DEMO_TENANT, key: str = DEMO_KEY, *, scopes: tuple[str, ...] = ("admin",),
+    gateway_dsn: str,
+    tenant_id: str = DEMO_TENANT,
+    key: str = DEMO_KEY,
+    *,
+    scopes: tuple[str, ...] = ("admin",),
     interviewer_id: str | None = None,
 ) -> str:
     conn = await asyncpg.connect(gateway_dsn)
@@ -94,7 +141,9 @@ class Demo:
 
 def _ok(r: httpx.Response) -> dict:
     if r.status_code >= 400:
-        raise StackError(f"demo seed: {r.request.method} {r.request.url.path} -> {r.status_code}: {r.text[:300]}")
+        raise StackError(
+            f"demo seed: {r.request.method} {r.request.url.path} -> {r.status_code}: {r.text[:300]}"
+        )
     return r.json() if r.content else {}
 
 
@@ -133,20 +182,45 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                 for day in range(1, 15):
                     start = now + timedelta(days=day, hours=rng.randint(0, 8))
                     google.add_busy(cal_id, start, start + timedelta(minutes=rng.choice([30, 60, 90])))
-                _ok(c.put(f"/v1/scheduling/interviewers/{i['id']}", json={
-                    **{k: v for k, v in i.items() if k != "id"}, "working_hours": hours, "daily_cap": 3,
-                    "weekly_cap": 8, "interview_types": ["coding", "system-design"],
-                    "calendar": {"kind": "google", "calendar_id": cal_id, "url": f"{google.base_url}/calendar/v3",
-                                 "credential": google.token},
-                }))
+                _ok(
+                    c.put(
+                        f"/v1/scheduling/interviewers/{i['id']}",
+                        json={
+                            **{k: v for k, v in i.items() if k != "id"},
+                            "working_hours": hours,
+                            "daily_cap": 3,
+                            "weekly_cap": 8,
+                            "interview_types": ["coding", "system-design"],
+                            "calendar": {
+                                "kind": "google",
+                                "calendar_id": cal_id,
+                                "url": f"{google.base_url}/calendar/v3",
+                                "credential": google.token,
+                            },
+                        },
+                    )
+                )
             _ok(c.post("/v1/scheduling/calendars/refresh", json={}))
             # The job's default panel (Ada plus one of three), used by links the ATS opens too.
-            panel = [{"interviewer_ids": ["ada"]}, {"interviewer_ids": ["grace", "alan", "katherine"], "k": 1}]
+            panel = [
+                {"interviewer_ids": ["ada"]},
+                {"interviewer_ids": ["grace", "alan", "katherine"], "k": 1},
+            ]
             _ok(c.put(f"/v1/scheduling/job-panels/{JOB}", json={"panel": panel, "duration_minutes": 60}))
-            link = _ok(c.post("/v1/scheduling/links", json={
-                "candidate_id": "cand-demo-link", "panel": panel, "duration_minutes": 60, "job_id": JOB,
-                "round": ROUND, "candidate_email": "candidate@example.com", "candidate_name": "Dana Candidate",
-            }))
+            link = _ok(
+                c.post(
+                    "/v1/scheduling/links",
+                    json={
+                        "candidate_id": "cand-demo-link",
+                        "panel": panel,
+                        "duration_minutes": 60,
+                        "job_id": JOB,
+                        "round": ROUND,
+                        "candidate_email": "candidate@example.com",
+                        "candidate_name": "Dana Candidate",
+                    },
+                )
+            )
             demo.info["scheduling_link"] = link.get("url") or f"{base_url}/schedule/{link['token']}"
 
             # A scorecard template and eight past interviews scored by three interviewers.
@@ -154,36 +228,85 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
             bias = {"ada": 0, "grace": 1, "alan": -1}
             for n in range(8):
                 start = now - timedelta(days=10 - n, hours=3)
-                booking = _ok(c.post("/v1/interviews", json={
-                    "candidate_id": f"cand-demo-{n}", "interviewer_ids": list(bias), "job_id": JOB, "round": ROUND,
-                    "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat(),
-                }))["id"]
+                booking = _ok(
+                    c.post(
+                        "/v1/interviews",
+                        json={
+                            "candidate_id": f"cand-demo-{n}",
+                            "interviewer_ids": list(bias),
+                            "job_id": JOB,
+                            "round": ROUND,
+                            "start": start.isoformat(),
+                            "end": (start + timedelta(hours=1)).isoformat(),
+                        },
+                    )
+                )["id"]
                 _ok(c.post(f"/v1/interviews/{booking}/complete"))
-                _poll(lambda b=booking: len(_ok(c.get("/v1/expected-scorecards", params={"interview_id": b}))
-                                            .get("items", [])) == 3, "expected scorecards")
+                _poll(
+                    lambda b=booking: (
+                        len(
+                            _ok(c.get("/v1/expected-scorecards", params={"interview_id": b})).get("items", [])
+                        )
+                        == 3
+                    ),
+                    "expected scorecards",
+                )
                 quality = rng.randint(1, 5)  # candidates differ; raters mostly agree, with a lean each
                 for who, lean in bias.items():
+
                     def score() -> int:
                         return max(1, min(5, quality + lean + rng.choice([-1, 0, 0, 0, 1])))  # noqa: B023
-                    _ok(c.post("/v1/scorecards", headers={"X-Interviewer-Id": who}, json={
-                        "interview_id": booking, "interviewer_id": who, "submit": True,
-                        "ratings": [{"dimension": "coding", "score": score(), "evidence": f"{who}: solid tests"},
+
+                    _ok(
+                        c.post(
+                            "/v1/scorecards",
+                            headers={"X-Interviewer-Id": who},
+                            json={
+                                "interview_id": booking,
+                                "interviewer_id": who,
+                                "submit": True,
+                                "ratings": [
+                                    {
+                                        "dimension": "coding",
+                                        "score": score(),
+                                        "evidence": f"{who}: solid tests",
+                                    },
                                     {"dimension": "design", "score": score()},
-                                    {"dimension": "collaboration", "label": LABELS[score() - 1]}],
-                        "recommendation": LABELS[score() - 1], "confidence": rng.randint(2, 5),
-                    }))
+                                    {"dimension": "collaboration", "label": LABELS[score() - 1]},
+                                ],
+                                "recommendation": LABELS[score() - 1],
+                                "confidence": rng.randint(2, 5),
+                            },
+                        )
+                    )
 
             # A connected (fake) Greenhouse, handing hires to a (fake) Workday.
-            _ok(c.post("/v1/connections", json={
-                "provider": "workday", "owner": "hris-owner@demo.interloop.dev", "name": "Workday (fake)",
-                "base_url": workday.base_url, "credentials": {"access_token": workday.access_token},
-                "settings": {"tenant": workday.tenant}, "field_mapping": WORKDAY_MAPPING,
-            }))
-            gh = _ok(c.post("/v1/connections", json={
-                "provider": "greenhouse", "owner": "ats-owner@demo.interloop.dev", "name": "Greenhouse (fake)",
-                "credentials": {"webhook_secret": GH_WEBHOOK_SECRET},
-                "stage_policy": {"keywords": ["interview", "assessment"]},
-            }))
+            _ok(
+                c.post(
+                    "/v1/connections",
+                    json={
+                        "provider": "workday",
+                        "owner": "hris-owner@demo.interloop.dev",
+                        "name": "Workday (fake)",
+                        "base_url": workday.base_url,
+                        "credentials": {"access_token": workday.access_token},
+                        "settings": {"tenant": workday.tenant},
+                        "field_mapping": WORKDAY_MAPPING,
+                    },
+                )
+            )
+            gh = _ok(
+                c.post(
+                    "/v1/connections",
+                    json={
+                        "provider": "greenhouse",
+                        "owner": "ats-owner@demo.interloop.dev",
+                        "name": "Greenhouse (fake)",
+                        "credentials": {"webhook_secret": GH_WEBHOOK_SECRET},
+                        "stage_policy": {"keywords": ["interview", "assessment"]},
+                    },
+                )
+            )
             hook_url = f"{base_url}/webhooks/greenhouse/{gh['id']}"
             demo.info["webhook_url"] = hook_url
             for example in ("f-gh-01-candidate_stage_change.json", "f-gh-02-hire_candidate.json"):

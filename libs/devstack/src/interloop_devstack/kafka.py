@@ -29,7 +29,9 @@ def kafka_libs() -> Path:
 def java() -> str:
     path = shutil.which("java")
     if path is None:
-        raise StackError("Java is missing: install a JDK 17+ (apt-get install openjdk-17-jre-headless) and rerun")
+        raise StackError(
+            "Java is missing: install a JDK 17+ (apt-get install openjdk-17-jre-headless) and rerun"
+        )
     return path
 
 
@@ -78,16 +80,28 @@ class LocalKafka:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cfg = self._config()
         classpath = str(libs / "*")
-        jvm = [java(), f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-               "-Djava.awt.headless=true", f"-Dlog4j.configuration=file:{self._log4j()}", "-cp", classpath]
+        jvm = [
+            java(),
+            f"-Xmx{self.heap}",
+            f"-Xms{self.heap}",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{self._log4j()}",
+            "-cp",
+            classpath,
+        ]
         if not (self.data_dir / "data" / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             fmt = subprocess.run(
                 [*jvm, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(cfg)],
-                capture_output=True, text=True,
+                capture_output=True,
+                text=True,
             )
             if fmt.returncode != 0:
-                raise StackError(f"formatting Kafka storage failed: {fmt.stderr.strip() or fmt.stdout.strip()}")
+                raise StackError(
+                    f"formatting Kafka storage failed: {fmt.stderr.strip() or fmt.stdout.strip()}"
+                )
         log = self.data_dir / "kafka.log"
         self.proc = spawn([*jvm, "kafka.Kafka", str(cfg)], log=log)
         wait_port(self.port, proc=self.proc, log=log, timeout=90, what="Kafka")

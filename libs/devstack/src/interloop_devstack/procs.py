@@ -25,12 +25,24 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
-def spawn(args: list[str], *, log: Path, env: dict[str, str] | None = None, user: str | None = None,
-          cwd: Path | None = None) -> subprocess.Popen:
+def spawn(
+    args: list[str],
+    *,
+    log: Path,
+    env: dict[str, str] | None = None,
+    user: str | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     out = open(log, "ab")  # noqa: SIM115 - owned by the child for its lifetime
     return subprocess.Popen(
-        args, stdout=out, stderr=subprocess.STDOUT, env=env, user=user, cwd=cwd, preexec_fn=_die_with_parent,
+        args,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+        user=user,
+        cwd=cwd,
+        preexec_fn=_die_with_parent,
     )
 
 
@@ -73,7 +85,9 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 def require_free(port: int, what: str, env_var: str) -> None:
     if not port_free(port):
-        raise StackError(f"port {port} for {what} is busy: stop whatever uses it or set {env_var} to a free port")
+        raise StackError(
+            f"port {port} for {what} is busy: stop whatever uses it or set {env_var} to a free port"
+        )
 
 
 def free_port() -> int:
@@ -87,7 +101,9 @@ def wait_port(port: int, *, proc: subprocess.Popen, log: Path, timeout: float, w
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
-            raise StackError(f"{what} exited with status {proc.returncode}; see {log}: {' | '.join(tail)[-400:]}")
+            raise StackError(
+                f"{what} exited with status {proc.returncode}; see {log}: {' | '.join(tail)[-400:]}"
+            )
         with socket.socket() as s:
             s.settimeout(0.5)
             if s.connect_ex(("127.0.0.1", port)) == 0:

@@ -53,7 +53,9 @@ class Ports:
             http=_env_int("INTERLOOP_DEV_HTTP_PORT", base.http),
             smtp=_env_int("INTERLOOP_DEV_SMTP_PORT", base.smtp),
             grpc={s: _env_int(f"INTERLOOP_DEV_{s.upper()}_GRPC_PORT", p) for s, p in base.grpc.items()},
-            metrics={s: _env_int(f"INTERLOOP_DEV_{s.upper()}_METRICS_PORT", p) for s, p in base.metrics.items()},
+            metrics={
+                s: _env_int(f"INTERLOOP_DEV_{s.upper()}_METRICS_PORT", p) for s, p in base.metrics.items()
+            },
         )
 
     def check_free(self) -> None:
@@ -76,7 +78,13 @@ def new_credential_key() -> str:
 
 
 def service_env(
-    svc: str, *, dsn: str, bootstrap: str, ports: Ports, topic_prefix: str = "", extra: dict[str, str] | None = None,
+    svc: str,
+    *,
+    dsn: str,
+    bootstrap: str,
+    ports: Ports,
+    topic_prefix: str = "",
+    extra: dict[str, str] | None = None,
     credential_keys: str | None = None,
 ) -> dict[str, str]:
     p = f"INTERLOOP_{svc.upper()}_"
@@ -113,7 +121,9 @@ class ServiceProcess:
     proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = spawn([sys.executable, "-m", f"interloop_{self.name}", "serve"], log=self.log, env=self.env)
+        self.proc = spawn(
+            [sys.executable, "-m", f"interloop_{self.name}", "serve"], log=self.log, env=self.env
+        )
 
     def stop(self, timeout: float = 20.0) -> None:
         stop(self.proc, timeout=timeout)
@@ -123,7 +133,9 @@ def grpc_serving(port: int, timeout: float = 1.0) -> bool:
     async def check() -> bool:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
             try:
-                resp = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+                resp = await health_pb2_grpc.HealthStub(ch).Check(
+                    health_pb2.HealthCheckRequest(), timeout=timeout
+                )
             except grpc.aio.AioRpcError:
                 return False
             return resp.status == health_pb2.HealthCheckResponse.SERVING
@@ -136,7 +148,10 @@ def wait_serving(svc: ServiceProcess, port: int, timeout: float = 90.0) -> None:
     while time.monotonic() < deadline:
         if svc.proc is not None and svc.proc.poll() is not None:
             tail = svc.log.read_text(errors="replace").strip().splitlines()[-3:] if svc.log.exists() else []
-            raise StackError(f"{svc.name} exited with status {svc.proc.returncode}; see {svc.log}: {' | '.join(tail)[-500:]}")
+            raise StackError(
+                f"{svc.name} exited with status {svc.proc.returncode}; "
+                f"see {svc.log}: {' | '.join(tail)[-500:]}"
+            )
         if grpc_serving(port):
             return
         time.sleep(0.3)
@@ -196,9 +211,14 @@ class DevStack:
             dsn = self.postgres.create_database(svc)
             self.services[svc] = ServiceProcess(
                 svc,
-                service_env(svc, dsn=dsn, bootstrap=self.kafka.bootstrap, ports=self.ports,
-                            extra={**self._smtp_env(svc), **(extra_env or {}).get(svc, {})},
-                            credential_keys=key_file.read_text().strip()),
+                service_env(
+                    svc,
+                    dsn=dsn,
+                    bootstrap=self.kafka.bootstrap,
+                    ports=self.ports,
+                    extra={**self._smtp_env(svc), **(extra_env or {}).get(svc, {})},
+                    credential_keys=key_file.read_text().strip(),
+                ),
                 self.root / "logs" / f"{svc}.log",
             )
         for svc in BACKENDS:  # backends first: the gateway's readiness checks them
@@ -225,4 +245,13 @@ class DevStack:
             self.postgres.stop()
 
 
-__all__ = ["DevStack", "Ports", "ServiceProcess", "StackError", "service_env", "wait_port", "wait_ready", "wait_serving"]
+__all__ = [
+    "DevStack",
+    "Ports",
+    "ServiceProcess",
+    "StackError",
+    "service_env",
+    "wait_port",
+    "wait_ready",
+    "wait_serving",
+]

@@ -67,8 +67,10 @@ def _docker_answers() -> bool:
 @contextlib.contextmanager
 def session_infra(tmp: Path) -> Iterator[Infra]:
     if os.environ.get("INTERLOOP_TEST_POSTGRES_DSN") and os.environ.get("INTERLOOP_TEST_KAFKA_BOOTSTRAP"):
-        yield Infra(kafka_bootstrap=os.environ["INTERLOOP_TEST_KAFKA_BOOTSTRAP"],
-                    admin_dsn=os.environ["INTERLOOP_TEST_POSTGRES_DSN"])
+        yield Infra(
+            kafka_bootstrap=os.environ["INTERLOOP_TEST_KAFKA_BOOTSTRAP"],
+            admin_dsn=os.environ["INTERLOOP_TEST_POSTGRES_DSN"],
+        )
         return
     if _docker_answers():
         from testcontainers.kafka import KafkaContainer
@@ -111,8 +113,13 @@ class ServiceSet:
         suffix = self.prefix.strip(".")
         for svc in self.names:
             self.dsns[svc] = self.infra.database(f"{svc}_{suffix}")
-            env = service_env(svc, dsn=self.dsns[svc], bootstrap=self.infra.kafka_bootstrap, ports=self.ports,
-                              topic_prefix=self.prefix)
+            env = service_env(
+                svc,
+                dsn=self.dsns[svc],
+                bootstrap=self.infra.kafka_bootstrap,
+                ports=self.ports,
+                topic_prefix=self.prefix,
+            )
             self.procs[svc] = ServiceProcess(svc, env, self.root / f"{svc}-{suffix}.log")
 
     def start(self, *names: str) -> None:

@@ -10,15 +10,15 @@ from collections.abc import AsyncIterator
 import uvicorn
 from cachetools import TTLCache
 from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
+from interloop_common import db, metrics
+from interloop_common.grpc_server import GrpcServer, install_shutdown
+from interloop_common.logging import configure_logging
+from interloop_common.telemetry import configure_telemetry
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
-from interloop_common import db, metrics
-from interloop_common.grpc_server import GrpcServer, install_shutdown
-from interloop_common.logging import configure_logging
-from interloop_common.telemetry import configure_telemetry
 from interloop_gateway import problems
 from interloop_gateway.backends import Backends
 from interloop_gateway.domain.connections import controllers as connections
@@ -43,7 +43,9 @@ def create_app(settings: GatewaySettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.pool = await db.create_pool(
-            settings.database_url.get_secret_value(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            settings.database_url.get_secret_value(),
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
         )
         app.state.backends = Backends.connect(settings)
         app.state.verified_keys = TTLCache(maxsize=10_000, ttl=settings.api_key_cache_seconds)
@@ -72,7 +74,9 @@ def create_app(settings: GatewaySettings) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Interloop API",
             version="1.0.0",
-            description="Interview scheduling, structured scorecards and ATS/HRIS sync for enterprise tenants.",
+            description=(
+                "Interview scheduling, structured scorecards and ATS/HRIS sync for enterprise tenants."
+            ),
             path="/openapi",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
@@ -82,19 +86,33 @@ def create_app(settings: GatewaySettings) -> Litestar:
 async def serve(settings: GatewaySettings) -> None:
     configure_logging("gateway", settings.log_level)
     configure_telemetry("gateway")
-    applied = await asyncio.to_thread(db.migrate, settings.database_url.get_secret_value(), "interloop_gateway")
+    applied = await asyncio.to_thread(
+        db.migrate, settings.database_url.get_secret_value(), "interloop_gateway"
+    )
     log.info("migrations applied: %d", applied)
     metrics.serve_metrics(settings.metrics_port)
 
-    partner = GrpcServer(service="gateway", host=settings.grpc_host, port=settings.grpc_port,
-                         grace=settings.shutdown_grace_seconds)
-    partner.add(partner_pb2_grpc.add_PartnerServiceServicer_to_server, PartnerServicer(),
-                [partner_pb2.DESCRIPTOR.services_by_name["PartnerService"].full_name])
+    partner = GrpcServer(
+        service="gateway",
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+        grace=settings.shutdown_grace_seconds,
+    )
+    partner.add(
+        partner_pb2_grpc.add_PartnerServiceServicer_to_server,
+        PartnerServicer(),
+        [partner_pb2.DESCRIPTOR.services_by_name["PartnerService"].full_name],
+    )
     await partner.start()
 
     config = uvicorn.Config(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None,
-        access_log=False, lifespan="on", timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # we own SIGTERM

@@ -13,8 +13,11 @@ async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> No
     header = connection.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key:
-        raise problem(401, "send your API key as 'Authorization: Bearer <key>'",
-                      headers={"WWW-Authenticate": 'Bearer realm="interloop"'})
+        raise problem(
+            401,
+            "send your API key as 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": 'Bearer realm="interloop"'},
+        )
     # Recently verified keys (app.state.verified_keys, a TTL cache by hash) save a database round
     # trip per request; a revoked key stops working within the TTL.
     verified = connection.app.state.verified_keys
@@ -26,7 +29,9 @@ async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> No
         if principal is not None:
             verified[digest] = principal
     if principal is None:
-        raise problem(401, "unknown or revoked API key", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise problem(
+            401, "unknown or revoked API key", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        )
     connection.scope["state"]["principal"] = principal
 
 

@@ -9,8 +9,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from interloop.scheduler.v1 import scheduler_pb2_grpc
 from interloop.scorecard.v1 import scorecard_pb2_grpc
 from interloop.sync.v1 import sync_pb2_grpc
-
 from interloop_common.grpc_server import channel
+
 from interloop_gateway.settings import GatewaySettings
 
 
@@ -36,11 +36,13 @@ class Backends:
             sync=sync_pb2_grpc.SyncServiceStub(chans["sync"]),
         )
 
-    async def health(self, timeout: float) -> dict[str, str]:
+    async def health(self, timeout: float) -> dict[str, str]:  # noqa: ASYNC109 - a gRPC deadline
         out: dict[str, str] = {}
         for name, ch in self.channels.items():
             try:
-                resp = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+                resp = await health_pb2_grpc.HealthStub(ch).Check(
+                    health_pb2.HealthCheckRequest(), timeout=timeout
+                )
                 out[name] = health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
             except grpc.aio.AioRpcError as exc:
                 out[name] = exc.code().name

@@ -7,11 +7,14 @@ from http import HTTPStatus
 from typing import Any
 
 import grpc
+from interloop_common.rpc import field_violations
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
-
-from interloop_common.rpc import field_violations
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
 
 _GRPC_TO_HTTP = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
@@ -28,13 +31,20 @@ _GRPC_TO_HTTP = {
 }
 
 
-def problem(status: int, detail: str, *, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-            type_: str | None = None) -> ProblemDetailsException:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    type_: str | None = None,
+) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=status,
         title=HTTPStatus(status).phrase,
         detail=detail,
-        type_=type_ or f"https://interloop.dev/problems/{HTTPStatus(status).phrase.lower().replace(' ', '-')}",
+        type_=type_
+        or f"https://interloop.dev/problems/{HTTPStatus(status).phrase.lower().replace(' ', '-')}",
         extra=extra,
         headers=headers,
     )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from interloop_common.settings import ServiceSettings, env_prefix
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-
-from interloop_common.settings import ServiceSettings, env_prefix
 
 
 class GatewaySettings(ServiceSettings):

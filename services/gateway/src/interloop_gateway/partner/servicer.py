@@ -9,6 +9,8 @@ API_VERSION = "interloop.partner.v1"
 
 
 class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
-    async def GetPartnerInfo(self, request: partner_pb2.GetPartnerInfoRequest, context: grpc.aio.ServicerContext):
+    async def GetPartnerInfo(
+        self, request: partner_pb2.GetPartnerInfoRequest, context: grpc.aio.ServicerContext
+    ):
         partner = dict(context.invocation_metadata() or ()).get("x-partner-id", "")
         return partner_pb2.GetPartnerInfoResponse(api_version=API_VERSION, partner_id=partner)

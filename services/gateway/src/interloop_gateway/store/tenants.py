@@ -25,21 +25,31 @@ def hash_key(key: str) -> bytes:
 async def create_tenant(conn: asyncpg.Connection, tenant_id: str, name: str) -> None:
     await conn.execute(
         "INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
-        tenant_id, name,
+        tenant_id,
+        name,
     )
 
 
 async def issue_key(
-    conn: asyncpg.Connection, tenant_id: str, scopes: list[str], key: str | None = None,
-    *, interviewer_id: str | None = None,
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    scopes: list[str],
+    key: str | None = None,
+    *,
+    interviewer_id: str | None = None,
 ) -> str:
     """Create an API key for a tenant (optionally bound to one interviewer); returns it, the only
     time it is visible."""
     key = key or f"il_{secrets.token_urlsafe(32)}"
     await conn.execute(
-        """INSERT INTO api_keys (tenant_id, key_hash, prefix, scopes, interviewer_id) VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO api_keys (tenant_id, key_hash, prefix, scopes, interviewer_id)
+           VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT DO NOTHING""",
-        tenant_id, hash_key(key), key[:7], scopes, interviewer_id,
+        tenant_id,
+        hash_key(key),
+        key[:7],
+        scopes,
+        interviewer_id,
     )
     return key
 
@@ -53,8 +63,14 @@ async def authenticate(conn: asyncpg.Connection, key: str) -> Principal | None:
     return Principal(r["tenant_id"], tuple(r["scopes"]), r["prefix"], r["interviewer_id"]) if r else None
 
 
-async def audit(conn: asyncpg.Connection, tenant_id: str, actor: str, action: str, target: str, status: int) -> None:
+async def audit(
+    conn: asyncpg.Connection, tenant_id: str, actor: str, action: str, target: str, status: int
+) -> None:
     await conn.execute(
         "INSERT INTO audit_log (tenant_id, actor, action, target, status) VALUES ($1, $2, $3, $4, $5)",
-        tenant_id, actor, action, target, status,
+        tenant_id,
+        actor,
+        action,
+        target,
+        status,
     )

@@ -17,9 +17,11 @@ class DashboardController(Controller):
         return Response(
             _PAGE.read_text(encoding="utf-8"),
             media_type="text/html",
-            headers={"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
-                                                "script-src 'unsafe-inline'; frame-ancestors 'none'",
-                     "Cache-Control": "no-store"},
+            headers={
+                "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
+                "script-src 'unsafe-inline'; frame-ancestors 'none'",
+                "Cache-Control": "no-store",
+            },
         )
 
 

@@ -39,11 +39,14 @@ class InterviewersController(Controller):
     @get("/", summary="List interviewers")
     async def list(self, request: Request, cursor: Cursor, limit: Limit) -> dict:
         resp = await request.app.state.backends.scheduler.ListInterviewers(
-            spb.ListInterviewersRequest(tenant_id=principal_of(request).tenant_id,
-                                        page={"page_size": limit, "page_token": cursor})
+            spb.ListInterviewersRequest(
+                tenant_id=principal_of(request).tenant_id, page={"page_size": limit, "page_token": cursor}
+            )
         )
-        return {"items": [services.interviewer_out(i) for i in resp.interviewers],
-                "next_cursor": resp.page.next_page_token or None}
+        return {
+            "items": [services.interviewer_out(i) for i in resp.interviewers],
+            "next_cursor": resp.page.next_page_token or None,
+        }
 
 
 class InterviewsController(Controller):
@@ -67,11 +70,16 @@ class InterviewsController(Controller):
     @get("/", summary="List interviews")
     async def list(self, request: Request, cursor: Cursor, limit: Limit, candidate_id: str = "") -> dict:
         resp = await request.app.state.backends.scheduler.ListBookings(
-            spb.ListBookingsRequest(tenant_id=principal_of(request).tenant_id, candidate_id=candidate_id,
-                                    page={"page_size": limit, "page_token": cursor})
+            spb.ListBookingsRequest(
+                tenant_id=principal_of(request).tenant_id,
+                candidate_id=candidate_id,
+                page={"page_size": limit, "page_token": cursor},
+            )
         )
-        return {"items": [services.interview_out(b) for b in resp.bookings],
-                "next_cursor": resp.page.next_page_token or None}
+        return {
+            "items": [services.interview_out(b) for b in resp.bookings],
+            "next_cursor": resp.page.next_page_token or None,
+        }
 
     @post("/{interview_id:str}/cancel", summary="Cancel an interview", status_code=200)
     async def cancel(self, request: Request, interview_id: str) -> dict:
@@ -90,11 +98,16 @@ class InterviewsController(Controller):
     @get("/{interview_id:str}/expected-scorecards", summary="Scorecards this interview opened")
     async def expected(self, request: Request, interview_id: str, cursor: Cursor, limit: Limit) -> dict:
         resp = await request.app.state.backends.scorecard.ListExpectedScorecards(
-            cpb.ListExpectedScorecardsRequest(tenant_id=principal_of(request).tenant_id, booking_id=interview_id,
-                                              page={"page_size": limit, "page_token": cursor})
+            cpb.ListExpectedScorecardsRequest(
+                tenant_id=principal_of(request).tenant_id,
+                booking_id=interview_id,
+                page={"page_size": limit, "page_token": cursor},
+            )
         )
-        return {"items": [services.expected_out(e) for e in resp.expected],
-                "next_cursor": resp.page.next_page_token or None}
+        return {
+            "items": [services.expected_out(e) for e in resp.expected],
+            "next_cursor": resp.page.next_page_token or None,
+        }
 
 
 class ActivityController(Controller):
