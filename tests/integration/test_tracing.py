@@ -5,10 +5,9 @@ collector."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import defaultdict
-
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
