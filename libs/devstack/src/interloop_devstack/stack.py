@@ -71,7 +71,7 @@ class Ports:
 
 
 def new_credential_key() -> str:
-    """A Fernet key for the sync service's encrypted vendor credentials."""
+    """A Fernet key for credentials stored encrypted (sync's vendor, the scheduler's calendar ones)."""
     from cryptography.fernet import Fernet
 
     return Fernet.generate_key().decode()
@@ -101,7 +101,8 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
-    if svc == "sync" and not env.get(p + "CREDENTIAL_KEYS"):
+    if svc in ("sync", "scheduler") and not env.get(p + "CREDENTIAL_KEYS"):
+        # vendor (sync) and calendar (scheduler) credentials are encrypted at rest with these keys
         env[p + "CREDENTIAL_KEYS"] = credential_keys or new_credential_key()
     if svc == "scheduler":  # candidate links point at the gateway that serves the scheduling page
         env.setdefault(p + "PUBLIC_BASE_URL", f"http://127.0.0.1:{ports.http}")
