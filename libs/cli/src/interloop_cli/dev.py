@@ -57,7 +57,7 @@ def up(
             lines += [
                 f"demo tenant      '{demo.DEMO_TENANT}', API key: {info['api_key']}"
                 f"  (compliance key: {info['compliance_key']})",
-                f"dashboard        {base}/dashboard  (paste the API key)",
+                f"dashboard        {base}/dashboard#key={info['api_key']}",
                 f"candidate page   {info['scheduling_link']}",
                 f"fake Greenhouse  webhooks to {info['webhook_url']} (signed); hires reach a fake Workday "
                 f"({info['workday_workers']} so far)",

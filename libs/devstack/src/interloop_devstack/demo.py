@@ -10,6 +10,8 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import asyncpg
@@ -179,9 +181,12 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
             for i in INTERVIEWERS:
                 cal_id = i["email"]
                 google.add_calendar(cal_id)
-                for day in range(1, 15):
-                    start = now + timedelta(days=day, hours=rng.randint(0, 8))
-                    google.add_busy(cal_id, start, start + timedelta(minutes=rng.choice([30, 60, 90])))
+                zone = ZoneInfo(i["time_zone"])
+                for day in range(1, 15):  # two or three meetings a day inside their local working hours
+                    date = (now + timedelta(days=day)).astimezone(zone).date()
+                    for _ in range(rng.randint(2, 3)):
+                        start = datetime.combine(date, dtime(rng.randint(9, 15), rng.choice([0, 30])), zone)
+                        google.add_busy(cal_id, start, start + timedelta(minutes=rng.choice([30, 60, 90])))
                 _ok(
                     c.put(
                         f"/v1/scheduling/interviewers/{i['id']}",
