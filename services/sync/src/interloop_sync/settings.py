@@ -23,6 +23,9 @@ class SyncSettings(ServiceSettings):
     smtp_port: int = Field(default=25, ge=0, le=65535)
     smtp_sender: str = "no-reply@interloop.local"
     vendor_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long connections (with decrypted credentials) and automation rules are reused without a query;
+    # changes made through another replica take up to this long to apply here (0 = always query).
+    config_cache_seconds: float = Field(default=5.0, ge=0)
 
     def credential_key_list(self) -> list[str]:
         return [k.strip() for k in self.credential_keys.get_secret_value().split(",") if k.strip()]

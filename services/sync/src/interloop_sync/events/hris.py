@@ -22,7 +22,7 @@ from interloop_sync.context import SyncContext
 from interloop_sync.domain.mapping import FieldMapping, FieldMappingError, compare_read_back, plan_sync
 from interloop_sync.events.emit import alert, emit
 from interloop_sync.jsonable import plain
-from interloop_sync.store import connections, hris, mirror
+from interloop_sync.store import hris, mirror
 from interloop_sync.store.connections import Connection
 from interloop_sync.vendors import errors as vendor_errors
 from interloop_sync.vendors.clients import hris_adapter, lever
@@ -74,7 +74,7 @@ async def _source_document(
     source = json.loads(msg.source_json or "{}")
     if ats.provider == "lever" and "opportunityId" in source and ctx.vault is not None:
         # Lever's candidateHired carries ids only: re-fetch the opportunity (the mapping's source document).
-        creds = ctx.vault.decrypt(ats.credentials)
+        creds = ctx.cache.decrypt(ctx.vault, ats)
         if "api_key" in creds or "oauth_token" in creds:
             return await lever(ctx.http, ats, creds).get_opportunity(msg.remote_application_id)
     return source
@@ -83,10 +83,10 @@ async def _source_document(
 async def sync_hire(
     ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg: ats_pb2.ApplicationHired
 ) -> None:
-    ats = await connections.get(conn, tenant, msg.connection_id)
+    ats = await ctx.cache.connection(conn, tenant, msg.connection_id)
     if ats is None:
         raise Permanent(f"connection {msg.connection_id} no longer exists")
-    target = await connections.hris_for(conn, ats)
+    target = await ctx.cache.hris_for(conn, ats)
     if target is None:
         await mirror.record_operation(conn, tenant, ats.id, "hris", "hire", "skipped", "no HRIS connection")
         return
@@ -130,8 +130,9 @@ async def sync_hire(
         await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "shadowed", key)
         metrics.record("hris", "hire", "shadowed")
         return
-    adapter = hris_adapter(ctx.http, target, ctx.vault.decrypt(target.credentials))  # type: ignore[union-attr]
+    adapter = hris_adapter(ctx.http, target, ctx.cache.decrypt(ctx.vault, target))  # type: ignore[arg-type]
     remote_id = existing["remote_id"] if existing is not None else None
+    recording: asyncio.Future[None] | None = None
     if remote_id is None:
         if existing is not None and existing["status"] == "writing" and target.provider == "bamboohr":
             # BambooHR has no idempotency key: an interrupted write may have landed. A human checks; never twice.
@@ -158,15 +159,18 @@ async def sync_hire(
             await vendor_failure(ctx, target, tenant, attempts, "hire", exc)
             raise
         remote_id = written.remote_id
-        async with tenant_tx(ctx.pool, tenant) as side:
-            await hris.update_sync(side, tenant, key, status="written", remote_id=remote_id)
         metrics.HRIS_WRITES.labels(target.provider, "created" if written.created else "existing").inc()
+        # The remote id commits on its own (a failed read-back must not lose it), alongside the read-back.
+        recording = asyncio.ensure_future(_record_written(ctx, tenant, key, remote_id))
     try:
         read_back = await adapter.read_back(remote_id)
     except vendor_errors.VendorError as exc:
         attempts = (existing["attempts"] if existing is not None else 0) + 1
         await vendor_failure(ctx, target, tenant, attempts, "read_back", exc)
         raise
+    finally:
+        if recording is not None:
+            await recording
     mismatches = compare_read_back(mapped, read_back)
     if mismatches:
         detail = "; ".join(
@@ -209,6 +213,11 @@ async def sync_hire(
     )
 
 
+async def _record_written(ctx: SyncContext, tenant: str, key: str, remote_id: str) -> None:
+    async with tenant_tx(ctx.pool, tenant) as side:
+        await hris.update_sync(side, tenant, key, status="written", remote_id=remote_id)
+
+
 async def _update_existing(
     ctx: SyncContext,
     conn: asyncpg.Connection,
@@ -220,7 +229,7 @@ async def _update_existing(
 ) -> None:
     """A hire seen again for a record already in the HRIS: per-field source of truth against the baseline."""
     key = existing["idempotency_key"]
-    adapter = hris_adapter(ctx.http, target, ctx.vault.decrypt(target.credentials))  # type: ignore[union-attr]
+    adapter = hris_adapter(ctx.http, target, ctx.cache.decrypt(ctx.vault, target))  # type: ignore[arg-type]
     current = await adapter.read_back(existing["remote_id"])
     baseline = json.loads(existing["baseline"]) if existing["baseline"] else None
     plan = plan_sync(mapped, mapping.owners, current, baseline)

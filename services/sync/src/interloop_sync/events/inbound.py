@@ -16,8 +16,9 @@ from interloop_common.db import system_tx, tenant_tx
 from interloop_common.rpc import ts
 
 from interloop_sync import metrics
+from interloop_sync.cache import ConfigCache
 from interloop_sync.domain import automations as auto
-from interloop_sync.domain.credentials import CredentialVault
+from interloop_sync.domain.credentials import Credentials, CredentialVault
 from interloop_sync.domain.model import (
     Anonymisation,
     ApplicationChanged,
@@ -82,12 +83,10 @@ async def ingest(
     raw: bytes,
     headers: dict[str, str],
     freshness: timedelta,
+    cache: ConfigCache | None = None,
 ) -> IngestResult:
-    async with system_tx(pool) as conn:
-        c = await connections.get_any_tenant(conn, connection_id)
-    if c is None or c.provider != provider or not c.is_ats:
-        raise UnknownConnection(f"no {provider} connection {connection_id!r}")
-    creds = require(vault).decrypt(c.credentials)
+    cache = cache or ConfigCache(ttl=0)
+    c, creds = await _connection(pool, vault, cache, provider, connection_id)
     secret = creds[WEBHOOK_SECRET[provider]].reveal()
     try:
         if provider == "greenhouse":
@@ -121,7 +120,10 @@ async def ingest(
             )
             metrics.record("inbound", "webhook", "duplicate")
             return IngestResult("duplicate", verified.delivery_id, actions, tenant_id=c.tenant_id)
-        rules = await rules_store.enabled_rules(conn, c.tenant_id)
+        rules = cache.rules.get(c.tenant_id)
+        if rules is None:
+            rules = await rules_store.enabled_rules(conn, c.tenant_id)
+            cache.rules.put(c.tenant_id, rules)
         apply = _Apply(conn, c, parsed, verified.delivery_id, rules)
         for event in events:
             await apply.event(event)
@@ -132,6 +134,21 @@ async def ingest(
     for _ in range(apply.duplicates):
         metrics.record("inbound", "identity", "duplicate")
     return IngestResult("accepted", verified.delivery_id, actions, tenant_id=c.tenant_id)
+
+
+async def _connection(
+    pool: asyncpg.Pool, vault: CredentialVault | None, cache: ConfigCache, provider: str, connection_id: str
+) -> tuple[Connection, Credentials]:
+    """The webhook's connection and decrypted credentials: cached briefly, since every delivery needs them."""
+    c = cache.connections.get(connection_id)
+    if c is None:
+        async with system_tx(pool) as conn:
+            c = await connections.get_any_tenant(conn, connection_id)
+        if c is not None:
+            cache.connections.put(connection_id, c)
+    if c is None or c.provider != provider or not c.is_ats:
+        raise UnknownConnection(f"no {provider} connection {connection_id!r}")
+    return c, cache.decrypt(require(vault), c)
 
 
 def _count(c: Connection, outcome: str) -> None:
@@ -167,13 +184,22 @@ class _Apply:
         self.t, self.cid = c.tenant_id, c.id
         self.now = datetime.now(UTC)
         self.duplicates = 0
+        # candidate id -> (email, name) as the mirror holds them now, so one delivery asks at most once.
+        self.contacts: dict[str, tuple[str, str]] = {}
 
     async def candidate(self, cand: Any) -> None:
-        if cand is not None and await mirror.upsert_candidate(self.conn, self.t, self.cid, cand):
+        if cand is None:
+            return
+        if await mirror.upsert_candidate(self.conn, self.t, self.cid, cand):
             self.duplicates += 1
             await mirror.record_operation(
                 self.conn, self.t, self.cid, "inbound", "identity", "duplicate", cand.remote_id
             )
+        if cand.emails and cand.first_name is not None and cand.last_name is not None:
+            # The upsert stores a non-empty email list and non-null names as given: no need to read them back.
+            self.contacts[cand.remote_id] = (cand.emails[0], _name(cand.first_name, cand.last_name))
+        else:
+            self.contacts.pop(cand.remote_id, None)
 
     async def application(self, app: Any, cand: Any, jobs: Any) -> None:
         await self.candidate(cand)
@@ -185,10 +211,15 @@ class _Apply:
     async def contact(self, candidate_id: str | None) -> tuple[str, str]:
         if not candidate_id:
             return "", ""
+        known = self.contacts.get(candidate_id)
+        if known is not None:
+            return known
         cand = await mirror.get_candidate(self.conn, self.t, self.cid, candidate_id)
         if cand is None:
             return "", ""
-        return (cand.emails[0] if cand.emails else ""), _name(cand.first_name, cand.last_name)
+        known = (cand.emails[0] if cand.emails else ""), _name(cand.first_name, cand.last_name)
+        self.contacts[candidate_id] = known
+        return known
 
     async def event(self, e: NormalisedEvent) -> None:
         handler = getattr(self, f"on_{type(e).__name__}", None)
@@ -311,6 +342,7 @@ class _Apply:
         )
 
     async def on_Merge(self, e: Merge) -> None:  # noqa: N802
+        self.contacts.clear()
         await mirror.merge_candidates(self.conn, self.t, self.cid, e.surviving_id, e.merged_id)
         await emit(
             self.conn,
@@ -348,6 +380,7 @@ class _Apply:
         await self._erased(e.candidate_id, list(e.fields), deleted=False)
 
     async def _erased(self, candidate_id: str, fields: list[str], *, deleted: bool) -> None:
+        self.contacts.clear()
         await emit(
             self.conn,
             "ats.candidate.erased",

@@ -103,6 +103,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     settings=dict(c.settings),
                 ),
             )
+        self.ctx.cache.connection_changed(stored.id)
         return pb.CreateConnectionResponse(connection=connection_pb(stored))
 
     async def ListConnections(self, request: pb.ListConnectionsRequest, context: grpc.aio.ServicerContext):
@@ -140,6 +141,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                 raw=request.raw_body,
                 headers=dict(request.headers),
                 freshness=timedelta(seconds=ctx.settings.webhook_freshness_seconds),
+                cache=ctx.cache,
             )
         except inbound.UnknownConnection as exc:
             await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
@@ -248,6 +250,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             for name, t in new.items():
                 await automations.put_template(conn, request.tenant_id, name, t)
             row = await automations.insert_rule(conn, request.tenant_id, rule, source)
+        self.ctx.cache.rules_changed(request.tenant_id)
         return pb.CreateAutomationRuleResponse(rule=rule_pb(row))
 
     async def ListAutomationRules(

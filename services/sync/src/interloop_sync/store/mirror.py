@@ -103,27 +103,21 @@ async def upsert_candidate(
     found by normalised email or phone): both records then share one person_id."""
     cid = uuid.UUID(connection_id)
     emails, phones = _norms(c)
-    existing = await conn.fetchrow(
-        "SELECT person_id FROM candidates WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3",
+    # One round trip: this record's own person if it is mirrored already, else the oldest-updated live record
+    # sharing a normalised email or phone (a duplicate of a person we knew), else nobody.
+    found = await conn.fetchrow(
+        """SELECT person_id, (connection_id = $2 AND remote_id = $3) AS own FROM candidates
+           WHERE tenant_id = $1 AND ((connection_id = $2 AND remote_id = $3)
+               OR (NOT deleted AND (norm_emails && $4::text[] OR norm_phones && $5::text[])))
+           ORDER BY own DESC, updated_at LIMIT 1""",
         tenant_id,
         cid,
         c.remote_id,
+        emails,
+        phones,
     )
-    duplicate = False
-    if existing is not None:
-        person = existing["person_id"]
-    else:
-        match = None
-        if emails or phones:
-            match = await conn.fetchval(
-                """SELECT person_id FROM candidates WHERE tenant_id = $1 AND NOT deleted
-                   AND (norm_emails && $2::text[] OR norm_phones && $3::text[]) ORDER BY updated_at LIMIT 1""",
-                tenant_id,
-                emails,
-                phones,
-            )
-        duplicate = match is not None
-        person = match or uuid.uuid4()
+    duplicate = found is not None and not found["own"]
+    person = found["person_id"] if found is not None else uuid.uuid4()
     await conn.execute(
         """INSERT INTO candidates (tenant_id, connection_id, remote_id, person_id, first_name, last_name, emails, phones,
                norm_emails, norm_phones, data, anonymised)
