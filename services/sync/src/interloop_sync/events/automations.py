@@ -70,19 +70,16 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
         if kind in ("send_email", "dispatch_assessment", "assessment_reminder", "send_scheduling_link"):
             await _email(ctx, conn, row, args, context)
             if kind == "dispatch_assessment" and args.get("follow_up_at"):
-                await conn.execute(
-                    """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args,
-                           context, event_at, due_at)
-                       VALUES ($1, $2, $3, $4, 'assessment_reminder', $5::jsonb, $6::jsonb, $7, $8)
-                       ON CONFLICT DO NOTHING""",
+                await store.add_reminder(
+                    conn,
                     tenant,
-                    f"{key}:reminder",
-                    row["rule_id"],
-                    row["connection_id"],
-                    json.dumps(args),
-                    json.dumps(context),
-                    row["event_at"],
-                    datetime.fromisoformat(args["follow_up_at"]),
+                    key,
+                    rule_id=row["rule_id"],
+                    connection_id=row["connection_id"],
+                    args=args,
+                    context=context,
+                    event_at=row["event_at"],
+                    due_at=datetime.fromisoformat(args["follow_up_at"]),
                 )
         elif kind == "call_webhook":
             response = await ctx.http.post(
@@ -178,11 +175,7 @@ async def _email(
         name = "assessment_reminder" if row["kind"] == "assessment_reminder" else "assessment"
         stored.setdefault(name, DEFAULT_REMINDER if name == "assessment_reminder" else DEFAULT_ASSESSMENT)
     rendered = EmailTemplates(stored).render(name, {**context, **args})
-    if await conn.fetchval(
-        "SELECT 1 FROM communications WHERE tenant_id = $1 AND idempotency_key = $2 AND channel = 'email'",
-        tenant,
-        key,
-    ):
+    if await store.email_sent(conn, tenant, key):
         return  # already sent (a retry after the log committed)
     message = EmailMessage()
     message["From"] = ctx.settings.smtp_sender

@@ -20,7 +20,7 @@ from interloop_sync.context import SyncContext
 from interloop_sync.domain.model import Application, Candidate, Stage, StageChange
 from interloop_sync.domain.normalise import InterviewStagePolicy, _Greenhouse
 from interloop_sync.events.inbound import _Apply
-from interloop_sync.store import connections, mirror
+from interloop_sync.store import connections, cursors, mirror
 from interloop_sync.store.connections import Connection
 from interloop_sync.vendors import errors as vendor_errors
 from interloop_sync.vendors.clients import greenhouse, has_api_access, lever
@@ -78,23 +78,9 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
     client = greenhouse(ctx.http, c, creds) if c.provider == "greenhouse" else lever(ctx.http, c, creds)
     result = RunResult()
     async with tenant_tx(ctx.pool, c.tenant_id) as conn:
-        row = await conn.fetchrow(
-            """INSERT INTO sync_cursors (tenant_id, connection_id, resource) VALUES ($1, $2::uuid, $3)
-               ON CONFLICT (tenant_id, connection_id, resource) DO UPDATE SET resource = EXCLUDED.resource
-               RETURNING page_cursor, updated_after, run_started""",
-            c.tenant_id,
-            c.id,
-            RESOURCE,
+        cursor, updated_after, started = await cursors.start_run(
+            conn, c.tenant_id, c.id, RESOURCE, datetime.now(UTC)
         )
-        started = row["run_started"] if row["page_cursor"] else datetime.now(UTC)
-        await conn.execute(
-            "UPDATE sync_cursors SET run_started = $4 WHERE tenant_id = $1 AND connection_id = $2::uuid AND resource = $3",
-            c.tenant_id,
-            c.id,
-            RESOURCE,
-            started,
-        )
-    updated_after, cursor = row["updated_after"], row["page_cursor"]
     policy_ = InterviewStagePolicy.from_config(c.stage_policy) if c.stage_policy else InterviewStagePolicy()
     try:
         while True:
@@ -105,37 +91,17 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
                     if await _apply(conn, c, item, policy_):
                         result.upserted += 1
                 cursor = page.next_cursor
-                await conn.execute(
-                    """UPDATE sync_cursors SET page_cursor = $4, last_error = NULL
-                       WHERE tenant_id = $1 AND connection_id = $2::uuid AND resource = $3""",
-                    c.tenant_id,
-                    c.id,
-                    RESOURCE,
-                    cursor,
-                )
+                await cursors.save_page(conn, c.tenant_id, c.id, RESOURCE, cursor)
             if not cursor:
                 break
     except Exception as exc:
         async with tenant_tx(ctx.pool, c.tenant_id) as conn:
-            await conn.execute(
-                "UPDATE sync_cursors SET last_error = $4 WHERE tenant_id = $1 AND connection_id = $2::uuid AND resource = $3",
-                c.tenant_id,
-                c.id,
-                RESOURCE,
-                str(exc)[:1000],
-            )
+            await cursors.record_error(conn, c.tenant_id, c.id, RESOURCE, str(exc))
             await mirror.record_operation(conn, c.tenant_id, c.id, "reconcile", RESOURCE, "error", str(exc))
         metrics.record("reconcile", RESOURCE, "error")
         raise
     async with tenant_tx(ctx.pool, c.tenant_id) as conn:
-        await conn.execute(
-            """UPDATE sync_cursors SET page_cursor = NULL, updated_after = $4, last_run_at = now()
-               WHERE tenant_id = $1 AND connection_id = $2::uuid AND resource = $3""",
-            c.tenant_id,
-            c.id,
-            RESOURCE,
-            started,
-        )
+        await cursors.finish_run(conn, c.tenant_id, c.id, RESOURCE, started)
         await mirror.record_operation(
             conn,
             c.tenant_id,

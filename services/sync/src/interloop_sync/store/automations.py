@@ -207,3 +207,44 @@ async def log_communication(
             event_at,
         )
     )
+
+
+async def add_reminder(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    key: str,
+    *,
+    rule_id: str,
+    connection_id: uuid.UUID | None,
+    args: dict[str, Any],
+    context: dict[str, Any],
+    event_at: datetime,
+    due_at: datetime,
+) -> None:
+    """The follow-up of a dispatched assessment (`<key>:reminder`), stored once."""
+    await conn.execute(
+        """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args,
+               context, event_at, due_at)
+           VALUES ($1, $2, $3, $4, 'assessment_reminder', $5::jsonb, $6::jsonb, $7, $8)
+           ON CONFLICT DO NOTHING""",
+        tenant_id,
+        f"{key}:reminder",
+        rule_id,
+        connection_id,
+        json.dumps(args),
+        json.dumps(context),
+        event_at,
+        due_at,
+    )
+
+
+async def email_sent(conn: asyncpg.Connection, tenant_id: str, key: str) -> bool:
+    """Whether the email of this action is in the communications log already (sent before a crash)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT 1 FROM communications WHERE tenant_id = $1 AND idempotency_key = $2
+               AND channel = 'email'""",
+            tenant_id,
+            key,
+        )
+    )
