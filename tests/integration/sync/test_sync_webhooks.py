@@ -106,7 +106,8 @@ async def test_every_documented_example_is_accepted_and_replays_are_duplicates(p
         bytes(
             await value(
                 dsn,
-                "SELECT envelope FROM outbox WHERE tenant_id = $1 AND event_type = 'ats.application.stage_changed' "
+                "SELECT envelope FROM outbox WHERE tenant_id = $1 "
+                "AND event_type = 'ats.application.stage_changed' "
                 "AND key LIKE '%/265277'",
                 tenant,
             )

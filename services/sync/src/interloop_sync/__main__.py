@@ -1,6 +1,7 @@
 import sys
 
 from interloop_common.entrypoint import main
+
 from interloop_sync.app import serve
 from interloop_sync.settings import load
 

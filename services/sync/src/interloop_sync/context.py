@@ -1,4 +1,5 @@
-"""What the sync service's servicers, handlers and workers share: the vault, one pooled HTTP client for vendors
+"""What the sync service's servicers, handlers and workers share: the vault, one pooled HTTP client for
+vendors
 and the short-lived configuration cache."""
 
 from __future__ import annotations

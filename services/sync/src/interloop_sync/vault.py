@@ -1,4 +1,5 @@
-"""The credential vault built from settings; absent keys are an operator error reported, never papered over."""
+"""The credential vault built from settings; absent keys are an operator error reported, never papered
+over."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from interloop_sync.domain.credentials import CredentialVault
 from interloop_sync.settings import SyncSettings
 
 MISSING_KEYS = (
-    "no credential encryption keys configured: set INTERLOOP_SYNC_CREDENTIAL_KEYS to one or more comma-separated "
+    "no credential encryption keys configured: set INTERLOOP_SYNC_CREDENTIAL_KEYS to one or more "
+    "comma-separated "
     "Fernet keys, newest first (generate one with: python -c 'from cryptography.fernet import Fernet; "
     "print(Fernet.generate_key().decode())')"
 )

@@ -1,4 +1,5 @@
-"""The automation worker: executes due actions (email over SMTP, webhook calls, scheduling requests, assessment
+"""The automation worker: executes due actions (email over SMTP, webhook calls, scheduling requests,
+assessment
 links with a reminder, background checks, delayed rejections). Each action row runs once; its idempotency key
 is also the communications-log key, so a retry after a crash never sends twice what was logged as sent."""
 

@@ -1,4 +1,5 @@
-"""ATS -> HRIS at offer acceptance: consumes the service's own `ats.application.hired`, maps fields, writes the
+"""ATS -> HRIS at offer acceptance: consumes the service's own `ats.application.hired`, maps fields,
+writes the
 hire once (claimed in `hris_syncs` before the call; Workday's applicant id makes even a crash-retry safe),
 reads it back and compares every field. Conflicts and mismatches go to a human (stored + alert), never
 overwritten."""
@@ -135,7 +136,8 @@ async def sync_hire(
     recording: asyncio.Future[None] | None = None
     if remote_id is None:
         if existing is not None and existing["status"] == "writing" and target.provider == "bamboohr":
-            # BambooHR has no idempotency key: an interrupted write may have landed. A human checks; never twice.
+            # BambooHR has no idempotency key: an interrupted write may have landed. A human checks;
+            # never twice.
             await hris.update_sync(conn, tenant, key, status="ambiguous")
             await alert(
                 conn,

@@ -310,7 +310,11 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         for name, reason in outcomes.problems(request.outcome, request.value):
             check.require(False, name, reason)
         check.done()
-        at = request.recorded_at.ToDatetime(tzinfo=UTC) if request.HasField("recorded_at") else datetime.now(UTC)
+        at = (
+            request.recorded_at.ToDatetime(tzinfo=UTC)
+            if request.HasField("recorded_at")
+            else datetime.now(UTC)
+        )
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             event_id, duplicate = await outcomes.record_outcome(
                 conn,

@@ -94,7 +94,8 @@ async def add_action(
         args["follow_up_at"] = p.follow_up_at
     return bool(
         await conn.fetchval(
-            """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args, context,
+            """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind,
+                   args, context,
                event_at, due_at)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
             tenant_id,
@@ -127,7 +128,8 @@ async def add_system_action(
     once per idempotency key, so the same request never becomes two emails."""
     return bool(
         await conn.fetchval(
-            """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args, context,
+            """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind,
+                   args, context,
                event_at, due_at)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
             tenant_id,
@@ -144,9 +146,11 @@ async def add_system_action(
 
 
 async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 50) -> list[asyncpg.Record]:
-    """System scope: due pending actions, locked for this worker (SKIP LOCKED lets replicas share the work)."""
+    """System scope: due pending actions, locked for this worker (SKIP LOCKED lets replicas share the
+    work)."""
     return await conn.fetch(
-        """SELECT tenant_id, idempotency_key, rule_id, connection_id, kind, args, context, event_at, due_at, attempts
+        """SELECT tenant_id, idempotency_key, rule_id, connection_id, kind, args, context, event_at,
+               due_at, attempts
            FROM automation_actions WHERE status = 'pending' AND due_at <= $1
            ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
         now,
@@ -194,7 +198,8 @@ async def log_communication(
 ) -> bool:
     return bool(
         await conn.fetchval(
-            """INSERT INTO communications (tenant_id, id, idempotency_key, channel, recipient, subject, body, status, event_at)
+            """INSERT INTO communications (tenant_id, id, idempotency_key, channel, recipient, subject,
+                   body, status, event_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
             tenant_id,
             uuid.uuid4(),

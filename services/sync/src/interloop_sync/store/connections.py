@@ -61,9 +61,10 @@ def _row(r: asyncpg.Record) -> Connection:
 
 async def insert(conn: asyncpg.Connection, c: Connection) -> Connection:
     row = await conn.fetchrow(
-        f"""INSERT INTO connections (tenant_id, id, provider, mode, owner, base_url, credentials, name, field_mapping,
-               stage_policy, hris_connection_id, settings)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12::jsonb) RETURNING {_COLUMNS}""",
+        f"""INSERT INTO connections (tenant_id, id, provider, mode, owner, base_url, credentials, name,
+               field_mapping, stage_policy, hris_connection_id, settings)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12::jsonb)
+           RETURNING {_COLUMNS}""",  # noqa: S608 - a constant column list; values are parameters
         c.tenant_id,
         uuid.UUID(c.id),
         c.provider,
@@ -86,7 +87,9 @@ async def get(conn: asyncpg.Connection, tenant_id: str, connection_id: str) -> C
     except ValueError:
         return None
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND id = $2", tenant_id, cid
+        f"SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND id = $2",  # noqa: S608 - as above
+        tenant_id,
+        cid,
     )
     return _row(row) if row else None
 
@@ -97,7 +100,7 @@ async def get_any_tenant(conn: asyncpg.Connection, connection_id: str) -> Connec
         cid = uuid.UUID(connection_id)
     except ValueError:
         return None
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM connections WHERE id = $1", cid)
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM connections WHERE id = $1", cid)  # noqa: S608
     return _row(row) if row else None
 
 
@@ -106,7 +109,7 @@ async def list_for_tenant(
 ) -> list[Connection]:
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND ($2 = '' OR id::text > $2)
-            ORDER BY id::text LIMIT $3""",
+            ORDER BY id::text LIMIT $3""",  # noqa: S608 - a constant column list
         tenant_id,
         after,
         limit,
@@ -115,11 +118,12 @@ async def list_for_tenant(
 
 
 async def hris_for(conn: asyncpg.Connection, ats: Connection) -> Connection | None:
-    """The HRIS connection an ATS connection hands hires to: the configured one, else the tenant's only one."""
+    """The HRIS connection an ATS connection hands hires to: the configured one, else the tenant's only."""
     if ats.hris_connection_id:
         return await get(conn, ats.tenant_id, ats.hris_connection_id)
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND provider = ANY($2::text[]) ORDER BY created_at",
+        f"""SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND provider = ANY($2::text[])
+            ORDER BY created_at""",  # noqa: S608 - a constant column list; values are parameters
         ats.tenant_id,
         list(HRIS_PROVIDERS),
     )
@@ -129,7 +133,8 @@ async def hris_for(conn: asyncpg.Connection, ats: Connection) -> Connection | No
 async def all_ats(conn: asyncpg.Connection) -> list[Connection]:
     """System scope: every ATS connection (the reconciliation poller's work list)."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM connections WHERE provider = ANY($1::text[])", list(ATS_PROVIDERS)
+        f"SELECT {_COLUMNS} FROM connections WHERE provider = ANY($1::text[])",  # noqa: S608
+        list(ATS_PROVIDERS),
     )
     return [_row(r) for r in rows]
 

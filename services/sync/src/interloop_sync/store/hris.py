@@ -28,11 +28,13 @@ async def claim_sync(
     status: str = "writing",
 ) -> int:
     return await conn.fetchval(
-        """INSERT INTO hris_syncs (tenant_id, idempotency_key, hris_connection_id, ats_connection_id, application_id,
+        """INSERT INTO hris_syncs (tenant_id, idempotency_key, hris_connection_id, ats_connection_id,
+               application_id,
                status, fields, attempts)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 1)
            ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET attempts = hris_syncs.attempts + 1,
-               status = CASE WHEN hris_syncs.remote_id IS NULL THEN EXCLUDED.status ELSE hris_syncs.status END,
+               status = CASE WHEN hris_syncs.remote_id IS NULL THEN EXCLUDED.status ELSE
+                   hris_syncs.status END,
                fields = EXCLUDED.fields, updated_at = now()
            RETURNING attempts""",
         tenant_id,
@@ -52,7 +54,9 @@ async def update_sync(conn: asyncpg.Connection, tenant_id: str, key: str, **valu
         cast = "::jsonb" if name in ("fields", "baseline", "mismatches") else ""
         sets.append(f"{name} = ${len(args)}{cast}")
     await conn.execute(
-        f"UPDATE hris_syncs SET {', '.join(sets)}, updated_at = now() WHERE tenant_id = $1 AND idempotency_key = $2",
+        # Column names come from the code's keyword arguments, never from input; values are parameters.
+        f"""UPDATE hris_syncs SET {", ".join(sets)}, updated_at = now()
+            WHERE tenant_id = $1 AND idempotency_key = $2""",  # noqa: S608
         *args,
     )
 
@@ -90,7 +94,8 @@ async def claim_writeback(
     status: str = "writing",
 ) -> int:
     return await conn.fetchval(
-        """INSERT INTO writebacks (tenant_id, idempotency_key, connection_id, kind, target, payload, status, attempts)
+        """INSERT INTO writebacks (tenant_id, idempotency_key, connection_id, kind, target, payload,
+               status, attempts)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 1)
            ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET attempts = writebacks.attempts + 1
            RETURNING attempts""",
@@ -135,7 +140,8 @@ async def ats_records_of_candidate(
     return await conn.fetch(
         """SELECT c.connection_id, c.remote_id,
                   (SELECT a.remote_id FROM applications a WHERE a.tenant_id = c.tenant_id
-                     AND a.connection_id = c.connection_id AND a.candidate_remote_id = c.remote_id AND NOT a.deleted
+                     AND a.connection_id = c.connection_id AND a.candidate_remote_id = c.remote_id AND
+                         NOT a.deleted
                    ORDER BY a.updated_at DESC LIMIT 1) AS application_id
            FROM candidates c WHERE c.tenant_id = $1 AND c.remote_id = $2 AND NOT c.deleted""",
         tenant_id,

@@ -1,4 +1,5 @@
-"""The mirror of ATS records (candidates, jobs, applications, offers) keyed by remote id; tenant_id in every WHERE."""
+"""The mirror of ATS records (candidates, jobs, applications, offers) keyed by remote id; tenant_id in
+every WHERE."""
 
 from __future__ import annotations
 
@@ -119,14 +120,17 @@ async def upsert_candidate(
     duplicate = found is not None and not found["own"]
     person = found["person_id"] if found is not None else uuid.uuid4()
     await conn.execute(
-        """INSERT INTO candidates (tenant_id, connection_id, remote_id, person_id, first_name, last_name, emails, phones,
+        """INSERT INTO candidates (tenant_id, connection_id, remote_id, person_id, first_name, last_name,
+               emails, phones,
                norm_emails, norm_phones, data, anonymised)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)
            ON CONFLICT (tenant_id, connection_id, remote_id) DO UPDATE SET
                first_name = coalesce(EXCLUDED.first_name, candidates.first_name),
                last_name = coalesce(EXCLUDED.last_name, candidates.last_name),
-               emails = CASE WHEN cardinality(EXCLUDED.emails) > 0 THEN EXCLUDED.emails ELSE candidates.emails END,
-               phones = CASE WHEN cardinality(EXCLUDED.phones) > 0 THEN EXCLUDED.phones ELSE candidates.phones END,
+               emails = CASE WHEN cardinality(EXCLUDED.emails) > 0 THEN EXCLUDED.emails ELSE
+                   candidates.emails END,
+               phones = CASE WHEN cardinality(EXCLUDED.phones) > 0 THEN EXCLUDED.phones ELSE
+                   candidates.phones END,
                norm_emails = CASE WHEN cardinality(EXCLUDED.norm_emails) > 0 THEN EXCLUDED.norm_emails
                                   ELSE candidates.norm_emails END,
                norm_phones = CASE WHEN cardinality(EXCLUDED.norm_phones) > 0 THEN EXCLUDED.norm_phones
@@ -209,7 +213,8 @@ async def erase_candidate(
         erased = erase(current, None)
     emails, phones = _norms(erased)
     await conn.execute(
-        """INSERT INTO candidates (tenant_id, connection_id, remote_id, person_id, first_name, last_name, emails, phones,
+        """INSERT INTO candidates (tenant_id, connection_id, remote_id, person_id, first_name, last_name,
+               emails, phones,
                norm_emails, norm_phones, data, anonymised, deleted)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, true, $12)
            ON CONFLICT (tenant_id, connection_id, remote_id) DO UPDATE SET first_name = EXCLUDED.first_name,
@@ -296,12 +301,14 @@ async def upsert_application(
     conn: asyncpg.Connection, tenant_id: str, connection_id: str, a: Application
 ) -> None:
     await conn.execute(
-        """INSERT INTO applications (tenant_id, connection_id, remote_id, candidate_remote_id, job_ids, status, source,
+        """INSERT INTO applications (tenant_id, connection_id, remote_id, candidate_remote_id, job_ids,
+               status, source,
                applied_at, rejected_at, data)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)
            ON CONFLICT (tenant_id, connection_id, remote_id) DO UPDATE SET
                candidate_remote_id = coalesce(EXCLUDED.candidate_remote_id, applications.candidate_remote_id),
-               job_ids = CASE WHEN cardinality(EXCLUDED.job_ids) > 0 THEN EXCLUDED.job_ids ELSE applications.job_ids END,
+               job_ids = CASE WHEN cardinality(EXCLUDED.job_ids) > 0 THEN EXCLUDED.job_ids ELSE
+                   applications.job_ids END,
                status = coalesce(EXCLUDED.status, applications.status),
                source = coalesce(EXCLUDED.source, applications.source),
                applied_at = coalesce(EXCLUDED.applied_at, applications.applied_at),
@@ -334,7 +341,8 @@ async def current_stage(
     conn: asyncpg.Connection, tenant_id: str, connection_id: str, application_id: str
 ) -> tuple[str | None, str | None]:
     r = await conn.fetchrow(
-        """SELECT stage_id, stage_name FROM applications WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3""",
+        """SELECT stage_id, stage_name FROM applications WHERE tenant_id = $1 AND connection_id = $2 AND
+               remote_id = $3""",
         tenant_id,
         uuid.UUID(connection_id),
         application_id,
@@ -373,7 +381,8 @@ async def move_stage(
         at,
     )
     await conn.execute(
-        """INSERT INTO stage_history (tenant_id, connection_id, application_id, stage_id, stage_name, entered_at)
+        """INSERT INTO stage_history (tenant_id, connection_id, application_id, stage_id, stage_name,
+               entered_at)
            VALUES ($1, $2, $3, $4, $5, $6)""",
         tenant_id,
         cid,
@@ -383,7 +392,8 @@ async def move_stage(
         at,
     )
     await conn.execute(
-        """INSERT INTO applications (tenant_id, connection_id, remote_id, stage_id, stage_name, stage_entered_at)
+        """INSERT INTO applications (tenant_id, connection_id, remote_id, stage_id, stage_name,
+               stage_entered_at)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (tenant_id, connection_id, remote_id) DO UPDATE SET stage_id = EXCLUDED.stage_id,
                stage_name = coalesce(EXCLUDED.stage_name, applications.stage_name),
@@ -418,9 +428,10 @@ async def close_application(
     )
     column = "hired_at" if outcome == "hired" else "rejected_at"
     await conn.execute(
-        f"""INSERT INTO applications (tenant_id, connection_id, remote_id, status, {column}) VALUES ($1, $2, $3, $4, $5)
+        f"""INSERT INTO applications (tenant_id, connection_id, remote_id, status, {column})
+            VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (tenant_id, connection_id, remote_id) DO UPDATE SET status = EXCLUDED.status,
-                {column} = EXCLUDED.{column}, updated_at = now()""",
+                {column} = EXCLUDED.{column}, updated_at = now()""",  # noqa: S608 - one of two literal columns
         tenant_id,
         cid,
         application_id,
