@@ -1,17 +1,15 @@
 """Short-lived, in-process caches of configuration read on every webhook and every hire: connections with
 their decrypted credentials, the HRIS connection an ATS hands hires to, and each tenant's enabled automation
-rules. Writes made through this process invalidate at once; other replicas see them within the TTL.
-
-A small dict with expiry rather than cachetools: the sync package does not declare that dependency."""
+rules. Writes made through this process invalidate at once; other replicas see them within the TTL."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import asyncpg
+from cachetools import TTLCache
 
 from interloop_sync.domain.automations import Rule
 from interloop_sync.domain.credentials import Credentials, CredentialVault
@@ -20,42 +18,20 @@ from interloop_sync.store.connections import Connection
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-_MISSING = object()
 
 
-class TtlCache(Generic[K, V]):
-    """Entries live `ttl` seconds; past `maxsize` the oldest entry is dropped. `ttl` 0 caches nothing."""
+class TtlCache(TTLCache, Generic[K, V]):  # type: ignore[type-arg]
+    """cachetools' TTLCache with the two verbs the callers use; `ttl` 0 caches nothing."""
 
-    def __init__(self, ttl: float, maxsize: int = 4096, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl, self.maxsize, self._clock = ttl, maxsize, clock
-        self._items: dict[K, tuple[float, V]] = {}
-
-    def get(self, key: K, default: V | None = None) -> V | None:
-        hit = self._items.get(key, _MISSING)
-        if hit is _MISSING:
-            return default
-        expires, value = hit  # type: ignore[misc]
-        if expires <= self._clock():
-            self._items.pop(key, None)
-            return default
-        return value
-
-    def __contains__(self, key: K) -> bool:
-        return self.get(key, _MISSING) is not _MISSING  # type: ignore[arg-type]
+    def __init__(self, ttl: float, maxsize: int = 4096) -> None:
+        super().__init__(maxsize=maxsize, ttl=ttl)
 
     def put(self, key: K, value: V) -> None:
-        if self.ttl <= 0:
-            return
-        self._items.pop(key, None)
-        if len(self._items) >= self.maxsize:
-            self._items.pop(next(iter(self._items)))
-        self._items[key] = (self._clock() + self.ttl, value)
+        if self.ttl > 0:
+            self[key] = value
 
-    def pop(self, key: K) -> None:
-        self._items.pop(key, None)
-
-    def clear(self) -> None:
-        self._items.clear()
+    def pop(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        return super().pop(key, default)
 
 
 @dataclass
