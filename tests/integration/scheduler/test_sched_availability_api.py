@@ -185,6 +185,9 @@ async def test_failed_calendar_source_is_unknown_never_free(
     }
     ada = await tenant.put_interviewer("ada", working_hours=WEEKDAYS_9_TO_5, calendar=cal)
     assert ada["calendar_status"] == "unknown" and "credential" not in ada["calendar"]
+    # At rest the token is sealed (Fernet), never the plaintext; the refresh below still reads it.
+    stored = await tenant.fetch("SELECT calendar::text AS c FROM interviewers WHERE id = 'ada'")
+    assert "google-test-token" not in stored[0]["c"] and "fernet:" in stored[0]["c"]
     await tenant.put_interviewer("bob", working_hours=WEEKDAYS_9_TO_5)
     # Calendars are read a few weeks ahead: use the Monday after next.
     today = datetime.now(UTC).date()

@@ -13,6 +13,8 @@ class SchedulerSettings(ServiceSettings):
     service_name: str = "scheduler"
     grpc_port: int = Field(default=50061, ge=0, le=65535)
     # Signs candidate scheduling links (HMAC-SHA256); rotate by changing it (old links stop working).
+    # Comma-separated Fernet keys, newest first, sealing interviewers' calendar credentials at rest.
+    credential_keys: SecretStr = SecretStr("")
     link_signing_key: SecretStr = SecretStr("dev-only-link-signing-key-change-me")
     hold_ttl_seconds: int = Field(default=600, ge=30)
     # Where candidates open their links: <public_base_url>/schedule/<token> (the gateway's page).

@@ -5,6 +5,7 @@ off expired holds."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 import httpx
+from interloop_common.credentials import CredentialsUnavailable, SecretBox
 from interloop_common.db import system_tx, tenant_tx
 
 from interloop_scheduler.calendars import (
@@ -116,6 +118,16 @@ async def refresh_calendars(
             rows = await interviewer_store.with_external_calendars(conn, tenant_id, ids or None)
     if not rows:
         return []
+    box = SecretBox(settings.credential_keys, setting="INTERLOOP_SCHEDULER_CREDENTIAL_KEYS")
+    opened = []
+    for tenant, row in rows:
+        try:
+            secret = box.open(row.calendar.get("credential", ""))
+        except CredentialsUnavailable as exc:
+            log.error("calendar of %s/%s: %s", tenant, row.id, exc)
+            secret = ""  # the source then fails its auth: the interviewer becomes unknown, never free
+        opened.append((tenant, dataclasses.replace(row, calendar={**row.calendar, "credential": secret})))
+    rows = opened
     read = await read_calendars(rows, start, end, settings.calendar_http_attempts)
     results: list[RefreshResult] = []
     by_tenant: dict[str, list[InterviewerRow]] = {}

@@ -6,12 +6,14 @@ the exclusion constraint `no_double_booking` is what guarantees no interviewer i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import datetime, timedelta
 
 import grpc
 from interloop.scheduler.v1 import scheduler_pb2 as pb
 from interloop.scheduler.v1 import scheduler_pb2_grpc
+from interloop_common.credentials import CredentialsUnavailable, SecretBox
 from interloop_common.db import tenant_tx
 from interloop_common.rpc import Check, FieldViolations, decode_cursor, dt, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
@@ -53,6 +55,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         self.rt = rt
         assert isinstance(rt.settings, SchedulerSettings)
         self.settings: SchedulerSettings = rt.settings
+        # Calendar tokens and passwords are stored sealed; only the refresh path opens them.
+        self.secrets = SecretBox(self.settings.credential_keys, setting="INTERLOOP_SCHEDULER_CREDENTIAL_KEYS")
         self.policy = policy_domain.BookingPolicy(
             max_reschedules=self.settings.max_reschedules,
             reschedule_cutoff=timedelta(hours=self.settings.reschedule_cutoff_hours),
@@ -66,6 +70,12 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     ):
         Check().require(bool(request.tenant_id), "tenant_id", "required").done()
         row = m.interviewer_row(request.interviewer)
+        if row.calendar.get("credential"):
+            try:
+                sealed = self.secrets.seal(row.calendar["credential"])
+            except CredentialsUnavailable as exc:
+                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+            row = dataclasses.replace(row, calendar={**row.calendar, "credential": sealed})
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             stored = await interviewer_store.upsert(
                 conn, request.tenant_id, row, replace_profile=request.replace_profile
