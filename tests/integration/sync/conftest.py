@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from interloop_fakes.ats import GREENHOUSE_HIRE_MAPPING
 
 # The session `platform` builds its env from os.environ (service_env): give its sync process a fast
 # automation worker before any fixture starts it (service_env gives every sync process credential keys).
@@ -20,43 +21,7 @@ os.environ.setdefault("INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS", "0")
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "vendors"
 HIRE_TEMPLATE = json.loads((FIXTURES / "greenhouse" / "f-gh-02-hire_candidate.json").read_text())
 
-WORKDAY_MAPPING = {
-    "fields": {
-        "first_name": {"source": "candidate.first_name", "required": True},
-        "last_name": {"source": "candidate.last_name", "required": True},
-        "personal_email": {
-            "source": "candidate.email_addresses[type=personal].value",
-            "transform": ["lower"],
-        },
-        "title": {"source": "jobs[0].name", "required": True},
-        "department": {
-            "source": "jobs[0].departments[0].external_id",
-            "transform": [{"lookup": "departments"}],
-            "required": True,
-        },
-        "start_date": {
-            "source": "offer.starts_at",
-            "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
-            "required": True,
-        },
-        "compensation": {
-            "source": "offer.custom_fields.salary.value",
-            "transform": ["money"],
-            "required": True,
-        },
-        "manager": {
-            "source": "candidate.recruiter.employee_id",
-            "transform": [{"lookup": "managers"}],
-            "owner": "hris",
-        },
-        "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}]},
-    },
-    "lookups": {
-        "departments": {"ex-dept-1": "ORG-ENG"},
-        "offices": {"ex-office-1": "LOC-NYC"},
-        "managers": {"456DEF": "W-1001"},
-    },
-}
+WORKDAY_MAPPING = GREENHOUSE_HIRE_MAPPING
 
 
 def synthetic_hire(n: int, *, salary: int = 80000) -> dict[str, Any]:

@@ -73,43 +73,6 @@ TEMPLATE = {
         {"key": "collaboration", "name": "Collaboration", "scale": {"kind": "labels"}},
     ],
 }
-WORKDAY_MAPPING = {
-    "fields": {
-        "first_name": {"source": "candidate.first_name", "required": True},
-        "last_name": {"source": "candidate.last_name", "required": True},
-        "personal_email": {
-            "source": "candidate.email_addresses[type=personal].value",
-            "transform": ["lower"],
-        },
-        "title": {"source": "jobs[0].name", "required": True},
-        "department": {
-            "source": "jobs[0].departments[0].external_id",
-            "transform": [{"lookup": "departments"}],
-            "required": True,
-        },
-        "start_date": {
-            "source": "offer.starts_at",
-            "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
-            "required": True,
-        },
-        "compensation": {
-            "source": "offer.custom_fields.salary.value",
-            "transform": ["money"],
-            "required": True,
-        },
-        "manager": {
-            "source": "candidate.recruiter.employee_id",
-            "transform": [{"lookup": "managers"}],
-            "owner": "hris",
-        },
-        "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}]},
-    },
-    "lookups": {
-        "departments": {"ex-dept-1": "ORG-ENG"},
-        "offices": {"ex-office-1": "LOC-NYC"},
-        "managers": {"456DEF": "W-1001"},
-    },
-}
 
 
 async def create_api_key(
@@ -160,7 +123,7 @@ def _poll(fn, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
 
 
 def seed(base_url: str, gateway_dsn: str) -> Demo:
-    from interloop_fakes.ats import FakeWorkday, deliver, sign_greenhouse
+    from interloop_fakes.ats import GREENHOUSE_HIRE_MAPPING, FakeWorkday, deliver, sign_greenhouse
     from interloop_fakes.calendars import FakeGoogleCalendar
 
     demo = Demo()
@@ -296,7 +259,7 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                         "base_url": workday.base_url,
                         "credentials": {"access_token": workday.access_token},
                         "settings": {"tenant": workday.tenant},
-                        "field_mapping": WORKDAY_MAPPING,
+                        "field_mapping": GREENHOUSE_HIRE_MAPPING,
                     },
                 )
             )

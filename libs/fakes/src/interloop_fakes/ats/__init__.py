@@ -12,7 +12,7 @@ from .bamboohr import FakeBambooHR
 from .greenhouse import FakeGreenhouse
 from .lever import FakeLever
 from .webhooks import SignedWebhook, deliver, deliver_async, sign_greenhouse, sign_lever
-from .workday import FakeWorkday
+from .workday import GREENHOUSE_HIRE_MAPPING, FakeWorkday
 
 __all__ = [
     "FakeBambooHR",
@@ -20,6 +20,7 @@ __all__ = [
     "FakeLever",
     "FakeVendor",
     "FakeWorkday",
+    "GREENHOUSE_HIRE_MAPPING",
     "RecordedRequest",
     "SignedWebhook",
     "deliver",

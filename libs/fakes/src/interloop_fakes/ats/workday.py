@@ -125,3 +125,44 @@ class FakeWorkday(FakeVendor):
             return json_response(worker)
 
         return [create_prehire, get_worker]
+
+
+# How Greenhouse's documented hire_candidate payload maps onto this fake's workers: the per-tenant field
+# mapping the demo tenant and the sync integration tests configure for a Workday connection.
+GREENHOUSE_HIRE_MAPPING: dict = {
+    "fields": {
+        "first_name": {"source": "candidate.first_name", "required": True},
+        "last_name": {"source": "candidate.last_name", "required": True},
+        "personal_email": {
+            "source": "candidate.email_addresses[type=personal].value",
+            "transform": ["lower"],
+        },
+        "title": {"source": "jobs[0].name", "required": True},
+        "department": {
+            "source": "jobs[0].departments[0].external_id",
+            "transform": [{"lookup": "departments"}],
+            "required": True,
+        },
+        "start_date": {
+            "source": "offer.starts_at",
+            "transform": [{"date": ["%Y-%m-%d", "%m/%d/%Y"]}],
+            "required": True,
+        },
+        "compensation": {
+            "source": "offer.custom_fields.salary.value",
+            "transform": ["money"],
+            "required": True,
+        },
+        "manager": {
+            "source": "candidate.recruiter.employee_id",
+            "transform": [{"lookup": "managers"}],
+            "owner": "hris",
+        },
+        "location": {"source": "jobs[0].offices[0].external_id", "transform": [{"lookup": "offices"}]},
+    },
+    "lookups": {
+        "departments": {"ex-dept-1": "ORG-ENG"},
+        "offices": {"ex-office-1": "LOC-NYC"},
+        "managers": {"456DEF": "W-1001"},
+    },
+}
