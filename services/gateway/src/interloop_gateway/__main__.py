@@ -1,4 +1,5 @@
 from interloop_common.entrypoint import main
+
 from interloop_gateway.app import serve
 from interloop_gateway.settings import load
 

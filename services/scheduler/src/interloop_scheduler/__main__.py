@@ -1,4 +1,5 @@
 from interloop_common.entrypoint import main
+
 from interloop_scheduler.app import serve
 from interloop_scheduler.settings import load
 

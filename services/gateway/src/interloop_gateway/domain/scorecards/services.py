@@ -45,7 +45,9 @@ def interviewer_of(request: Request) -> str:
     claimed = request.headers.get(INTERVIEWER_HEADER, "").strip()
     if principal.interviewer_id:
         if claimed and claimed != principal.interviewer_id:
-            raise problem(403, f"this key belongs to interviewer {principal.interviewer_id!r}, not {claimed!r}")
+            raise problem(
+                403, f"this key belongs to interviewer {principal.interviewer_id!r}, not {claimed!r}"
+            )
         return principal.interviewer_id
     if claimed and "admin" not in principal.scopes:
         raise problem(403, f"only admin keys may act for an interviewer via {INTERVIEWER_HEADER.title()}; "

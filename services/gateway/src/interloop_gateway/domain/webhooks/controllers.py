@@ -1,4 +1,5 @@
-"""Inbound vendor webhooks: no API key — the vendor's signature is the auth, verified by sync on the raw bytes.
+"""Inbound vendor webhooks: no API key — the vendor's signature is the auth, verified by sync on the raw
+bytes.
 
 The body is handed over unparsed (a re-serialised body would break the HMAC); the answer is fast: 202 for
 accepted or duplicate deliveries, 401 for forged or stale ones, 400 for malformed bodies (quarantined)."""
