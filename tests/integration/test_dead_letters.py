@@ -85,25 +85,34 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     alerts = await _rows(dsn, "SELECT event_type, published_at FROM outbox WHERE tenant_id = 'dlt-tenant'")
     assert [a["event_type"] for a in alerts] == ["notification.alert"]
 
+    # Both consumer groups on the topic (scorecard's and sync's write-back) dead-letter it, each once.
+    sync_dsn = platform.dsns["sync"]
+    sync_rows = []
+    while not sync_rows and time.monotonic() < deadline:
+        sync_rows = await _rows(sync_dsn, "SELECT consumer FROM dead_letters WHERE event_id = $1", poison.id)
+        await asyncio.sleep(0.2)
+    assert [r["consumer"] for r in sync_rows] == [f"{platform.prefix}sync.writeback"]
+
     consumer = AIOKafkaConsumer(
         f"{topic}.dlt", bootstrap_servers=infra.kafka_bootstrap, auto_offset_reset="earliest", group_id=None
     )
     await consumer.start()
     try:
-        found = None
+        by = set()
         end = time.monotonic() + 30
-        while found is None and time.monotonic() < end:
+        while len(by) < 2 and time.monotonic() < end:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for r in records:
-                    if dict(r.headers).get("ce_id", b"").decode() == poison.id:
-                        found = r
-        assert found is not None, "no record on the dead-letter topic"
-        assert dict(found.headers)["x-dlt-consumer"].decode().endswith("scorecard.interviews")
+                    headers = dict(r.headers)
+                    if headers.get("ce_id", b"").decode() == poison.id:
+                        by.add(headers["x-dlt-consumer"].decode())
+        assert by == {f"{platform.prefix}scorecard.interviews", f"{platform.prefix}sync.writeback"}
     finally:
         await consumer.stop()
 
-    # The operator's replay command republishes it (it will dead-letter again: it is still poison).
+    # The operator's replay command republishes it (it will dead-letter again: it is still poison),
+    # addressed to scorecard's consumer group only: sync's consumer, which shares the topic, skips it.
     env = platform.procs["scorecard"].env
     out = subprocess.run(
         [sys.executable, "-m", "interloop_scorecard", "replay-dead-letters", "--tenant", "dlt-tenant"],
@@ -114,5 +123,15 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     )
     assert out.returncode == 0, out.stderr
     assert "1 dead letter(s) replayed" in out.stdout
-    replayed = await _rows(dsn, "SELECT replayed_at FROM dead_letters WHERE event_id = $1", poison.id)
-    assert replayed[0]["replayed_at"] is not None
+    again = []
+    deadline = time.monotonic() + 60
+    while len(again) < 2 and time.monotonic() < deadline:
+        again = await _rows(
+            dsn, "SELECT replayed_at FROM dead_letters WHERE event_id = $1 ORDER BY failed_at", poison.id
+        )
+        await asyncio.sleep(0.2)
+    assert len(again) == 2, "the replayed record did not reach scorecard's consumer"
+    assert again[0]["replayed_at"] is not None and again[1]["replayed_at"] is None
+    await asyncio.sleep(2)  # sync reads the same partition; give it time to (wrongly) pick the replay up
+    sync_rows = await _rows(sync_dsn, "SELECT consumer FROM dead_letters WHERE event_id = $1", poison.id)
+    assert len(sync_rows) == 1, "the replay addressed to scorecard was applied by sync too"

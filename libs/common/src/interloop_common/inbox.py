@@ -32,6 +32,7 @@ from interloop_common.retry import Permanent, policy
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
+REPLAY_FOR = "x-replay-for"
 
 Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
 # Who is alerted when an event is dead-lettered (e.g. the owner of the connection it came from);
@@ -109,6 +110,8 @@ class InboxConsumer:
         blocks or drops its neighbours."""
         groups: dict[tuple[str, bytes], list[tuple[ConsumerRecord, Event, Handler]]] = {}
         for record in records:
+            if not self._addressed_to_me(record):
+                continue
             try:
                 event = decode(record.value)
             except MalformedEvent:
@@ -157,6 +160,15 @@ class InboxConsumer:
                     await handler(conn, event)
                 applied += 1
         return applied
+
+    def _addressed_to_me(self, record: ConsumerRecord) -> bool:
+        """A replayed dead letter is for the consumer group that dead-lettered it, not for every group
+        on the topic (the others applied it, or dead-lettered it themselves and replay their own)."""
+        target = header_dict(record.headers).get(REPLAY_FOR)
+        if target is None or target == self._group:
+            return True
+        metrics.EVENTS_CONSUMED.labels(self._service, self._group, "ignored").inc()
+        return False
 
     async def _process(self, record: ConsumerRecord) -> None:
         started = time.perf_counter()
@@ -220,7 +232,7 @@ class InboxConsumer:
     async def _dead_letter(
         self, record: ConsumerRecord, event: Event | None, reason: str, attempts: int
     ) -> None:
-        headers = list(record.headers or []) + [
+        headers = [(k, v) for k, v in record.headers or [] if k != REPLAY_FOR] + [
             ("x-dlt-reason", reason.encode()[:1000]),
             ("x-dlt-consumer", self._group.encode()),
             ("x-dlt-original-topic", record.topic.encode()),
@@ -247,7 +259,7 @@ class InboxConsumer:
                 event.type if event else None,
                 record.key,
                 record.value,
-                json.dumps(header_dict(record.headers)),
+                json.dumps({k: v for k, v in header_dict(record.headers).items() if k != REPLAY_FOR}),
                 reason,
                 attempts,
             )
@@ -283,10 +295,11 @@ class InboxConsumer:
 async def replay_dead_letters(
     pool: asyncpg.Pool, producer: AIOKafkaProducer, *, tenant_id: str, ids: list[str] | None = None
 ) -> int:
-    """Republish open dead letters of a tenant to their original topic; the inbox dedupes any double."""
+    """Republish open dead letters of a tenant to their original topic, addressed (`x-replay-for`) to
+    the consumer group that dead-lettered them; the inbox dedupes any double."""
     async with system_tx(pool) as conn:
         rows = await conn.fetch(
-            """SELECT id, topic, key, value, headers FROM dead_letters
+            """SELECT id, consumer, topic, key, value, headers FROM dead_letters
                WHERE tenant_id = $1 AND replayed_at IS NULL AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
                ORDER BY failed_at FOR UPDATE SKIP LOCKED""",
             tenant_id,
@@ -294,6 +307,7 @@ async def replay_dead_letters(
         )
         for row in rows:
             headers = [(k, v.encode()) for k, v in json.loads(row["headers"]).items()]
+            headers.append((REPLAY_FOR, row["consumer"].encode()))
             await (
                 await producer.send(row["topic"], value=bytes(row["value"]), key=row["key"], headers=headers)
             )
