@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from email import message_from_bytes, policy
 
 import grpc
 import pytest
@@ -225,7 +226,7 @@ async def test_read_back_mismatch_and_conflict_go_to_the_owner(sync_set, workday
 
 
 async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_drains(
-    sync_set, workday
+    sync_set, workday, smtp
 ) -> None:  # type: ignore[no-untyped-def]
     tenant, ats_id, _ = await _setup(sync_set, workday)
     dsn = sync_set.dsns["sync"]
@@ -241,6 +242,28 @@ async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_dra
     alerts = await eventually(lambda: _alerts(dsn, tenant), what="alerts")
     assert any(a.owner == OWNER and "after 3 attempt" in a.summary for a in alerts), alerts
     assert workday.writes == []
+
+    # Each alert reaches its owner by email (one per alert), with what to do about it.
+    def tenant_mail() -> list[tuple[str, str]]:
+        parsed = [(m, message_from_bytes(m.content, policy=policy.default)) for m in smtp[1].messages]
+        return [
+            (r.lower(), f"{p['Subject']}\n{p.get_content()}")
+            for m, p in parsed
+            for r in m.rcpt_tos
+            if f"tenant: {tenant}" in p.get_content()
+        ]
+
+    async def mail_for_every_alert() -> list[tuple[str, str]] | None:
+        mine = tenant_mail()
+        return mine if len(mine) >= len(await _alerts(dsn, tenant)) else None
+
+    mails = await eventually(mail_for_every_alert, timeout=30, what="the alert emails")
+    assert sorted(to for to, _ in mails) == sorted(a.owner for a in await _alerts(dsn, tenant))
+    assert any(to == OWNER and "after 3 attempt" in m and "replay-dead-letters" in m for to, m in mails), (
+        mails
+    )
+    sent = await value(dsn, "SELECT count(*) FROM communications WHERE tenant_id = $1", tenant)
+    assert sent == len(mails)  # one email per alert, each in the communications log
 
     workday.set_down(False)
     out = subprocess.run(

@@ -12,7 +12,7 @@ from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
 
 from interloop_sync import context
-from interloop_sync.events import automations, hris, reconcile, scheduling, writeback
+from interloop_sync.events import automations, hris, notifications, reconcile, scheduling, writeback
 from interloop_sync.rpc.servicer import SyncServicer
 from interloop_sync.settings import SyncSettings
 
@@ -41,6 +41,11 @@ def _consumers(rt: Runtime) -> list[ConsumerSpec]:
             group="sync.scheduling",
             topics=[topic("interview")],
             handlers=scheduling.handlers(ctx),
+        ),
+        # Every service's alerts (dead letters, failed HRIS writes, read-back mismatches): one email each to
+        # the named owner.
+        ConsumerSpec(
+            group="sync.notifications", topics=[topic("notification")], handlers=notifications.handlers()
         ),
     ]
 

@@ -26,6 +26,13 @@ from interloop_sync.store import connections, mirror
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+EMAIL_KINDS = (
+    "send_email",
+    "dispatch_assessment",
+    "assessment_reminder",
+    "send_scheduling_link",
+    "send_alert",
+)
 
 DEFAULT_ASSESSMENT = EmailTemplate(
     "Your assessment", "Hello {{ candidate_name }},\n\nplease complete your assessment: {{ link }}\n"
@@ -36,6 +43,14 @@ DEFAULT_SCHEDULING_LINK = EmailTemplate(
     "Hello {{ candidate_name or 'there' }},\n\n"
     "please choose a time for your {{ round ~ ' ' if round else '' }}interview: {{ link }}\n"
     "{% if expires_at %}\nThe link is valid until {{ expires_at }}.\n{% endif %}",
+)
+# An alert to its owner; the tenant overrides it with a template named "alert".
+DEFAULT_ALERT = EmailTemplate(
+    "[Interloop {{ severity }}] {{ summary }}",
+    "{{ summary }}\n\n{{ detail }}\n\n"
+    "tenant: {{ tenant_id }}\nraised by: {{ source }} ({{ subject }})\nat: {{ raised_at }}\n\n"
+    "Dead letters are replayed once the cause is fixed:\n"
+    "  python -m interloop_<service> replay-dead-letters --tenant {{ tenant_id }}\n",
 )
 DEFAULT_REMINDER = EmailTemplate(
     "Reminder: your assessment",
@@ -68,7 +83,7 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
     args, context = json.loads(row["args"]), json.loads(row["context"])
     cid = str(row["connection_id"]) if row["connection_id"] else None
     try:
-        if kind in ("send_email", "dispatch_assessment", "assessment_reminder", "send_scheduling_link"):
+        if kind in EMAIL_KINDS:
             await _email(ctx, conn, row, args, context)
             if kind == "dispatch_assessment" and args.get("follow_up_at"):
                 await store.add_reminder(
@@ -131,7 +146,11 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
             )
     except Exception as exc:  # noqa: BLE001 - a failed action is retried, then alerted, never dropped
         attempts = row["attempts"] + 1
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= MAX_ATTEMPTS and kind == "send_alert":
+            # An alert about a failed alert email would be another email through the same broken SMTP.
+            await store.finish(conn, tenant, key, "failed", str(exc))
+            log.error("alert email %s to %s failed for good: %s", key, context.get("recipient"), exc)
+        elif attempts >= MAX_ATTEMPTS:
             await store.finish(conn, tenant, key, "failed", str(exc))
             owner = ctx.settings.alert_owner
             if cid:
@@ -163,12 +182,15 @@ async def _email(
     context: dict[str, Any],
 ) -> None:
     tenant, key = row["tenant_id"], row["idempotency_key"]
-    recipient = context.get("candidate_email")
+    recipient = context.get("recipient") or context.get("candidate_email")
     if not recipient:
         raise ValueError("the candidate has no email address in the mirror")
     stored = await store.templates(conn, tenant)
     if row["kind"] == "send_email":
         name = args["template"]
+    elif row["kind"] == "send_alert":
+        name = "alert"
+        stored.setdefault(name, DEFAULT_ALERT)
     elif row["kind"] == "send_scheduling_link":
         name = "scheduling_link"
         stored.setdefault(name, DEFAULT_SCHEDULING_LINK)
@@ -188,4 +210,5 @@ async def _email(
     await store.log_communication(
         conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent", row["event_at"]
     )
-    metrics.COMMUNICATION_SECONDS.observe((datetime.now(UTC) - row["event_at"]).total_seconds())
+    if row["kind"] != "send_alert":  # the SLA is about candidates, not operators
+        metrics.COMMUNICATION_SECONDS.observe((datetime.now(UTC) - row["event_at"]).total_seconds())

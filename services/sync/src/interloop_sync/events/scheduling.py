@@ -21,7 +21,7 @@ ACTION = "send_scheduling_link"
 TEMPLATE = "scheduling_link"
 
 
-def _connection_id(raw: str) -> str | None:
+def connection_id_or_none(raw: str) -> str | None:
     try:
         return str(uuid.UUID(raw)) if raw else None
     except ValueError:
@@ -44,7 +44,7 @@ def handlers(ctx: SyncContext) -> dict:
             key=action_key(msg.link_id),
             rule_id=TEMPLATE,
             kind=ACTION,
-            connection_id=_connection_id(msg.connection_id),
+            connection_id=connection_id_or_none(msg.connection_id),
             context={
                 "candidate_id": msg.candidate_id,
                 "application_id": msg.application_id,
