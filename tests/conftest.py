@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import pytest
 from interloop_devstack.testing import Infra, ServiceSet, session_infra
@@ -17,11 +19,48 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         yield i
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd) the platform's sync service sends every email to."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(([r.lower() for r in envelope.rcpt_tos], parsed))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+
 @pytest.fixture(scope="session")
-def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
+def mailbox() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+    from interloop_devstack.procs import free_port
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(
+    infra: Infra, tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox
+) -> Iterator[ServiceSet]:
     """The four services, started once per session."""
     services = ServiceSet(
         infra, tmp_path_factory.mktemp("platform"), ("scheduler", "scorecard", "sync", "gateway")
+    )
+    services.procs["sync"].env.update(
+        {
+            "INTERLOOP_SYNC_SMTP_HOST": "127.0.0.1",
+            "INTERLOOP_SYNC_SMTP_PORT": str(mailbox.port),
+            "INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS": "0.2",
+        }
     )
     services.start("scheduler", "scorecard", "sync")
     services.start("gateway")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -75,7 +76,7 @@ async def test_propose_loop_ranked_options(tenant: Tenant) -> None:
     assert r.status_code == 200 and r.json()["options"] == [] and r.json()["reason"]
 
 
-async def test_reminders_due_once_each_through_the_outbox(tenant: Tenant) -> None:
+async def test_reminders_due_once_each_through_the_outbox(tenant: Tenant, mailbox) -> None:  # type: ignore[no-untyped-def]
     await tenant.put_interviewer("rem", working_hours=ALWAYS)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     soon, later = now + timedelta(minutes=40), now + timedelta(hours=3)
@@ -88,6 +89,9 @@ async def test_reminders_due_once_each_through_the_outbox(tenant: Tenant) -> Non
                 "interviewer_ids": ["rem"],
                 "start": start.isoformat(),
                 "end": (start + timedelta(minutes=30)).isoformat(),
+                "candidate_email": f"c-{tenant.id}@mail.test",
+                "candidate_name": "Cee",
+                "candidate_time_zone": "America/Sao_Paulo",
             },
         )
         assert r.status_code == 201, r.text
@@ -110,6 +114,26 @@ async def test_reminders_due_once_each_through_the_outbox(tenant: Tenant) -> Non
     assert len(await outbox(tenant, "interview.reminder_due")) == 2
     skipped = await tenant.fetch("SELECT lead FROM reminders WHERE tenant_id = $1 AND NOT emitted", tenant.id)
     assert [r["lead"] for r in skipped] == ["24h"]
+
+    # The candidate got each reminder once by email (invites first), times in their zone; the panel
+    # got the invites but no reminders.
+    def reminders() -> list[str]:
+        return [
+            message.get_body(("plain",)).get_content()
+            for rcpts, message in list(mailbox.messages)
+            if f"c-{tenant.id}@mail.test" in rcpts and str(message["Subject"]).startswith("Reminder")
+        ]
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while len(reminders()) < 2 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)
+    sao_paulo = ZoneInfo("America/Sao_Paulo")
+    assert sorted(reminders()) == sorted(
+        next(b for b in reminders() if f"{start.astimezone(sao_paulo):%H:%M} (America/Sao_Paulo)" in b)
+        for start in (soon, later)
+    )
+    to_panel = [m for rcpts, m in list(mailbox.messages) if "rem@acme.test" in rcpts]
+    assert to_panel and not [m for m in to_panel if str(m["Subject"]).startswith("Reminder")]
 
 
 async def _publish(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -228,7 +229,7 @@ async def test_50_concurrent_holds_of_one_slot_one_wins(tenant: Tenant) -> None:
     assert active[0]["n"] == 1
 
 
-async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant) -> None:
+async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant, mailbox) -> None:  # type: ignore[no-untyped-def]
     await tenant.put_interviewer("eve", working_hours=ALWAYS)
     link = await open_link(tenant, [{"interviewer_ids": ["eve"]}], settings={"min_notice_minutes": 48 * 60})
     token = link["token"]
@@ -237,7 +238,9 @@ async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant) -> None:
     held = await tenant.public.post(f"/v1/scheduling-links/{token}/holds", json={"start": free[1]["start"]})
     assert held.status_code == 201
     first = await tenant.public.post(
-        f"/v1/scheduling-links/{token}/confirm", json={"start": free[0]["start"]}
+        f"/v1/scheduling-links/{token}/confirm",
+        json={"start": free[0]["start"]},
+        params={"tz": "Asia/Kolkata"},  # the zone the candidate picked on the page
     )
     assert first.status_code == 200, first.text
     booking = first.json()["booking"]
@@ -309,6 +312,46 @@ async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant) -> None:
         "interview.rescheduled",
         "interview.cancelled",
     ]
+
+    # Every attendee got each version by email, the ICS attached (same UID, rising SEQUENCE, then CANCEL),
+    # with times in their own zone: the candidate's as booked, the interviewer's from her profile.
+    def mail() -> list[tuple[str, str, int, str, str]]:
+        out = []
+        for rcpts, message in list(mailbox.messages):
+            for part in message.iter_attachments():
+                if part.get_content_type() != "text/calendar":
+                    continue
+                ev = event_of(part.get_content())
+                if str(ev["UID"]) == uid:
+                    method = part.get_param("method")
+                    body = message.get_body(("plain",)).get_content()
+                    out += [(r, method, int(ev["SEQUENCE"]), str(message["Subject"]), body) for r in rcpts]
+        return sorted(out)
+
+    deadline = asyncio.get_running_loop().time() + 30
+    while len(mail()) < 8 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)
+    got = mail()
+    candidate = "cand-1@mail.test"
+    assert [(r, m, q) for r, m, q, _, _ in got] == [
+        (candidate, "CANCEL", 3),
+        (candidate, "REQUEST", 0),
+        (candidate, "REQUEST", 1),
+        (candidate, "REQUEST", 2),
+        ("eve@acme.test", "CANCEL", 3),
+        ("eve@acme.test", "REQUEST", 0),
+        ("eve@acme.test", "REQUEST", 1),
+        ("eve@acme.test", "REQUEST", 2),
+    ], got
+    kolkata = at(free[0]["start"]).astimezone(ZoneInfo("Asia/Kolkata"))
+    confirmed = next(x for x in got if x[0] == candidate and x[2] == 0)
+    assert f"{kolkata:%H:%M} (Asia/Kolkata)" in confirmed[4] and "Interview confirmed" in confirmed[3]
+    to_eve = next(x for x in got if x[0] == "eve@acme.test" and x[2] == 0)
+    assert f"{at(free[0]['start']):%H:%M} (UTC)" in to_eve[4] and "Cand-1" in to_eve[4]
+    moved = next(x for x in got if x[0] == candidate and x[2] == 1)
+    assert "Interview moved" in moved[3] and "(Asia/Kolkata)" in moved[4]
+    gone = next(x for x in got if x[0] == candidate and x[1] == "CANCEL")
+    assert "cancelled" in gone[3].lower() and "took another job" in gone[4]
 
 
 async def test_reschedule_closes_24_hours_before(tenant: Tenant) -> None:

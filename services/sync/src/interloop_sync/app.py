@@ -12,7 +12,15 @@ from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
 
 from interloop_sync import context
-from interloop_sync.events import automations, hris, notifications, reconcile, scheduling, writeback
+from interloop_sync.events import (
+    automations,
+    hris,
+    interview_mail,
+    notifications,
+    reconcile,
+    scheduling,
+    writeback,
+)
 from interloop_sync.rpc.servicer import SyncServicer
 from interloop_sync.settings import SyncSettings
 
@@ -27,7 +35,16 @@ def _register(server: GrpcServer, rt: Runtime) -> None:
 
 def _consumers(rt: Runtime) -> list[ConsumerSpec]:
     ctx = context.of(rt)
+    mail = []
+    if ctx.settings.interview_emails:
+        # Invites, updates, cancellations and reminders to every attendee (ICS attached).
+        mail.append(
+            ConsumerSpec(
+                group="sync.interview-mail", topics=[topic("interview")], handlers=interview_mail.handlers()
+            )
+        )
     return [
+        *mail,
         # The service's own ats.application.hired: the webhook answers fast, the HRIS write runs here with
         # retries, dead letters and replay.
         ConsumerSpec(group="sync.hris", topics=[topic("ats")], handlers=hris.handlers(ctx)),

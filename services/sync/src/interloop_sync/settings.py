@@ -22,6 +22,9 @@ class SyncSettings(ServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=0, le=65535)
     smtp_sender: str = "no-reply@interloop.local"
+    # Email every interview's invite, updates, cancellation (ICS attached) and candidate reminders; off when
+    # the ATS or a calendar integration sends them instead.
+    interview_emails: bool = True
     vendor_timeout_seconds: float = Field(default=10.0, gt=0)
     # How long connections (with decrypted credentials) and automation rules are reused without a query;
     # changes made through another replica take up to this long to apply here (0 = always query).

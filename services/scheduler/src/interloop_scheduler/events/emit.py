@@ -10,10 +10,50 @@ from interloop_common.events import new_event
 from interloop_common.outbox import add_event
 from interloop_common.rpc import ts
 
+from interloop_scheduler.domain import invites as invite_domain
+from interloop_scheduler.rpc.mapping import utc_now
+from interloop_scheduler.store import interviewers as interviewer_store
 from interloop_scheduler.store.bookings import BookingRow
 from interloop_scheduler.store.links import LinkRow
 
 SOURCE = "//interloop/scheduler"
+
+
+async def attendees(conn: asyncpg.Connection, tenant_id: str, b: BookingRow) -> list[interview_pb2.Attendee]:
+    """The candidate (when their address is known) and the panel, each with the zone to show times in.
+    A party without a usable address is left out rather than failing the booking."""
+    rows = await interviewer_store.get_many(conn, tenant_id, b.interviewer_ids)
+    out = [
+        interview_pb2.Attendee(email=r.email, name=r.display_name, role="interviewer", time_zone=r.time_zone)
+        for r in (rows[i] for i in b.interviewer_ids if i in rows)
+    ]
+    if b.candidate_email:
+        candidate = interview_pb2.Attendee(
+            email=b.candidate_email,
+            name=b.candidate_name,
+            role="candidate",
+            time_zone=b.candidate_time_zone or "UTC",
+        )
+        out.insert(0, candidate)
+    return [a for a in out if "@" in a.email]
+
+
+async def invitation(
+    conn: asyncpg.Connection, tenant_id: str, b: BookingRow, organizer: str, method: str
+) -> tuple[bytes, list[interview_pb2.Attendee]]:
+    """One iCalendar object (stable UID, the booking's SEQUENCE) addressed to every attendee."""
+    who = await attendees(conn, tenant_id, b)
+    invite = invite_domain.Invite(
+        booking_id=str(b.id),
+        sequence=b.sequence,
+        start=b.start,
+        end=b.end,
+        summary=f"Interview: {b.round or b.interview_type or 'interview'}",
+        organizer=invite_domain.Party(organizer, "Interloop Scheduling"),
+        attendees=tuple(invite_domain.Party(a.email, a.name) for a in who),
+    )
+    build = invite_domain.request_ics if method == "REQUEST" else invite_domain.cancel_ics
+    return build(invite, utc_now()), who
 
 
 async def booking_event(
@@ -23,8 +63,11 @@ async def booking_event(
     b: BookingRow,
     reason: str = "",
     previous_start: datetime | None = None,
+    *,
+    organizer: str,
 ) -> None:
     if event_type in ("interview.scheduled", "interview.rescheduled"):
+        ics, who = await invitation(conn, tenant_id, b, organizer, "REQUEST")
         payload = interview_pb2.InterviewScheduled(
             booking_id=str(b.id),
             candidate_id=b.candidate_id,
@@ -37,11 +80,25 @@ async def booking_event(
             job_id=b.job_id,
             round=b.round,
             link_id=str(b.link_id or ""),
+            attendees=who,
+            invite_ics=ics,
         )
         if previous_start is not None:
             payload.previous_start.CopyFrom(ts(previous_start))
     elif event_type == "interview.cancelled":
-        payload = interview_pb2.InterviewCancelled(booking_id=str(b.id), reason=reason, sequence=b.sequence)
+        ics, who = await invitation(conn, tenant_id, b, organizer, "CANCEL")
+        payload = interview_pb2.InterviewCancelled(
+            booking_id=str(b.id),
+            reason=reason,
+            sequence=b.sequence,
+            attendees=who,
+            invite_ics=ics,
+            start=ts(b.start),
+            end=ts(b.end),
+            candidate_id=b.candidate_id,
+            job_id=b.job_id,
+            round=b.round,
+        )
     elif event_type == "interview.completed":
         payload = interview_pb2.InterviewCompleted(
             booking_id=str(b.id),
@@ -70,6 +127,8 @@ async def reminder_event(conn: asyncpg.Connection, tenant_id: str, b: BookingRow
         sequence=b.sequence,
         job_id=b.job_id,
         round=b.round,
+        attendees=await attendees(conn, tenant_id, b),
+        end=ts(b.end),
     )
     event = new_event(
         type="interview.reminder_due",

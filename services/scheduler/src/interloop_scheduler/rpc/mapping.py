@@ -55,6 +55,7 @@ def booking_pb(b: BookingRow) -> pb.Booking:
         reschedules=b.reschedules,
         link_id=str(b.link_id or ""),
         candidate_email=b.candidate_email,
+        candidate_time_zone=b.candidate_time_zone,
     )
 
 

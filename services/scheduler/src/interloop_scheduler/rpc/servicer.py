@@ -18,14 +18,13 @@ from interloop_common.db import tenant_tx
 from interloop_common.rpc import Check, FieldViolations, decode_cursor, dt, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
 
-from interloop_scheduler.domain import invites as invite_domain
 from interloop_scheduler.domain import policy as policy_domain
 from interloop_scheduler.domain.availability import Requirement, Slot, SlotRules, all_of
 from interloop_scheduler.domain.links import InvalidLink, verify_link_token
 from interloop_scheduler.domain.loops import Loop, LoopRules, Session, plan_loop
 from interloop_scheduler.domain.model import SchedulingError
 from interloop_scheduler.events import background
-from interloop_scheduler.events.emit import booking_event
+from interloop_scheduler.events.emit import booking_event, invitation
 from interloop_scheduler.events.requests import link_key, open_request
 from interloop_scheduler.rpc import mapping as m
 from interloop_scheduler.rpc import slots
@@ -281,6 +280,16 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         check.require(bool(request.candidate_id), "candidate_id", "required")
         check.require(len(request.interviewer_ids) > 0, "interviewer_ids", "at least one interviewer")
         check.require(request.end.seconds > request.start.seconds, "end", "must be after start")
+        check.require(
+            not request.candidate_email or "@" in request.candidate_email,
+            "candidate_email",
+            "an email address such as ada@example.com",
+        )
+        check.require(
+            not request.candidate_time_zone or m.zone_ok(request.candidate_time_zone),
+            "candidate_time_zone",
+            "an IANA zone such as America/New_York",
+        )
         check.done()
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             known = await interviewer_store.get_many(conn, request.tenant_id, list(request.interviewer_ids))
@@ -299,12 +308,16 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     interviewer_ids=list(request.interviewer_ids),
                     start=dt(request.start),
                     end=dt(request.end),
+                    candidate_email=request.candidate_email,
+                    candidate_name=request.candidate_name,
+                    candidate_time_zone=request.candidate_time_zone,
                 )
             except booking_store.DoubleBooking as exc:
                 await context.abort(
                     grpc.StatusCode.ALREADY_EXISTS, f"interviewer already booked: {exc.detail}"
                 )
-            await booking_event(conn, request.tenant_id, "interview.scheduled", booking)
+            organizer = self.settings.organizer_email
+            await booking_event(conn, request.tenant_id, "interview.scheduled", booking, organizer=organizer)
         return pb.ScheduleInterviewResponse(booking=m.booking_pb(booking))
 
     # -- scheduling requests (links), holds, confirmation
@@ -491,29 +504,20 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         self, conn, tenant: str, b: booking_store.BookingRow, method: str
     ) -> tuple[bytes, list[pb.Invite]]:  # type: ignore[no-untyped-def]
         """One iCalendar object (stable UID, the booking's SEQUENCE) addressed to every attendee."""
-        rows = await interviewer_store.get_many(conn, tenant, b.interviewer_ids)
-        attendees = [invite_domain.Party(r.email, r.display_name) for r in rows.values()]
-        if b.candidate_email:
-            attendees.insert(0, invite_domain.Party(b.candidate_email, b.candidate_name))
-        invite = invite_domain.Invite(
-            booking_id=str(b.id),
-            sequence=b.sequence,
-            start=b.start,
-            end=b.end,
-            summary=f"Interview: {b.round or b.interview_type or 'interview'}",
-            organizer=invite_domain.Party(self.settings.organizer_email, "Interloop Scheduling"),
-            attendees=tuple(attendees),
-        )
-        build = invite_domain.request_ics if method == "REQUEST" else invite_domain.cancel_ics
-        ics = build(invite, m.utc_now())
-        return ics, [pb.Invite(recipient=p.email, method=method, ics=ics) for p in attendees]
+        ics, who = await invitation(conn, tenant, b, self.settings.organizer_email, method)
+        return ics, [pb.Invite(recipient=a.email, method=method, ics=ics) for a in who]
 
     async def ConfirmBooking(self, request: pb.ConfirmBookingRequest, context: grpc.aio.ServicerContext):
         tenant, link_id = await self._verify(request.token, context)
-        Check().require(
+        check = Check().require(
             bool(request.hold_id) or request.HasField("start"),
             "hold_id",
             "a hold_id from HoldSlot, or a start to hold and confirm at once",
+        )
+        check.require(
+            not request.candidate_time_zone or m.zone_ok(request.candidate_time_zone),
+            "candidate_time_zone",
+            "an IANA zone such as America/New_York",
         ).done()
         hold_id = _uuid(request.hold_id, "hold_id") if request.hold_id else None
         reqs: list[Requirement] = []
@@ -594,6 +598,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             link_id=link.id,
             candidate_email=link.candidate_email,
             candidate_name=link.candidate_name,
+            candidate_time_zone=request.candidate_time_zone,
         )
         await booking_store.release_link_holds(conn, tenant, link.id, status="released")
         if hold_id is not None:
@@ -604,7 +609,9 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                 booking.id,
             )
         await link_store.set_link_booking(conn, tenant, link.id, booking.id)
-        await booking_event(conn, tenant, "interview.scheduled", booking)
+        await booking_event(
+            conn, tenant, "interview.scheduled", booking, organizer=self.settings.organizer_email
+        )
         return booking
 
     # -- changes to a booking
@@ -630,6 +637,10 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         tenant, booking_id, _ = await self._booking_target(request, context)
         Check().require(
             request.HasField("start"), "start", "the new start (a slot from GetLinkSlots/FindSlots)"
+        ).require(
+            not request.candidate_time_zone or m.zone_ok(request.candidate_time_zone),
+            "candidate_time_zone",
+            "an IANA zone such as America/New_York",
         ).done()
         new_start = dt(request.start)
         reqs: list[Requirement] = []
@@ -676,6 +687,10 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     hold_key=hold_key,
                     exclude_booking=current.id,
                 )
+                if request.candidate_time_zone:
+                    await booking_store.set_candidate_zone(
+                        conn, tenant, current.id, request.candidate_time_zone
+                    )
                 booking = await booking_store.move_booking(conn, tenant, current.id, who, start, end)
                 await booking_event(
                     conn,
@@ -684,6 +699,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     booking,
                     request.reason,
                     previous_start=current.start,
+                    organizer=self.settings.organizer_email,
                 )
                 ics, invites = await self._invites(conn, tenant, booking, "REQUEST")
         except (slots.SlotTaken, booking_store.DoubleBooking):
@@ -723,7 +739,14 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             assert booking is not None
             if booking.link_id is not None:  # the candidate may pick a new time while the link lasts
                 await link_store.set_link_booking(conn, tenant, booking.link_id, None)
-            await booking_event(conn, tenant, "interview.cancelled", booking, request.reason)
+            await booking_event(
+                conn,
+                tenant,
+                "interview.cancelled",
+                booking,
+                request.reason,
+                organizer=self.settings.organizer_email,
+            )
             _, invites = await self._invites(conn, tenant, booking, "CANCEL")
         return pb.CancelBookingResponse(booking=m.booking_pb(booking), invites=invites)
 
@@ -746,7 +769,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     f"booking {booking_id} is {current.status}, not scheduled",
                 )
             assert booking is not None
-            await booking_event(conn, request.tenant_id, "interview.completed", booking)
+            organizer = self.settings.organizer_email
+            await booking_event(conn, request.tenant_id, "interview.completed", booking, organizer=organizer)
         return pb.CompleteInterviewResponse(booking=m.booking_pb(booking))
 
     async def ListBookings(self, request: pb.ListBookingsRequest, context: grpc.aio.ServicerContext):

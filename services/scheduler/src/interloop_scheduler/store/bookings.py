@@ -42,6 +42,7 @@ class BookingRow:
     link_id: uuid.UUID | None = None
     candidate_email: str = ""
     candidate_name: str = ""
+    candidate_time_zone: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class HoldRow:
 _SELECT = """
     SELECT b.id, b.candidate_id, b.application_id, b.job_id, b.round, b.interview_type, b.during,
            b.status, b.sequence, b.reschedules, b.link_id, b.candidate_email, b.candidate_name,
+           b.candidate_time_zone,
            coalesce((SELECT array_agg(DISTINCT c.interviewer_id ORDER BY c.interviewer_id)
                      FROM interviewer_commitments c
                      WHERE c.tenant_id = b.tenant_id AND c.booking_id = b.id
@@ -85,6 +87,7 @@ def _row(r: asyncpg.Record) -> BookingRow:
         link_id=r["link_id"],
         candidate_email=r["candidate_email"],
         candidate_name=r["candidate_name"],
+        candidate_time_zone=r["candidate_time_zone"],
     )
 
 
@@ -165,6 +168,7 @@ async def insert_booking(
     link_id: uuid.UUID | None = None,
     candidate_email: str = "",
     candidate_name: str = "",
+    candidate_time_zone: str = "",
 ) -> BookingRow:
     booking_id = uuid.uuid4()
     during = Range(start, end, lower_inc=True, upper_inc=False)
@@ -172,8 +176,8 @@ async def insert_booking(
     await conn.execute(
         """INSERT INTO bookings (tenant_id, id, candidate_id, application_id, job_id, round, interview_type,
                                  during,
-                                 link_id, candidate_email, candidate_name)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+                                 link_id, candidate_email, candidate_name, candidate_time_zone)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
         tenant_id,
         booking_id,
         candidate_id,
@@ -185,6 +189,7 @@ async def insert_booking(
         link_id,
         candidate_email,
         candidate_name,
+        candidate_time_zone,
     )
     await _commit(conn, tenant_id, interviewer_ids, during, booking_id=booking_id)
     got = await get_booking(conn, tenant_id, booking_id)
@@ -268,6 +273,17 @@ async def move_booking(
     got = await get_booking(conn, tenant_id, booking_id)
     assert got is not None
     return got
+
+
+async def set_candidate_zone(
+    conn: asyncpg.Connection, tenant_id: str, booking_id: uuid.UUID, zone: str
+) -> None:
+    await conn.execute(
+        "UPDATE bookings SET candidate_time_zone = $3 WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        booking_id,
+        zone,
+    )
 
 
 async def find_by_link(conn: asyncpg.Connection, tenant_id: str, link_id: uuid.UUID) -> BookingRow | None:

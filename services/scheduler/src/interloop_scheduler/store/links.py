@@ -162,6 +162,15 @@ async def erase_candidate(
         tenant_id,
         candidate_id,
     )
+    # So do the booking's invites and reminders (attendees, the ICS): drop the sent copies too.
+    await conn.execute(
+        """DELETE FROM outbox o USING bookings b
+           WHERE b.tenant_id = $1 AND b.candidate_id = $2 AND o.tenant_id = $1
+             AND o.event_type LIKE 'interview.%' AND o.key = $1 || '/' || b.id::text
+             AND o.published_at IS NOT NULL""",
+        tenant_id,
+        candidate_id,
+    )
     if close_links:
         await conn.execute(
             """UPDATE scheduling_links SET expires_at = least(expires_at, now())

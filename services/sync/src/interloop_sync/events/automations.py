@@ -32,6 +32,7 @@ EMAIL_KINDS = (
     "assessment_reminder",
     "send_scheduling_link",
     "send_alert",
+    "send_interview_email",
 )
 
 DEFAULT_ASSESSMENT = EmailTemplate(
@@ -52,6 +53,43 @@ DEFAULT_ALERT = EmailTemplate(
     "Dead letters are replayed once the cause is fixed:\n"
     "  python -m interloop_<service> replay-dead-letters --tenant {{ tenant_id }}\n",
 )
+# Interview messages; a tenant overrides each by storing a template of the same name (same variables:
+# name, role, candidate_name, interviewers, round, start, end, end_time, previous_start, reason, lead).
+_WHO = "{{ 'your ' if role == 'candidate' else candidate_name ~ ' — ' if candidate_name else '' }}"
+DEFAULT_INTERVIEW = {
+    "interview_scheduled": EmailTemplate(
+        "Interview confirmed: " + _WHO + "{{ round or 'interview' }}, {{ start }}",
+        "Hello {{ name or 'there' }},\n\n"
+        "{{ 'Your' if role == 'candidate' else 'The' }} {{ round ~ ' ' if round else '' }}interview"
+        "{{ ' with ' ~ candidate_name if role != 'candidate' and candidate_name else '' }} is booked for "
+        "{{ start }} to {{ end_time }}.\n"
+        "{% if interviewers %}Interviewers: {{ interviewers }}\n{% endif %}"
+        "\nThe calendar invite is attached.\n",
+    ),
+    "interview_rescheduled": EmailTemplate(
+        "Interview moved: " + _WHO + "{{ round or 'interview' }}, now {{ start }}",
+        "Hello {{ name or 'there' }},\n\n"
+        "the {{ round ~ ' ' if round else '' }}interview"
+        "{{ ' with ' ~ candidate_name if role != 'candidate' and candidate_name else '' }}"
+        "{{ ' planned for ' ~ previous_start if previous_start else '' }} has moved to "
+        "{{ start }} to {{ end_time }}.\n"
+        "\nThe updated calendar invite is attached; it replaces the earlier one.\n",
+    ),
+    "interview_cancelled": EmailTemplate(
+        "Interview cancelled: " + _WHO + "{{ round or 'interview' }}, {{ start }}",
+        "Hello {{ name or 'there' }},\n\n"
+        "the {{ round ~ ' ' if round else '' }}interview"
+        "{{ ' with ' ~ candidate_name if role != 'candidate' and candidate_name else '' }} on {{ start }} "
+        "is cancelled.{{ ' Reason: ' ~ reason if reason else '' }}\n"
+        "\nThe attached cancellation removes it from your calendar.\n",
+    ),
+    "interview_reminder": EmailTemplate(
+        "Reminder: your {{ round or 'interview' }} on {{ start }}",
+        "Hello {{ name or 'there' }},\n\n"
+        "a reminder of your {{ round ~ ' ' if round else '' }}interview on {{ start }} to {{ end_time }}.\n"
+        "{% if interviewers %}You will meet: {{ interviewers }}\n{% endif %}",
+    ),
+}
 DEFAULT_REMINDER = EmailTemplate(
     "Reminder: your assessment",
     "Hello {{ candidate_name }},\n\na reminder to complete your assessment: {{ link }}\n",
@@ -191,6 +229,9 @@ async def _email(
     elif row["kind"] == "send_alert":
         name = "alert"
         stored.setdefault(name, DEFAULT_ALERT)
+    elif row["kind"] == "send_interview_email":
+        name = context["template"]
+        stored.setdefault(name, DEFAULT_INTERVIEW[name])
     elif row["kind"] == "send_scheduling_link":
         name = "scheduling_link"
         stored.setdefault(name, DEFAULT_SCHEDULING_LINK)
@@ -206,6 +247,13 @@ async def _email(
     message["Subject"] = rendered.subject
     message["Message-ID"] = f"<{key.replace(':', '.')}@interloop.local>"
     message.set_content(rendered.body, subtype="html" if rendered.html else "plain")
+    if context.get("ics"):  # the invite itself: calendar clients add, move or remove the event from it
+        message.add_attachment(
+            context["ics"],
+            subtype="calendar",
+            filename="invite.ics" if context.get("method") != "CANCEL" else "cancel.ics",
+            params={"method": context.get("method") or "REQUEST"},
+        )
     await aiosmtplib.send(message, hostname=ctx.settings.smtp_host, port=ctx.settings.smtp_port, timeout=10)
     await store.log_communication(
         conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent", row["event_at"]

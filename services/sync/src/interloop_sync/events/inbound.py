@@ -381,6 +381,8 @@ class _Apply:
 
     async def _erased(self, candidate_id: str, fields: list[str], *, deleted: bool) -> None:
         self.contacts.clear()
+        if deleted or not fields or any("email" in f or "name" in f or "phone" in f for f in fields):
+            await rules_store.redact_candidate(self.conn, self.t, candidate_id)
         await emit(
             self.conn,
             "ats.candidate.erased",

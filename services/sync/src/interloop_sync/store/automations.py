@@ -253,3 +253,28 @@ async def email_sent(conn: asyncpg.Connection, tenant_id: str, key: str) -> bool
             key,
         )
     )
+
+
+# Context fields of an action that identify or reach the candidate (the ICS names them as attendee).
+_PII_CONTEXT = ("candidate_email", "candidate_name", "recipient", "name", "ics", "email", "phone")
+
+
+async def redact_candidate(conn: asyncpg.Connection, tenant_id: str, candidate_id: str) -> int:
+    """Erasure: what was sent to (or about) the candidate keeps its row, for the audit trail of what was sent
+    when, but loses the address, the subject and the body; planned actions lose the contact fields."""
+    await conn.execute(
+        """UPDATE communications c SET recipient = '', subject = '', body = ''
+           FROM automation_actions a
+           WHERE a.tenant_id = $1 AND a.context->>'candidate_id' = $2
+             AND c.tenant_id = $1 AND c.idempotency_key = a.idempotency_key""",
+        tenant_id,
+        candidate_id,
+    )
+    status = await conn.execute(
+        """UPDATE automation_actions SET context = context - $3::text[]
+           WHERE tenant_id = $1 AND context->>'candidate_id' = $2""",
+        tenant_id,
+        candidate_id,
+        list(_PII_CONTEXT),
+    )
+    return int(status.split()[-1])

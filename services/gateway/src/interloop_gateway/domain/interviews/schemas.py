@@ -37,6 +37,10 @@ class InterviewIn(msgspec.Struct):
     interview_type: str = ""
     job_id: str = ""
     round: str = ""
+    # When given, the candidate gets the invite (and reminders), with times in candidate_time_zone.
+    candidate_email: str = ""
+    candidate_name: str = ""
+    candidate_time_zone: str = ""
 
 
 class InterviewOut(msgspec.Struct):

@@ -35,6 +35,9 @@ def interview_request(tenant_id: str, body: schemas.InterviewIn) -> spb.Schedule
         interview_type=body.interview_type,
         job_id=body.job_id,
         round=body.round,
+        candidate_email=body.candidate_email,
+        candidate_name=body.candidate_name,
+        candidate_time_zone=body.candidate_time_zone,
     )
 
 

@@ -289,7 +289,9 @@ class SchedulingLinksController(Controller):
     )
     async def confirm(self, request: Request, token: str, data: schemas.ConfirmIn, tz: Tz) -> dict:
         zone = s.zone(tz)
-        req = spb.ConfirmBookingRequest(token=token, hold_id=data.hold_id)
+        # The zone the candidate's emails use: the page always sends the one they chose.
+        chosen = request.query_params.get("tz", "")
+        req = spb.ConfirmBookingRequest(token=token, hold_id=data.hold_id, candidate_time_zone=chosen)
         if data.start is not None:
             req.start.CopyFrom(ts(s.aware(data.start, "start")))
         resp = await s.call(_scheduler(request).ConfirmBooking(req), zone)
@@ -305,7 +307,10 @@ class SchedulingLinksController(Controller):
         resp = await s.call(
             _scheduler(request).RescheduleBooking(
                 spb.RescheduleBookingRequest(
-                    token=token, start=ts(s.aware(data.start, "start")), reason=data.reason
+                    token=token,
+                    start=ts(s.aware(data.start, "start")),
+                    reason=data.reason,
+                    candidate_time_zone=request.query_params.get("tz", ""),  # empty: keep the booking's
                 )
             ),
             zone,

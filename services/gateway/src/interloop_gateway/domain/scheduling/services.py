@@ -165,6 +165,7 @@ def booking_out(b: spb.Booking) -> dict[str, Any]:
         "job_id": b.job_id,
         "round": b.round,
         "link_id": b.link_id,
+        "candidate_time_zone": b.candidate_time_zone or None,
     }
 
 

@@ -50,8 +50,11 @@ def interviewer_of(request: Request) -> str:
             )
         return principal.interviewer_id
     if claimed and "admin" not in principal.scopes:
-        raise problem(403, f"only admin keys may act for an interviewer via {INTERVIEWER_HEADER.title()}; "
-                           "use the interviewer's own key")
+        raise problem(
+            403,
+            f"only admin keys may act for an interviewer via {INTERVIEWER_HEADER.title()}; "
+            "use the interviewer's own key",
+        )
     return claimed
 
 

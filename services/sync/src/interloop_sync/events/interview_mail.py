@@ -1,0 +1,110 @@
+"""Interview messages: every attendee gets the invite, its updates and its cancellation by email, with the
+scheduler's iCalendar object attached (one UID per booking, its SEQUENCE, METHOD:REQUEST or CANCEL), so
+the interview lands in — and moves or leaves — their calendar; the candidate also gets the reminders.
+
+Times are written in each recipient's own zone (the interviewer's profile, the zone the candidate booked
+in). The handler only plans one action per recipient, keyed by booking, event, sequence (and lead), in the
+inbox transaction; the automation worker sends it with the tenant's template of that name, or the default,
+and logs it in the communications log: a redelivered event is never a second email."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+
+import asyncpg
+from interloop.events.v1 import interview_pb2
+from interloop_common.events import Event
+from interloop_common.rpc import dt
+
+from interloop_sync.store import automations as store
+
+ACTION = "send_interview_email"
+TEMPLATES = {
+    "interview.scheduled": "interview_scheduled",
+    "interview.rescheduled": "interview_rescheduled",
+    "interview.cancelled": "interview_cancelled",
+    "interview.reminder_due": "interview_reminder",
+}
+
+
+def _zone(name: str) -> tuple[zoneinfo.ZoneInfo, str]:
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC"), name or "UTC"
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC"), "UTC"
+
+
+def local(when: datetime, zone: str) -> str:
+    """'Monday 3 May 2027, 09:00 (Europe/London)' in the recipient's zone."""
+    tz, name = _zone(zone)
+    t = when.astimezone(tz)
+    return f"{t:%A} {t.day} {t:%B %Y}, {t:%H:%M} ({name})"
+
+
+def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
+    """(idempotency key, context) per email the event calls for."""
+    if event.type in ("interview.scheduled", "interview.rescheduled"):
+        msg = event.unpack(interview_pb2.InterviewScheduled)
+        start, end = dt(msg.start), dt(msg.end)
+        method, ics, lead, previous = "REQUEST", msg.invite_ics, "", msg.previous_start
+        reason, candidate_id = "", msg.candidate_id
+        recipients = list(msg.attendees)
+    elif event.type == "interview.cancelled":
+        msg = event.unpack(interview_pb2.InterviewCancelled)
+        start, end = dt(msg.start), dt(msg.end)
+        method, ics, lead, previous = "CANCEL", msg.invite_ics, "", None
+        reason, candidate_id = msg.reason, msg.candidate_id
+        recipients = list(msg.attendees)
+    else:
+        msg = event.unpack(interview_pb2.InterviewReminderDue)
+        start, end = dt(msg.start), dt(msg.end)
+        method, ics, lead, previous = "", b"", msg.lead, None
+        reason, candidate_id = "", msg.candidate_id
+        recipients = [a for a in msg.attendees if a.role == "candidate"]
+    candidate = next((a for a in msg.attendees if a.role == "candidate"), None)
+    panel = [a.name or a.email for a in msg.attendees if a.role == "interviewer"]
+    moved_from = dt(previous) if previous is not None and previous.seconds else None
+    out = []
+    for a in recipients:
+        context = {
+            "template": TEMPLATES[event.type],
+            "recipient": a.email,
+            "name": a.name,
+            "role": a.role,
+            "candidate_id": candidate_id,
+            "candidate_name": candidate.name if candidate else "",
+            "interviewers": ", ".join(panel),
+            "round": msg.round,
+            "job_id": msg.job_id,
+            "booking_id": msg.booking_id,
+            "start": local(start, a.time_zone),
+            "end": local(end, a.time_zone),
+            "end_time": f"{end.astimezone(_zone(a.time_zone)[0]):%H:%M}",
+            "previous_start": local(moved_from, a.time_zone) if moved_from else "",
+            "reason": reason,
+            "lead": lead,
+            "method": method,
+            "ics": ics.decode() if ics else "",
+            "event": event.type,
+        }
+        suffix = f"{lead}:{msg.start.seconds}" if lead else str(msg.sequence)
+        out.append((f"interview-mail:{msg.booking_id}:{event.type}:{suffix}:{a.email.lower()}", context))
+    return out
+
+
+def handlers() -> dict:
+    async def mail(conn: asyncpg.Connection, event: Event) -> None:
+        for key, context in plan(event):
+            await store.add_system_action(
+                conn,
+                event.tenant_id,
+                key=key,
+                rule_id=context["template"],
+                kind=ACTION,
+                context=context,
+                event_at=event.time,
+                due_at=datetime.now(UTC),
+            )
+
+    return dict.fromkeys(TEMPLATES, mail)

@@ -1,0 +1,131 @@
+"""Interview emails: who gets which message, keys that make redeliveries harmless, times in each
+recipient's zone, and the default templates rendering every variant under StrictUndefined."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from interloop.events.v1 import interview_pb2
+from interloop_common.events import new_event
+from interloop_common.rpc import ts
+from interloop_sync.domain.automations import EmailTemplates
+from interloop_sync.events.automations import DEFAULT_INTERVIEW
+from interloop_sync.events.interview_mail import TEMPLATES, local, plan
+
+START = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)  # the night Europe/London springs forward
+END = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+ATTENDEES = [
+    interview_pb2.Attendee(email="Ada@Mail.test", name="Ada", role="candidate", time_zone="Europe/London"),
+    interview_pb2.Attendee(email="eve@acme.test", name="Eve", role="interviewer", time_zone="Asia/Tokyo"),
+    interview_pb2.Attendee(email="bob@acme.test", name="", role="interviewer", time_zone=""),
+]
+
+
+def _event(type_: str, payload):  # type: ignore[no-untyped-def]
+    return new_event(type=type_, source="//test", tenant_id="t", subject="booking/b1", payload=payload)
+
+
+def _scheduled(type_: str = "interview.scheduled", sequence: int = 0):  # type: ignore[no-untyped-def]
+    msg = interview_pb2.InterviewScheduled(
+        booking_id="b1",
+        candidate_id="c1",
+        start=ts(START),
+        end=ts(END),
+        sequence=sequence,
+        round="Onsite",
+        attendees=ATTENDEES,
+        invite_ics=b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
+    )
+    if type_ == "interview.rescheduled":
+        msg.previous_start.CopyFrom(ts(datetime(2027, 3, 27, 9, tzinfo=UTC)))
+    return _event(type_, msg)
+
+
+def test_local_time_is_the_recipients_own_across_dst() -> None:
+    assert local(START, "Europe/London") == "Sunday 28 March 2027, 00:30 (Europe/London)"
+    assert local(END, "Europe/London") == "Sunday 28 March 2027, 02:30 (Europe/London)"  # BST from 01:00
+    assert local(START, "Asia/Tokyo") == "Sunday 28 March 2027, 09:30 (Asia/Tokyo)"
+    assert local(START, "") == "Sunday 28 March 2027, 00:30 (UTC)"
+    assert local(START, "Not/AZone") == "Sunday 28 March 2027, 00:30 (UTC)"
+
+
+def test_every_attendee_gets_the_invite_keyed_by_booking_sequence_and_address() -> None:
+    planned = plan(_scheduled())
+    assert [c["recipient"] for _, c in planned] == ["Ada@Mail.test", "eve@acme.test", "bob@acme.test"]
+    assert [k for k, _ in planned] == [
+        "interview-mail:b1:interview.scheduled:0:ada@mail.test",
+        "interview-mail:b1:interview.scheduled:0:eve@acme.test",
+        "interview-mail:b1:interview.scheduled:0:bob@acme.test",
+    ]
+    ada, eve, bob = (c for _, c in planned)
+    assert ada["start"].endswith("00:30 (Europe/London)") and ada["end_time"] == "02:30"
+    assert eve["start"].endswith("09:30 (Asia/Tokyo)") and bob["start"].endswith("(UTC)")
+    assert eve["candidate_name"] == "Ada" and eve["interviewers"] == "Eve, bob@acme.test"
+    assert all(c["method"] == "REQUEST" and "METHOD:REQUEST" in c["ics"] for c in (ada, eve, bob))
+    assert all(c["candidate_id"] == "c1" for c in (ada, eve, bob))  # what erasure redacts by
+    # A reschedule is a new message (a new sequence), a redelivery of the same one is the same key.
+    assert {k for k, _ in plan(_scheduled())} == {k for k, _ in planned}
+    moved = plan(_scheduled("interview.rescheduled", sequence=1))
+    assert not {k for k, _ in moved} & {k for k, _ in planned}
+    assert moved[0][1]["previous_start"] == "Saturday 27 March 2027, 09:00 (Europe/London)"
+
+
+def test_cancellation_goes_to_everyone_and_reminders_to_the_candidate_only() -> None:
+    cancelled = plan(
+        _event(
+            "interview.cancelled",
+            interview_pb2.InterviewCancelled(
+                booking_id="b1",
+                sequence=2,
+                reason="role filled",
+                attendees=ATTENDEES,
+                start=ts(START),
+                end=ts(END),
+                invite_ics=b"METHOD:CANCEL",
+            ),
+        )
+    )
+    assert len(cancelled) == 3 and {c["method"] for _, c in cancelled} == {"CANCEL"}
+    reminders = [
+        plan(
+            _event(
+                "interview.reminder_due",
+                interview_pb2.InterviewReminderDue(
+                    booking_id="b1", lead=lead, start=ts(START), end=ts(END), attendees=ATTENDEES
+                ),
+            )
+        )
+        for lead in ("24h", "1h")
+    ]
+    assert [[c["recipient"] for _, c in r] for r in reminders] == [["Ada@Mail.test"], ["Ada@Mail.test"]]
+    assert reminders[0][0][0] != reminders[1][0][0] and reminders[0][0][1]["ics"] == ""
+
+
+@pytest.mark.parametrize("event_type", sorted(TEMPLATES))
+def test_default_templates_render_for_candidate_and_interviewer(event_type: str) -> None:
+    if event_type == "interview.cancelled":
+        event = _event(
+            event_type,
+            interview_pb2.InterviewCancelled(
+                booking_id="b1", reason="", attendees=ATTENDEES, start=ts(START), end=ts(END)
+            ),
+        )
+    elif event_type == "interview.reminder_due":
+        event = _event(
+            event_type,
+            interview_pb2.InterviewReminderDue(
+                booking_id="b1", lead="1h", start=ts(START), end=ts(END), attendees=ATTENDEES
+            ),
+        )
+    else:
+        event = _scheduled(event_type)
+    templates = EmailTemplates(DEFAULT_INTERVIEW)
+    for _, context in plan(event):
+        rendered = templates.render(context["template"], context)
+        assert context["start"] in rendered.subject and "\n" not in rendered.subject
+        assert rendered.body.startswith(f"Hello {context['name'] or 'there'},")
+        if context["role"] == "candidate":
+            assert "your" in rendered.subject.lower()
+        else:
+            assert "Ada" in rendered.subject and "with Ada" in rendered.body
