@@ -107,6 +107,10 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
         f"/v1/scheduling-links/{token}/confirm", json={"start": slots["slots"][0]["start"]}
     )
     assert ok.status_code == 200, ok.text
+    # ... and gets the invite by email, the ICS attached
+    mails = await eventually(lambda: _value(smtp.to(email)[1:]), what="the interview invite")
+    (ics,) = [p for p in mails[0].iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert ok.json()["booking"]["id"] in ics.get_content() and "METHOD:REQUEST" in ics.get_content()
 
     # a held interview of the same candidate with a submitted scorecard whose evidence names them
     assert (await tenant.http.post("/v1/scorecard-templates", json=TEMPLATE)).status_code == 201
@@ -198,8 +202,21 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
         )
         return bool(ratings) and all(tuple(r) == (4.0, "") for r in ratings) and not demo
 
+    async def sync_redacted() -> bool:
+        sent = await tenant.rows(
+            "sync", "SELECT recipient, subject, body FROM communications WHERE tenant_id = $1", tenant.id
+        )
+        planned = await tenant.rows(
+            "sync",
+            "SELECT 1 FROM automation_actions WHERE tenant_id = $1 AND position($2 IN context::text) > 0",
+            tenant.id,
+            email,
+        )
+        return len(sent) >= 2 and not planned and all(email not in " ".join(r) for r in sent)
+
     await eventually(scheduler_erased, what="PII erased in the scheduler")
     await eventually(scorecard_erased, what="PII erased in the scorecard service")
+    await eventually(sync_redacted, what="what was sent to the candidate redacted in sync")
 
     # nothing of the candidate's contact is left in the scheduler's database, the sent events included
     leftovers = await tenant.rows(
