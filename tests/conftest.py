@@ -62,6 +62,12 @@ def platform(
             "INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS": "0.2",
         }
     )
+    services.procs["scorecard"].env.update(  # overdue scorecards chased every 7.2 s instead of 24 h
+        {
+            "INTERLOOP_SCORECARD_OVERDUE_POLL_SECONDS": "0.5",
+            "INTERLOOP_SCORECARD_OVERDUE_REMINDER_EVERY_HOURS": "0.002",
+        }
+    )
     services.start("scheduler", "scorecard", "sync")
     services.start("gateway")
     try:

@@ -688,4 +688,5 @@ def test_submissions_amendments_and_decisions_leave_through_the_outbox(world: Wo
     kinds = [r["event_type"] for r in rows]
     # 24 + 2 (blind test) submissions, 2 amendments; 8 decisions (if that test ran first, else 0)
     assert kinds.count("scorecard.submitted") >= 24 + 2 + 2
-    assert set(kinds) <= {"scorecard.submitted", "decision.recorded"}
+    # (overdue reminders too: the world's interviews ended days before their scorecards came in)
+    assert set(kinds) <= {"scorecard.submitted", "decision.recorded", "scorecard.overdue"}

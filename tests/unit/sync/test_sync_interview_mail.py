@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from interloop.events.v1 import interview_pb2
+from interloop.events.v1 import interview_pb2, scorecard_pb2
 from interloop_common.events import new_event
 from interloop_common.rpc import ts
 from interloop_sync.domain.automations import EmailTemplates
@@ -71,6 +71,22 @@ def test_every_attendee_gets_the_invite_keyed_by_booking_sequence_and_address() 
     assert moved[0][1]["previous_start"] == "Saturday 27 March 2027, 09:00 (Europe/London)"
 
 
+def test_overdue_scorecard_reminds_only_an_interviewer_with_an_address() -> None:
+    def overdue(email: str, nudge: int):  # type: ignore[no-untyped-def]
+        return _event(
+            "scorecard.overdue",
+            scorecard_pb2.ScorecardOverdue(
+                booking_id="b1", interviewer_id="eve", interviewer_email=email, nudge=nudge, due_at=ts(END)
+            ),
+        )
+
+    assert plan(overdue("", 1)) == []
+    (first,) = plan(overdue("eve@acme.test", 1))
+    (second,) = plan(overdue("eve@acme.test", 2))
+    assert first[0] == "scorecard-overdue:b1:eve:1" and second[0] != first[0]
+    assert first[1]["recipient"] == "eve@acme.test" and first[1]["due"].endswith("(UTC)")
+
+
 def test_cancellation_goes_to_everyone_and_reminders_to_the_candidate_only() -> None:
     cancelled = plan(
         _event(
@@ -118,12 +134,33 @@ def test_default_templates_render_for_candidate_and_interviewer(event_type: str)
                 booking_id="b1", lead="1h", start=ts(START), end=ts(END), attendees=ATTENDEES
             ),
         )
+    elif event_type == "scorecard.overdue":
+        event = _event(
+            event_type,
+            scorecard_pb2.ScorecardOverdue(
+                booking_id="b1",
+                interviewer_id="eve",
+                interviewer_email="eve@acme.test",
+                interviewer_name="Eve",
+                interviewer_time_zone="Asia/Tokyo",
+                round="Onsite",
+                interview_end=ts(END),
+                due_at=ts(END),
+                nudge=2,
+            ),
+        )
     else:
         event = _scheduled(event_type)
     templates = EmailTemplates(DEFAULT_INTERVIEW)
     for _, context in plan(event):
         rendered = templates.render(context["template"], context)
-        assert context["start"] in rendered.subject and "\n" not in rendered.subject
+        assert "\n" not in rendered.subject
+        if event_type == "scorecard.overdue":
+            ended = "Sunday 28 March 2027, 10:30 (Asia/Tokyo)"
+            assert rendered.subject == f"Scorecard overdue: Onsite that ended {ended}"
+            assert "Hello Eve," in rendered.body and "(reminder 2)" in rendered.body
+            continue
+        assert context["start"] in rendered.subject
         assert rendered.body.startswith(f"Hello {context['name'] or 'there'},")
         if context["role"] == "candidate":
             assert "your" in rendered.subject.lower()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from interloop.scorecard.v1 import scorecard_pb2, scorecard_pb2_grpc
 from interloop_common import service
 from interloop_common.grpc_server import GrpcServer
 from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
 
+from interloop_scorecard.events import overdue
 from interloop_scorecard.events.consumers import erasure_handlers, handlers, outcome_handlers
 from interloop_scorecard.rpc.servicer import ScorecardServicer
 from interloop_scorecard.settings import ScorecardSettings
@@ -34,7 +37,17 @@ def _consumers(rt: Runtime) -> list[ConsumerSpec]:
     ]
 
 
-SPEC = ServiceSpec(name="scorecard", package="interloop_scorecard", register=_register, consumers=_consumers)
+def _background(rt: Runtime) -> list[Awaitable[None]]:
+    return overdue.tasks(rt.pool, rt.settings)  # type: ignore[arg-type]
+
+
+SPEC = ServiceSpec(
+    name="scorecard",
+    package="interloop_scorecard",
+    register=_register,
+    consumers=_consumers,
+    background=_background,
+)
 
 
 async def serve(settings: ScorecardSettings) -> None:

@@ -14,6 +14,11 @@ class ScorecardSettings(ServiceSettings):
     grpc_port: int = Field(default=50062, ge=0, le=65535)
     # A scorecard not submitted this long after the interview ended is overdue.
     feedback_due_hours: int = Field(default=24, ge=1)
+    # Overdue scorecards raise `scorecard.overdue` (an email to the interviewer) at most this many times,
+    # this many hours apart; checked every overdue_poll_seconds (0 = never).
+    overdue_reminders: int = Field(default=2, ge=0)
+    overdue_reminder_every_hours: float = Field(default=24, gt=0)
+    overdue_poll_seconds: float = Field(default=60, ge=0)
 
 
 def load() -> ScorecardSettings:

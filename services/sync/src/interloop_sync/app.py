@@ -40,7 +40,9 @@ def _consumers(rt: Runtime) -> list[ConsumerSpec]:
         # Invites, updates, cancellations and reminders to every attendee (ICS attached).
         mail.append(
             ConsumerSpec(
-                group="sync.interview-mail", topics=[topic("interview")], handlers=interview_mail.handlers()
+                group="sync.interview-mail",
+                topics=[topic("interview"), topic("scorecard")],
+                handlers=interview_mail.handlers(),
             )
         )
     return [

@@ -24,11 +24,14 @@ async def attendees(conn: asyncpg.Connection, tenant_id: str, b: BookingRow) -> 
     A party without a usable address is left out rather than failing the booking."""
     rows = await interviewer_store.get_many(conn, tenant_id, b.interviewer_ids)
     out = [
-        interview_pb2.Attendee(email=r.email, name=r.display_name, role="interviewer", time_zone=r.time_zone)
+        interview_pb2.Attendee(
+            id=r.id, email=r.email, name=r.display_name, role="interviewer", time_zone=r.time_zone
+        )
         for r in (rows[i] for i in b.interviewer_ids if i in rows)
     ]
     if b.candidate_email:
         candidate = interview_pb2.Attendee(
+            id=b.candidate_id,
             email=b.candidate_email,
             name=b.candidate_name,
             role="candidate",
@@ -107,6 +110,7 @@ async def booking_event(
             candidate_id=b.candidate_id,
             job_id=b.job_id,
             round=b.round,
+            attendees=await attendees(conn, tenant_id, b),
         )
     else:
         raise ValueError(f"unknown interview event {event_type!r}")

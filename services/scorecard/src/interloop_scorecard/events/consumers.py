@@ -13,6 +13,10 @@ from interloop_common.rpc import dt
 from interloop_scorecard.store import erasure, expected, outcomes
 
 
+def _contacts(attendees) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    return [(a.id, a.email, a.name, a.time_zone) for a in attendees if a.role == "interviewer" and a.id]
+
+
 def handlers(feedback_due_hours: int) -> dict:
     due = timedelta(hours=feedback_due_hours)
 
@@ -30,6 +34,7 @@ def handlers(feedback_due_hours: int) -> dict:
             interview_end=end,
             due_at=end + due,
         )
+        await expected.set_contacts(conn, event.tenant_id, msg.booking_id, _contacts(msg.attendees))
         await expected.bump_activity(conn, event.tenant_id, interviews=1)
 
     async def cancelled(conn: asyncpg.Connection, event: Event) -> None:
@@ -51,6 +56,7 @@ def handlers(feedback_due_hours: int) -> dict:
                 ended_at=end,
                 due_at=end + due,
             )
+            await expected.set_contacts(conn, event.tenant_id, msg.booking_id, _contacts(msg.attendees))
         else:  # an older producer without the panel: time the rows interview.scheduled opened
             await expected.set_status_for_booking(conn, event.tenant_id, msg.booking_id, "due")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -150,4 +150,36 @@ async def complete(
                  status = CASE WHEN expected_scorecards.status = 'submitted' THEN 'submitted' ELSE
                    'due' END""",
         [(tenant_id, booking_id, i, candidate_id, job_id, round, ended_at, due_at) for i in interviewer_ids],
+    )
+
+
+async def set_contacts(
+    conn: asyncpg.Connection, tenant_id: str, booking_id: str, contacts: list[tuple[str, str, str, str]]
+) -> None:
+    """(interviewer id, email, name, zone) of a booking's panel: who an overdue reminder goes to."""
+    await conn.executemany(
+        """UPDATE expected_scorecards SET interviewer_email = $4, interviewer_name = $5,
+               interviewer_time_zone = $6
+           WHERE tenant_id = $1 AND booking_id = $2 AND interviewer_id = $3""",
+        [(tenant_id, booking_id, *c) for c in contacts],
+    )
+
+
+async def claim_overdue(
+    conn: asyncpg.Connection, *, max_nudges: int, every: timedelta, limit: int = 200
+) -> list[asyncpg.Record]:
+    """System scope: open scorecards past due that are owed a (next) reminder, counted and stamped here;
+    locked so two replicas never remind twice."""
+    return await conn.fetch(
+        """UPDATE expected_scorecards e SET nudges = e.nudges + 1, last_nudged_at = now()
+           FROM (SELECT tenant_id, booking_id, interviewer_id FROM expected_scorecards
+                 WHERE status IN ('expected', 'due') AND due_at < now() AND nudges < $1
+                   AND (last_nudged_at IS NULL OR last_nudged_at <= now() - $2::interval)
+                 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) AS o
+           WHERE e.tenant_id = o.tenant_id AND e.booking_id = o.booking_id
+             AND e.interviewer_id = o.interviewer_id
+           RETURNING e.*""",
+        max_nudges,
+        every,
+        limit,
     )

@@ -89,6 +89,13 @@ DEFAULT_INTERVIEW = {
         "a reminder of your {{ round ~ ' ' if round else '' }}interview on {{ start }} to {{ end_time }}.\n"
         "{% if interviewers %}You will meet: {{ interviewers }}\n{% endif %}",
     ),
+    "scorecard_overdue": EmailTemplate(
+        "Scorecard overdue: {{ round or 'interview' }} that ended {{ interview_end }}",
+        "Hello {{ name or 'there' }},\n\n"
+        "your scorecard for the {{ round ~ ' ' if round else '' }}interview that ended {{ interview_end }} "
+        "was due {{ due }}.\nThe hiring team is waiting for it: please submit it in Interloop.\n"
+        "{{ '\n(reminder ' ~ nudge ~ ')\n' if nudge != '1' else '' }}",
+    ),
 }
 DEFAULT_REMINDER = EmailTemplate(
     "Reminder: your assessment",

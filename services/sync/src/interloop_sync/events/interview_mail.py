@@ -1,6 +1,7 @@
 """Interview messages: every attendee gets the invite, its updates and its cancellation by email, with the
 scheduler's iCalendar object attached (one UID per booking, its SEQUENCE, METHOD:REQUEST or CANCEL), so
-the interview lands in — and moves or leaves — their calendar; the candidate also gets the reminders.
+the interview lands in — and moves or leaves — their calendar; the candidate also gets the reminders, and
+an interviewer whose scorecard is overdue is reminded of it (`scorecard.overdue`).
 
 Times are written in each recipient's own zone (the interviewer's profile, the zone the candidate booked
 in). The handler only plans one action per recipient, keyed by booking, event, sequence (and lead), in the
@@ -13,7 +14,7 @@ import zoneinfo
 from datetime import UTC, datetime
 
 import asyncpg
-from interloop.events.v1 import interview_pb2
+from interloop.events.v1 import interview_pb2, scorecard_pb2
 from interloop_common.events import Event
 from interloop_common.rpc import dt
 
@@ -25,6 +26,7 @@ TEMPLATES = {
     "interview.rescheduled": "interview_rescheduled",
     "interview.cancelled": "interview_cancelled",
     "interview.reminder_due": "interview_reminder",
+    "scorecard.overdue": "scorecard_overdue",
 }
 
 
@@ -42,8 +44,33 @@ def local(when: datetime, zone: str) -> str:
     return f"{t:%A} {t.day} {t:%B %Y}, {t:%H:%M} ({name})"
 
 
+def plan_overdue(event: Event) -> list[tuple[str, dict[str, str]]]:
+    """The interviewer is reminded of the scorecard they owe (nothing when their address is unknown)."""
+    msg = event.unpack(scorecard_pb2.ScorecardOverdue)
+    if "@" not in msg.interviewer_email:
+        return []
+    context = {
+        "template": TEMPLATES[event.type],
+        "recipient": msg.interviewer_email,
+        "name": msg.interviewer_name,
+        "role": "interviewer",
+        "candidate_id": msg.candidate_id,
+        "round": msg.round,
+        "job_id": msg.job_id,
+        "booking_id": msg.booking_id,
+        "interview_end": local(dt(msg.interview_end), msg.interviewer_time_zone),
+        "due": local(dt(msg.due_at), msg.interviewer_time_zone),
+        "nudge": str(msg.nudge),
+        "event": event.type,
+    }
+    key = f"scorecard-overdue:{msg.booking_id}:{msg.interviewer_id}:{msg.nudge}"
+    return [(key, context)]
+
+
 def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
     """(idempotency key, context) per email the event calls for."""
+    if event.type == "scorecard.overdue":
+        return plan_overdue(event)
     if event.type in ("interview.scheduled", "interview.rescheduled"):
         msg = event.unpack(interview_pb2.InterviewScheduled)
         start, end = dt(msg.start), dt(msg.end)

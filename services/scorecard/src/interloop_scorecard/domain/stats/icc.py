@@ -98,12 +98,19 @@ def _icc_complete(x: np.ndarray, confidence: float) -> dict[str, IccForm]:
     q = 1.0 - (1.0 - confidence) / 2.0
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        icc1 = (msr - msw) / (msr + (k - 1) * msw)
-        icc2 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
-        icc3 = (msr - mse) / (msr + (k - 1) * mse)
-        icc1k = (msr - msw) / msr
-        icc2k = (msr - mse) / (msr + (msc - mse) / n)
-        icc3k = (msr - mse) / msr
+        # A denominator that is zero up to rounding (e.g. ICC2k when MSR = (MSE - MSC) / n) leaves the
+        # form undefined: nan, not a huge number whose sign and size are rounding noise.
+        scale = float(msr + msc + mse + msw)
+
+        def ratio(num: np.float64, den: np.float64) -> np.float64:
+            return np.float64(np.nan) if abs(den) <= 1e-12 * scale else np.float64(num / den)
+
+        icc1 = ratio(msr - msw, msr + (k - 1) * msw)
+        icc2 = ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
+        icc3 = ratio(msr - mse, msr + (k - 1) * mse)
+        icc1k = ratio(msr - msw, msr)
+        icc2k = ratio(msr - mse, msr + (msc - mse) / n)
+        icc3k = ratio(msr - mse, msr)
 
         f1 = msr / msw
         f3 = msr / mse
