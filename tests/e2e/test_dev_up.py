@@ -94,6 +94,16 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         connections = httpx.get(f"{base}/v1/connections", headers=h).json()["items"]
         assert {c["provider"] for c in connections} == {"greenhouse", "workday"}
         assert "hires reach a fake Workday (1 so far)" in out
+        # The booked candidate's invite (ICS attached) was delivered to the local mailbox.
+
+        def invite_to_sam() -> list[str]:
+            mails = [f.read_text(errors="replace") for f in (root / "mail").rglob("*") if f.is_file()]
+            return [m for m in mails if "To: sam@example.com" in m and "text/calendar" in m]
+
+        end = time.monotonic() + 30
+        while not invite_to_sam() and time.monotonic() < end:
+            time.sleep(0.5)
+        assert invite_to_sam(), "the demo candidate's interview invite never reached the mailbox"
         assert _descendants_alive(root), "the stack's processes should be running now"
     finally:
         proc.send_signal(signal.SIGINT)

@@ -166,3 +166,15 @@ def test_default_templates_render_for_candidate_and_interviewer(event_type: str)
             assert "your" in rendered.subject.lower()
         else:
             assert "Ada" in rendered.subject and "with Ada" in rendered.body
+
+
+def test_no_invite_for_an_interview_recorded_after_it_ended() -> None:
+    past = interview_pb2.InterviewScheduled(
+        booking_id="b0",
+        start=ts(datetime(2020, 1, 6, 9, tzinfo=UTC)),
+        end=ts(datetime(2020, 1, 6, 10, tzinfo=UTC)),
+        attendees=ATTENDEES,
+        invite_ics=b"METHOD:REQUEST",
+    )
+    assert plan(_event("interview.scheduled", past)) == []
+    assert len(plan(_scheduled())) == 3

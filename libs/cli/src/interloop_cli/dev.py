@@ -48,7 +48,8 @@ def up(
             f"PostgreSQL       {stack.postgres.admin_dsn if stack.postgres else ''}",
             f"Kafka            {stack.kafka.bootstrap if stack.kafka else ''}",
             f"logs             {root / 'logs'}",
-            f"mailbox          SMTP 127.0.0.1:{p.smtp}, delivered mail in {root / 'mail'} (Maildir)",
+            f"mailbox          SMTP 127.0.0.1:{p.smtp}, delivered mail in {root / 'mail'} (Maildir): "
+            "interview invites (ICS), scheduling links, reminders, alerts",
         ]
         if seed_demo:
             typer.echo("seeding the demo tenant ...")

@@ -190,6 +190,24 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                 )
             )
             demo.info["scheduling_link"] = link.get("url") or f"{base_url}/schedule/{link['token']}"
+            # An interview a recruiter booked directly: candidate and panel get the invite by email.
+            upcoming = (now + timedelta(days=3)).replace(hour=15)
+            _ok(
+                c.post(
+                    "/v1/interviews",
+                    json={
+                        "candidate_id": "cand-demo-sam",
+                        "interviewer_ids": ["ada", "grace"],
+                        "job_id": JOB,
+                        "round": ROUND,
+                        "start": upcoming.isoformat(),
+                        "end": (upcoming + timedelta(hours=1)).isoformat(),
+                        "candidate_email": "sam@example.com",
+                        "candidate_name": "Sam Candidate",
+                        "candidate_time_zone": "America/New_York",
+                    },
+                )
+            )
 
             # A scorecard template and eight past interviews scored by three interviewers.
             _ok(c.post("/v1/scorecard-templates", json=TEMPLATE))

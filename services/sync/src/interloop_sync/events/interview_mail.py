@@ -89,6 +89,8 @@ def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
         method, ics, lead, previous = "", b"", msg.lead, None
         reason, candidate_id = "", msg.candidate_id
         recipients = [a for a in msg.attendees if a.role == "candidate"]
+    if end <= event.time and not lead:
+        return []  # an interview recorded after the fact: no invite for a meeting that is over
     candidate = next((a for a in msg.attendees if a.role == "candidate"), None)
     panel = [a.name or a.email for a in msg.attendees if a.role == "interviewer"]
     moved_from = dt(previous) if previous is not None and previous.seconds else None
