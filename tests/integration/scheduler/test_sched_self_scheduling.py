@@ -353,6 +353,29 @@ async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant, mailbox) 
     gone = next(x for x in got if x[0] == candidate and x[1] == "CANCEL")
     assert "cancelled" in gone[3].lower() and "took another job" in gone[4]
 
+    # The communications log answers "what did we send this candidate, and when", newest first, paged.
+    first_page = await tenant.http.get("/v1/communications", params={"recipient": candidate, "limit": 3})
+    assert first_page.status_code == 200, first_page.text
+    items = first_page.json()["items"]
+    rest = await tenant.http.get(
+        "/v1/communications", params={"recipient": candidate, "cursor": first_page.json()["next_cursor"]}
+    )
+    items += rest.json()["items"]
+    assert rest.json()["next_cursor"] is None and len(items) == 5
+    assert [i["sent_at"] for i in items] == sorted((i["sent_at"] for i in items), reverse=True)
+    # the link email when the request was opened, and the four versions of the invite, cancellation last
+    (link_mail,) = [i for i in items if i["kind"] == "send_scheduling_link"]
+    assert link_mail["subject"] == "Choose a time for your interview"
+    invites = [i for i in items if i["kind"] == "send_interview_email"]
+    assert len(invites) == 4 and "cancelled" in items[0]["subject"].lower()
+    assert {(i["candidate_id"], i["interview_id"], i["status"]) for i in invites} == {
+        ("cand-1", booking["id"], "sent")
+    }
+    everyone = await tenant.http.get("/v1/communications", params={"candidate_id": "cand-1"})
+    assert {i["recipient"] for i in everyone.json()["items"]} == {candidate, "eve@acme.test"}
+    bad = await tenant.http.get("/v1/communications", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
+
 
 async def test_reschedule_closes_24_hours_before(tenant: Tenant) -> None:
     await tenant.put_interviewer("fay", working_hours=ALWAYS)

@@ -10,7 +10,7 @@ from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.db import tenant_tx
 from interloop_common.inbox import replay_dead_letters
-from interloop_common.rpc import Check, FieldViolations, decode_cursor, encode_cursor, page_size
+from interloop_common.rpc import Check, FieldViolations, decode_cursor, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
 
 from interloop_sync import context as sync_context
@@ -171,8 +171,6 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             rows = await dead_letters.list_open(
                 conn, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit + 1
             )
-        from interloop_common.rpc import ts
-
         nxt = encode_cursor(str(rows[limit - 1]["id"])) if len(rows) > limit else ""
         return pb.ListDeadLettersResponse(
             dead_letters=[
@@ -183,6 +181,50 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     attempts=r["attempts"],
                     failed_at=ts(r["failed_at"]),
                     event_type=r["event_type"],
+                )
+                for r in rows[:limit]
+            ],
+            page={"next_page_token": nxt},
+        )
+
+    async def ListCommunications(
+        self, request: pb.ListCommunicationsRequest, context: grpc.aio.ServicerContext
+    ):
+        Check().require(bool(request.tenant_id), "tenant_id", "required").done()
+        limit = page_size(request.page.page_size)
+        before = None
+        if request.page.page_token:
+            try:
+                at, _, cid = decode_cursor(request.page.page_token).partition("|")
+                before = (datetime.fromisoformat(at), uuid.UUID(cid))
+            except ValueError:
+                raise FieldViolations([("page.page_token", "not a cursor this list returned")]) from None
+        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
+            rows = await automations.list_communications(
+                conn,
+                request.tenant_id,
+                candidate_id=request.candidate_id,
+                recipient=request.recipient,
+                before=before,
+                limit=limit + 1,
+            )
+        last = rows[limit - 1] if len(rows) > limit else None
+        nxt = encode_cursor(f"{last['sent_at'].isoformat()}|{last['id']}") if last else ""
+        return pb.ListCommunicationsResponse(
+            communications=[
+                pb.Communication(
+                    id=str(r["id"]),
+                    channel=r["channel"],
+                    recipient=r["recipient"],
+                    subject=r["subject"],
+                    status=r["status"],
+                    kind=r["kind"],
+                    rule_id=r["rule_id"],
+                    candidate_id=r["candidate_id"],
+                    booking_id=r["booking_id"],
+                    event_at=ts(r["event_at"]),
+                    sent_at=ts(r["sent_at"]),
+                    seconds_after_event=(r["sent_at"] - r["event_at"]).total_seconds(),
                 )
                 for r in rows[:limit]
             ],

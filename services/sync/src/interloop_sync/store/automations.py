@@ -198,9 +198,12 @@ async def log_communication(
 ) -> bool:
     return bool(
         await conn.fetchval(
+            # sent_at is the moment it went out (the worker sends a batch in one transaction, so now()
+            # would stamp the whole batch with the batch's start).
             """INSERT INTO communications (tenant_id, id, idempotency_key, channel, recipient, subject,
-                   body, status, event_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
+                   body, status, event_at, sent_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())
+           ON CONFLICT DO NOTHING RETURNING true""",
             tenant_id,
             uuid.uuid4(),
             key,
@@ -278,3 +281,35 @@ async def redact_candidate(conn: asyncpg.Connection, tenant_id: str, candidate_i
         list(_PII_CONTEXT),
     )
     return int(status.split()[-1])
+
+
+async def list_communications(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    candidate_id: str = "",
+    recipient: str = "",
+    before: tuple[datetime, uuid.UUID] | None = None,
+    limit: int = 50,
+) -> list[asyncpg.Record]:
+    """Newest first, with the action that sent each (kind, rule, candidate, booking)."""
+    return await conn.fetch(
+        """SELECT c.id, c.channel, c.recipient, c.subject, c.status, c.event_at, c.sent_at,
+                  coalesce(a.kind, '') AS kind, coalesce(a.rule_id, '') AS rule_id,
+                  coalesce(a.context->>'candidate_id', '') AS candidate_id,
+                  coalesce(a.context->>'booking_id', '') AS booking_id
+           FROM communications c
+           LEFT JOIN automation_actions a
+             ON a.tenant_id = c.tenant_id AND a.idempotency_key = c.idempotency_key
+           WHERE c.tenant_id = $1
+             AND ($2 = '' OR a.context->>'candidate_id' = $2)
+             AND ($3 = '' OR lower(c.recipient) = lower($3))
+             AND ($4::timestamptz IS NULL OR (c.sent_at, c.id) < ($4, $5::uuid))
+           ORDER BY c.sent_at DESC, c.id DESC LIMIT $6""",
+        tenant_id,
+        candidate_id,
+        recipient,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )

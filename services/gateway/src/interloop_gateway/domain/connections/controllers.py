@@ -165,6 +165,50 @@ class DeadLettersController(Controller):
         return await run_idempotent(request, tenant, raw, act)
 
 
+class CommunicationsController(Controller):
+    path = "/v1/communications"
+    tags = ["communications"]
+    guards = [require_api_key]
+
+    @get("/", summary="What was sent (invites, links, reminders, alerts, webhooks), newest first")
+    async def list(
+        self,
+        request: Request,
+        cursor: Cursor,
+        limit: Limit,
+        candidate_id: Annotated[str, Parameter(query="candidate_id", default="")],
+        recipient: Annotated[str, Parameter(query="recipient", default="")],
+    ) -> dict:
+        resp = await request.app.state.backends.sync.ListCommunications(
+            pb.ListCommunicationsRequest(
+                tenant_id=principal_of(request).tenant_id,
+                candidate_id=candidate_id,
+                recipient=recipient,
+                page={"page_size": limit, "page_token": cursor},
+            )
+        )
+        return {
+            "items": [
+                {
+                    "id": c.id,
+                    "channel": c.channel,
+                    "recipient": c.recipient,
+                    "subject": c.subject,
+                    "status": c.status,
+                    "kind": c.kind,
+                    "rule_id": c.rule_id,
+                    "candidate_id": c.candidate_id or None,
+                    "interview_id": c.booking_id or None,
+                    "event_at": c.event_at.ToDatetime(tzinfo=UTC).isoformat(),
+                    "sent_at": c.sent_at.ToDatetime(tzinfo=UTC).isoformat(),
+                    "seconds_after_event": round(c.seconds_after_event, 3),
+                }
+                for c in resp.communications
+            ],
+            "next_cursor": resp.page.next_page_token or None,
+        }
+
+
 class AutomationsController(Controller):
     path = "/v1/automations"
     tags = ["automations"]
@@ -305,6 +349,7 @@ CONTROLLERS: list[type] = [
     ConnectionsController,
     OutcomesController,
     DeadLettersController,
+    CommunicationsController,
     AutomationsController,
     FunnelController,
 ]
