@@ -62,8 +62,9 @@ run: install ## start PostgreSQL, Kafka and the four services with a demo tenant
 	@.venv/bin/interloop dev up --seed-demo
 
 .PHONY: test
-test: install $(HELM) ## run every test (unit, contract, integration, e2e) and the Helm checks
+test: install $(HELM) ## run every test (unit, contract, integration, e2e), the Helm checks and the linters
 	@$(MAKE) --no-print-directory helm-test
+	@$(MAKE) --no-print-directory lint
 	@$(PY) -m pytest -p no:randomly -q $(PYTEST_ARGS)
 
 .PHONY: helm-test
@@ -71,10 +72,12 @@ helm-test: $(HELM) .venv/.synced ## lint, render and validate the Helm chart
 	@HELM=$(HELM) KUBERNETES_VALIDATE=.venv/bin/kubernetes-validate bash deploy/helm/test.sh
 
 .PHONY: lint
-lint: install ## ruff + buf lint + buf breaking against the last commit on main
-	@.venv/bin/ruff check .
+lint: install ## ruff (check + format) + buf lint + buf breaking against the last commit on main
+	@.venv/bin/ruff check --quiet .
+	@.venv/bin/ruff format --check --quiet .
 	@.venv/bin/buf lint
 	@if git rev-parse --verify -q main~0 >/dev/null; then .venv/bin/buf breaking --against '.git#branch=main'; fi
+	@echo "lint                                     ok (ruff check, ruff format, buf lint, buf breaking)"
 
 .PHONY: bench
 bench: install ## run the benchmarks (ratios against anchors measured in the same run)
