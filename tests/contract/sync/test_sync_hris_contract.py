@@ -128,6 +128,24 @@ async def test_five_offer_accepted_records_round_trip(hris) -> None:
     assert Decimal("123456.78") in [MAPPING.apply(offer_accepted(1))["compensation"].amount]
 
 
+async def test_updates_change_only_the_given_fields(hris) -> None:
+    fake, adapter = hris
+    mapped = MAPPING.apply(offer_accepted(4))
+    written = await adapter.create_hire(mapped, idempotency_key=f"{fake.provider}:update:{id(fake)}")
+    changes = {
+        "last_name": "Lovelace-King",
+        "title": "Principal Engineer",
+        "compensation": Money(Decimal("150000.50"), "USD"),
+    }
+    await adapter.update(written.remote_id, changes)
+    after = await adapter.read_back(written.remote_id)
+    assert compare_read_back(changes, after) == []
+    untouched = {k: v for k, v in mapped.items() if k not in changes}
+    assert compare_read_back(untouched, after) == []  # first name, dates, department ... unchanged
+    with pytest.raises(ValidationFailed):
+        await adapter.update(written.remote_id, {"start_date": "next tuesday"})
+
+
 async def test_workday_repeat_is_not_a_second_write(workday: FakeWorkday, http: httpx.AsyncClient) -> None:
     adapter = workday_client(workday, http)
     fields = MAPPING.apply(offer_accepted(0))

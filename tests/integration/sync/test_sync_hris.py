@@ -225,6 +225,47 @@ async def test_read_back_mismatch_and_conflict_go_to_the_owner(sync_set, workday
     assert len(workday.writes) == 1
 
 
+async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set, workday) -> None:  # type: ignore[no-untyped-def]
+    tenant, ats_id, _ = await _setup(sync_set, workday)
+    dsn = sync_set.dsns["sync"]
+    hire = synthetic_hire(21, salary=90000)
+    await _deliver(sync_set, ats_id, hire)
+    await eventually(lambda: _count_ge(_verified(dsn, tenant), 1), what="the hire")
+    (worker_id,) = list(workday.workers)
+
+    # The ATS changes an ATS-owned field (title) the HRIS did not touch: it is written, and only it.
+    hire["payload"]["application"]["jobs"][0]["name"] = "Staff Developer"
+    await _deliver(sync_set, ats_id, hire)
+    await eventually(
+        lambda: _value(len(workday.writes_to(f"/workers/{worker_id}", "PATCH")) == 1), what="the update"
+    )
+    patch = workday.writes_to(f"/workers/{worker_id}", "PATCH")[0]
+    assert json.loads(patch.body) == {"jobTitle": "Staff Developer"}
+    assert workday.workers[worker_id]["jobTitle"] == "Staff Developer"
+    assert workday.workers[worker_id]["manager"] == {"id": "W-1001"}
+
+    async def baseline_moved() -> dict | None:
+        got = await rows(dsn, "SELECT status, baseline FROM hris_syncs WHERE tenant_id = $1", tenant)
+        base = json.loads(got[0]["baseline"]) if got and got[0]["baseline"] else {}
+        return got[0] if base.get("title") == "Staff Developer" else None
+
+    synced = await eventually(baseline_moved, what="the new baseline")
+    assert synced["status"] == "verified"
+
+    # Later the HRIS changes the title itself and the ATS sends the same record again: the ATS did not
+    # change it since the last sync, so the HRIS value stands: nothing is written.
+    workday.workers[worker_id]["jobTitle"] = "Principal Developer"
+    await _deliver(sync_set, ats_id, hire)
+    await asyncio.sleep(2)
+    assert len(workday.writes_to(f"/workers/{worker_id}", "PATCH")) == 1
+    assert workday.workers[worker_id]["jobTitle"] == "Principal Developer"
+    assert await rows(dsn, "SELECT 1 FROM sync_conflicts WHERE tenant_id = $1", tenant) == []
+
+
+async def _value(v):  # type: ignore[no-untyped-def]
+    return v
+
+
 async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_drains(
     sync_set, workday, smtp
 ) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 """Fake BambooHR: ``POST /api/gateway.php/{company}/v1/employees/`` (201 + ``Location``),
-``GET …/employees/{id}/?fields=…``; Basic auth (API key, password ignored); errors carried in the
+``GET …/employees/{id}/?fields=…``, ``POST …/employees/{id}/`` (update: only the given fields, 200);
+Basic auth (API key, password ignored); errors carried in the
 ``X-BambooHR-Error-Message`` header; throttling as ``503 + Retry-After``."""
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return Response(
         content=b"", status_code=status, headers={"X-BambooHR-Error-Message": message, **(headers or {})}
     )
+
+
+def _bad_date(body: dict[str, Any]) -> Response | None:
+    if "hireDate" in body:
+        try:
+            date.fromisoformat(body["hireDate"])
+        except (TypeError, ValueError):
+            return _error(400, "hireDate must be YYYY-MM-DD")
+    return None
 
 
 class FakeBambooHR(FakeVendor):
@@ -57,11 +67,8 @@ class FakeBambooHR(FakeVendor):
             missing = [f for f in ("firstName", "lastName") if not str(body.get(f) or "").strip()]
             if missing:
                 return _error(400, f"Missing required field(s): {', '.join(missing)}")
-            if "hireDate" in body:
-                try:
-                    date.fromisoformat(body["hireDate"])
-                except (TypeError, ValueError):
-                    return _error(400, "hireDate must be YYYY-MM-DD")
+            if bad := _bad_date(body):
+                return bad
             with fake.lock:
                 eid = str(next(fake._ids))
                 stored = {k: str(v) for k, v in body.items()}
@@ -82,4 +89,21 @@ class FakeBambooHR(FakeVendor):
             body = {"id": employee_id, **{f: employee.get(f) for f in fields}}
             return Response(content=body, status_code=200, media_type="application/json")
 
-        return [add_employee, get_employee]
+        @post(f"{root}/employees/{{employee_id:str}}/", status_code=200)
+        async def update_employee(request: Request, company: str, employee_id: str) -> Response:
+            if company != fake.company_domain or employee_id not in fake.employees:
+                return _error(404, "Employee not found")
+            raw = await request.body()
+            body, error = parse_json_body(raw)
+            if error or not isinstance(body, dict):
+                return _error(400, error or "body must be an object")
+            if bad := _bad_date(body):
+                return bad
+            with fake.lock:
+                for key, value in body.items():  # unknown field names are ignored, as BambooHR does
+                    stored = str(value)
+                    fake.employees[employee_id][key] = fake.store_transforms.get(key, str)(stored)
+            fake._record_write(request, raw)
+            return Response(content=b"", status_code=200)
+
+        return [add_employee, get_employee, update_employee]

@@ -1,5 +1,6 @@
-"""Fake Workday (JSON projection of Put_Applicant/Hire_Employee + Get_Workers, see the sync adapter's
-docstring): ``POST /ccx/api/staffing/v1/{tenant}/preHires``, ``GET …/workers/{id}``; bearer auth;
+"""Fake Workday (JSON projection of Put_Applicant/Hire_Employee + Get_Workers + the Change_* operations, see
+the sync adapter's docstring): ``POST /ccx/api/staffing/v1/{tenant}/preHires``, ``GET …/workers/{id}``,
+``PATCH …/workers/{id}`` (only the given fields change); bearer auth;
 Workday-style errors ``{"error": …, "errors": [{"error": …, "field": …}]}``; 409 on a repeated
 ``applicantId``; optional reference-id validation and "the HRIS silently changed it" store transforms."""
 
@@ -12,7 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, patch, post
 
 from ._server import FakeVendor, bearer_token, json_response, parse_json_body
 
@@ -57,13 +58,15 @@ class FakeWorkday(FakeVendor):
     def failure_response(self, status: int) -> Response:
         return json_response({"error": "Service temporarily unavailable"}, status)
 
-    def _validate(self, body: dict[str, Any]) -> list[tuple[str, str]]:
+    def _validate(self, body: dict[str, Any], *, partial: bool = False) -> list[tuple[str, str]]:
         errors = []
         name = body.get("legalName") or {}
         for part in ("firstName", "lastName"):
+            if partial and part not in name:
+                continue
             if not isinstance(name.get(part), str) or not name[part].strip():
                 errors.append((f"legalName.{part}", "is required"))
-        if not isinstance(body.get("applicantId"), str):
+        if not partial and not isinstance(body.get("applicantId"), str):
             errors.append(("applicantId", "is required"))
         hire_date = body.get("hireDate")
         if hire_date is not None:
@@ -124,7 +127,30 @@ class FakeWorkday(FakeVendor):
                 return json_response({"error": "Resource not found"}, 404)
             return json_response(worker)
 
-        return [create_prehire, get_worker]
+        @patch(f"{root}/workers/{{worker_id:str}}")
+        async def change_worker(request: Request, tenant: str, worker_id: str) -> Response:
+            if tenant != fake.tenant or worker_id not in fake.workers:
+                return json_response({"error": "Resource not found"}, 404)
+            raw = await request.body()
+            body, error = parse_json_body(raw)
+            if error or not isinstance(body, dict):
+                return _invalid([("", error or "body must be an object")])
+            if "applicantId" in body:
+                return _invalid([("applicantId", "cannot be changed")])
+            if errors := fake._validate(body, partial=True):
+                return _invalid(errors)
+            with fake.lock:
+                worker = fake.workers[worker_id]
+                for key, value in body.items():
+                    if key in fake.store_transforms:
+                        value = fake.store_transforms[key](value)
+                    if key == "legalName":
+                        value = {**worker.get("legalName", {}), **value}
+                    worker[key] = value
+            fake._record_write(request, raw)
+            return json_response(worker)
+
+        return [create_prehire, get_worker, change_worker]
 
 
 # How Greenhouse's documented hire_candidate payload maps onto this fake's workers: the per-tenant field

@@ -1,14 +1,16 @@
 """ATS -> HRIS at offer acceptance: consumes the service's own `ats.application.hired`, maps fields,
-writes the
-hire once (claimed in `hris_syncs` before the call; Workday's applicant id makes even a crash-retry safe),
-reads it back and compares every field. Conflicts and mismatches go to a human (stored + alert), never
-overwritten."""
+writes the hire once (claimed in `hris_syncs` before the call; Workday's applicant id makes even a
+crash-retry safe), reads it back and compares every field. The same hire seen again is compared field by
+field with the last synced baseline: what only the ATS changed, on fields the ATS owns, is written as an
+update (only those fields) and read back; what both sides changed is a conflict for a human (stored +
+alert), never overwritten; what only the HRIS changed stands."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +22,13 @@ from interloop_common.retry import Permanent
 
 from interloop_sync import metrics
 from interloop_sync.context import SyncContext
-from interloop_sync.domain.mapping import FieldMapping, FieldMappingError, compare_read_back, plan_sync
+from interloop_sync.domain.mapping import (
+    FieldMapping,
+    FieldMappingError,
+    SyncPlan,
+    compare_read_back,
+    plan_sync,
+)
 from interloop_sync.events.emit import alert, emit
 from interloop_sync.jsonable import plain
 from interloop_sync.store import hris, mirror
@@ -173,46 +181,110 @@ async def sync_hire(
     finally:
         if recording is not None:
             await recording
-    mismatches = compare_read_back(mapped, read_back)
-    if mismatches:
+    written_to = _Written(target, key, remote_id, msg.remote_application_id)
+    if await written_to.verify(conn, tenant, mapped, read_back, baseline=plain(mapped), what="write"):
+        await hris.update_sync(conn, tenant, key, status="verified", baseline=plain(mapped), last_error=None)
+        await written_to.synced(conn, tenant, "hire", mapped)
+
+
+@dataclass(frozen=True)
+class _Written:
+    """A record just written to the HRIS: its read-back verdict and its announcement."""
+
+    target: Connection
+    key: str
+    remote_id: str
+    application_id: str
+
+    async def verify(
+        self,
+        conn: asyncpg.Connection,
+        tenant: str,
+        written: dict[str, Any],
+        read_back: dict[str, Any],
+        *,
+        baseline: Any,
+        what: str,
+    ) -> bool:
+        """True when every written field reads back as written; otherwise the record is marked, the
+        owner alerted, and False."""
+        mismatches = compare_read_back(written, read_back)
+        if not mismatches:
+            return True
         detail = "; ".join(
             f"{m.field}: wrote {plain(m.written)!r}, HRIS has {plain(m.read_back)!r}" for m in mismatches
         )
         await hris.update_sync(
             conn,
             tenant,
-            key,
+            self.key,
             status="mismatch",
-            baseline=plain(mapped),
+            baseline=baseline,
             mismatches=[plain(m) for m in mismatches],
         )
-        await mirror.record_operation(conn, tenant, target.id, "hris", "read_back", "error", detail)
+        t = self.target
+        await mirror.record_operation(conn, tenant, t.id, "hris", "read_back", "error", detail)
         await alert(
             conn,
             tenant,
-            owner=target.owner,
-            connection_id=target.id,
-            summary=f"sync: {target.provider} record {remote_id} differs from what was written",
-            detail=f"application {msg.remote_application_id} ({key}): {detail}",
+            owner=t.owner,
+            connection_id=t.id,
+            summary=f"sync: {t.provider} record {self.remote_id} differs from the {what} sent",
+            detail=f"application {self.application_id} ({self.key}): {detail}",
         )
         metrics.record("hris", "read_back", "error")
-        return
-    await hris.update_sync(conn, tenant, key, status="verified", baseline=plain(mapped), last_error=None)
-    await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "success", remote_id)
-    metrics.record("hris", "hire", "success")
-    await emit(
-        conn,
-        "hris.employee.synced",
-        tenant,
-        f"employee/{remote_id}",
-        ats_pb2.EmployeeSynced(
-            hris_provider=target.provider,
-            hris_connection_id=target.id,
-            remote_employee_id=remote_id,
-            remote_application_id=msg.remote_application_id,
-            fields=sorted(mapped),
-        ),
-    )
+        return False
+
+    async def synced(self, conn: asyncpg.Connection, tenant: str, op: str, fields: dict[str, Any]) -> None:
+        t = self.target
+        await mirror.record_operation(
+            conn, tenant, t.id, "hris", op, "success", f"{self.remote_id}: {sorted(fields)}"
+        )
+        metrics.record("hris", op, "success")
+        await emit(
+            conn,
+            "hris.employee.synced",
+            tenant,
+            f"employee/{self.remote_id}",
+            ats_pb2.EmployeeSynced(
+                hris_provider=t.provider,
+                hris_connection_id=t.id,
+                remote_employee_id=self.remote_id,
+                remote_application_id=self.application_id,
+                fields=sorted(fields),
+            ),
+        )
+
+
+async def _write_update(
+    ctx: SyncContext,
+    conn: asyncpg.Connection,
+    tenant: str,
+    target: Connection,
+    existing: asyncpg.Record,
+    plan: SyncPlan,
+    current: dict[str, Any],
+    baseline: dict[str, Any] | None,
+) -> None:
+    """Write the ATS-owned fields that only the ATS changed (conflicted ones stay with the human), read
+    the record back, compare what was written, and move the baseline on."""
+    key, remote_id = existing["idempotency_key"], existing["remote_id"]
+    adapter = hris_adapter(ctx.http, target, ctx.cache.decrypt(ctx.vault, target))  # type: ignore[arg-type]
+    try:
+        await adapter.update(remote_id, plan.writes)
+        after = await adapter.read_back(remote_id)
+    except vendor_errors.VendorError as exc:
+        async with tenant_tx(ctx.pool, tenant) as side:
+            await hris.update_sync(side, tenant, key, last_error=str(exc))
+        await vendor_failure(ctx, target, tenant, existing["attempts"] + 1, "update", exc)
+        raise
+    metrics.HRIS_WRITES.labels(target.provider, "updated").inc()
+    new_baseline = plain(plan.baseline_after(baseline, current))
+    written_to = _Written(target, key, remote_id, existing["application_id"])
+    if await written_to.verify(conn, tenant, dict(plan.writes), after, baseline=new_baseline, what="update"):
+        status = "conflict" if plan.conflicts else "verified"
+        await hris.update_sync(conn, tenant, key, status=status, baseline=new_baseline, last_error=None)
+        await written_to.synced(conn, tenant, "update", dict(plan.writes))
 
 
 async def _record_written(ctx: SyncContext, tenant: str, key: str, remote_id: str) -> None:
@@ -254,17 +326,12 @@ async def _update_existing(
             detail=f"{key}: {detail}; nothing was overwritten",
         )
         metrics.record("hris", "update", "error")
-    if plan.writes:
-        # The HRIS adapters create hires only; ATS-owned changes are recorded for a human to apply.
+    if plan.writes and target.shadow:
         await mirror.record_operation(
-            conn,
-            tenant,
-            target.id,
-            "hris",
-            "update",
-            "skipped",
-            f"{key}: pending ATS-owned changes {sorted(plan.writes)}",
+            conn, tenant, target.id, "hris", "update", "shadowed", f"{key}: {sorted(plan.writes)}"
         )
+    elif plan.writes:
+        await _write_update(ctx, conn, tenant, target, existing, plan, current, baseline)
     if not plan.conflicts and not plan.writes:
         await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "duplicate", key)
         metrics.record("hris", "hire", "duplicate")

@@ -93,6 +93,11 @@ class BambooHR:
             raise Permanent(PROVIDER, response.status_code, response.text, "201 without a Location header")
         return HireWrite(remote_id, created=True)
 
+    async def update(self, remote_id: str, fields: Mapping[str, Any]) -> None:
+        """BambooHR's update employee: ``POST …/employees/{id}/`` with only the fields to change (200)."""
+        body = {FIELD_NAMES[k]: _wire_value(v) for k, v in fields.items() if k in FIELD_NAMES}
+        await self._request("POST", f"/employees/{remote_id}/", json=body)
+
     async def read_back(self, remote_id: str) -> dict[str, Any]:
         names = ",".join(FIELD_NAMES.values())
         body = (await self._request("GET", f"/employees/{remote_id}/", params={"fields": names})).json()

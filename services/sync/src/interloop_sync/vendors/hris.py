@@ -19,3 +19,7 @@ class HrisAdapter(Protocol):
     async def read_back(self, remote_id: str) -> dict[str, Any]:
         """The record as the HRIS stores it, in canonical field names (for ``compare_read_back``)."""
         ...
+
+    async def update(self, remote_id: str, fields: Mapping[str, Any]) -> None:
+        """Change only these fields (canonical names) of an existing record."""
+        ...

@@ -53,7 +53,8 @@ def applicant_id(idempotency_key: str) -> str:
 def _to_wire(fields: Mapping[str, Any]) -> dict[str, Any]:
     wire: dict[str, Any] = {}
     if "first_name" in fields or "last_name" in fields:
-        wire["legalName"] = {"firstName": fields.get("first_name"), "lastName": fields.get("last_name")}
+        parts = {"firstName": fields.get("first_name"), "lastName": fields.get("last_name")}
+        wire["legalName"] = {k: v for k, v in parts.items() if v is not None}
     simple = {"personal_email": "personalEmail", "title": "jobTitle"}
     for ours, theirs in simple.items():
         if ours in fields:
@@ -120,6 +121,18 @@ class WorkdayStaffing:
                 return HireWrite(str(exc.body["id"]), created=False)
             raise
         return HireWrite(str(response.json()["id"]), created=True)
+
+    async def update(self, remote_id: str, fields: Mapping[str, Any]) -> None:
+        """A change to a hired worker (the JSON projection of Change_Job / Change_Legal_Name /
+        Request_Compensation_Change): ``PATCH …/workers/{id}`` with only the fields to change."""
+        await send(
+            PROVIDER,
+            self._client,
+            "PATCH",
+            f"{self._root}/workers/{remote_id}",
+            headers=self._headers(),
+            json=_to_wire(fields),
+        )
 
     async def read_back(self, remote_id: str) -> dict[str, Any]:
         response = await send(
