@@ -63,3 +63,30 @@ async def test_lever_errors(lever: FakeLever, http: httpx.AsyncClient) -> None:
     with pytest.raises(Transient):
         await client(lever, http).list_opportunities()
     assert (await client(lever, http).list_opportunities(limit=1)).items
+
+
+async def test_oauth_access_token_is_refreshed_once_on_401(lever: FakeLever, http: httpx.AsyncClient) -> None:
+    lever.seed_opportunities(2, START)
+    lever.expire_access_tokens()
+    config = LeverConfig(
+        base_url=f"{lever.base_url}/v1",
+        oauth_token="an-hour-old",  # noqa: S106 - fake credential
+        refresh_token=lever.refresh_token,
+        client_id=lever.client_id,
+        client_secret=lever.client_secret,
+        token_url=f"{lever.base_url}/oauth/token",  # noqa: S106 - a URL
+    )
+    lv = LeverClient(http, config)
+    assert len((await lv.list_opportunities()).items) == len(lever.opportunities)  # 401, refresh, retry
+    assert lever.refreshes == 1 and lever.oauth_token == "lever-access-1"  # noqa: S105
+    assert (await lv.list_opportunities()).items  # the new token is kept: no second refresh
+    assert lever.refreshes == 1
+    # The refresh token rotated: the first one is spent, and a client still holding it fails loudly.
+    lever.expire_access_tokens()
+    with pytest.raises(AuthFailed) as spent:
+        await LeverClient(http, config).list_opportunities()
+    assert spent.value.status == 403 and spent.value.body["error"] == "invalid_grant"
+    # API-key clients never try to refresh.
+    with pytest.raises(AuthFailed):
+        await client(lever, http, key="nope").list_opportunities()
+    assert lever.refreshes == 1

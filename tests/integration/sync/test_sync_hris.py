@@ -25,7 +25,7 @@ from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.events import encode, new_event
 from interloop_devstack.procs import free_port, kill9
 from interloop_devstack.testing import ServiceSet
-from interloop_fakes.ats import FakeGreenhouse, FakeWorkday, sign_greenhouse
+from interloop_fakes.ats import FakeGreenhouse, FakeLever, FakeWorkday, sign_greenhouse
 from interloop_sync.rpc.convert import struct
 
 from .conftest import WORKDAY_MAPPING, eventually, rows, synthetic_hire, value
@@ -481,3 +481,40 @@ async def test_kill9_mid_batch_loses_nothing_and_never_writes_twice(sync_set, wo
     assert len(set(applicants)) == total
     assert await value(dsn, "SELECT count(*) FROM dead_letters WHERE tenant_id = $1", tenant) == 0
     _ = datetime.now(UTC)
+
+
+async def test_lever_oauth_tokens_are_renewed_stored_and_never_spent_twice(sync_set) -> None:  # type: ignore[no-untyped-def]
+    with FakeLever(oauth_token="lever-access-0") as lv:  # noqa: S106 - fake credential
+        lv.seed_opportunities(3)
+        tenant = f"t-{uuid.uuid4().hex[:8]}"
+        async with grpc.aio.insecure_channel(sync_set.target("sync")) as ch:
+            stub = sync_pb2_grpc.SyncServiceStub(ch)
+            created = await stub.CreateConnection(
+                pb.CreateConnectionRequest(
+                    tenant_id=tenant,
+                    credentials={
+                        "signature_token": "lever-sig",
+                        "oauth_token": "lever-access-0",
+                        "refresh_token": lv.refresh_token,
+                        "client_id": lv.client_id,
+                        "client_secret": lv.client_secret,
+                    },
+                    connection=pb.Connection(
+                        provider="lever",
+                        owner="ats-owner@acme.test",
+                        base_url=f"{lv.base_url}/v1",
+                        settings={"token_url": f"{lv.base_url}/oauth/token"},
+                    ),
+                )
+            )
+            run = pb.RunReconciliationRequest(tenant_id=tenant, connection_id=created.connection.id)
+            # The hour passed: two workers meet the 401 at once; one refresh serves both.
+            lv.expire_access_tokens()
+            first, second = await asyncio.gather(stub.RunReconciliation(run), stub.RunReconciliation(run))
+            assert first.fetched + second.fetched >= 3
+            assert lv.refreshes == 1
+            # Another hour: the rotated refresh token was stored, so the next refresh works too.
+            lv.expire_access_tokens()
+            await stub.RunReconciliation(run)
+            assert lv.refreshes == 2
+        assert [r.path for r in lv.requests if r.path == "/oauth/token"] == ["/oauth/token"] * 2

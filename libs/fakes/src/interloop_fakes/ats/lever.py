@@ -1,5 +1,7 @@
 """Fake Lever API (``/v1``): opportunities with ``updated_at_start`` + opaque ``offset``/``next`` +
-``hasNext``, feedback list/create requiring ``perform_as``; errors as ``{"code", "message"}``."""
+``hasNext``, feedback list/create requiring ``perform_as``; errors as ``{"code", "message"}``. OAuth
+partners: ``POST /oauth/token`` (the auth.lever.co token endpoint, RFC 6749 refresh grant, form-encoded;
+the refresh token rotates) and access tokens that ``expire_access_tokens()`` invalidates."""
 
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ class FakeLever(FakeVendor):
         super().__init__()
         self.api_key, self.oauth_token = api_key, oauth_token
         self.user_ids = set(user_ids)
+        # OAuth partner app: client credentials and the refresh token currently valid.
+        self.client_id, self.client_secret = "lever-client", "lever-client-secret"
+        self.refresh_token = "lever-refresh-0"  # noqa: S105 - fake credential
+        self.refreshes = 0
         self.opportunities: list[dict[str, Any]] = []
         self.feedback: dict[str, list[dict[str, Any]]] = {}
         self._seq = itertools.count(1)
@@ -61,7 +67,14 @@ class FakeLever(FakeVendor):
             self.add_opportunity(updated_at=start + timedelta(minutes=i), name=f"Opp {i}") for i in range(n)
         ]
 
+    def expire_access_tokens(self) -> None:
+        """Access tokens live an hour: pretend it passed."""
+        with self.lock:
+            self.oauth_token = f"expired-{uuid.uuid4().hex}-never-sent"
+
     def check_auth(self, request: Request) -> Response | None:
+        if request.url.path == "/oauth/token":
+            return None  # authenticated by the client credentials in the form body
         creds = basic_credentials(request)
         if creds is not None and creds[0] == self.api_key:
             return None
@@ -78,6 +91,30 @@ class FakeLever(FakeVendor):
 
     def routes(self) -> list[Any]:
         fake = self
+
+        @post("/oauth/token", status_code=200)
+        async def token(request: Request) -> Response:
+            form = await request.form()
+            if form.get("grant_type") != "refresh_token":
+                return json_response({"error": "unsupported_grant_type"}, 400)
+            if (form.get("client_id"), form.get("client_secret")) != (fake.client_id, fake.client_secret):
+                return json_response({"error": "invalid_client"}, 401)
+            with fake.lock:
+                if form.get("refresh_token") != fake.refresh_token:
+                    return json_response(
+                        {"error": "invalid_grant", "error_description": "Unknown or expired refresh token"},
+                        403,
+                    )
+                fake.refreshes += 1
+                fake.oauth_token = f"lever-access-{fake.refreshes}"
+                fake.refresh_token = f"lever-refresh-{fake.refreshes}"
+                body = {
+                    "access_token": fake.oauth_token,
+                    "refresh_token": fake.refresh_token,
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                }
+            return json_response(body)
 
         @get("/v1/opportunities")
         async def list_opportunities(request: Request) -> Response:
@@ -150,4 +187,4 @@ class FakeLever(FakeVendor):
             fake._record_write(request, raw)
             return json_response({"data": feedback}, 201)
 
-        return [list_opportunities, get_opportunity, list_feedback, create_feedback]
+        return [token, list_opportunities, get_opportunity, list_feedback, create_feedback]

@@ -33,6 +33,7 @@ from interloop_sync.events.emit import alert, emit
 from interloop_sync.jsonable import plain
 from interloop_sync.store import hris, mirror
 from interloop_sync.store.connections import Connection
+from interloop_sync.tokens import lever_renewer
 from interloop_sync.vendors import errors as vendor_errors
 from interloop_sync.vendors.clients import hris_adapter, lever
 
@@ -85,7 +86,8 @@ async def _source_document(
         # Lever's candidateHired carries ids only: re-fetch the opportunity (the mapping's source document).
         creds = ctx.cache.decrypt(ctx.vault, ats)
         if "api_key" in creds or "oauth_token" in creds:
-            return await lever(ctx.http, ats, creds).get_opportunity(msg.remote_application_id)
+            client = lever(ctx.http, ats, creds, lever_renewer(ctx, ats))
+            return await client.get_opportunity(msg.remote_application_id)
     return source
 
 

@@ -22,6 +22,7 @@ from interloop_sync.domain.normalise import InterviewStagePolicy, _Greenhouse
 from interloop_sync.events.inbound import _Apply
 from interloop_sync.store import connections, cursors, mirror
 from interloop_sync.store.connections import Connection
+from interloop_sync.tokens import lever_renewer
 from interloop_sync.vendors import errors as vendor_errors
 from interloop_sync.vendors.clients import greenhouse, has_api_access, lever
 
@@ -75,7 +76,11 @@ async def _page(
 
 async def run(ctx: SyncContext, c: Connection) -> RunResult:
     creds = ctx.vault.decrypt(c.credentials)  # type: ignore[union-attr]
-    client = greenhouse(ctx.http, c, creds) if c.provider == "greenhouse" else lever(ctx.http, c, creds)
+    client = (
+        greenhouse(ctx.http, c, creds)
+        if c.provider == "greenhouse"
+        else lever(ctx.http, c, creds, lever_renewer(ctx, c))
+    )
     result = RunResult()
     async with tenant_tx(ctx.pool, c.tenant_id) as conn:
         cursor, updated_after, started = await cursors.start_run(

@@ -18,6 +18,7 @@ from interloop_sync.context import SyncContext
 from interloop_sync.events.hris import vendor_failure
 from interloop_sync.store import connections, hris, mirror
 from interloop_sync.store.connections import Connection
+from interloop_sync.tokens import lever_renewer
 from interloop_sync.vendors import errors as vendor_errors
 from interloop_sync.vendors.clients import greenhouse, lever
 
@@ -129,7 +130,7 @@ async def _write(
                     conn, tenant, key, "skipped", {"reason": "no opportunity or template"}
                 )
                 return
-            written = await lever(ctx.http, c, creds).submit_feedback(
+            written = await lever(ctx.http, c, creds, lever_renewer(ctx, c)).submit_feedback(
                 payload["application_id"],
                 perform_as=c.settings.get("perform_as", ""),
                 base_template_id=c.settings["feedback_template_id"],

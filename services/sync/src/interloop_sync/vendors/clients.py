@@ -11,7 +11,7 @@ from ..store.connections import Connection
 from .bamboohr import BambooHR, BambooHRConfig
 from .greenhouse import GreenhouseConfig, GreenhouseHarvest
 from .hris import HrisAdapter
-from .lever import LeverClient, LeverConfig
+from .lever import LeverClient, LeverConfig, Renew
 from .workday import WorkdayConfig, WorkdayStaffing
 
 # Which credential carries the webhook signing secret, per ATS.
@@ -66,11 +66,24 @@ def greenhouse(client: httpx.AsyncClient, c: Connection, creds: Credentials) -> 
     )
 
 
-def lever(client: httpx.AsyncClient, c: Connection, creds: Credentials) -> LeverClient:
+def lever_config(c: Connection, creds: Credentials) -> LeverConfig:
     kwargs: dict[str, Any] = {"base_url": c.base_url} if c.base_url else {}
-    return LeverClient(
-        client, LeverConfig(api_key=_opt(creds, "api_key"), oauth_token=_opt(creds, "oauth_token"), **kwargs)
+    if "token_url" in c.settings:
+        kwargs["token_url"] = c.settings["token_url"]
+    return LeverConfig(
+        api_key=_opt(creds, "api_key"),
+        oauth_token=_opt(creds, "oauth_token"),
+        refresh_token=_opt(creds, "refresh_token"),
+        client_id=_opt(creds, "client_id"),
+        client_secret=_opt(creds, "client_secret"),
+        **kwargs,
     )
+
+
+def lever(
+    client: httpx.AsyncClient, c: Connection, creds: Credentials, renew: Renew | None = None
+) -> LeverClient:
+    return LeverClient(client, lever_config(c, creds), renew)
 
 
 def has_api_access(c: Connection, creds: Credentials) -> bool:

@@ -2,13 +2,17 @@
 and interview feedback write-back with ``perform_as``.
 
 Auth: HTTP Basic with the API key as username (customers) or ``Authorization: Bearer`` (OAuth partners).
+An OAuth access token lives an hour: on a 401 the client asks ``renew`` for a fresh one (the sync service
+does that under a lock on the stored connection, so replicas never spend the same refresh token twice;
+without ``renew`` the client trades its refresh token itself) and retries the request once. The trade is
+RFC 6749 §6 at Lever's token endpoint, client id + secret in the form; Lever rotates the refresh token.
 Lever documents a 10 req/s token bucket and 429s without a documented ``Retry-After``; we honour the header
 when present. Error bodies are ``{"code": …, "message": …}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +20,7 @@ from typing import Any
 import httpx
 
 from ._http import send
+from .errors import AuthFailed
 
 PROVIDER = "lever"
 
@@ -25,6 +30,14 @@ class LeverConfig:
     base_url: str = "https://api.lever.co/v1"
     api_key: str | None = None
     oauth_token: str | None = None
+    refresh_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    token_url: str = "https://auth.lever.co/oauth/token"  # noqa: S105 - a URL, not a secret
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(self.oauth_token and self.refresh_token and self.client_id and self.client_secret)
 
     def __repr__(self) -> str:
         return f"LeverConfig(base_url={self.base_url!r}, <secrets redacted>)"
@@ -50,23 +63,63 @@ def feedback_marker(idempotency_key: str) -> str:
     return f"[interloop:{idempotency_key}]"
 
 
+# Given the access token that was refused, returns one that works (refreshed and stored, or already
+# refreshed by someone else).
+Renew = Callable[[str], Awaitable[str]]
+
+
+async def refresh_tokens(
+    client: httpx.AsyncClient, config: LeverConfig, refresh_token: str
+) -> tuple[str, str]:
+    """(access token, refresh token) for a refresh token; the old refresh token is spent."""
+    response = await send(
+        PROVIDER,
+        client,
+        "POST",
+        config.token_url,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": config.client_id or "",
+            "client_secret": config.client_secret or "",
+        },
+    )
+    body = response.json()
+    return body["access_token"], body.get("refresh_token") or refresh_token
+
+
 class LeverClient:
-    def __init__(self, client: httpx.AsyncClient, config: LeverConfig) -> None:
+    def __init__(self, client: httpx.AsyncClient, config: LeverConfig, renew: Renew | None = None) -> None:
         self._client = client
         self._config = config
         self._base = config.base_url.rstrip("/")
+        self._access, self._refresh = config.oauth_token, config.refresh_token
+        self._renew = renew
 
     def _auth_kwargs(self) -> dict[str, Any]:
-        if self._config.oauth_token:
-            return {"headers": {"Authorization": f"Bearer {self._config.oauth_token}"}}
+        if self._access:
+            return {"headers": {"Authorization": f"Bearer {self._access}"}}
         return {"auth": httpx.BasicAuth(self._config.api_key or "", "")}
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        auth = self._auth_kwargs()
-        headers = {**auth.pop("headers", {}), **kwargs.pop("headers", {})}
-        return await send(
-            PROVIDER, self._client, method, f"{self._base}{path}", headers=headers, **auth, **kwargs
-        )
+        for attempt in (1, 2):
+            auth = self._auth_kwargs()
+            headers = {**auth.pop("headers", {}), **kwargs.get("headers", {})}
+            rest = {k: v for k, v in kwargs.items() if k != "headers"}
+            try:
+                return await send(
+                    PROVIDER, self._client, method, f"{self._base}{path}", headers=headers, **auth, **rest
+                )
+            except AuthFailed as exc:
+                if attempt == 2 or exc.status != 401 or not self._config.can_refresh:
+                    raise
+                if self._renew is not None:
+                    self._access = await self._renew(self._access or "")
+                else:
+                    self._access, self._refresh = await refresh_tokens(
+                        self._client, self._config, self._refresh or ""
+                    )
+        raise AssertionError("unreachable")
 
     async def list_opportunities(
         self, *, updated_at_start: datetime | None = None, cursor: str | None = None, limit: int = 100
