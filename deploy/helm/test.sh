@@ -182,6 +182,9 @@ for render in ("default", "production"):
         secret_name = db.get("name")
         check(P + "KAFKA_BOOTSTRAP_SERVERS" in plain or "secretKeyRef" in env.get(P + "KAFKA_BOOTSTRAP_SERVERS", {}).get("valueFrom", {}),
               f"{name}: {P}KAFKA_BOOTSTRAP_SERVERS")
+        replicas = plain.get(P + "KAFKA_TOPIC_REPLICATION")
+        check(replicas == ("3" if prod else "1"), f"{name}: topics created with {'3' if prod else '1'} replicas, got {replicas!r}")
+        check(float(plain.get(P + "KAFKA_RETENTION_HOURS", "0")) > 0, f"{name}: {P}KAFKA_RETENTION_HOURS")
         for k in ("OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES"):
             check(k in env, f"{name}: {k}")
         check(("OTEL_EXPORTER_OTLP_ENDPOINT" in env) == prod, f"{name}: OTEL_EXPORTER_OTLP_ENDPOINT set when telemetry.otlpEndpoint is")
@@ -195,7 +198,11 @@ for render in ("default", "production"):
             check(plain.get(P + "HTTP_PORT") == "8000" and plain.get(P + "HTTP_HOST") == "0.0.0.0", f"{name}: HTTP port/host")
             for callee in ("scheduler", "scorecard", "sync"):
                 target = plain.get(f"{P}{callee.upper()}_TARGET", "")
-                check(target == f"interloop-{callee}.{namespace}.svc:50051", f"{name}: {callee} target is its Service, got {target!r}")
+                check(target == f"dns:///interloop-{callee}-headless.{namespace}.svc:50051",
+                      f"{name}: {callee} target is its headless Service (client-side round robin), got {target!r}")
+                headless = services.get(f"interloop-{callee}-headless", {}).get("spec", {})
+                check(headless.get("clusterIP") == "None" and [p["name"] for p in headless.get("ports", [])] == ["grpc"],
+                      f"{name}: interloop-{callee}-headless is a headless gRPC Service")
         if svc == "sync":
             check("secretKeyRef" in env.get(P + "CREDENTIAL_KEYS", {}).get("valueFrom", {}), f"{name}: {P}CREDENTIAL_KEYS from the Secret")
         # Switches.

@@ -92,8 +92,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* "host:port" of a service's gRPC endpoint inside the cluster. */}}
 {{- define "interloop.grpcTarget" -}}
+{{- /* gRPC keeps one HTTP/2 connection per target: through a ClusterIP every call would go to one pod.
+The headless Service resolves to every ready pod and the client balances calls round-robin over them. */ -}}
 {{- $callee := index .root.Values.services .callee }}
-{{- printf "%s.%s.svc:%v" (include "interloop.componentName" (dict "root" .root "name" .callee)) .root.Release.Namespace $callee.ports.grpc }}
+{{- printf "dns:///%s-headless.%s.svc:%v" (include "interloop.componentName" (dict "root" .root "name" .callee)) .root.Release.Namespace $callee.ports.grpc }}
 {{- end }}
 
 {{/* The public URL of the gateway: the first Ingress host when there is one. */}}
@@ -120,6 +122,9 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- $_ := set $data (print $p "METRICS_PORT") (toString $svc.ports.metrics) }}
 {{- $_ := set $data (print $p "LOG_LEVEL") .root.Values.logLevel }}
 {{- $_ := set $data (print $p "TOPIC_PREFIX") .root.Values.kafka.topicPrefix }}
+{{- $_ := set $data (print $p "KAFKA_TOPIC_PARTITIONS") (toString .root.Values.kafka.topics.partitions) }}
+{{- $_ := set $data (print $p "KAFKA_TOPIC_REPLICATION") (toString .root.Values.kafka.topics.replication) }}
+{{- $_ := set $data (print $p "KAFKA_RETENTION_HOURS") (toString .root.Values.kafka.topics.retentionHours) }}
 {{- if not .root.Values.kafka.bootstrapServersSecretKey }}
 {{- $_ := set $data (print $p "KAFKA_BOOTSTRAP_SERVERS") (required "kafka.bootstrapServers (or kafka.bootstrapServersSecretKey) is required" .root.Values.kafka.bootstrapServers) }}
 {{- end }}

@@ -119,4 +119,9 @@ class _DefaultDeadline(grpc.aio.UnaryUnaryClientInterceptor):
 
 def channel(target: str, *, deadline_seconds: float = 10.0) -> grpc.aio.Channel:
     """A client channel that applies a default deadline to every call that does not set one."""
-    return grpc.aio.insecure_channel(target, interceptors=[_DefaultDeadline(deadline_seconds)])
+    # round_robin: with a dns:/// target naming a headless Service, calls spread over every pod it
+    # resolves to (the default pick_first would pin them all to one).
+    options = [("grpc.lb_policy_name", "round_robin")]
+    return grpc.aio.insecure_channel(
+        target, options=options, interceptors=[_DefaultDeadline(deadline_seconds)]
+    )

@@ -54,20 +54,44 @@ def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int = 3) -> None:
+def topic_configs(replication: int, retention_hours: float) -> dict[str, str]:
+    return {
+        "retention.ms": str(int(retention_hours * 3600 * 1000)),
+        # With 3 replicas, acks=all needs 2 in sync: one broker may be down, none may be lost.
+        "min.insync.replicas": str(min(2, replication)),
+    }
+
+
+async def ensure_topics(
+    bootstrap_servers: str,
+    topics: list[str],
+    partitions: int = 3,
+    *,
+    replication: int = 1,
+    retention_hours: float = 720,
+) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="interloop-admin")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [t for t in topics if t not in existing]
         if wanted:
+            configs = topic_configs(replication, retention_hours)
             try:
                 await admin.create_topics(
-                    [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in wanted]
+                    [
+                        NewTopic(
+                            name=t,
+                            num_partitions=partitions,
+                            replication_factor=replication,
+                            topic_configs=configs,
+                        )
+                        for t in wanted
+                    ]
                 )
             except TopicAlreadyExistsError:
                 pass
-            log.info("created topics %s", wanted)
+            log.info("created topics %s (%s replicas, %s)", wanted, replication, configs)
     finally:
         await admin.close()
 

@@ -62,7 +62,13 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     log.info("migrations applied: %d", applied)
     metrics.serve_metrics(settings.metrics_port)
     kafka.set_topic_prefix(settings.topic_prefix)
-    await kafka.ensure_topics(settings.kafka_bootstrap_servers, kafka.all_topics())
+    await kafka.ensure_topics(
+        settings.kafka_bootstrap_servers,
+        kafka.all_topics(),
+        settings.kafka_topic_partitions,
+        replication=settings.kafka_topic_replication,
+        retention_hours=settings.kafka_retention_hours,
+    )
 
     pool = await db.create_pool(
         settings.database_url.get_secret_value(), min_size=settings.db_pool_min, max_size=settings.db_pool_max

@@ -17,6 +17,13 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Prefix of every topic name, so several stacks (or tests) can share one broker.
     topic_prefix: str = ""
+    # Topics the service creates when they are missing: partitions, replicas (3 on a production cluster;
+    # min.insync.replicas is then 2, so acks=all survives one broker), and how long records are kept.
+    # Events carry personal data (a candidate's name and address in invites and links), so retention
+    # bounds how long an erased candidate's data can linger in Kafka's history.
+    kafka_topic_partitions: int = Field(default=3, ge=1)
+    kafka_topic_replication: int = Field(default=1, ge=1)
+    kafka_retention_hours: float = Field(default=720, gt=0)
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint")
