@@ -16,7 +16,7 @@ app = typer.Typer(
 )
 
 _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-_SCOPES = {"admin", "recruiter", "interviewer", "compliance"}
+_SCOPES = {"admin", "recruiter", "interviewer", "compliance", "partner"}
 
 
 def _fail(message: str) -> NoReturn:

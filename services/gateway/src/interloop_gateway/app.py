@@ -92,6 +92,7 @@ async def serve(settings: GatewaySettings) -> None:
     log.info("migrations applied: %d", applied)
     metrics.serve_metrics(settings.metrics_port)
 
+    app = create_app(settings)
     partner = GrpcServer(
         service="gateway",
         host=settings.grpc_host,
@@ -100,13 +101,13 @@ async def serve(settings: GatewaySettings) -> None:
     )
     partner.add(
         partner_pb2_grpc.add_PartnerServiceServicer_to_server,
-        PartnerServicer(),
+        PartnerServicer(app),
         [partner_pb2.DESCRIPTOR.services_by_name["PartnerService"].full_name],
     )
     await partner.start()
 
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

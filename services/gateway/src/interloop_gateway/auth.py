@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -18,21 +20,26 @@ async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> No
             "send your API key as 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": 'Bearer realm="interloop"'},
         )
-    # Recently verified keys (app.state.verified_keys, a TTL cache by hash) save a database round
-    # trip per request; a revoked key stops working within the TTL.
-    verified = connection.app.state.verified_keys
-    digest = hash_key(key.strip())
-    principal = verified.get(digest)
-    if principal is None:
-        async with connection.app.state.pool.acquire() as conn:
-            principal = await authenticate(conn, key.strip())
-        if principal is not None:
-            verified[digest] = principal
+    principal = await verify_key(connection.app.state, key)
     if principal is None:
         raise problem(
             401, "unknown or revoked API key", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
     connection.scope["state"]["principal"] = principal
+
+
+async def verify_key(state: Any, key: str) -> Principal | None:
+    """The key's principal, or None. Recently verified keys (state.verified_keys, a TTL cache by hash)
+    save a database round trip per request; a revoked key stops working within the TTL."""
+    verified = state.verified_keys
+    digest = hash_key(key.strip())
+    principal = verified.get(digest)
+    if principal is None:
+        async with state.pool.acquire() as conn:
+            principal = await authenticate(conn, key.strip())
+        if principal is not None:
+            verified[digest] = principal
+    return principal
 
 
 def principal_of(connection: ASGIConnection) -> Principal:
