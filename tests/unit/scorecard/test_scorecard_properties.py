@@ -74,3 +74,30 @@ def test_impact_ratios_are_within_zero_and_one(groups):
             assert 0 <= g.impact_ratio <= 1
     if ref is not None and ref.rate:
         assert ref.impact_ratio == 1
+
+
+@FAST
+@given(
+    x=arrays(
+        np.float64,
+        st.tuples(st.integers(2, 40), st.integers(2, 6)),
+        elements=st.one_of(st.just(np.nan), st.integers(-3, 7).map(float), st.floats(-5, 5, width=32)),
+    ),
+    block=st.integers(1, 64),
+)
+def test_streamed_matrix_alpha_equals_the_long_form(x, block):
+    """Subjects x raters matrices are streamed in blocks of units (bounded memory); whatever the block
+    size, missing pattern or scale, the result is the long-form computation's."""
+    from interloop_scorecard.domain.stats import krippendorff as k
+    from interloop_scorecard.domain.stats.ratings import long_ratings
+
+    subject, rater = np.nonzero(~np.isnan(x))
+    long = long_ratings(subject.tolist(), rater.tolist(), x[subject, rater])
+    saved = k._BLOCK_CELLS
+    k._BLOCK_CELLS = block
+    try:
+        for level in LEVELS:
+            a, b = krippendorff_alpha(x, level), krippendorff_alpha(long, level)
+            assert (np.isnan(a) and np.isnan(b)) or abs(a - b) < 1e-9, (level, a, b)
+    finally:
+        k._BLOCK_CELLS = saved

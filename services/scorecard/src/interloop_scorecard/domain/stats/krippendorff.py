@@ -186,11 +186,122 @@ def _alpha_from_pairable(unit: NDArray[np.intp], value: NDArray[np.float64], lev
     return 1.0 - (n - 1) * a / b
 
 
+# -- subjects x raters matrices: streamed in blocks of units, so memory stays a few MiB however large
+_BLOCK_CELLS = 1 << 17  # cells (1 MiB of float64) per block of units
+
+
+def _blocks(
+    x: NDArray[np.float64], width: int = 0
+) -> Iterable[tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]]:
+    """(values, observed mask, values per unit) for blocks of pairable units (>= 2 values)."""
+    rows = max(1, _BLOCK_CELLS // max(x.shape[1], width, 1))
+    for r0 in range(0, x.shape[0], rows):
+        block = x[r0 : r0 + rows]
+        obs = ~np.isnan(block)
+        m = obs.sum(axis=1)
+        keep = m >= 2
+        if not keep.any():
+            continue
+        if not keep.all():
+            block, obs, m = block[keep], obs[keep], m[keep]
+        yield block, obs, m.astype(np.float64)
+
+
+def _interval_blocks(
+    x: NDArray[np.float64],
+    mapped: Any = None,
+) -> tuple[float, float, float]:
+    """(n, A, B) of the interval metric, on the values or on `mapped(block, obs)` (e.g. mid-ranks).
+
+    Per block: within-unit sums of squares for A; the block's count, mean and sum of squared deviations
+    merged into running totals (Chan et al.'s parallel update, no cancellation) for B = 2 n SS."""
+    a, n, mean, m2 = 0.0, 0.0, 0.0, 0.0
+    for block, obs, m in _blocks(x):
+        v = np.where(obs, block, 0.0) if mapped is None else mapped(block, obs)
+        unit_mean = v.sum(axis=1) / m
+        dev = v - unit_mean[:, None]
+        dev *= obs
+        np.square(dev, out=dev)
+        ss = dev.sum(axis=1)
+        a += float(np.sum(2.0 * m * ss / (m - 1.0)))
+        nb = float(m.sum())
+        mean_b = float(unit_mean @ m) / nb
+        m2_b = float(ss.sum()) + float(m @ np.square(unit_mean - mean_b))
+        delta, total = mean_b - mean, n + nb
+        m2 += m2_b + delta * delta * n * nb / total
+        mean += delta * nb / total
+        n = total
+    return n, a, 2.0 * n * m2
+
+
+def _integer_range(x: NDArray[np.float64]) -> tuple[float, int] | None:
+    """(lowest value, number of possible values) when every score is an integer in a small range."""
+    with np.errstate(invalid="ignore"):
+        if not np.isnan(x).all():
+            lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+            if hi - lo < 65536:
+                for block, obs, _ in _blocks(x):
+                    vals = block[obs]
+                    if not np.array_equal(vals, np.rint(vals)):
+                        return None
+                return lo, int(hi - lo) + 1
+    return None
+
+
+def _codes(block: NDArray[np.float64], obs: NDArray[np.bool_], lo: float) -> NDArray[np.intp]:
+    return (np.where(obs, block, lo) - lo).astype(np.intp)
+
+
+def _matrix_alpha(x: NDArray[np.float64], level: Level) -> float | None:
+    """Alpha of a subjects x raters matrix in bounded memory; None when this path does not apply (ratio,
+    or ordinal/nominal scores that are not integers in a small range)."""
+    if level == "interval":
+        n, a, b = _interval_blocks(x)
+    elif level in ("ordinal", "nominal"):
+        scale = _integer_range(x)
+        if scale is None:
+            return None
+        lo, width = scale
+        counts = np.zeros(width, dtype=np.float64)
+        same = 0.0
+        for block, obs, m in _blocks(x, width):
+            codes = _codes(block, obs, lo)
+            if level == "ordinal":
+                counts += np.bincount(codes[obs], minlength=width)
+                continue
+            rows = np.broadcast_to(np.arange(block.shape[0])[:, None], block.shape)
+            n_uc = np.bincount((rows * width + codes)[obs], minlength=block.shape[0] * width)
+            n_uc = n_uc.reshape(block.shape[0], width).astype(np.float64)
+            same += float(np.sum(n_uc * (n_uc - 1.0) / (m - 1.0)[:, None]))
+            counts += n_uc.sum(axis=0)
+        if level == "ordinal":
+            mid = np.cumsum(counts) - counts / 2.0
+            n, a, b = _interval_blocks(x, lambda block, obs: np.where(obs, mid[_codes(block, obs, lo)], 0.0))
+        else:
+            n = float(counts.sum())
+            a, b = n - same, n * n - float(counts @ counts)
+    else:
+        return None
+    if n < 2 or b <= 0:
+        return math.nan
+    return 1.0 - (n - 1.0) * a / b
+
+
 def krippendorff_alpha(data: Ratings | ArrayLike, level: Level = "interval") -> float:
     """Krippendorff's alpha for `data` (a `Ratings` or a subjects x raters matrix with NaN = missing).
 
     Returns NaN when there is no variation among pairable values (alpha is undefined there).
     """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    if not isinstance(data, Ratings):
+        x = np.asarray(data, dtype=np.float64)
+        if x.ndim != 2:
+            raise ValueError(f"ratings matrix must be 2-D (subjects x raters), got {x.ndim}-D")
+        streamed = _matrix_alpha(x, level)
+        if streamed is not None:
+            return streamed
+        data = x
     unit, value = _pairable_values(data)
     return _alpha_from_pairable(unit, value, level)
 
