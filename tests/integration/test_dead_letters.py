@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from interloop.events.v1 import interview_pb2
 from interloop_common.events import encode, new_event
 from interloop_common.rpc import ts
+from interloop_devstack.testing import consumer_caught_up
 
 START = datetime(2027, 5, 3, 9, tzinfo=UTC)
 
@@ -134,6 +135,11 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
         await asyncio.sleep(0.2)
     assert len(again) == 2, "the replayed record did not reach scorecard's consumer"
     assert again[0]["replayed_at"] is not None and again[1]["replayed_at"] is None
-    await asyncio.sleep(2)  # sync reads the same partition; give it time to (wrongly) pick the replay up
+    # sync's groups read the same partition: once they consumed past the replayed record, it must still
+    # be dead-lettered once per group (they skipped it), not twice.
+    for group in sync_groups:
+        while not await consumer_caught_up(infra.kafka_bootstrap, group, topic):
+            assert time.monotonic() < deadline, f"{group} never consumed the replayed record"
+            await asyncio.sleep(0.2)
     sync_rows = await _rows(sync_dsn, "SELECT consumer FROM dead_letters WHERE event_id = $1", poison.id)
     assert len(sync_rows) == len(sync_groups), "the replay addressed to scorecard was applied by sync too"

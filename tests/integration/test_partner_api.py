@@ -125,7 +125,7 @@ async def test_partner_api_end_to_end(platform, tenant_key) -> None:  # type: ig
             "/v1/interviews",
             json={
                 "candidate_id": "cand-p",
-                "interviewer_ids": ["pia"],
+                "interviewer_ids": ["pia", "pat"],
                 "job_id": "job-partner",
                 "round": "onsite",
                 "start": start.isoformat(),
@@ -146,6 +146,17 @@ async def test_partner_api_end_to_end(platform, tenant_key) -> None:  # type: ig
             },
         )
         assert card.status_code == 201, card.text
+        draft = await rest.post(
+            "/v1/scorecards",
+            headers={"X-Interviewer-Id": "pat"},
+            json={
+                "interview_id": past,
+                "interviewer_id": "pat",
+                "submit": False,
+                "ratings": [{"dimension": "coding", "score": 2}],
+            },
+        )
+        assert draft.status_code == 201, draft.text
 
         interviews = await stub.ListCandidateInterviews(
             pb.ListCandidateInterviewsRequest(candidate_id="cand-p"), metadata=as_vendor
@@ -157,8 +168,11 @@ async def test_partner_api_end_to_end(platform, tenant_key) -> None:  # type: ig
         scorecards = await stub.ListCandidateScorecards(
             pb.ListCandidateScorecardsRequest(candidate_id="cand-p"), metadata=as_vendor
         )
-        (sc,) = scorecards.scorecards
-        assert sc.recommendation == "strong_yes" and sc.interviewer_id == "pia"
+        (sc,) = scorecards.scorecards  # pat's draft is pat's own, not the hiring record's
+        assert sc.recommendation == "strong_yes" and sc.interviewer_id == "pia" and sc.status == "submitted"
+        # The vendor's key opens the partner API only, not the tenant's REST API.
+        as_partner = await rest.get("/v1/interviews", headers={"Authorization": f"Bearer {partner}"})
+        assert as_partner.status_code == 403, as_partner.text
         # Another tenant's key sees none of it.
         _, stranger = tenant_key(scopes=("partner",))
         other = await stub.ListCandidateInterviews(

@@ -24,7 +24,7 @@ from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.events import encode, new_event
 from interloop_devstack.procs import free_port, kill9
-from interloop_devstack.testing import ServiceSet
+from interloop_devstack.testing import ServiceSet, consumer_caught_up
 from interloop_fakes.ats import FakeGreenhouse, FakeLever, FakeWorkday, sign_greenhouse
 from interloop_sync.rpc.convert import struct
 
@@ -256,7 +256,18 @@ async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set,
     # change it since the last sync, so the HRIS value stands: nothing is written.
     workday.workers[worker_id]["jobTitle"] = "Principal Developer"
     await _deliver(sync_set, ats_id, hire)
-    await asyncio.sleep(2)
+
+    async def consumed() -> bool:  # the redelivered hire was published and the HRIS consumer is past it
+        unpublished = await value(
+            dsn, "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND published_at IS NULL", tenant
+        )
+        return unpublished == 0 and await consumer_caught_up(
+            sync_set.infra.kafka_bootstrap,
+            f"{sync_set.prefix}sync.hris",
+            f"{sync_set.prefix}interloop.ats.v1",
+        )
+
+    await eventually(consumed, what="the HRIS consumer to take the redelivered hire")
     assert len(workday.writes_to(f"/workers/{worker_id}", "PATCH")) == 1
     assert workday.workers[worker_id]["jobTitle"] == "Principal Developer"
     assert await rows(dsn, "SELECT 1 FROM sync_conflicts WHERE tenant_id = $1", tenant) == []

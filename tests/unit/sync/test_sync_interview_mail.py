@@ -178,3 +178,28 @@ def test_no_invite_for_an_interview_recorded_after_it_ended() -> None:
     )
     assert plan(_event("interview.scheduled", past)) == []
     assert len(plan(_scheduled())) == 3
+
+
+def test_a_move_onto_another_panel_cancels_it_for_whoever_left() -> None:
+    moved = interview_pb2.InterviewScheduled(
+        booking_id="b1",
+        candidate_id="c1",
+        start=ts(START),
+        end=ts(END),
+        sequence=1,
+        attendees=ATTENDEES[:2],
+        invite_ics=b"METHOD:REQUEST",
+        removed_attendees=[ATTENDEES[2]],
+        removed_cancel_ics=b"METHOD:CANCEL",
+    )
+    moved.previous_start.CopyFrom(ts(datetime(2027, 3, 27, 9, tzinfo=UTC)))
+    planned = plan(_event("interview.rescheduled", moved))
+    assert [(c["recipient"], c["method"], c["template"]) for _, c in planned] == [
+        ("Ada@Mail.test", "REQUEST", "interview_rescheduled"),
+        ("eve@acme.test", "REQUEST", "interview_rescheduled"),
+        ("bob@acme.test", "CANCEL", "interview_cancelled"),
+    ]
+    key, bob = planned[2]
+    assert key == "interview-mail:b1:interview.rescheduled:1:removed:bob@acme.test"
+    assert bob["ics"] == "METHOD:CANCEL" and bob["start"] == "Saturday 27 March 2027, 09:00 (UTC)"
+    assert bob["end_time"] == "10:00" and "no longer on its panel" in bob["reason"]

@@ -63,12 +63,20 @@ class _ErrorMetrics(grpc.aio.ServerInterceptor):
 
 
 class GrpcServer:
-    def __init__(self, *, service: str, host: str, port: int, grace: float = 5.0) -> None:
+    def __init__(
+        self, *, service: str, host: str, port: int, grace: float = 5.0, max_connection_age: float = 300.0
+    ) -> None:
         self.service = service
         self.grace = grace
         self.server = grpc.aio.server(
             interceptors=[_ErrorMetrics(service)],
-            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                # Clients reconnect (and re-resolve DNS) at least this often: scaled-up pods get traffic.
+                ("grpc.max_connection_age_ms", int(max_connection_age * 1000)),
+                ("grpc.max_connection_age_grace_ms", int(max(grace, 1.0) * 1000)),
+            ],
         )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

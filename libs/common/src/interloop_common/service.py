@@ -82,6 +82,7 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
         host=settings.grpc_host,
         port=settings.grpc_port,
         grace=settings.shutdown_grace_seconds,
+        max_connection_age=settings.grpc_max_connection_age_seconds,
     )
     spec.register(server, runtime)
     relay = OutboxRelay(pool, producer, service=spec.name)

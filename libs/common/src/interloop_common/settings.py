@@ -39,8 +39,12 @@ class ServiceSettings(BaseSettings):
     consumer_concurrency: int = Field(default=8, ge=1)
     consumer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=5.0, gt=0)
-    # Owner alerted when something cannot be processed and is dead-lettered.
-    alert_owner: str = "platform-oncall@interloop.local"
+    # Owner alerted when something cannot be processed and is dead-lettered (an email address: alerts
+    # are emailed, and an undeliverable owner must not turn into an alert about an alert).
+    alert_owner: str = Field(default="platform-oncall@interloop.local", pattern=r"^[^@\s]+@[^@\s]+$")
+    # Servers close each client connection after this long (gracefully), so clients re-resolve a
+    # headless Service's DNS and new pods get their share of the calls.
+    grpc_max_connection_age_seconds: float = Field(default=300, gt=0)
 
 
 def env_prefix(service: str) -> str:

@@ -144,3 +144,27 @@ class ServiceSet:
 
 
 __all__ = ["BACKENDS", "Infra", "ServiceSet", "session_infra"]
+
+
+async def consumer_caught_up(bootstrap: str, group: str, topic: str) -> bool:
+    """True once consumer group `group` has committed offsets at the end of every partition of `topic`
+    that holds records: everything published so far was consumed (applied, skipped or dead-lettered).
+    Tests use it as the positive signal before asserting that something did NOT happen."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads metadata
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        ends = await consumer.end_offsets(parts) if parts else {}
+    finally:
+        await consumer.stop()
+    return all(tp in committed and committed[tp].offset >= end for tp, end in ends.items() if end > 0)

@@ -98,6 +98,7 @@ async def serve(settings: GatewaySettings) -> None:
         host=settings.grpc_host,
         port=settings.grpc_port,
         grace=settings.shutdown_grace_seconds,
+        max_connection_age=settings.grpc_max_connection_age_seconds,
     )
     partner.add(
         partner_pb2_grpc.add_PartnerServiceServicer_to_server,

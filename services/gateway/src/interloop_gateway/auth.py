@@ -10,6 +10,8 @@ from litestar.handlers.base import BaseRouteHandler
 from interloop_gateway.problems import problem
 from interloop_gateway.store.tenants import Principal, authenticate, hash_key
 
+PARTNER_ONLY = frozenset({"partner"})
+
 
 async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     header = connection.headers.get("authorization", "")
@@ -25,6 +27,9 @@ async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> No
         raise problem(
             401, "unknown or revoked API key", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
+    if set(principal.scopes) <= PARTNER_ONLY:
+        # A key handed to an ATS vendor opens the partner gRPC API and nothing else.
+        raise problem(403, "a 'partner' key is for the partner gRPC API only; use a tenant key here")
     connection.scope["state"]["principal"] = principal
 
 
@@ -40,6 +45,11 @@ async def verify_key(state: Any, key: str) -> Principal | None:
         if principal is not None:
             verified[digest] = principal
     return principal
+
+
+def require_any_scope(connection: ASGIConnection, *scopes: str) -> None:
+    if not set(principal_of(connection).scopes) & set(scopes):
+        raise problem(403, f"this resource needs one of the scopes {', '.join(sorted(scopes))}")
 
 
 def principal_of(connection: ASGIConnection) -> Principal:

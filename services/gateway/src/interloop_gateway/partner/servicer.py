@@ -150,4 +150,6 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
                 )
             ),
         )
-        return partner_pb2.ListCandidateScorecardsResponse(scorecards=resp.scorecards, page=resp.page)
+        # Submitted scorecards only: a draft is the interviewer's, not the hiring record's.
+        submitted = [s for s in resp.scorecards if s.status == "submitted"]
+        return partner_pb2.ListCandidateScorecardsResponse(scorecards=submitted, page=resp.page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import asyncpg
@@ -68,9 +69,11 @@ async def booking_event(
     previous_start: datetime | None = None,
     *,
     organizer: str,
+    previous_interviewers: list[str] | None = None,
 ) -> None:
     if event_type in ("interview.scheduled", "interview.rescheduled"):
         ics, who = await invitation(conn, tenant_id, b, organizer, "REQUEST")
+        dropped = sorted(set(previous_interviewers or ()) - set(b.interviewer_ids))
         payload = interview_pb2.InterviewScheduled(
             booking_id=str(b.id),
             candidate_id=b.candidate_id,
@@ -88,6 +91,11 @@ async def booking_event(
         )
         if previous_start is not None:
             payload.previous_start.CopyFrom(ts(previous_start))
+        if dropped:
+            off_panel = dataclasses.replace(b, interviewer_ids=dropped, candidate_email="")
+            cancel, removed = await invitation(conn, tenant_id, off_panel, organizer, "CANCEL")
+            payload.removed_attendees.extend(removed)
+            payload.removed_cancel_ics = cancel
     elif event_type == "interview.cancelled":
         ics, who = await invitation(conn, tenant_id, b, organizer, "CANCEL")
         payload = interview_pb2.InterviewCancelled(

@@ -700,6 +700,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     request.reason,
                     previous_start=current.start,
                     organizer=self.settings.organizer_email,
+                    previous_interviewers=current.interviewer_ids,
                 )
                 ics, invites = await self._invites(conn, tenant, booking, "REQUEST")
         except (slots.SlotTaken, booking_store.DoubleBooking):

@@ -35,6 +35,8 @@ def handlers(feedback_due_hours: int) -> dict:
             due_at=end + due,
         )
         await expected.set_contacts(conn, event.tenant_id, msg.booking_id, _contacts(msg.attendees))
+        # moved onto another panel: whoever left it owes no scorecard
+        await expected.cancel_others(conn, event.tenant_id, msg.booking_id, list(msg.interviewer_ids))
         await expected.bump_activity(conn, event.tenant_id, interviews=1)
 
     async def cancelled(conn: asyncpg.Connection, event: Event) -> None:

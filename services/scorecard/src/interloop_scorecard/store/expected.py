@@ -47,6 +47,17 @@ async def set_status_for_booking(
     )
 
 
+async def cancel_others(conn: asyncpg.Connection, tenant_id: str, booking_id: str, panel: list[str]) -> None:
+    await conn.execute(
+        """UPDATE expected_scorecards SET status = 'cancelled'
+           WHERE tenant_id = $1 AND booking_id = $2 AND status IN ('expected', 'due')
+             AND NOT (interviewer_id = ANY($3::text[]))""",
+        tenant_id,
+        booking_id,
+        panel,
+    )
+
+
 async def bump_activity(
     conn: asyncpg.Connection, tenant_id: str, *, interviews: int = 0, scorecards: int = 0
 ) -> None:
@@ -174,6 +185,7 @@ async def claim_overdue(
         """UPDATE expected_scorecards e SET nudges = e.nudges + 1, last_nudged_at = now()
            FROM (SELECT tenant_id, booking_id, interviewer_id FROM expected_scorecards
                  WHERE status IN ('expected', 'due') AND due_at < now() AND nudges < $1
+                   AND interviewer_email <> ''  -- nobody to remind yet: keep its reminders
                    AND (last_nudged_at IS NULL OR last_nudged_at <= now() - $2::interval)
                  ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) AS o
            WHERE e.tenant_id = o.tenant_id AND e.booking_id = o.booking_id

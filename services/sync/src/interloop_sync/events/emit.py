@@ -34,6 +34,7 @@ async def alert(
     detail: str,
     connection_id: str = "",
     severity: str = "error",
+    candidate_id: str = "",
 ) -> None:
     """notification.alert to the connection's named owner: failure is loud."""
     await emit(
@@ -47,5 +48,6 @@ async def alert(
             summary=summary[:500],
             detail=detail[:4000],
             connection_id=connection_id,
+            candidate_id=candidate_id,
         ),
     )

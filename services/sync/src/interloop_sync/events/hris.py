@@ -121,6 +121,7 @@ async def sync_hire(
                 connection_id=target.id,
                 summary=f"sync: hire of application {msg.remote_application_id} cannot be mapped",
                 detail="; ".join(str(p) for p in exc.problems),
+                candidate_id=msg.remote_candidate_id,
             )
         metrics.record("hris", "map", "error")
         return
@@ -130,7 +131,7 @@ async def sync_hire(
         and existing["status"] in ("verified", "mismatch", "conflict")
         and existing["remote_id"]
     ):
-        await _update_existing(ctx, conn, tenant, target, mapping, mapped, existing)
+        await _update_existing(ctx, conn, tenant, target, mapping, mapped, existing, msg.remote_candidate_id)
         return
     if existing is not None and existing["status"] == "shadowed":
         return
@@ -183,7 +184,7 @@ async def sync_hire(
     finally:
         if recording is not None:
             await recording
-    written_to = _Written(target, key, remote_id, msg.remote_application_id)
+    written_to = _Written(target, key, remote_id, msg.remote_application_id, msg.remote_candidate_id)
     if await written_to.verify(conn, tenant, mapped, read_back, baseline=plain(mapped), what="write"):
         await hris.update_sync(conn, tenant, key, status="verified", baseline=plain(mapped), last_error=None)
         await written_to.synced(conn, tenant, "hire", mapped)
@@ -197,6 +198,7 @@ class _Written:
     key: str
     remote_id: str
     application_id: str
+    candidate_id: str = ""
 
     async def verify(
         self,
@@ -233,6 +235,7 @@ class _Written:
             connection_id=t.id,
             summary=f"sync: {t.provider} record {self.remote_id} differs from the {what} sent",
             detail=f"application {self.application_id} ({self.key}): {detail}",
+            candidate_id=self.candidate_id,
         )
         metrics.record("hris", "read_back", "error")
         return False
@@ -267,6 +270,7 @@ async def _write_update(
     plan: SyncPlan,
     current: dict[str, Any],
     baseline: dict[str, Any] | None,
+    candidate_id: str = "",
 ) -> None:
     """Write the ATS-owned fields that only the ATS changed (conflicted ones stay with the human), read
     the record back, compare what was written, and move the baseline on."""
@@ -276,13 +280,13 @@ async def _write_update(
         await adapter.update(remote_id, plan.writes)
         after = await adapter.read_back(remote_id)
     except vendor_errors.VendorError as exc:
-        async with tenant_tx(ctx.pool, tenant) as side:
-            await hris.update_sync(side, tenant, key, last_error=str(exc))
-        await vendor_failure(ctx, target, tenant, existing["attempts"] + 1, "update", exc)
+        async with tenant_tx(ctx.pool, tenant) as side:  # counted even though the handler rolls back
+            attempts = await hris.record_failure(side, tenant, key, str(exc))
+        await vendor_failure(ctx, target, tenant, attempts, "update", exc)
         raise
     metrics.HRIS_WRITES.labels(target.provider, "updated").inc()
     new_baseline = plain(plan.baseline_after(baseline, current))
-    written_to = _Written(target, key, remote_id, existing["application_id"])
+    written_to = _Written(target, key, remote_id, existing["application_id"], candidate_id)
     if await written_to.verify(conn, tenant, dict(plan.writes), after, baseline=new_baseline, what="update"):
         status = "conflict" if plan.conflicts else "verified"
         await hris.update_sync(conn, tenant, key, status=status, baseline=new_baseline, last_error=None)
@@ -302,6 +306,7 @@ async def _update_existing(
     mapping: FieldMapping,
     mapped: dict[str, Any],
     existing: asyncpg.Record,
+    candidate_id: str = "",
 ) -> None:
     """A hire seen again for a record already in the HRIS: per-field source of truth against the baseline."""
     key = existing["idempotency_key"]
@@ -326,6 +331,7 @@ async def _update_existing(
             connection_id=target.id,
             summary=f"sync: conflicting changes to {target.provider} record {existing['remote_id']}",
             detail=f"{key}: {detail}; nothing was overwritten",
+            candidate_id=candidate_id,
         )
         metrics.record("hris", "update", "error")
     if plan.writes and target.shadow:
@@ -333,7 +339,7 @@ async def _update_existing(
             conn, tenant, target.id, "hris", "update", "shadowed", f"{key}: {sorted(plan.writes)}"
         )
     elif plan.writes:
-        await _write_update(ctx, conn, tenant, target, existing, plan, current, baseline)
+        await _write_update(ctx, conn, tenant, target, existing, plan, current, baseline, candidate_id)
     if not plan.conflicts and not plan.writes:
         await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "duplicate", key)
         metrics.record("hris", "hire", "duplicate")

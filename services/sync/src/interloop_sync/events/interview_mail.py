@@ -94,10 +94,26 @@ def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
     candidate = next((a for a in msg.attendees if a.role == "candidate"), None)
     panel = [a.name or a.email for a in msg.attendees if a.role == "interviewer"]
     moved_from = dt(previous) if previous is not None and previous.seconds else None
+    mails = [(a, TEMPLATES[event.type], method, reason, ics, "") for a in recipients]
+    if event.type == "interview.rescheduled":  # moved onto another panel: out of their calendars
+        mails += [
+            (
+                a,
+                TEMPLATES["interview.cancelled"],
+                "CANCEL",
+                "it was moved, and you are no longer on its panel",
+                msg.removed_cancel_ics,
+                ":removed",
+            )
+            for a in msg.removed_attendees
+        ]
     out = []
-    for a in recipients:
+    for a, template, a_method, a_reason, a_ics, tag in mails:
+        # the dropped see the time they had, not the new one
+        shown = moved_from if tag and moved_from else start
+        shown_end = shown + (end - start)
         context = {
-            "template": TEMPLATES[event.type],
+            "template": template,
             "recipient": a.email,
             "name": a.name,
             "role": a.role,
@@ -107,17 +123,17 @@ def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
             "round": msg.round,
             "job_id": msg.job_id,
             "booking_id": msg.booking_id,
-            "start": local(start, a.time_zone),
-            "end": local(end, a.time_zone),
-            "end_time": f"{end.astimezone(_zone(a.time_zone)[0]):%H:%M}",
+            "start": local(shown, a.time_zone),
+            "end": local(shown_end, a.time_zone),
+            "end_time": f"{shown_end.astimezone(_zone(a.time_zone)[0]):%H:%M}",
             "previous_start": local(moved_from, a.time_zone) if moved_from else "",
-            "reason": reason,
+            "reason": a_reason,
             "lead": lead,
-            "method": method,
-            "ics": ics.decode() if ics else "",
+            "method": a_method,
+            "ics": a_ics.decode() if a_ics else "",
             "event": event.type,
         }
-        suffix = f"{lead}:{msg.start.seconds}" if lead else str(msg.sequence)
+        suffix = f"{lead}:{msg.start.seconds}" if lead else f"{msg.sequence}{tag}"
         out.append((f"interview-mail:{msg.booking_id}:{event.type}:{suffix}:{a.email.lower()}", context))
     return out
 

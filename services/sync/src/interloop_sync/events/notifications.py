@@ -41,6 +41,7 @@ def handlers() -> dict:
                 "source": event.source,
                 "subject": event.subject,
                 "tenant_id": event.tenant_id,
+                "candidate_id": msg.candidate_id,
                 "raised_at": event.time.isoformat(),
                 "event": event.type,
             },

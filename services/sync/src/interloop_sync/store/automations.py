@@ -259,7 +259,7 @@ async def email_sent(conn: asyncpg.Connection, tenant_id: str, key: str) -> bool
 
 
 # Context fields of an action that identify or reach the candidate (the ICS names them as attendee).
-_PII_CONTEXT = ("candidate_email", "candidate_name", "recipient", "name", "ics", "email", "phone")
+_PII_CONTEXT = ("candidate_email", "candidate_name", "recipient", "name", "ics", "email", "phone", "detail")
 
 
 async def redact_candidate(conn: asyncpg.Connection, tenant_id: str, candidate_id: str) -> int:
@@ -270,6 +270,13 @@ async def redact_candidate(conn: asyncpg.Connection, tenant_id: str, candidate_i
            FROM automation_actions a
            WHERE a.tenant_id = $1 AND a.context->>'candidate_id' = $2
              AND c.tenant_id = $1 AND c.idempotency_key = a.idempotency_key""",
+        tenant_id,
+        candidate_id,
+    )
+    # What was still to be sent about them is not sent: cancelled, not failed later for want of an address.
+    await conn.execute(
+        """UPDATE automation_actions SET status = 'cancelled', last_error = 'candidate erased'
+           WHERE tenant_id = $1 AND context->>'candidate_id' = $2 AND status = 'pending'""",
         tenant_id,
         candidate_id,
     )

@@ -61,6 +61,19 @@ async def update_sync(conn: asyncpg.Connection, tenant_id: str, key: str, **valu
     )
 
 
+async def record_failure(conn: asyncpg.Connection, tenant_id: str, key: str, error: str) -> int:
+    """One more failed attempt at an existing record; returns the count."""
+    return int(
+        await conn.fetchval(
+            """UPDATE hris_syncs SET attempts = attempts + 1, last_error = $3, updated_at = now()
+               WHERE tenant_id = $1 AND idempotency_key = $2 RETURNING attempts""",
+            tenant_id,
+            key,
+            error,
+        )
+    )
+
+
 async def add_conflict(
     conn: asyncpg.Connection, tenant_id: str, key: str, field: str, baseline: Any, ats: Any, hris: Any
 ) -> None:

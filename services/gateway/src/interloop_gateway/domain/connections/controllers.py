@@ -10,7 +10,7 @@ from interloop.sync.v1 import sync_pb2 as pb
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
-from interloop_gateway.auth import principal_of, require_api_key
+from interloop_gateway.auth import principal_of, require_any_scope, require_api_key
 from interloop_gateway.domain.connections import schemas
 from interloop_gateway.idempotency import run_idempotent
 from interloop_gateway.problems import problem
@@ -179,6 +179,7 @@ class CommunicationsController(Controller):
         candidate_id: Annotated[str, Parameter(query="candidate_id", default="")],
         recipient: Annotated[str, Parameter(query="recipient", default="")],
     ) -> dict:
+        require_any_scope(request, "admin", "recruiter")  # candidates' addresses: not for interviewers
         resp = await request.app.state.backends.sync.ListCommunications(
             pb.ListCommunicationsRequest(
                 tenant_id=principal_of(request).tenant_id,
