@@ -6,6 +6,7 @@ import logging
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,47 @@ async def ensure_topics(
             except TopicAlreadyExistsError:
                 pass
             log.info("created topics %s (%s replicas, %s)", wanted, replication, configs)
+        present = [t for t in topics if t in existing]
+        if present:
+            await _align_existing(admin, present, topic_configs(replication, retention_hours), replication)
     finally:
         await admin.close()
+
+
+async def _align_existing(
+    admin: AIOKafkaAdminClient, topics: list[str], configs: dict[str, str], replication: int
+) -> None:
+    """Topics created before (or by someone else) get the configured retention and min.insync.replicas;
+    their other topic-level settings are kept (AlterConfigs replaces the whole set, so it is merged).
+    Replication cannot be changed by a config: a mismatch is reported for an operator to reassign."""
+    described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics])
+    changes = []
+    for response in described:
+        for error_code, _msg, _type, name, entries in response.resources:
+            if error_code:
+                continue
+            current = {}
+            for entry in entries:
+                key, value, read_only, source = entry[0], entry[1], entry[2], entry[3]
+                # v0 answers is_default, v1+ the config source (1 = a topic-level override)
+                override = (source is False) if response.API_VERSION == 0 else (source == 1)
+                if override and not read_only and value is not None:
+                    current[key] = value
+            if any(current.get(k) != v for k, v in configs.items()):
+                changes.append(ConfigResource(ConfigResourceType.TOPIC, name, {**current, **configs}))
+    if changes:
+        await admin.alter_configs(changes)
+        log.info("topic settings aligned on %s: %s", [c.name for c in changes], configs)
+    for t in await admin.describe_topics(topics):
+        replicas = {len(p["replicas"]) for p in t.get("partitions", [])}
+        if replicas and replicas != {replication}:
+            log.warning(
+                "topic %s has %s replica(s) per partition, the setting asks for %s: reassign its partitions "
+                "(kafka-reassign-partitions.sh); producers use acks=all either way",
+                t["topic"],
+                sorted(replicas),
+                replication,
+            )
 
 
 def all_topics() -> list[str]:
