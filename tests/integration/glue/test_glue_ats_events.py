@@ -10,8 +10,11 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
+from interloop.events.v1 import ats_pb2
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
+from interloop_common.events import encode, new_event
 
 from .conftest import ALWAYS, Inbox, Tenant, eventually, fixture, stage_change
 
@@ -167,6 +170,30 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
     )
     assert [r[0] for r in before] == [email]
 
+    # a record that carried their address could not be processed: it sits in the scheduler's dead letters
+    poison = new_event(
+        type="ats.application.stage_changed",
+        source="//test",
+        tenant_id=tenant.id,
+        subject=f"candidate/{candidate_id}",
+        payload=ats_pb2.CandidateErased(remote_candidate_id=email),  # not the payload its type promises
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=tenant.glue.infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        body_bytes, headers = encode(poison)
+        await producer.send_and_wait(
+            f"{tenant.glue.prefix}interloop.ats.v1", body_bytes, key=tenant.id.encode(), headers=headers
+        )
+    finally:
+        await producer.stop()
+
+    async def dead_lettered() -> bool:
+        found = await tenant.rows("scheduler", "SELECT 1 FROM dead_letters WHERE event_id = $1", poison.id)
+        return bool(found)
+
+    await eventually(dead_lettered, what="the poison record in the scheduler's dead letters")
+
     # Greenhouse deletes the candidate
     deletion = fixture("f-gh-09-delete_candidate.json")
     deletion["payload"]["person"]["id"] = int(candidate_id)
@@ -217,6 +244,21 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
     await eventually(scheduler_erased, what="PII erased in the scheduler")
     await eventually(scorecard_erased, what="PII erased in the scorecard service")
     await eventually(sync_redacted, what="what was sent to the candidate redacted in sync")
+    # ... and the dead-lettered record that carried their address lost it, and cannot be replayed
+    kept = await tenant.rows(
+        "scheduler",
+        "SELECT octet_length(value), replayed_at, reason FROM dead_letters WHERE event_id = $1",
+        poison.id,
+    )
+    assert kept and all(r[0] == 0 and r[1] is not None and "erased" in r[2] for r in kept)
+    for svc in ("scheduler", "sync"):
+        left = await tenant.rows(
+            svc,
+            "SELECT 1 FROM dead_letters WHERE tenant_id = $1 AND position($2::bytea IN value) > 0",
+            tenant.id,
+            email.encode(),
+        )
+        assert left == [], svc
 
     # nothing of the candidate's contact is left in the scheduler's database, the sent events included
     leftovers = await tenant.rows(

@@ -317,4 +317,31 @@ async def replay_dead_letters(
     return len(rows)
 
 
-__all__ = ["Handler", "InboxConsumer", "OwnerResolver", "Permanent", "replay_dead_letters"]
+async def erase_dead_letters(conn: asyncpg.Connection, tenant_id: str, needles: Iterable[str]) -> int:
+    """Erasure: dead letters whose record carries any of `needles` (a candidate's address, name) lose
+    the record and its headers and are closed (no replay can bring the data back); the row stays, with
+    its reason and an erasure note, for the audit trail."""
+    found = [n.encode() for n in needles if n and len(n) >= 3]
+    if not found:
+        return 0
+    status = await conn.execute(
+        """UPDATE dead_letters SET value = ''::bytea, headers = '{}'::jsonb,
+               reason = reason || ' [record erased with the candidate]',
+               replayed_at = coalesce(replayed_at, now())
+           WHERE tenant_id = $1 AND octet_length(value) > 0
+             AND EXISTS (SELECT 1 FROM unnest($2::bytea[]) AS n(needle)
+                         WHERE position(n.needle IN value) > 0)""",
+        tenant_id,
+        found,
+    )
+    return int(status.split()[-1])
+
+
+__all__ = [
+    "Handler",
+    "InboxConsumer",
+    "OwnerResolver",
+    "Permanent",
+    "erase_dead_letters",
+    "replay_dead_letters",
+]

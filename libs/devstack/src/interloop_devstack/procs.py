@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -90,8 +91,35 @@ def require_free(port: int, what: str, env_var: str) -> None:
         )
 
 
+_handed_out: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        lo, hi = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(lo), int(hi)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A port free now, for a server started a moment later. Taken below the kernel's ephemeral range,
+    so the outgoing connections every client opens meanwhile cannot grab it, and never handed out twice
+    by this process."""
+    lo, _ = _ephemeral_range()
+    candidates = list(range(max(1024, lo - 12000), lo)) if lo > 13024 else []
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # a small or odd range: the kernel picks
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from interloop_devstack.kafka import LocalKafka
 from interloop_devstack.postgres import LocalPostgres
-from interloop_devstack.procs import free_port
+from interloop_devstack.procs import StackError, free_port
 from interloop_devstack.stack import BACKENDS, Ports, ServiceProcess, service_env, wait_ready, wait_serving
 
 
@@ -79,17 +79,33 @@ def session_infra(tmp: Path) -> Iterator[Infra]:
         with PostgresContainer("postgres:18", driver=None) as pg, KafkaContainer().with_kraft() as kafka:
             yield Infra(kafka_bootstrap=kafka.get_bootstrap_server(), admin_dsn=pg.get_connection_url())
         return
-    postgres = LocalPostgres(tmp / "postgres", free_port())
-    kafka = LocalKafka(tmp / "kafka", free_port(), free_port())
-    postgres.start()
+    postgres, kafka = _start_local(tmp)
     try:
-        kafka.start()
-        try:
-            yield Infra(kafka_bootstrap=kafka.bootstrap, postgres=postgres, admin_dsn=postgres.admin_dsn)
-        finally:
-            kafka.stop()
+        yield Infra(kafka_bootstrap=kafka.bootstrap, postgres=postgres, admin_dsn=postgres.admin_dsn)
     finally:
+        kafka.stop()
         postgres.stop()
+
+
+def _start_local(tmp: Path, attempts: int = 3) -> tuple[LocalPostgres, LocalKafka]:
+    """PostgreSQL and Kafka from the local binaries. A port can be taken between choosing it and binding
+    it; such a start is retried on fresh ports (and every failure is reported if none succeeds)."""
+    failures: list[str] = []
+    for attempt in range(attempts):
+        postgres = LocalPostgres(tmp / f"postgres-{attempt}", free_port())
+        kafka = LocalKafka(tmp / f"kafka-{attempt}", free_port(), free_port())
+        try:
+            postgres.start()
+            try:
+                kafka.start()
+            except BaseException:
+                postgres.stop()
+                raise
+        except StackError as exc:
+            failures.append(f"attempt {attempt + 1}: {exc}")
+            continue
+        return postgres, kafka
+    raise StackError("the local PostgreSQL/Kafka did not start: " + " || ".join(failures))
 
 
 @dataclass

@@ -8,6 +8,7 @@ import asyncpg
 from interloop.events.v1 import ats_pb2
 from interloop_common import kafka
 from interloop_common.events import Event, MalformedEvent
+from interloop_common.inbox import erase_dead_letters
 from interloop_common.retry import Permanent
 from interloop_common.service import ConsumerSpec, Runtime
 
@@ -116,6 +117,16 @@ async def candidate_erased(conn: asyncpg.Connection, event: Event) -> None:
     if not msg.remote_candidate_id:
         raise MalformedEvent(f"{event.type} {event.id}: remote_candidate_id is required")
     name, email = erased_parts(list(msg.fields), deleted=msg.deleted)
+    held = await conn.fetch(  # what we hold of them, to find it in dead-lettered records too
+        """SELECT candidate_email, candidate_name FROM scheduling_links
+           WHERE tenant_id = $1 AND candidate_id = $2
+           UNION SELECT candidate_email, candidate_name FROM bookings
+           WHERE tenant_id = $1 AND candidate_id = $2""",
+        event.tenant_id,
+        msg.remote_candidate_id,
+    )
+    needles = [r["candidate_email"] for r in held if email] + [r["candidate_name"] for r in held if name]
+    await erase_dead_letters(conn, event.tenant_id, needles)
     await link_store.erase_candidate(
         conn, event.tenant_id, msg.remote_candidate_id, name=name, email=email, close_links=msg.deleted
     )

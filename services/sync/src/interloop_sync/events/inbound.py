@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 from interloop.events.v1 import ats_pb2
 from interloop_common.db import system_tx, tenant_tx
+from interloop_common.inbox import erase_dead_letters
 from interloop_common.rpc import ts
 
 from interloop_sync import metrics
@@ -359,6 +360,11 @@ class _Apply:
 
     async def on_Deletion(self, e: Deletion) -> None:  # noqa: N802
         if e.entity == "candidate":
+            held = await mirror.get_candidate(self.conn, self.t, self.cid, e.remote_id)
+            if held is not None:  # find what we held of them in dead-lettered records too
+                full_name = f"{held.first_name or ''} {held.last_name or ''}".strip()
+                names = [full_name, *held.emails, *held.phones]
+                await erase_dead_letters(self.conn, self.t, names)
             await mirror.erase_candidate(self.conn, self.t, self.cid, e.remote_id, None, deleted=True)
             for app_id in e.related_ids:
                 await mirror.delete_application(self.conn, self.t, self.cid, app_id)
