@@ -22,12 +22,7 @@ def lever_renewer(ctx: SyncContext, c: Connection, client: httpx.AsyncClient | N
     async def renew(refused: str) -> str:
         vault = require(ctx.vault)
         async with tenant_tx(ctx.pool, c.tenant_id) as conn:
-            await conn.execute(
-                "SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2::uuid FOR UPDATE",
-                c.tenant_id,
-                c.id,
-            )
-            current = await connections.get(conn, c.tenant_id, c.id)
+            current = await connections.get(conn, c.tenant_id, c.id, for_update=True)
             if current is None:
                 raise LookupError(f"connection {c.id} no longer exists")
             creds = vault.decrypt(current.credentials)

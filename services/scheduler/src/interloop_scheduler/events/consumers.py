@@ -117,15 +117,9 @@ async def candidate_erased(conn: asyncpg.Connection, event: Event) -> None:
     if not msg.remote_candidate_id:
         raise MalformedEvent(f"{event.type} {event.id}: remote_candidate_id is required")
     name, email = erased_parts(list(msg.fields), deleted=msg.deleted)
-    held = await conn.fetch(  # what we hold of them, to find it in dead-lettered records too
-        """SELECT candidate_email, candidate_name FROM scheduling_links
-           WHERE tenant_id = $1 AND candidate_id = $2
-           UNION SELECT candidate_email, candidate_name FROM bookings
-           WHERE tenant_id = $1 AND candidate_id = $2""",
-        event.tenant_id,
-        msg.remote_candidate_id,
-    )
-    needles = [r["candidate_email"] for r in held if email] + [r["candidate_name"] for r in held if name]
+    # what we hold of them, to find it in dead-lettered records too
+    held = await link_store.candidate_contacts(conn, event.tenant_id, msg.remote_candidate_id)
+    needles = [e for e, _ in held if email] + [n for _, n in held if name]
     await erase_dead_letters(conn, event.tenant_id, needles)
     await link_store.erase_candidate(
         conn, event.tenant_id, msg.remote_candidate_id, name=name, email=email, close_links=msg.deleted

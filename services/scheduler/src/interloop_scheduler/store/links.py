@@ -132,6 +132,21 @@ async def set_link_booking(
     )
 
 
+async def candidate_contacts(
+    conn: asyncpg.Connection, tenant_id: str, candidate_id: str
+) -> list[tuple[str, str]]:
+    """(email, name) pairs the candidate's links and bookings hold."""
+    rows = await conn.fetch(
+        """SELECT candidate_email, candidate_name FROM scheduling_links
+           WHERE tenant_id = $1 AND candidate_id = $2
+           UNION SELECT candidate_email, candidate_name FROM bookings
+           WHERE tenant_id = $1 AND candidate_id = $2""",
+        tenant_id,
+        candidate_id,
+    )
+    return [(r["candidate_email"], r["candidate_name"]) for r in rows]
+
+
 async def erase_candidate(
     conn: asyncpg.Connection,
     tenant_id: str,

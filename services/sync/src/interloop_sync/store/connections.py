@@ -81,13 +81,17 @@ async def insert(conn: asyncpg.Connection, c: Connection) -> Connection:
     return _row(row)
 
 
-async def get(conn: asyncpg.Connection, tenant_id: str, connection_id: str) -> Connection | None:
+async def get(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, *, for_update: bool = False
+) -> Connection | None:
+    """The connection; `for_update` locks its row until the transaction ends (e.g. renewing tokens)."""
     try:
         cid = uuid.UUID(connection_id)
     except ValueError:
         return None
+    lock = " FOR UPDATE" if for_update else ""
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND id = $2",  # noqa: S608 - as above
+        f"SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND id = $2{lock}",  # noqa: S608 - as above
         tenant_id,
         cid,
     )
