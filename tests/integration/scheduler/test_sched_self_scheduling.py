@@ -346,6 +346,13 @@ async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant, mailbox) 
     kolkata = at(free[0]["start"]).astimezone(ZoneInfo("Asia/Kolkata"))
     confirmed = next(x for x in got if x[0] == candidate and x[2] == 0)
     assert f"{kolkata:%H:%M} (Asia/Kolkata)" in confirmed[4] and "Interview confirmed" in confirmed[3]
+    # the candidate's mail carries their own reschedule/cancel page, still valid after the link's expiry
+    manage = confirmed[4].split("Reschedule or cancel here: ", 1)[1].split()[0]
+    page = await tenant.public.get(
+        f"/v1/scheduling-links/{manage.rsplit('/', 1)[1]}/slots", params={"tz": "UTC"}
+    )
+    assert page.status_code == 200 and page.json()["status"] in ("booked", "open")
+    assert not [x for x in got if x[0] == "eve@acme.test" and "/schedule/" in x[4]]  # the candidate's alone
     to_eve = next(x for x in got if x[0] == "eve@acme.test" and x[2] == 0)
     assert f"{at(free[0]['start']):%H:%M} (UTC)" in to_eve[4] and "Cand-1" in to_eve[4]
     moved = next(x for x in got if x[0] == candidate and x[2] == 1)

@@ -36,6 +36,7 @@ def _scheduled(type_: str = "interview.scheduled", sequence: int = 0):  # type: 
         round="Onsite",
         attendees=ATTENDEES,
         invite_ics=b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
+        manage_url="https://interloop.example/schedule/tok",
     )
     if type_ == "interview.rescheduled":
         msg.previous_start.CopyFrom(ts(datetime(2027, 3, 27, 9, tzinfo=UTC)))
@@ -64,6 +65,8 @@ def test_every_attendee_gets_the_invite_keyed_by_booking_sequence_and_address() 
     assert eve["candidate_name"] == "Ada" and eve["interviewers"] == "Eve, bob@acme.test"
     assert all(c["method"] == "REQUEST" and "METHOD:REQUEST" in c["ics"] for c in (ada, eve, bob))
     assert all(c["candidate_id"] == "c1" for c in (ada, eve, bob))  # what erasure redacts by
+    # the reschedule/cancel page is the candidate's bearer link: in their mail only
+    assert ada["manage_url"].endswith("/schedule/tok") and eve["manage_url"] == bob["manage_url"] == ""
     # A reschedule is a new message (a new sequence), a redelivery of the same one is the same key.
     assert {k for k, _ in plan(_scheduled())} == {k for k, _ in planned}
     moved = plan(_scheduled("interview.rescheduled", sequence=1))
@@ -164,6 +167,8 @@ def test_default_templates_render_for_candidate_and_interviewer(event_type: str)
         assert rendered.body.startswith(f"Hello {context['name'] or 'there'},")
         if context["role"] == "candidate":
             assert "your" in rendered.subject.lower()
+            if event_type in ("interview.scheduled", "interview.rescheduled"):
+                assert "Reschedule or cancel here: https://interloop.example/schedule/tok" in rendered.body
         else:
             assert "Ada" in rendered.subject and "with Ada" in rendered.body
 

@@ -70,6 +70,7 @@ async def booking_event(
     *,
     organizer: str,
     previous_interviewers: list[str] | None = None,
+    manage_url: str = "",
 ) -> None:
     if event_type in ("interview.scheduled", "interview.rescheduled"):
         ics, who = await invitation(conn, tenant_id, b, organizer, "REQUEST")
@@ -88,6 +89,7 @@ async def booking_event(
             link_id=str(b.link_id or ""),
             attendees=who,
             invite_ics=ics,
+            manage_url=manage_url,
         )
         if previous_start is not None:
             payload.previous_start.CopyFrom(ts(previous_start))

@@ -20,12 +20,12 @@ from interloop_common.service import Runtime
 
 from interloop_scheduler.domain import policy as policy_domain
 from interloop_scheduler.domain.availability import Requirement, Slot, SlotRules, all_of
-from interloop_scheduler.domain.links import InvalidLink, verify_link_token
+from interloop_scheduler.domain.links import InvalidLink, issue_link_token, verify_link_token
 from interloop_scheduler.domain.loops import Loop, LoopRules, Session, plan_loop
 from interloop_scheduler.domain.model import SchedulingError
 from interloop_scheduler.events import background
 from interloop_scheduler.events.emit import booking_event, invitation
-from interloop_scheduler.events.requests import link_key, open_request
+from interloop_scheduler.events.requests import link_key, link_url, open_request
 from interloop_scheduler.rpc import mapping as m
 from interloop_scheduler.rpc import slots
 from interloop_scheduler.settings import SchedulerSettings
@@ -500,6 +500,15 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             n = await booking_store.release_link_holds(conn, tenant, link_id, hold_id)
         return pb.ReleaseHoldResponse(released=n > 0)
 
+    def _manage_url(self, tenant: str, b: booking_store.BookingRow) -> str:
+        """The candidate's own page for a booking made through a link: reschedule or cancel it until the
+        interview ends (a token of its own, so it outlives the scheduling request's expiry)."""
+        if b.link_id is None:
+            return ""
+        valid_until = max(b.end, m.utc_now() + timedelta(hours=1))
+        token = issue_link_token({"t": tenant, "l": str(b.link_id)}, link_key(self.settings), valid_until)
+        return link_url(self.settings, token)
+
     async def _invites(
         self, conn, tenant: str, b: booking_store.BookingRow, method: str
     ) -> tuple[bytes, list[pb.Invite]]:  # type: ignore[no-untyped-def]
@@ -610,7 +619,12 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             )
         await link_store.set_link_booking(conn, tenant, link.id, booking.id)
         await booking_event(
-            conn, tenant, "interview.scheduled", booking, organizer=self.settings.organizer_email
+            conn,
+            tenant,
+            "interview.scheduled",
+            booking,
+            organizer=self.settings.organizer_email,
+            manage_url=self._manage_url(tenant, booking),
         )
         return booking
 
@@ -701,6 +715,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     previous_start=current.start,
                     organizer=self.settings.organizer_email,
                     previous_interviewers=current.interviewer_ids,
+                    manage_url=self._manage_url(tenant, booking),
                 )
                 ics, invites = await self._invites(conn, tenant, booking, "REQUEST")
         except (slots.SlotTaken, booking_store.DoubleBooking):

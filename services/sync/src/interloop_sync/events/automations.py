@@ -54,7 +54,8 @@ DEFAULT_ALERT = EmailTemplate(
     "  python -m interloop_<service> replay-dead-letters --tenant {{ tenant_id }}\n",
 )
 # Interview messages; a tenant overrides each by storing a template of the same name (same variables:
-# name, role, candidate_name, interviewers, round, start, end, end_time, previous_start, reason, lead).
+# name, role, candidate_name, interviewers, round, start, end, end_time, previous_start, reason, lead,
+# manage_url — the candidate's reschedule/cancel page, empty for everyone else).
 _WHO = "{{ 'your ' if role == 'candidate' else candidate_name ~ ' — ' if candidate_name else '' }}"
 DEFAULT_INTERVIEW = {
     "interview_scheduled": EmailTemplate(
@@ -64,7 +65,8 @@ DEFAULT_INTERVIEW = {
         "{{ ' with ' ~ candidate_name if role != 'candidate' and candidate_name else '' }} is booked for "
         "{{ start }} to {{ end_time }}.\n"
         "{% if interviewers %}Interviewers: {{ interviewers }}\n{% endif %}"
-        "\nThe calendar invite is attached.\n",
+        "\nThe calendar invite is attached.\n"
+        "{% if manage_url %}\nNeed another time? Reschedule or cancel here: {{ manage_url }}\n{% endif %}",
     ),
     "interview_rescheduled": EmailTemplate(
         "Interview moved: " + _WHO + "{{ round or 'interview' }}, now {{ start }}",
@@ -73,7 +75,8 @@ DEFAULT_INTERVIEW = {
         "{{ ' with ' ~ candidate_name if role != 'candidate' and candidate_name else '' }}"
         "{{ ' planned for ' ~ previous_start if previous_start else '' }} has moved to "
         "{{ start }} to {{ end_time }}.\n"
-        "\nThe updated calendar invite is attached; it replaces the earlier one.\n",
+        "\nThe updated calendar invite is attached; it replaces the earlier one.\n"
+        "{% if manage_url %}\nNeed another time? Reschedule or cancel here: {{ manage_url }}\n{% endif %}",
     ),
     "interview_cancelled": EmailTemplate(
         "Interview cancelled: " + _WHO + "{{ round or 'interview' }}, {{ start }}",

@@ -75,19 +75,19 @@ def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
         msg = event.unpack(interview_pb2.InterviewScheduled)
         start, end = dt(msg.start), dt(msg.end)
         method, ics, lead, previous = "REQUEST", msg.invite_ics, "", msg.previous_start
-        reason, candidate_id = "", msg.candidate_id
+        reason, candidate_id, manage = "", msg.candidate_id, msg.manage_url
         recipients = list(msg.attendees)
     elif event.type == "interview.cancelled":
         msg = event.unpack(interview_pb2.InterviewCancelled)
         start, end = dt(msg.start), dt(msg.end)
         method, ics, lead, previous = "CANCEL", msg.invite_ics, "", None
-        reason, candidate_id = msg.reason, msg.candidate_id
+        reason, candidate_id, manage = msg.reason, msg.candidate_id, ""
         recipients = list(msg.attendees)
     else:
         msg = event.unpack(interview_pb2.InterviewReminderDue)
         start, end = dt(msg.start), dt(msg.end)
         method, ics, lead, previous = "", b"", msg.lead, None
-        reason, candidate_id = "", msg.candidate_id
+        reason, candidate_id, manage = "", msg.candidate_id, ""
         recipients = [a for a in msg.attendees if a.role == "candidate"]
     if end <= event.time and not lead:
         return []  # an interview recorded after the fact: no invite for a meeting that is over
@@ -131,6 +131,8 @@ def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
             "lead": lead,
             "method": a_method,
             "ics": a_ics.decode() if a_ics else "",
+            # the candidate's page to reschedule or cancel (a bearer link: theirs alone)
+            "manage_url": manage if a.role == "candidate" and not tag else "",
             "event": event.type,
         }
         suffix = f"{lead}:{msg.start.seconds}" if lead else f"{msg.sequence}{tag}"

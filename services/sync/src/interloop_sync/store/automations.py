@@ -259,7 +259,17 @@ async def email_sent(conn: asyncpg.Connection, tenant_id: str, key: str) -> bool
 
 
 # Context fields of an action that identify or reach the candidate (the ICS names them as attendee).
-_PII_CONTEXT = ("candidate_email", "candidate_name", "recipient", "name", "ics", "email", "phone", "detail")
+_PII_CONTEXT = (
+    "candidate_email",
+    "candidate_name",
+    "recipient",
+    "name",
+    "ics",
+    "email",
+    "phone",
+    "detail",
+    "manage_url",
+)
 
 
 async def redact_candidate(conn: asyncpg.Connection, tenant_id: str, candidate_id: str) -> int:
