@@ -21,6 +21,11 @@ def link_url(settings: SchedulerSettings, token: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/schedule/{token}"
 
 
+def link_token(settings: SchedulerSettings, tenant_id: str, link_id: object, valid_until: datetime) -> str:
+    """The signed token of a scheduling link (the one payload every link page and manage link carries)."""
+    return issue_link_token({"t": tenant_id, "l": str(link_id)}, link_key(settings), valid_until)
+
+
 async def open_request(
     conn: asyncpg.Connection,
     settings: SchedulerSettings,
@@ -55,7 +60,7 @@ async def open_request(
         settings=slot_settings,
         connection_id=connection_id,
     )
-    token = issue_link_token({"t": tenant_id, "l": str(link.id)}, link_key(settings), expires_at)
+    token = link_token(settings, tenant_id, link.id, expires_at)
     url = link_url(settings, token)
     await scheduling_requested_event(conn, link, token, url)
     return link, token, url

@@ -20,12 +20,12 @@ from interloop_common.service import Runtime
 
 from interloop_scheduler.domain import policy as policy_domain
 from interloop_scheduler.domain.availability import Requirement, Slot, SlotRules, all_of
-from interloop_scheduler.domain.links import InvalidLink, issue_link_token, verify_link_token
+from interloop_scheduler.domain.links import InvalidLink, verify_link_token
 from interloop_scheduler.domain.loops import Loop, LoopRules, Session, plan_loop
 from interloop_scheduler.domain.model import SchedulingError
 from interloop_scheduler.events import background
 from interloop_scheduler.events.emit import booking_event, invitation
-from interloop_scheduler.events.requests import link_key, link_url, open_request
+from interloop_scheduler.events.requests import link_key, link_token, link_url, open_request
 from interloop_scheduler.rpc import mapping as m
 from interloop_scheduler.rpc import slots
 from interloop_scheduler.settings import SchedulerSettings
@@ -506,8 +506,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         if b.link_id is None:
             return ""
         valid_until = max(b.end, m.utc_now() + timedelta(hours=1))
-        token = issue_link_token({"t": tenant, "l": str(b.link_id)}, link_key(self.settings), valid_until)
-        return link_url(self.settings, token)
+        return link_url(self.settings, link_token(self.settings, tenant, b.link_id, valid_until))
 
     async def _invites(
         self, conn, tenant: str, b: booking_store.BookingRow, method: str
