@@ -9,11 +9,20 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
+from interloop_common.keyring import KeyRing, KeysUnavailable, Rotation, SealedColumns, rotate_all
 from interloop_common.logging import configure_logging
 from interloop_common.settings import ServiceSettings
 
 
-def main(name: str, load_settings: Callable[[], ServiceSettings], serve: Callable, package: str) -> None:
+def main(
+    name: str,
+    load_settings: Callable[[], ServiceSettings],
+    serve: Callable,
+    package: str,
+    *,
+    sealed: Callable[[ServiceSettings], tuple[KeyRing, SealedColumns]] | None = None,
+) -> None:
+    """``sealed`` gives the service's key ring and sealed columns: it adds ``rotate-credentials``."""
     parser = argparse.ArgumentParser(prog=f"python -m {package}", description=f"Interloop {name} service")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="migrate the database, then serve gRPC, the outbox relay and consumers")
@@ -23,6 +32,12 @@ def main(name: str, load_settings: Callable[[], ServiceSettings], serve: Callabl
     )
     replay.add_argument("--tenant", required=True, help="tenant whose dead letters to replay")
     replay.add_argument("--id", action="append", default=[], help="only these dead-letter ids (repeatable)")
+    if sealed is not None:
+        sub.add_parser(
+            "rotate-credentials",
+            help="re-seal every stored credential under the newest key (put the new key first, run this, "
+            "then drop the old keys)",
+        )
     args = parser.parse_args()
     try:
         settings = load_settings()
@@ -41,6 +56,19 @@ def main(name: str, load_settings: Callable[[], ServiceSettings], serve: Callabl
         replayed = asyncio.run(_replay(settings, args.tenant, args.id))
         print(f"{name}: {replayed} dead letter(s) replayed for tenant {args.tenant}")
         return
+    if args.command == "rotate-credentials" and sealed is not None:
+        try:
+            report = asyncio.run(_rotate(settings, *sealed(settings)))
+        except KeysUnavailable as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        for label in report.failed:
+            print(f"{name}: {label} does not open with any key", file=sys.stderr)
+        print(
+            f"{name}: {report.rotated} credential(s) re-sealed under the newest key, "
+            f"{len(report.failed)} failed"
+        )
+        raise SystemExit(1 if report.failed else 0)
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
@@ -60,4 +88,14 @@ async def _replay(settings: ServiceSettings, tenant: str, ids: list[str]) -> int
         return await replay_dead_letters(pool, producer, tenant_id=tenant, ids=ids or None)
     finally:
         await producer.stop()
+        await pool.close()
+
+
+async def _rotate(settings: ServiceSettings, ring: KeyRing, columns: SealedColumns) -> Rotation:
+    from interloop_common import db
+
+    pool = await db.create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=2)
+    try:
+        return await rotate_all(pool, ring, columns)
+    finally:
         await pool.close()

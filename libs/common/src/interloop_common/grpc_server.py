@@ -12,12 +12,14 @@ import signal
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import asyncpg
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from interloop_common import metrics
-from interloop_common.rpc import FieldViolations, abort_invalid
+from interloop_common.errors import DomainError, FieldViolations
+from interloop_common.rpc import abort_invalid
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,8 @@ OVERALL = ""  # the empty service name is the server's overall health
 
 
 class _ErrorMetrics(grpc.aio.ServerInterceptor):
-    """Maps FieldViolations to INVALID_ARGUMENT with field details, counts error statuses, and turns any
+    """Maps the use cases' errors (interloop_common.errors) to status codes, FieldViolations to
+    INVALID_ARGUMENT with field details, counts error statuses, and turns any
     other exception escaping a servicer into INTERNAL without leaking its details."""
 
     def __init__(self, service: str) -> None:
@@ -46,6 +49,13 @@ class _ErrorMetrics(grpc.aio.ServerInterceptor):
             except FieldViolations as exc:
                 metrics.RPC_ERRORS.labels(service, "INVALID_ARGUMENT").inc()
                 await abort_invalid(context, exc.violations)
+            except DomainError as exc:
+                metrics.RPC_ERRORS.labels(service, exc.status).inc()
+                await context.abort(grpc.StatusCode[exc.status], exc.message)
+            except (asyncpg.UniqueViolationError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError):
+                # Two writers raced on one row: the loser reads again and retries.
+                metrics.RPC_ERRORS.labels(service, "ABORTED").inc()
+                await context.abort(grpc.StatusCode.ABORTED, "a concurrent change won; read again and retry")
             except Exception as exc:
                 code = context.code() if hasattr(context, "code") else None
                 if isinstance(exc, grpc.aio.AbortError) or code not in (None, grpc.StatusCode.OK):

@@ -20,14 +20,13 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from interloop.events.v1 import ats_pb2
 from opentelemetry import propagate, trace
 
 from interloop_common import metrics
 from interloop_common.db import system_tx, tenant_tx
-from interloop_common.events import Event, MalformedEvent, decode, header_dict, new_event
+from interloop_common.events import Event, MalformedEvent, decode, header_dict
 from interloop_common.kafka import dead_letter_topic
-from interloop_common.outbox import add_event
+from interloop_common.outbox import stage_alert
 from interloop_common.retry import Permanent, policy
 
 log = logging.getLogger(__name__)
@@ -270,24 +269,17 @@ class InboxConsumer:
                         owner = await self._owner_of(conn, event) or owner
                 except Exception:  # noqa: BLE001 - the alert still goes to the service owner
                     log.exception("owner lookup failed for dead-lettered event %s", event.id)
-            alert = ats_pb2.Alert(
+            await stage_alert(
+                conn,
+                source=f"//interloop/{self._service}",
+                tenant_id=tenant,
                 owner=owner,
-                severity="error",
                 summary=f"{self._service}: event dead-lettered by {self._group}",
                 detail=(
                     f"topic={record.topic} offset={record.offset} "
                     f"type={event.type if event else '?'}: {reason}"
                 ),
-            )
-            await add_event(
-                conn,
-                new_event(
-                    type="notification.alert",
-                    source=f"//interloop/{self._service}",
-                    tenant_id=tenant,
-                    subject=f"dead-letter/{record.topic}/{record.offset}",
-                    payload=alert,
-                ),
+                subject=f"dead-letter/{record.topic}/{record.offset}",
             )
         metrics.DEAD_LETTERS.labels(self._service, self._group).inc()
 

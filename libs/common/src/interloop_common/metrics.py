@@ -17,6 +17,9 @@ HANDLER_SECONDS = Histogram(
     "interloop_event_handler_seconds", "Event handler duration", ["service", "consumer"]
 )
 RPC_ERRORS = Counter("interloop_rpc_errors_total", "RPCs answered with an error status", ["service", "code"])
+BACKGROUND_FAILURES = Counter(
+    "interloop_background_failures_total", "Failed rounds of a periodic background task", ["task"]
+)
 READY = Gauge("interloop_ready", "1 when the service is serving", ["service"])
 
 

@@ -15,11 +15,13 @@ import uuid
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from google.protobuf.message import Message
+from interloop.events.v1 import ats_pb2
 from opentelemetry import propagate, trace
 
 from interloop_common import metrics
 from interloop_common.db import system_tx
-from interloop_common.events import Event, encode
+from interloop_common.events import Event, encode, new_event
 from interloop_common.kafka import topic_for
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,54 @@ async def add_event(conn: asyncpg.Connection, event: Event, *, key: str | None =
         event.type,
         body,
         json.dumps({k: v.decode() for k, v in headers}),
+    )
+
+
+async def stage(
+    conn: asyncpg.Connection,
+    *,
+    type: str,
+    source: str,
+    tenant_id: str,
+    subject: str,
+    payload: Message,
+    key: str | None = None,
+) -> str:
+    """The one way a use case announces a change: build the event and stage it in the caller's open
+    transaction; returns the event id."""
+    event = new_event(type=type, source=source, tenant_id=tenant_id, subject=subject, payload=payload)
+    await add_event(conn, event, key=key)
+    return event.id
+
+
+async def stage_alert(
+    conn: asyncpg.Connection,
+    *,
+    source: str,
+    tenant_id: str,
+    owner: str,
+    summary: str,
+    detail: str,
+    subject: str,
+    connection_id: str = "",
+    candidate_id: str = "",
+    severity: str = "error",
+) -> str:
+    """``notification.alert`` to a named owner (sync emails it): failure is loud, from every service."""
+    return await stage(
+        conn,
+        type="notification.alert",
+        source=source,
+        tenant_id=tenant_id,
+        subject=subject,
+        payload=ats_pb2.Alert(
+            owner=owner,
+            severity=severity,
+            summary=summary[:500],
+            detail=detail[:4000],
+            connection_id=connection_id,
+            candidate_id=candidate_id,
+        ),
     )
 
 

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import any_pb2, timestamp_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from interloop_common.errors import FieldViolations
 
-class FieldViolations(Exception):
-    """Bad input: each violation names the field and what would be right."""
-
-    def __init__(self, violations: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{f}: {d}" for f, d in violations))
-        self.violations = violations
+__all__ = ["FieldViolations"]  # re-exported: servicers import it from here
 
 
 class Check:
@@ -91,3 +88,19 @@ def page_size(requested: int, *, default: int = 50, maximum: int = 500) -> int:
     if requested < 0:
         raise FieldViolations([("page.page_size", "must be >= 0")])
     return min(requested or default, maximum)
+
+
+def tenant(request: Any, field: str = "tenant_id") -> str:
+    """The tenant a call acts for: required on every tenant-scoped request."""
+    value = getattr(request, field)
+    if not value:
+        raise FieldViolations([(field, "required")])
+    return value
+
+
+def uuid_field(value: str, field: str) -> str:
+    """A required UUID field (canonical lower-case text)."""
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise FieldViolations([(field, "must be a UUID")]) from None
