@@ -41,7 +41,7 @@ def _waits() -> None:
 async def test_a_401_is_tried_once_and_is_permanent_for_every_retry_policy() -> None:
     client, seen = _client([401])
     with pytest.raises(AuthFailed) as caught:
-        await with_retries(lambda: send("lever", client, "GET", "https://x/v1/o"), attempts=4, sleep=_no_sleep)
+        await with_retries(lambda: send("lever", client, "GET", "https://x/o"), attempts=4, sleep=_no_sleep)
     assert len(seen) == 1 and _no_sleep.waits == []  # type: ignore[attr-defined]
     assert isinstance(caught.value, retry.Permanent)  # the consumer's policy does not retry it either
 
