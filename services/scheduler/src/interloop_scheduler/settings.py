@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from interloop_common.keyring import KeyRing
 from interloop_common.settings import ServiceSettings, env_prefix
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -36,3 +37,8 @@ class SchedulerSettings(ServiceSettings):
 
 def load() -> SchedulerSettings:
     return SchedulerSettings()
+
+
+def credential_ring(settings: SchedulerSettings) -> KeyRing:
+    """The key ring sealing interviewers' calendar tokens and passwords at rest."""
+    return KeyRing(settings.credential_keys, setting="INTERLOOP_SCHEDULER_CREDENTIAL_KEYS")

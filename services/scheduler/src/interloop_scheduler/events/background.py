@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 import httpx
-from interloop_common.credentials import CredentialsUnavailable, SecretBox
 from interloop_common.db import system_tx, tenant_tx
+from interloop_common.keyring import KeysUnavailable
 
 from interloop_scheduler.calendars import (
     CalDavSource,
@@ -27,7 +27,7 @@ from interloop_scheduler.calendars import (
 )
 from interloop_scheduler.events.emit import reminder_event
 from interloop_scheduler.rpc.mapping import utc_now
-from interloop_scheduler.settings import SchedulerSettings
+from interloop_scheduler.settings import SchedulerSettings, credential_ring
 from interloop_scheduler.store import bookings as booking_store
 from interloop_scheduler.store import interviewers as interviewer_store
 from interloop_scheduler.store import links as link_store
@@ -118,12 +118,12 @@ async def refresh_calendars(
             rows = await interviewer_store.with_external_calendars(conn, tenant_id, ids or None)
     if not rows:
         return []
-    box = SecretBox(settings.credential_keys, setting="INTERLOOP_SCHEDULER_CREDENTIAL_KEYS")
+    box = credential_ring(settings)
     opened = []
     for tenant, row in rows:
         try:
             secret = box.open(row.calendar.get("credential", ""))
-        except CredentialsUnavailable as exc:
+        except KeysUnavailable as exc:
             log.error("calendar of %s/%s: %s", tenant, row.id, exc)
             secret = ""  # the source then fails its auth: the interviewer becomes unknown, never free
         opened.append((tenant, dataclasses.replace(row, calendar={**row.calendar, "credential": secret})))

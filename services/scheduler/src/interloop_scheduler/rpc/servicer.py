@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import grpc
 from interloop.scheduler.v1 import scheduler_pb2 as pb
 from interloop.scheduler.v1 import scheduler_pb2_grpc
-from interloop_common.credentials import CredentialsUnavailable, SecretBox
 from interloop_common.db import tenant_tx
+from interloop_common.keyring import KeysUnavailable
 from interloop_common.rpc import Check, FieldViolations, decode_cursor, dt, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
 
@@ -28,7 +28,7 @@ from interloop_scheduler.events.emit import booking_event, invitation
 from interloop_scheduler.events.requests import link_key, link_token, link_url, open_request
 from interloop_scheduler.rpc import mapping as m
 from interloop_scheduler.rpc import slots
-from interloop_scheduler.settings import SchedulerSettings
+from interloop_scheduler.settings import SchedulerSettings, credential_ring
 from interloop_scheduler.store import bookings as booking_store
 from interloop_scheduler.store import interviewers as interviewer_store
 from interloop_scheduler.store import links as link_store
@@ -55,7 +55,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         assert isinstance(rt.settings, SchedulerSettings)
         self.settings: SchedulerSettings = rt.settings
         # Calendar tokens and passwords are stored sealed; only the refresh path opens them.
-        self.secrets = SecretBox(self.settings.credential_keys, setting="INTERLOOP_SCHEDULER_CREDENTIAL_KEYS")
+        self.secrets = credential_ring(self.settings)
         self.policy = policy_domain.BookingPolicy(
             max_reschedules=self.settings.max_reschedules,
             reschedule_cutoff=timedelta(hours=self.settings.reschedule_cutoff_hours),
@@ -72,7 +72,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         if row.calendar.get("credential"):
             try:
                 sealed = self.secrets.seal(row.calendar["credential"])
-            except CredentialsUnavailable as exc:
+            except KeysUnavailable as exc:
                 await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
             row = dataclasses.replace(row, calendar={**row.calendar, "credential": sealed})
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
