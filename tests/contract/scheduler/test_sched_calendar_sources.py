@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from interloop_fakes.calendars import FakeCalDav, FakeGoogleCalendar, FakeGraphCalendar, FakeIcsFeed
-from interloop_scheduler.calendars import (
+from interloop_scheduler.vendors import (
     CalDavSource,
     GoogleFreeBusy,
     GraphSchedule,
@@ -150,7 +150,10 @@ async def test_google_failures_are_unknown_never_free(
         down = await good.busy(["a@acme.example"], START, END)
         google.set_down(False)
         assert isinstance(down["a@acme.example"], Unknown) and "503" in down["a@acme.example"].reason
-        assert sleeps.delays == [0.25, 0.5]  # exponential backoff without Retry-After
+        # exponential backoff with full jitter (the one vendor-HTTP policy) without Retry-After: each wait is
+        # at most 0.25 s doubled per attempt
+        assert len(sleeps.delays) == 2
+        assert all(0 <= d <= 0.25 * 2**n for n, d in enumerate(sleeps.delays))
         bad_auth = await GoogleFreeBusy(client, "wrong", f"{google.base_url}/calendar/v3", retry=retry).busy(
             ["a@acme.example"], START, END
         )

@@ -16,7 +16,14 @@ import httpx
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.keyring import KeysUnavailable
 
-from interloop_scheduler.calendars import (
+from interloop_scheduler.events.emit import reminder_event
+from interloop_scheduler.rpc.mapping import utc_now
+from interloop_scheduler.settings import SchedulerSettings, credential_ring
+from interloop_scheduler.store import bookings as booking_store
+from interloop_scheduler.store import interviewers as interviewer_store
+from interloop_scheduler.store import links as link_store
+from interloop_scheduler.store.interviewers import InterviewerRow
+from interloop_scheduler.vendors import (
     CalDavSource,
     CalendarSource,
     GoogleFreeBusy,
@@ -25,13 +32,6 @@ from interloop_scheduler.calendars import (
     RetryPolicy,
     Unknown,
 )
-from interloop_scheduler.events.emit import reminder_event
-from interloop_scheduler.rpc.mapping import utc_now
-from interloop_scheduler.settings import SchedulerSettings, credential_ring
-from interloop_scheduler.store import bookings as booking_store
-from interloop_scheduler.store import interviewers as interviewer_store
-from interloop_scheduler.store import links as link_store
-from interloop_scheduler.store.interviewers import InterviewerRow
 
 log = logging.getLogger(__name__)
 

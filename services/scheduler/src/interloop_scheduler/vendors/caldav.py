@@ -54,11 +54,17 @@ class CalDavSource:
         headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
         auth = self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT
 
-        def request():  # type: ignore[no-untyped-def]
-            return self.client.request("REPORT", url, content=body.encode(), headers=headers, auth=auth)
-
         try:
-            response = await send(self.client, request, self.retry, "caldav")
+            response = await send(
+                "caldav",
+                self.client,
+                "REPORT",
+                url,
+                self.retry,
+                content=body.encode(),
+                headers=headers,
+                auth=auth,
+            )
         except SourceError as exc:
             return Unknown(exc.reason)
         if response.status_code != 200:

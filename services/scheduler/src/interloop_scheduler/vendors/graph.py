@@ -90,9 +90,7 @@ class GraphSchedule:
         }
         headers = {"Authorization": f"Bearer {self.token}", "Prefer": 'outlook.timezone="UTC"'}
         try:
-            response = await send(
-                self.client, lambda: self.client.post(url, json=body, headers=headers), self.retry, "graph"
-            )
+            response = await send("graph", self.client, "POST", url, self.retry, json=body, headers=headers)
         except SourceError as exc:
             return dict.fromkeys(ids, Unknown(exc.reason))
         if response.status_code != 200:

@@ -44,10 +44,7 @@ class IcsFeedSource:
             return Unknown("ics: no feed URL configured")
         try:
             response = await send(
-                self.client,
-                lambda: self.client.get(url, headers={"Accept": "text/calendar"}),
-                self.retry,
-                "ics",
+                "ics", self.client, "GET", url, self.retry, headers={"Accept": "text/calendar"}
             )
         except SourceError as exc:
             return Unknown(exc.reason)

@@ -61,11 +61,14 @@ class GoogleFreeBusy:
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             response = await send(
-                self.client,
-                lambda: self.client.post(f"{self.base_url}/freeBusy", json=body, headers=headers),
-                self.retry,
                 "google",
-                _throttled,
+                self.client,
+                "POST",
+                f"{self.base_url}/freeBusy",
+                self.retry,
+                throttled=_throttled,
+                json=body,
+                headers=headers,
             )
         except SourceError as exc:
             return dict.fromkeys(ids, Unknown(exc.reason))

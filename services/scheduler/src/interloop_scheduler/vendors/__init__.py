@@ -1,4 +1,4 @@
-"""Calendar sources: read interviewers' busy times from Google Calendar (freeBusy), Microsoft Graph
+"""Calendar vendors (one module each, one protocol, ``CalendarSource``): read interviewers' busy times from Google Calendar (freeBusy), Microsoft Graph
 (getSchedule), ICS feed URLs and CalDAV servers (free-busy-query), over httpx.AsyncClient.
 
 Every source answers ``await source.busy(ids, start, end) -> {id: [(start, end), ...] | Unknown}``.
