@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from interloop.scheduler.v1 import scheduler_pb2 as pb
 from interloop_common.rpc import FieldViolations, ts
+from interloop_scheduler.domain.availability import rules_from
 from interloop_scheduler.domain.model import Stage, Unknown
 from interloop_scheduler.rpc import mapping
 from interloop_scheduler.store.interviewers import InterviewerRow, busy_map, parse_clock, to_domain
@@ -132,7 +133,7 @@ def test_panel_requirements_and_link_rules() -> None:
         mapping.panel_dicts(
             [pb.PanelRequirement(interviewer_ids=["a"]), pb.PanelRequirement(interviewer_ids=["a"])]
         )
-    rules = mapping.rules_from({"step_minutes": 15, "min_notice_minutes": 60}, 45, "Asia/Tokyo", 14)
+    rules = rules_from({"step_minutes": 15, "min_notice_minutes": 60}, 45, "Asia/Tokyo", 14)
     assert rules.duration == timedelta(minutes=45) and rules.step == timedelta(minutes=15)
     assert rules.min_notice == timedelta(hours=1) and rules.horizon == timedelta(days=14)
     assert rules.candidate_zone == "Asia/Tokyo"

@@ -6,12 +6,15 @@ from __future__ import annotations
 from interloop.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from interloop_common import service
 from interloop_common.grpc_server import GrpcServer
+from interloop_common.periodic import every
 from interloop_common.service import Runtime, ServiceSpec
 
-from interloop_scheduler.events import background
 from interloop_scheduler.events.consumers import consumers
 from interloop_scheduler.rpc.servicer import SchedulerServicer
 from interloop_scheduler.settings import SchedulerSettings
+from interloop_scheduler.usecases.calendars import refresh_calendars
+from interloop_scheduler.usecases.holds import sweep_expired_holds
+from interloop_scheduler.usecases.reminders import emit_due_reminders
 
 
 def _register(server: GrpcServer, rt: Runtime) -> None:
@@ -23,8 +26,21 @@ def _register(server: GrpcServer, rt: Runtime) -> None:
 
 
 def _background(rt: Runtime):  # type: ignore[no-untyped-def]
-    assert isinstance(rt.settings, SchedulerSettings)
-    return background.tasks(rt.pool, rt.settings)
+    settings = rt.settings
+    assert isinstance(settings, SchedulerSettings)
+
+    async def reminders_and_holds() -> None:
+        await sweep_expired_holds(rt.pool)
+        await emit_due_reminders(rt.pool)
+
+    return [
+        every(
+            settings.calendar_refresh_seconds,
+            "calendar refresh",
+            lambda: refresh_calendars(rt.pool, settings),
+        ),
+        every(settings.reminder_poll_seconds, "reminders", reminders_and_holds),
+    ]
 
 
 SPEC = ServiceSpec(

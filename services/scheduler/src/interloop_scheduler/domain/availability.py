@@ -314,3 +314,16 @@ def find_slots(
     if not slots:
         reasons.append("no time in the window when every requirement has enough free interviewers")
     return Availability(slots, tuple(unknown), tuple(reasons))
+
+
+def rules_from(settings: dict, duration_minutes: int, zone: str, default_horizon_days: int) -> SlotRules:
+    """The slot rules of a link's or a job panel's stored settings (0 or missing = the default)."""
+    return SlotRules(
+        duration=timedelta(minutes=duration_minutes),
+        step=timedelta(minutes=settings.get("step_minutes") or 30),
+        buffer_before=timedelta(minutes=settings.get("buffer_before_minutes", 0)),
+        buffer_after=timedelta(minutes=settings.get("buffer_after_minutes", 0)),
+        min_notice=timedelta(minutes=settings.get("min_notice_minutes", 0)),
+        horizon=timedelta(days=settings.get("horizon_days") or default_horizon_days),
+        candidate_zone=zone,
+    )

@@ -1,18 +1,26 @@
-"""protobuf <-> stored rows and domain objects of the scheduler API."""
+"""protobuf <-> stored rows and domain objects of the scheduler API, validating what comes in."""
 
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, status_pb2
+from grpc_status import rpc_status
 from interloop.scheduler.v1 import scheduler_pb2 as pb
-from interloop_common.rpc import Check, FieldViolations, dt, ts
+from interloop_common.rpc import Check, dt, ts
 
-from interloop_scheduler.domain.availability import Requirement, Slot, SlotRules
-from interloop_scheduler.domain.loops import LoopOption
+from interloop_scheduler.domain.availability import Availability, Requirement, Slot, SlotRules
+from interloop_scheduler.domain.loops import Loop, LoopOption, LoopRules, Session
 from interloop_scheduler.domain.model import SchedulingError, Stage
 from interloop_scheduler.store import interviewers as interviewer_store
-from interloop_scheduler.store.bookings import BookingRow
+from interloop_scheduler.store.bookings import BookingRow, HoldRow
+from interloop_scheduler.store.links import LinkRow
+from interloop_scheduler.usecases.availability import SlotConflict, scheduling_error
+from interloop_scheduler.usecases.bookings import Invites
+from interloop_scheduler.usecases.calendars import RefreshResult
 
 DEFAULT_URLS = {
     "google": "https://www.googleapis.com/calendar/v3",
@@ -33,10 +41,6 @@ def zone_ok(name: str) -> bool:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return False
     return True
-
-
-def scheduling_error(exc: SchedulingError, prefix: str = "") -> FieldViolations:
-    return FieldViolations([(f"{prefix}{exc.field}", exc.message)])
 
 
 def booking_pb(b: BookingRow) -> pb.Booking:
@@ -227,18 +231,6 @@ def settings_pb(d: dict) -> pb.SlotSettings:
     return pb.SlotSettings(**{k: v for k, v in d.items() if k in pb.SlotSettings.DESCRIPTOR.fields_by_name})
 
 
-def rules_from(settings: dict, duration_minutes: int, zone: str, default_horizon_days: int) -> SlotRules:
-    return SlotRules(
-        duration=timedelta(minutes=duration_minutes),
-        step=timedelta(minutes=settings.get("step_minutes") or 30),
-        buffer_before=timedelta(minutes=settings.get("buffer_before_minutes", 0)),
-        buffer_after=timedelta(minutes=settings.get("buffer_after_minutes", 0)),
-        min_notice=timedelta(minutes=settings.get("min_notice_minutes", 0)),
-        horizon=timedelta(days=settings.get("horizon_days") or default_horizon_days),
-        candidate_zone=zone,
-    )
-
-
 def slot_pb(s: Slot) -> pb.Slot:
     return pb.Slot(start=ts(s.start), end=ts(s.end), interviewer_ids=list(s.interviewers))
 
@@ -261,5 +253,100 @@ def loop_option_pb(o: LoopOption) -> pb.LoopOption:
     )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+def invites_pb(sent: Invites) -> list[pb.Invite]:
+    return [pb.Invite(recipient=a.email, method=sent.method, ics=sent.ics) for a in sent.attendees]
+
+
+async def abort_slot_conflict(context: grpc.aio.ServicerContext, exc: SlotConflict) -> None:
+    """ABORTED with a `SlotConflict` detail carrying fresh alternatives (REST: 409 problem+json). The one
+    refusal the common interceptor cannot send: its details are scheduler protobuf."""
+    packed = any_pb2.Any()
+    packed.Pack(pb.SlotConflict(alternatives=[slot_pb(s) for s in exc.alternatives]))
+    status = status_pb2.Status(code=code_pb2.ABORTED, message=exc.message, details=[packed])
+    await context.abort_with_status(rpc_status.to_status(status))
+
+
+def find_rules(r: pb.FindSlotsRequest, zone: str) -> SlotRules:
+    return SlotRules(
+        duration=timedelta(minutes=r.duration_minutes),
+        step=timedelta(minutes=r.step_minutes or 30),
+        buffer_before=timedelta(minutes=r.buffer_before_minutes),
+        buffer_after=timedelta(minutes=r.buffer_after_minutes),
+        min_notice=timedelta(minutes=r.min_notice_minutes),
+        horizon=timedelta(minutes=r.horizon_minutes) if r.horizon_minutes else None,
+        candidate_zone=zone,
+    )
+
+
+def loop_pb(r: pb.ProposeLoopRequest) -> Loop:
+    return Loop(
+        sessions=tuple(
+            Session(
+                id=s.id,
+                duration=timedelta(minutes=s.duration_minutes),
+                pool=tuple(s.pool),
+                k=(s.k or 1) if s.pool else 0,
+                fixed=tuple(s.fixed),
+                interview_type=s.interview_type,
+                allow_shadow=s.allow_shadow,
+            )
+            for s in r.sessions
+        ),
+        ordered=r.ordered,
+        min_break=timedelta(minutes=r.min_break_minutes),
+        max_break=timedelta(minutes=r.max_break_minutes) if r.max_break_minutes else None,
+        same_day=not r.spread_days,
+        max_days=r.max_days or None,
+    )
+
+
+def loop_rules(r: pb.ProposeLoopRequest, zone: str, cap_seconds: float) -> LoopRules:
+    """The solver's rules; the time limit asked for is capped by the service's own."""
+    return LoopRules(
+        step=timedelta(minutes=r.step_minutes or 30),
+        candidate_zone=zone,
+        buffer_before=timedelta(minutes=r.buffer_before_minutes),
+        buffer_after=timedelta(minutes=r.buffer_after_minutes),
+        min_notice=timedelta(minutes=r.min_notice_minutes),
+        time_limit=min(r.time_limit_seconds or cap_seconds, cap_seconds),
+        objectives=tuple(r.objectives) or LoopRules().objectives,
+    )
+
+
+def check_sessions(check: Check, sessions) -> Check:  # type: ignore[no-untyped-def]
+    for n, s in enumerate(sessions):
+        check.require(bool(s.id), f"sessions[{n}].id", "required")
+        check.require(s.duration_minutes > 0, f"sessions[{n}].duration_minutes", "must be > 0")
+        check.require(len(s.pool) + len(s.fixed) > 0, f"sessions[{n}].pool", "a pool or fixed interviewers")
+        check.require(0 <= s.k <= len(s.pool), f"sessions[{n}].k", f"between 0 and {len(s.pool)}")
+    return check
+
+
+def refresh_pb(results: list[RefreshResult]) -> pb.RefreshCalendarsResponse:
+    return pb.RefreshCalendarsResponse(
+        results=[
+            pb.CalendarRefresh(
+                interviewer_id=r.interviewer_id, status=r.status, reason=r.reason, busy_blocks=r.busy_blocks
+            )
+            for r in results
+        ]
+    )
+
+
+def link_slots_pb(
+    link: LinkRow, booking: BookingRow | None, found: Availability, hold: HoldRow | None
+) -> pb.GetLinkSlotsResponse:
+    out = pb.GetLinkSlotsResponse(
+        candidate_id=link.candidate_id,
+        duration_minutes=link.duration_minutes,
+        expires_at=ts(link.expires_at),
+        status="booked" if booking is not None else "open",
+        candidate_name=link.candidate_name,
+        round=link.round,
+        slots=[slot_pb(s) for s in found.slots],
+        reasons=list(found.reasons),
+        hold_id=str(hold.id) if hold is not None else "",
+    )
+    if booking is not None:
+        out.booking.CopyFrom(booking_pb(booking))
+    return out

@@ -380,6 +380,32 @@ async def release_link_holds(
     return len(rows)
 
 
+async def attach_hold(
+    conn: asyncpg.Connection, tenant_id: str, hold_id: uuid.UUID, booking_id: uuid.UUID
+) -> None:
+    """Record which booking a (confirmed or superseded) hold became."""
+    await conn.execute(
+        "UPDATE holds SET booking_id = $3 WHERE tenant_id = $1 AND id = $2", tenant_id, hold_id, booking_id
+    )
+
+
+async def expire_holds(conn: asyncpg.Connection) -> int:
+    """Every tenant's expired holds switched off (the sweeper, in a system transaction)."""
+    rows = await conn.fetch(
+        """UPDATE holds SET status = 'expired' WHERE status = 'active' AND expires_at <= now()
+           RETURNING tenant_id, id"""
+    )
+    if rows:
+        await conn.execute(
+            """UPDATE interviewer_commitments c SET active = false
+               FROM unnest($1::text[], $2::uuid[]) AS h(t, i)
+               WHERE c.tenant_id = h.t AND c.hold_id = h.i AND c.active""",
+            [r["tenant_id"] for r in rows],
+            [r["id"] for r in rows],
+        )
+    return len(rows)
+
+
 # -- what availability needs
 
 

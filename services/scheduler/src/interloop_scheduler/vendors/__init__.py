@@ -1,5 +1,6 @@
-"""Calendar vendors (one module each, one protocol, ``CalendarSource``): read interviewers' busy times from Google Calendar (freeBusy), Microsoft Graph
-(getSchedule), ICS feed URLs and CalDAV servers (free-busy-query), over httpx.AsyncClient.
+"""Calendar vendors, one module each behind one protocol (``CalendarSource``): interviewers' busy times
+from Google Calendar (freeBusy), Microsoft Graph (getSchedule), ICS feed URLs and CalDAV servers
+(free-busy-query), over httpx.AsyncClient.
 
 Every source answers ``await source.busy(ids, start, end) -> {id: [(start, end), ...] | Unknown}``.
 A calendar that could not be read (5xx after retries, auth error, malformed answer, per-calendar error)

@@ -1,16 +1,19 @@
-"""Opening a scheduling request: a link row, its signed expiring token, and the
-`interview.scheduling_requested` event announcing it, in the caller's transaction."""
+"""Scheduling requests: a link row, its signed expiring token, and the `interview.scheduling_requested`
+event announcing it, in the caller's transaction; opened by a coordinator or, for the job's default
+panel, when the ATS moves an application to an interview stage."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import asyncpg
+from interloop_common.clock import utc_now
+from interloop_common.retry import Permanent
 
 from interloop_scheduler.domain.links import issue_link_token
-from interloop_scheduler.events.emit import scheduling_requested_event
 from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.store import links as link_store
+from interloop_scheduler.usecases.emit import scheduling_requested_event
 
 
 def link_key(settings: SchedulerSettings) -> bytes:
@@ -64,3 +67,49 @@ async def open_request(
     url = link_url(settings, token)
     await scheduling_requested_event(conn, link, token, url)
     return link, token, url
+
+
+class NoDefaultPanel(Permanent):
+    """The job has no default panel configured: a human must configure it (SetJobPanel), then replay."""
+
+
+async def open_for_job(
+    conn: asyncpg.Connection,
+    settings: SchedulerSettings,
+    tenant_id: str,
+    *,
+    candidate_id: str,
+    application_id: str,
+    job_id: str,
+    round_: str,
+    candidate_email: str,
+    candidate_name: str,
+    connection_id: str,
+) -> None:
+    """Open a request for the job's default panel unless one is already open for this application and
+    round (a second move into the stage, or the stage change and an automation asking for the same)."""
+    if await link_store.open_link_for(conn, tenant_id, application_id, round_):
+        return
+    config = await link_store.get_job_panel(conn, tenant_id, job_id)
+    if config is None:
+        raise NoDefaultPanel(
+            f"job {job_id!r} has no default interview panel: set one with SetJobPanel "
+            f"(PUT /v1/scheduling/job-panels/{job_id}) and replay this dead letter"
+        )
+    await open_request(
+        conn,
+        settings,
+        tenant_id,
+        utc_now(),
+        candidate_id=candidate_id,
+        application_id=application_id,
+        job_id=job_id,
+        round=round_,
+        candidate_email=candidate_email,
+        candidate_name=candidate_name,
+        panel=config["panel"],
+        duration_minutes=config["duration_minutes"],
+        expires_in_hours=config.get("expires_in_hours", 0),
+        slot_settings=config.get("settings", {}),
+        connection_id=connection_id,
+    )

@@ -1,5 +1,5 @@
 """Availability from the database: interviewers' profiles, calendar blocks (unknown calendars as
-``Unknown``), bookings and holds, fed to the pure ``find_slots``; and the conflict answer (ABORTED with
+``Unknown``), bookings and holds, fed to the pure ``find_slots``; and the conflict (``SlotConflict``, with
 fresh alternative slots) when a slot was taken."""
 
 from __future__ import annotations
@@ -7,19 +7,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import NoReturn
 
 import asyncpg
-import grpc
-from google.protobuf import any_pb2
-from google.rpc import code_pb2, status_pb2
-from grpc_status import rpc_status
-from interloop.scheduler.v1 import scheduler_pb2 as pb
-from interloop_common.rpc import FieldViolations
+from interloop_common.clock import utc_now
+from interloop_common.db import tenant_tx
+from interloop_common.errors import ConcurrentChange, FieldViolations
 
 from interloop_scheduler.domain.availability import Availability, Requirement, Slot, SlotRules, find_slots
 from interloop_scheduler.domain.model import Booking, SchedulingError
-from interloop_scheduler.rpc.mapping import scheduling_error, slot_pb
 from interloop_scheduler.store import bookings as booking_store
 from interloop_scheduler.store import interviewers as interviewer_store
 
@@ -29,6 +24,19 @@ _CAP_PAD = timedelta(days=8)
 
 class SlotTaken(Exception):
     """The slot is no longer free (someone else's booking or hold, a calendar change, a cap)."""
+
+
+class SlotConflict(ConcurrentChange):
+    """ABORTED: someone else took the slot first; ``alternatives`` are fresh slots to offer instead
+    (the servicer sends them as a `SlotConflict` detail, REST as 409 problem+json)."""
+
+    def __init__(self, message: str, alternatives: list[Slot]) -> None:
+        super().__init__(message)
+        self.alternatives = alternatives
+
+
+def scheduling_error(exc: SchedulingError, prefix: str = "") -> FieldViolations:
+    return FieldViolations([(f"{prefix}{exc.field}", exc.message)])
 
 
 async def availability(
@@ -119,10 +127,45 @@ async def slot_at(
     return slot.start, slot.end, pick(slot, reqs, bookings)
 
 
-async def abort_taken(context: grpc.aio.ServicerContext, message: str, alternatives: list[Slot]) -> NoReturn:
-    """ABORTED with a `SlotConflict` detail carrying fresh alternatives (REST: 409 problem+json)."""
-    packed = any_pb2.Any()
-    packed.Pack(pb.SlotConflict(alternatives=[slot_pb(s) for s in alternatives]))
-    status = status_pb2.Status(code=code_pb2.ABORTED, message=message, details=[packed])
-    await context.abort_with_status(rpc_status.to_status(status))
-    raise AssertionError("unreachable")
+async def alternatives(
+    pool: asyncpg.Pool,
+    tenant_id: str,
+    reqs: list[Requirement],
+    rules: SlotRules,
+    hold_key: str | None,
+    *,
+    default_horizon: timedelta,
+    exclude_booking: uuid.UUID | None = None,
+    n: int = 5,
+) -> list[Slot]:
+    """Fresh slots (read after the conflict, in a new transaction) to offer instead."""
+    now = utc_now()
+    horizon = rules.horizon or default_horizon
+    async with tenant_tx(pool, tenant_id) as conn:
+        found, _ = await availability(
+            conn,
+            tenant_id,
+            reqs,
+            (now, now + horizon),
+            rules,
+            now,
+            hold_key=hold_key,
+            exclude_booking=exclude_booking,
+            limit=n,
+        )
+    return found.slots
+
+
+async def find_open_slots(
+    pool: asyncpg.Pool,
+    tenant_id: str,
+    reqs: list[Requirement],
+    window: tuple[datetime, datetime],
+    rules: SlotRules,
+    *,
+    limit: int,
+) -> Availability:
+    """FindSlots: a coordinator's question, answered from one consistent read."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        found, _ = await availability(conn, tenant_id, reqs, window, rules, utc_now(), limit=limit)
+    return found

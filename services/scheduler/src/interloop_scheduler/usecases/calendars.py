@@ -1,27 +1,23 @@
-"""The scheduler's periodic work: read calendar sources (a failed read marks the calendar unknown, never
-free), emit reminders due 24 h and 1 h before each interview (once each, through the outbox), and switch
-off expired holds."""
+"""Calendar refresh: read every external calendar source and store busy blocks per interviewer (a failed
+read marks the calendar unknown, never free); periodic for all tenants, or on request for one."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 import httpx
+from interloop_common.clock import utc_now
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.keyring import KeysUnavailable
 
-from interloop_scheduler.events.emit import reminder_event
-from interloop_scheduler.rpc.mapping import utc_now
 from interloop_scheduler.settings import SchedulerSettings, credential_ring
-from interloop_scheduler.store import bookings as booking_store
 from interloop_scheduler.store import interviewers as interviewer_store
-from interloop_scheduler.store import links as link_store
 from interloop_scheduler.store.interviewers import InterviewerRow
 from interloop_scheduler.vendors import (
     CalDavSource,
@@ -146,69 +142,3 @@ async def refresh_calendars(
                     )
                     results.append(RefreshResult(tenant, row.id, "known", "", n))
     return results
-
-
-async def emit_due_reminders(pool: asyncpg.Pool, now: datetime | None = None) -> int:
-    """Emit each due reminder once; when a shorter lead is already due (booked late), the longer one is
-    recorded as skipped instead of sent."""
-    now = now or utc_now()
-    emitted = 0
-    async with system_tx(pool) as conn:
-        due = await link_store.due_reminders(conn, now)
-        per_booking: dict[tuple[str, object], list[link_store.DueReminder]] = {}
-        for r in due:
-            per_booking.setdefault((r.tenant_id, r.booking_id), []).append(r)
-        for (tenant, booking_id), items in per_booking.items():
-            items.sort(key=lambda r: link_store.LEADS[r.lead])
-            booking = await booking_store.get_booking(conn, tenant, booking_id)  # type: ignore[arg-type]
-            if booking is None:
-                continue
-            for n, r in enumerate(items):
-                send = n == 0
-                if await link_store.record_reminder(conn, r, emitted=send) and send:
-                    await reminder_event(conn, tenant, booking, r.lead)
-                    emitted += 1
-    return emitted
-
-
-async def sweep_expired_holds(pool: asyncpg.Pool) -> int:
-    async with system_tx(pool) as conn:
-        rows = await conn.fetch(
-            """UPDATE holds SET status = 'expired' WHERE status = 'active' AND expires_at <= now()
-               RETURNING tenant_id, id"""
-        )
-        if rows:
-            await conn.execute(
-                """UPDATE interviewer_commitments c SET active = false
-                   FROM unnest($1::text[], $2::uuid[]) AS h(t, i)
-                   WHERE c.tenant_id = h.t AND c.hold_id = h.i AND c.active""",
-                [r["tenant_id"] for r in rows],
-                [r["id"] for r in rows],
-            )
-    return len(rows)
-
-
-async def every(seconds: float, name: str, work: Callable[[], Awaitable[object]]) -> None:
-    """Run ``work`` forever, ``seconds`` apart; a failed round is logged and retried next round (the
-    process must not die because a calendar vendor or the database hiccuped)."""
-    while True:
-        try:
-            await work()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001
-            log.exception("background %s failed; retrying in %.0fs", name, seconds)
-        await asyncio.sleep(seconds)
-
-
-def tasks(pool: asyncpg.Pool, settings: SchedulerSettings) -> list[Awaitable[None]]:
-    async def reminders_and_holds() -> None:
-        await sweep_expired_holds(pool)
-        await emit_due_reminders(pool)
-
-    return [
-        every(
-            settings.calendar_refresh_seconds, "calendar refresh", lambda: refresh_calendars(pool, settings)
-        ),
-        every(settings.reminder_poll_seconds, "reminders", reminders_and_holds),
-    ]

@@ -1,4 +1,5 @@
-"""Builds `interview.*` events from stored bookings and links and stages them in the outbox."""
+"""The `interview.*` events the use cases announce, built from stored bookings and links and staged in
+the caller's transaction (``interloop_common.outbox.stage``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from datetime import datetime
 
 import asyncpg
 from interloop.events.v1 import interview_pb2
-from interloop_common.events import new_event
-from interloop_common.outbox import add_event
+from interloop_common import outbox
+from interloop_common.clock import utc_now
 from interloop_common.rpc import ts
 
 from interloop_scheduler.domain import invites as invite_domain
-from interloop_scheduler.rpc.mapping import utc_now
 from interloop_scheduler.store import interviewers as interviewer_store
 from interloop_scheduler.store.bookings import BookingRow
 from interloop_scheduler.store.links import LinkRow
@@ -124,11 +124,16 @@ async def booking_event(
         )
     else:
         raise ValueError(f"unknown interview event {event_type!r}")
-    event = new_event(
-        type=event_type, source=SOURCE, tenant_id=tenant_id, subject=f"booking/{b.id}", payload=payload
-    )
     # Keyed by tenant + booking so one partition orders every event of one booking.
-    await add_event(conn, event, key=f"{tenant_id}/{b.id}")
+    await outbox.stage(
+        conn,
+        type=event_type,
+        source=SOURCE,
+        tenant_id=tenant_id,
+        subject=f"booking/{b.id}",
+        payload=payload,
+        key=f"{tenant_id}/{b.id}",
+    )
 
 
 async def reminder_event(conn: asyncpg.Connection, tenant_id: str, b: BookingRow, lead: str) -> None:
@@ -144,14 +149,15 @@ async def reminder_event(conn: asyncpg.Connection, tenant_id: str, b: BookingRow
         attendees=await attendees(conn, tenant_id, b),
         end=ts(b.end),
     )
-    event = new_event(
+    await outbox.stage(
+        conn,
         type="interview.reminder_due",
         source=SOURCE,
         tenant_id=tenant_id,
         subject=f"booking/{b.id}",
         payload=payload,
+        key=f"{tenant_id}/{b.id}",
     )
-    await add_event(conn, event, key=f"{tenant_id}/{b.id}")
 
 
 async def scheduling_requested_event(conn: asyncpg.Connection, link: LinkRow, token: str, url: str) -> None:
@@ -168,11 +174,12 @@ async def scheduling_requested_event(conn: asyncpg.Connection, link: LinkRow, to
         expires_at=ts(link.expires_at),
         connection_id=link.connection_id,
     )
-    event = new_event(
+    await outbox.stage(
+        conn,
         type="interview.scheduling_requested",
         source=SOURCE,
         tenant_id=link.tenant_id,
         subject=f"scheduling-link/{link.id}",
         payload=payload,
+        key=f"{link.tenant_id}/{link.id}",
     )
-    await add_event(conn, event, key=f"{link.tenant_id}/{link.id}")
