@@ -5,8 +5,8 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from interloop_common.vendor_http import AuthFailed, RateLimited, Transient, ValidationFailed
 from interloop_fakes.ats import FakeGreenhouse
-from interloop_sync.vendors.errors import AuthFailed, RateLimited, Transient, ValidationFailed
 from interloop_sync.vendors.greenhouse import GreenhouseConfig, GreenhouseHarvest
 
 START = datetime(2030, 1, 1, tzinfo=UTC)

@@ -3,20 +3,18 @@
 import copy
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
+from interloop_common.vendor_http import AuthFailed, RateLimited, Transient, ValidationFailed
 from interloop_fakes.ats import FakeBambooHR, FakeWorkday
+from interloop_fakes.examples import EXAMPLES
 from interloop_sync.domain.mapping import FieldMapping, compare_read_back, plan_sync
 from interloop_sync.domain.model import Money
 from interloop_sync.vendors.bamboohr import BambooHR, BambooHRConfig
-from interloop_sync.vendors.errors import AuthFailed, RateLimited, Transient, ValidationFailed
 from interloop_sync.vendors.workday import WorkdayConfig, WorkdayStaffing
 
-HIRE = json.loads(
-    (Path(__file__).parents[2] / "fixtures/vendors/greenhouse/f-gh-02-hire_candidate.json").read_text()
-)
+HIRE = json.loads((EXAMPLES / "greenhouse/f-gh-02-hire_candidate.json").read_text())
 
 MAPPING = FieldMapping.from_dict(
     {

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from interloop_common.vendor_http import AuthFailed, RateLimited, Transient, ValidationFailed
 from interloop_fakes.ats import FakeLever
-from interloop_sync.vendors.errors import AuthFailed, RateLimited, Transient, ValidationFailed
 from interloop_sync.vendors.lever import LeverClient, LeverConfig
 
 START = datetime(2030, 1, 1, tzinfo=UTC)

@@ -2,9 +2,9 @@
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from interloop_fakes.examples import EXAMPLES
 from interloop_sync.domain.automations import (
     EmailTemplate,
     EmailTemplateError,
@@ -17,7 +17,7 @@ from interloop_sync.domain.automations import (
 )
 from interloop_sync.domain.normalise import normalise
 
-FIX = Path(__file__).parents[2] / "fixtures/vendors/greenhouse"
+FIX = EXAMPLES / "greenhouse"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

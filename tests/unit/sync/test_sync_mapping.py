@@ -3,9 +3,9 @@
 import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from interloop_fakes.examples import EXAMPLES
 from interloop_sync.domain.mapping import (
     FieldMapping,
     FieldMappingError,
@@ -16,9 +16,7 @@ from interloop_sync.domain.mapping import (
 )
 from interloop_sync.domain.model import Money
 
-HIRE = json.loads(
-    (Path(__file__).parents[2] / "fixtures/vendors/greenhouse/f-gh-02-hire_candidate.json").read_text()
-)
+HIRE = json.loads((EXAMPLES / "greenhouse/f-gh-02-hire_candidate.json").read_text())
 APP = HIRE["payload"]["application"]
 
 SPEC = {

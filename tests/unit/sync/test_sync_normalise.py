@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from interloop_fakes.examples import EXAMPLES
 from interloop_sync.domain.model import (
     Anonymisation,
     Deletion,
@@ -21,7 +22,7 @@ from interloop_sync.domain.model import (
 )
 from interloop_sync.domain.normalise import InterviewStagePolicy, normalise, parse_body
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "vendors"
+FIXTURES = EXAMPLES
 GH = sorted((FIXTURES / "greenhouse").glob("*.json"))
 LV = sorted((FIXTURES / "lever").glob("*.json"))
 

@@ -2,9 +2,9 @@
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from interloop_fakes.examples import EXAMPLES
 from interloop_sync.domain.signatures import (
     ForgedSignature,
     MalformedSignature,
@@ -17,7 +17,7 @@ from interloop_sync.domain.signatures import (
     verify_lever,
 )
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "vendors"
+FIXTURES = EXAMPLES
 GH_SECRET = "1uSUju2H6AohOE7OQVaxeLT3O8Uxxuas"  # noqa: S105 - published test vector
 GH_SIGNATURE = "sha256 395b1309fd37f0732d1ed11c15e03edd61b818918df6bf93be7c71bafb09c877"
 LV_KEY = "example-lever-signature-token"

@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 from interloop.events.v1 import ats_pb2
+from interloop_common import vendor_http as vendor_errors
 from interloop_common.db import tenant_tx
 from interloop_common.events import Event
 from interloop_common.retry import Permanent
@@ -34,7 +35,6 @@ from interloop_sync.jsonable import plain
 from interloop_sync.store import hris, mirror
 from interloop_sync.store.connections import Connection
 from interloop_sync.tokens import lever_renewer
-from interloop_sync.vendors import errors as vendor_errors
 from interloop_sync.vendors.clients import hris_adapter, lever
 
 log = logging.getLogger(__name__)

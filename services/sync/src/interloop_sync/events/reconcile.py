@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from interloop_common import vendor_http as vendor_errors
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.retry import policy
 
@@ -23,7 +24,6 @@ from interloop_sync.events.inbound import _Apply
 from interloop_sync.store import connections, cursors, mirror
 from interloop_sync.store.connections import Connection
 from interloop_sync.tokens import lever_renewer
-from interloop_sync.vendors import errors as vendor_errors
 from interloop_sync.vendors.clients import greenhouse, has_api_access, lever
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 from interloop.events.v1 import interview_pb2, scorecard_pb2
+from interloop_common import vendor_http as vendor_errors
 from interloop_common.db import tenant_tx
 from interloop_common.events import Event
 from interloop_common.retry import Permanent
@@ -19,7 +20,6 @@ from interloop_sync.events.hris import vendor_failure
 from interloop_sync.store import connections, hris, mirror
 from interloop_sync.store.connections import Connection
 from interloop_sync.tokens import lever_renewer
-from interloop_sync.vendors import errors as vendor_errors
 from interloop_sync.vendors.clients import greenhouse, lever
 
 STATUS_FIELD = "interloop_interview_status"

@@ -1,8 +1,3 @@
-"""Vendor API adapters (httpx.AsyncClient). They raise typed errors; the shared retry policy decides.
-
-greenhouse.GreenhouseHarvest, lever.LeverClient (ATS); workday.WorkdayStaffing, bamboohr.BambooHR (HRIS).
-"""
-
-from .errors import AuthFailed, Permanent, RateLimited, Transient, ValidationFailed, VendorError
-
-__all__ = ["AuthFailed", "Permanent", "RateLimited", "Transient", "ValidationFailed", "VendorError"]
+"""Adapters to outside systems, one module per vendor: greenhouse and lever (ATS, behind ``ats.AtsAdapter``,
+found through ``registry``), workday and bamboohr (HRIS, behind ``hris.HrisAdapter``). They raise the typed
+outcomes of ``interloop_common.vendor_http``; the shared retry policy decides."""

@@ -19,10 +19,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
+from interloop_common.vendor_http import Permanent, send
 
 from ..domain.model import Money
-from ._http import send
-from .errors import Permanent
 from .hris import HireWrite
 
 PROVIDER = "bamboohr"
@@ -65,6 +64,11 @@ def _parse_pay_rate(value: str) -> Any:
         return value
 
 
+def _throttled(response: httpx.Response) -> bool:
+    """BambooHR throttles with a 503 that carries Retry-After, as well as 429."""
+    return response.status_code == 429 or (response.status_code == 503 and "retry-after" in response.headers)
+
+
 class BambooHR:
     def __init__(self, client: httpx.AsyncClient, config: BambooHRConfig) -> None:
         self._client = client
@@ -80,7 +84,7 @@ class BambooHR:
             f"{self._root}{path}",
             auth=self._auth,
             headers={"Accept": "application/json"},
-            throttle_503=True,
+            throttled=_throttled,
             **kwargs,
         )
 

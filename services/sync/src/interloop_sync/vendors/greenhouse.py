@@ -23,9 +23,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
-
-from ._http import parse_link_header, retry_after_seconds, send
-from .errors import RateLimited
+from interloop_common.vendor_http import RateLimited, parse_link_header, retry_after_seconds, send
 
 PROVIDER = "greenhouse"
 WINDOW_S = 10.0  # Harvest limits are "per 10 seconds"

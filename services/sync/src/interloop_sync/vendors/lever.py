@@ -18,9 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-
-from ._http import send
-from .errors import AuthFailed
+from interloop_common.vendor_http import AuthFailed, send
 
 PROVIDER = "lever"
 

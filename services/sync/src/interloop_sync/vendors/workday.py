@@ -26,10 +26,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from interloop_common.vendor_http import Permanent, send
 
 from ..domain.model import Money
-from ._http import send
-from .errors import Permanent
 from .hris import HireWrite
 
 PROVIDER = "workday"
