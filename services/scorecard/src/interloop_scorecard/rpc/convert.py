@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 from interloop.scorecard.v1 import scorecard_pb2 as pb
 from interloop_common.rpc import FieldViolations, ts
 
-from interloop_scorecard.commands import CardIn, RatingIn, time_to_feedback
 from interloop_scorecard.domain.errors import ValidationError
 from interloop_scorecard.domain.stats.adverse_impact import ImpactTable
 from interloop_scorecard.domain.stats.calibration import Calibration
 from interloop_scorecard.domain.stats.state import Reliability, Summary
 from interloop_scorecard.domain.stats.validity import BinaryValidity, ContinuousValidity
 from interloop_scorecard.domain.templates import Anchor, Dimension, RatingScale, ScaleKind, ScorecardTemplate
-from interloop_scorecard.queries import AdverseImpact, ValidityRow
 from interloop_scorecard.store.scorecards import StoredCard
+from interloop_scorecard.usecases.scorecards import CardIn, RatingIn, time_to_feedback
+from interloop_scorecard.usecases.statistics import AdverseImpact, ValidityRow
 
 NAN = float("nan")
 
@@ -55,7 +56,7 @@ def dimensions_in(items: list[pb.Dimension]) -> tuple[Dimension, ...]:
                 )
             )
         except ValidationError as exc:
-            raise FieldViolations([(f"{where}.{exc.field}", exc.message)]) from None
+            raise exc.under(f"{where}.") from None
     return tuple(out)
 
 
@@ -80,6 +81,24 @@ def template_out(t: ScorecardTemplate) -> pb.Template:
             )
             for d in t.dimensions
         ],
+    )
+
+
+# -- expected scorecards ------------------------------------------------------------------------------
+
+
+def expected_out(r: Any) -> pb.ExpectedScorecard:
+    return pb.ExpectedScorecard(
+        booking_id=r["booking_id"],
+        interviewer_id=r["interviewer_id"],
+        candidate_id=r["candidate_id"],
+        status=r["status"],
+        due_at=ts(r["due_at"]) if r["due_at"] else None,
+        job_id=r["job_id"],
+        round=r["round"],
+        overdue=bool(r["overdue"]),
+        interview_end=ts(r["interview_end"]) if r["interview_end"] else None,
+        scorecard_id=r["scorecard_id"] or "",
     )
 
 
@@ -139,7 +158,28 @@ def card_out(s: StoredCard) -> pb.Scorecard:
     return out
 
 
+def decision_out(row: Any) -> pb.Decision:
+    return pb.Decision(
+        candidate_id=row["candidate_id"],
+        job_id=row["job_id"],
+        decision=row["decision"],
+        decided_by=row["decided_by"],
+        reason=row["reason"],
+        decided_at=ts(row["decided_at"]),
+    )
+
+
 # -- statistics --------------------------------------------------------------------------------------
+
+
+def statistics_key_out(r: Any) -> pb.StatisticsKey:
+    return pb.StatisticsKey(
+        job_id=r["job_id"],
+        round=r["round"],
+        dimension=r["dimension"],
+        n_ratings=r["n_ratings"],
+        updated_at=ts(r["updated_at"]),
+    )
 
 
 def raters_out(cal: Calibration) -> list[pb.RaterCalibration]:

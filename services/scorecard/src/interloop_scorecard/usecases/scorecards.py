@@ -1,6 +1,5 @@
-"""The scorecard service's use cases between the gRPC edge and the store: templates, drafts, submission,
-amendments, the blind rule, decisions and demographics. Each runs inside the caller's tenant transaction,
-so a state change, its statistics update and the event announcing it commit together."""
+"""Scorecards: drafts, submission, amendments and the blind rule. A submission or amendment updates the
+statistics accumulators and announces `scorecard.submitted` in the same tenant transaction."""
 
 from __future__ import annotations
 
@@ -11,9 +10,11 @@ from datetime import datetime
 
 import asyncpg
 from interloop.events.v1 import scorecard_pb2 as epb
-from interloop_common.events import new_event
-from interloop_common.outbox import add_event
-from interloop_common.rpc import FieldViolations, ts
+from interloop_common import outbox
+from interloop_common.clock import utc_now
+from interloop_common.db import tenant_tx
+from interloop_common.errors import Conflict, FieldViolations, Forbidden, NotFound
+from interloop_common.rpc import ts
 
 from interloop_scorecard.domain.errors import ValidationError
 from interloop_scorecard.domain.scorecards import (
@@ -27,73 +28,10 @@ from interloop_scorecard.domain.scorecards import (
     new_scorecard,
 )
 from interloop_scorecard.domain.templates import GREENHOUSE_LABELS, Dimension, ScaleKind, ScorecardTemplate
-from interloop_scorecard.store import expected, outcomes, stats, templates
+from interloop_scorecard.store import expected, stats, templates
 from interloop_scorecard.store import scorecards as cards
 from interloop_scorecard.store.scorecards import StoredCard
-
-SOURCE = "//interloop/scorecard"
-DECISIONS = ("advance", "hire", "reject")
-COMPLIANCE = "compliance"
-
-
-class NotFound(Exception):
-    """The named thing does not exist for this tenant (-> NOT_FOUND)."""
-
-
-class Forbidden(Exception):
-    """The caller may not see or do this (-> PERMISSION_DENIED); the message says why."""
-
-
-class Conflict(Exception):
-    """The request is valid but the current state does not allow it (-> FAILED_PRECONDITION)."""
-
-
-def invalid(exc: ValidationError, prefix: str = "") -> FieldViolations:
-    return FieldViolations([(f"{prefix}{exc.field}", exc.message)])
-
-
-# -- templates ---------------------------------------------------------------------------------------
-
-
-async def create_template(
-    conn: asyncpg.Connection,
-    tenant_id: str,
-    *,
-    job_id: str,
-    round: str,
-    dimensions: tuple[Dimension, ...],
-    created_by: str,
-    now: datetime,
-) -> ScorecardTemplate:
-    try:
-        t = ScorecardTemplate(str(uuid.uuid4()), job_id, round, 1, dimensions, now, created_by)
-    except ValidationError as exc:
-        raise invalid(exc.__class__(exc.field.replace("round_id", "round"), exc.message)) from None
-    await templates.insert(conn, tenant_id, t)
-    return t
-
-
-async def revise_template(
-    conn: asyncpg.Connection,
-    tenant_id: str,
-    template_id: str,
-    *,
-    dimensions: tuple[Dimension, ...],
-    created_by: str,
-    now: datetime,
-) -> ScorecardTemplate:
-    current = await templates.get(conn, tenant_id, template_id, for_update=True)
-    if current is None:
-        raise NotFound(f"no template {template_id!r}")
-    try:
-        t = current.revise(at=now, by=created_by, dimensions=dimensions)  # replace() re-validates every rule
-    except ValidationError as exc:
-        raise invalid(exc) from None
-    await templates.insert(conn, tenant_id, t)
-    return t
-
-
-# -- scorecards --------------------------------------------------------------------------------------
+from interloop_scorecard.usecases import SOURCE
 
 
 @dataclass(frozen=True)
@@ -114,6 +52,16 @@ class CardIn:
     recommendation: str = ""
     confidence: float | None = None
     has_content: bool = field(default=True)
+
+
+@dataclass(frozen=True)
+class ScorecardPage:
+    scorecards: list[StoredCard]  # the ones the viewer may see
+    next_after: str  # the scorecard id to continue after; "" on the last page
+    hidden: int  # how many on this page the blind rule withheld
+
+
+# -- input against the template ----------------------------------------------------------------------
 
 
 def _value(dim: Dimension, r: RatingIn, where: str) -> int | str:
@@ -175,10 +123,6 @@ def _scores(template: ScorecardTemplate, card: Scorecard) -> tuple[dict[str, flo
     return scores, labels
 
 
-def _scale(dim: Dimension) -> tuple[int, int]:
-    return (dim.scale.minimum, dim.scale.maximum)
-
-
 async def _template_of(conn: asyncpg.Connection, tenant_id: str, card: Scorecard) -> ScorecardTemplate:
     t = await templates.get(conn, tenant_id, card.template.template_id, card.template.version)
     if t is None:  # cannot happen: templates are never deleted
@@ -191,10 +135,20 @@ def _check_actor(actor_id: str, interviewer_id: str) -> None:
         raise Forbidden(f"{actor_id!r} cannot write {interviewer_id!r}'s scorecard")
 
 
+# -- drafts, submission, amendments -------------------------------------------------------------------
+
+
 async def save_draft(
-    conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor_id: str, now: datetime
+    pool: asyncpg.Pool, tenant_id: str, inp: CardIn, *, actor_id: str, now: datetime | None = None
 ) -> StoredCard:
     """Create or edit the draft of (interview, interviewer)."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        return await _save_draft(conn, tenant_id, inp, actor_id=actor_id, now=now or utc_now())
+
+
+async def _save_draft(
+    conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor_id: str, now: datetime
+) -> StoredCard:
     existing = await _find(conn, tenant_id, inp)
     if existing is not None:
         _check_actor(actor_id, existing.card.interviewer_id)
@@ -213,13 +167,13 @@ async def _find(conn: asyncpg.Connection, tenant_id: str, inp: CardIn) -> Stored
         if found is None:
             raise NotFound(f"no scorecard {inp.scorecard_id!r}")
         return found
-    check = FieldViolations([])
+    missing = []
     if not inp.booking_id:
-        check.violations.append(("scorecard.booking_id", "required: the interview (booking) being scored"))
+        missing.append(("scorecard.booking_id", "required: the interview (booking) being scored"))
     if not inp.interviewer_id:
-        check.violations.append(("scorecard.interviewer_id", "required: who interviewed"))
-    if check.violations:
-        raise check
+        missing.append(("scorecard.interviewer_id", "required: who interviewed"))
+    if missing:
+        raise FieldViolations(missing)
     return await cards.for_interview(conn, tenant_id, inp.booking_id, inp.interviewer_id)
 
 
@@ -274,7 +228,7 @@ def _edited(card: Scorecard, template: ScorecardTemplate, inp: CardIn) -> Scorec
             confidence=_confidence(inp.confidence),
         )
     except ValidationError as exc:
-        raise invalid(exc, "scorecard.") from None
+        raise exc.under("scorecard.") from None
 
 
 async def _write_draft(
@@ -297,36 +251,38 @@ async def _write_draft(
 
 
 async def submit(
-    conn: asyncpg.Connection, tenant_id: str, inp: CardIn, *, actor_id: str, now: datetime
+    pool: asyncpg.Pool, tenant_id: str, inp: CardIn, *, actor_id: str, now: datetime | None = None
 ) -> StoredCard:
     """Validate against the template, move draft -> submitted, update statistics, announce it."""
-    draft = await save_draft(conn, tenant_id, inp, actor_id=actor_id, now=now)
-    template = await _template_of(conn, tenant_id, draft.card)
-    try:
-        card = draft.card.submit(template, now)
-    except ValidationError as exc:
-        raise invalid(exc, "scorecard.") from None
-    scores, labels = _scores(template, card)
-    await cards.write(
-        conn,
-        tenant_id,
-        card,
-        job_id=draft.job_id,
-        round=draft.round,
-        scores=scores,
-        labels=labels,
-        insert=False,
-    )
-    await expected.mark_submitted(conn, tenant_id, card.interview_id, card.interviewer_id)
-    await expected.bump_activity(conn, tenant_id, scorecards=1)
-    await _update_stats(conn, tenant_id, draft.job_id, draft.round, card, template, add=scores, remove={})
-    stored = StoredCard(card, draft.job_id, draft.round, scores, draft.created_at, card.submitted_at)
-    await _announce(conn, tenant_id, stored)
+    now = now or utc_now()
+    async with tenant_tx(pool, tenant_id) as conn:
+        draft = await _save_draft(conn, tenant_id, inp, actor_id=actor_id, now=now)
+        template = await _template_of(conn, tenant_id, draft.card)
+        try:
+            card = draft.card.submit(template, now)
+        except ValidationError as exc:
+            raise exc.under("scorecard.") from None
+        scores, labels = _scores(template, card)
+        await cards.write(
+            conn,
+            tenant_id,
+            card,
+            job_id=draft.job_id,
+            round=draft.round,
+            scores=scores,
+            labels=labels,
+            insert=False,
+        )
+        await expected.mark_submitted(conn, tenant_id, card.interview_id, card.interviewer_id)
+        await expected.bump_activity(conn, tenant_id, scorecards=1)
+        await _update_stats(conn, tenant_id, draft.job_id, draft.round, card, template, add=scores, remove={})
+        stored = StoredCard(card, draft.job_id, draft.round, scores, draft.created_at, card.submitted_at)
+        await _announce(conn, tenant_id, stored)
     return stored
 
 
 async def amend(
-    conn: asyncpg.Connection,
+    pool: asyncpg.Pool,
     tenant_id: str,
     scorecard_id: str,
     *,
@@ -335,14 +291,15 @@ async def amend(
     confidence: float | None,
     by: str,
     reason: str,
-    now: datetime,
+    now: datetime | None = None,
 ) -> StoredCard:
     """A new version with who/when/why; statistics drop the old version's ratings and add the new ones."""
-    current = await cards.latest(conn, tenant_id, scorecard_id)
-    if current is None:
-        raise NotFound(f"no scorecard {scorecard_id!r}")
-    template = await _template_of(conn, tenant_id, current.card)
-    try:
+    now = now or utc_now()
+    async with tenant_tx(pool, tenant_id) as conn:
+        current = await cards.latest(conn, tenant_id, scorecard_id)
+        if current is None:
+            raise NotFound(f"no scorecard {scorecard_id!r}")
+        template = await _template_of(conn, tenant_id, current.card)
         new = current.card.amend(
             template,
             by=by,
@@ -352,24 +309,22 @@ async def amend(
             overall=_recommendation(recommendation),
             confidence=_confidence(confidence),
         )
-    except ValidationError as exc:
-        raise invalid(exc) from None
-    scores, labels = _scores(template, new)
-    await cards.write(
-        conn,
-        tenant_id,
-        new,
-        job_id=current.job_id,
-        round=current.round,
-        scores=scores,
-        labels=labels,
-        insert=True,
-    )
-    await _update_stats(
-        conn, tenant_id, current.job_id, current.round, new, template, add=scores, remove=current.scores
-    )
-    stored = StoredCard(new, current.job_id, current.round, scores, now, current.first_submitted_at)
-    await _announce(conn, tenant_id, stored)
+        scores, labels = _scores(template, new)
+        await cards.write(
+            conn,
+            tenant_id,
+            new,
+            job_id=current.job_id,
+            round=current.round,
+            scores=scores,
+            labels=labels,
+            insert=True,
+        )
+        await _update_stats(
+            conn, tenant_id, current.job_id, current.round, new, template, add=scores, remove=current.scores
+        )
+        stored = StoredCard(new, current.job_id, current.round, scores, now, current.first_submitted_at)
+        await _announce(conn, tenant_id, stored)
     return stored
 
 
@@ -389,8 +344,9 @@ async def _update_stats(
     for dim, score in remove.items():
         states[(job_id, round, dim)].remove(card.candidate_id, card.interviewer_id, score)
     for dim, score in add.items():
+        scale = template.dimension(dim).scale
         states[(job_id, round, dim)].add(
-            card.candidate_id, card.interviewer_id, score, _scale(template.dimension(dim))
+            card.candidate_id, card.interviewer_id, score, (scale.minimum, scale.maximum)
         )
     await stats.save(conn, tenant_id, states)
 
@@ -404,34 +360,34 @@ def time_to_feedback(stored: StoredCard) -> float | None:
 async def _announce(conn: asyncpg.Connection, tenant_id: str, stored: StoredCard) -> None:
     c = stored.card
     ttf = time_to_feedback(stored)
-    payload = epb.ScorecardSubmitted(
-        scorecard_id=c.scorecard_id,
-        booking_id=c.interview_id,
-        interviewer_id=c.interviewer_id,
-        candidate_id=c.candidate_id,
-        recommendation=c.overall.value if c.overall else "",
-        submitted_at=ts(c.amendment.at if c.amendment else c.submitted_at),
-        version=c.version,  # type: ignore[arg-type]
-        job_id=stored.job_id,
-        round=stored.round,
-        template_id=c.template.template_id,
-        template_version=c.template.version,
-        amended_by=c.amendment.by if c.amendment else "",
-        amend_reason=c.amendment.reason if c.amendment else "",
-        time_to_feedback_seconds=ttf if ttf is not None else float("nan"),
-        ratings=stored.scores,
-    )
-    event = new_event(
+    await outbox.stage(
+        conn,
         type="scorecard.submitted",
         source=SOURCE,
         tenant_id=tenant_id,
         subject=f"scorecard/{c.scorecard_id}",
-        payload=payload,
+        payload=epb.ScorecardSubmitted(
+            scorecard_id=c.scorecard_id,
+            booking_id=c.interview_id,
+            interviewer_id=c.interviewer_id,
+            candidate_id=c.candidate_id,
+            recommendation=c.overall.value if c.overall else "",
+            submitted_at=ts(c.amendment.at if c.amendment else c.submitted_at),
+            version=c.version,  # type: ignore[arg-type]
+            job_id=stored.job_id,
+            round=stored.round,
+            template_id=c.template.template_id,
+            template_version=c.template.version,
+            amended_by=c.amendment.by if c.amendment else "",
+            amend_reason=c.amendment.reason if c.amendment else "",
+            time_to_feedback_seconds=ttf if ttf is not None else float("nan"),
+            ratings=stored.scores,
+        ),
+        key=f"{tenant_id}/{c.candidate_id}",
     )
-    await add_event(conn, event, key=f"{tenant_id}/{c.candidate_id}")
 
 
-# -- the blind rule ----------------------------------------------------------------------------------
+# -- reading under the blind rule ---------------------------------------------------------------------
 
 
 def viewer(viewer_interviewer_id: str, roles: Iterable[str]) -> Viewer:
@@ -445,101 +401,47 @@ def viewer(viewer_interviewer_id: str, roles: Iterable[str]) -> Viewer:
     return Viewer("", granted)
 
 
-async def visible(
-    conn: asyncpg.Connection, tenant_id: str, who: Viewer, found: list[StoredCard]
-) -> tuple[list[StoredCard], int]:
-    """The cards `who` may see, and how many were withheld."""
-    by_candidate: dict[str, list[Scorecard]] = {}
-    shown, hidden = [], 0
-    for s in found:
-        if s.card.candidate_id not in by_candidate:
-            by_candidate[s.card.candidate_id] = await cards.candidate_cards(
-                conn, tenant_id, s.card.candidate_id
-            )
-        if may_view(who, s.card, by_candidate[s.card.candidate_id]).allowed:
-            shown.append(s)
-        else:
-            hidden += 1
-    return shown, hidden
-
-
 async def get_scorecard(
-    conn: asyncpg.Connection, tenant_id: str, scorecard_id: str, who: Viewer
+    pool: asyncpg.Pool, tenant_id: str, scorecard_id: str, who: Viewer
 ) -> list[StoredCard]:
-    history = await cards.versions(conn, tenant_id, scorecard_id)
-    if not history:
-        raise NotFound(f"no scorecard {scorecard_id!r}")
-    latest = history[-1].card
-    decision = may_view(who, latest, await cards.candidate_cards(conn, tenant_id, latest.candidate_id))
+    """Every version of a scorecard, oldest first, if `who` may see it."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        history = await cards.versions(conn, tenant_id, scorecard_id)
+        if not history:
+            raise NotFound(f"no scorecard {scorecard_id!r}")
+        latest = history[-1].card
+        decision = may_view(who, latest, await cards.candidate_cards(conn, tenant_id, latest.candidate_id))
     if not decision.allowed:
         raise Forbidden(f"scorecard {scorecard_id} is hidden: {decision.reason}")
     return history
 
 
-# -- decisions and demographics -----------------------------------------------------------------------
-
-
-async def record_decision(
-    conn: asyncpg.Connection,
+async def list_scorecards(
+    pool: asyncpg.Pool,
     tenant_id: str,
+    who: Viewer,
     *,
+    booking_id: str,
     candidate_id: str,
-    job_id: str,
-    decision: str,
-    decided_by: str,
-    reason: str,
-) -> asyncpg.Record:
-    check = FieldViolations([])
-    for name, value in (("candidate_id", candidate_id), ("job_id", job_id), ("decided_by", decided_by)):
-        if not value:
-            check.violations.append((name, "required"))
-    if decision not in DECISIONS:
-        check.violations.append(("decision", f"must be one of {list(DECISIONS)}, got {decision!r}"))
-    if check.violations:
-        raise check
-    row = await outcomes.record_decision(
-        conn,
-        tenant_id,
-        candidate_id=candidate_id,
-        job_id=job_id,
-        decision=decision,
-        decided_by=decided_by,
-        reason=reason,
-    )
-    payload = epb.DecisionRecorded(
-        candidate_id=candidate_id,
-        job_id=job_id,
-        decision=decision,
-        decided_by=decided_by,
-        reason=reason,
-        decided_at=ts(row["decided_at"]),
-    )
-    await add_event(
-        conn,
-        new_event(
-            type="decision.recorded",
-            source=SOURCE,
-            tenant_id=tenant_id,
-            subject=f"candidate/{candidate_id}",
-            payload=payload,
-        ),
-        key=f"{tenant_id}/{candidate_id}",
-    )
-    return row
-
-
-def require_compliance(scopes: Iterable[str]) -> None:
-    if COMPLIANCE not in set(scopes):
-        raise Forbidden("demographic data and adverse impact need the 'compliance' scope")
-
-
-def check_attributes(attributes: dict[str, str]) -> None:
-    bad = [
-        (f"attributes.{k or '<empty>'}", "attribute names and values must be non-empty text")
-        for k, v in attributes.items()
-        if not k.strip() or not v.strip()
-    ]
-    if not attributes:
-        bad.append(("attributes", 'give at least one attribute, e.g. {"sex": "female"}'))
-    if bad:
-        raise FieldViolations(bad)
+    after: str,
+    limit: int,
+) -> ScorecardPage:
+    """The latest version of each scorecard of an interview or candidate; the ones `who` may not see are
+    counted, not shown."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        found = await cards.list_latest(
+            conn, tenant_id, booking_id=booking_id, candidate_id=candidate_id, after=after, limit=limit + 1
+        )
+        nxt = found[limit - 1].card.scorecard_id if len(found) > limit else ""
+        by_candidate: dict[str, list[Scorecard]] = {}
+        shown, hidden = [], 0
+        for s in found[:limit]:
+            if s.card.candidate_id not in by_candidate:
+                by_candidate[s.card.candidate_id] = await cards.candidate_cards(
+                    conn, tenant_id, s.card.candidate_id
+                )
+            if may_view(who, s.card, by_candidate[s.card.candidate_id]).allowed:
+                shown.append(s)
+            else:
+                hidden += 1
+    return ScorecardPage(shown, nxt, hidden)

@@ -1,18 +1,24 @@
-"""Reads behind the statistics RPCs: reports from the persisted accumulators, the batch rebuild that
-checks them, predictive validity against HRIS outcomes, and adverse impact."""
+"""Statistics: the reliability, calibration and per-dimension reports read from the persisted
+accumulators (which submissions and amendments keep current), the batch rebuild that checks them, predictive
+validity against HRIS outcomes, and adverse impact (compliance scope only)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import asyncpg
 import numpy as np
+from interloop_common.db import tenant_tx
+from interloop_common.errors import FieldViolations, NotFound
 
 from interloop_scorecard.domain.stats.adverse_impact import ImpactTable, scoring_rate_impact, selection_impact
-from interloop_scorecard.domain.stats.state import DimensionState
+from interloop_scorecard.domain.stats.calibration import Calibration
+from interloop_scorecard.domain.stats.state import DimensionState, Reliability, Summary
 from interloop_scorecard.domain.stats.validity import (
     BinaryValidity,
     ContinuousValidity,
@@ -21,15 +27,57 @@ from interloop_scorecard.domain.stats.validity import (
 )
 from interloop_scorecard.store import outcomes, stats
 from interloop_scorecard.store import scorecards as cards
+from interloop_scorecard.usecases.outcomes import require_compliance
 
 # Outcomes that are yes/no by definition; any other outcome is binary only if every value is 0 or 1.
 BINARY_OUTCOMES = frozenset({"retention_90d", "retained_90d"})
 SELECTED = frozenset({"advance", "hire"})
 
 
-async def rebuild(conn: asyncpg.Connection, tenant_id: str) -> tuple[int, list[str]]:
-    """Recompute every (job, round, dimension) state from the newest submitted scorecard versions, replace
-    the stored states, and name the keys whose incremental state disagreed with the recomputation."""
+async def list_statistics(pool: asyncpg.Pool, tenant_id: str, job_id: str) -> list[asyncpg.Record]:
+    """The (job, round, dimension) keys that have statistics, optionally for one job."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        return await stats.keys(conn, tenant_id, job_id)
+
+
+async def _state(pool: asyncpg.Pool, tenant_id: str, key: stats.Key) -> DimensionState:
+    async with tenant_tx(pool, tenant_id) as conn:
+        state = await stats.get(conn, tenant_id, key)
+    if state is None or state.n_ratings == 0:
+        raise NotFound(f"no submitted ratings for job {key[0]!r} round {key[1]!r} dimension {key[2]!r}")
+    return state
+
+
+async def reliability(
+    pool: asyncpg.Pool, tenant_id: str, key: stats.Key, *, n_boot: int, min_n: int
+) -> Reliability:
+    """Inter-rater reliability of one dimension; the bootstrap runs off the event loop."""
+    state = await _state(pool, tenant_id, key)
+    return await asyncio.to_thread(state.reliability, n_boot=n_boot, min_n=min_n)
+
+
+async def calibration(pool: asyncpg.Pool, tenant_id: str, key: stats.Key, *, min_n: int) -> Calibration:
+    """Each interviewer's leniency and erraticness on one dimension."""
+    state = await _state(pool, tenant_id, key)
+    return await asyncio.to_thread(state.calibration.finalize, min_n=min_n)
+
+
+async def dimension_statistics(
+    pool: asyncpg.Pool, tenant_id: str, job_id: str, round: str
+) -> dict[str, Summary]:
+    async with tenant_tx(pool, tenant_id) as conn:
+        states = await stats.for_round(conn, tenant_id, job_id, round)
+    return {d: s.summary() for d, s in states.items()}
+
+
+async def rebuild_statistics(pool: asyncpg.Pool, tenant_id: str) -> tuple[int, list[str]]:
+    """A command: recompute every (job, round, dimension) state from the newest submitted scorecard
+    versions, replace the stored states, and name the keys whose incremental state disagreed."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        return await _rebuild(conn, tenant_id)
+
+
+async def _rebuild(conn: asyncpg.Connection, tenant_id: str) -> tuple[int, list[str]]:
     fresh: dict[stats.Key, DimensionState] = {}
     for r in await cards.latest_submitted_ratings(conn, tenant_id):
         key = (r["job_id"], r["round"], r["dimension"])
@@ -60,9 +108,11 @@ class ValidityRow:
 
 
 async def predictive_validity(
-    conn: asyncpg.Connection, tenant_id: str, job_id: str, outcome: str, n_boot: int
+    pool: asyncpg.Pool, tenant_id: str, job_id: str, outcome: str, *, n_boot: int
 ) -> list[ValidityRow]:
-    rows = await outcomes.validity_rows(conn, tenant_id, job_id, outcome)
+    """How well each (round, dimension) score predicted an HRIS outcome of the job's hires."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        rows = await outcomes.validity_rows(conn, tenant_id, job_id, outcome)
     values = {r["value"] for r in rows}
     binary = outcome in BINARY_OUTCOMES or (bool(values) and values <= {0.0, 1.0})
     groups: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
@@ -100,8 +150,15 @@ def _attribute_columns(rows: list[Any]) -> dict[str, list[str]]:
     return cols
 
 
-async def adverse_impact(conn: asyncpg.Connection, tenant_id: str, job_id: str, round: str) -> AdverseImpact:
-    rows = await outcomes.impact_rows(conn, tenant_id, job_id, round)
+async def adverse_impact(
+    pool: asyncpg.Pool, tenant_id: str, job_id: str, round: str, *, scopes: Iterable[str]
+) -> AdverseImpact:
+    """Selection and scoring rates by demographic group (four-fifths rule, Fisher's exact test)."""
+    require_compliance(scopes)
+    if not job_id:
+        raise FieldViolations([("job_id", "required")])
+    async with tenant_tx(pool, tenant_id) as conn:
+        rows = await outcomes.impact_rows(conn, tenant_id, job_id, round)
     decided = [r for r in rows if r["decision"] is not None]
     scored = [r for r in rows if r["score"] is not None]
     selection: dict[str, ImpactTable] = {}
