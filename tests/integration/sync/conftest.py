@@ -7,18 +7,18 @@ import json
 import os
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from interloop_fakes.ats import GREENHOUSE_HIRE_MAPPING
+from interloop_fakes.examples import EXAMPLES
 
 # The session `platform` builds its env from os.environ (service_env): give its sync process a fast
 # automation worker before any fixture starts it (service_env gives every sync process credential keys).
 os.environ.setdefault("INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS", "0.2")
 os.environ.setdefault("INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS", "0")
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "vendors"
+FIXTURES = EXAMPLES
 HIRE_TEMPLATE = json.loads((FIXTURES / "greenhouse" / "f-gh-02-hire_candidate.json").read_text())
 
 WORKDAY_MAPPING = GREENHOUSE_HIRE_MAPPING

@@ -529,3 +529,26 @@ async def test_lever_oauth_tokens_are_renewed_stored_and_never_spent_twice(sync_
             await stub.RunReconciliation(run)
             assert lv.refreshes == 2
         assert [r.path for r in lv.requests if r.path == "/oauth/token"] == ["/oauth/token"] * 2
+
+
+async def test_a_vendor_401_during_reconciliation_is_tried_once_and_alerts_the_owner(sync_set) -> None:  # type: ignore[no-untyped-def]
+    with FakeGreenhouse() as gh:
+        gh.seed_candidates(2)
+        tenant, ats_id, _ = await _setup(sync_set, None, gh_base_url=gh.base_url)
+        dsn = sync_set.dsns["sync"]
+        gh.set_down(True, status=401)  # the API key was revoked
+        async with grpc.aio.insecure_channel(sync_set.target("sync")) as ch:
+            stub = sync_pb2_grpc.SyncServiceStub(ch)
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.RunReconciliation(
+                    pb.RunReconciliationRequest(tenant_id=tenant, connection_id=ats_id)
+                )
+        listed = [r for r in gh.requests if "/applications" in r.path]
+        assert len(listed) == 1, "a refused request must not be retried"
+        alerts = await rows(
+            dsn,
+            "SELECT envelope FROM outbox WHERE tenant_id = $1 AND event_type = 'notification.alert'",
+            tenant,
+        )
+        assert len(alerts) == 1
+        assert b"ats-owner@acme.test" in bytes(alerts[0]["envelope"])

@@ -10,8 +10,8 @@ from interloop.events.v1 import interview_pb2, scorecard_pb2
 from interloop_common.events import new_event
 from interloop_common.rpc import ts
 from interloop_sync.domain.automations import EmailTemplates
-from interloop_sync.events.automations import DEFAULT_INTERVIEW
-from interloop_sync.events.interview_mail import TEMPLATES, local, plan
+from interloop_sync.usecases.automations import DEFAULT_INTERVIEW
+from interloop_sync.usecases.interview_mail import TEMPLATES, local, plan
 
 START = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)  # the night Europe/London springs forward
 END = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)

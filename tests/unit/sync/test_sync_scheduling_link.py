@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from interloop_sync.domain.automations import EmailTemplates
-from interloop_sync.events.automations import DEFAULT_SCHEDULING_LINK
+from interloop_sync.usecases.automations import DEFAULT_SCHEDULING_LINK
 
 
 def test_default_scheduling_link_email_names_round_link_and_expiry() -> None:

@@ -30,9 +30,6 @@ class SyncSettings(ServiceSettings):
     # changes made through another replica take up to this long to apply here (0 = always query).
     config_cache_seconds: float = Field(default=5.0, ge=0)
 
-    def credential_key_list(self) -> list[str]:
-        return [k.strip() for k in self.credential_keys.get_secret_value().split(",") if k.strip()]
-
 
 def load() -> SyncSettings:
     return SyncSettings()

@@ -1,8 +1,7 @@
-"""Vendor credentials encrypted at rest with rotatable keys (Fernet / MultiFernet).
+"""Vendor credentials at rest: a connection's fields packed as JSON and sealed with the key ring.
 
-Keys come from settings, newest first: encryption always uses the newest, decryption accepts any, and
-``rotate`` re-encrypts a stored token under the newest key. Decrypted secrets are wrapped so they never
-appear in a repr, str, log line or traceback.
+Keys come from settings, newest first (``interloop_common.keyring``). Decrypted secrets are wrapped so they
+never appear in a repr, str, log line or traceback.
 """
 
 from __future__ import annotations
@@ -11,10 +10,13 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from interloop_common.errors import Conflict
+from interloop_common.keyring import KeyRing, KeysUnavailable, generate_key
+
+SETTING = "INTERLOOP_SYNC_CREDENTIAL_KEYS"
 
 
-class CredentialError(Exception):
+class CredentialError(Conflict):
     """A stored credential cannot be decrypted with any configured key (or is not ours)."""
 
 
@@ -67,42 +69,50 @@ class Credentials(Mapping[str, Secret]):
 
 
 class CredentialVault:
-    """Encrypts/decrypts credentials; ``keys`` are urlsafe-base64 Fernet keys, newest first."""
+    """Packs a connection's credential fields as JSON and seals them with the service's key ring
+    (``interloop_common.keyring``: newest key seals, any opens, ``rotate`` re-seals under the newest)."""
 
-    def __init__(self, keys: Sequence[str | bytes]) -> None:
-        if not keys:
-            raise ValueError("at least one encryption key is required (newest first)")
-        try:
-            self._fernet = MultiFernet([Fernet(k) for k in keys])
-        except (ValueError, TypeError):
-            # Never echo the key material in the error.
-            raise ValueError(
-                "an encryption key is not a valid Fernet key (32 url-safe base64 bytes)"
-            ) from None
+    def __init__(self, keys: KeyRing | Sequence[str | bytes]) -> None:
+        if isinstance(keys, KeyRing):
+            self._ring = keys
+        else:
+            if not keys:
+                raise ValueError("at least one encryption key is required (newest first)")
+            try:
+                self._ring = KeyRing(list(keys), setting=SETTING)
+            except KeysUnavailable:
+                # Never echo the key material in the error.
+                raise ValueError(
+                    "an encryption key is not a valid Fernet key (32 url-safe base64 bytes)"
+                ) from None
 
     def __repr__(self) -> str:
         return "CredentialVault(<keys redacted>)"
 
+    @property
+    def configured(self) -> bool:
+        return self._ring.configured
+
     @staticmethod
     def generate_key() -> str:
-        return Fernet.generate_key().decode()
+        return generate_key()
 
     def encrypt(self, provider: str, fields: Mapping[str, str | Secret]) -> bytes:
         plain = {k: v.reveal() if isinstance(v, Secret) else v for k, v in fields.items()}
         if not all(isinstance(v, str) for v in plain.values()):
             raise TypeError("credential values must be strings")
-        return self._fernet.encrypt(json.dumps({"provider": provider, "fields": plain}).encode())
+        return self._ring.seal_bytes(json.dumps({"provider": provider, "fields": plain}).encode())
 
     def decrypt(self, token: bytes) -> Credentials:
         try:
-            data = json.loads(self._fernet.decrypt(token))
-        except InvalidToken:
+            data = json.loads(self._ring.open_bytes(token))
+        except KeysUnavailable:
             raise CredentialError("credential token does not decrypt with any configured key") from None
         return Credentials(data["provider"], {k: Secret(v) for k, v in data["fields"].items()})
 
     def rotate(self, token: bytes) -> bytes:
-        """Re-encrypt under the newest key (keeps the original timestamp semantics of MultiFernet)."""
+        """Re-seal under the newest key (keeps the original timestamp semantics of MultiFernet)."""
         try:
-            return self._fernet.rotate(token)
-        except InvalidToken:
+            return self._ring.rotate_bytes(token)
+        except KeysUnavailable:
             raise CredentialError("credential token does not decrypt with any configured key") from None

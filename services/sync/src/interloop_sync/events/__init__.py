@@ -1,2 +1,2 @@
-"""Events the sync service emits (ats.*, hris.*, notification.*) and consumes (its own ats.application.hired,
-scorecard.*, interview.*), plus its background workers (automations, reconciliation)."""
+"""What the sync service consumes (its own ats.application.hired, scorecard.*, interview.*,
+notification.alert): consumer groups, topics and the unpacking of each event into a use case."""

@@ -9,20 +9,19 @@ import grpc
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.db import tenant_tx
+from interloop_common.errors import NotFound
 from interloop_common.inbox import replay_dead_letters
 from interloop_common.rpc import Check, FieldViolations, decode_cursor, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
 
-from interloop_sync import context as sync_context
 from interloop_sync.domain.automations import EmailTemplate, EmailTemplateError, EmailTemplates, RuleError
-from interloop_sync.domain.credentials import CredentialError
 from interloop_sync.domain.mapping import FieldMapping, FieldMappingError
 from interloop_sync.domain.normalise import InterviewStagePolicy
-from interloop_sync.events import inbound, outcomes, reconcile
 from interloop_sync.rpc.convert import MODES, connection_pb, from_struct, rule_pb
 from interloop_sync.store import automations, connections, dead_letters, funnel
 from interloop_sync.store.connections import ATS_PROVIDERS, HRIS_PROVIDERS, Connection
-from interloop_sync.vault import MISSING_KEYS
+from interloop_sync.usecases import context as sync_context
+from interloop_sync.usecases import inbound, outcomes, reconcile
 from interloop_sync.vendors.clients import REQUIRED_CREDENTIALS, REQUIRED_SETTINGS
 
 _OUTCOMES = {
@@ -76,8 +75,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             except (TypeError, ValueError, AttributeError) as exc:
                 check.require(False, "connection.stage_policy", f"keywords, stage_ids, stage_names: {exc}")
         check.done()
-        if self.ctx.vault is None:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, MISSING_KEYS)
+        vault = sync_context.require(self.ctx.vault)
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             if c.hris_connection_id:
                 target = await connections.get(conn, request.tenant_id, c.hris_connection_id)
@@ -94,7 +92,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     mode=MODES.get(c.mode, "active"),
                     owner=c.owner,
                     base_url=c.base_url,
-                    credentials=self.ctx.vault.encrypt(c.provider, creds),  # type: ignore[union-attr]
+                    credentials=vault.encrypt(c.provider, creds),
                     created_at=datetime.now(UTC),
                     name=c.name,
                     field_mapping=mapping,
@@ -125,36 +123,23 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             c = await connections.get(conn, request.tenant_id, request.connection_id)
         if c is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no connection {request.connection_id}")
-        return pb.GetConnectionResponse(connection=connection_pb(c))  # type: ignore[arg-type]
+            raise NotFound(f"no connection {request.connection_id}")
+        return pb.GetConnectionResponse(connection=connection_pb(c))
 
     # ---- inbound
 
     async def IngestWebhook(self, request: pb.IngestWebhookRequest, context: grpc.aio.ServicerContext):
         ctx = self.ctx
-        try:
-            result = await inbound.ingest(
-                self.rt.pool,
-                ctx.vault,
-                provider=request.provider,
-                connection_id=request.connection_id,
-                raw=request.raw_body,
-                headers=dict(request.headers),
-                freshness=timedelta(seconds=ctx.settings.webhook_freshness_seconds),
-                cache=ctx.cache,
-            )
-        except inbound.UnknownConnection as exc:
-            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        except inbound.Rejected as exc:
-            await context.abort(
-                grpc.StatusCode.UNAUTHENTICATED, f"webhook signature {exc.kind}: {exc.reason}"
-            )
-        except CredentialError as exc:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-        except Exception as exc:
-            if type(exc).__name__ == "VaultUnavailable":
-                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, MISSING_KEYS)
-            raise
+        result = await inbound.ingest(
+            self.rt.pool,
+            ctx.vault,
+            provider=request.provider,
+            connection_id=request.connection_id,
+            raw=request.raw_body,
+            headers=dict(request.headers),
+            freshness=timedelta(seconds=ctx.settings.webhook_freshness_seconds),
+            cache=ctx.cache,
+        )
         return pb.IngestWebhookResponse(
             outcome=_OUTCOMES[result.outcome],
             delivery_id=result.delivery_id,
@@ -258,8 +243,8 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
             c = await connections.get(conn, request.tenant_id, request.connection_id)
         if c is None or not c.is_ats:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no ATS connection {request.connection_id}")
-        result = await reconcile.run(self.ctx, c)  # type: ignore[arg-type]
+            raise NotFound(f"no ATS connection {request.connection_id}")
+        result = await reconcile.run(self.ctx, c)
         return pb.RunReconciliationResponse(
             fetched=result.fetched, upserted=result.upserted, cursor=result.cursor
         )

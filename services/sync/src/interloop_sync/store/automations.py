@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from interloop_sync.domain.automations import EmailTemplate, PlannedAction, Rule, parse_rule, rule_from_json
-from interloop_sync.jsonable import dumps
+from interloop_sync.domain.jsonable import dumps
 
 
 def rule_of(source: dict[str, Any], rule_id: str, templates: set[str] | None = None) -> Rule:

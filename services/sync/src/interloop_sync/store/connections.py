@@ -143,12 +143,23 @@ async def all_ats(conn: asyncpg.Connection) -> list[Connection]:
     return [_row(r) for r in rows]
 
 
-async def all_rows(conn: asyncpg.Connection) -> list[tuple[str, str, bytes]]:
-    """System scope: (tenant, id, token) of every connection, for credential rotation."""
-    return [
-        (r["tenant_id"], str(r["id"]), bytes(r["credentials"]))
-        for r in await conn.fetch("SELECT tenant_id, id, credentials FROM connections FOR UPDATE")
-    ]
+class SealedCredentials:
+    """The connections' sealed credentials (bytea), for ``rotate-credentials`` (system scope)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[str, str]] = {}
+
+    async def sealed(self, conn: asyncpg.Connection) -> list[tuple[str, bytes]]:
+        out = []
+        for r in await conn.fetch("SELECT tenant_id, id, credentials FROM connections FOR UPDATE"):
+            label = f"connection {r['id']} (tenant {r['tenant_id']})"
+            self._rows[label] = (r["tenant_id"], str(r["id"]))
+            out.append((label, bytes(r["credentials"])))
+        return out
+
+    async def reseal(self, conn: asyncpg.Connection, label: str, value: bytes) -> None:
+        tenant_id, connection_id = self._rows[label]
+        await set_credentials(conn, tenant_id, connection_id, value)
 
 
 async def set_credentials(conn: asyncpg.Connection, tenant_id: str, connection_id: str, token: bytes) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from interloop_sync.jsonable import dumps
+from interloop_sync.domain.jsonable import dumps
 
 
 async def get_sync(conn: asyncpg.Connection, tenant_id: str, key: str) -> asyncpg.Record | None:

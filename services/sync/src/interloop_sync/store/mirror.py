@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 
 from interloop_sync.domain.identity import erase, normalise_email, normalise_phone
+from interloop_sync.domain.jsonable import dumps
 from interloop_sync.domain.model import Application, Candidate, Job, Offer, PersonRef
-from interloop_sync.jsonable import dumps
 
 
 async def record_delivery(

@@ -140,18 +140,15 @@ def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
     return out
 
 
-def handlers() -> dict:
-    async def mail(conn: asyncpg.Connection, event: Event) -> None:
-        for key, context in plan(event):
-            await store.add_system_action(
-                conn,
-                event.tenant_id,
-                key=key,
-                rule_id=context["template"],
-                kind=ACTION,
-                context=context,
-                event_at=event.time,
-                due_at=datetime.now(UTC),
-            )
-
-    return dict.fromkeys(TEMPLATES, mail)
+async def plan_mails(conn: asyncpg.Connection, event: Event) -> None:
+    for key, context in plan(event):
+        await store.add_system_action(
+            conn,
+            event.tenant_id,
+            key=key,
+            rule_id=context["template"],
+            kind=ACTION,
+            context=context,
+            event_at=event.time,
+            due_at=datetime.now(UTC),
+        )

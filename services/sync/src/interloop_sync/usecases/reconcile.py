@@ -1,29 +1,32 @@
 """Reconciliation: polls each active ATS connection for records changed since its persisted cursor (Harvest
 `last_activity_after` + page cursor, Lever `updated_at_start` + offset), so a missed webhook is caught up.
 Cursors are saved after every page (a restart resumes mid-run); RateLimited waits its Retry-After under the
-shared retry policy."""
+shared vendor-HTTP retry policy;
+a refusal (401) is tried once and alerts the connection's owner."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from interloop_common import vendor_http as vendor_errors
 from interloop_common.db import system_tx, tenant_tx
-from interloop_common.retry import policy
+from interloop_common.outbox import stage_alert
+from interloop_common.periodic import every
+from interloop_common.vendor_http import Permanent, with_retries
 
-from interloop_sync import metrics
-from interloop_sync.context import SyncContext
 from interloop_sync.domain.model import Application, Candidate, Stage, StageChange
 from interloop_sync.domain.normalise import InterviewStagePolicy, _Greenhouse
-from interloop_sync.events.inbound import _Apply
 from interloop_sync.store import connections, cursors, mirror
 from interloop_sync.store.connections import Connection
-from interloop_sync.tokens import lever_renewer
+from interloop_sync.usecases import SOURCE, metrics
+from interloop_sync.usecases.connections import lever_renewer
+from interloop_sync.usecases.context import SyncContext
+from interloop_sync.usecases.inbound import _Apply
 from interloop_sync.vendors.clients import greenhouse, has_api_access, lever
 
 log = logging.getLogger(__name__)
@@ -37,45 +40,47 @@ class RunResult:
     cursor: str = ""
 
 
-async def loop(ctx: SyncContext) -> None:
-    interval = ctx.settings.reconcile_interval_seconds
-    if not interval or ctx.vault is None:
-        await asyncio.Event().wait()  # disabled: a background task that returned would stop the service
-    while True:
-        await asyncio.sleep(interval)
-        async with system_tx(ctx.pool) as conn:
-            work = await connections.all_ats(conn)
-        for c in work:
-            if c.shadow or not has_api_access(c, ctx.vault.decrypt(c.credentials)):
-                continue
-            try:
-                await run(ctx, c)
-            except Exception:  # noqa: BLE001 - one connection's failure must not stop the others
-                log.exception("reconciliation of connection %s failed", c.id)
+def loop(ctx: SyncContext, *, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> Awaitable[None]:
+    """Every interval, each active ATS connection with API credentials (disabled without keys or interval);
+    a failed round (the database away) is logged and retried later, never the end of the process."""
+    interval = ctx.settings.reconcile_interval_seconds if ctx.vault is not None else 0
+    return every(interval, "reconciliation", lambda: reconcile_all(ctx), first_delay=interval, sleep=sleep)
+
+
+async def reconcile_all(ctx: SyncContext) -> None:
+    vault = ctx.require_vault()
+    async with system_tx(ctx.pool) as conn:
+        work = await connections.all_ats(conn)
+    for c in work:
+        if c.shadow or not has_api_access(c, vault.decrypt(c.credentials)):
+            continue
+        try:
+            await run(ctx, c)
+        except Exception:  # noqa: BLE001 - one connection's failure must not stop the others
+            log.exception("reconciliation of connection %s failed", c.id)
 
 
 async def _page(
     ctx: SyncContext, c: Connection, client: Any, updated_after: datetime | None, cursor: str | None
 ) -> Any:
-    async for attempt in policy(
+    """One page under the vendor-HTTP retry policy: transient failures and rate limits (Retry-After) are
+    retried, a refusal (401, 403, 4xx) is tried once."""
+
+    async def call() -> Any:
+        if c.provider == "greenhouse":
+            return await client.list_applications(last_activity_after=updated_after, cursor=cursor)
+        return await client.list_opportunities(updated_at_start=updated_after, cursor=cursor)
+
+    return await with_retries(
+        call,
         attempts=ctx.settings.consumer_max_attempts,
         initial=ctx.settings.consumer_backoff_initial_seconds,
         maximum=ctx.settings.consumer_backoff_max_seconds,
-        retry_on=vendor_errors.VendorError,
-    ):
-        with attempt:
-            try:
-                if c.provider == "greenhouse":
-                    return await client.list_applications(last_activity_after=updated_after, cursor=cursor)
-                return await client.list_opportunities(updated_at_start=updated_after, cursor=cursor)
-            except vendor_errors.RateLimited as exc:
-                await asyncio.sleep(min(exc.retry_after_s, 30.0))  # obey the vendor before the next attempt
-                raise
-    raise AssertionError("unreachable")
+    )
 
 
 async def run(ctx: SyncContext, c: Connection) -> RunResult:
-    creds = ctx.vault.decrypt(c.credentials)  # type: ignore[union-attr]
+    creds = ctx.require_vault().decrypt(c.credentials)
     client = (
         greenhouse(ctx.http, c, creds)
         if c.provider == "greenhouse"
@@ -103,6 +108,17 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
         async with tenant_tx(ctx.pool, c.tenant_id) as conn:
             await cursors.record_error(conn, c.tenant_id, c.id, RESOURCE, str(exc))
             await mirror.record_operation(conn, c.tenant_id, c.id, "reconcile", RESOURCE, "error", str(exc))
+            if isinstance(exc, Permanent):  # refused (bad credentials): retrying cannot help, a human can
+                await stage_alert(
+                    conn,
+                    source=SOURCE,
+                    tenant_id=c.tenant_id,
+                    subject=f"connection/{c.id}",
+                    owner=c.owner,
+                    connection_id=c.id,
+                    summary=f"sync: reconciliation of {c.provider} connection {c.id} refused",
+                    detail=f"{type(exc).__name__}: {exc}",
+                )
         metrics.record("reconcile", RESOURCE, "error")
         raise
     async with tenant_tx(ctx.pool, c.tenant_id) as conn:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import httpx
 from interloop_common.db import tenant_tx
 
-from interloop_sync.context import SyncContext
 from interloop_sync.store import connections
 from interloop_sync.store.connections import Connection
-from interloop_sync.vault import require
+from interloop_sync.usecases.context import SyncContext, require
 from interloop_sync.vendors.clients import lever_config
 from interloop_sync.vendors.lever import Renew, refresh_tokens
 

@@ -14,79 +14,70 @@ from interloop_common.db import tenant_tx
 from interloop_common.events import Event
 from interloop_common.retry import Permanent
 
-from interloop_sync import metrics
-from interloop_sync.context import SyncContext
-from interloop_sync.events.hris import vendor_failure
 from interloop_sync.store import connections, hris, mirror
 from interloop_sync.store.connections import Connection
-from interloop_sync.tokens import lever_renewer
+from interloop_sync.usecases import metrics
+from interloop_sync.usecases.connections import lever_renewer
+from interloop_sync.usecases.context import SyncContext
+from interloop_sync.usecases.hris import vendor_failure
 from interloop_sync.vendors.clients import greenhouse, lever
 
 STATUS_FIELD = "interloop_interview_status"
 
 
-def handlers(ctx: SyncContext) -> dict:
-    async def scorecard_submitted(conn: asyncpg.Connection, event: Event) -> None:
-        msg = event.unpack(scorecard_pb2.ScorecardSubmitted)
-        body = (
-            f"Interloop scorecard {msg.scorecard_id} (version {msg.version}) for interview {msg.booking_id}: "
-            f"interviewer {msg.interviewer_id} recommends {msg.recommendation or 'no recommendation'}."
+async def scorecard_submitted(
+    ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg: scorecard_pb2.ScorecardSubmitted
+) -> None:
+    """The scorecard's summary to every ATS record of its candidate (Greenhouse note, Lever feedback)."""
+    body = (
+        f"Interloop scorecard {msg.scorecard_id} (version {msg.version}) for interview {msg.booking_id}: "
+        f"interviewer {msg.interviewer_id} recommends {msg.recommendation or 'no recommendation'}."
+    )
+    for rec in await hris.ats_records_of_candidate(conn, tenant, msg.candidate_id):
+        c = await connections.get(conn, tenant, str(rec["connection_id"]))
+        if c is None:
+            continue
+        key = f"scorecard:{msg.scorecard_id}:v{msg.version}:{c.id}"
+        payload = {
+            "candidate_id": rec["remote_id"],
+            "application_id": rec["application_id"],
+            "body": body,
+            "interviewer_id": msg.interviewer_id,
+            "recommendation": msg.recommendation,
+        }
+        kind = "note" if c.provider == "greenhouse" else "feedback"
+        await _write(ctx, conn, tenant, c, key, kind, rec["remote_id"], payload)
+
+
+async def interview_status(ctx: SyncContext, conn: asyncpg.Connection, tenant: str, event: Event) -> None:
+    """The interview's status into the application's custom field (Greenhouse)."""
+    status = event.type.split(".", 1)[1]
+    if event.type in ("interview.scheduled", "interview.rescheduled"):
+        msg: Any = event.unpack(interview_pb2.InterviewScheduled)
+        targets = (
+            []
+            if not msg.application_id
+            else [r for r in await hris.ats_records_of_candidate(conn, tenant, msg.candidate_id)]
         )
-        for rec in await hris.ats_records_of_candidate(conn, event.tenant_id, msg.candidate_id):
-            c = await connections.get(conn, event.tenant_id, str(rec["connection_id"]))
-            if c is None:
-                continue
-            key = f"scorecard:{msg.scorecard_id}:v{msg.version}:{c.id}"
-            payload = {
-                "candidate_id": rec["remote_id"],
-                "application_id": rec["application_id"],
-                "body": body,
-                "interviewer_id": msg.interviewer_id,
-                "recommendation": msg.recommendation,
-            }
-            kind = "note" if c.provider == "greenhouse" else "feedback"
-            await _write(ctx, conn, event.tenant_id, c, key, kind, rec["remote_id"], payload)
-
-    async def interview_status(conn: asyncpg.Connection, event: Event) -> None:
-        status = event.type.split(".", 1)[1]
-        if event.type in ("interview.scheduled", "interview.rescheduled"):
-            msg: Any = event.unpack(interview_pb2.InterviewScheduled)
-            targets = (
-                []
-                if not msg.application_id
-                else [r for r in await hris.ats_records_of_candidate(conn, event.tenant_id, msg.candidate_id)]
-            )
-            pairs = [(str(r["connection_id"]), msg.application_id) for r in targets]
-            booking = msg.booking_id
-        else:
-            cls = (
-                interview_pb2.InterviewCancelled
-                if status == "cancelled"
-                else interview_pb2.InterviewCompleted
-            )
-            msg = event.unpack(cls)
-            booking = msg.booking_id
-            found = await hris.booking_application(conn, event.tenant_id, booking)
-            pairs = [(str(found["connection_id"]), found["target"])] if found else []
-        for connection_id, application_id in pairs:
-            c = await connections.get(conn, event.tenant_id, connection_id)
-            if c is None or c.provider != "greenhouse":
-                continue  # Lever has no application custom fields to write to
-            key = f"interview:{booking}:{event.id}:{c.id}"
-            payload = {
-                "booking_id": booking,
-                "application_id": application_id,
-                "values": {STATUS_FIELD: status},
-            }
-            await _write(ctx, conn, event.tenant_id, c, key, "custom_fields", application_id, payload)
-
-    return {
-        "scorecard.submitted": scorecard_submitted,
-        "interview.scheduled": interview_status,
-        "interview.rescheduled": interview_status,
-        "interview.cancelled": interview_status,
-        "interview.completed": interview_status,
-    }
+        pairs = [(str(r["connection_id"]), msg.application_id) for r in targets]
+        booking = msg.booking_id
+    else:
+        cls = interview_pb2.InterviewCancelled if status == "cancelled" else interview_pb2.InterviewCompleted
+        msg = event.unpack(cls)
+        booking = msg.booking_id
+        found = await hris.booking_application(conn, tenant, booking)
+        pairs = [(str(found["connection_id"]), found["target"])] if found else []
+    for connection_id, application_id in pairs:
+        c = await connections.get(conn, tenant, connection_id)
+        if c is None or c.provider != "greenhouse":
+            continue  # Lever has no application custom fields to write to
+        key = f"interview:{booking}:{event.id}:{c.id}"
+        payload = {
+            "booking_id": booking,
+            "application_id": application_id,
+            "values": {STATUS_FIELD: status},
+        }
+        await _write(ctx, conn, tenant, c, key, "custom_fields", application_id, payload)
 
 
 async def _write(

@@ -18,11 +18,10 @@ import asyncpg
 from interloop.events.v1 import ats_pb2
 from interloop_common import vendor_http as vendor_errors
 from interloop_common.db import tenant_tx
-from interloop_common.events import Event
+from interloop_common.outbox import stage, stage_alert
 from interloop_common.retry import Permanent
 
-from interloop_sync import metrics
-from interloop_sync.context import SyncContext
+from interloop_sync.domain.jsonable import plain
 from interloop_sync.domain.mapping import (
     FieldMapping,
     FieldMappingError,
@@ -30,11 +29,11 @@ from interloop_sync.domain.mapping import (
     compare_read_back,
     plan_sync,
 )
-from interloop_sync.events.emit import alert, emit
-from interloop_sync.jsonable import plain
 from interloop_sync.store import hris, mirror
 from interloop_sync.store.connections import Connection
-from interloop_sync.tokens import lever_renewer
+from interloop_sync.usecases import SOURCE, metrics
+from interloop_sync.usecases.connections import lever_renewer
+from interloop_sync.usecases.context import SyncContext
 from interloop_sync.vendors.clients import hris_adapter, lever
 
 log = logging.getLogger(__name__)
@@ -55,9 +54,11 @@ async def vendor_failure(
     async with tenant_tx(ctx.pool, tenant_id) as conn:
         await mirror.record_operation(conn, tenant_id, c.id, direction, what, "error", str(exc))
         if exhausted or isinstance(exc, vendor_errors.Permanent):
-            await alert(
+            await stage_alert(
                 conn,
-                tenant_id,
+                source=SOURCE,
+                tenant_id=tenant_id,
+                subject=f"connection/{c.id}",
                 owner=c.owner,
                 connection_id=c.id,
                 summary=f"sync: {what} to {c.provider} failed after {attempts} attempt(s)",
@@ -66,16 +67,7 @@ async def vendor_failure(
     metrics.record(direction, what, "error")
     if isinstance(exc, vendor_errors.RateLimited):
         await asyncio.sleep(min(exc.retry_after_s, MAX_RATE_LIMIT_WAIT_S))
-    if isinstance(exc, vendor_errors.Permanent):
-        raise Permanent(str(exc)) from exc
-
-
-def handlers(ctx: SyncContext) -> dict:
-    async def hired(conn: asyncpg.Connection, event: Event) -> None:
-        msg: ats_pb2.ApplicationHired = event.unpack(ats_pb2.ApplicationHired)  # type: ignore[assignment]
-        await sync_hire(ctx, conn, event.tenant_id, msg)
-
-    return {"ats.application.hired": hired}
+    # A vendor Permanent is a retry.Permanent: the caller re-raises it and it is never retried.
 
 
 async def _source_document(
@@ -114,9 +106,11 @@ async def sync_hire(
             )
             await hris.update_sync(side, tenant, key, status="failed", last_error=str(exc))
             await mirror.record_operation(side, tenant, target.id, "hris", "map", "error", str(exc))
-            await alert(
+            await stage_alert(
                 side,
-                tenant,
+                source=SOURCE,
+                tenant_id=tenant,
+                subject=f"connection/{target.id}",
                 owner=target.owner,
                 connection_id=target.id,
                 summary=f"sync: hire of application {msg.remote_application_id} cannot be mapped",
@@ -150,9 +144,11 @@ async def sync_hire(
             # BambooHR has no idempotency key: an interrupted write may have landed. A human checks;
             # never twice.
             await hris.update_sync(conn, tenant, key, status="ambiguous")
-            await alert(
+            await stage_alert(
                 conn,
-                tenant,
+                source=SOURCE,
+                tenant_id=tenant,
+                subject=f"connection/{target.id}",
                 owner=target.owner,
                 connection_id=target.id,
                 summary=f"sync: hire {msg.remote_application_id} may or may not be in BambooHR",
@@ -228,9 +224,11 @@ class _Written:
         )
         t = self.target
         await mirror.record_operation(conn, tenant, t.id, "hris", "read_back", "error", detail)
-        await alert(
+        await stage_alert(
             conn,
-            tenant,
+            source=SOURCE,
+            tenant_id=tenant,
+            subject=f"connection/{t.id}",
             owner=t.owner,
             connection_id=t.id,
             summary=f"sync: {t.provider} record {self.remote_id} differs from the {what} sent",
@@ -246,12 +244,13 @@ class _Written:
             conn, tenant, t.id, "hris", op, "success", f"{self.remote_id}: {sorted(fields)}"
         )
         metrics.record("hris", op, "success")
-        await emit(
+        await stage(
             conn,
-            "hris.employee.synced",
-            tenant,
-            f"employee/{self.remote_id}",
-            ats_pb2.EmployeeSynced(
+            type="hris.employee.synced",
+            source=SOURCE,
+            tenant_id=tenant,
+            subject=f"employee/{self.remote_id}",
+            payload=ats_pb2.EmployeeSynced(
                 hris_provider=t.provider,
                 hris_connection_id=t.id,
                 remote_employee_id=self.remote_id,
@@ -324,9 +323,11 @@ async def _update_existing(
             for c in plan.conflicts
         )
         await mirror.record_operation(conn, tenant, target.id, "hris", "update", "error", detail)
-        await alert(
+        await stage_alert(
             conn,
-            tenant,
+            source=SOURCE,
+            tenant_id=tenant,
+            subject=f"connection/{target.id}",
             owner=target.owner,
             connection_id=target.id,
             summary=f"sync: conflicting changes to {target.provider} record {existing['remote_id']}",

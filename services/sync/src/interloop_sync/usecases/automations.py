@@ -5,9 +5,9 @@ is also the communications-log key, so a retry after a crash never sends twice w
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -16,13 +16,14 @@ import aiosmtplib
 import asyncpg
 from interloop.events.v1 import ats_pb2
 from interloop_common.db import system_tx
+from interloop_common.outbox import stage, stage_alert
+from interloop_common.periodic import every
 
-from interloop_sync import metrics
-from interloop_sync.context import SyncContext
 from interloop_sync.domain.automations import EmailTemplate, EmailTemplates
-from interloop_sync.events.emit import alert, emit
 from interloop_sync.store import automations as store
 from interloop_sync.store import connections, mirror
+from interloop_sync.usecases import SOURCE, metrics
+from interloop_sync.usecases.context import SyncContext
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -106,15 +107,18 @@ DEFAULT_REMINDER = EmailTemplate(
 )
 
 
-async def run(ctx: SyncContext) -> None:
-    while True:
-        try:
-            done = await run_due(ctx)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("automation worker: %s; retrying", exc)
-            done = 0
-        if not done:
-            await asyncio.sleep(ctx.settings.automation_poll_seconds)
+MAX_WORKER_BACKOFF_S = 30.0
+
+
+def worker(ctx: SyncContext) -> Awaitable[None]:
+    """Due actions, one batch after another while there are any, else every poll interval."""
+    return every(
+        ctx.settings.automation_poll_seconds,
+        "automations",
+        lambda: run_due(ctx),
+        drain=True,
+        max_backoff=MAX_WORKER_BACKOFF_S,
+    )
 
 
 async def run_due(ctx: SyncContext, now: datetime | None = None) -> int:
@@ -156,12 +160,13 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
                 conn, tenant, key, "webhook", args["url"], "", "", "sent", row["event_at"]
             )
         elif kind == "open_scheduling_request":
-            await emit(
+            await stage(
                 conn,
-                "ats.scheduling.requested",
-                tenant,
-                f"application/{context.get('application_id')}",
-                ats_pb2.SchedulingRequested(
+                type="ats.scheduling.requested",
+                source=SOURCE,
+                tenant_id=tenant,
+                subject=f"application/{context.get('application_id')}",
+                payload=ats_pb2.SchedulingRequested(
                     connection_id=cid or "",
                     remote_candidate_id=context.get("candidate_id", ""),
                     remote_application_id=context.get("application_id", ""),
@@ -177,12 +182,13 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
                 conn, tenant, key, "event", "scheduler", "scheduling request", "", "sent", row["event_at"]
             )
         else:  # start_background_check, reject: no vendor API here; announce it for whoever runs it
-            await emit(
+            await stage(
                 conn,
-                "ats.automation.requested",
-                tenant,
-                f"application/{context.get('application_id')}",
-                ats_pb2.AutomationRequested(
+                type="ats.automation.requested",
+                source=SOURCE,
+                tenant_id=tenant,
+                subject=f"application/{context.get('application_id')}",
+                payload=ats_pb2.AutomationRequested(
                     action=kind,
                     connection_id=cid or "",
                     remote_candidate_id=context.get("candidate_id", ""),
@@ -204,9 +210,11 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
             if cid:
                 c = await connections.get(conn, tenant, cid)
                 owner = c.owner if c else owner
-            await alert(
+            await stage_alert(
                 conn,
-                tenant,
+                source=SOURCE,
+                tenant_id=tenant,
+                subject=f"connection/{cid or ''}",
                 owner=owner,
                 connection_id=cid or "",
                 summary=f"sync: automation {row['rule_id']} ({kind}) failed after {attempts} attempts",

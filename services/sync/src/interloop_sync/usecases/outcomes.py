@@ -13,8 +13,8 @@ from interloop_common.events import new_event
 from interloop_common.outbox import add_event
 from interloop_common.rpc import ts
 
-from interloop_sync.events.emit import SOURCE
 from interloop_sync.store import outcomes as store
+from interloop_sync.usecases import SOURCE
 
 RETAINED_90D = "retained_90d"
 FIRST_RATING = "first_performance_rating"

@@ -13,11 +13,11 @@ from typing import Any
 import asyncpg
 from interloop.events.v1 import ats_pb2
 from interloop_common.db import system_tx, tenant_tx
+from interloop_common.errors import NotFound, Unauthenticated
 from interloop_common.inbox import erase_dead_letters
+from interloop_common.outbox import stage
 from interloop_common.rpc import ts
 
-from interloop_sync import metrics
-from interloop_sync.cache import ConfigCache
 from interloop_sync.domain import automations as auto
 from interloop_sync.domain.credentials import Credentials, CredentialVault
 from interloop_sync.domain.model import (
@@ -42,26 +42,27 @@ from interloop_sync.domain.signatures import (
     verify_greenhouse,
     verify_lever,
 )
-from interloop_sync.events.emit import emit
 from interloop_sync.store import automations as rules_store
 from interloop_sync.store import connections, mirror
+from interloop_sync.store.cache import ConfigCache
 from interloop_sync.store.connections import Connection
-from interloop_sync.vault import require
+from interloop_sync.usecases import SOURCE, metrics
+from interloop_sync.usecases.context import require
 from interloop_sync.vendors.clients import WEBHOOK_SECRET
 
 log = logging.getLogger(__name__)
 MAX_QUARANTINE_BYTES = 1024 * 1024
 
 
-class UnknownConnection(Exception):
+class UnknownConnection(NotFound):
     pass
 
 
-class Rejected(Exception):
+class Rejected(Unauthenticated):
     """Signature forged, stale or missing: the delivery is refused and nothing is stored."""
 
     def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(f"{kind}: {reason}")
+        super().__init__(f"webhook signature {kind}: {reason}")
         self.kind = kind
         self.reason = reason
 
@@ -260,12 +261,13 @@ class _Apply:
         from_stage = (
             e.from_stage.name or e.from_stage.remote_id if e.from_stage else (prev_name or prev_id or "")
         )
-        await emit(
+        await stage(
             self.conn,
-            "ats.application.stage_changed",
-            self.t,
-            f"application/{e.application_id}",
-            ats_pb2.ApplicationStageChanged(
+            type="ats.application.stage_changed",
+            source=SOURCE,
+            tenant_id=self.t,
+            subject=f"application/{e.application_id}",
+            payload=ats_pb2.ApplicationStageChanged(
                 provider=self.c.provider,
                 connection_id=self.cid,
                 remote_candidate_id=e.candidate_id or "",
@@ -300,12 +302,13 @@ class _Apply:
             if self.c.provider == "greenhouse"
             else self.parsed.get("data")
         )
-        await emit(
+        await stage(
             self.conn,
-            "ats.application.hired",
-            self.t,
-            f"application/{e.application_id}",
-            ats_pb2.ApplicationHired(
+            type="ats.application.hired",
+            source=SOURCE,
+            tenant_id=self.t,
+            subject=f"application/{e.application_id}",
+            payload=ats_pb2.ApplicationHired(
                 provider=self.c.provider,
                 connection_id=self.cid,
                 remote_candidate_id=e.candidate_id or "",
@@ -326,12 +329,13 @@ class _Apply:
             await mirror.close_application(
                 self.conn, self.t, self.cid, e.application_id, "rejected", e.occurred_at or self.now
             )
-        await emit(
+        await stage(
             self.conn,
-            "ats.application.rejected",
-            self.t,
-            f"application/{e.application_id}",
-            ats_pb2.ApplicationRejected(
+            type="ats.application.rejected",
+            source=SOURCE,
+            tenant_id=self.t,
+            subject=f"application/{e.application_id}",
+            payload=ats_pb2.ApplicationRejected(
                 provider=self.c.provider,
                 connection_id=self.cid,
                 remote_candidate_id=e.candidate_id or "",
@@ -345,12 +349,13 @@ class _Apply:
     async def on_Merge(self, e: Merge) -> None:  # noqa: N802
         self.contacts.clear()
         await mirror.merge_candidates(self.conn, self.t, self.cid, e.surviving_id, e.merged_id)
-        await emit(
+        await stage(
             self.conn,
-            "ats.candidate.merged",
-            self.t,
-            f"candidate/{e.surviving_id}",
-            ats_pb2.CandidatesMerged(
+            type="ats.candidate.merged",
+            source=SOURCE,
+            tenant_id=self.t,
+            subject=f"candidate/{e.surviving_id}",
+            payload=ats_pb2.CandidatesMerged(
                 provider=self.c.provider,
                 connection_id=self.cid,
                 surviving_candidate_id=e.surviving_id,
@@ -389,12 +394,13 @@ class _Apply:
         self.contacts.clear()
         if deleted or not fields or any("email" in f or "name" in f or "phone" in f for f in fields):
             await rules_store.redact_candidate(self.conn, self.t, candidate_id)
-        await emit(
+        await stage(
             self.conn,
-            "ats.candidate.erased",
-            self.t,
-            f"candidate/{candidate_id}",
-            ats_pb2.CandidateErased(
+            type="ats.candidate.erased",
+            source=SOURCE,
+            tenant_id=self.t,
+            subject=f"candidate/{candidate_id}",
+            payload=ats_pb2.CandidateErased(
                 provider=self.c.provider,
                 connection_id=self.cid,
                 remote_candidate_id=candidate_id,
