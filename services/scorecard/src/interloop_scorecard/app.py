@@ -1,19 +1,21 @@
-"""Composition root of the scorecard service."""
+"""Composition root of the scorecard service: builds the runtime, registers the servicer, the consumers
+and the periodic work (the overdue-scorecard chase)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import timedelta
 
 from interloop.scorecard.v1 import scorecard_pb2, scorecard_pb2_grpc
 from interloop_common import service
 from interloop_common.grpc_server import GrpcServer
-from interloop_common.kafka import topic
-from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
+from interloop_common.periodic import every
+from interloop_common.service import Runtime, ServiceSpec
 
-from interloop_scorecard.events import overdue
-from interloop_scorecard.events.consumers import erasure_handlers, handlers, outcome_handlers
+from interloop_scorecard.events.consumers import consumers
 from interloop_scorecard.rpc.servicer import ScorecardServicer
 from interloop_scorecard.settings import ScorecardSettings
+from interloop_scorecard.usecases.expected import chase_overdue
 
 
 def _register(server: GrpcServer, rt: Runtime) -> None:
@@ -24,28 +26,26 @@ def _register(server: GrpcServer, rt: Runtime) -> None:
     )
 
 
-def _consumers(rt: Runtime) -> list[ConsumerSpec]:
-    settings: ScorecardSettings = rt.settings  # type: ignore[assignment]
-    return [
-        ConsumerSpec(
-            group="scorecard.interviews",
-            topics=[topic("interview")],
-            handlers=handlers(settings.feedback_due_hours),
-        ),
-        ConsumerSpec(group="scorecard.outcomes", topics=[topic("hris")], handlers=outcome_handlers()),
-        ConsumerSpec(group="scorecard.erasure", topics=[topic("ats")], handlers=erasure_handlers()),
-    ]
-
-
 def _background(rt: Runtime) -> list[Awaitable[None]]:
-    return overdue.tasks(rt.pool, rt.settings)  # type: ignore[arg-type]
+    settings = rt.settings
+    assert isinstance(settings, ScorecardSettings)
+    if settings.overdue_reminders <= 0:
+        return []
+    interval = timedelta(hours=settings.overdue_reminder_every_hours)
+    return [
+        every(
+            settings.overdue_poll_seconds,
+            "overdue scorecards",
+            lambda: chase_overdue(rt.pool, max_nudges=settings.overdue_reminders, every=interval),
+        )
+    ]
 
 
 SPEC = ServiceSpec(
     name="scorecard",
     package="interloop_scorecard",
     register=_register,
-    consumers=_consumers,
+    consumers=consumers,
     background=_background,
 )
 

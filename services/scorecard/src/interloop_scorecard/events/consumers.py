@@ -1,5 +1,6 @@
-"""Inbox handlers: unpack interview, HRIS and ATS events into the use cases, inside the inbox's tenant
-transaction (so the dedupe row commits with the change)."""
+"""What the scorecard consumes (groups and topics), and the inbox handlers that unpack interview, HRIS and
+ATS events into the use cases, inside the inbox's tenant transaction (so the dedupe row commits with the
+change)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from datetime import timedelta
 import asyncpg
 from interloop.events.v1 import ats_pb2, interview_pb2
 from interloop_common.events import Event, MalformedEvent
+from interloop_common.kafka import topic
 from interloop_common.rpc import dt
+from interloop_common.service import ConsumerSpec, Runtime
 
+from interloop_scorecard.settings import ScorecardSettings
 from interloop_scorecard.usecases import erasure, expected, outcomes
 
 
@@ -96,3 +100,17 @@ def erasure_handlers() -> dict:
         )
 
     return {"ats.candidate.erased": erased}
+
+
+def consumers(rt: Runtime) -> list[ConsumerSpec]:
+    settings = rt.settings
+    assert isinstance(settings, ScorecardSettings)
+    return [
+        ConsumerSpec(
+            group="scorecard.interviews",
+            topics=[topic("interview")],
+            handlers=handlers(settings.feedback_due_hours),
+        ),
+        ConsumerSpec(group="scorecard.outcomes", topics=[topic("hris")], handlers=outcome_handlers()),
+        ConsumerSpec(group="scorecard.erasure", topics=[topic("ats")], handlers=erasure_handlers()),
+    ]
