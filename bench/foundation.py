@@ -30,11 +30,11 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 from interloop.events.v1 import interview_pb2
+from interloop_cli.demo import create_api_key
 from interloop_common import db, kafka
 from interloop_common.events import new_event
 from interloop_common.inbox import InboxConsumer
 from interloop_common.outbox import OutboxRelay, add_event
-from interloop_devstack.demo import create_api_key
 from interloop_devstack.procs import free_port
 from interloop_devstack.testing import Infra, ServiceSet, session_infra
 

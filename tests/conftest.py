@@ -79,7 +79,7 @@ def platform(
 @pytest.fixture(scope="session")
 def api_key(platform: ServiceSet) -> str:
     """An API key of a tenant created for this session."""
-    from interloop_devstack.demo import create_api_key
+    from interloop_cli.demo import create_api_key
 
     return asyncio.run(create_api_key(platform.dsns["gateway"], tenant_id="acme", key="il_test_acme_key"))
 
@@ -89,7 +89,7 @@ def tenant_key(platform: ServiceSet):  # type: ignore[no-untyped-def]
     """Makes an API key (for a fresh tenant unless one is named); returns (tenant_id, key)."""
     import uuid
 
-    from interloop_devstack.demo import create_api_key
+    from interloop_cli.demo import create_api_key
 
     def make(
         tenant: str | None = None, *, scopes: tuple[str, ...] = ("admin",), interviewer_id: str | None = None

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from interloop_devstack.demo import create_api_key
+from interloop_cli.demo import create_api_key
 from interloop_devstack.testing import ServiceSet
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 

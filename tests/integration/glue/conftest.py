@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -22,8 +21,9 @@ from aiosmtpd.controller import Controller
 from interloop_devstack.procs import free_port
 from interloop_devstack.testing import ServiceSet
 from interloop_fakes.ats import sign_greenhouse
+from interloop_fakes.examples import EXAMPLES
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "vendors" / "greenhouse"
+FIXTURES = EXAMPLES / "greenhouse"
 GH_SECRET = "glue-greenhouse-secret"  # noqa: S105 - a test secret
 ALWAYS = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(1, 8)]
 
@@ -113,7 +113,7 @@ class Tenant:
 
 @pytest.fixture
 async def tenant(glue) -> AsyncIterator[Tenant]:  # type: ignore[no-untyped-def]
-    from interloop_devstack.demo import create_api_key
+    from interloop_cli.demo import create_api_key
 
     tenant_id = f"glue-{uuid.uuid4().hex[:8]}"
     key = await create_api_key(

@@ -96,7 +96,7 @@ TEMPLATE = {
 async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard(
     tenant: Tenant, smtp: Inbox
 ) -> None:
-    from interloop_devstack.demo import create_api_key
+    from interloop_cli.demo import create_api_key
 
     await _panel(tenant, "3485")
     body, candidate_id, email = stage_change(3)

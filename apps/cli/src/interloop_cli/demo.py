@@ -11,21 +11,19 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
-from interloop_gateway.store.tenants import create_tenant, issue_key
-
 from interloop_devstack.procs import StackError
+from interloop_fakes import examples
+from interloop_gateway.store.tenants import create_tenant, issue_key
 
 DEMO_TENANT = "demo"
 DEMO_KEY = "il_demo_key_for_local_use_only"
 DEMO_COMPLIANCE_KEY = "il_demo_compliance_key_for_local_use_only"
 GH_WEBHOOK_SECRET = "demo-greenhouse-webhook-secret"  # noqa: S105 - the demo's fake vendor
 JOB, ROUND = "3485", "onsite"  # the job of Greenhouse's documented candidate_stage_change example
-FIXTURES = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "vendors" / "greenhouse"
 
 INTERVIEWERS = [
     {
@@ -296,11 +294,11 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
             hook_url = f"{base_url}/webhooks/greenhouse/{gh['id']}"
             demo.info["webhook_url"] = hook_url
             for example in ("f-gh-01-candidate_stage_change.json", "f-gh-02-hire_candidate.json"):
-                path = FIXTURES / example
-                if path.exists():  # Greenhouse's own documented examples, signed as Greenhouse signs them
-                    r = deliver(hook_url, sign_greenhouse(path.read_bytes(), GH_WEBHOOK_SECRET))
-                    if r.status_code != 202:
-                        raise StackError(f"demo seed: webhook {example} -> {r.status_code}: {r.text[:200]}")
+                # Greenhouse's own documented examples, signed as Greenhouse signs them
+                body = examples.raw("greenhouse", example)
+                r = deliver(hook_url, sign_greenhouse(body, GH_WEBHOOK_SECRET))
+                if r.status_code != 202:
+                    raise StackError(f"demo seed: webhook {example} -> {r.status_code}: {r.text[:200]}")
             _poll(lambda: len(workday.writes) >= 1, "the hire to reach the fake Workday", timeout=60)
             demo.info["workday_workers"] = str(len(workday.writes))
     except BaseException:

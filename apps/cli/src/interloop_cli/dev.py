@@ -22,8 +22,9 @@ def up(
     seed_demo: bool = typer.Option(False, "--seed-demo", help="create the demo tenant and its data"),
 ) -> None:
     """Start everything, print the URLs, and stop everything on Ctrl-C."""
-    from interloop_devstack import demo
     from interloop_devstack.stack import DevStack
+
+    from interloop_cli import demo
 
     stack = DevStack(root.resolve())
     seeded = None
