@@ -94,6 +94,8 @@ async def _replay(settings: ServiceSettings, tenant: str, ids: list[str]) -> int
 async def _rotate(settings: ServiceSettings, ring: KeyRing, columns: SealedColumns) -> Rotation:
     from interloop_common import db
 
+    if not ring.configured:  # say so before reaching for the database
+        ring.seal("")
     pool = await db.create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=2)
     try:
         return await rotate_all(pool, ring, columns)
