@@ -25,7 +25,7 @@ $(UV):
 	@python3 -m venv $(CACHE)/uv
 	@$(CACHE)/uv/bin/pip install --quiet uv==$(UV_VERSION)
 
-.venv/.synced: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+.venv/.synced: $(UV) uv.lock pyproject.toml $(wildcard apps/*/pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml)
 	@$(UV) sync --frozen --all-packages --python python3.11
 	@touch $@
 

@@ -19,6 +19,9 @@ class ScorecardSettings(ServiceSettings):
     overdue_reminders: int = Field(default=2, ge=0)
     overdue_reminder_every_hours: float = Field(default=24, gt=0)
     overdue_poll_seconds: float = Field(default=60, ge=0)
+    # Bootstrap confidence intervals (reliability, predictive validity) resample at most this many values
+    # per request; a larger request is refused with INVALID_ARGUMENT naming bootstrap_samples.
+    statistics_max_bootstrap_cells: int = Field(default=50_000_000, ge=1)
 
 
 def load() -> ScorecardSettings:

@@ -13,6 +13,7 @@ from interloop_common.rpc import Check, decode_cursor, encode_cursor, page_size,
 from interloop_common.service import Runtime
 
 from interloop_scorecard.rpc import convert
+from interloop_scorecard.settings import ScorecardSettings
 from interloop_scorecard.usecases import expected, outcomes, scorecards, statistics, templates
 
 
@@ -30,6 +31,8 @@ def _next(after: str) -> dict[str, str]:
 class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        assert isinstance(rt.settings, ScorecardSettings)
+        self.settings = rt.settings
 
     # -- expected scorecards and activity ---------------------------------------------------------
     async def ListExpectedScorecards(
@@ -191,6 +194,7 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
             _key(request),
             n_boot=request.bootstrap_samples or 1000,
             min_n=request.min_n or 10,
+            max_cells=self.settings.statistics_max_bootstrap_cells,
         )
         return convert.reliability_out(rel)
 
@@ -232,7 +236,12 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
             bool(request.outcome), "outcome", "required, e.g. retention_90d or first_performance_rating"
         ).require(0 <= request.bootstrap_samples <= 20000, "bootstrap_samples", "must be 0..20000").done()
         results = await statistics.predictive_validity(
-            self.rt.pool, tenant_id, request.job_id, request.outcome, n_boot=request.bootstrap_samples or 1000
+            self.rt.pool,
+            tenant_id,
+            request.job_id,
+            request.outcome,
+            n_boot=request.bootstrap_samples or 1000,
+            max_cells=self.settings.statistics_max_bootstrap_cells,
         )
         return pb.GetPredictiveValidityResponse(results=[convert.validity_out(v) for v in results])
 

@@ -18,13 +18,14 @@ from interloop_common.errors import FieldViolations, NotFound
 
 from interloop_scorecard.domain.stats.adverse_impact import ImpactTable, scoring_rate_impact, selection_impact
 from interloop_scorecard.domain.stats.calibration import Calibration
-from interloop_scorecard.domain.stats.state import DimensionState, Reliability, Summary
+from interloop_scorecard.domain.stats.state import LEVELS, DimensionState, Reliability, Summary
 from interloop_scorecard.domain.stats.validity import (
     BinaryValidity,
     ContinuousValidity,
     binary_outcome_validity,
     continuous_outcome_validity,
 )
+from interloop_scorecard.domain.stats.work import check_bootstrap
 from interloop_scorecard.store import outcomes, stats
 from interloop_scorecard.store import scorecards as cards
 from interloop_scorecard.usecases.outcomes import require_compliance
@@ -49,10 +50,12 @@ async def _state(pool: asyncpg.Pool, tenant_id: str, key: stats.Key) -> Dimensio
 
 
 async def reliability(
-    pool: asyncpg.Pool, tenant_id: str, key: stats.Key, *, n_boot: int, min_n: int
+    pool: asyncpg.Pool, tenant_id: str, key: stats.Key, *, n_boot: int, min_n: int, max_cells: int
 ) -> Reliability:
-    """Inter-rater reliability of one dimension; the bootstrap runs off the event loop."""
+    """Inter-rater reliability of one dimension; the bootstrap (one per alpha level) is capped at
+    `max_cells` resampled values and runs off the event loop."""
     state = await _state(pool, tenant_id, key)
+    check_bootstrap(n_boot, [state.n_ratings] * len(LEVELS), max_cells)
     return await asyncio.to_thread(state.reliability, n_boot=n_boot, min_n=min_n)
 
 
@@ -108,9 +111,10 @@ class ValidityRow:
 
 
 async def predictive_validity(
-    pool: asyncpg.Pool, tenant_id: str, job_id: str, outcome: str, *, n_boot: int
+    pool: asyncpg.Pool, tenant_id: str, job_id: str, outcome: str, *, n_boot: int, max_cells: int
 ) -> list[ValidityRow]:
-    """How well each (round, dimension) score predicted an HRIS outcome of the job's hires."""
+    """How well each (round, dimension) score predicted an HRIS outcome of the job's hires; the bootstrap
+    is capped at `max_cells` resampled values and runs off the event loop."""
     async with tenant_tx(pool, tenant_id) as conn:
         rows = await outcomes.validity_rows(conn, tenant_id, job_id, outcome)
     values = {r["value"] for r in rows}
@@ -120,6 +124,13 @@ async def predictive_validity(
         x, y = groups.setdefault((r["round"], r["dimension"]), ([], []))
         x.append(r["score"])
         y.append(r["value"])
+    check_bootstrap(n_boot, [len(x) for x, _ in groups.values()], max_cells)
+    return await asyncio.to_thread(_validity, groups, binary, n_boot)
+
+
+def _validity(
+    groups: dict[tuple[str, str], tuple[list[float], list[float]]], binary: bool, n_boot: int
+) -> list[ValidityRow]:
     out = []
     for (rnd, dim), (x, y) in sorted(groups.items()):
         if binary:
@@ -159,6 +170,10 @@ async def adverse_impact(
         raise FieldViolations([("job_id", "required")])
     async with tenant_tx(pool, tenant_id) as conn:
         rows = await outcomes.impact_rows(conn, tenant_id, job_id, round)
+    return await asyncio.to_thread(_impact, rows)
+
+
+def _impact(rows: list[Any]) -> AdverseImpact:
     decided = [r for r in rows if r["decision"] is not None]
     scored = [r for r in rows if r["score"] is not None]
     selection: dict[str, ImpactTable] = {}
