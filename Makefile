@@ -12,10 +12,20 @@ KAFKA_VERSION := 3.9.2
 UV           := $(CACHE)/uv/bin/uv
 HELM         := $(CACHE)/bin/helm
 KAFKA_LIBS   := $(CACHE)/kafka-$(KAFKA_VERSION)/libs
+# The chart's install test (tests/e2e/test_chart_install.py) runs a real etcd + kube-apiserver on loopback.
+# kube-apiserver is built from the Go module proxy through the wrapper module in K8S_MODULE, whose go.mod
+# pins the version; the binary is named after it, so a version bump builds a new one.
+K8S_MODULE   := deploy/helm/e2e/k8s
+K8S_VERSION  := $(shell awk '$$1 == "require" && $$2 == "k8s.io/kubernetes" {print $$3}' $(K8S_MODULE)/go.mod)
+KUBE_APISERVER := $(CACHE)/bin/kube-apiserver-$(K8S_VERSION)
+ETCD         ?= $(or $(shell command -v etcd 2>/dev/null),/usr/bin/etcd)
 PY           := .venv/bin/python
 PROTO_OUT    := libs/protos/src
 PROTO_FILES  := $(shell find proto -name '*.proto')
 export INTERLOOP_KAFKA_LIBS := $(KAFKA_LIBS)
+export INTERLOOP_KUBE_APISERVER := $(KUBE_APISERVER)
+export INTERLOOP_ETCD := $(ETCD)
+export HELM
 
 .PHONY: help
 help: ## list targets
@@ -57,12 +67,40 @@ $(HELM):
 	@command -v go >/dev/null || { echo "Go is missing: install it to build helm, then rerun"; exit 1; }
 	@GOBIN=$(CACHE)/bin go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
+.PHONY: cluster-tools
+cluster-tools: $(ETCD) $(KUBE_APISERVER) $(HELM) ## etcd (Debian), kube-apiserver and helm (Go module proxy) for the chart install test
+
+# etcd-server from Debian/Ubuntu; skipped when an etcd is already on PATH. apt-get update only if the
+# package lists do not know it yet.
+$(ETCD):
+	@command -v apt-get >/dev/null || { echo "etcd is missing: install etcd 3.4+ (Debian/Ubuntu: etcd-server) and rerun"; exit 1; }
+	@[[ $$(id -u) == 0 ]] || { echo "etcd is missing: run 'sudo apt-get install -y --no-install-recommends etcd-server' and rerun"; exit 1; }
+	@echo "installing etcd-server (apt-get)"
+	@export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends etcd-server >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends etcd-server >/dev/null; }
+	@test -x $@ || { echo "etcd-server installed no $@; set ETCD=/path/to/etcd"; exit 1; }
+
+# The -X flags give the binary its real version: without them it reports v0.0.0-master and Helm refuses
+# the chart (kubeVersion >=1.27.0-0). Built once (about 9 min cold on 2 cores), then reused.
+K8S_VERSION_PKG := k8s.io/component-base/version
+K8S_LDFLAGS := -s -w -X $(K8S_VERSION_PKG).gitVersion=$(K8S_VERSION) \
+	-X $(K8S_VERSION_PKG).gitMajor=$(word 1,$(subst ., ,$(K8S_VERSION:v%=%))) \
+	-X $(K8S_VERSION_PKG).gitMinor=$(word 2,$(subst ., ,$(K8S_VERSION:v%=%))) \
+	-X $(K8S_VERSION_PKG).gitTreeState=clean -X $(K8S_VERSION_PKG).buildDate=1970-01-01T00:00:00Z \
+	-X $(K8S_VERSION_PKG).gitCommit=0000000000000000000000000000000000000000
+$(KUBE_APISERVER):
+	@command -v go >/dev/null || { echo "Go is missing: install it to build kube-apiserver, then rerun"; exit 1; }
+	@echo "building kube-apiserver $(K8S_VERSION) from the Go module proxy (once; about 9 min cold on 2 cores)"
+	@mkdir -p $(@D)
+	@cd $(K8S_MODULE) && CGO_ENABLED=0 go build -trimpath -ldflags '$(K8S_LDFLAGS)' -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver
+	@mv $@.tmp $@
+
 .PHONY: run
 run: install ## start PostgreSQL, Kafka and the four services with a demo tenant (Ctrl-C stops all)
 	@.venv/bin/interloop dev up --seed-demo
 
 .PHONY: test
-test: install $(HELM) ## run every test (unit, contract, integration, e2e), the Helm checks and the linters
+test: install cluster-tools ## run every test (unit, contract, integration, e2e), the Helm checks and the linters
 	@$(MAKE) --no-print-directory helm-test
 	@$(MAKE) --no-print-directory lint
 	@$(PY) -m pytest -p no:randomly -q $(PYTEST_ARGS)

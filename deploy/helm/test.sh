@@ -16,7 +16,12 @@ PYTHON="${PYTHON:-$(dirname "$KUBERNETES_VALIDATE")/python}"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CHART="$HERE/interloop"
+# The chart requires its database URLs, Kafka and keys (it installs and generates none): "default" is the
+# chart's defaults plus only those, as ci/default-values.yaml gives them.
+DEFAULT_VALUES="$CHART/ci/default-values.yaml"
 PROD_VALUES="$CHART/ci/production-values.yaml"
+# Capabilities of a cluster with the Prometheus Operator's CRDs: ServiceMonitors render only there.
+WITH_SERVICEMONITOR=(--api-versions monitoring.coreos.com/v1/ServiceMonitor)
 RELEASE=interloop
 NAMESPACE=interloop
 started=$SECONDS
@@ -43,7 +48,7 @@ lint() {  # name, extra helm args…
     || fail "lint --strict ($name)" "$WORK/lint-$name.log"
   step "lint --strict ($name)" "ok"
 }
-lint default
+lint default -f "$DEFAULT_VALUES"
 lint production -f "$PROD_VALUES"
 
 # --- 2. render and split into one file per document -----------------------------------------------------
@@ -67,8 +72,34 @@ render() {  # name, extra helm args…
   done
   step "template ($name)" "ok ($(ls "$out" | wc -l | tr -d ' ') documents)"
 }
-render default
-render production -f "$PROD_VALUES"
+render default -f "$DEFAULT_VALUES"
+render production -f "$PROD_VALUES" "${WITH_SERVICEMONITOR[@]}"
+
+# Rendering is a pure function of the values (nothing generated, nothing looked up): GitOps tools that
+# run `helm template` on every sync must get the same manifests, keys included, every time.
+for name in default production; do
+  cp "$WORK/$name.yaml" "$WORK/$name.first.yaml"
+done
+"$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" -f "$DEFAULT_VALUES" >"$WORK/default.again.yaml"
+"$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" -f "$PROD_VALUES" \
+  "${WITH_SERVICEMONITOR[@]}" >"$WORK/production.again.yaml"
+for name in default production; do
+  diff -u "$WORK/$name.first.yaml" "$WORK/$name.again.yaml" >"$WORK/again-$name.diff" || fail "template is deterministic ($name)" "$WORK/again-$name.diff"
+done
+# Without the ServiceMonitor API (no Prometheus Operator) the chart skips them instead of failing the install.
+"$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" -f "$PROD_VALUES" >"$WORK/production-no-crd.yaml"
+if grep -q '^kind: ServiceMonitor' "$WORK/production-no-crd.yaml"; then fail "ServiceMonitor skipped without its CRD" /dev/null; fi
+step "template is deterministic, CRD-aware" "ok (same output twice; ServiceMonitor only with monitoring.coreos.com/v1)"
+
+# publicUrl (no Ingress: a Gateway API route or a load balancer) sets the gateway's public URL and the base
+# of candidate links, without a trailing slash.
+"$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" -f "$DEFAULT_VALUES" \
+  --set environment=production --set publicUrl=https://interviews.example.com/ --show-only templates/configmap.yaml \
+  >"$WORK/public-url.yaml" 2>&1 || fail "publicUrl" "$WORK/public-url.yaml"
+for var in INTERLOOP_GATEWAY_PUBLIC_URL INTERLOOP_SCHEDULER_PUBLIC_BASE_URL; do
+  grep -qx "  $var: https://interviews.example.com" "$WORK/public-url.yaml" || fail "publicUrl sets $var" "$WORK/public-url.yaml"
+done
+step "publicUrl" "ok (gateway public URL and candidate links without an Ingress)"
 
 # --- 3. kubernetes-validate --------------------------------------------------------------------------
 # CRDs (ServiceMonitor, monitoring.coreos.com) have no schema in kubernetes-validate; they are skipped here
@@ -231,6 +262,13 @@ for render in ("default", "production"):
             check(all(r.get("from") for r in np["ingress"]), f"{name}: every ingress rule names its sources")
         tests = [d for d in by["Pod"].values() if d["metadata"]["name"] == f"{name}-test"]
         check(len(tests) == 1 and tests[0]["metadata"]["annotations"].get("helm.sh/hook") == "test", f"{name}: helm test pod")
+        # hook-succeeded would delete the pod before `helm test --logs` reads it.
+        check(len(tests) == 1 and tests[0]["metadata"]["annotations"].get("helm.sh/hook-delete-policy") == "before-hook-creation",
+              f"{name}: helm test pod kept until the next run (helm test --logs)")
+        # Nodes without a zone label (single-zone, on-prem) must still take the pods.
+        for c in spec.get("topologySpreadConstraints", []):
+            check(c["topologyKey"] != "topology.kubernetes.io/zone" or c["whenUnsatisfiable"] == "ScheduleAnyway",
+                  f"{name}: the zone spread is best effort (nodes without a zone label still schedule)")
     if prod:
         deny = by["NetworkPolicy"].get("interloop-default-deny", {}).get("spec", {})
         check(deny.get("policyTypes") == ["Ingress", "Egress"] and not deny.get("ingress") and not deny.get("egress"), "default-deny NetworkPolicy")
@@ -238,6 +276,8 @@ for render in ("default", "production"):
         check(ing == {"name": "interloop-gateway", "port": {"name": "http"}}, "Ingress routes to the gateway's http port")
         cm = by["ConfigMap"]["interloop-gateway"]["data"]
         check(cm.get("INTERLOOP_GATEWAY_PUBLIC_URL") == "https://interloop.example.com", "gateway public URL follows the Ingress host")
+        sched = by["ConfigMap"]["interloop-scheduler"]["data"]
+        check(sched.get("INTERLOOP_SCHEDULER_PUBLIC_BASE_URL") == "https://interloop.example.com", "candidate links follow the Ingress host")
     else:
         check("Ingress" not in by, "no Ingress by default")
 
@@ -255,7 +295,7 @@ negative() {  # name, expected error fragment; values on stdin
   local name=$1 expect=$2
   cat >"$WORK/neg/$name.yaml"
   if "$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" \
-      -f "$WORK/neg/$name.yaml" >/dev/null 2>"$WORK/neg/$name.log"; then
+      -f "$DEFAULT_VALUES" -f "$WORK/neg/$name.yaml" >/dev/null 2>"$WORK/neg/$name.log"; then
     fail "negative: $name (rendered, should fail)" /dev/null
   fi
   grep -qF -- "$expect" "$WORK/neg/$name.log" || {
@@ -275,14 +315,25 @@ negative gateway-without-http "/services/gateway/ports" <<<'services: {gateway: 
 negative root-filesystem-writable "/containerSecurityContext/readOnlyRootFilesystem" <<<'containerSecurityContext: {readOnlyRootFilesystem: false}'
 negative runs-as-root "/podSecurityContext/runAsUser" <<<'podSecurityContext: {runAsUser: 0}'
 negative ingress-without-hosts "/ingress" <<<'ingress: {enabled: true, hosts: []}'
+negative top-level-typo "additional properties 'networkPolicies' not allowed" <<<'networkPolicies: {enabled: true}'
+negative public-url-not-a-url "/publicUrl" <<<'publicUrl: interviews.example.com'
 for f in "$WORK"/neg/*.log; do grep -qF "$SCHEMA" "$f" || fail "negative: $(basename "$f" .log) is a schema error" "$f"; done
 schema_cases=$negatives
 # Template guards: what JSON Schema cannot express.
 negative calls-disabled-service 'services.gateway.calls lists "sync"' <<<'services: {sync: {enabled: false}}'
-negative secret-key-missing "secrets.data.sync-credential-keys is missing" <<<'secrets: {data: {sync-credential-keys: null}}'
+negative secret-key-missing "secrets.data.sync-credential-keys is required" <<<'secrets: {data: {sync-credential-keys: null}}'
+negative secret-key-not-fernet "secrets.data.scheduler-credential-keys holds something that is not a Fernet key" \
+  <<<'secrets: {data: {scheduler-credential-keys: "ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS1zY2hlZCE=,not-a-key"}}'
+negative database-url-missing "secrets.data.scorecard-database-url is required" <<<'secrets: {data: {scorecard-database-url: ""}}'
+negative kafka-missing "kafka.bootstrapServers is required: the chart installs no Kafka" <<<'kafka: {bootstrapServers: ""}'
+negative public-url-outside-dev 'publicUrl is required when environment is "staging"' <<<'environment: staging'
 negative hpa-max-below-min "maxReplicas (1) must be at least minReplicas (2)" <<<'{autoscaling: {enabled: true}, services: {gateway: {autoscaling: {maxReplicas: 1}}}}'
-"$HELM" lint "$CHART" --strict --kube-version "$KUBE_VERSION" -f "$WORK/neg/replicas-zero.yaml" >/dev/null 2>&1 \
+"$HELM" lint "$CHART" --strict --kube-version "$KUBE_VERSION" -f "$DEFAULT_VALUES" -f "$WORK/neg/replicas-zero.yaml" >/dev/null 2>&1 \
   && fail "negative: lint rejects replicas: 0" /dev/null
+# The bare chart points at nothing: it refuses to render and says what to set.
+"$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" >/dev/null 2>"$WORK/neg/bare.log" \
+  && fail "negative: the bare chart renders (should require its database URLs, Kafka and keys)" /dev/null
+grep -qF "the chart installs no PostgreSQL" "$WORK/neg/bare.log" || fail "negative: the bare chart fails for another reason" "$WORK/neg/bare.log"
 step "negative values" "ok ($schema_cases rejected by values.schema.json, $((negatives - schema_cases)) by template guards, lint too)"
 
 step "helm chart checks" "PASS in $((SECONDS - started))s"

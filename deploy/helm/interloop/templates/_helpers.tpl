@@ -98,14 +98,44 @@ The headless Service resolves to every ready pod and the client balances calls r
 {{- printf "dns:///%s-headless.%s.svc:%v" (include "interloop.componentName" (dict "root" .root "name" .callee)) .root.Release.Namespace $callee.ports.grpc }}
 {{- end }}
 
-{{/* The public URL of the gateway: the first Ingress host when there is one. */}}
+{{/* The public URL of the gateway: publicUrl, else the first Ingress host; empty when neither is set. */}}
 {{- define "interloop.publicUrl" -}}
 {{- $ing := .Values.ingress }}
-{{- if and $ing.enabled $ing.hosts }}
+{{- if .Values.publicUrl }}
+{{- trimSuffix "/" .Values.publicUrl }}
+{{- else if and $ing.enabled $ing.hosts }}
 {{- $host := (first $ing.hosts).host }}
 {{- $scheme := "http" }}
 {{- range $ing.tls }}{{ if has $host .hosts }}{{ $scheme = "https" }}{{ end }}{{ end }}
 {{- printf "%s://%s" $scheme $host }}
+{{- end }}
+{{- end }}
+
+{{/* The public URL, required outside dev: without it candidate links would point at 127.0.0.1. */}}
+{{- define "interloop.requiredPublicUrl" -}}
+{{- $url := include "interloop.publicUrl" . }}
+{{- if and (not $url) (ne .Values.environment "dev") }}
+{{- fail (printf "publicUrl is required when environment is %q (or enable ingress with a host): candidate scheduling links and the gateway's public URL are built from it, and would otherwise point at http://127.0.0.1:8000" .Values.environment) }}
+{{- end }}
+{{- $url }}
+{{- end }}
+
+{{/*
+Replica count of a Deployment. Without an HPA: services.<svc>.replicas. Under an HPA the count is the
+HPA's: when the Deployment is already live (helm install/upgrade look it up) its current count is kept
+(at least minReplicas), so Helm's three-way patch changes nothing — omitting the field instead would make
+the patch delete it when autoscaling is switched on, and the API server would reset it to 1. Where there
+is nothing to look up (first install, `helm template` for GitOps) the field is omitted.
+*/}}
+{{- define "interloop.replicas" -}}
+{{- if include "interloop.autoscaled" . }}
+{{- $live := lookup "apps/v1" "Deployment" .root.Release.Namespace (include "interloop.componentName" .) }}
+{{- $current := dig "spec" "replicas" 0 $live | int }}
+{{- if gt $current 0 }}
+{{- printf "replicas: %d" (max $current (int .svc.autoscaling.minReplicas)) }}
+{{- end }}
+{{- else }}
+{{- printf "replicas: %d" (int .svc.replicas) }}
 {{- end }}
 {{- end }}
 
@@ -126,17 +156,17 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- $_ := set $data (print $p "KAFKA_TOPIC_REPLICATION") (toString .root.Values.kafka.topics.replication) }}
 {{- $_ := set $data (print $p "KAFKA_RETENTION_HOURS") (toString .root.Values.kafka.topics.retentionHours) }}
 {{- if not .root.Values.kafka.bootstrapServersSecretKey }}
-{{- $_ := set $data (print $p "KAFKA_BOOTSTRAP_SERVERS") (required "kafka.bootstrapServers (or kafka.bootstrapServersSecretKey) is required" .root.Values.kafka.bootstrapServers) }}
+{{- $_ := set $data (print $p "KAFKA_BOOTSTRAP_SERVERS") (required "kafka.bootstrapServers is required: the chart installs no Kafka; set it to your brokers (host:9092,…), or set kafka.bootstrapServersSecretKey to read them from the Secret" .root.Values.kafka.bootstrapServers) }}
 {{- end }}
 {{- if $svc.ports.http }}
 {{- $_ := set $data (print $p "HTTP_HOST") "0.0.0.0" }}
 {{- $_ := set $data (print $p "HTTP_PORT") (toString $svc.ports.http) }}
-{{- with include "interloop.publicUrl" .root }}
+{{- with include "interloop.requiredPublicUrl" .root }}
 {{- $_ := set $data (print $p "PUBLIC_URL") . }}
 {{- end }}
 {{- end }}
 {{- if eq .name "scheduler" }}
-{{- with include "interloop.publicUrl" .root }}
+{{- with include "interloop.requiredPublicUrl" .root }}
 {{- /* candidate scheduling links open the gateway's /schedule/<token> page */}}
 {{- $_ := set $data (print $p "PUBLIC_BASE_URL") . }}
 {{- end }}
@@ -196,19 +226,53 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- end }}
 {{- end }}
 
-{{/* The chart-created Secret's data (dev); empty values are generated once and kept across upgrades. */}}
+{{/* Secret keys the enabled services read: "<key>" -> "<svc> (<what>)", for the checks and NOTES. */}}
+{{- define "interloop.secretKeys" -}}
+{{- $keys := dict }}
+{{- range $name, $svc := .Values.services }}
+{{- if $svc.enabled }}
+{{- $_ := set $keys (printf "%s-database-url" $name) (printf "services.%s reads it as INTERLOOP_%s_DATABASE_URL" $name (upper $name)) }}
+{{- range $suffix, $key := $svc.secretEnv }}
+{{- $_ := set $keys $key (printf "services.%s reads it as INTERLOOP_%s_%s" $name (upper $name) $suffix) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with .Values.kafka.bootstrapServersSecretKey }}
+{{- $_ := set $keys . "kafka.bootstrapServersSecretKey names it" }}
+{{- end }}
+{{- toYaml $keys }}
+{{- end }}
+
+{{/*
+The chart-created Secret's data: exactly the values given, nothing generated, so every render of the same
+values is the same Secret (GitOps) and a reinstall keeps the keys. Fails on a key an enabled service reads
+that is missing or empty, saying what to put there.
+*/}}
 {{- define "interloop.secretData" -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "interloop.secretName" .) }}
-{{- $old := dict }}
-{{- if $existing }}{{ $old = $existing.data | default dict }}{{ end }}
-{{- $data := dict }}
-{{- range $k, $v := .Values.secrets.data }}
-{{- if $v }}
-{{- $_ := set $data $k (toString $v | b64enc) }}
-{{- else if hasKey $old $k }}
-{{- $_ := set $data $k (index $old $k) }}
+{{- $needed := include "interloop.secretKeys" . | fromYaml }}
+{{- $given := .Values.secrets.data | default dict }}
+{{- range $key, $why := $needed }}
+{{- if not (index $given $key) }}
+{{- if hasSuffix "-database-url" $key }}
+{{- fail (printf "secrets.data.%s is required (%s): the chart installs no PostgreSQL; set it to postgresql://USER:PASSWORD@HOST:5432/DATABASE, or set secrets.existingSecret" $key $why) }}
+{{- else if hasSuffix "-keys" $key }}
+{{- fail (printf "secrets.data.%s is required (%s): comma-separated Fernet keys, newest first; the chart generates none (a generated key would change on every render and reinstall); create one with `openssl rand -base64 32 | tr '+/' '-_'` and keep it with your values, or set secrets.existingSecret" $key $why) }}
 {{- else }}
-{{- $_ := set $data $k (randBytes 32 | replace "+" "-" | replace "/" "_" | b64enc) }}
+{{- fail (printf "secrets.data.%s is required (%s): the chart generates no keys (a generated key would change on every render and reinstall); create one with `openssl rand -base64 32 | tr '+/' '-_'` and keep it with your values, or set secrets.existingSecret" $key $why) }}
+{{- end }}
+{{- end }}
+{{- if hasSuffix "-keys" $key }}
+{{- range splitList "," (index $given $key) }}
+{{- if not (regexMatch "^[A-Za-z0-9_-]{43}=$" (trim .)) }}
+{{- fail (printf "secrets.data.%s holds something that is not a Fernet key (32 random bytes, url-safe base64: 44 characters ending in '='); create one with `openssl rand -base64 32 | tr '+/' '-_'`" $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $data := dict }}
+{{- range $key, $value := $given }}
+{{- if $value }}
+{{- $_ := set $data $key (toString $value | b64enc) }}
 {{- end }}
 {{- end }}
 {{- toYaml $data }}
