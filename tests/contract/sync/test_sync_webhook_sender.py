@@ -5,8 +5,10 @@ from typing import Any
 
 import pytest
 from interloop_fakes.ats import FakeVendor, deliver, sign_greenhouse, sign_lever
-from interloop_sync.domain.normalise import normalise, parse_body
-from interloop_sync.domain.signatures import ForgedSignature, verify_greenhouse, verify_lever
+from interloop_sync.domain.normalise import parse_body
+from interloop_sync.domain.signatures import ForgedSignature
+from interloop_sync.vendors.greenhouse import verify_greenhouse
+from interloop_sync.vendors.lever import normalise, verify_lever
 from litestar import Request, Response, post
 
 
@@ -47,5 +49,5 @@ def test_lever_delivery_verifies_and_normalises(receiver: Receiver) -> None:
     deliver(f"{receiver.base_url}/webhooks/lever", signed)
     got = receiver.writes_to("/webhooks/lever")[-1]
     verified = verify_lever("lever-token", got.body, now=datetime.now(UTC))
-    (event,) = normalise("lever", parse_body("lever", got.body), event_id=verified.delivery_id)
+    (event,) = normalise(parse_body("lever", got.body), event_id=verified.delivery_id)
     assert event.application_id == "o-1" and event.from_stage.remote_id == "s-1"

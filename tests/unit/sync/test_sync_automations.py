@@ -15,7 +15,7 @@ from interloop_sync.domain.automations import (
     plan,
     rules_from_json,
 )
-from interloop_sync.domain.normalise import normalise
+from interloop_sync.vendors import registry
 
 FIX = EXAMPLES / "greenhouse"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -25,7 +25,7 @@ def event(name: str, **edits):
     body = json.loads((FIX / name).read_text())
     if "stage" in edits:
         body["payload"]["application"]["current_stage"]["name"] = edits["stage"]
-    return normalise("greenhouse", body, event_id="greenhouse:event:abc")[0]
+    return registry.ats("greenhouse").normalise(body, event_id="greenhouse:event:abc")[0]
 
 
 RULES = """

@@ -4,6 +4,7 @@ import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from interloop_fakes.examples import EXAMPLES
@@ -14,17 +15,23 @@ from interloop_sync.domain.model import (
     MalformedPayload,
     Merge,
     Money,
+    NormalisedEvent,
     OfferChanged,
     Ping,
     Rejection,
     StageChange,
     Unrecognised,
 )
-from interloop_sync.domain.normalise import InterviewStagePolicy, normalise, parse_body
+from interloop_sync.domain.normalise import InterviewStagePolicy, parse_body
+from interloop_sync.vendors import registry
 
 FIXTURES = EXAMPLES
 GH = sorted((FIXTURES / "greenhouse").glob("*.json"))
 LV = sorted((FIXTURES / "lever").glob("*.json"))
+
+
+def normalise(provider: str, body: object, **kwargs: Any) -> list[NormalisedEvent]:
+    return registry.ats(provider).normalise(body, **kwargs)
 
 
 def load(name: str, vendor: str = "greenhouse") -> dict:

@@ -15,7 +15,7 @@ from interloop_sync.usecases import reconcile
 async def test_a_database_error_in_one_round_does_not_end_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     rounds: list[str] = []
 
-    async def all_ats(conn: object) -> list:
+    async def all_of(conn: object, providers: object) -> list:
         rounds.append("round")
         if len(rounds) == 1:
             raise asyncpg.CannotConnectNowError("the database system is starting up")
@@ -25,7 +25,7 @@ async def test_a_database_error_in_one_round_does_not_end_the_loop(monkeypatch: 
     async def system_tx(pool: object):  # type: ignore[no-untyped-def]
         yield object()
 
-    monkeypatch.setattr(reconcile.connections, "all_ats", all_ats)
+    monkeypatch.setattr(reconcile.connections, "all_of", all_of)
     monkeypatch.setattr(reconcile, "system_tx", system_tx)
     ctx = SimpleNamespace(
         settings=SimpleNamespace(reconcile_interval_seconds=5.0),

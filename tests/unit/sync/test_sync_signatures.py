@@ -10,12 +10,11 @@ from interloop_sync.domain.signatures import (
     MalformedSignature,
     SignatureFailure,
     StaleSignature,
-    delivery_id,
-    greenhouse_signature,
-    lever_signature,
-    verify_greenhouse,
-    verify_lever,
+    UnverifiableBody,
 )
+from interloop_sync.vendors import registry
+from interloop_sync.vendors.greenhouse import greenhouse_signature, verify_greenhouse
+from interloop_sync.vendors.lever import lever_signature, verify_lever
 
 FIXTURES = EXAMPLES
 GH_SECRET = "1uSUju2H6AohOE7OQVaxeLT3O8Uxxuas"  # noqa: S105 - published test vector
@@ -107,20 +106,26 @@ def test_lever_published_placeholder_signature_never_verifies() -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "unverifiable"),
     [
-        (FIXTURES / "lever" / "f-lv-02-candidateStageChange.malformed.txt").read_bytes(),
-        b"[]",
-        b'{"token": "t", "triggeredAt": "1431454330072", "signature": "' + b"a" * 64 + b'"}',
-        b'{"token": "t", "triggeredAt": true, "signature": "' + b"a" * 64 + b'"}',
-        b'{"triggeredAt": 1, "signature": "' + b"a" * 64 + b'"}',
-        b'{"token": "t", "triggeredAt": 1}',
+        ((FIXTURES / "lever" / "f-lv-02-candidateStageChange.malformed.txt").read_bytes(), True),
+        (b"[]", True),
+        (b'{"token": "t", "triggeredAt": "1431454330072", "signature": "' + b"a" * 64 + b'"}', False),
+        (b'{"token": "t", "triggeredAt": true, "signature": "' + b"a" * 64 + b'"}', False),
+        (b'{"triggeredAt": 1, "signature": "' + b"a" * 64 + b'"}', False),
+        (b'{"token": "t", "triggeredAt": 1}', False),
     ],
     ids=["published-invalid-json", "array", "string-ts", "bool-ts", "no-token", "no-signature"],
 )
-def test_lever_malformed_bodies(body: bytes) -> None:
-    with pytest.raises(MalformedSignature):
+def test_lever_malformed_bodies(body: bytes, unverifiable: bool) -> None:
+    with pytest.raises(MalformedSignature) as err:
         verify_lever(LV_KEY, body, now=LV_TRIGGERED)
+    # A body that is no JSON object cannot be authenticated at all: quarantined rather than refused.
+    assert isinstance(err.value, UnverifiableBody) is unverifiable
+
+
+def delivery_id(provider: str, headers: dict[str, str], body: bytes) -> str:
+    return registry.ats(provider).delivery_id(headers, body)
 
 
 def test_delivery_id_falls_back_to_body_hash() -> None:

@@ -1,4 +1,4 @@
-"""`interloop.sync.v1.SyncService`."""
+"""`interloop.sync.v1.SyncService`: validate the request, protobuf <-> domain, call a use case."""
 
 from __future__ import annotations
 
@@ -8,21 +8,28 @@ from datetime import UTC, datetime, timedelta
 import grpc
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
-from interloop_common.db import tenant_tx
-from interloop_common.errors import NotFound
+from interloop_common.clock import utc_now
 from interloop_common.inbox import replay_dead_letters
 from interloop_common.rpc import Check, FieldViolations, decode_cursor, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
 
-from interloop_sync.domain.automations import EmailTemplate, EmailTemplateError, EmailTemplates, RuleError
+from interloop_sync.domain.automations import EmailTemplate
 from interloop_sync.domain.mapping import FieldMapping, FieldMappingError
 from interloop_sync.domain.normalise import InterviewStagePolicy
 from interloop_sync.rpc.convert import MODES, connection_pb, from_struct, rule_pb
-from interloop_sync.store import automations, connections, dead_letters, funnel
-from interloop_sync.store.connections import ATS_PROVIDERS, HRIS_PROVIDERS, Connection
+from interloop_sync.store.connections import Connection
+from interloop_sync.usecases import (
+    communications,
+    connections,
+    dead_letters,
+    funnel,
+    inbound,
+    outcomes,
+    reconcile,
+    rules,
+)
 from interloop_sync.usecases import context as sync_context
-from interloop_sync.usecases import inbound, outcomes, reconcile
-from interloop_sync.vendors.clients import REQUIRED_CREDENTIALS, REQUIRED_SETTINGS
+from interloop_sync.vendors import registry
 
 _OUTCOMES = {
     "accepted": pb.INGEST_OUTCOME_ACCEPTED,
@@ -44,20 +51,18 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
     async def CreateConnection(self, request: pb.CreateConnectionRequest, context: grpc.aio.ServicerContext):
         c, creds = request.connection, dict(request.credentials)
         check = Check().require(bool(request.tenant_id), "tenant_id", "required")
-        providers = (*ATS_PROVIDERS, *HRIS_PROVIDERS)
-        check.require(c.provider in providers, "connection.provider", f"one of {', '.join(providers)}")
+        adapter = registry.adapter(c.provider)
+        providers = registry.providers()
+        check.require(adapter is not None, "connection.provider", f"one of {', '.join(providers)}")
         check.require("@" in c.owner, "connection.owner", "the email of the named human alerted on failures")
-        for name in REQUIRED_CREDENTIALS.get(c.provider, ()):
+        for name in adapter.required_credentials if adapter is not None else ():
             check.require(bool(creds.get(name)), f"credentials.{name}", f"required for {c.provider}")
-        for name in REQUIRED_SETTINGS.get(c.provider, ()):
+        for name in adapter.required_settings if adapter is not None else ():
             check.require(
                 bool(c.settings.get(name)), f"connection.settings.{name}", f"required for {c.provider}"
             )
-        check.require(
-            c.provider != "workday" or bool(c.base_url),
-            "connection.base_url",
-            "the Workday tenant host, e.g. https://wd5-impl-services1.workday.com",
-        )
+        base_url = adapter.base_url_required if adapter is not None else None
+        check.require(base_url is None or bool(c.base_url), "connection.base_url", base_url or "")
         mapping, policy = from_struct(c.field_mapping), from_struct(c.stage_policy)
         if mapping:
             try:
@@ -75,55 +80,43 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             except (TypeError, ValueError, AttributeError) as exc:
                 check.require(False, "connection.stage_policy", f"keywords, stage_ids, stage_names: {exc}")
         check.done()
-        vault = sync_context.require(self.ctx.vault)
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            if c.hris_connection_id:
-                target = await connections.get(conn, request.tenant_id, c.hris_connection_id)
-                if target is None or target.provider not in HRIS_PROVIDERS:
-                    raise FieldViolations(
-                        [("connection.hris_connection_id", "an existing HRIS connection's id")]
-                    )
-            stored = await connections.insert(
-                conn,
-                Connection(
-                    tenant_id=request.tenant_id,
-                    id=str(uuid.uuid4()),
-                    provider=c.provider,
-                    mode=MODES.get(c.mode, "active"),
-                    owner=c.owner,
-                    base_url=c.base_url,
-                    credentials=vault.encrypt(c.provider, creds),
-                    created_at=datetime.now(UTC),
-                    name=c.name,
-                    field_mapping=mapping,
-                    stage_policy=policy,
-                    hris_connection_id=c.hris_connection_id,
-                    settings=dict(c.settings),
-                ),
-            )
-        self.ctx.cache.connection_changed(stored.id)
+        stored = await connections.create_connection(
+            self.ctx,
+            Connection(
+                tenant_id=request.tenant_id,
+                id=str(uuid.uuid4()),
+                provider=c.provider,
+                mode=MODES.get(c.mode, "active"),
+                owner=c.owner,
+                base_url=c.base_url,
+                credentials=b"",  # sealed by the use case
+                created_at=utc_now(),
+                name=c.name,
+                field_mapping=mapping,
+                stage_policy=policy,
+                hris_connection_id=c.hris_connection_id,
+                settings=dict(c.settings),
+            ),
+            creds,
+        )
         return pb.CreateConnectionResponse(connection=connection_pb(stored))
 
     async def ListConnections(self, request: pb.ListConnectionsRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").done()
         limit = page_size(request.page.page_size)
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            rows = await connections.list_for_tenant(
-                conn, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit + 1
-            )
-        nxt = encode_cursor(rows[limit - 1].id) if len(rows) > limit else ""
+        found = await connections.list_connections(
+            self.rt.pool, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit
+        )
+        nxt = encode_cursor(found.items[-1].id) if found.more else ""
         return pb.ListConnectionsResponse(
-            connections=[connection_pb(c) for c in rows[:limit]], page={"next_page_token": nxt}
+            connections=[connection_pb(c) for c in found.items], page={"next_page_token": nxt}
         )
 
     async def GetConnection(self, request: pb.GetConnectionRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
             bool(request.connection_id), "connection_id", "required"
         ).done()
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            c = await connections.get(conn, request.tenant_id, request.connection_id)
-        if c is None:
-            raise NotFound(f"no connection {request.connection_id}")
+        c = await connections.get_connection(self.rt.pool, request.tenant_id, request.connection_id)
         return pb.GetConnectionResponse(connection=connection_pb(c))
 
     # ---- inbound
@@ -152,11 +145,10 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
     async def ListDeadLetters(self, request: pb.ListDeadLettersRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").done()
         limit = page_size(request.page.page_size)
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            rows = await dead_letters.list_open(
-                conn, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit + 1
-            )
-        nxt = encode_cursor(str(rows[limit - 1]["id"])) if len(rows) > limit else ""
+        found = await dead_letters.list_open(
+            self.rt.pool, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit
+        )
+        nxt = encode_cursor(str(found.items[-1]["id"])) if found.more else ""
         return pb.ListDeadLettersResponse(
             dead_letters=[
                 pb.DeadLetter(
@@ -167,7 +159,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     failed_at=ts(r["failed_at"]),
                     event_type=r["event_type"],
                 )
-                for r in rows[:limit]
+                for r in found.items
             ],
             page={"next_page_token": nxt},
         )
@@ -184,16 +176,15 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                 before = (datetime.fromisoformat(at), uuid.UUID(cid))
             except ValueError:
                 raise FieldViolations([("page.page_token", "not a cursor this list returned")]) from None
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            rows = await automations.list_communications(
-                conn,
-                request.tenant_id,
-                candidate_id=request.candidate_id,
-                recipient=request.recipient,
-                before=before,
-                limit=limit + 1,
-            )
-        last = rows[limit - 1] if len(rows) > limit else None
+        found = await communications.list_communications(
+            self.rt.pool,
+            request.tenant_id,
+            candidate_id=request.candidate_id,
+            recipient=request.recipient,
+            before=before,
+            limit=limit,
+        )
+        last = found.items[-1] if found.more else None
         nxt = encode_cursor(f"{last['sent_at'].isoformat()}|{last['id']}") if last else ""
         return pb.ListCommunicationsResponse(
             communications=[
@@ -211,7 +202,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                     sent_at=ts(r["sent_at"]),
                     seconds_after_event=(r["sent_at"] - r["event_at"]).total_seconds(),
                 )
-                for r in rows[:limit]
+                for r in found.items
             ],
             page={"next_page_token": nxt},
         )
@@ -240,11 +231,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
             bool(request.connection_id), "connection_id", "required"
         ).done()
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            c = await connections.get(conn, request.tenant_id, request.connection_id)
-        if c is None or not c.is_ats:
-            raise NotFound(f"no ATS connection {request.connection_id}")
-        result = await reconcile.run(self.ctx, c)
+        result = await reconcile.run_connection(self.ctx, request.tenant_id, request.connection_id)
         return pb.RunReconciliationResponse(
             fetched=result.fetched, upserted=result.upserted, cursor=result.cursor
         )
@@ -259,25 +246,14 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
             bool(r.dsl) != bool(json_form), "rule", "exactly one of dsl or json"
         ).done()
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            known = await automations.templates(conn, request.tenant_id)
-            new = {t.name: EmailTemplate(t.subject, t.body, t.html) for t in request.templates}
-            try:
-                EmailTemplates(new)
-            except EmailTemplateError as exc:
-                raise FieldViolations([(f"templates.{exc.template}", exc.reason)]) from None
-            source = {"dsl": r.dsl} if r.dsl else {"json": json_form}
-            rule_id = r.id or json_form.get("id") or ""
-            try:
-                rule = automations.rule_of(source, rule_id or None, templates=set(known) | set(new))  # type: ignore[arg-type]
-            except RuleError as exc:
-                raise FieldViolations([("rule.dsl" if r.dsl else "rule.json", str(exc))]) from None
-            if r.disabled:
-                rule = type(rule)(rule.id, rule.on, rule.action, rule.condition, rule.delay, False)
-            for name, t in new.items():
-                await automations.put_template(conn, request.tenant_id, name, t)
-            row = await automations.insert_rule(conn, request.tenant_id, rule, source)
-        self.ctx.cache.rules_changed(request.tenant_id)
+        row = await rules.create_rule(
+            self.ctx,
+            request.tenant_id,
+            source={"dsl": r.dsl} if r.dsl else {"json": json_form},
+            rule_id=r.id or json_form.get("id") or "",
+            disabled=r.disabled,
+            templates={t.name: EmailTemplate(t.subject, t.body, t.html) for t in request.templates},
+        )
         return pb.CreateAutomationRuleResponse(rule=rule_pb(row))
 
     async def ListAutomationRules(
@@ -285,13 +261,12 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
     ):
         Check().require(bool(request.tenant_id), "tenant_id", "required").done()
         limit = page_size(request.page.page_size)
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            rows = await automations.list_rules(
-                conn, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit + 1
-            )
-        nxt = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else ""
+        found = await rules.list_rules(
+            self.rt.pool, request.tenant_id, after=decode_cursor(request.page.page_token), limit=limit
+        )
+        nxt = encode_cursor(found.items[-1]["id"]) if found.more else ""
         return pb.ListAutomationRulesResponse(
-            rules=[rule_pb(r) for r in rows[:limit]], page={"next_page_token": nxt}
+            rules=[rule_pb(r) for r in found.items], page={"next_page_token": nxt}
         )
 
     # ---- funnel
@@ -303,8 +278,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
                 uuid.UUID(request.connection_id)
             except ValueError:
                 raise FieldViolations([("connection_id", "a connection id (UUID)")]) from None
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            f = await funnel.funnel(conn, request.tenant_id, request.connection_id)
+        f = await funnel.funnel(self.rt.pool, request.tenant_id, request.connection_id)
         return pb.GetFunnelResponse(
             stages=[
                 pb.StageFunnel(
@@ -337,20 +311,15 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
         for name, reason in outcomes.problems(request.outcome, request.value):
             check.require(False, name, reason)
         check.done()
-        at = (
-            request.recorded_at.ToDatetime(tzinfo=UTC)
-            if request.HasField("recorded_at")
-            else datetime.now(UTC)
+        at = request.recorded_at.ToDatetime(tzinfo=UTC) if request.HasField("recorded_at") else utc_now()
+        event_id, duplicate = await outcomes.record_outcome(
+            self.rt.pool,
+            request.tenant_id,
+            candidate_id=request.candidate_id,
+            job_id=request.job_id,
+            application_id=request.application_id,
+            outcome=request.outcome,
+            value=request.value,
+            recorded_at=at,
         )
-        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            event_id, duplicate = await outcomes.record_outcome(
-                conn,
-                request.tenant_id,
-                candidate_id=request.candidate_id,
-                job_id=request.job_id,
-                application_id=request.application_id,
-                outcome=request.outcome,
-                value=request.value,
-                recorded_at=at,
-            )
         return pb.RecordOutcomeResponse(event_id=event_id, duplicate=duplicate)

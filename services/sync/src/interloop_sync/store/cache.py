@@ -4,7 +4,7 @@ rules. Writes made through this process invalidate at once; other replicas see t
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -62,10 +62,12 @@ class ConfigCache:
                 self.connections.put(connection_id, c)
         return c
 
-    async def hris_for(self, conn: asyncpg.Connection, ats: Connection) -> Connection | None:
+    async def hris_for(
+        self, conn: asyncpg.Connection, ats: Connection, hris_providers: Sequence[str]
+    ) -> Connection | None:
         target_id = self.hris_targets.get(ats.id)
         if target_id is None:
-            target = await connections.hris_for(conn, ats)
+            target = await connections.hris_for(conn, ats, hris_providers)
             self.hris_targets.put(ats.id, target.id if target is not None else "")
             if target is not None:
                 self.connections.put(target.id, target)

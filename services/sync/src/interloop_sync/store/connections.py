@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-ATS_PROVIDERS = ("greenhouse", "lever")
-HRIS_PROVIDERS = ("workday", "bamboohr")
 _COLUMNS = """tenant_id, id, provider, mode, owner, base_url, credentials, created_at, name, field_mapping,
               stage_policy, hris_connection_id, settings"""
 
@@ -31,10 +30,6 @@ class Connection:
     stage_policy: dict[str, Any] = field(default_factory=dict)
     hris_connection_id: str = ""
     settings: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def is_ats(self) -> bool:
-        return self.provider in ATS_PROVIDERS
 
     @property
     def shadow(self) -> bool:
@@ -121,24 +116,27 @@ async def list_for_tenant(
     return [_row(r) for r in rows]
 
 
-async def hris_for(conn: asyncpg.Connection, ats: Connection) -> Connection | None:
-    """The HRIS connection an ATS connection hands hires to: the configured one, else the tenant's only."""
+async def hris_for(
+    conn: asyncpg.Connection, ats: Connection, hris_providers: Sequence[str]
+) -> Connection | None:
+    """The HRIS connection an ATS connection hands hires to: the configured one, else the tenant's only
+    connection to one of ``hris_providers``."""
     if ats.hris_connection_id:
         return await get(conn, ats.tenant_id, ats.hris_connection_id)
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM connections WHERE tenant_id = $1 AND provider = ANY($2::text[])
             ORDER BY created_at""",  # noqa: S608 - a constant column list; values are parameters
         ats.tenant_id,
-        list(HRIS_PROVIDERS),
+        list(hris_providers),
     )
     return _row(rows[0]) if len(rows) == 1 else None
 
 
-async def all_ats(conn: asyncpg.Connection) -> list[Connection]:
-    """System scope: every ATS connection (the reconciliation poller's work list)."""
+async def all_of(conn: asyncpg.Connection, providers: Sequence[str]) -> list[Connection]:
+    """System scope: every connection to one of ``providers`` (the reconciliation poller's work list)."""
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM connections WHERE provider = ANY($1::text[])",  # noqa: S608
-        list(ATS_PROVIDERS),
+        list(providers),
     )
     return [_row(r) for r in rows]
 

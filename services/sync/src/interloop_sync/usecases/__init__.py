@@ -1,4 +1,24 @@
 """The sync service's use cases, one module per aggregate: each is one tenant transaction (store + domain +
 the events it stages in the outbox). rpc/ and events/ only unpack their input and call them."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
 SOURCE = "//interloop/sync"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list: ``more`` says another follows (it continues after the last item)."""
+
+    items: list[T]
+    more: bool
+
+
+def page_of(rows: list[T], limit: int) -> Page[T]:
+    """``rows`` read with one row more than ``limit``: the page and whether another follows."""
+    return Page(rows[:limit], len(rows) > limit)

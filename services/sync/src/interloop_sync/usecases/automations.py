@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
 import asyncpg
 from interloop.events.v1 import ats_pb2
+from interloop_common.clock import utc_now
 from interloop_common.db import system_tx
 from interloop_common.outbox import stage, stage_alert
 from interloop_common.periodic import every
@@ -122,7 +123,7 @@ def worker(ctx: SyncContext) -> Awaitable[None]:
 
 
 async def run_due(ctx: SyncContext, now: datetime | None = None) -> int:
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     async with system_tx(ctx.pool) as conn:
         rows = await store.claim_due(conn, now)
         for row in rows:
@@ -277,4 +278,4 @@ async def _email(
         conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent", row["event_at"]
     )
     if row["kind"] != "send_alert":  # the SLA is about candidates, not operators
-        metrics.COMMUNICATION_SECONDS.observe((datetime.now(UTC) - row["event_at"]).total_seconds())
+        metrics.COMMUNICATION_SECONDS.observe((utc_now() - row["event_at"]).total_seconds())

@@ -1,9 +1,9 @@
-"""ATS -> HRIS at offer acceptance: consumes the service's own `ats.application.hired`, maps fields,
-writes the hire once (claimed in `hris_syncs` before the call; Workday's applicant id makes even a
-crash-retry safe), reads it back and compares every field. The same hire seen again is compared field by
-field with the last synced baseline: what only the ATS changed, on fields the ATS owns, is written as an
-update (only those fields) and read back; what both sides changed is a conflict for a human (stored +
-alert), never overwritten; what only the HRIS changed stands."""
+"""ATS -> HRIS at offer acceptance: consumes the service's own `ats.application.hired`, maps fields, writes
+the hire once (claimed in `hris_syncs` before the call; an adapter with `idempotent_creates`, like Workday's
+applicant id, makes even a crash-retry safe), reads it back and compares every field. The same hire seen
+again is compared field by field with the last synced baseline: what only the ATS changed, on fields the ATS
+owns, is written as an update (only those fields) and read back; what both sides changed is a conflict for a
+human (stored + alert), never overwritten; what only the HRIS changed stands."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from interloop.events.v1 import ats_pb2
 from interloop_common import vendor_http as vendor_errors
+from interloop_common.clock import utc_now
 from interloop_common.db import tenant_tx
 from interloop_common.outbox import stage, stage_alert
 from interloop_common.retry import Permanent
@@ -32,9 +32,10 @@ from interloop_sync.domain.mapping import (
 from interloop_sync.store import hris, mirror
 from interloop_sync.store.connections import Connection
 from interloop_sync.usecases import SOURCE, metrics
-from interloop_sync.usecases.connections import lever_renewer
+from interloop_sync.usecases.connections import token_renewer
 from interloop_sync.usecases.context import SyncContext
-from interloop_sync.vendors.clients import hris_adapter, lever
+from interloop_sync.vendors import registry
+from interloop_sync.vendors.hris import HrisClient
 
 log = logging.getLogger(__name__)
 MAX_RATE_LIMIT_WAIT_S = 30.0
@@ -49,7 +50,7 @@ async def vendor_failure(
 ) -> None:
     """Record a failed vendor call; when a retry cycle is exhausted alert the connection's owner, then
     let the error propagate (retry policy, dead letter). Retryable waits honour Retry-After."""
-    direction = "hris" if not c.is_ats else "outbound"
+    direction = "outbound" if registry.kind(c.provider) == "ats" else "hris"
     exhausted = attempts % ctx.settings.consumer_max_attempts == 0
     async with tenant_tx(ctx.pool, tenant_id) as conn:
         await mirror.record_operation(conn, tenant_id, c.id, direction, what, "error", str(exc))
@@ -74,13 +75,20 @@ async def _source_document(
     ctx: SyncContext, ats: Connection, msg: ats_pb2.ApplicationHired
 ) -> dict[str, Any]:
     source = json.loads(msg.source_json or "{}")
-    if ats.provider == "lever" and "opportunityId" in source and ctx.vault is not None:
-        # Lever's candidateHired carries ids only: re-fetch the opportunity (the mapping's source document).
-        creds = ctx.cache.decrypt(ctx.vault, ats)
-        if "api_key" in creds or "oauth_token" in creds:
-            client = lever(ctx.http, ats, creds, lever_renewer(ctx, ats))
-            return await client.get_opportunity(msg.remote_application_id)
-    return source
+    adapter = registry.adapter(ats.provider)
+    if adapter is None or adapter.kind != "ats" or not adapter.hire_needs_fetch(source) or ctx.vault is None:
+        return source
+    # The hire webhook carried ids only (Lever): fetch the application (the mapping's source document).
+    creds = ctx.cache.decrypt(ctx.vault, ats)
+    if not adapter.has_api_access(creds):
+        return source
+    client = adapter.client(ctx.http, ats, creds, token_renewer(ctx, ats))
+    return await client.fetch_application(msg.remote_application_id)
+
+
+def _client(ctx: SyncContext, target: Connection) -> HrisClient:
+    creds = ctx.cache.decrypt(ctx.vault, target)  # type: ignore[arg-type]
+    return registry.hris(target.provider).client(ctx.http, target, creds)
 
 
 async def sync_hire(
@@ -89,7 +97,7 @@ async def sync_hire(
     ats = await ctx.cache.connection(conn, tenant, msg.connection_id)
     if ats is None:
         raise Permanent(f"connection {msg.connection_id} no longer exists")
-    target = await ctx.cache.hris_for(conn, ats)
+    target = await ctx.cache.hris_for(conn, ats, registry.providers("hris"))
     if target is None:
         await mirror.record_operation(conn, tenant, ats.id, "hris", "hire", "skipped", "no HRIS connection")
         return
@@ -97,7 +105,7 @@ async def sync_hire(
     existing = await hris.get_sync(conn, tenant, key)
     try:
         mapping = FieldMapping.from_dict(target.field_mapping)
-        mapped = mapping.apply(await _source_document(ctx, ats, msg), today=datetime.now(UTC).date())
+        mapped = mapping.apply(await _source_document(ctx, ats, msg), today=utc_now().date())
     except FieldMappingError as exc:
         # A data problem no retry can fix: a human completes the record in the ATS, then replays.
         async with tenant_tx(ctx.pool, tenant) as side:
@@ -136,13 +144,13 @@ async def sync_hire(
         await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "shadowed", key)
         metrics.record("hris", "hire", "shadowed")
         return
-    adapter = hris_adapter(ctx.http, target, ctx.cache.decrypt(ctx.vault, target))  # type: ignore[arg-type]
+    client = _client(ctx, target)
+    vendor = registry.hris(target.provider)
     remote_id = existing["remote_id"] if existing is not None else None
     recording: asyncio.Future[None] | None = None
     if remote_id is None:
-        if existing is not None and existing["status"] == "writing" and target.provider == "bamboohr":
-            # BambooHR has no idempotency key: an interrupted write may have landed. A human checks;
-            # never twice.
+        if existing is not None and existing["status"] == "writing" and not vendor.idempotent_creates:
+            # No idempotency key: an interrupted write may have landed. A human checks; never twice.
             await hris.update_sync(conn, tenant, key, status="ambiguous")
             await stage_alert(
                 conn,
@@ -151,8 +159,9 @@ async def sync_hire(
                 subject=f"connection/{target.id}",
                 owner=target.owner,
                 connection_id=target.id,
-                summary=f"sync: hire {msg.remote_application_id} may or may not be in BambooHR",
-                detail=f"an earlier write was interrupted; check BambooHR before replaying (key {key})",
+                summary=f"sync: hire {msg.remote_application_id} may or may not be in {vendor.display_name}",
+                detail=f"an earlier write was interrupted; check {vendor.display_name} before replaying "
+                f"(key {key})",
             )
             return
         # The claim commits before the call, so a crash after the vendor accepted it is visible on retry.
@@ -161,7 +170,7 @@ async def sync_hire(
                 side, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped)
             )
         try:
-            written = await adapter.create_hire(mapped, idempotency_key=key)
+            written = await client.create_hire(mapped, idempotency_key=key)
         except vendor_errors.VendorError as exc:
             async with tenant_tx(ctx.pool, tenant) as side:
                 await hris.update_sync(side, tenant, key, last_error=str(exc))
@@ -172,7 +181,7 @@ async def sync_hire(
         # The remote id commits on its own (a failed read-back must not lose it), alongside the read-back.
         recording = asyncio.ensure_future(_record_written(ctx, tenant, key, remote_id))
     try:
-        read_back = await adapter.read_back(remote_id)
+        read_back = await client.read_back(remote_id)
     except vendor_errors.VendorError as exc:
         attempts = (existing["attempts"] if existing is not None else 0) + 1
         await vendor_failure(ctx, target, tenant, attempts, "read_back", exc)
@@ -274,10 +283,10 @@ async def _write_update(
     """Write the ATS-owned fields that only the ATS changed (conflicted ones stay with the human), read
     the record back, compare what was written, and move the baseline on."""
     key, remote_id = existing["idempotency_key"], existing["remote_id"]
-    adapter = hris_adapter(ctx.http, target, ctx.cache.decrypt(ctx.vault, target))  # type: ignore[arg-type]
+    client = _client(ctx, target)
     try:
-        await adapter.update(remote_id, plan.writes)
-        after = await adapter.read_back(remote_id)
+        await client.update(remote_id, plan.writes)
+        after = await client.read_back(remote_id)
     except vendor_errors.VendorError as exc:
         async with tenant_tx(ctx.pool, tenant) as side:  # counted even though the handler rolls back
             attempts = await hris.record_failure(side, tenant, key, str(exc))
@@ -309,8 +318,7 @@ async def _update_existing(
 ) -> None:
     """A hire seen again for a record already in the HRIS: per-field source of truth against the baseline."""
     key = existing["idempotency_key"]
-    adapter = hris_adapter(ctx.http, target, ctx.cache.decrypt(ctx.vault, target))  # type: ignore[arg-type]
-    current = await adapter.read_back(existing["remote_id"])
+    current = await _client(ctx, target).read_back(existing["remote_id"])
     baseline = json.loads(existing["baseline"]) if existing["baseline"] else None
     plan = plan_sync(mapped, mapping.owners, current, baseline)
     for c in plan.conflicts:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 from interloop.events.v1 import ats_pb2
+from interloop_common.clock import utc_now
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.errors import NotFound, Unauthenticated
 from interloop_common.inbox import erase_dead_letters
@@ -35,20 +36,16 @@ from interloop_sync.domain.model import (
     StageChange,
     Unrecognised,
 )
-from interloop_sync.domain.normalise import InterviewStagePolicy, normalise, parse_body
-from interloop_sync.domain.signatures import (
-    MalformedSignature,
-    SignatureError,
-    verify_greenhouse,
-    verify_lever,
-)
+from interloop_sync.domain.normalise import InterviewStagePolicy, parse_body
+from interloop_sync.domain.signatures import SignatureError, UnverifiableBody
 from interloop_sync.store import automations as rules_store
 from interloop_sync.store import connections, mirror
 from interloop_sync.store.cache import ConfigCache
 from interloop_sync.store.connections import Connection
 from interloop_sync.usecases import SOURCE, metrics
 from interloop_sync.usecases.context import require
-from interloop_sync.vendors.clients import WEBHOOK_SECRET
+from interloop_sync.vendors import registry
+from interloop_sync.vendors.ats import AtsAdapter
 
 log = logging.getLogger(__name__)
 MAX_QUARANTINE_BYTES = 1024 * 1024
@@ -88,19 +85,13 @@ async def ingest(
     cache: ConfigCache | None = None,
 ) -> IngestResult:
     cache = cache or ConfigCache(ttl=0)
-    c, creds = await _connection(pool, vault, cache, provider, connection_id)
-    secret = creds[WEBHOOK_SECRET[provider]].reveal()
+    c, creds, adapter = await _connection(pool, vault, cache, provider, connection_id)
+    secret = creds[adapter.signing_credential].reveal()
     try:
-        if provider == "greenhouse":
-            verified = verify_greenhouse(secret, headers, raw)
-        else:
-            verified = verify_lever(secret, raw, now=datetime.now(UTC), max_age=freshness)
-    except MalformedSignature as exc:
-        if provider == "lever" and ("not JSON" in exc.reason or "not a JSON object" in exc.reason):
-            # Lever signs inside the body: an unparseable body cannot be authenticated, only inspected.
-            return await _quarantine(pool, c, raw, headers, f"unverifiable body: {exc.reason}")
-        _count(c, "rejected")
-        raise Rejected(exc.kind, exc.reason) from None
+        verified = adapter.verify(secret, headers, raw, now=utc_now(), max_age=freshness)
+    except UnverifiableBody as exc:
+        # Signed inside the body (Lever): an unparseable body cannot be authenticated, only inspected.
+        return await _quarantine(pool, c, raw, headers, f"unverifiable body: {exc.reason}")
     except SignatureError as exc:
         _count(c, "rejected")
         raise Rejected(exc.kind, exc.reason) from None
@@ -110,7 +101,7 @@ async def ingest(
         policy = (
             InterviewStagePolicy.from_config(c.stage_policy) if c.stage_policy else InterviewStagePolicy()
         )
-        events = normalise(provider, parsed, event_id=verified.delivery_id, policy=policy)
+        events = adapter.normalise(parsed, event_id=verified.delivery_id, policy=policy)
     except MalformedPayload as exc:
         return await _quarantine(pool, c, raw, headers, str(exc))
 
@@ -140,17 +131,19 @@ async def ingest(
 
 async def _connection(
     pool: asyncpg.Pool, vault: CredentialVault | None, cache: ConfigCache, provider: str, connection_id: str
-) -> tuple[Connection, Credentials]:
-    """The webhook's connection and decrypted credentials: cached briefly, since every delivery needs them."""
+) -> tuple[Connection, Credentials, AtsAdapter]:
+    """The webhook's connection, decrypted credentials and adapter: cached briefly, since every delivery needs
+    them."""
     c = cache.connections.get(connection_id)
     if c is None:
         async with system_tx(pool) as conn:
             c = await connections.get_any_tenant(conn, connection_id)
         if c is not None:
             cache.connections.put(connection_id, c)
-    if c is None or c.provider != provider or not c.is_ats:
+    adapter = registry.webhook_adapter(provider, c)
+    if c is None or adapter is None:
         raise UnknownConnection(f"no {provider} connection {connection_id!r}")
-    return c, cache.decrypt(require(vault), c)
+    return c, cache.decrypt(require(vault), c), adapter
 
 
 def _count(c: Connection, outcome: str) -> None:
@@ -184,7 +177,7 @@ class _Apply:
     ) -> None:
         self.conn, self.c, self.parsed, self.delivery_id, self.rules = conn, c, parsed, delivery_id, rules
         self.t, self.cid = c.tenant_id, c.id
-        self.now = datetime.now(UTC)
+        self.now = utc_now()
         self.duplicates = 0
         # candidate id -> (email, name) as the mirror holds them now, so one delivery asks at most once.
         self.contacts: dict[str, tuple[str, str]] = {}
@@ -297,11 +290,7 @@ class _Apply:
         await mirror.close_application(self.conn, self.t, self.cid, e.application_id, "hired", at)
         if e.offer is not None:
             await mirror.upsert_offer(self.conn, self.t, self.cid, e.offer, status="accepted")
-        source = (
-            self.parsed.get("payload", {}).get("application")
-            if self.c.provider == "greenhouse"
-            else self.parsed.get("data")
-        )
+        source = registry.ats(self.c.provider).hire_source(self.parsed)
         await stage(
             self.conn,
             type="ats.application.hired",

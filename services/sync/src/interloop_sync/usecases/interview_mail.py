@@ -11,10 +11,11 @@ and logs it in the communications log: a redelivered event is never a second ema
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 from interloop.events.v1 import interview_pb2, scorecard_pb2
+from interloop_common.clock import utc_now
 from interloop_common.events import Event
 from interloop_common.rpc import dt
 
@@ -150,5 +151,5 @@ async def plan_mails(conn: asyncpg.Connection, event: Event) -> None:
             kind=ACTION,
             context=context,
             event_at=event.time,
-            due_at=datetime.now(UTC),
+            due_at=utc_now(),
         )

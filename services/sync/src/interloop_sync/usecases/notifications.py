@@ -8,10 +8,9 @@ it never raises an alert of its own (an SMTP outage must not feed itself)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import asyncpg
 from interloop.events.v1 import ats_pb2
+from interloop_common.clock import utc_now
 from interloop_common.events import Event, MalformedEvent
 
 from interloop_sync.store import automations as store
@@ -45,5 +44,5 @@ async def plan_alert_email(conn: asyncpg.Connection, event: Event) -> None:
             "event": event.type,
         },
         event_at=event.time,
-        due_at=datetime.now(UTC),
+        due_at=utc_now(),
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import asyncpg
 from interloop.events.v1 import ats_pb2
+from interloop_common.db import tenant_tx
 from interloop_common.events import new_event
 from interloop_common.outbox import add_event
 from interloop_common.rpc import ts
@@ -34,7 +35,7 @@ def problems(outcome: str, value: float) -> list[tuple[str, str]]:
 
 
 async def record_outcome(
-    conn: asyncpg.Connection,
+    pool: asyncpg.Pool,
     tenant_id: str,
     *,
     candidate_id: str,
@@ -60,17 +61,18 @@ async def record_outcome(
         subject=f"candidate/{candidate_id}",
         payload=payload,
     )
-    event_id, duplicate = await store.record(
-        conn,
-        tenant_id,
-        candidate_id=candidate_id,
-        job_id=job_id,
-        application_id=application_id,
-        outcome=outcome,
-        value=value,
-        recorded_at=recorded_at,
-        event_id=event.id,
-    )
-    if not duplicate:
-        await add_event(conn, event, key=f"{tenant_id}/{candidate_id}")
+    async with tenant_tx(pool, tenant_id) as conn:
+        event_id, duplicate = await store.record(
+            conn,
+            tenant_id,
+            candidate_id=candidate_id,
+            job_id=job_id,
+            application_id=application_id,
+            outcome=outcome,
+            value=value,
+            recorded_at=recorded_at,
+            event_id=event.id,
+        )
+        if not duplicate:
+            await add_event(conn, event, key=f"{tenant_id}/{candidate_id}")
     return event_id, duplicate

@@ -10,24 +10,27 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+from interloop_common.clock import utc_now
 from interloop_common.db import system_tx, tenant_tx
+from interloop_common.errors import NotFound
 from interloop_common.outbox import stage_alert
 from interloop_common.periodic import every
 from interloop_common.vendor_http import Permanent, with_retries
 
-from interloop_sync.domain.model import Application, Candidate, Stage, StageChange
-from interloop_sync.domain.normalise import InterviewStagePolicy, _Greenhouse
+from interloop_sync.domain.model import StageChange
+from interloop_sync.domain.normalise import InterviewStagePolicy
 from interloop_sync.store import connections, cursors, mirror
 from interloop_sync.store.connections import Connection
 from interloop_sync.usecases import SOURCE, metrics
-from interloop_sync.usecases.connections import lever_renewer
+from interloop_sync.usecases.connections import token_renewer
 from interloop_sync.usecases.context import SyncContext
 from interloop_sync.usecases.inbound import _Apply
-from interloop_sync.vendors.clients import greenhouse, has_api_access, lever
+from interloop_sync.vendors import registry
+from interloop_sync.vendors.ats import AtsAdapter, AtsClient
 
 log = logging.getLogger(__name__)
 RESOURCE = "applications"
@@ -50,9 +53,9 @@ def loop(ctx: SyncContext, *, sleep: Callable[[float], Awaitable[object]] = asyn
 async def reconcile_all(ctx: SyncContext) -> None:
     vault = ctx.require_vault()
     async with system_tx(ctx.pool) as conn:
-        work = await connections.all_ats(conn)
+        work = await connections.all_of(conn, registry.providers("ats"))
     for c in work:
-        if c.shadow or not has_api_access(c, vault.decrypt(c.credentials)):
+        if c.shadow or not registry.ats(c.provider).has_api_access(vault.decrypt(c.credentials)):
             continue
         try:
             await run(ctx, c)
@@ -61,44 +64,42 @@ async def reconcile_all(ctx: SyncContext) -> None:
 
 
 async def _page(
-    ctx: SyncContext, c: Connection, client: Any, updated_after: datetime | None, cursor: str | None
+    ctx: SyncContext, client: AtsClient, updated_after: datetime | None, cursor: str | None
 ) -> Any:
     """One page under the vendor-HTTP retry policy: transient failures and rate limits (Retry-After) are
     retried, a refusal (401, 403, 4xx) is tried once."""
-
-    async def call() -> Any:
-        if c.provider == "greenhouse":
-            return await client.list_applications(last_activity_after=updated_after, cursor=cursor)
-        return await client.list_opportunities(updated_at_start=updated_after, cursor=cursor)
-
     return await with_retries(
-        call,
+        lambda: client.changed_since(updated_after, cursor),
         attempts=ctx.settings.consumer_max_attempts,
         initial=ctx.settings.consumer_backoff_initial_seconds,
         maximum=ctx.settings.consumer_backoff_max_seconds,
     )
 
 
+async def run_connection(ctx: SyncContext, tenant_id: str, connection_id: str) -> RunResult:
+    """Reconcile one ATS connection of the tenant now (``RunReconciliation``)."""
+    async with tenant_tx(ctx.pool, tenant_id) as conn:
+        c = await connections.get(conn, tenant_id, connection_id)
+    if c is None or registry.kind(c.provider) != "ats":
+        raise NotFound(f"no ATS connection {connection_id}")
+    return await run(ctx, c)
+
+
 async def run(ctx: SyncContext, c: Connection) -> RunResult:
     creds = ctx.require_vault().decrypt(c.credentials)
-    client = (
-        greenhouse(ctx.http, c, creds)
-        if c.provider == "greenhouse"
-        else lever(ctx.http, c, creds, lever_renewer(ctx, c))
-    )
+    adapter = registry.ats(c.provider)
+    client = adapter.client(ctx.http, c, creds, token_renewer(ctx, c))
     result = RunResult()
     async with tenant_tx(ctx.pool, c.tenant_id) as conn:
-        cursor, updated_after, started = await cursors.start_run(
-            conn, c.tenant_id, c.id, RESOURCE, datetime.now(UTC)
-        )
+        cursor, updated_after, started = await cursors.start_run(conn, c.tenant_id, c.id, RESOURCE, utc_now())
     policy_ = InterviewStagePolicy.from_config(c.stage_policy) if c.stage_policy else InterviewStagePolicy()
     try:
         while True:
-            page = await _page(ctx, c, client, updated_after, cursor)
+            page = await _page(ctx, client, updated_after, cursor)
             async with tenant_tx(ctx.pool, c.tenant_id) as conn:
                 for item in page.items:
                     result.fetched += 1
-                    if await _apply(conn, c, item, policy_):
+                    if await _apply(conn, c, adapter, item, policy_):
                         result.upserted += 1
                 cursor = page.next_cursor
                 await cursors.save_page(conn, c.tenant_id, c.id, RESOURCE, cursor)
@@ -138,34 +139,17 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
 
 
 async def _apply(
-    conn: asyncpg.Connection, c: Connection, item: dict[str, Any], policy: InterviewStagePolicy
+    conn: asyncpg.Connection,
+    c: Connection,
+    adapter: AtsAdapter,
+    item: dict[str, Any],
+    policy: InterviewStagePolicy,
 ) -> bool:
     apply = _Apply(conn, c, {}, "reconcile", [])
-    if c.provider == "greenhouse":
-        app, cand, jobs = _Greenhouse("reconcile", policy).application(item, "harvest")
-        stage = app.current_stage
-        if cand is None and app.candidate_id:
-            cand = Candidate("greenhouse", app.candidate_id)  # Harvest applications carry the id only
-    else:
-        raw_stage = item.get("stage")
-        stage_id = raw_stage.get("id") if isinstance(raw_stage, dict) else raw_stage
-        stage = Stage(str(stage_id), policy.name_of(str(stage_id))) if stage_id else None
-        contact = str(item.get("contact") or "") or None
-        name = str(item.get("name") or "").split(" ", 1)
-        cand = (
-            Candidate(
-                "lever",
-                contact,
-                first_name=name[0] or None,
-                last_name=name[1] if len(name) > 1 else None,
-                emails=tuple(item.get("emails") or ()),
-            )
-            if contact
-            else None
-        )
-        app, jobs = Application("lever", str(item["id"]), candidate_id=contact), ()
+    polled = adapter.polled(item, policy)
+    app, stage = polled.application, polled.stage
     before, _ = await mirror.current_stage(conn, c.tenant_id, c.id, app.remote_id)
-    await apply.application(app, cand, jobs)
+    await apply.application(app, polled.candidate, polled.jobs)
     if stage is not None and before != stage.remote_id:
         await apply.on_StageChange(
             StageChange(

@@ -7,10 +7,10 @@ logs it in the communications log. One link, one action row, one email, however 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 from interloop.events.v1 import interview_pb2
+from interloop_common.clock import utc_now
 from interloop_common.events import Event, MalformedEvent
 from interloop_common.rpc import dt
 
@@ -56,5 +56,5 @@ async def plan_link_email(conn: asyncpg.Connection, event: Event) -> None:
             "event": event.type,
         },
         event_at=event.time,
-        due_at=datetime.now(UTC),
+        due_at=utc_now(),
     )

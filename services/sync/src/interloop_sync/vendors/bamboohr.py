@@ -1,4 +1,4 @@
-"""BambooHR adapter: add an employee and read the fields back.
+"""The BambooHR adapter: add an employee and read the fields back.
 
 ``POST {base}/api/gateway.php/{company}/v1/employees/`` with HTTP Basic (API key as username, any
 password, conventionally ``x``); the new id comes back in the ``Location`` header (201, empty body).
@@ -16,12 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from interloop_common.vendor_http import Permanent, send
 
+from ..domain.credentials import Credentials
 from ..domain.model import Money
+from ..store.connections import Connection
 from .hris import HireWrite
 
 PROVIDER = "bamboohr"
@@ -111,3 +113,25 @@ class BambooHR:
                 continue
             out[ours] = _parse_pay_rate(body[theirs]) if ours == "compensation" else body[theirs]
         return out
+
+
+class BambooHRAdapter:
+    kind: Literal["hris"] = "hris"
+    provider = PROVIDER
+    display_name = "BambooHR"
+    required_credentials = ("api_key",)
+    required_settings = ("company_domain",)
+    base_url_required: str | None = None
+    idempotent_creates = False  # no idempotency keys and no lookup by ours: see the module docstring
+
+    def client(self, http: httpx.AsyncClient, c: Connection, creds: Credentials) -> BambooHR:
+        kwargs: dict[str, Any] = {"base_url": c.base_url} if c.base_url else {}
+        return BambooHR(
+            http,
+            BambooHRConfig(
+                company_domain=c.settings["company_domain"], api_key=creds["api_key"].reveal(), **kwargs
+            ),
+        )
+
+
+ADAPTER = BambooHRAdapter()

@@ -1,5 +1,11 @@
-"""Lever adapter: opportunities since a time (``updated_at_start``, ``offset``/``next`` + ``hasNext``)
-and interview feedback write-back with ``perform_as``.
+"""The Lever adapter: webhook signatures, normalisation, the API client and what the sync service asks of it.
+
+Webhooks: ``signature`` in the JSON body = hex HMAC-SHA256(signatureToken, token + str(triggeredAt)), with
+``triggeredAt`` in epoch milliseconds; we add a freshness window against replays. The per-delivery ``token``
+(48 random chars) is the delivery id (the docs say to refuse its re-use).
+
+API: opportunities since a time (``updated_at_start``, ``offset``/``next`` + ``hasNext``) and interview
+feedback write-back with ``perform_as``.
 
 Auth: HTTP Basic with the API key as username (customers) or ``Authorization: Bearer`` (OAuth partners).
 An OAuth access token lives an hour: on a 401 the client asks ``renew`` for a fresh one (the sync service
@@ -12,15 +18,242 @@ when present. Error bodies are ``{"code": …, "message": …}``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import httpx
 from interloop_common.vendor_http import AuthFailed, send
 
+from ..domain.credentials import Credentials
+from ..domain.model import (
+    Application,
+    ApplicationChanged,
+    Candidate,
+    CandidateChanged,
+    Deletion,
+    Hire,
+    MalformedPayload,
+    NormalisedEvent,
+    Ping,
+    Rejection,
+    Stage,
+    StageChange,
+    Unrecognised,
+)
+from ..domain.normalise import DEFAULT_POLICY, InterviewStagePolicy, Reader, body_object, content_event_id
+from ..domain.signatures import (
+    ForgedSignature,
+    MalformedSignature,
+    StaleSignature,
+    UnverifiableBody,
+    VerifiedWebhook,
+    body_digest_id,
+    hex_digest_or_none,
+    key_bytes,
+)
+from ..store.connections import Connection
+from .ats import Polled, Renew, Skipped
+
 PROVIDER = "lever"
+DEFAULT_MAX_AGE = timedelta(minutes=10)
+# Deliveries stamped slightly in the future (vendor clock skew) are tolerated up to this much.
+DEFAULT_CLOCK_SKEW = timedelta(minutes=2)
+
+
+# ---- webhooks (pure) -----------------------------------------------------------------------------------
+
+
+def lever_signature(signature_token: str | bytes, token: str, triggered_at_ms: int) -> str:
+    return hmac.new(
+        key_bytes(signature_token), f"{token}{triggered_at_ms}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def verify_lever(
+    signature_token: str | bytes,
+    body: bytes,
+    *,
+    now: datetime,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> VerifiedWebhook:
+    """Verify a Lever delivery: HMAC over ``token + triggeredAt`` from the body, then freshness."""
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UnverifiableBody(PROVIDER, f"body is not JSON: {exc}") from None
+    if not isinstance(envelope, dict):
+        raise UnverifiableBody(PROVIDER, "body is not a JSON object")
+    token, triggered, signature = (
+        envelope.get("token"),
+        envelope.get("triggeredAt"),
+        envelope.get("signature"),
+    )
+    if not isinstance(token, str) or not token:
+        raise MalformedSignature(PROVIDER, "field 'token' missing or not a string")
+    # bool is an int subclass; a boolean triggeredAt is malformed, not epoch 1.
+    if not isinstance(triggered, int) or isinstance(triggered, bool):
+        raise MalformedSignature(PROVIDER, "field 'triggeredAt' missing or not integer epoch milliseconds")
+    if not isinstance(signature, str):
+        raise MalformedSignature(PROVIDER, "field 'signature' missing; generate a signing token in Lever")
+    given = hex_digest_or_none(signature)
+    if given is None:
+        raise MalformedSignature(PROVIDER, "signature is not a 64-character hex digest")
+    expected = hmac.new(key_bytes(signature_token), f"{token}{triggered}".encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, given):
+        raise ForgedSignature(PROVIDER, "HMAC-SHA256 of token+triggeredAt does not match 'signature'")
+    triggered_at = datetime.fromtimestamp(triggered / 1000, tz=UTC)
+    if triggered_at < now - max_age:
+        raise StaleSignature(PROVIDER, f"triggeredAt {triggered_at.isoformat()} is older than {max_age}")
+    if triggered_at > now + clock_skew:
+        raise StaleSignature(PROVIDER, f"triggeredAt {triggered_at.isoformat()} is in the future")
+    return VerifiedWebhook(PROVIDER, delivery_id(body), triggered_at)
+
+
+def delivery_id(body: bytes) -> str:
+    """The delivery's ``token`` from the body, else the body's hash."""
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        envelope = None
+    if isinstance(envelope, dict) and isinstance(envelope.get("token"), str) and envelope["token"]:
+        return f"{PROVIDER}:token:{envelope['token']}"
+    return body_digest_id(PROVIDER, body)
+
+
+def normalise(
+    parsed: Any, *, event_id: str | None = None, policy: InterviewStagePolicy = DEFAULT_POLICY
+) -> list[NormalisedEvent]:
+    """One parsed webhook body as common-model events (``event_id``: the delivery id, else the body's own
+    ``id`` or ``token``, else its hash)."""
+    body = body_object(PROVIDER, parsed)
+    return _Lever(event_id or _event_id(body), policy).events(body)
+
+
+def _event_id(parsed: Mapping[str, Any]) -> str:
+    for key in ("id", "token"):
+        value = parsed.get(key)
+        if isinstance(value, str) and value:
+            return f"{PROVIDER}:{value}"
+    return content_event_id(PROVIDER, parsed)
+
+
+def polled(item: Mapping[str, Any], policy: InterviewStagePolicy) -> Polled:
+    """An opportunity as ``GET /opportunities`` lists it (reconciliation) in the common model."""
+    raw_stage = item.get("stage")
+    stage_id = raw_stage.get("id") if isinstance(raw_stage, dict) else raw_stage
+    stage = Stage(str(stage_id), policy.name_of(str(stage_id))) if stage_id else None
+    contact = str(item.get("contact") or "") or None
+    name = str(item.get("name") or "").split(" ", 1)
+    cand = (
+        Candidate(
+            PROVIDER,
+            contact,
+            first_name=name[0] or None,
+            last_name=name[1] if len(name) > 1 else None,
+            emails=tuple(item.get("emails") or ()),
+        )
+        if contact
+        else None
+    )
+    return Polled(Application(PROVIDER, str(item["id"]), candidate_id=contact), cand, (), stage)
+
+
+class _Lever(Reader):
+    provider = PROVIDER
+
+    def __init__(self, event_id: str, policy: InterviewStagePolicy) -> None:
+        self.event_id = event_id
+        self.policy = policy
+
+    def events(self, body: Mapping[str, Any]) -> list[NormalisedEvent]:
+        event = body.get("event")
+        if not isinstance(event, str) or not event:
+            raise MalformedPayload(PROVIDER, "field 'event' missing or not a string", "event")
+        data = self.obj(body.get("data"), "data")
+        base: dict[str, Any] = {
+            "provider": PROVIDER,
+            "event_id": self.event_id,
+            "action": event,
+            "occurred_at": self.timestamp(body.get("triggeredAt"), "triggeredAt"),
+        }
+        if not data:
+            # The settings-page "test request" carries the event name with empty data.
+            return [Ping(**base)]
+        opportunity = self.opt_id(data.get("opportunityId")) or self.opt_id(data.get("candidateId"))
+        contact = self.opt_id(data.get("contactId"))
+
+        def need_opportunity() -> str:
+            if opportunity is None:
+                raise MalformedPayload(PROVIDER, "required id 'opportunityId' missing", "data")
+            return opportunity
+
+        if event == "candidateStageChange":
+            to_id = self.req_id(data, "toStageId", "data")
+            from_id = self.opt_id(data.get("fromStageId"))
+            to_stage = Stage(to_id, self.policy.name_of(to_id))
+            return [
+                StageChange(
+                    **base,
+                    application_id=need_opportunity(),
+                    candidate_id=contact,
+                    contact_id=contact,
+                    to_stage=to_stage,
+                    from_stage=Stage(from_id, self.policy.name_of(from_id)) if from_id else None,
+                    is_interview_stage=self.policy(to_stage),
+                )
+            ]
+        if event == "candidateHired":
+            return [Hire(**base, application_id=need_opportunity(), candidate_id=contact)]
+        if event == "candidateArchiveChange":
+            to_archived = self.opt_obj(data.get("toArchived"), "data.toArchived")
+            return [
+                Rejection(
+                    **base,
+                    application_id=need_opportunity(),
+                    candidate_id=contact,
+                    reason_id=self.opt_id(to_archived.get("reason")) if to_archived else None,
+                    reverted=to_archived is None,
+                )
+            ]
+        if event == "candidateDeleted":
+            return [
+                Deletion(
+                    **base,
+                    entity="opportunity",
+                    remote_id=need_opportunity(),
+                    related_ids=tuple(filter(None, [contact])),
+                )
+            ]
+        if event == "applicationCreated":
+            app = Application(
+                provider=PROVIDER,
+                remote_id=need_opportunity(),
+                candidate_id=contact,
+                job_ids=tuple(filter(None, [self.opt_id(data.get("postingId"))])),
+            )
+            return [ApplicationChanged(**base, application=app, created=True)]
+        if event in ("contactCreated", "contactUpdated"):
+            contact_id = self.req_id(data, "contactId", "data") if contact is None else contact
+            return [CandidateChanged(**base, candidate=Candidate(provider=PROVIDER, remote_id=contact_id))]
+        if event == "interviewDeleted":
+            return [
+                Deletion(
+                    **base,
+                    entity="interview",
+                    remote_id=self.req_id(data, "interviewId", "data"),
+                    related_ids=tuple(filter(None, [opportunity])),
+                )
+            ]
+        return [Unrecognised(**base, raw=dict(body))]
+
+
+# ---- the API client ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +265,11 @@ class LeverConfig:
     client_id: str | None = None
     client_secret: str | None = None
     token_url: str = "https://auth.lever.co/oauth/token"  # noqa: S105 - a URL, not a secret
+    # Feedback write-back: the Lever user it is performed as, the form template (None: not set up) and the
+    # text field that carries the idempotency marker.
+    perform_as: str = ""
+    feedback_template_id: str | None = None
+    marker_field_id: str = "summary"
 
     @property
     def can_refresh(self) -> bool:
@@ -59,11 +297,6 @@ def _ms(moment: datetime) -> int:
 
 def feedback_marker(idempotency_key: str) -> str:
     return f"[interloop:{idempotency_key}]"
-
-
-# Given the access token that was refused, returns one that works (refreshed and stored, or already
-# refreshed by someone else).
-Renew = Callable[[str], Awaitable[str]]
 
 
 async def refresh_tokens(
@@ -184,3 +417,111 @@ class LeverClient:
             "POST", f"/opportunities/{opportunity_id}/feedback", params={"perform_as": perform_as}, json=body
         )
         return FeedbackWrite(True, response.json().get("data", {}))
+
+    # -- what the sync service asks of every ATS client (vendors.ats.AtsClient)
+
+    async def changed_since(self, since: datetime | None, cursor: str | None) -> Page:
+        return await self.list_opportunities(updated_at_start=since, cursor=cursor)
+
+    async def fetch_application(self, application_id: str) -> dict[str, Any]:
+        return await self.get_opportunity(application_id)
+
+    async def write_back(self, kind: str, key: str, payload: Mapping[str, Any]) -> dict[str, Any] | Skipped:
+        """A scorecard summary as interview feedback (``feedback``) on the opportunity."""
+        if kind != "feedback":
+            raise ValueError(f"Lever takes no {kind!r} write-back; expected feedback")
+        template = self._config.feedback_template_id
+        if not payload.get("application_id") or template is None:
+            return Skipped("no opportunity or template")
+        marker_field = self._config.marker_field_id
+        written = await self.submit_feedback(
+            payload["application_id"],
+            perform_as=self._config.perform_as,
+            base_template_id=template,
+            field_values=[{"id": marker_field, "value": payload["body"]}],
+            idempotency_key=key,
+            marker_field_id=marker_field,
+        )
+        return {"created": written.created}
+
+
+# ---- the adapter -------------------------------------------------------------------------------------
+
+
+def _opt(creds: Credentials, key: str) -> str | None:
+    return creds[key].reveal() if key in creds else None
+
+
+def lever_config(c: Connection, creds: Credentials) -> LeverConfig:
+    kwargs: dict[str, Any] = {"base_url": c.base_url} if c.base_url else {}
+    if "token_url" in c.settings:
+        kwargs["token_url"] = c.settings["token_url"]
+    return LeverConfig(
+        api_key=_opt(creds, "api_key"),
+        oauth_token=_opt(creds, "oauth_token"),
+        refresh_token=_opt(creds, "refresh_token"),
+        client_id=_opt(creds, "client_id"),
+        client_secret=_opt(creds, "client_secret"),
+        perform_as=c.settings.get("perform_as", ""),
+        feedback_template_id=c.settings.get("feedback_template_id"),
+        marker_field_id=c.settings.get("marker_field_id", "summary"),
+        **kwargs,
+    )
+
+
+class LeverAdapter:
+    kind: Literal["ats"] = "ats"
+    provider = PROVIDER
+    display_name = "Lever"
+    required_credentials = ("signature_token",)
+    required_settings: tuple[str, ...] = ()
+    base_url_required: str | None = None
+    signing_credential = "signature_token"
+    scorecard_writeback = "feedback"
+    interview_status_writeback: str | None = None  # Lever has no application custom fields to write to
+    renews_tokens = True
+
+    def verify(
+        self, secret: str, headers: Mapping[str, str], body: bytes, *, now: datetime, max_age: timedelta
+    ) -> VerifiedWebhook:
+        return verify_lever(secret, body, now=now, max_age=max_age)
+
+    def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        return delivery_id(body)
+
+    def normalise(
+        self, parsed: Any, *, event_id: str | None = None, policy: InterviewStagePolicy = DEFAULT_POLICY
+    ) -> list[NormalisedEvent]:
+        return normalise(parsed, event_id=event_id, policy=policy)
+
+    def hire_source(self, parsed: Mapping[str, Any]) -> Any:
+        return parsed.get("data")
+
+    def hire_needs_fetch(self, source: Mapping[str, Any]) -> bool:
+        return "opportunityId" in source  # candidateHired carries ids only
+
+    def polled(self, item: Mapping[str, Any], policy: InterviewStagePolicy) -> Polled:
+        return polled(item, policy)
+
+    def has_api_access(self, creds: Credentials) -> bool:
+        return "api_key" in creds or "oauth_token" in creds
+
+    def client(
+        self, http: httpx.AsyncClient, c: Connection, creds: Credentials, renew: Renew | None = None
+    ) -> LeverClient:
+        return LeverClient(http, lever_config(c, creds), renew)
+
+    async def renew_token(
+        self, http: httpx.AsyncClient, c: Connection, creds: Credentials, refused: str
+    ) -> tuple[str, dict[str, str] | None]:
+        stored = creds["oauth_token"].reveal() if "oauth_token" in creds else ""
+        if stored and stored != refused:
+            return stored, None  # renewed meanwhile by someone else
+        config = lever_config(c, creds)
+        access, refresh = await refresh_tokens(http, config, config.refresh_token or "")
+        fields = {k: v.reveal() for k, v in creds.items()}
+        fields.update(oauth_token=access, refresh_token=refresh)
+        return access, fields
+
+
+ADAPTER = LeverAdapter()

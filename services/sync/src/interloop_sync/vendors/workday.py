@@ -1,4 +1,4 @@
-"""Workday adapter: create a pre-hire and read the worker back.
+"""The Workday adapter: create a pre-hire and read the worker back.
 
 Which surface this mirrors (vendor-contracts §3.1): Workday's comprehensive write path is SOAP —
 ``Recruiting/Put_Applicant`` (pre-hire, ``Add_Only``) then ``Staffing/Hire_Employee`` (with the
@@ -23,12 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from interloop_common.vendor_http import Permanent, send
 
+from ..domain.credentials import Credentials
 from ..domain.model import Money
+from ..store.connections import Connection
 from .hris import HireWrite
 
 PROVIDER = "workday"
@@ -138,3 +140,24 @@ class WorkdayStaffing:
             PROVIDER, self._client, "GET", f"{self._root}/workers/{remote_id}", headers=self._headers()
         )
         return _from_wire(response.json())
+
+
+class WorkdayAdapter:
+    kind: Literal["hris"] = "hris"
+    provider = PROVIDER
+    display_name = "Workday"
+    required_credentials = ("access_token",)
+    required_settings = ("tenant",)
+    base_url_required: str | None = "the Workday tenant host, e.g. https://wd5-impl-services1.workday.com"
+    idempotent_creates = True  # applicantId is ours: a repeat answers 409 with the existing id
+
+    def client(self, http: httpx.AsyncClient, c: Connection, creds: Credentials) -> WorkdayStaffing:
+        return WorkdayStaffing(
+            http,
+            WorkdayConfig(
+                base_url=c.base_url, tenant=c.settings["tenant"], access_token=creds["access_token"].reveal()
+            ),
+        )
+
+
+ADAPTER = WorkdayAdapter()

@@ -1,4 +1,4 @@
-"""Greenhouse Harvest adapter: incremental reads (v1 Link pagination or v3 cursors) and write-back.
+"""Greenhouse Harvest client: incremental reads (v1 Link pagination or v3 cursors) and write-back.
 
 v1/v2: HTTP Basic with the API key as username; pages follow the ``Link: rel="next"`` URL.
 v3 (``api_version="v3"``): OAuth 2.0 client credentials (``POST /token`` with ``sub=<user id>``) and
@@ -25,7 +25,9 @@ from urllib.parse import urlencode
 import httpx
 from interloop_common.vendor_http import RateLimited, parse_link_header, retry_after_seconds, send
 
-PROVIDER = "greenhouse"
+from ..ats import Skipped
+from .normalise import PROVIDER
+
 WINDOW_S = 10.0  # Harvest limits are "per 10 seconds"
 
 
@@ -248,6 +250,29 @@ class GreenhouseHarvest:
             "PATCH", self._url(f"/v1/applications/{application_id}"), write=True, json=payload
         )
         return changes
+
+    # -- what the sync service asks of every ATS client (vendors.ats.AtsClient)
+
+    async def changed_since(self, since: datetime | None, cursor: str | None) -> Page:
+        return await self.list_applications(last_activity_after=since, cursor=cursor)
+
+    async def fetch_application(self, application_id: str) -> dict[str, Any]:
+        return await self.get_application(application_id)
+
+    async def write_back(self, kind: str, key: str, payload: Mapping[str, Any]) -> dict[str, Any] | Skipped:
+        """A scorecard summary as an activity-feed note (``note``, On-Behalf-Of the connection's user), an
+        interview's status into application custom fields (``custom_fields``)."""
+        if kind == "note":
+            written = await self.add_note(
+                payload["candidate_id"],
+                payload["body"],
+                idempotency_key=key,
+                user_id=self._config.on_behalf_of,
+            )
+            return {"created": written.created}
+        if kind == "custom_fields":
+            return await self.update_application_custom_fields(payload["application_id"], payload["values"])
+        raise ValueError(f"Greenhouse takes no {kind!r} write-back; expected note or custom_fields")
 
 
 _V3_FILTER = {"candidates": "updated_at", "applications": "last_activity_at"}

@@ -1,0 +1,31 @@
+"""What every vendor adapter declares, whatever its kind: its name and what a connection to it needs (the
+registry lists them; creating a connection checks them)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class VendorAdapter(Protocol):
+    @property
+    def kind(self) -> str:
+        """What the vendor is to the sync service: ``ats`` or ``hris``."""
+
+    @property
+    def provider(self) -> str:
+        """The name connections, webhook URLs and events carry."""
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def required_credentials(self) -> tuple[str, ...]:
+        """Credential fields a connection cannot be created without."""
+
+    @property
+    def required_settings(self) -> tuple[str, ...]: ...
+
+    @property
+    def base_url_required(self) -> str | None:
+        """What the base URL must be, when the vendor has no default host."""
