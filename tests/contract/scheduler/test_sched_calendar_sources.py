@@ -157,7 +157,8 @@ async def test_google_failures_are_unknown_never_free(
         bad_auth = await GoogleFreeBusy(client, "wrong", f"{google.base_url}/calendar/v3", retry=retry).busy(
             ["a@acme.example"], START, END
         )
-        assert bad_auth["a@acme.example"] == Unknown("google: HTTP 401 Invalid Credentials")
+        # the vendor's error code, never its free-text message
+        assert bad_auth["a@acme.example"] == Unknown("google: HTTP 401 authError")
         google.malformed_next()
         broken = await good.busy(["a@acme.example"], START, END)
         assert broken["a@acme.example"] == Unknown("google: malformed freeBusy response")

@@ -48,6 +48,9 @@ def rotate(dsn: str, keys: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+LOOPBACK = "127.0.0.0/8"  # the fake Google Calendar listens here; the outbound guard refuses it unless opened
+
+
 async def test_rotated_calendar_credentials_open_and_read_with_only_the_new_key(
     dsn: str, google: FakeGoogleCalendar
 ) -> None:
@@ -104,11 +107,21 @@ async def test_rotated_calendar_credentials_open_and_read_with_only_the_new_key(
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
         google.add_calendar("gcal-rot@acme.test")
         google.add_busy("gcal-rot@acme.test", start, start + timedelta(hours=1))
-        only_b = SchedulerSettings(database_url=dsn, credential_keys=key_b, calendar_http_attempts=1)
+        only_b = SchedulerSettings(
+            database_url=dsn,
+            credential_keys=key_b,
+            calendar_http_attempts=1,
+            outbound_allow_networks=LOOPBACK,
+        )
         (result,) = await refresh_calendars(pool, only_b, tenant)
         assert (result.interviewer_id, result.status, result.busy_blocks) == ("rot", "known", 1), result
         # With only the old key, the same refresh cannot open it: unknown, never free.
-        only_a = SchedulerSettings(database_url=dsn, credential_keys=key_a, calendar_http_attempts=1)
+        only_a = SchedulerSettings(
+            database_url=dsn,
+            credential_keys=key_a,
+            calendar_http_attempts=1,
+            outbound_allow_networks=LOOPBACK,
+        )
         (stale,) = await refresh_calendars(pool, only_a, tenant)
         assert stale.status == "unknown"
     finally:

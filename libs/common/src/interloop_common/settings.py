@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from interloop_common.outbound import parse_networks
 
 
 class ServiceSettings(BaseSettings):
@@ -45,6 +47,18 @@ class ServiceSettings(BaseSettings):
     # Servers close each client connection after this long (gracefully), so clients re-resolve a
     # headless Service's DNS and new pods get their share of the calls.
     grpc_max_connection_age_seconds: float = Field(default=300, gt=0)
+    # Calls a tenant can steer (calendar feeds, vendor URLs, webhooks) never reach inside addresses
+    # (interloop_common.outbound). Comma-separated CIDRs refused as well (the cluster's pod and service
+    # ranges), and CIDRs opened although inside (loopback for the dev stack's and tests' local fakes; empty
+    # in production).
+    outbound_deny_networks: str = ""
+    outbound_allow_networks: str = ""
+
+    @field_validator("outbound_deny_networks", "outbound_allow_networks")
+    @classmethod
+    def _networks(cls, value: str, info: ValidationInfo) -> str:
+        parse_networks(value, info.field_name or "networks")
+        return value
 
 
 def env_prefix(service: str) -> str:

@@ -3,7 +3,10 @@
 A response or transport failure becomes a typed outcome, and ``with_retries`` applies the one policy:
 transient failures (5xx, 408, timeouts, connection errors) are retried with exponential backoff and
 jitter, a rate limit waits what the vendor's ``Retry-After`` says (bounded), and a permanent refusal
-(4xx: bad credentials, validation) fails at once — retrying a 401 only hammers the vendor."""
+(4xx: bad credentials, validation) fails at once — retrying a 401 only hammers the vendor.
+
+A call a tenant can steer goes through the outbound guard: ``client(guard=policy)``; its refusals become
+``Refused`` (permanent) or ``Transient`` (its timeout) with the guard's fixed reason code."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.wait import wait_random_exponential
 
 from interloop_common import retry
+from interloop_common.outbound import OutboundError, OutboundPolicy
+from interloop_common.outbound import client as guarded_client
 
 T = TypeVar("T")
 DEFAULT_RETRY_AFTER_S = 10.0
@@ -57,6 +62,14 @@ class Permanent(VendorError, retry.Permanent):
         super().__init__(provider, message or f"HTTP {status}: {body!r}"[:500])
         self.status = status
         self.body = body
+
+
+class Refused(Permanent):
+    """The outbound guard refused the destination or the answer; ``reason`` is its fixed code."""
+
+    def __init__(self, provider: str, reason: str) -> None:
+        super().__init__(provider, 0, None, reason)
+        self.reason = reason
 
 
 class AuthFailed(Permanent):
@@ -160,6 +173,12 @@ def raise_for_response(
     raise Permanent(provider, status, body)
 
 
+def client(*, guard: OutboundPolicy | None = None, **kwargs: Any) -> httpx.AsyncClient:
+    """An httpx client for vendor calls; with ``guard`` every request (and redirect) passes the outbound
+    guard. Other keyword arguments go to ``httpx.AsyncClient``."""
+    return guarded_client(guard, **kwargs) if guard is not None else httpx.AsyncClient(**kwargs)
+
+
 async def send(
     provider: str,
     client: httpx.AsyncClient,
@@ -173,6 +192,8 @@ async def send(
     """One request; transport failures and failed responses become typed outcomes."""
     try:
         response = await client.request(method, url, **kwargs)
+    except OutboundError as exc:
+        raise (Transient(provider, exc.reason) if exc.transient else Refused(provider, exc.reason)) from None
     except httpx.TimeoutException as exc:
         raise Transient(provider, f"timeout: {type(exc).__name__}") from None
     except httpx.TransportError as exc:

@@ -104,6 +104,10 @@ def service_env(
     if svc in ("sync", "scheduler") and not env.get(p + "CREDENTIAL_KEYS"):
         # vendor (sync) and calendar (scheduler) credentials are encrypted at rest with these keys
         env[p + "CREDENTIAL_KEYS"] = credential_keys or new_credential_key()
+    if svc in ("sync", "scheduler"):
+        # the dev stack's and the tests' fake vendors listen on loopback, which the outbound guard refuses
+        # by default (interloop_common.outbound); production leaves this empty
+        env.setdefault(p + "OUTBOUND_ALLOW_NETWORKS", "127.0.0.0/8")
     if svc == "scheduler":  # candidate links point at the gateway that serves the scheduling page
         env.setdefault(p + "PUBLIC_BASE_URL", f"http://127.0.0.1:{ports.http}")
     if svc == "gateway":

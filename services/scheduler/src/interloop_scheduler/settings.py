@@ -30,6 +30,18 @@ class SchedulerSettings(ServiceSettings):
     calendar_refresh_seconds: float = Field(default=300.0, gt=0)
     calendar_horizon_days: int = Field(default=28, ge=1)
     calendar_http_attempts: int = Field(default=2, ge=1)
+    # Every calendar call passes the outbound guard (outbound_allow/deny_networks): at most this long in
+    # all, and an ICS feed or CalDAV answer at most this large.
+    calendar_http_timeout_seconds: float = Field(default=30.0, gt=0)
+    calendar_max_feed_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # iCalendar text is parsed and expanded in a child process killed after this long or above this
+    # memory; recurrence is bounded (occurrences per event and per calendar in the window, and the steps
+    # walked from each DTSTART); sub-minute rules are refused. Over a limit the calendar is unknown.
+    calendar_parse_seconds: float = Field(default=10.0, gt=0)
+    calendar_parse_memory_mib: int = Field(default=512, ge=64)
+    calendar_max_occurrences_per_event: int = Field(default=1000, ge=1)
+    calendar_max_occurrences_per_feed: int = Field(default=20000, ge=1)
+    calendar_max_recurrence_steps: int = Field(default=200_000, ge=1)
     # Reminders (24 h, 1 h before) and expired holds are checked this often.
     reminder_poll_seconds: float = Field(default=5.0, gt=0)
     loop_time_limit_seconds: float = Field(default=5.0, gt=0)

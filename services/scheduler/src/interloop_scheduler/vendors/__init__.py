@@ -15,6 +15,7 @@ from typing import Protocol
 from interloop_scheduler.domain.model import Unknown
 
 from ._http import RetryPolicy, SourceError
+from ._ics_parser import IcsParser, ParseLimits
 from .caldav import CalDavSource
 from .google import GoogleFreeBusy
 from .graph import GraphSchedule
@@ -34,6 +35,8 @@ __all__ = [
     "GoogleFreeBusy",
     "GraphSchedule",
     "IcsFeedSource",
+    "IcsParser",
+    "ParseLimits",
     "RetryPolicy",
     "SourceError",
     "Unknown",

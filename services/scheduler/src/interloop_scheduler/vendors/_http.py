@@ -1,10 +1,15 @@
 """How the calendar vendors are called: ``interloop_common.vendor_http`` (throttling honouring Retry-After,
 5xx and transport errors retried with backoff), its outcomes turned into ``SourceError`` reasons; a 4xx
-answer is left to the vendor module (it knows the vendor's error body)."""
+answer is left to the vendor module (it knows the vendor's error body).
+
+A reason is stored, returned and shown to candidates, so it never carries text from an answer: only fixed
+codes, HTTP statuses, the outbound guard's codes and the vendor's code-shaped error names
+(``vendor_code``)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +17,13 @@ from typing import Any
 
 import httpx
 from interloop_common import vendor_http
+
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
+
+
+def vendor_code(value: object) -> str:
+    """A vendor's error name ('notFound', 'ErrorMailRecipientNotFound') if it looks like one, else ''."""
+    return value if isinstance(value, str) and _CODE.fullmatch(value) else ""
 
 
 class SourceError(Exception):
@@ -60,6 +72,8 @@ async def send(
             rate_limit_cap=policy.max_delay,
             sleep=policy.sleep,
         )
+    except vendor_http.Refused as exc:  # the outbound guard: never retried
+        raise SourceError(f"{vendor}: {exc.reason}") from None
     except vendor_http.VendorError as exc:
         raise SourceError(f"{_reason(exc)} after {policy.attempts} attempts") from None
 

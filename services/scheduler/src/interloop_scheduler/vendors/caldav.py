@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 
 import httpx
 
-from interloop_scheduler.domain.ics import CalendarParseError, busy_from_ics
+from interloop_scheduler.domain.ics import CalendarParseError
 from interloop_scheduler.domain.model import Unknown
 
 from ._http import RetryPolicy, SourceError, send
+from ._ics_parser import IcsParser
 
 _QUERY = """<?xml version="1.0" encoding="utf-8" ?>
 <C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">
@@ -35,9 +36,11 @@ class CalDavSource:
         path: str = "/calendars/{id}/",
         auth: httpx.Auth | tuple[str, str] | None = None,
         retry: RetryPolicy = RetryPolicy(),
+        parser: IcsParser | None = None,
     ) -> None:
         self.client, self.base_url, self.path = client, base_url.rstrip("/"), path
         self.auth, self.retry = auth, retry
+        self.parser = parser or IcsParser()  # the answer is iCalendar text: bounded like a feed
 
     async def busy(
         self, ids: Sequence[str], start: datetime, end: datetime
@@ -72,6 +75,6 @@ class CalDavSource:
         if "text/calendar" not in response.headers.get("content-type", ""):
             return Unknown("caldav: answer is not text/calendar")
         try:
-            return busy_from_ics(response.content, start, end, UTC)  # type: ignore[arg-type]
+            return await self.parser.busy(response.content, start, end, UTC)
         except CalendarParseError as exc:
-            return Unknown(f"caldav: {exc}")
+            return Unknown(f"caldav: {exc.reason}")

@@ -12,9 +12,10 @@ import httpx
 
 from interloop_scheduler.domain.model import Unknown
 
-from ._http import RetryPolicy, SourceError, parse_instant, rfc3339, send
+from ._http import RetryPolicy, SourceError, parse_instant, rfc3339, send, vendor_code
 
 MAX_ITEMS = 50
+HOSTS = ("googleapis.com",)  # the outbound guard pins a google calendar's URL to these
 _THROTTLE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 
 
@@ -74,7 +75,7 @@ class GoogleFreeBusy:
             return dict.fromkeys(ids, Unknown(exc.reason))
         if response.status_code != 200:
             return dict.fromkeys(
-                ids, Unknown(f"google: HTTP {response.status_code} {_message(response)}".strip())
+                ids, Unknown(f"google: HTTP {response.status_code} {_error_code(response)}".strip())
             )
         try:
             calendars = response.json()["calendars"]
@@ -86,7 +87,9 @@ class GoogleFreeBusy:
             if not isinstance(entry, dict):
                 out[cid] = Unknown("google: calendar missing from response")
             elif entry.get("errors"):
-                reasons = ",".join(str(e.get("reason", "?")) for e in entry["errors"] if isinstance(e, dict))
+                reasons = ",".join(
+                    vendor_code(e.get("reason")) or "error" for e in entry["errors"] if isinstance(e, dict)
+                )
                 out[cid] = Unknown(f"google: {reasons or 'error'}")
             else:
                 try:
@@ -98,8 +101,9 @@ class GoogleFreeBusy:
         return out
 
 
-def _message(response: httpx.Response) -> str:
+def _error_code(response: httpx.Response) -> str:
+    """The first error's ``reason`` ('authError'), never its free-text message."""
     try:
-        return str(response.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
+        return vendor_code(response.json()["error"]["errors"][0]["reason"])
+    except (ValueError, KeyError, TypeError, IndexError):
         return ""

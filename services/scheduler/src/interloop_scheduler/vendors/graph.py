@@ -15,9 +15,16 @@ import httpx
 
 from interloop_scheduler.domain.model import Unknown
 
-from ._http import RetryPolicy, SourceError, send
+from ._http import RetryPolicy, SourceError, send, vendor_code
 
 MAX_SCHEDULES = 20
+# the outbound guard pins a graph calendar's URL to these (the global service and the national clouds)
+HOSTS = (
+    "graph.microsoft.com",
+    "graph.microsoft.us",
+    "dod-graph.microsoft.us",
+    "microsoftgraph.chinacloudapi.cn",
+)
 MAX_RANGE = timedelta(days=41)  # Graph: the period must be under 42 days
 BUSY_STATUSES = frozenset({"busy", "oof", "tentative"})
 
@@ -95,7 +102,7 @@ class GraphSchedule:
             return dict.fromkeys(ids, Unknown(exc.reason))
         if response.status_code != 200:
             try:
-                code = response.json()["error"]["code"]
+                code = vendor_code(response.json()["error"]["code"])
             except (ValueError, KeyError, TypeError):
                 code = ""
             return dict.fromkeys(ids, Unknown(f"graph: HTTP {response.status_code} {code}".strip()))
@@ -111,7 +118,7 @@ class GraphSchedule:
                 out[sid] = Unknown("graph: schedule missing from response")
             elif info.get("error"):
                 err = info["error"]
-                out[sid] = Unknown(f"graph: {err.get('responseCode') or err.get('message') or 'error'}")
+                out[sid] = Unknown(f"graph: {vendor_code(err.get('responseCode')) or 'error'}")
             else:
                 try:
                     out[sid] = [
@@ -119,6 +126,6 @@ class GraphSchedule:
                         for item in info.get("scheduleItems", [])
                         if str(item.get("status", "busy")).lower() in self.busy_statuses
                     ]
-                except (ValueError, KeyError, TypeError) as exc:
-                    out[sid] = Unknown(f"graph: malformed schedule item ({exc})")
+                except (ValueError, KeyError, TypeError):
+                    out[sid] = Unknown("graph: malformed schedule item")
         return out

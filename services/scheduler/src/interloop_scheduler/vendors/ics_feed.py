@@ -1,4 +1,5 @@
-"""An ICS feed URL per calendar (GET text/calendar), expanded with recurring-ical-events."""
+"""An ICS feed URL per calendar (GET text/calendar), parsed and expanded off the event loop with bounded
+work (``IcsParser``). A failure is a fixed reason: never text of the feed or of the parser's errors."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from datetime import datetime
 
 import httpx
 
-from interloop_scheduler.domain.ics import CalendarParseError, busy_from_ics
+from interloop_scheduler.domain.ics import CalendarParseError
 from interloop_scheduler.domain.model import Unknown, zone
 
 from ._http import RetryPolicy, SourceError, send
+from ._ics_parser import IcsParser
 
 
 class IcsFeedSource:
@@ -21,6 +23,7 @@ class IcsFeedSource:
         urls: Mapping[str, str],
         floating_zone: str = "UTC",
         retry: RetryPolicy = RetryPolicy(),
+        parser: IcsParser | None = None,
     ) -> None:
         self.client, self.urls, self.tz, self.retry = (
             client,
@@ -28,6 +31,7 @@ class IcsFeedSource:
             zone(floating_zone, "floating_zone"),
             retry,
         )
+        self.parser = parser or IcsParser()
 
     async def busy(
         self, ids: Sequence[str], start: datetime, end: datetime
@@ -51,6 +55,6 @@ class IcsFeedSource:
         if response.status_code != 200:
             return Unknown(f"ics: HTTP {response.status_code}")
         try:
-            return busy_from_ics(response.content, start, end, self.tz)
+            return await self.parser.busy(response.content, start, end, self.tz)
         except CalendarParseError as exc:
-            return Unknown(f"ics: {exc}")
+            return Unknown(f"ics: {exc.reason}")
