@@ -5,8 +5,11 @@ event was applied before (a redelivery after a crash) and is skipped; otherwise 
 the same transaction. Offsets are committed only after the transaction commits, so a crash anywhere means
 redelivery, never loss; the inbox makes the redelivery harmless.
 
-A record that still fails after bounded retries (backoff with jitter) is published to `<topic>.dlt`,
-stored in `dead_letters`, and an alert is raised for the named owner: failure is loud, nothing is dropped.
+A record whose handler still fails after bounded retries (backoff with jitter) is published to
+`<topic>.dlt`, stored in `dead_letters`, and an alert is raised for the named owner: failure is loud,
+nothing is dropped. Only handler and data errors count toward that bound: an infrastructure error (the
+database or the broker away, a failover, a timeout, a serialization conflict; see `infrastructure`) is
+waited out without limit, with capped backoff, and the partition's offset does not move meanwhile.
 """
 
 from __future__ import annotations
@@ -20,23 +23,51 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import propagate, trace
+from prometheus_client import Counter
 
 from interloop_common import metrics
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.events import Event, MalformedEvent, decode, header_dict
-from interloop_common.kafka import dead_letter_topic
+from interloop_common.kafka import Producer, dead_letter_topic, retriable, unpublishable, wait_out
 from interloop_common.outbox import stage_alert
+from interloop_common.periodic import backoff
 from interloop_common.retry import Permanent, policy
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 REPLAY_FOR = "x-replay-for"
+CONSUMER_WAITS = Counter(
+    "interloop_consumer_infrastructure_retries_total",
+    "Event applications retried while the database or the broker was away (not toward dead letters)",
+    ["service", "consumer"],
+)
 
 Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
 # Who is alerted when an event is dead-lettered (e.g. the owner of the connection it came from);
 # None falls back to the service's configured alert owner.
 OwnerResolver = Callable[[asyncpg.Connection, Event], Awaitable[str | None]]
+
+# PostgreSQL being away or failing over: connection lost or refused, the server shutting down or starting
+# up, a demoted primary (read-only), too many connections, statement and lock timeouts, and the conflicts
+# a retry resolves (serialization failure, deadlock).
+_DATABASE_AWAY = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.TransactionRollbackError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.LockNotAvailableError,
+    asyncpg.ReadOnlySQLTransactionError,
+)
+
+
+def infrastructure(exc: BaseException) -> bool:
+    """True when the error is the platform's, not the event's: the database or the broker is away, slow
+    or failing over (OSError and timeouts included). Such a failure is retried without limit and never
+    counts toward dead-lettering; anything else is a handler or data error."""
+    return isinstance(exc, _DATABASE_AWAY) or retriable(exc)
 
 
 class InboxConsumer:
@@ -46,7 +77,7 @@ class InboxConsumer:
         self,
         *,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
+        producer: AIOKafkaProducer | Producer,
         bootstrap_servers: str,
         service: str,
         group: str,
@@ -70,36 +101,69 @@ class InboxConsumer:
         self._alert_owner = alert_owner
         self._owner_of = owner_of
         self._slots = asyncio.Semaphore(concurrency)
-        self._consumer = AIOKafkaConsumer(
-            *self._topics,
-            bootstrap_servers=bootstrap_servers,
-            group_id=group,
-            client_id=f"{service}-{group}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            max_poll_records=200,
-        )
+        self._bootstrap_servers = bootstrap_servers
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
         self._stopping.set()
 
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._bootstrap_servers,
+            group_id=self._group,
+            client_id=f"{self._service}-{self._group}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=200,
+        )
+
     async def run(self) -> None:
-        await self._consumer.start()
-        try:
-            while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500)
-                offsets = {}
-                for tp, records in batches.items():
-                    await self._process_batch(records)
-                    offsets[TopicPartition(tp.topic, tp.partition)] = records[-1].offset + 1
-                if offsets:
-                    # Offsets move only past records whose transactions committed; a crash before this
-                    # line redelivers them, and the inbox turns the redelivery into a no-op.
-                    await self._consumer.commit(offsets)
-        finally:
-            await self._consumer.stop()
+        """Consumes until stop(). A broker outage is waited out: the client reconnects by itself, a start
+        is retried with backoff, and a consumer that a broker error ended is started again from the last
+        committed offsets (the inbox skips what was applied since). Other Kafka errors (authorization,
+        configuration) end the task: they need an operator."""
+        failures = 0
+        while not self._stopping.is_set():
+            consumer = self._new_consumer()
+            delay = 0.0
+            try:
+                await wait_out(f"consumer {self._group}: start", consumer.start)
+                failures = 0
+                await self._consume(consumer)
+            except Exception as exc:
+                if not retriable(exc):
+                    raise
+                failures += 1
+                delay = backoff(self._backoff[0], failures, 30.0)
+                log.warning("consumer %s: %r; joining again in %.1fs", self._group, exc, delay)
+            finally:
+                try:
+                    await asyncio.wait_for(consumer.stop(), timeout=10)
+                except Exception as exc:  # noqa: BLE001 - the broker may be away: the group times us out
+                    log.warning("consumer %s did not leave its group cleanly: %r", self._group, exc)
+            if delay:
+                await asyncio.sleep(delay)
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=500)
+            offsets = {}
+            for tp, records in batches.items():
+                await self._process_batch(records)
+                offsets[TopicPartition(tp.topic, tp.partition)] = records[-1].offset + 1
+            if offsets:
+                # Offsets move only past records whose transactions committed; a crash before this
+                # line redelivers them, and the inbox turns the redelivery into a no-op.
+                try:
+                    await consumer.commit(offsets)
+                except (CommitFailedError, IllegalStateError) as exc:
+                    # The group rebalanced meanwhile (an outage outlasted the session): the partitions
+                    # come again from their committed offsets, and the inbox skips what was applied.
+                    log.warning(
+                        "consumer %s: offsets not committed (%s); records will come again", self._group, exc
+                    )
 
     async def _process_batch(self, records: list[ConsumerRecord]) -> None:
         """Apply a partition's batch: records are grouped by Kafka key (the producer keys by tenant or
@@ -198,14 +262,30 @@ class InboxConsumer:
         )
 
     async def _handle(self, record: ConsumerRecord, event: Event, handler: Handler, started: float) -> None:
-        attempts = 0
+        attempts = 0  # handler/data failures; waiting out the infrastructure does not count
+
+        def spent(_: object) -> bool:  # the one retry policy, stopped only by handler/data failures
+            return attempts >= self._max_attempts
+
+        retrying = policy(attempts=self._max_attempts, initial=self._backoff[0], maximum=self._backoff[1])
         try:
-            async for attempt in policy(
-                attempts=self._max_attempts, initial=self._backoff[0], maximum=self._backoff[1]
-            ):
+            async for attempt in retrying.copy(stop=spent):
                 with attempt:
-                    attempts += 1
-                    outcome = await self._apply(event, handler)
+                    try:
+                        outcome = await self._apply(event, handler)
+                    except Exception as exc:
+                        if not infrastructure(exc):
+                            attempts += 1
+                        else:
+                            CONSUMER_WAITS.labels(self._service, self._group).inc()
+                            log.warning(
+                                "event %s (%s): %s: %s; waiting it out (offset held)",
+                                event.id,
+                                event.type,
+                                type(exc).__name__,
+                                exc,
+                            )
+                        raise
         except Exception as exc:  # noqa: BLE001 - every failure ends in a dead letter, never a silent drop
             log.exception("event %s (%s) failed after %d attempts", event.id, event.type, attempts)
             await self._dead_letter(record, event, f"{type(exc).__name__}: {exc}", attempts=attempts)
@@ -231,17 +311,32 @@ class InboxConsumer:
     async def _dead_letter(
         self, record: ConsumerRecord, event: Event | None, reason: str, attempts: int
     ) -> None:
+        """To the dead-letter topic, then the table and the alert: each step waited out on its own while
+        the broker or the database is away, so neither is done twice and the offset waits for both."""
         headers = [(k, v) for k, v in record.headers or [] if k != REPLAY_FOR] + [
             ("x-dlt-reason", reason.encode()[:1000]),
             ("x-dlt-consumer", self._group.encode()),
             ("x-dlt-original-topic", record.topic.encode()),
             ("x-dlt-original-offset", str(record.offset).encode()),
         ]
-        await (
-            await self._producer.send(
-                dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
+
+        async def publish() -> None:
+            await (
+                await self._producer.send(
+                    dead_letter_topic(record.topic), value=record.value, key=record.key, headers=headers
+                )
             )
+
+        what = f"dead letter {record.topic}@{record.offset} ({self._group})"
+        await wait_out(what, publish, retry=_producer_may_recover, initial=self._backoff[0])
+        await wait_out(
+            what, lambda: self._record_dead_letter(record, event, reason, attempts), retry=infrastructure
         )
+        metrics.DEAD_LETTERS.labels(self._service, self._group).inc()
+
+    async def _record_dead_letter(
+        self, record: ConsumerRecord, event: Event | None, reason: str, attempts: int
+    ) -> None:
         tenant = event.tenant_id if event else header_dict(record.headers).get("ce_tenant", "unknown")
         async with system_tx(self._pool) as conn:
             await conn.execute(
@@ -281,11 +376,15 @@ class InboxConsumer:
                 ),
                 subject=f"dead-letter/{record.topic}/{record.offset}",
             )
-        metrics.DEAD_LETTERS.labels(self._service, self._group).inc()
+
+
+def _producer_may_recover(exc: BaseException) -> bool:
+    """A send the broker's absence failed, or one the producer failed and is replaced for (kafka.Producer)."""
+    return infrastructure(exc) or (isinstance(exc, KafkaError) and not unpublishable(exc))
 
 
 async def replay_dead_letters(
-    pool: asyncpg.Pool, producer: AIOKafkaProducer, *, tenant_id: str, ids: list[str] | None = None
+    pool: asyncpg.Pool, producer: AIOKafkaProducer | Producer, *, tenant_id: str, ids: list[str] | None = None
 ) -> int:
     """Republish open dead letters of a tenant to their original topic, addressed (`x-replay-for`) to
     the consumer group that dead-lettered them; the inbox dedupes any double."""
@@ -331,6 +430,7 @@ async def erase_dead_letters(conn: asyncpg.Connection, tenant_id: str, needles: 
 
 __all__ = [
     "Handler",
+    "infrastructure",
     "InboxConsumer",
     "OwnerResolver",
     "Permanent",

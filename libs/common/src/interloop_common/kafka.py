@@ -1,15 +1,91 @@
-"""The one Kafka helper: an idempotent producer (acks=all) and topic provisioning."""
+"""The one Kafka helper: an idempotent producer (acks=all) that outlives broker outages, topic
+provisioning, and the one reading of broker errors (wait it out, or this record can never be published)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    BrokerNotAvailableError,
+    InvalidTopicError,
+    KafkaError,
+    KafkaTimeoutError,
+    KafkaUnavailableError,
+    MessageSizeTooLargeError,
+    RebalanceInProgressError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    ReplicaNotAvailableError,
+    TopicAlreadyExistsError,
+)
+
+from interloop_common.errors import Unavailable
+from interloop_common.periodic import backoff
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Broker errors aiokafka does not flag `retriable` although waiting fixes them: a timeout, a broker or
+# replica that is away, a group in the middle of a rebalance.
+_ALSO_RETRIABLE = (
+    KafkaTimeoutError,
+    KafkaUnavailableError,
+    BrokerNotAvailableError,
+    ReplicaNotAvailableError,
+    RebalanceInProgressError,
+)
+# The broker refuses this record whatever its health: too large for the request or the topic, or a topic
+# name it rejects. Retrying can never publish it.
+_UNPUBLISHABLE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError, InvalidTopicError)
+
+
+def retriable(exc: BaseException) -> bool:
+    """True when the broker is away, busy or electing (connection lost, timeouts, no leader, not enough
+    replicas): wait and try again, nothing is wrong with the record."""
+    if isinstance(exc, (OSError, TimeoutError, *_ALSO_RETRIABLE)):
+        return True
+    return isinstance(exc, KafkaError) and bool(exc.retriable) and not unpublishable(exc)
+
+
+def unpublishable(exc: BaseException) -> bool:
+    """True when Kafka refuses the record itself (MessageSizeTooLargeError and the like): it can never be
+    published, so it is set aside (quarantined) instead of retried."""
+    return isinstance(exc, _UNPUBLISHABLE)
+
+
+async def wait_out(
+    what: str,
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    retry: Callable[[BaseException], bool] = retriable,
+    initial: float = 0.5,
+    maximum: float = 30.0,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> T:
+    """``attempt()`` until it succeeds, for as long as the failures are ones ``retry`` says waiting fixes
+    (a broker away for minutes); the waits double up to ``maximum`` (periodic.backoff). Any other error
+    is raised: a misconfiguration fails loudly instead of being waited on forever."""
+    failures = 0
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not retry(exc):
+                raise
+            failures += 1
+            delay = backoff(initial, failures, maximum)
+            log.warning(
+                "%s: %s: %s; retrying in %.1fs (%d in a row)", what, type(exc).__name__, exc, delay, failures
+            )
+            await sleep(delay)
+
 
 # Topics, one per event family; dead letters go to "<topic>.dlt". A deployment (or a test) may put
 # every topic under a prefix; it is set once at start-up from the service's settings.
@@ -55,6 +131,107 @@ def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
+class Producer:
+    """The service's one producer (idempotent, acks=all), which a broker outage does not end.
+
+    ``connect()`` starts it, retried while the broker is away, so a service serves gRPC without Kafka
+    (the outbox buffers). Once started, the idempotent producer retries a record by itself for as long
+    as the broker is away. A record it gives up on (the broker refused it, or no partition leader turned
+    up in time) leaves its partition's sequence number behind, and aiokafka then fails every later record
+    of that partition with OutOfOrderSequenceNumber; so a producer that failed a record is replaced by a
+    fresh one (a new producer id, fresh sequences), and sends wait for the replacement."""
+
+    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._current: AIOKafkaProducer | None = None
+        self._connected = asyncio.Event()
+        self._closed = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.replacements = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def connect(self) -> None:
+        """Returns once the producer is started (retried, with backoff, while the broker is away)."""
+        self._current = await wait_out(f"kafka producer {self._client_id}: start", self._started)
+        self._connected.set()
+        log.info("kafka producer %s connected", self._client_id)
+
+    async def _started(self) -> AIOKafkaProducer:
+        producer = make_producer(self._bootstrap, self._client_id)
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        return producer
+
+    async def send(
+        self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None
+    ) -> asyncio.Future[Any]:
+        """AIOKafkaProducer.send: hands the record over and returns the future of its acknowledgement."""
+        if self._current is None:
+            raise Unavailable("Kafka has not answered since this service started; retry later")
+        await self._connected.wait()  # a replacement in progress
+        producer = self._current
+        try:
+            future = await producer.send(topic, value=value, key=key, headers=headers)
+        except Exception as exc:
+            if not (retriable(exc) or unpublishable(exc)):
+                self._replace(producer, exc)
+            raise
+        future.add_done_callback(lambda f: self._settled(producer, f))
+        return future
+
+    def _settled(self, producer: AIOKafkaProducer, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            self._replace(producer, future.exception())  # type: ignore[arg-type]
+
+    def _replace(self, producer: AIOKafkaProducer, exc: BaseException) -> None:
+        if self._closed or producer is not self._current or not self._connected.is_set():
+            return  # already being replaced, or shutting down
+        log.warning(
+            "kafka producer %s failed a record (%s: %s): replacing it with a fresh producer",
+            self._client_id,
+            type(exc).__name__,
+            exc,
+        )
+        self._connected.clear()
+        self._spawn(self._replacement(producer))
+
+    async def _replacement(self, old: AIOKafkaProducer) -> None:
+        self._spawn(self._retire(old))  # its records on healthy partitions still complete
+        self._current = await wait_out(
+            f"kafka producer {self._client_id}: restart", self._started, retry=lambda _: True
+        )
+        self.replacements += 1
+        self._connected.set()
+
+    async def _retire(self, producer: AIOKafkaProducer, grace: float = 30.0) -> None:
+        try:
+            await asyncio.wait_for(producer.stop(), grace)
+        except Exception as exc:  # noqa: BLE001 - unacknowledged rows stay in the outbox and go again
+            log.warning("kafka producer %s did not stop cleanly: %r", self._client_id, exc)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Flushes for up to ``grace`` seconds: with the broker away, records not yet acknowledged are
+        dropped from memory, and their outbox rows (not marked published) go again after a restart."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        if self._current is not None:
+            await self._retire(self._current, grace)
+
+
 def topic_configs(replication: int, retention_hours: float) -> dict[str, str]:
     return {
         "retention.ms": str(int(retention_hours * 3600 * 1000)),
@@ -72,8 +249,8 @@ async def ensure_topics(
     retention_hours: float = 720,
 ) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="interloop-admin")
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         wanted = [t for t in topics if t not in existing]
         if wanted:

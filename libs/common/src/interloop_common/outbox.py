@@ -3,29 +3,43 @@ announces, and a relay publishes committed rows to Kafka with the idempotent pro
 
 The relay claims rows with `FOR UPDATE SKIP LOCKED`, so several replicas can run it; a row is marked
 published only after Kafka acknowledged it (acks=all). A crash between the ack and the mark republishes
-the row: consumers dedupe by event id (see inbox.py), which makes the pipeline effectively-once.
+the row: consumers dedupe by event id (see inbox.py), which makes the pipeline effectively-once. While the
+broker is away the relay waits for it and the outbox buffers; a row Kafka can never take is quarantined
+(`quarantined_at`, with the reason and an alert) and the relay goes on with the rows after it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 from interloop.events.v1 import ats_pb2
 from opentelemetry import propagate, trace
+from prometheus_client import Counter
 
 from interloop_common import metrics
 from interloop_common.db import system_tx
 from interloop_common.events import Event, encode, new_event
-from interloop_common.kafka import topic_for
+from interloop_common.kafka import Producer, topic_for, unpublishable
+from interloop_common.periodic import every
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
+# How often a wait for the broker's acknowledgement is reported while it lasts.
+_PATIENCE = 30.0
+OUTBOX_QUARANTINED = Counter(
+    "interloop_outbox_quarantined_total",
+    "Outbox rows Kafka refused for good, set aside with an alert",
+    ["service"],
+)
 
 
 async def add_event(conn: asyncpg.Connection, event: Event, *, key: str | None = None) -> None:
@@ -94,83 +108,233 @@ async def stage_alert(
     )
 
 
+class _Stopped(Exception):
+    """Ends the relay's rounds after stop()."""
+
+
+@dataclass
+class _Round:
+    """What became of one round's rows: published, refused for good, and the first other failure."""
+
+    published: list[int] = field(default_factory=list)
+    refused: list[tuple[asyncpg.Record, BaseException]] = field(default_factory=list)
+    failure: BaseException | None = None
+
+
 class OutboxRelay:
-    """Publishes committed outbox rows in commit order per key, woken by LISTEN/NOTIFY or a poll."""
+    """Publishes committed outbox rows in commit order per key, woken by LISTEN/NOTIFY or a poll.
+
+    It runs under the one background policy (periodic.every): no error ends it. A broker outage is waited
+    out: records handed to the idempotent producer are awaited until the broker acknowledges them (the
+    producer retries them by itself, in order), and a row is marked only with its own outcome, so nothing
+    is republished that the broker already has, and nothing is skipped. A row Kafka refuses for good
+    (kafka.unpublishable) is quarantined with an alert, and the rows after it go on."""
 
     def __init__(
         self,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
+        producer: AIOKafkaProducer | Producer,
         *,
         service: str,
         batch_size: int = 500,
         poll_interval: float = 0.5,
+        max_backoff: float = 10.0,
+        alert_owner: str = "platform-oncall@interloop.local",
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._service = service
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._alert_owner = alert_owner
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+        self._failing = False
+        # Rows the broker refused together with their batch: next time each goes on its own, so that a
+        # refusal is the row's own before it is quarantined.
+        self._suspects: set[int] = set()
 
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
 
     async def run(self) -> None:
-        listener = await self._pool.acquire()
-        wake = lambda *_: self._wake.set()  # noqa: E731 - asyncpg needs the same callable to remove it
         try:
-            await listener.add_listener("outbox", wake)
-            while not self._stopping.is_set():
-                try:
-                    published = await self.publish_batch()
-                except (OSError, asyncpg.PostgresError) as exc:
-                    log.warning("outbox relay: %s; retrying", exc)
-                    published = 0
-                    await asyncio.sleep(self._poll_interval)
-                if published < self._batch_size:
-                    self._wake.clear()
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
-                    except TimeoutError:
-                        pass
+            await every(
+                self._poll_interval,
+                "outbox relay",
+                self._round,
+                drain=True,
+                max_backoff=self._max_backoff,
+                sleep=self._nap,
+            )
+        except _Stopped:
+            pass
         finally:
-            await listener.remove_listener("outbox", wake)
+            await self._unlisten()
+
+    async def _round(self) -> bool:
+        self._failing = True
+        self._wake.clear()  # a row committed from here on ends the nap after this round
+        await self._listen()
+        handled = await self.publish_batch()
+        self._failing = False
+        return handled >= self._batch_size
+
+    async def _nap(self, seconds: float) -> None:
+        # After a failed round the nap is a backoff: new rows must not cut it short.
+        wake = self._stopping if self._failing else self._wake
+        if seconds > 0 and not wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=seconds)
+        else:
+            await asyncio.sleep(0)
+        if self._stopping.is_set():
+            raise _Stopped
+
+    def _wake_up(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        """LISTEN on a connection of its own; taken again after the database dropped it (a restart)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        await self._unlisten()
+        listener = await self._pool.acquire()
+        try:
+            await listener.add_listener("outbox", self._wake_up)
+        except BaseException:
+            await self._pool.release(listener)
+            raise
+        self._listener = listener
+
+    async def _unlisten(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        with contextlib.suppress(Exception):  # a connection the server dropped cannot UNLISTEN
+            if not listener.is_closed():
+                await listener.remove_listener("outbox", self._wake_up)
+        with contextlib.suppress(Exception):
             await self._pool.release(listener)
 
     async def publish_batch(self) -> int:
+        """One round: claim up to `batch_size` rows in seq order, publish them, and record each row's
+        outcome in the same transaction. Returns how many rows left the queue (published or quarantined);
+        raises, after recording, the failure that kept other rows in it."""
         async with system_tx(self._pool) as conn:
             rows = await conn.fetch(
-                """SELECT seq, topic, key, envelope, headers FROM outbox
-                   WHERE published_at IS NULL ORDER BY seq
+                """SELECT seq, id, tenant_id, topic, key, event_type, envelope, headers FROM outbox
+                   WHERE published_at IS NULL AND quarantined_at IS NULL ORDER BY seq
                    LIMIT $1 FOR UPDATE SKIP LOCKED""",
                 self._batch_size,
             )
             if not rows:
                 return 0
-            futures = []
-            for row in rows:
-                stored = json.loads(row["headers"])
-                # Publish inside the trace of the request that wrote the row, so the trace crosses Kafka.
-                with _tracer.start_as_current_span(
-                    "outbox publish", context=propagate.extract(stored), kind=trace.SpanKind.PRODUCER
-                ):
-                    propagate.inject(stored)
-                    headers = [(k, v.encode()) for k, v in stored.items()]
-                    futures.append(
-                        await self._producer.send(
-                            row["topic"],
-                            value=bytes(row["envelope"]),
-                            key=row["key"].encode(),
-                            headers=headers,
-                        )
-                    )
-            await asyncio.gather(*futures)  # every record acknowledged by all in-sync replicas
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
-                [r["seq"] for r in rows],
+            outcome = await self._publish(rows)
+            if outcome.published:
+                await conn.execute(
+                    "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", outcome.published
+                )
+            for row, exc in outcome.refused:
+                await self._quarantine(conn, row, exc)
+        metrics.EVENTS_PUBLISHED.labels(service=self._service).inc(len(outcome.published))
+        if outcome.failure is not None:
+            raise outcome.failure
+        return len(outcome.published) + len(outcome.refused)
+
+    async def _publish(self, rows: list[asyncpg.Record]) -> _Round:
+        done = _Round()
+        pending: list[tuple[asyncpg.Record, asyncio.Future[Any], bool]] = []
+        for row in rows:
+            alone = row["seq"] in self._suspects
+            if alone:  # in a batch of its own: whatever is pending is settled first
+                done.failure = await self._settle(pending, done) or done.failure
+                if done.failure is not None:
+                    break
+            try:
+                future = await self._send(row)
+            except Exception as exc:
+                if unpublishable(exc):  # refused before it left this process: its own size, its own topic
+                    done.refused.append((row, exc))
+                    continue
+                done.failure = exc  # the rows after it wait: sending them now would overtake it
+                break
+            pending.append((row, future, alone))
+            if alone:
+                done.failure = await self._settle(pending, done) or done.failure
+                if done.failure is not None:
+                    break
+        done.failure = await self._settle(pending, done) or done.failure
+        return done
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future[Any]:
+        stored = json.loads(row["headers"])
+        # Publish inside the trace of the request that wrote the row, so the trace crosses Kafka.
+        with _tracer.start_as_current_span(
+            "outbox publish", context=propagate.extract(stored), kind=trace.SpanKind.PRODUCER
+        ):
+            propagate.inject(stored)
+            headers = [(k, v.encode()) for k, v in stored.items()]
+            return await self._producer.send(
+                row["topic"], value=bytes(row["envelope"]), key=row["key"].encode(), headers=headers
             )
-        metrics.EVENTS_PUBLISHED.labels(service=self._service).inc(len(rows))
-        return len(rows)
+
+    async def _settle(
+        self, pending: list[tuple[asyncpg.Record, asyncio.Future[Any], bool]], done: _Round
+    ) -> BaseException | None:
+        """Waits for every record handed over (never abandons one: a record the broker may still get
+        must not be sent twice), records outcomes, returns the first failure."""
+        futures = [f for _, f, _ in pending]
+        waited = 0.0
+        while futures:
+            _, unsettled = await asyncio.wait(futures, timeout=_PATIENCE)
+            if not unsettled:
+                break
+            waited += _PATIENCE
+            log.warning(
+                "outbox relay: %d record(s) not acknowledged by Kafka for %.0fs; waiting for the broker "
+                "(new rows stay in the outbox meanwhile)",
+                len(unsettled),
+                waited,
+            )
+        failure: BaseException | None = None
+        for row, future, alone in pending:
+            exc = future.exception()
+            if exc is None:
+                done.published.append(row["seq"])
+                self._suspects.discard(row["seq"])
+            elif unpublishable(exc) and alone:
+                done.refused.append((row, exc))
+            else:
+                if unpublishable(exc):
+                    self._suspects.add(row["seq"])
+                failure = failure or exc
+        pending.clear()
+        return failure
+
+    async def _quarantine(self, conn: asyncpg.Connection, row: asyncpg.Record, exc: BaseException) -> None:
+        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        await conn.execute(
+            "UPDATE outbox SET quarantined_at = now(), quarantine_reason = $2 WHERE seq = $1",
+            row["seq"],
+            reason,
+        )
+        self._suspects.discard(row["seq"])
+        await stage_alert(
+            conn,
+            source=f"//interloop/{self._service}",
+            tenant_id=row["tenant_id"],
+            owner=self._alert_owner,
+            summary=f"{self._service}: event {row['id']} quarantined, Kafka refuses it",
+            detail=(
+                f"type={row['event_type']} topic={row['topic']} bytes={len(row['envelope'])}: {reason}. "
+                "The outbox relay set it aside and moved on; fix the cause, then clear the row's "
+                "quarantined_at to publish it."
+            ),
+            subject=f"outbox-quarantine/{row['id']}",
+        )
+        OUTBOX_QUARANTINED.labels(self._service).inc()
+        log.error("outbox relay: event %s (%s) quarantined: %s", row["id"], row["event_type"], reason)

@@ -1,4 +1,8 @@
-"""The shared life cycle of a service process: migrate, then run gRPC + relay + consumers until SIGTERM."""
+"""The shared life cycle of a service process: migrate, then run gRPC + relay + consumers until SIGTERM.
+
+The broker is not needed to start: gRPC serves (health SERVING) as soon as the database is migrated, while
+the topics and the producer are set up in the background, retried until the broker answers; the relay and
+the consumers begin once it has. Meanwhile use cases stage their events in the outbox, which buffers."""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 
 from interloop_common import db, kafka, metrics
 from interloop_common.grpc_server import GrpcServer, install_shutdown
@@ -29,7 +32,7 @@ class Runtime:
 
     settings: ServiceSettings
     pool: asyncpg.Pool
-    producer: AIOKafkaProducer
+    producer: kafka.Producer
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,19 +65,11 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     log.info("migrations applied: %d", applied)
     metrics.serve_metrics(settings.metrics_port)
     kafka.set_topic_prefix(settings.topic_prefix)
-    await kafka.ensure_topics(
-        settings.kafka_bootstrap_servers,
-        kafka.all_topics(),
-        settings.kafka_topic_partitions,
-        replication=settings.kafka_topic_replication,
-        retention_hours=settings.kafka_retention_hours,
-    )
 
     pool = await db.create_pool(
         settings.database_url.get_secret_value(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
     )
-    producer = kafka.make_producer(settings.kafka_bootstrap_servers, client_id=spec.name)
-    await producer.start()
+    producer = kafka.Producer(settings.kafka_bootstrap_servers, client_id=spec.name)
     runtime = Runtime(settings=settings, pool=pool, producer=producer)
 
     server = GrpcServer(
@@ -85,7 +80,7 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
         max_connection_age=settings.grpc_max_connection_age_seconds,
     )
     spec.register(server, runtime)
-    relay = OutboxRelay(pool, producer, service=spec.name)
+    relay = OutboxRelay(pool, producer, service=spec.name, alert_owner=settings.alert_owner)
     consumers = [
         InboxConsumer(
             pool=pool,
@@ -107,8 +102,32 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     stop = asyncio.Event()
     install_shutdown(stop)
     await server.start()
-    tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-    tasks += [asyncio.create_task(c.run(), name=f"consumer-{i}") for i, c in enumerate(consumers)]
+    connected = asyncio.Event()
+
+    async def connect() -> None:
+        await kafka.wait_out(
+            "kafka topics",
+            lambda: kafka.ensure_topics(
+                settings.kafka_bootstrap_servers,
+                kafka.all_topics(),
+                settings.kafka_topic_partitions,
+                replication=settings.kafka_topic_replication,
+                retention_hours=settings.kafka_retention_hours,
+            ),
+        )
+        await producer.connect()
+        connected.set()
+
+    async def once_connected(run: Callable[[], Awaitable[None]]) -> None:
+        await connected.wait()
+        await run()
+
+    tasks = [asyncio.create_task(connect(), name="kafka-connect")]
+    tasks += [asyncio.create_task(once_connected(relay.run), name="outbox-relay")]
+    tasks += [
+        asyncio.create_task(once_connected(c.run), name=f"consumer-{i}") for i, c in enumerate(consumers)
+    ]
+    kafka_work = tasks[1:]  # the relay and the consumers
     tasks += [asyncio.create_task(coro) for coro in spec.background(runtime)]
     if ready is not None:
         ready.set()
@@ -124,18 +143,24 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
         died = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
     for task in died:
         log.error("background task %s died: %r", task.get_name(), task.exception())
+    grace = settings.shutdown_grace_seconds
     try:
         await server.drain()
         relay.stop()
         for c in consumers:
             c.stop()
+        # The relay and the consumers finish the round in hand (rows marked, offsets committed) if they
+        # can within the grace; one waiting for an absent broker is cancelled, and its work comes again.
+        running = [t for t in kafka_work if not t.done()]
+        if running and grace > 0 and connected.is_set():
+            await asyncio.wait(running, timeout=grace)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
     finally:
-        await producer.stop()
+        await producer.stop(grace=max(grace, 1.0))
         await pool.close()
         log.info("%s stopped", spec.name)
     if died:
