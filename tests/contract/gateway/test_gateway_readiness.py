@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 import pytest
-from interloop_devstack.testing import ServiceSet
+from interloop_devstack.testing import ServiceSet, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -18,15 +17,14 @@ async def test_readyz_names_the_backends_that_are_down(infra, tmp_path) -> None:
     services.procs["gateway"].start()  # scheduler and sync are never started
     try:
         async with httpx.AsyncClient(base_url=services.base_url, timeout=5) as c:
-            deadline = time.monotonic() + 60
-            while True:
+
+            async def live() -> bool:
                 try:
-                    if (await c.get("/livez")).status_code == 200:
-                        break
+                    return (await c.get("/livez")).status_code == 200
                 except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "gateway never came up"
-                await asyncio.sleep(0.2)
+                    return False
+
+            await eventually(live, within=60, what="the gateway to come up")
             r = await c.get("/readyz")
             assert r.status_code == 503
             assert r.headers["content-type"].startswith("application/problem+json")

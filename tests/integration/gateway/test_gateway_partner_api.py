@@ -13,6 +13,7 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 from interloop.partner.v1 import partner_pb2 as pb
 from interloop.partner.v1 import partner_pb2_grpc
+from interloop_devstack.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -134,6 +135,12 @@ async def test_partner_api_end_to_end(platform, tenant_key) -> None:  # type: ig
         )
         past = r.json()["id"]
         assert (await rest.post(f"/v1/interviews/{past}/complete")).status_code == 200
+
+        async def due() -> bool:  # the scorecard service learns of the interview over Kafka
+            got = await rest.get("/v1/expected-scorecards", params={"interview_id": past})
+            return sum(i["status"] == "due" for i in got.json()["items"]) == 2
+
+        await eventually(due, what="both expected scorecards due at the scorecard service")
         card = await rest.post(
             "/v1/scorecards",
             headers={"X-Interviewer-Id": "pia"},

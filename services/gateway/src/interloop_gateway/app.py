@@ -24,11 +24,7 @@ from interloop_gateway.backends import Backends
 from interloop_gateway.domain.connections import controllers as connections
 from interloop_gateway.domain.dashboard import controllers as dashboard
 from interloop_gateway.domain.health.controllers import HealthController
-from interloop_gateway.domain.interviews.controllers import (
-    ActivityController,
-    InterviewersController,
-    InterviewsController,
-)
+from interloop_gateway.domain.interviews.controllers import ActivityController, InterviewsController
 from interloop_gateway.domain.scheduling import controllers as scheduling
 from interloop_gateway.domain.scorecards import controllers as scorecards
 from interloop_gateway.domain.webhooks import controllers as webhooks
@@ -58,7 +54,6 @@ def create_app(settings: GatewaySettings) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
-            InterviewersController,
             InterviewsController,
             ActivityController,
             *scheduling.CONTROLLERS,

@@ -2,7 +2,8 @@
 
 Every call carries a tenant API key (`authorization: Bearer <key>`) with scope "partner" or "admin";
 the tenant comes from the key, never from the request. Calls are forwarded to the backends; a backend's
-refusal (INVALID_ARGUMENT with its field violations, NOT_FOUND, ...) reaches the vendor unchanged."""
+refusal (INVALID_ARGUMENT with its field violations, NOT_FOUND, ...) reaches the vendor unchanged. The
+gateway's own refusals are interloop_common.errors, mapped to status codes by the gRPC server."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import grpc
 from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
 from interloop.scheduler.v1 import scheduler_pb2 as spb
 from interloop.scorecard.v1 import scorecard_pb2 as cpb
+from interloop_common.errors import Forbidden, Unauthenticated, Unavailable
 from interloop_common.rpc import Check
 
 from interloop_gateway.auth import verify_key
@@ -33,22 +35,16 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
     async def _principal(self, context: grpc.aio.ServicerContext) -> Principal:
         state = self._app.state
         if not hasattr(state, "backends"):
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the gateway is starting; retry shortly")
+            raise Unavailable("the gateway is starting; retry shortly")
         metadata = dict(context.invocation_metadata() or ())
         scheme, _, key = str(metadata.get("authorization", "")).partition(" ")
         if scheme.lower() != "bearer" or not key:
-            await context.abort(
-                grpc.StatusCode.UNAUTHENTICATED, "send a tenant API key as 'authorization: Bearer <key>'"
-            )
+            raise Unauthenticated("send a tenant API key as 'authorization: Bearer <key>'")
         principal = await verify_key(state, key)
         if principal is None:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown or revoked API key")
-        assert principal is not None
+            raise Unauthenticated("unknown or revoked API key")
         if not set(principal.scopes) & set(SCOPES):
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                "the partner API needs a key with scope 'partner' or 'admin'",
-            )
+            raise Forbidden("the partner API needs a key with scope 'partner' or 'admin'")
         return principal
 
     async def _forward(self, context: grpc.aio.ServicerContext, call: Any) -> Any:

@@ -16,6 +16,8 @@ class Principal:
     key_prefix: str
     # Set when the key belongs to one interviewer (scope "interviewer"): who they are, verified.
     interviewer_id: str | None = None
+    # The key's SHA-256 in hex: names the key (idempotency keys belong to it) without being it.
+    key_id: str = ""
 
 
 def hash_key(key: str) -> bytes:
@@ -55,12 +57,15 @@ async def issue_key(
 
 
 async def authenticate(conn: asyncpg.Connection, key: str) -> Principal | None:
+    digest = hash_key(key)
     r = await conn.fetchrow(
         """SELECT tenant_id, scopes, prefix, interviewer_id FROM api_keys
            WHERE key_hash = $1 AND revoked_at IS NULL""",
-        hash_key(key),
+        digest,
     )
-    return Principal(r["tenant_id"], tuple(r["scopes"]), r["prefix"], r["interviewer_id"]) if r else None
+    if r is None:
+        return None
+    return Principal(r["tenant_id"], tuple(r["scopes"]), r["prefix"], r["interviewer_id"], digest.hex())
 
 
 async def audit(

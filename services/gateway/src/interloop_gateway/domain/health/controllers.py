@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 
+from interloop_gateway.domain.health.schemas import LivenessOut, ReadinessOut
 from interloop_gateway.problems import problem
 
 
@@ -11,11 +12,11 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/livez", summary="The process is up")
-    async def livez(self) -> dict[str, str]:
-        return {"status": "ok"}
+    async def livez(self) -> LivenessOut:
+        return LivenessOut("ok")
 
     @get("/readyz", summary="Every backend answers gRPC health with SERVING")
-    async def readyz(self, request: Request) -> Response:
+    async def readyz(self, request: Request) -> ReadinessOut:
         app = request.app
         statuses = await app.state.backends.health(app.state.settings.readiness_timeout_seconds)
         try:
@@ -27,4 +28,4 @@ class HealthController(Controller):
         down = sorted(name for name, s in statuses.items() if s != "SERVING")
         if down:
             raise problem(503, f"not ready: {', '.join(down)} down", extra={"checks": statuses})
-        return Response({"status": "ready", "checks": statuses})
+        return ReadinessOut("ready", statuses)

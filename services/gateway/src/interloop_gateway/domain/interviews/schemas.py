@@ -1,31 +1,14 @@
-"""Request and response bodies of the interviews and interviewers resources."""
+"""Request and response bodies of the interviews (bookings) resource and the scorecards they open."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+from litestar.params import KwargDefinition
 
-
-class WorkingHours(msgspec.Struct):
-    weekday: int
-    start: str
-    end: str
-
-
-class InterviewerIn(msgspec.Struct):
-    id: str
-    email: str
-    time_zone: str
-    display_name: str = ""
-    working_hours: list[WorkingHours] = []
-    daily_cap: int = 0
-    weekly_cap: int = 0
-    interview_types: list[str] = []
-
-
-class InterviewerOut(InterviewerIn):
-    pass
+from interloop_gateway.wire import Page
 
 
 class InterviewIn(msgspec.Struct):
@@ -67,11 +50,12 @@ class ExpectedScorecardOut(msgspec.Struct):
     round: str
 
 
-class Page(msgspec.Struct):
-    items: list
-    next_cursor: str | None
-
-
 class ActivityOut(msgspec.Struct):
     interviews_seen: int
     scorecards_submitted: int
+
+
+InterviewsPage = Annotated[Page[InterviewOut], KwargDefinition(schema_component_key="InterviewsPage")]
+ExpectedScorecardsPage = Annotated[
+    Page[ExpectedScorecardOut], KwargDefinition(schema_component_key="ExpectedScorecardsPage")
+]

@@ -1,6 +1,7 @@
 """REST controllers of the scheduling resource (registered by app.py through CONTROLLERS).
 
-Tenant endpoints (API key): interviewer availability profiles, panel availability, loop proposals,
+Tenant endpoints (API key): interviewer availability profiles (PUT /v1/scheduling/interviewers/{id}; the
+older POST /v1/interviewers is deprecated and takes the same path), panel availability, loop proposals,
 calendar refresh, jobs' default panels, scheduling links, reschedule/cancel with invites.
 Candidate endpoints (no API key; the signed, expiring link token is the credential): slots in the
 candidate's zone, holds, confirmation with the ICS invite, reschedule and cancel, and the HTML page."""
@@ -11,20 +12,54 @@ import secrets
 from typing import Annotated, Any
 
 from interloop.scheduler.v1 import scheduler_pb2 as spb
-from interloop_common.rpc import dt, ts
+from interloop_common.rpc import ts
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from interloop_gateway.auth import principal_of, require_api_key
 from interloop_gateway.domain.scheduling import page, schemas
 from interloop_gateway.domain.scheduling import services as s
-from interloop_gateway.idempotency import run_idempotent
+from interloop_gateway.idempotency import idempotent
+from interloop_gateway.wire import Cursor, Limit, Page, aware
 
 Tz = Annotated[str, Parameter(query="tz", default="UTC", description="IANA zone the slots are shown in")]
 
 
 def _scheduler(request: Request) -> Any:
     return request.app.state.backends.scheduler
+
+
+class InterviewersController(Controller):
+    path = "/v1/interviewers"
+    tags = ["interviewers"]
+    guards = [require_api_key]
+
+    @post(
+        "/",
+        summary="Create or update an interviewer (deprecated: PUT /v1/scheduling/interviewers/{id})",
+        description="Keeps the stored overrides, out-of-office, training and calendar source.",
+        status_code=200,
+        deprecated=True,
+    )
+    @idempotent
+    async def upsert(self, request: Request, data: schemas.InterviewerIn) -> schemas.InterviewerOut:
+        stored = await s.upsert_interviewer(
+            _scheduler(request),
+            principal_of(request).tenant_id,
+            data.id,
+            s.profile_of(data),
+            replace_profile=False,
+        )
+        return s.interviewer_out(stored)
+
+    @get("/", summary="List interviewers")
+    async def list(self, request: Request, cursor: Cursor, limit: Limit) -> schemas.InterviewersPage:
+        resp = await _scheduler(request).ListInterviewers(
+            spb.ListInterviewersRequest(
+                tenant_id=principal_of(request).tenant_id, page={"page_size": limit, "page_token": cursor}
+            )
+        )
+        return Page([s.interviewer_out(i) for i in resp.interviewers], resp.page.next_page_token or None)
 
 
 class SchedulingController(Controller):
@@ -35,28 +70,26 @@ class SchedulingController(Controller):
     @put(
         "/interviewers/{interviewer_id:str}", summary="Set an interviewer's availability profile and calendar"
     )
+    @idempotent
     async def put_interviewer(
         self, request: Request, interviewer_id: str, data: schemas.InterviewerProfileIn
-    ) -> dict:
-        resp = await _scheduler(request).UpsertInterviewer(
-            spb.UpsertInterviewerRequest(
-                tenant_id=principal_of(request).tenant_id,
-                interviewer=s.interviewer_pb(interviewer_id, data),
-                replace_profile=True,
-            )
+    ) -> schemas.InterviewerProfileOut:
+        stored = await s.upsert_interviewer(
+            _scheduler(request), principal_of(request).tenant_id, interviewer_id, data, replace_profile=True
         )
-        return s.interviewer_out(resp.interviewer)
+        return s.interviewer_profile_out(stored)
 
     @post("/availability", summary="Slots when a panel (all-of, k-of-n, or a mix) can meet", status_code=200)
-    async def availability(self, request: Request, data: schemas.AvailabilityIn) -> dict:
+    @idempotent
+    async def availability(self, request: Request, data: schemas.AvailabilityIn) -> schemas.AvailabilityOut:
         tz = s.zone(data.time_zone, "time_zone")
         resp = await _scheduler(request).FindSlots(
             spb.FindSlotsRequest(
                 tenant_id=principal_of(request).tenant_id,
                 panel=s.panel_pb(data.panel),
                 window={
-                    "start": ts(s.aware(data.window_start, "window_start")),
-                    "end": ts(s.aware(data.window_end, "window_end")),
+                    "start": ts(aware(data.window_start, "window_start")),
+                    "end": ts(aware(data.window_end, "window_end")),
                 },
                 duration_minutes=data.duration_minutes,
                 step_minutes=data.step_minutes,
@@ -68,14 +101,11 @@ class SchedulingController(Controller):
                 limit=data.limit,
             )
         )
-        return {
-            "slots": [s.slot_out(x, tz) for x in resp.slots],
-            "unknown_interviewer_ids": list(resp.unknown_interviewer_ids),
-            "reasons": list(resp.reasons),
-        }
+        return s.availability_out(resp, tz)
 
     @post("/loops", summary="Ranked options for a multi-session interview loop (CP-SAT)", status_code=200)
-    async def loops(self, request: Request, data: schemas.LoopIn) -> dict:
+    @idempotent
+    async def loops(self, request: Request, data: schemas.LoopIn) -> schemas.LoopOut:
         tz = s.zone(data.time_zone, "time_zone")
         resp = await _scheduler(request).ProposeLoop(
             spb.ProposeLoopRequest(
@@ -98,8 +128,8 @@ class SchedulingController(Controller):
                 spread_days=data.spread_days,
                 max_days=data.max_days,
                 window={
-                    "start": ts(s.aware(data.window_start, "window_start")),
-                    "end": ts(s.aware(data.window_end, "window_end")),
+                    "start": ts(aware(data.window_start, "window_start")),
+                    "end": ts(aware(data.window_end, "window_end")),
                 },
                 candidate_time_zone=data.time_zone,
                 step_minutes=data.step_minutes,
@@ -114,30 +144,22 @@ class SchedulingController(Controller):
         return s.loop_out(resp, tz)
 
     @post("/calendars/refresh", summary="Read interviewers' calendar sources now", status_code=200)
-    async def refresh(self, request: Request, data: schemas.RefreshIn) -> dict:
+    @idempotent
+    async def refresh(self, request: Request, data: schemas.RefreshIn) -> schemas.CalendarRefreshesOut:
         resp = await _scheduler(request).RefreshCalendars(
             spb.RefreshCalendarsRequest(
                 tenant_id=principal_of(request).tenant_id, interviewer_ids=data.interviewer_ids
             ),
             timeout=60,
         )
-        return {
-            "results": [
-                {
-                    "interviewer_id": r.interviewer_id,
-                    "status": r.status,
-                    "reason": r.reason,
-                    "busy_blocks": r.busy_blocks,
-                }
-                for r in resp.results
-            ]
-        }
+        return s.refreshes_out(resp)
 
     @put(
         "/job-panels/{job_id:str}",
         summary="Set the default panel a job's interview stages are scheduled with",
     )
-    async def put_panel(self, request: Request, job_id: str, data: schemas.JobPanelIn) -> dict:
+    @idempotent
+    async def put_panel(self, request: Request, job_id: str, data: schemas.JobPanelIn) -> schemas.JobPanelOut:
         resp = await _scheduler(request).SetJobPanel(
             spb.SetJobPanelRequest(
                 tenant_id=principal_of(request).tenant_id,
@@ -153,7 +175,7 @@ class SchedulingController(Controller):
         return s.panel_out(resp.panel)
 
     @get("/job-panels/{job_id:str}", summary="A job's default panel")
-    async def get_panel(self, request: Request, job_id: str) -> dict:
+    async def get_panel(self, request: Request, job_id: str) -> schemas.JobPanelOut:
         resp = await _scheduler(request).GetJobPanel(
             spb.GetJobPanelRequest(tenant_id=principal_of(request).tenant_id, job_id=job_id)
         )
@@ -164,63 +186,55 @@ class SchedulingController(Controller):
         summary="Open a scheduling request: a signed, expiring self-scheduling link",
         status_code=201,
     )
-    async def create_link(self, request: Request, data: schemas.LinkIn) -> Response:
-        tenant = principal_of(request).tenant_id
-        raw = await request.body()
-
-        async def act() -> tuple[int, dict]:
-            resp = await _scheduler(request).CreateSchedulingLink(
-                spb.CreateSchedulingLinkRequest(
-                    tenant_id=tenant,
-                    candidate_id=data.candidate_id,
-                    application_id=data.application_id,
-                    panel=s.panel_pb(data.panel),
-                    duration_minutes=data.duration_minutes,
-                    expires_in_hours=data.expires_in_hours,
-                    job_id=data.job_id,
-                    round=data.round,
-                    candidate_email=data.candidate_email,
-                    candidate_name=data.candidate_name,
-                    settings=s.settings_pb(data.settings),
-                )
+    @idempotent
+    async def create_link(self, request: Request, data: schemas.LinkIn) -> schemas.LinkOut:
+        resp = await _scheduler(request).CreateSchedulingLink(
+            spb.CreateSchedulingLinkRequest(
+                tenant_id=principal_of(request).tenant_id,
+                candidate_id=data.candidate_id,
+                application_id=data.application_id,
+                panel=s.panel_pb(data.panel),
+                duration_minutes=data.duration_minutes,
+                expires_in_hours=data.expires_in_hours,
+                job_id=data.job_id,
+                round=data.round,
+                candidate_email=data.candidate_email,
+                candidate_name=data.candidate_name,
+                settings=s.settings_pb(data.settings),
             )
-            return 201, {
-                "link_id": resp.link_id,
-                "token": resp.token,
-                "url": resp.url,
-                "expires_at": s.iso(dt(resp.expires_at)),
-            }
-
-        return await run_idempotent(request, tenant, raw, act)
+        )
+        return s.link_out(resp)
 
     @post(
         "/bookings/{booking_id:str}/reschedule",
         summary="Move a booking (invite SEQUENCE + 1)",
         status_code=200,
     )
-    async def reschedule(self, request: Request, booking_id: str, data: schemas.RescheduleIn) -> dict:
+    @idempotent
+    async def reschedule(
+        self, request: Request, booking_id: str, data: schemas.RescheduleIn
+    ) -> schemas.BookingInvitesOut:
         resp = await s.call(
             _scheduler(request).RescheduleBooking(
                 spb.RescheduleBookingRequest(
                     tenant_id=principal_of(request).tenant_id,
                     booking_id=booking_id,
-                    start=ts(s.aware(data.start, "start")),
+                    start=ts(aware(data.start, "start")),
                     reason=data.reason,
                 )
             )
         )
-        return {
-            "booking": s.booking_out(resp.booking),
-            "invite_ics": resp.invite_ics.decode(),
-            "invites": s.invites_out(resp.invites),
-        }
+        return s.booking_invites_out(resp)
 
     @post(
         "/bookings/{booking_id:str}/cancel",
         summary="Cancel a booking (METHOD:CANCEL invites)",
         status_code=200,
     )
-    async def cancel(self, request: Request, booking_id: str, data: schemas.CancelIn | None = None) -> dict:
+    @idempotent
+    async def cancel(
+        self, request: Request, booking_id: str, data: schemas.CancelIn | None = None
+    ) -> schemas.CancellationOut:
         resp = await s.call(
             _scheduler(request).CancelBooking(
                 spb.CancelBookingRequest(
@@ -230,7 +244,7 @@ class SchedulingController(Controller):
                 )
             )
         )
-        return {"booking": s.booking_out(resp.booking), "invites": s.invites_out(resp.invites)}
+        return s.cancellation_out(resp)
 
 
 class SchedulingLinksController(Controller):
@@ -240,43 +254,26 @@ class SchedulingLinksController(Controller):
     tags = ["candidate scheduling"]
 
     @get("/slots", summary="Open slots for this scheduling request, in the candidate's zone")
-    async def slots(self, request: Request, token: str, tz: Tz) -> dict:
+    async def slots(self, request: Request, token: str, tz: Tz) -> schemas.LinkSlotsOut:
         zone = s.zone(tz)
         resp = await s.call(
             _scheduler(request).GetLinkSlots(spb.GetLinkSlotsRequest(token=token, candidate_time_zone=tz)),
             zone,
         )
-        return {
-            "status": resp.status,
-            "candidate_name": resp.candidate_name,
-            "round": resp.round,
-            "duration_minutes": resp.duration_minutes,
-            "expires_at": s.iso(dt(resp.expires_at)),
-            "time_zone": tz,
-            "hold_id": resp.hold_id or None,
-            "booking": s.booking_out(resp.booking) if resp.HasField("booking") else None,
-            "slots": [s.slot_out(x, zone) for x in resp.slots],
-            "reasons": list(resp.reasons),
-        }
+        return s.link_slots_out(resp, tz, zone)
 
     @post("/holds", summary="Hold a slot while the candidate confirms", status_code=201)
-    async def hold(self, request: Request, token: str, data: schemas.HoldIn, tz: Tz) -> dict:
+    async def hold(self, request: Request, token: str, data: schemas.HoldIn, tz: Tz) -> schemas.HoldOut:
         zone = s.zone(tz)
         resp = await s.call(
             _scheduler(request).HoldSlot(
                 spb.HoldSlotRequest(
-                    token=token, start=ts(s.aware(data.start, "start")), ttl_seconds=data.ttl_seconds
+                    token=token, start=ts(aware(data.start, "start")), ttl_seconds=data.ttl_seconds
                 )
             ),
             zone,
         )
-        return {
-            "hold_id": resp.hold_id,
-            "expires_at": s.iso(dt(resp.expires_at)),
-            "start": s.iso(dt(resp.start)),
-            "end": s.iso(dt(resp.end)),
-            "interviewer_ids": list(resp.interviewer_ids),
-        }
+        return s.hold_out(resp)
 
     @delete("/holds/{hold_id:str}", summary="Let a held slot go", status_code=204)
     async def release(self, request: Request, token: str, hold_id: str) -> None:
@@ -287,48 +284,46 @@ class SchedulingLinksController(Controller):
         summary="Book the held slot (or a start directly); returns the booking and invite",
         status_code=200,
     )
-    async def confirm(self, request: Request, token: str, data: schemas.ConfirmIn, tz: Tz) -> dict:
+    async def confirm(
+        self, request: Request, token: str, data: schemas.ConfirmIn, tz: Tz
+    ) -> schemas.BookingInvitesOut:
         zone = s.zone(tz)
         # The zone the candidate's emails use: the page always sends the one they chose.
         chosen = request.query_params.get("tz", "")
         req = spb.ConfirmBookingRequest(token=token, hold_id=data.hold_id, candidate_time_zone=chosen)
         if data.start is not None:
-            req.start.CopyFrom(ts(s.aware(data.start, "start")))
+            req.start.CopyFrom(ts(aware(data.start, "start")))
         resp = await s.call(_scheduler(request).ConfirmBooking(req), zone)
-        return {
-            "booking": s.booking_out(resp.booking),
-            "invite_ics": resp.invite_ics.decode(),
-            "invites": s.invites_out(resp.invites),
-        }
+        return s.booking_invites_out(resp)
 
     @post("/reschedule", summary="Move the booking made through this link", status_code=200)
-    async def reschedule(self, request: Request, token: str, data: schemas.RescheduleIn, tz: Tz) -> dict:
+    async def reschedule(
+        self, request: Request, token: str, data: schemas.RescheduleIn, tz: Tz
+    ) -> schemas.BookingInvitesOut:
         zone = s.zone(tz)
         resp = await s.call(
             _scheduler(request).RescheduleBooking(
                 spb.RescheduleBookingRequest(
                     token=token,
-                    start=ts(s.aware(data.start, "start")),
+                    start=ts(aware(data.start, "start")),
                     reason=data.reason,
                     candidate_time_zone=request.query_params.get("tz", ""),  # empty: keep the booking's
                 )
             ),
             zone,
         )
-        return {
-            "booking": s.booking_out(resp.booking),
-            "invite_ics": resp.invite_ics.decode(),
-            "invites": s.invites_out(resp.invites),
-        }
+        return s.booking_invites_out(resp)
 
     @post("/cancel", summary="Cancel the booking made through this link", status_code=200)
-    async def cancel(self, request: Request, token: str, data: schemas.CancelIn | None = None) -> dict:
+    async def cancel(
+        self, request: Request, token: str, data: schemas.CancelIn | None = None
+    ) -> schemas.CancellationOut:
         resp = await s.call(
             _scheduler(request).CancelBooking(
                 spb.CancelBookingRequest(token=token, reason=data.reason if data else "")
             )
         )
-        return {"booking": s.booking_out(resp.booking), "invites": s.invites_out(resp.invites)}
+        return s.cancellation_out(resp)
 
 
 class SchedulePageController(Controller):
@@ -355,4 +350,9 @@ class SchedulePageController(Controller):
         )
 
 
-CONTROLLERS: list[type] = [SchedulingController, SchedulingLinksController, SchedulePageController]
+CONTROLLERS: list[type] = [
+    InterviewersController,
+    SchedulingController,
+    SchedulingLinksController,
+    SchedulePageController,
+]

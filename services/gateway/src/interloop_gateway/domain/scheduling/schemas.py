@@ -1,10 +1,15 @@
-"""Request bodies of the scheduling resource (tenant API and the candidate's link API)."""
+"""Request and response bodies of the scheduling resource (tenant API and the candidate's link API) and
+of the interviewers it schedules."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+from litestar.params import KwargDefinition
+
+from interloop_gateway.wire import LocalDate, Page, Timestamp
 
 
 class Requirement(msgspec.Struct):
@@ -58,6 +63,20 @@ class InterviewerProfileIn(msgspec.Struct):
     interview_types: list[str] = []
     training: list[Training] = []
     calendar: CalendarSource | None = None
+
+
+class InterviewerIn(msgspec.Struct):
+    """The older interviewer body (POST /v1/interviewers): no overrides, out-of-office, training or
+    calendar source, so it cannot wipe them."""
+
+    id: str
+    email: str
+    time_zone: str
+    display_name: str = ""
+    working_hours: list[WorkingHours] = []
+    daily_cap: int = 0
+    weekly_cap: int = 0
+    interview_types: list[str] = []
 
 
 class AvailabilityIn(msgspec.Struct):
@@ -152,3 +171,185 @@ class RescheduleIn(msgspec.Struct):
 
 class CancelIn(msgspec.Struct):
     reason: str = ""
+
+
+# -- responses
+
+
+class InterviewerOut(msgspec.Struct):
+    """An interviewer as the older endpoint and the list show it."""
+
+    id: str
+    email: str
+    time_zone: str
+    display_name: str
+    working_hours: list[WorkingHours]
+    daily_cap: int
+    weekly_cap: int
+    interview_types: list[str]
+
+
+InterviewersPage = Annotated[Page[InterviewerOut], KwargDefinition(schema_component_key="InterviewersPage")]
+
+
+class TimeRangeOut(msgspec.Struct):
+    start: Timestamp
+    end: Timestamp
+
+
+class CalendarOut(msgspec.Struct):
+    """The calendar source without its credential (never returned)."""
+
+    kind: str
+    calendar_id: str
+    url: str
+    user: str
+
+
+class InterviewerProfileOut(msgspec.Struct):
+    id: str
+    email: str
+    display_name: str
+    time_zone: str
+    working_hours: list[WorkingHours]
+    overrides: list[DateOverride]
+    out_of_office: list[TimeRangeOut]
+    daily_cap: int
+    weekly_cap: int
+    interview_types: list[str]
+    training: list[Training]
+    calendar: CalendarOut
+    # known | unknown (with calendar_reason)
+    calendar_status: str
+    calendar_reason: str
+
+
+class SlotOut(msgspec.Struct):
+    """A slot in UTC and in the zone asked for."""
+
+    start: Timestamp
+    end: Timestamp
+    local_start: Timestamp
+    local_end: Timestamp
+    local_date: LocalDate
+    interviewer_ids: list[str]
+
+
+class AvailabilityOut(msgspec.Struct):
+    slots: list[SlotOut]
+    unknown_interviewer_ids: list[str]
+    reasons: list[str]
+
+
+class ShadowOut(msgspec.Struct):
+    interviewer_id: str
+    stage: str
+
+
+class LoopSessionOut(msgspec.Struct):
+    session_id: str
+    start: Timestamp
+    end: Timestamp
+    local_start: Timestamp
+    interviewer_ids: list[str]
+    shadows: list[ShadowOut]
+
+
+class LoopOptionOut(msgspec.Struct):
+    objectives: list[str]
+    # OPTIMAL | FEASIBLE
+    status: str
+    days: int
+    sessions: list[LoopSessionOut]
+
+
+class LoopOut(msgspec.Struct):
+    options: list[LoopOptionOut]
+    # why there is no option, when there is none
+    reason: str | None
+    unknown_interviewer_ids: list[str]
+    notes: list[str]
+
+
+class CalendarRefreshOut(msgspec.Struct):
+    interviewer_id: str
+    status: str
+    reason: str
+    busy_blocks: int
+
+
+class CalendarRefreshesOut(msgspec.Struct):
+    results: list[CalendarRefreshOut]
+
+
+class JobPanelOut(msgspec.Struct):
+    job_id: str
+    panel: list[Requirement]
+    duration_minutes: int
+    expires_in_hours: int
+    settings: SlotSettings
+
+
+class LinkOut(msgspec.Struct):
+    link_id: str
+    token: str
+    url: str
+    expires_at: Timestamp
+
+
+class BookingOut(msgspec.Struct):
+    id: str
+    candidate_id: str
+    application_id: str
+    interviewer_ids: list[str]
+    start: Timestamp
+    end: Timestamp
+    status: str
+    sequence: int
+    reschedules: int
+    interview_type: str
+    job_id: str
+    round: str
+    link_id: str
+    candidate_time_zone: str | None
+
+
+class InviteOut(msgspec.Struct):
+    recipient: str
+    # REQUEST | CANCEL
+    method: str
+    ics: str
+
+
+class BookingInvitesOut(msgspec.Struct):
+    """A booking made or moved, with the invite (ICS) and every invite sent."""
+
+    booking: BookingOut
+    invite_ics: str
+    invites: list[InviteOut]
+
+
+class CancellationOut(msgspec.Struct):
+    booking: BookingOut
+    invites: list[InviteOut]
+
+
+class LinkSlotsOut(msgspec.Struct):
+    status: str
+    candidate_name: str
+    round: str
+    duration_minutes: int
+    expires_at: Timestamp
+    time_zone: str
+    hold_id: str | None
+    booking: BookingOut | None
+    slots: list[SlotOut]
+    reasons: list[str]
+
+
+class HoldOut(msgspec.Struct):
+    hold_id: str
+    expires_at: Timestamp
+    start: Timestamp
+    end: Timestamp
+    interviewer_ids: list[str]

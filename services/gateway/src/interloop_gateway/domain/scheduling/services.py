@@ -1,13 +1,13 @@
-"""protobuf <-> REST for scheduling, and gRPC errors the scheduling API answers in its own words
-(a taken slot is 409 with fresh alternatives; an expired link is 410)."""
+"""protobuf <-> REST for scheduling and interviewers, and gRPC errors the scheduling API answers in its
+own words (a taken slot is 409 with fresh alternatives; an expired link is 410)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import grpc
+import msgspec
 from google.rpc import error_details_pb2  # noqa: F401 - registers detail types for unpacking
 from grpc_status import rpc_status
 from interloop.scheduler.v1 import scheduler_pb2 as spb
@@ -15,6 +15,7 @@ from interloop_common.rpc import dt, ts
 
 from interloop_gateway.domain.scheduling import schemas
 from interloop_gateway.problems import problem
+from interloop_gateway.wire import aware, iso
 
 STAGES = {
     "shadow": spb.TRAINING_STAGE_SHADOW,
@@ -22,10 +23,6 @@ STAGES = {
     "trained": spb.TRAINING_STAGE_TRAINED,
 }
 STAGE_NAMES = {v: k for k, v in STAGES.items()}
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def zone(name: str, field: str = "tz") -> ZoneInfo:
@@ -37,16 +34,6 @@ def zone(name: str, field: str = "tz") -> ZoneInfo:
             f"{field}: unknown IANA time zone {name!r}",
             extra={"errors": [{"field": field, "detail": "an IANA zone such as America/New_York"}]},
         ) from None
-
-
-def aware(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None:
-        raise problem(
-            400,
-            f"{field} must carry a UTC offset, e.g. 2026-03-09T09:00:00-04:00",
-            extra={"errors": [{"field": field, "detail": "timestamp without offset"}]},
-        )
-    return value.astimezone(UTC)
 
 
 def panel_pb(panel: list[schemas.Requirement]) -> list[spb.PanelRequirement]:
@@ -108,117 +95,220 @@ def interviewer_pb(interviewer_id: str, body: schemas.InterviewerProfileIn) -> s
     )
 
 
-def interviewer_out(i: spb.Interviewer) -> dict[str, Any]:
-    return {
-        "id": i.id,
-        "email": i.email,
-        "display_name": i.display_name,
-        "time_zone": i.time_zone,
-        "working_hours": [{"weekday": w.weekday, "start": w.start, "end": w.end} for w in i.working_hours],
-        "overrides": [
-            {"date": o.date, "windows": [{"start": w.start, "end": w.end} for w in o.windows]}
+def profile_of(body: schemas.InterviewerIn) -> schemas.InterviewerProfileIn:
+    """The older interviewer body as a profile (what it does not know stays as stored)."""
+    return schemas.InterviewerProfileIn(
+        email=body.email,
+        time_zone=body.time_zone,
+        display_name=body.display_name,
+        working_hours=body.working_hours,
+        daily_cap=body.daily_cap,
+        weekly_cap=body.weekly_cap,
+        interview_types=body.interview_types,
+    )
+
+
+async def upsert_interviewer(
+    scheduler: Any,
+    tenant_id: str,
+    interviewer_id: str,
+    body: schemas.InterviewerProfileIn,
+    *,
+    replace_profile: bool,
+) -> spb.Interviewer:
+    """Create or update an interviewer; without ``replace_profile`` the stored overrides, out-of-office,
+    training and calendar source are kept."""
+    resp = await scheduler.UpsertInterviewer(
+        spb.UpsertInterviewerRequest(
+            tenant_id=tenant_id,
+            interviewer=interviewer_pb(interviewer_id, body),
+            replace_profile=replace_profile,
+        )
+    )
+    return resp.interviewer
+
+
+def _hours(i: spb.Interviewer) -> list[schemas.WorkingHours]:
+    return [schemas.WorkingHours(w.weekday, w.start, w.end) for w in i.working_hours]
+
+
+def interviewer_out(i: spb.Interviewer) -> schemas.InterviewerOut:
+    return schemas.InterviewerOut(
+        id=i.id,
+        email=i.email,
+        time_zone=i.time_zone,
+        display_name=i.display_name,
+        working_hours=_hours(i),
+        daily_cap=i.daily_cap,
+        weekly_cap=i.weekly_cap,
+        interview_types=list(i.interview_types),
+    )
+
+
+def interviewer_profile_out(i: spb.Interviewer) -> schemas.InterviewerProfileOut:
+    return schemas.InterviewerProfileOut(
+        id=i.id,
+        email=i.email,
+        display_name=i.display_name,
+        time_zone=i.time_zone,
+        working_hours=_hours(i),
+        overrides=[
+            schemas.DateOverride(o.date, [schemas.Window(w.start, w.end) for w in o.windows])
             for o in i.overrides
         ],
-        "out_of_office": [{"start": iso(dt(p.start)), "end": iso(dt(p.end))} for p in i.out_of_office],
-        "daily_cap": i.daily_cap,
-        "weekly_cap": i.weekly_cap,
-        "interview_types": list(i.interview_types),
-        "training": [
-            {"interview_type": t.interview_type, "stage": STAGE_NAMES.get(t.stage, "")} for t in i.training
-        ],
-        "calendar": {
-            "kind": i.calendar.kind,
-            "calendar_id": i.calendar.calendar_id,
-            "url": i.calendar.url,
-            "user": i.calendar.user,
-        },
-        "calendar_status": i.calendar_status,
-        "calendar_reason": i.calendar_reason,
-    }
+        out_of_office=[schemas.TimeRangeOut(iso(dt(p.start)), iso(dt(p.end))) for p in i.out_of_office],
+        daily_cap=i.daily_cap,
+        weekly_cap=i.weekly_cap,
+        interview_types=list(i.interview_types),
+        training=[schemas.Training(t.interview_type, STAGE_NAMES.get(t.stage, "")) for t in i.training],
+        calendar=schemas.CalendarOut(
+            kind=i.calendar.kind,
+            calendar_id=i.calendar.calendar_id,
+            url=i.calendar.url,
+            user=i.calendar.user,
+        ),
+        calendar_status=i.calendar_status,
+        calendar_reason=i.calendar_reason,
+    )
 
 
-def slot_out(s: spb.Slot, tz: ZoneInfo) -> dict[str, Any]:
+def slot_out(s: spb.Slot, tz: ZoneInfo) -> schemas.SlotOut:
     start, end = dt(s.start), dt(s.end)
     local = start.astimezone(tz)
-    return {
-        "start": iso(start),
-        "end": iso(end),
-        "local_start": local.isoformat(),
-        "local_end": end.astimezone(tz).isoformat(),
-        "local_date": local.date().isoformat(),
-        "interviewer_ids": list(s.interviewer_ids),
-    }
+    return schemas.SlotOut(
+        start=iso(start),
+        end=iso(end),
+        local_start=local.isoformat(),
+        local_end=end.astimezone(tz).isoformat(),
+        local_date=local.date().isoformat(),
+        interviewer_ids=list(s.interviewer_ids),
+    )
 
 
-def booking_out(b: spb.Booking) -> dict[str, Any]:
-    return {
-        "id": b.id,
-        "candidate_id": b.candidate_id,
-        "application_id": b.application_id,
-        "interviewer_ids": list(b.interviewer_ids),
-        "start": iso(dt(b.start)),
-        "end": iso(dt(b.end)),
-        "status": b.status,
-        "sequence": b.sequence,
-        "reschedules": b.reschedules,
-        "interview_type": b.interview_type,
-        "job_id": b.job_id,
-        "round": b.round,
-        "link_id": b.link_id,
-        "candidate_time_zone": b.candidate_time_zone or None,
-    }
+def availability_out(r: spb.FindSlotsResponse, tz: ZoneInfo) -> schemas.AvailabilityOut:
+    return schemas.AvailabilityOut(
+        slots=[slot_out(x, tz) for x in r.slots],
+        unknown_interviewer_ids=list(r.unknown_interviewer_ids),
+        reasons=list(r.reasons),
+    )
 
 
-def invites_out(invites: list[spb.Invite]) -> list[dict[str, str]]:
-    return [{"recipient": i.recipient, "method": i.method, "ics": i.ics.decode()} for i in invites]
+def booking_out(b: spb.Booking) -> schemas.BookingOut:
+    return schemas.BookingOut(
+        id=b.id,
+        candidate_id=b.candidate_id,
+        application_id=b.application_id,
+        interviewer_ids=list(b.interviewer_ids),
+        start=iso(dt(b.start)),
+        end=iso(dt(b.end)),
+        status=b.status,
+        sequence=b.sequence,
+        reschedules=b.reschedules,
+        interview_type=b.interview_type,
+        job_id=b.job_id,
+        round=b.round,
+        link_id=b.link_id,
+        candidate_time_zone=b.candidate_time_zone or None,
+    )
 
 
-def panel_out(p: spb.JobPanel) -> dict[str, Any]:
+def invites_out(invites: Any) -> list[schemas.InviteOut]:
+    return [schemas.InviteOut(i.recipient, i.method, i.ics.decode()) for i in invites]
+
+
+def booking_invites_out(
+    r: spb.ConfirmBookingResponse | spb.RescheduleBookingResponse,
+) -> schemas.BookingInvitesOut:
+    return schemas.BookingInvitesOut(
+        booking=booking_out(r.booking), invite_ics=r.invite_ics.decode(), invites=invites_out(r.invites)
+    )
+
+
+def cancellation_out(r: spb.CancelBookingResponse) -> schemas.CancellationOut:
+    return schemas.CancellationOut(booking=booking_out(r.booking), invites=invites_out(r.invites))
+
+
+def panel_out(p: spb.JobPanel) -> schemas.JobPanelOut:
     s = p.settings
-    return {
-        "job_id": p.job_id,
-        "panel": [{"interviewer_ids": list(r.interviewer_ids), "k": r.k} for r in p.panel],
-        "duration_minutes": p.duration_minutes,
-        "expires_in_hours": p.expires_in_hours,
-        "settings": {
-            "step_minutes": s.step_minutes,
-            "buffer_before_minutes": s.buffer_before_minutes,
-            "buffer_after_minutes": s.buffer_after_minutes,
-            "min_notice_minutes": s.min_notice_minutes,
-            "horizon_days": s.horizon_days,
-            "interview_type": s.interview_type,
-        },
-    }
+    return schemas.JobPanelOut(
+        job_id=p.job_id,
+        panel=[schemas.Requirement(list(r.interviewer_ids), r.k) for r in p.panel],
+        duration_minutes=p.duration_minutes,
+        expires_in_hours=p.expires_in_hours,
+        settings=schemas.SlotSettings(
+            step_minutes=s.step_minutes,
+            buffer_before_minutes=s.buffer_before_minutes,
+            buffer_after_minutes=s.buffer_after_minutes,
+            min_notice_minutes=s.min_notice_minutes,
+            horizon_days=s.horizon_days,
+            interview_type=s.interview_type,
+        ),
+    )
 
 
-def loop_out(r: spb.ProposeLoopResponse, tz: ZoneInfo) -> dict[str, Any]:
-    return {
-        "options": [
-            {
-                "objectives": list(o.objectives),
-                "status": "OPTIMAL" if o.status == spb.SOLVE_STATUS_OPTIMAL else "FEASIBLE",
-                "days": o.days,
-                "sessions": [
-                    {
-                        "session_id": s.session_id,
-                        "start": iso(dt(s.start)),
-                        "end": iso(dt(s.end)),
-                        "local_start": dt(s.start).astimezone(tz).isoformat(),
-                        "interviewer_ids": list(s.interviewer_ids),
-                        "shadows": [
-                            {"interviewer_id": x.interviewer_id, "stage": STAGE_NAMES.get(x.stage, "")}
+def loop_out(r: spb.ProposeLoopResponse, tz: ZoneInfo) -> schemas.LoopOut:
+    return schemas.LoopOut(
+        options=[
+            schemas.LoopOptionOut(
+                objectives=list(o.objectives),
+                status="OPTIMAL" if o.status == spb.SOLVE_STATUS_OPTIMAL else "FEASIBLE",
+                days=o.days,
+                sessions=[
+                    schemas.LoopSessionOut(
+                        session_id=s.session_id,
+                        start=iso(dt(s.start)),
+                        end=iso(dt(s.end)),
+                        local_start=dt(s.start).astimezone(tz).isoformat(),
+                        interviewer_ids=list(s.interviewer_ids),
+                        shadows=[
+                            schemas.ShadowOut(x.interviewer_id, STAGE_NAMES.get(x.stage, ""))
                             for x in s.shadows
                         ],
-                    }
+                    )
                     for s in o.sessions
                 ],
-            }
+            )
             for o in r.options
         ],
-        "reason": r.reason or None,
-        "unknown_interviewer_ids": list(r.unknown_interviewer_ids),
-        "notes": list(r.notes),
-    }
+        reason=r.reason or None,
+        unknown_interviewer_ids=list(r.unknown_interviewer_ids),
+        notes=list(r.notes),
+    )
+
+
+def refreshes_out(r: spb.RefreshCalendarsResponse) -> schemas.CalendarRefreshesOut:
+    return schemas.CalendarRefreshesOut(
+        [schemas.CalendarRefreshOut(x.interviewer_id, x.status, x.reason, x.busy_blocks) for x in r.results]
+    )
+
+
+def link_out(r: spb.CreateSchedulingLinkResponse) -> schemas.LinkOut:
+    return schemas.LinkOut(link_id=r.link_id, token=r.token, url=r.url, expires_at=iso(dt(r.expires_at)))
+
+
+def link_slots_out(r: spb.GetLinkSlotsResponse, tz_name: str, tz: ZoneInfo) -> schemas.LinkSlotsOut:
+    return schemas.LinkSlotsOut(
+        status=r.status,
+        candidate_name=r.candidate_name,
+        round=r.round,
+        duration_minutes=r.duration_minutes,
+        expires_at=iso(dt(r.expires_at)),
+        time_zone=tz_name,
+        hold_id=r.hold_id or None,
+        booking=booking_out(r.booking) if r.HasField("booking") else None,
+        slots=[slot_out(x, tz) for x in r.slots],
+        reasons=list(r.reasons),
+    )
+
+
+def hold_out(r: spb.HoldSlotResponse) -> schemas.HoldOut:
+    return schemas.HoldOut(
+        hold_id=r.hold_id,
+        expires_at=iso(dt(r.expires_at)),
+        start=iso(dt(r.start)),
+        end=iso(dt(r.end)),
+        interviewer_ids=list(r.interviewer_ids),
+    )
 
 
 def alternatives(exc: grpc.aio.AioRpcError) -> list[spb.Slot]:
@@ -238,7 +328,7 @@ async def call(coro, tz: ZoneInfo | None = None):  # type: ignore[no-untyped-def
     except grpc.aio.AioRpcError as exc:
         code, detail = exc.code(), exc.details() or ""
         if code == grpc.StatusCode.ABORTED:
-            alts = [slot_out(s, tz or ZoneInfo("UTC")) for s in alternatives(exc)]
+            alts = [msgspec.to_builtins(slot_out(s, tz or ZoneInfo("UTC"))) for s in alternatives(exc)]
             raise problem(
                 409,
                 detail or "the slot was taken",

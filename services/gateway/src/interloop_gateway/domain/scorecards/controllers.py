@@ -10,26 +10,28 @@ from __future__ import annotations
 from typing import Annotated
 
 from interloop.scorecard.v1 import scorecard_pb2 as cpb
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter
 
 from interloop_gateway.auth import principal_of, require_api_key
 from interloop_gateway.domain.scorecards import schemas
+from interloop_gateway.domain.scorecards.schemas import Items
 from interloop_gateway.domain.scorecards.services import (
     acting,
     dimension_pb,
     interviewer_of,
+    owed_out,
     ratings_pb,
     require_scope,
     roles_of,
+    scorecard_detail_out,
     scorecard_out,
     scorecard_pb,
-    to_json,
+    to_out,
 )
-from interloop_gateway.idempotency import run_idempotent
+from interloop_gateway.idempotency import idempotent
+from interloop_gateway.wire import Cursor, Limit, Page
 
-Cursor = Annotated[str, Parameter(query="cursor", default="", description="next_cursor of the previous page")]
-Limit = Annotated[int, Parameter(query="limit", default=50, ge=1, le=500)]
 Job = Annotated[str, Parameter(query="job_id", min_length=1)]
 Round = Annotated[str, Parameter(query="round", min_length=1)]
 Dim = Annotated[str, Parameter(query="dimension", min_length=1)]
@@ -53,48 +55,42 @@ class TemplatesController(Controller):
     @post(
         "/", summary="Create a scorecard template for a job and interview round (version 1)", status_code=201
     )
-    async def create(self, request: Request, data: schemas.TemplateIn) -> Response:
-        tenant, raw = _tenant(request), await request.body()
-
-        async def act() -> tuple[int, dict]:
-            resp = await _scorecard(request).CreateTemplate(
-                cpb.CreateTemplateRequest(
-                    tenant_id=tenant,
-                    job_id=data.job_id,
-                    round=data.round,
-                    created_by=data.created_by,
-                    dimensions=[dimension_pb(d) for d in data.dimensions],
-                )
+    @idempotent
+    async def create(self, request: Request, data: schemas.TemplateIn) -> schemas.TemplateOut:
+        resp = await _scorecard(request).CreateTemplate(
+            cpb.CreateTemplateRequest(
+                tenant_id=_tenant(request),
+                job_id=data.job_id,
+                round=data.round,
+                created_by=data.created_by,
+                dimensions=[dimension_pb(d) for d in data.dimensions],
             )
-            return 201, to_json(resp.template)
-
-        return await run_idempotent(request, tenant, raw, act)
+        )
+        return to_out(resp.template, schemas.TemplateOut)
 
     @post(
         "/{template_id:str}/versions",
         summary="Revise a template (a new version; old versions stay)",
         status_code=201,
     )
-    async def revise(self, request: Request, template_id: str, data: schemas.TemplateRevisionIn) -> Response:
-        tenant, raw = _tenant(request), await request.body()
-
-        async def act() -> tuple[int, dict]:
-            resp = await _scorecard(request).ReviseTemplate(
-                cpb.ReviseTemplateRequest(
-                    tenant_id=tenant,
-                    template_id=template_id,
-                    created_by=data.created_by,
-                    dimensions=[dimension_pb(d) for d in data.dimensions],
-                )
+    @idempotent
+    async def revise(
+        self, request: Request, template_id: str, data: schemas.TemplateRevisionIn
+    ) -> schemas.TemplateOut:
+        resp = await _scorecard(request).ReviseTemplate(
+            cpb.ReviseTemplateRequest(
+                tenant_id=_tenant(request),
+                template_id=template_id,
+                created_by=data.created_by,
+                dimensions=[dimension_pb(d) for d in data.dimensions],
             )
-            return 201, to_json(resp.template)
-
-        return await run_idempotent(request, tenant, raw, act)
+        )
+        return to_out(resp.template, schemas.TemplateOut)
 
     @get("/", summary="List templates (latest version of each)")
     async def list(
         self, request: Request, cursor: Cursor, limit: Limit, job_id: str = "", round: str = ""
-    ) -> dict:
+    ) -> schemas.TemplatesPage:
         resp = await _scorecard(request).ListTemplates(
             cpb.ListTemplatesRequest(
                 tenant_id=_tenant(request),
@@ -103,10 +99,9 @@ class TemplatesController(Controller):
                 page={"page_size": limit, "page_token": cursor},
             )
         )
-        return {
-            "items": [to_json(t) for t in resp.templates],
-            "next_cursor": resp.page.next_page_token or None,
-        }
+        return Page(
+            [to_out(t, schemas.TemplateOut) for t in resp.templates], resp.page.next_page_token or None
+        )
 
     @get("/{template_id:str}", summary="A template version (latest unless ?version=)")
     async def read(
@@ -114,11 +109,11 @@ class TemplatesController(Controller):
         request: Request,
         template_id: str,
         version: Annotated[int, Parameter(query="version", default=0, ge=0)],
-    ) -> dict:
+    ) -> schemas.TemplateOut:
         resp = await _scorecard(request).GetTemplate(
             cpb.GetTemplateRequest(tenant_id=_tenant(request), template_id=template_id, version=version)
         )
-        return to_json(resp.template)
+        return to_out(resp.template, schemas.TemplateOut)
 
 
 class ScorecardsController(Controller):
@@ -129,23 +124,18 @@ class ScorecardsController(Controller):
     @post(
         "/", summary="Save a draft scorecard for an interview, or submit it with submit=true", status_code=201
     )
-    async def save(self, request: Request, data: schemas.ScorecardIn) -> Response:
-        tenant, raw = _tenant(request), await request.body()
-        actor = acting(request, data.interviewer_id)
-
-        async def act() -> tuple[int, dict]:
-            card = scorecard_pb(data)
-            if data.submit:
-                resp = await _scorecard(request).SubmitScorecard(
-                    cpb.SubmitScorecardRequest(tenant_id=tenant, scorecard=card, actor_id=actor)
-                )
-            else:
-                resp = await _scorecard(request).SaveDraft(
-                    cpb.SaveDraftRequest(tenant_id=tenant, scorecard=card, actor_id=actor)
-                )
-            return 201, scorecard_out(resp.scorecard)
-
-        return await run_idempotent(request, tenant, raw, act)
+    @idempotent
+    async def save(self, request: Request, data: schemas.ScorecardIn) -> schemas.ScorecardOut:
+        tenant, actor, card = _tenant(request), acting(request, data.interviewer_id), scorecard_pb(data)
+        if data.submit:
+            resp = await _scorecard(request).SubmitScorecard(
+                cpb.SubmitScorecardRequest(tenant_id=tenant, scorecard=card, actor_id=actor)
+            )
+        else:
+            resp = await _scorecard(request).SaveDraft(
+                cpb.SaveDraftRequest(tenant_id=tenant, scorecard=card, actor_id=actor)
+            )
+        return scorecard_out(resp.scorecard)
 
     async def _interviewer_of_card(self, request: Request, scorecard_id: str) -> str:
         resp = await _scorecard(request).GetScorecard(
@@ -163,7 +153,10 @@ class ScorecardsController(Controller):
         summary="Submit a draft (optionally with its final content)",
         status_code=200,
     )
-    async def submit(self, request: Request, scorecard_id: str, data: schemas.SubmitIn | None = None) -> dict:
+    @idempotent
+    async def submit(
+        self, request: Request, scorecard_id: str, data: schemas.SubmitIn | None = None
+    ) -> schemas.ScorecardOut:
         owner = await self._interviewer_of_card(request, scorecard_id)
         actor = acting(request, owner)
         body = data or schemas.SubmitIn()
@@ -186,7 +179,10 @@ class ScorecardsController(Controller):
         summary="Amend a submitted scorecard (a new version with who/when/why)",
         status_code=201,
     )
-    async def amend(self, request: Request, scorecard_id: str, data: schemas.AmendmentIn) -> dict:
+    @idempotent
+    async def amend(
+        self, request: Request, scorecard_id: str, data: schemas.AmendmentIn
+    ) -> schemas.ScorecardOut:
         owner = await self._interviewer_of_card(request, scorecard_id)
         by = acting(request, owner) or data.amended_by or principal_of(request).key_prefix
         resp = await _scorecard(request).AmendScorecard(
@@ -206,7 +202,7 @@ class ScorecardsController(Controller):
         "/{scorecard_id:str}",
         summary="A scorecard with its version history (blind until you submitted yours)",
     )
-    async def read(self, request: Request, scorecard_id: str) -> dict:
+    async def read(self, request: Request, scorecard_id: str) -> schemas.ScorecardDetailOut:
         resp = await _scorecard(request).GetScorecard(
             cpb.GetScorecardRequest(
                 tenant_id=_tenant(request),
@@ -215,12 +211,12 @@ class ScorecardsController(Controller):
                 viewer_roles=roles_of(request),
             )
         )
-        return {**scorecard_out(resp.scorecard), "versions": [scorecard_out(v) for v in resp.versions]}
+        return scorecard_detail_out(resp)
 
     @get("/", summary="Scorecards of an interview or candidate that the caller may see")
     async def list(
         self, request: Request, cursor: Cursor, limit: Limit, interview_id: str = "", candidate_id: str = ""
-    ) -> dict:
+    ) -> schemas.ScorecardsPage:
         resp = await _scorecard(request).ListScorecards(
             cpb.ListScorecardsRequest(
                 tenant_id=_tenant(request),
@@ -231,11 +227,11 @@ class ScorecardsController(Controller):
                 page={"page_size": limit, "page_token": cursor},
             )
         )
-        return {
-            "items": [scorecard_out(c) for c in resp.scorecards],
-            "hidden_count": resp.hidden_count,
-            "next_cursor": resp.page.next_page_token or None,
-        }
+        return schemas.ScorecardsPage(
+            items=[scorecard_out(c) for c in resp.scorecards],
+            hidden_count=resp.hidden_count,
+            next_cursor=resp.page.next_page_token or None,
+        )
 
 
 class ExpectedScorecardsController(Controller):
@@ -252,7 +248,7 @@ class ExpectedScorecardsController(Controller):
         overdue: bool = False,
         interviewer_id: str = "",
         interview_id: str = "",
-    ) -> dict:
+    ) -> schemas.OwedScorecardsPage:
         resp = await _scorecard(request).ListExpectedScorecards(
             cpb.ListExpectedScorecardsRequest(
                 tenant_id=_tenant(request),
@@ -262,14 +258,7 @@ class ExpectedScorecardsController(Controller):
                 page={"page_size": limit, "page_token": cursor},
             )
         )
-        items = []
-        for e in resp.expected:
-            item = to_json(e)
-            item["interview_id"] = item.pop("booking_id")
-            item.setdefault("due_at", None)
-            item.setdefault("interview_end", None)
-            items.append(item)
-        return {"items": items, "next_cursor": resp.page.next_page_token or None}
+        return Page([owed_out(e) for e in resp.expected], resp.page.next_page_token or None)
 
 
 class DecisionsController(Controller):
@@ -278,23 +267,19 @@ class DecisionsController(Controller):
     guards = [require_api_key]
 
     @post("/", summary="Record a hiring decision (announced as decision.recorded)", status_code=201)
-    async def record(self, request: Request, data: schemas.DecisionIn) -> Response:
-        tenant, raw = _tenant(request), await request.body()
-
-        async def act() -> tuple[int, dict]:
-            resp = await _scorecard(request).RecordDecision(
-                cpb.RecordDecisionRequest(
-                    tenant_id=tenant,
-                    candidate_id=data.candidate_id,
-                    job_id=data.job_id,
-                    decision=data.decision,
-                    decided_by=data.decided_by,
-                    reason=data.reason,
-                )
+    @idempotent
+    async def record(self, request: Request, data: schemas.DecisionIn) -> schemas.DecisionOut:
+        resp = await _scorecard(request).RecordDecision(
+            cpb.RecordDecisionRequest(
+                tenant_id=_tenant(request),
+                candidate_id=data.candidate_id,
+                job_id=data.job_id,
+                decision=data.decision,
+                decided_by=data.decided_by,
+                reason=data.reason,
             )
-            return 201, to_json(resp.decision)
-
-        return await run_idempotent(request, tenant, raw, act)
+        )
+        return to_out(resp.decision, schemas.DecisionOut)
 
 
 class StatisticsController(Controller):
@@ -303,11 +288,11 @@ class StatisticsController(Controller):
     guards = [require_api_key]
 
     @get("/", summary="Which (job, round, dimension) have statistics, with their rating counts")
-    async def keys(self, request: Request, job_id: str = "") -> dict:
+    async def keys(self, request: Request, job_id: str = "") -> schemas.StatisticsKeysOut:
         resp = await _scorecard(request).ListStatistics(
             cpb.ListStatisticsRequest(tenant_id=_tenant(request), job_id=job_id)
         )
-        return {"items": [to_json(k) for k in resp.keys]}
+        return Items([to_out(k, schemas.StatisticsKeyOut) for k in resp.keys])
 
     @get(
         "/reliability",
@@ -322,7 +307,7 @@ class StatisticsController(Controller):
         dimension: Dim,
         bootstrap_samples: Boot,
         min_n: MinN,
-    ) -> dict:
+    ) -> schemas.ReliabilityOut:
         resp = await _scorecard(request).ComputeReliability(
             cpb.ComputeReliabilityRequest(
                 tenant_id=_tenant(request),
@@ -334,25 +319,27 @@ class StatisticsController(Controller):
             ),
             timeout=60,
         )
-        return to_json(resp)
+        return to_out(resp, schemas.ReliabilityOut)
 
     @get("/calibration", summary="Interviewer leniency, erratic, agreement with min-N flags and shrinkage")
     async def calibration(
         self, request: Request, job_id: Job, round: Round, dimension: Dim, min_n: MinN
-    ) -> dict:
+    ) -> schemas.CalibrationOut:
         resp = await _scorecard(request).GetCalibration(
             cpb.GetCalibrationRequest(
                 tenant_id=_tenant(request), job_id=job_id, round=round, dimension=dimension, min_n=min_n
             )
         )
-        return to_json(resp)
+        return to_out(resp, schemas.CalibrationOut)
 
     @get("/dimensions", summary="Per-dimension distributions, means, SDs and disagreement of a round")
-    async def dimensions(self, request: Request, job_id: Job, round: Round) -> dict:
+    async def dimensions(
+        self, request: Request, job_id: Job, round: Round
+    ) -> schemas.DimensionStatisticsListOut:
         resp = await _scorecard(request).GetDimensionStatistics(
             cpb.GetDimensionStatisticsRequest(tenant_id=_tenant(request), job_id=job_id, round=round)
         )
-        return {"items": [to_json(d) for d in resp.dimensions]}
+        return Items([to_out(d, schemas.DimensionStatisticsOut) for d in resp.dimensions])
 
     @get("/validity", summary="Predictive validity of each round and dimension against an HRIS outcome")
     async def validity(
@@ -361,7 +348,7 @@ class StatisticsController(Controller):
         job_id: Job,
         outcome: Annotated[str, Parameter(query="outcome", min_length=1)],
         bootstrap_samples: Boot,
-    ) -> dict:
+    ) -> schemas.ValidityResultsOut:
         resp = await _scorecard(request).GetPredictiveValidity(
             cpb.GetPredictiveValidityRequest(
                 tenant_id=_tenant(request),
@@ -371,19 +358,20 @@ class StatisticsController(Controller):
             ),
             timeout=60,
         )
-        return {"items": [to_json(v) for v in resp.results]}
+        return Items([to_out(v, schemas.ValidityOut) for v in resp.results])
 
     @post(
         "/rebuild",
         summary="Recompute every statistic from the scorecards and report drift (admin)",
         status_code=200,
     )
-    async def rebuild(self, request: Request) -> dict:
+    @idempotent
+    async def rebuild(self, request: Request) -> schemas.RebuildOut:
         require_scope(request, "admin")
         resp = await _scorecard(request).RebuildStatistics(
             cpb.RebuildStatisticsRequest(tenant_id=_tenant(request)), timeout=60
         )
-        return to_json(resp)
+        return to_out(resp, schemas.RebuildOut)
 
 
 class ComplianceController(Controller):
@@ -395,9 +383,11 @@ class ComplianceController(Controller):
         "/candidates/{candidate_id:str}/demographics",
         summary="Store a candidate's self-identified demographics",
     )
+    # Not @idempotent: PUT repeats harmlessly, and a stored answer would copy the demographics into the
+    # gateway's idempotency table, out of reach of the candidate's erasure.
     async def put_demographics(
         self, request: Request, candidate_id: str, data: schemas.DemographicsIn
-    ) -> dict:
+    ) -> schemas.DemographicsOut:
         scopes = require_scope(request, "compliance")
         resp = await _scorecard(request).PutDemographics(
             cpb.PutDemographicsRequest(
@@ -407,31 +397,33 @@ class ComplianceController(Controller):
                 caller_scopes=scopes,
             )
         )
-        return {"candidate_id": candidate_id, "attributes": dict(resp.attributes)}
+        return schemas.DemographicsOut(candidate_id, dict(resp.attributes))
 
     @get(
         "/candidates/{candidate_id:str}/demographics", summary="A candidate's demographics (compliance only)"
     )
-    async def get_demographics(self, request: Request, candidate_id: str) -> dict:
+    async def get_demographics(self, request: Request, candidate_id: str) -> schemas.DemographicsOut:
         scopes = require_scope(request, "compliance")
         resp = await _scorecard(request).GetDemographics(
             cpb.GetDemographicsRequest(
                 tenant_id=_tenant(request), candidate_id=candidate_id, caller_scopes=scopes
             )
         )
-        return {"candidate_id": candidate_id, "attributes": dict(resp.attributes)}
+        return schemas.DemographicsOut(candidate_id, dict(resp.attributes))
 
     @get(
         "/adverse-impact", summary="EEOC four-fifths selection rates and NYC LL144 scoring rates by category"
     )
-    async def adverse_impact(self, request: Request, job_id: Job, round: str = "") -> dict:
+    async def adverse_impact(
+        self, request: Request, job_id: Job, round: str = ""
+    ) -> schemas.AdverseImpactOut:
         scopes = require_scope(request, "compliance")
         resp = await _scorecard(request).GetAdverseImpact(
             cpb.GetAdverseImpactRequest(
                 tenant_id=_tenant(request), job_id=job_id, round=round, caller_scopes=scopes
             )
         )
-        return to_json(resp)
+        return to_out(resp, schemas.AdverseImpactOut)
 
 
 CONTROLLERS: list[type] = [

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from interloop.scorecard.v1 import scorecard_pb2 as cpb
@@ -15,27 +15,24 @@ from interloop_gateway.domain.scorecards import schemas
 from interloop_gateway.problems import problem
 
 INTERVIEWER_HEADER = "x-interviewer-id"
+T = TypeVar("T")
 
 
-def _clean(value: Any) -> Any:
-    """Undefined statistics travel as NaN; JSON shows them as null."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value in ("NaN", "Infinity", "-Infinity"):
-        return None
-    return value
-
-
-def to_json(msg: Message) -> dict:
-    return _clean(
-        json_format.MessageToDict(
-            msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-        )
+def _json(msg: Message) -> dict[str, Any]:
+    return json_format.MessageToDict(
+        msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
     )
+
+
+def _as(value: dict[str, Any], out: type[T]) -> T:
+    # Lax: protobuf JSON spells an undefined statistic "NaN" (or "Infinity"); a float field reads it as
+    # the float, which the JSON encoder writes as null.
+    return msgspec.convert(value, out, strict=False)
+
+
+def to_out(msg: Message, out: type[T]) -> T:
+    """A scorecard-service message as its response struct."""
+    return _as(_json(msg), out)
 
 
 def interviewer_of(request: Request) -> str:
@@ -119,8 +116,8 @@ def scorecard_pb(body: schemas.ScorecardIn) -> cpb.Scorecard:
     )
 
 
-def scorecard_out(c: cpb.Scorecard) -> dict:
-    out = to_json(c)
+def _scorecard(c: cpb.Scorecard) -> dict[str, Any]:
+    out = _json(c)
     out["interview_id"] = out.pop("booking_id")
     for key in ("submitted_at", "interview_ended_at"):
         out.setdefault(key, None)
@@ -128,3 +125,22 @@ def scorecard_out(c: cpb.Scorecard) -> dict:
         out["submitted_at"] = None
     out["confidence"] = int(c.confidence) or None
     return out
+
+
+def scorecard_out(c: cpb.Scorecard) -> schemas.ScorecardOut:
+    return _as(_scorecard(c), schemas.ScorecardOut)
+
+
+def scorecard_detail_out(r: cpb.GetScorecardResponse) -> schemas.ScorecardDetailOut:
+    return _as(
+        {**_scorecard(r.scorecard), "versions": [_scorecard(v) for v in r.versions]},
+        schemas.ScorecardDetailOut,
+    )
+
+
+def owed_out(e: cpb.ExpectedScorecard) -> schemas.OwedScorecardOut:
+    item = _json(e)
+    item["interview_id"] = item.pop("booking_id")
+    item.setdefault("due_at", None)
+    item.setdefault("interview_end", None)
+    return _as(item, schemas.OwedScorecardOut)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import grpc
 from interloop.sync.v1 import sync_pb2 as pb
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, post
 
+from interloop_gateway.domain.webhooks.schemas import DeliveryOut
 from interloop_gateway.problems import problem
 
 PROVIDERS = ("greenhouse", "lever")
@@ -21,7 +22,7 @@ class WebhooksController(Controller):
     tags = ["webhooks"]
 
     @post("/{provider:str}/{connection_id:str}", summary="Receive a signed ATS webhook", status_code=202)
-    async def receive(self, request: Request, provider: str, connection_id: str) -> Response:
+    async def receive(self, request: Request, provider: str, connection_id: str) -> DeliveryOut:
         if provider not in PROVIDERS:
             raise problem(
                 404, f"unknown provider {provider!r}; webhooks are accepted for {', '.join(PROVIDERS)}"
@@ -42,13 +43,10 @@ class WebhooksController(Controller):
             raise
         if resp.outcome == pb.INGEST_OUTCOME_QUARANTINED:
             raise problem(400, f"malformed delivery (quarantined for inspection): {resp.reason}")
-        return Response(
-            {
-                "outcome": _OUTCOME.get(resp.outcome, "accepted"),
-                "delivery_id": resp.delivery_id,
-                "event_types": list(resp.event_types),
-            },
-            status_code=202,
+        return DeliveryOut(
+            outcome=_OUTCOME.get(resp.outcome, "accepted"),
+            delivery_id=resp.delivery_id,
+            event_types=list(resp.event_types),
         )
 
 
