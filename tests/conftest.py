@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
-from interloop_devstack.testing import Infra, ServiceSet, session_infra
+from interloop_devstack.testing import Infra, Mailbox, ServiceSet, session_infra
 
 
 @pytest.fixture(scope="session")
@@ -19,32 +17,11 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         yield i
 
 
-class Mailbox:
-    """A real SMTP server (aiosmtpd) the platform's sync service sends every email to."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self.port = 0
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(([r.lower() for r in envelope.rcpt_tos], parsed))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture(scope="session")
 def mailbox() -> Iterator[Mailbox]:
-    from aiosmtpd.controller import Controller
-    from interloop_devstack.procs import free_port
-
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    try:
+    """The SMTP server the platform's sync service sends every email to."""
+    with Mailbox() as box:
         yield box
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +37,8 @@ def platform(
             "INTERLOOP_SYNC_SMTP_HOST": "127.0.0.1",
             "INTERLOOP_SYNC_SMTP_PORT": str(mailbox.port),
             "INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS": "0.2",
+            # no periodic polling of Harvest / Lever: a test reconciles a connection when it means to
+            "INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS": "0",
         }
     )
     services.procs["scorecard"].env.update(  # overdue scorecards chased every 7.2 s instead of 24 h

@@ -3,33 +3,21 @@ and the replay command republishes it."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from interloop.events.v1 import interview_pb2
 from interloop_common.events import encode, new_event
 from interloop_common.rpc import ts
-from interloop_devstack.testing import consumer_caught_up
+from interloop_devstack.testing import consumer_caught_up, eventually, rows, value
 
 START = datetime(2027, 5, 3, 9, tzinfo=UTC)
 
 pytestmark = pytest.mark.integration
-
-
-async def _rows(dsn: str, sql: str, *args):  # type: ignore[no-untyped-def]
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("SELECT set_config('app.system', 'on', false)")
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra) -> None:  # type: ignore[no-untyped-def]
@@ -66,34 +54,33 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
         await producer.stop()
 
     dsn = platform.dsns["scorecard"]
-    deadline = time.monotonic() + 60
-    rows = []
-    while not rows and time.monotonic() < deadline:
-        rows = await _rows(dsn, "SELECT * FROM dead_letters WHERE event_id = $1", poison.id)
-        await asyncio.sleep(0.2)
-    assert rows, "poison event never reached the dead-letter table"
-    assert rows[0]["tenant_id"] == "dlt-tenant" and rows[0]["attempts"] == 1  # permanent: not retried
-    assert "payload is" in rows[0]["reason"]
-    seen = 0
-    while seen < 2 and time.monotonic() < deadline:  # the neighbour after the poison lands just after it
-        applied = await _rows(
-            dsn, "SELECT interviews_seen FROM tenant_activity WHERE tenant_id = 'dlt-tenant'"
-        )
-        seen = applied[0]["interviews_seen"] if applied else 0
-        await asyncio.sleep(0.1)
-    assert seen == 2
+    letters = await eventually(
+        lambda: rows(dsn, "SELECT * FROM dead_letters WHERE event_id = $1", poison.id),
+        within=60,
+        what="the poison event in the dead-letter table",
+    )
+    assert letters[0]["tenant_id"] == "dlt-tenant" and letters[0]["attempts"] == 1  # permanent: not retried
+    assert "payload is" in letters[0]["reason"]
 
-    alerts = await _rows(dsn, "SELECT event_type, published_at FROM outbox WHERE tenant_id = 'dlt-tenant'")
+    async def neighbours_applied() -> bool:  # the neighbour after the poison lands just after it
+        seen = await value(dsn, "SELECT interviews_seen FROM tenant_activity WHERE tenant_id = 'dlt-tenant'")
+        return seen == 2
+
+    await eventually(neighbours_applied, what="both neighbours of the poison applied")
+
+    alerts = await rows(dsn, "SELECT event_type, published_at FROM outbox WHERE tenant_id = 'dlt-tenant'")
     assert [a["event_type"] for a in alerts] == ["notification.alert"]
 
     # Every consumer group on the topic that handles the type (scorecard's, sync's write-back and
     # interview mail) dead-letters it, each once.
     sync_dsn = platform.dsns["sync"]
     sync_groups = {f"{platform.prefix}sync.writeback", f"{platform.prefix}sync.interview-mail"}
-    sync_rows = []
-    while len(sync_rows) < len(sync_groups) and time.monotonic() < deadline:
-        sync_rows = await _rows(sync_dsn, "SELECT consumer FROM dead_letters WHERE event_id = $1", poison.id)
-        await asyncio.sleep(0.2)
+
+    async def sync_letters() -> list:
+        found = await rows(sync_dsn, "SELECT consumer FROM dead_letters WHERE event_id = $1", poison.id)
+        return found if len(found) >= len(sync_groups) else []
+
+    sync_rows = await eventually(sync_letters, within=60, what="the poison in each sync group's dead letters")
     assert sorted(r["consumer"] for r in sync_rows) == sorted(sync_groups)
 
     consumer = AIOKafkaConsumer(
@@ -102,14 +89,17 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     await consumer.start()
     try:
         by = set()
-        end = time.monotonic() + 30
-        while len(by) < 3 and time.monotonic() < end:
+
+        async def three_dead_letters() -> bool:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for r in records:
                     headers = dict(r.headers)
                     if headers.get("ce_id", b"").decode() == poison.id:
                         by.add(headers["x-dlt-consumer"].decode())
+            return len(by) >= 3
+
+        await eventually(three_dead_letters, what="the poison on the dead-letter topic from three groups")
         assert by == {f"{platform.prefix}scorecard.interviews", *sync_groups}
     finally:
         await consumer.stop()
@@ -126,20 +116,25 @@ async def test_poison_event_goes_to_dead_letter_topic_and_alerts(platform, infra
     )
     assert out.returncode == 0, out.stderr
     assert "1 dead letter(s) replayed" in out.stdout
-    again = []
-    deadline = time.monotonic() + 60
-    while len(again) < 2 and time.monotonic() < deadline:
-        again = await _rows(
+
+    async def replayed_and_failed_again() -> list:
+        found = await rows(
             dsn, "SELECT replayed_at FROM dead_letters WHERE event_id = $1 ORDER BY failed_at", poison.id
         )
-        await asyncio.sleep(0.2)
-    assert len(again) == 2, "the replayed record did not reach scorecard's consumer"
+        return found if len(found) >= 2 else []
+
+    again = await eventually(
+        replayed_and_failed_again, within=60, what="the replayed record at scorecard's consumer"
+    )
+    assert len(again) == 2, again
     assert again[0]["replayed_at"] is not None and again[1]["replayed_at"] is None
     # sync's groups read the same partition: once they consumed past the replayed record, it must still
     # be dead-lettered once per group (they skipped it), not twice.
     for group in sync_groups:
-        while not await consumer_caught_up(infra.kafka_bootstrap, group, topic):
-            assert time.monotonic() < deadline, f"{group} never consumed the replayed record"
-            await asyncio.sleep(0.2)
-    sync_rows = await _rows(sync_dsn, "SELECT consumer FROM dead_letters WHERE event_id = $1", poison.id)
+        await eventually(
+            lambda group=group: consumer_caught_up(infra.kafka_bootstrap, group, topic),
+            within=60,
+            what=f"{group} to consume the replayed record",
+        )
+    sync_rows = await rows(sync_dsn, "SELECT consumer FROM dead_letters WHERE event_id = $1", poison.id)
     assert len(sync_rows) == len(sync_groups), "the replay addressed to scorecard was applied by sync too"

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from interloop_cli.demo import create_api_key
-from interloop_devstack.testing import ServiceSet
+from interloop_devstack.testing import ServiceSet, eventually
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -88,11 +87,7 @@ async def test_trace_crosses_rest_grpc_kafka(infra, tmp_path) -> None:  # type: 
                     return spans
             return None
 
-        deadline = time.monotonic() + 30
-        while crossing() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.3)
-        spans = crossing()
-        assert spans is not None, "no trace crossed gateway -> scheduler -> Kafka -> scorecard"
+        spans = await eventually(crossing, what="a trace across gateway -> scheduler -> Kafka -> scorecard")
         assert ("interloop-scheduler", "/interloop.scheduler.v1.SchedulerService/ScheduleInterview") in spans
     finally:
         await asyncio.to_thread(services.stop)

@@ -4,23 +4,14 @@ through REST."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import asyncpg
 import httpx
 import pytest
+from interloop_devstack.testing import eventually
 
 pytestmark = pytest.mark.integration
-
-
-def _poll(fn, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 async def test_rest_grpc_postgres_kafka_inbox_rest(platform, tenant_key) -> None:  # type: ignore[no-untyped-def]
@@ -68,21 +59,20 @@ async def test_rest_grpc_postgres_kafka_inbox_rest(platform, tenant_key) -> None
             items = c.get(f"/v1/interviews/{booking['id']}/expected-scorecards").json()["items"]
             return items if len(items) == 2 else None
 
-        items = _poll(expected)
-        assert items is not None, "scorecard service never consumed interview.scheduled"
+        items = await eventually(expected, what="the scorecard service to consume interview.scheduled")
         assert sorted(i["interviewer_id"] for i in items) == ["ada", "grace"]
         assert all(i["status"] == "expected" and i["due_at"] == "2026-12-02T16:00:00Z" for i in items)
         assert c.get("/v1/activity").json() == {"interviews_seen": 1, "scorecards_submitted": 0}
 
         # Completing the interview flows the same way and turns the expected scorecards into due ones.
         assert c.post(f"/v1/interviews/{booking['id']}/complete").status_code == 200
-        due = _poll(
+        await eventually(
             lambda: all(
                 i["status"] == "due"
                 for i in c.get(f"/v1/interviews/{booking['id']}/expected-scorecards").json()["items"]
-            )
+            ),
+            what="the expected scorecards to turn due",
         )
-        assert due
 
 
 async def test_tenants_never_see_each_other(platform, tenant_key) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +173,7 @@ async def test_each_service_exposes_prometheus_metrics(platform, tenant_key) -> 
             if line.startswith('interloop_events_published_total{service="scheduler"}')
         )
 
-    assert _poll(lambda: published() >= 1), "scheduler never reported a published event"
+    await eventually(lambda: published() >= 1, what="the scheduler to report a published event")
     for svc in ("scorecard", "sync", "gateway"):
         text = httpx.get(f"http://127.0.0.1:{platform.ports.metrics[svc]}/metrics").text
         assert "interloop_ready" in text or "python_info" in text

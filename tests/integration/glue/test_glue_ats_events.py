@@ -15,8 +15,9 @@ from interloop.events.v1 import ats_pb2
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.events import encode, new_event
+from interloop_devstack.testing import Mailbox, eventually
 
-from .conftest import ALWAYS, Inbox, Tenant, eventually, fixture, stage_change
+from .conftest import ALWAYS, Tenant, fixture, stage_change
 
 pytestmark = pytest.mark.integration
 
@@ -35,9 +36,9 @@ async def _panel(t: Tenant, job_id: str, panel: tuple[str, ...] = ("hm", "p1")) 
     assert r.status_code == 200, r.text
 
 
-async def test_automation_open_scheduling_request_opens_one_request(tenant: Tenant, smtp: Inbox) -> None:
+async def test_automation_open_scheduling_request_opens_one_request(tenant: Tenant, mailbox: Mailbox) -> None:
     await _panel(tenant, "4100")
-    async with grpc.aio.insecure_channel(tenant.glue.target("sync")) as ch:
+    async with grpc.aio.insecure_channel(tenant.platform.target("sync")) as ch:
         await sync_pb2_grpc.SyncServiceStub(ch).CreateAutomationRule(
             pb.CreateAutomationRuleRequest(
                 tenant_id=tenant.id,
@@ -76,9 +77,9 @@ async def test_automation_open_scheduling_request_opens_one_request(tenant: Tena
         what="both automation actions",
     )
     # ... and the request it opened reaches the candidate as one email
-    await eventually(lambda: _value(smtp.to(email)), what="the link email")
+    await eventually(lambda: mailbox.to(email), what="the link email")
     await asyncio.sleep(1.5)
-    assert len(smtp.to(email)) == 1
+    assert len(mailbox.to(email)) == 1
     assert (
         len(await tenant.rows("scheduler", "SELECT id FROM scheduling_links WHERE tenant_id = $1", tenant.id))
         == 1
@@ -94,14 +95,14 @@ TEMPLATE = {
 
 
 async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard(
-    tenant: Tenant, smtp: Inbox
+    tenant: Tenant, mailbox: Mailbox
 ) -> None:
     from interloop_cli.demo import create_api_key
 
     await _panel(tenant, "3485")
     body, candidate_id, email = stage_change(3)
     assert (await tenant.webhook(body)).status_code == 202
-    mails = await eventually(lambda: _value(smtp.to(email)), what="the link email")
+    mails = await eventually(lambda: mailbox.to(email), what="the link email")
     token = mails[0].get_content().split("/schedule/", 1)[1].split()[0]
 
     # the candidate books through their link: a booking with their name and email
@@ -111,7 +112,7 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
     )
     assert ok.status_code == 200, ok.text
     # ... and gets the invite by email, the ICS attached
-    mails = await eventually(lambda: _value(smtp.to(email)[1:]), what="the interview invite")
+    mails = await eventually(lambda: mailbox.to(email)[1:], what="the interview invite")
     (ics,) = [p for p in mails[0].iter_attachments() if p.get_content_type() == "text/calendar"]
     assert ok.json()["booking"]["id"] in ics.get_content() and "METHOD:REQUEST" in ics.get_content()
 
@@ -151,10 +152,13 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
     )
     assert card.status_code == 201, card.text
     compliance = await create_api_key(
-        tenant.glue.dsns["gateway"], tenant_id=tenant.id, key=f"il_{tenant.id}_cmp", scopes=("compliance",)
+        tenant.platform.dsns["gateway"],
+        tenant_id=tenant.id,
+        key=f"il_{tenant.id}_cmp",
+        scopes=("compliance",),
     )
     async with httpx.AsyncClient(
-        base_url=tenant.glue.base_url, headers={"Authorization": f"Bearer {compliance}"}, timeout=30
+        base_url=tenant.platform.base_url, headers={"Authorization": f"Bearer {compliance}"}, timeout=30
     ) as comp:
         put = await comp.put(
             f"/v1/compliance/candidates/{candidate_id}/demographics", json={"attributes": {"sex": "female"}}
@@ -178,12 +182,12 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
         subject=f"candidate/{candidate_id}",
         payload=ats_pb2.CandidateErased(remote_candidate_id=email),  # not the payload its type promises
     )
-    producer = AIOKafkaProducer(bootstrap_servers=tenant.glue.infra.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=tenant.platform.infra.kafka_bootstrap)
     await producer.start()
     try:
         body_bytes, headers = encode(poison)
         await producer.send_and_wait(
-            f"{tenant.glue.prefix}interloop.ats.v1", body_bytes, key=tenant.id.encode(), headers=headers
+            f"{tenant.platform.prefix}interloop.ats.v1", body_bytes, key=tenant.id.encode(), headers=headers
         )
     finally:
         await producer.stop()
@@ -276,7 +280,3 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
         "/v1/scorecard-statistics/dimensions", params={"job_id": "3485", "round": "Assessment"}
     )
     assert stats.status_code == 200 and stats.json()["items"][0]["n"] == 1
-
-
-async def _value(v):  # type: ignore[no-untyped-def]
-    return v

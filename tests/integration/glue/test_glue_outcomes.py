@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from interloop_devstack.testing import eventually
 
-from .conftest import Tenant, eventually
+from .conftest import Tenant
 
 pytestmark = pytest.mark.integration
 

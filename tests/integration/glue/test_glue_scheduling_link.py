@@ -15,8 +15,9 @@ from interloop.events.v1 import interview_pb2
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.events import encode, new_event
+from interloop_devstack.testing import Mailbox, eventually
 
-from .conftest import ALWAYS, Inbox, Tenant, eventually, stage_change
+from .conftest import ALWAYS, Tenant, stage_change
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ async def _panel(t: Tenant, job_id: str) -> None:
 
 
 async def test_stage_change_webhook_emails_a_working_scheduling_link_once(
-    tenant: Tenant, smtp: Inbox
+    tenant: Tenant, mailbox: Mailbox
 ) -> None:
     await _panel(tenant, "3485")
     body, candidate_id, email = stage_change(1)
@@ -58,13 +59,13 @@ async def test_stage_change_webhook_emails_a_working_scheduling_link_once(
     )
     assert [tuple(r) for r in links] == [(email, "Cand1 Glue1", "3485", "Assessment")]
 
-    mails = await eventually(lambda: _async(smtp.to(email)), what="the scheduling-link email")
+    mails = await eventually(lambda: mailbox.to(email), what="the scheduling-link email")
     text = mails[0].get_content()
     assert mails[0]["Subject"] == "Choose a time for your interview" and "Hello Cand1 Glue1," in text
     url = re.search(r"(http://\S+/schedule/(\S+))", text)
     assert url, text
     token = url.group(2)
-    assert url.group(1).startswith(tenant.glue.base_url)
+    assert url.group(1).startswith(tenant.platform.base_url)
 
     # the link works: the candidate's slots through the gateway
     slots = await tenant.public.get(f"/v1/scheduling-links/{token}/slots", params={"tz": "UTC"})
@@ -74,7 +75,7 @@ async def test_stage_change_webhook_emails_a_working_scheduling_link_once(
 
     # logged once in the communications log; no second email even after the worker polled again
     await asyncio.sleep(1.5)
-    assert len(smtp.to(email)) == 1
+    assert len(mailbox.to(email)) == 1
     log = await tenant.rows(
         "sync",
         "SELECT recipient, channel, subject FROM communications WHERE tenant_id = $1",
@@ -91,11 +92,11 @@ async def test_stage_change_webhook_emails_a_working_scheduling_link_once(
 
 
 async def test_redelivered_scheduling_requests_send_one_email_with_the_tenant_template(
-    tenant: Tenant, smtp: Inbox
+    tenant: Tenant, mailbox: Mailbox
 ) -> None:
     """The scheduler's event delivered twice under two ids (say a relay retry after a crash before the
     outbox row was marked): one email per link; a tenant template overrides the default."""
-    async with grpc.aio.insecure_channel(tenant.glue.target("sync")) as ch:
+    async with grpc.aio.insecure_channel(tenant.platform.target("sync")) as ch:
         await sync_pb2_grpc.SyncServiceStub(ch).CreateAutomationRule(
             pb.CreateAutomationRuleRequest(
                 tenant_id=tenant.id,
@@ -123,7 +124,7 @@ async def test_redelivered_scheduling_requests_send_one_email_with_the_tenant_te
         token="tok",  # noqa: S106 - not a secret
         url="http://127.0.0.1:1/schedule/tok",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=tenant.glue.infra.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=tenant.platform.infra.kafka_bootstrap)
     await producer.start()
     try:
         for _ in range(3):
@@ -136,19 +137,15 @@ async def test_redelivered_scheduling_requests_send_one_email_with_the_tenant_te
             )
             value, headers = encode(event)
             await producer.send_and_wait(
-                f"{tenant.glue.prefix}interloop.interview.v1",
+                f"{tenant.platform.prefix}interloop.interview.v1",
                 value=value,
                 key=f"{tenant.id}/{msg.link_id}".encode(),
                 headers=headers,
             )
     finally:
         await producer.stop()
-    mails = await eventually(lambda: _async(smtp.to(email)), what="the email")
+    mails = await eventually(lambda: mailbox.to(email), what="the email")
     await asyncio.sleep(1.5)
-    assert len(smtp.to(email)) == 1
+    assert len(mailbox.to(email)) == 1
     assert mails[0]["Subject"] == "Robin, book your Phone screen"
     assert "Book here: http://127.0.0.1:1/schedule/tok" in mails[0].get_content()
-
-
-async def _async(value):  # type: ignore[no-untyped-def]
-    return value

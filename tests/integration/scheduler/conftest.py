@@ -3,19 +3,15 @@ a gRPC stub of the scheduler, all on the session's real PostgreSQL + Kafka + fou
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import grpc
 import httpx
 import pytest
 from interloop.scheduler.v1 import scheduler_pb2_grpc
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -63,15 +59,6 @@ async def tenant(platform, tenant_key) -> AsyncIterator[Tenant]:  # type: ignore
             scheduler_pb2_grpc.SchedulerServiceStub(channel),
             platform.dsns["scheduler"],
         )
-
-
-async def eventually(fn: Callable[[], Awaitable[T]], within: float = 30.0, interval: float = 0.25) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        value = await fn()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(interval)
 
 
 WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]

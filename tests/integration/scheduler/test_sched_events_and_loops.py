@@ -12,8 +12,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from interloop.events.v1 import ats_pb2, interview_pb2
 from interloop_common.events import decode, encode, new_event
+from interloop_devstack.testing import eventually
 
-from .conftest import ALWAYS, WEEKDAYS_9_TO_5, Tenant, eventually
+from .conftest import ALWAYS, WEEKDAYS_9_TO_5, Tenant
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +102,7 @@ async def test_reminders_due_once_each_through_the_outbox(tenant: Tenant, mailbo
         got = await outbox(tenant, "interview.reminder_due")
         return got if len(got) >= 2 else []
 
-    events = await eventually(two, within=20)
+    events = await eventually(two, what="both reminders due")
     leads = {}
     for e in events:
         msg = e.unpack(interview_pb2.InterviewReminderDue)
@@ -120,13 +121,11 @@ async def test_reminders_due_once_each_through_the_outbox(tenant: Tenant, mailbo
     def reminders() -> list[str]:
         return [
             message.get_body(("plain",)).get_content()
-            for rcpts, message in list(mailbox.messages)
-            if f"c-{tenant.id}@mail.test" in rcpts and str(message["Subject"]).startswith("Reminder")
+            for message in mailbox.to(f"c-{tenant.id}@mail.test")
+            if str(message["Subject"]).startswith("Reminder")
         ]
 
-    deadline = asyncio.get_running_loop().time() + 20
-    while len(reminders()) < 2 and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.2)
+    await eventually(lambda: len(reminders()) >= 2, what="both reminders by email")
     sao_paulo = ZoneInfo("America/Sao_Paulo")
     assert sorted(reminders()) == sorted(
         next(b for b in reminders() if f"{start.astimezone(sao_paulo):%H:%M} (America/Sao_Paulo)" in b)
@@ -197,7 +196,9 @@ async def test_stage_change_opens_a_scheduling_request(tenant: Tenant, platform)
     )
     await _publish(platform, tenant.id, not_interview)
 
-    requested = await eventually(lambda: outbox(tenant, "interview.scheduling_requested"), within=30)
+    requested = await eventually(
+        lambda: outbox(tenant, "interview.scheduling_requested"), what="the scheduling request"
+    )
     assert len(requested) == 1
     msg = requested[0].unpack(interview_pb2.InterviewSchedulingRequested)
     assert (msg.candidate_id, msg.application_id, msg.job_id, msg.round) == (
@@ -232,6 +233,6 @@ async def test_stage_change_opens_a_scheduling_request(tenant: Tenant, platform)
     async def dead() -> list:
         return await tenant.fetch("SELECT reason FROM dead_letters WHERE tenant_id = $1", tenant.id)
 
-    (letter,) = await eventually(dead, within=30)
+    (letter,) = await eventually(dead, what="the dead letter")
     assert "job-unset" in letter["reason"] and "SetJobPanel" in letter["reason"]
     assert len(await outbox(tenant, "interview.scheduling_requested")) == 1

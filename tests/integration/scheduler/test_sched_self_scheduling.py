@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from interloop.scheduler.v1 import scheduler_pb2 as pb
+from interloop_devstack.testing import eventually
 from interloop_scheduler.domain.links import issue_link_token
 
 from .conftest import ALWAYS, Tenant, open_link
@@ -328,9 +329,7 @@ async def test_reschedule_and_cancel_bump_ics_sequence(tenant: Tenant, mailbox) 
                     out += [(r, method, int(ev["SEQUENCE"]), str(message["Subject"]), body) for r in rcpts]
         return sorted(out)
 
-    deadline = asyncio.get_running_loop().time() + 30
-    while len(mail()) < 8 and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.2)
+    await eventually(lambda: len(mail()) >= 8, what="every version to every attendee by email")
     got = mail()
     candidate = "cand-1@mail.test"
     assert [(r, m, q) for r, m, q, _, _ in got] == [

@@ -13,7 +13,6 @@ import asyncio
 import json
 import math
 import random
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 from interloop.events.v1 import ats_pb2
 from interloop_common.events import encode, new_event
 from interloop_common.rpc import ts
+from interloop_devstack.testing import eventually, rows
 from interloop_scorecard.domain.stats.adverse_impact import scoring_rate_impact, selection_impact
 from interloop_scorecard.domain.stats.calibration import calibrate
 from interloop_scorecard.domain.stats.icc import icc
@@ -63,28 +63,10 @@ TEMPLATE = {
 }
 
 
-def _poll(fn, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
-
-
 def _run(coro):  # type: ignore[no-untyped-def]
     """Run a coroutine from sync code even when the caller is inside pytest-asyncio's loop."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
-
-
-async def _fetch(dsn: str, sql: str, *args):  # type: ignore[no-untyped-def]
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("SELECT set_config('app.system', 'on', false)")
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
 
 
 async def _keys(gateway_dsn: str, tenant: str) -> tuple[str, str]:
@@ -147,9 +129,7 @@ class World:
             items = c.get("/v1/expected-scorecards", params={"interview_id": booking}).json()["items"]
             return items if len(items) == n and all(i["status"] == "due" for i in items) else None
 
-        items = _poll(due)
-        assert items, f"interview.completed for {booking} never reached the scorecard service"
-        return items
+        return _run(eventually(due, what=f"interview.completed for {booking} at the scorecard service"))
 
 
 @pytest.fixture(scope="module")
@@ -200,8 +180,8 @@ def world(platform) -> World:  # type: ignore[no-untyped-def]
 
 
 def _ratings(w: World, dimension: str):  # type: ignore[no-untyped-def]
-    rows = sorted((c, i, v) for (d, c, i), v in w.scores.items() if d == dimension)
-    return long_ratings([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    scored = sorted((c, i, v) for (d, c, i), v in w.scores.items() if d == dimension)
+    return long_ratings([r[0] for r in scored], [r[1] for r in scored], [r[2] for r in scored])
 
 
 def _close(a, b, tol: float = 1e-9) -> bool:  # type: ignore[no-untyped-def]
@@ -509,15 +489,15 @@ def test_amendment_updates_incremental_state_which_equals_a_batch_recompute(worl
         rebuilt = c.post("/v1/scorecard-statistics/rebuild")
         assert rebuilt.status_code == 200 and rebuilt.json()["keys_changed"] == [], rebuilt.text
     # ... and they were written by the amendment's own transaction (n stays 24, state holds the new score)
-    rows = _run(
-        _fetch(
+    stats = _run(
+        rows(
             world.platform.dsns["scorecard"],
             "SELECT state FROM dimension_stats WHERE tenant_id = $1 AND job_id = $2 AND dimension = 'coding'",
             world.tenant,
             JOB,
         )
     )
-    cells = json.loads(rows[0]["state"])["calibration"]["cells"]["cand-3"]
+    cells = json.loads(stats[0]["state"])["calibration"]["cells"]["cand-3"]
     assert sorted(map(tuple, cells)) == sorted((i, world.scores[("coding", "cand-3", i)]) for i in PANEL)
 
 
@@ -567,8 +547,9 @@ def test_outcomes_from_kafka_feed_predictive_validity(world: World) -> None:
             ).json()["items"]
             return items if items and all(i["n"] == len(CANDIDATES) for i in items) else None
 
-        binary = _poll(lambda: results("retention_90d"))
-        assert binary, "hris.outcome.recorded never reached the scorecard service"
+        binary = _run(
+            eventually(lambda: results("retention_90d"), what="hris.outcome.recorded at the scorecard")
+        )
         numeric = results("first_performance_rating")
     by = {(i["round"], i["dimension"]): i for i in binary}
     assert set(by) == {(ROUND, d) for d in ("coding", "design", "collaboration", "overall")}
@@ -673,19 +654,16 @@ def test_demographics_are_compliance_only_and_adverse_impact_is_correct(world: W
 
 
 def test_submissions_amendments_and_decisions_leave_through_the_outbox(world: World) -> None:
-    def published():  # type: ignore[no-untyped-def]
-        rows = _run(
-            _fetch(
-                world.platform.dsns["scorecard"],
-                "SELECT event_type, published_at FROM outbox WHERE tenant_id = $1",
-                world.tenant,
-            )
+    async def published():  # type: ignore[no-untyped-def]
+        found = await rows(
+            world.platform.dsns["scorecard"],
+            "SELECT event_type, published_at FROM outbox WHERE tenant_id = $1",
+            world.tenant,
         )
-        return rows if rows and all(r["published_at"] for r in rows) else None
+        return found if found and all(r["published_at"] for r in found) else None
 
-    rows = _poll(published)
-    assert rows, "outbox rows were never relayed to Kafka"
-    kinds = [r["event_type"] for r in rows]
+    relayed = _run(eventually(published, what="the outbox rows relayed to Kafka"))
+    kinds = [r["event_type"] for r in relayed]
     # 24 + 2 (blind test) submissions, 2 amendments; 8 decisions (if that test ran first, else 0)
     assert kinds.count("scorecard.submitted") >= 24 + 2 + 2
     # (overdue reminders too: the world's interviews ended days before their scorecards came in)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from interloop_devstack.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -55,17 +56,11 @@ async def test_overdue_scorecards_remind_the_interviewer_until_submitted(  # typ
         def nudges(address: str) -> list[str]:
             return [
                 f"{m['Subject']}\n{m.get_body(('plain',)).get_content()}"
-                for rcpts, m in list(mailbox.messages)
-                if address in rcpts and str(m["Subject"]).strip().startswith("Scorecard overdue")
+                for m in mailbox.to(address)
+                if str(m["Subject"]).strip().startswith("Scorecard overdue")
             ]
 
-        async def until(check, within: float = 30):  # type: ignore[no-untyped-def]
-            deadline = asyncio.get_running_loop().time() + within
-            while not check() and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.2)
-            return check()
-
-        assert await until(lambda: nudges(ada) and nudges(bob)), "no overdue reminder arrived"
+        await eventually(lambda: nudges(ada) and nudges(bob), what="an overdue reminder to each")
         ended_tokyo = (start + timedelta(hours=1)).astimezone(ZoneInfo("Asia/Tokyo"))
         assert f"{ended_tokyo:%H:%M} (Asia/Tokyo)" in nudges(ada)[0] and "onsite" in nudges(ada)[0]
 
@@ -82,7 +77,7 @@ async def test_overdue_scorecards_remind_the_interviewer_until_submitted(  # typ
             },
         )
         assert r.status_code == 201, r.text
-        assert await until(lambda: len(nudges(ada)) >= 2), "the second reminder never came"
+        await eventually(lambda: len(nudges(ada)) >= 2, what="the second reminder")
         await asyncio.sleep(9)  # longer than the interval: a third would have come by now
         assert len(nudges(ada)) == 2 and len(nudges(bob)) == 1
         items = (await c.get("/v1/expected-scorecards", params={"interview_id": interview})).json()["items"]

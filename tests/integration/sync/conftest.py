@@ -1,22 +1,12 @@
-"""Sync integration fixtures: credential keys for every sync process, helpers to read the sync database."""
+"""Sync integration helpers: the documented Greenhouse hire with fresh ids, and the Workday field mapping."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
 from interloop_fakes.ats import GREENHOUSE_HIRE_MAPPING
 from interloop_fakes.examples import EXAMPLES
-
-# The session `platform` builds its env from os.environ (service_env): give its sync process a fast
-# automation worker before any fixture starts it (service_env gives every sync process credential keys).
-os.environ.setdefault("INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS", "0.2")
-os.environ.setdefault("INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS", "0")
 
 FIXTURES = EXAMPLES
 HIRE_TEMPLATE = json.loads((FIXTURES / "greenhouse" / "f-gh-02-hire_candidate.json").read_text())
@@ -37,30 +27,3 @@ def synthetic_hire(n: int, *, salary: int = 80000) -> dict[str, Any]:
     app["offer"]["id"] = 70_000_000 + n
     app["offer"]["custom_fields"]["salary"]["value"]["amount"] = salary + n
     return body
-
-
-async def rows(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("SELECT set_config('app.system', 'on', false)")
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
-
-
-async def value(dsn: str, sql: str, *args: Any) -> Any:
-    found = await rows(dsn, sql, *args)
-    return found[0][0] if found else None
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 30, what: str = "condition"
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.1)

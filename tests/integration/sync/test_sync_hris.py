@@ -13,22 +13,20 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from email import message_from_bytes, policy
 
 import grpc
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.controller import Controller
 from interloop.events.v1 import ats_pb2, envelope_pb2, scorecard_pb2
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.events import encode, new_event
-from interloop_devstack.procs import free_port, kill9
-from interloop_devstack.testing import ServiceSet, consumer_caught_up
+from interloop_devstack.procs import kill9
+from interloop_devstack.testing import Mailbox, ServiceSet, consumer_caught_up, eventually, rows, value
 from interloop_fakes.ats import FakeGreenhouse, FakeLever, FakeWorkday, sign_greenhouse
 from interloop_sync.rpc.convert import struct
 
-from .conftest import WORKDAY_MAPPING, eventually, rows, synthetic_hire, value
+from .conftest import WORKDAY_MAPPING, synthetic_hire
 
 pytestmark = pytest.mark.integration
 
@@ -36,28 +34,9 @@ GH_SECRET = "gh-webhook-secret"
 OWNER = "hris-owner@acme.test"
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[tuple[Controller, _Inbox]]:
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def sync_set(infra, tmp_path_factory, smtp) -> Iterator[ServiceSet]:  # type: ignore[no-untyped-def]
+def sync_set(infra, tmp_path_factory, mailbox: Mailbox) -> Iterator[ServiceSet]:  # type: ignore[no-untyped-def]
+    # A sync process of its own: these tests kill -9 it, count its 3 attempts and wait out its backoff.
     services = ServiceSet(infra, tmp_path_factory.mktemp("sync-hris"), ("sync",))
     services.procs["sync"].env.update(
         {
@@ -65,7 +44,7 @@ def sync_set(infra, tmp_path_factory, smtp) -> Iterator[ServiceSet]:  # type: ig
             "INTERLOOP_SYNC_CONSUMER_BACKOFF_INITIAL_SECONDS": "0.05",
             "INTERLOOP_SYNC_CONSUMER_BACKOFF_MAX_SECONDS": "0.2",
             "INTERLOOP_SYNC_SMTP_HOST": "127.0.0.1",
-            "INTERLOOP_SYNC_SMTP_PORT": str(smtp[0].port),
+            "INTERLOOP_SYNC_SMTP_PORT": str(mailbox.port),
             "INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS": "0.2",
             "INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS": "0",
         }
@@ -163,7 +142,7 @@ async def test_offer_accepted_records_sync_to_workday_with_every_field_read_back
     for n in range(6):
         resp = await _deliver(sync_set, ats_id, synthetic_hire(n))
         assert resp.outcome == pb.INGEST_OUTCOME_ACCEPTED
-    await eventually(lambda: _count_ge(_verified(dsn, tenant), 6), timeout=60, what="6 verified HRIS records")
+    await eventually(lambda: _count_ge(_verified(dsn, tenant), 6), within=60, what="6 verified HRIS records")
     assert len(workday.writes) == 6 and len(workday.workers) == 6
     by_name = {w["legalName"]["firstName"]: w for w in workday.workers.values()}
     for n in range(6):
@@ -236,9 +215,7 @@ async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set,
     # The ATS changes an ATS-owned field (title) the HRIS did not touch: it is written, and only it.
     hire["payload"]["application"]["jobs"][0]["name"] = "Staff Developer"
     await _deliver(sync_set, ats_id, hire)
-    await eventually(
-        lambda: _value(len(workday.writes_to(f"/workers/{worker_id}", "PATCH")) == 1), what="the update"
-    )
+    await eventually(lambda: len(workday.writes_to(f"/workers/{worker_id}", "PATCH")) == 1, what="the update")
     patch = workday.writes_to(f"/workers/{worker_id}", "PATCH")[0]
     assert json.loads(patch.body) == {"jobTitle": "Staff Developer"}
     assert workday.workers[worker_id]["jobTitle"] == "Staff Developer"
@@ -273,12 +250,8 @@ async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set,
     assert await rows(dsn, "SELECT 1 FROM sync_conflicts WHERE tenant_id = $1", tenant) == []
 
 
-async def _value(v):  # type: ignore[no-untyped-def]
-    return v
-
-
 async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_drains(
-    sync_set, workday, smtp
+    sync_set, workday, mailbox: Mailbox
 ) -> None:  # type: ignore[no-untyped-def]
     tenant, ats_id, _ = await _setup(sync_set, workday)
     dsn = sync_set.dsns["sync"]
@@ -286,7 +259,7 @@ async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_dra
     await _deliver(sync_set, ats_id, synthetic_hire(7))
     dead = await eventually(
         lambda: rows(dsn, "SELECT attempts, consumer FROM dead_letters WHERE tenant_id = $1", tenant),
-        timeout=60,
+        within=60,
         what="a dead letter",
     )
     assert dead[0]["attempts"] == 3 and dead[0]["consumer"].endswith("sync.hris")
@@ -297,19 +270,18 @@ async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_dra
 
     # Each alert reaches its owner by email (one per alert), with what to do about it.
     def tenant_mail() -> list[tuple[str, str]]:
-        parsed = [(m, message_from_bytes(m.content, policy=policy.default)) for m in smtp[1].messages]
         return [
-            (r.lower(), f"{p['Subject']}\n{p.get_content()}")
-            for m, p in parsed
-            for r in m.rcpt_tos
-            if f"tenant: {tenant}" in p.get_content()
+            (r, f"{m['Subject']}\n{m.get_content()}")
+            for rcpts, m in list(mailbox.messages)
+            for r in rcpts
+            if f"tenant: {tenant}" in m.get_content()
         ]
 
     async def mail_for_every_alert() -> list[tuple[str, str]] | None:
         mine = tenant_mail()
         return mine if len(mine) >= len(await _alerts(dsn, tenant)) else None
 
-    mails = await eventually(mail_for_every_alert, timeout=30, what="the alert emails")
+    mails = await eventually(mail_for_every_alert, within=30, what="the alert emails")
     assert sorted(to for to, _ in mails) == sorted(a.owner for a in await _alerts(dsn, tenant))
     assert any(to == OWNER and "after 3 attempt" in m and "replay-dead-letters" in m for to, m in mails), (
         mails
@@ -326,7 +298,7 @@ async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_dra
         timeout=60,
     )
     assert out.returncode == 0 and "1 dead letter(s) replayed" in out.stdout, out.stderr
-    await eventually(lambda: _count_ge(_verified(dsn, tenant), 1), timeout=30, what="the replayed hire")
+    await eventually(lambda: _count_ge(_verified(dsn, tenant), 1), within=30, what="the replayed hire")
     assert len(workday.writes) == 1
     assert (
         await value(
@@ -350,8 +322,7 @@ async def test_shadow_hris_connection_records_without_writing(sync_set, workday)
     assert workday.requests == []
 
 
-async def test_email_automation_is_delivered_over_smtp_once(sync_set, smtp) -> None:  # type: ignore[no-untyped-def]
-    _, inbox = smtp
+async def test_email_automation_is_delivered_over_smtp_once(sync_set, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
     tenant, ats_id, _ = await _setup(sync_set, None)
     dsn = sync_set.dsns["sync"]
     async with grpc.aio.insecure_channel(sync_set.target("sync")) as ch:
@@ -389,10 +360,9 @@ async def test_email_automation_is_delivered_over_smtp_once(sync_set, smtp) -> N
         what="the email",
     )
     await asyncio.sleep(1)
-    mine = [m for m in inbox.messages if "hire11@example.com" in [r.lower() for r in m.rcpt_tos]]
+    mine = mailbox.to("hire11@example.com")
     assert len(mine) == 2  # two deliveries (two events) of a rule without a dedupe condition
-    text = mine[0].content.decode()
-    assert "Subject: Welcome Hire11 Person11" in text and "welcome aboard" in text
+    assert mine[0]["Subject"] == "Welcome Hire11 Person11" and "welcome aboard" in mine[0].get_content()
     assert (
         await value(
             dsn, "SELECT count(*) FROM automation_actions WHERE tenant_id = $1 AND status = 'done'", tenant
@@ -453,7 +423,7 @@ async def test_reconciliation_and_scorecard_write_back_once(sync_set) -> None:  
                 tenant,
             ),
             what="write-back",
-            timeout=30,
+            within=30,
         )
         await eventually(
             lambda: _count_ge(
@@ -478,13 +448,13 @@ async def test_kill9_mid_batch_loses_nothing_and_never_writes_twice(sync_set, wo
     total = 40
     for n in range(total):
         await _deliver(sync_set, ats_id, synthetic_hire(100 + n))
-    await eventually(lambda: _count_ge(_verified(dsn, tenant), 5), timeout=60, what="the batch to start")
+    await eventually(lambda: _count_ge(_verified(dsn, tenant), 5), within=60, what="the batch to start")
     kill9(sync_set.procs["sync"].proc)
     at_crash = await _verified(dsn, tenant)()
     assert at_crash < total, "the crash must happen mid-batch"
     await asyncio.to_thread(sync_set.start, "sync")
     await eventually(
-        lambda: _count_ge(_verified(dsn, tenant), total), timeout=90, what="every hire after restart"
+        lambda: _count_ge(_verified(dsn, tenant), total), within=90, what="every hire after restart"
     )
     await asyncio.sleep(1)
     assert len(workday.writes) == total and len(workday.workers) == total

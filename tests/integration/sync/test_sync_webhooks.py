@@ -12,9 +12,10 @@ import time
 import httpx
 import pytest
 from interloop.events.v1 import ats_pb2, envelope_pb2
+from interloop_devstack.testing import rows, value
 from interloop_fakes.ats import sign_greenhouse
 
-from .conftest import FIXTURES, rows, value
+from .conftest import FIXTURES
 
 pytestmark = pytest.mark.integration
 

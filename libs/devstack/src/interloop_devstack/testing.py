@@ -1,15 +1,23 @@
-"""Session infrastructure for tests: real PostgreSQL and Kafka, from (in order of preference)
-servers named by env vars, testcontainers when a Docker engine answers, or the devstack binaries."""
+"""What the tests share: session infrastructure (real PostgreSQL and Kafka, from, in order of preference,
+servers named by env vars, testcontainers when a Docker engine answers, or the devstack binaries), service
+process sets, and the helpers every integration test reads results with: `eventually`, an SMTP `Mailbox`,
+`rows`/`value` (system-scoped reads of a service's database)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any, TypeVar
 
 from interloop_devstack.kafka import LocalKafka
 from interloop_devstack.postgres import LocalPostgres
@@ -159,7 +167,90 @@ class ServiceSet:
         return f"http://127.0.0.1:{self.ports.http}"
 
 
-__all__ = ["BACKENDS", "Infra", "ServiceSet", "session_infra"]
+__all__ = [
+    "BACKENDS",
+    "Infra",
+    "Mailbox",
+    "ServiceSet",
+    "consumer_caught_up",
+    "eventually",
+    "rows",
+    "session_infra",
+    "value",
+]
+
+T = TypeVar("T")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T] | T], *, within: float = 30.0, what: str = "condition"
+) -> T:
+    """Poll `check` (sync or async) until it returns a truthy value, and return that value. An
+    AssertionError raised by `check` counts as "not yet"; other errors propagate. After `within` seconds
+    (a safety net, not a measurement) it raises AssertionError naming `what` and the last failure."""
+    deadline = time.monotonic() + within
+    while True:
+        failure: AssertionError | None = None
+        try:
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
+        except AssertionError as exc:
+            failure, result = exc, None
+        if result:
+            return result  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            last = f"last failure: {failure}" if failure is not None else f"last result: {result!r:.300}"
+            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}; {last}") from failure
+        await asyncio.sleep(0.2)
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a free port that keeps every message it receives, parsed, with
+    its envelope recipients (lower case). `with Mailbox() as box:` serves it; sync sends to `box.port`."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.port = 0
+        self._controller: Any = None
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(([r.lower() for r in envelope.rcpt_tos], parsed))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages whose envelope names `address` (any case), oldest first."""
+        return [m for rcpts, m in list(self.messages) if address.lower() in rcpts]
+
+    def __enter__(self) -> Mailbox:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self._controller.start()
+        self.port = self._controller.port
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()
+
+
+async def rows(dsn: str, sql: str, *args: Any) -> list[Any]:
+    """`sql` on a service's database as the system (row-level security lets it see every tenant)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT set_config('app.system', 'on', false)")
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def value(dsn: str, sql: str, *args: Any) -> Any:
+    """The first column of the first row of `sql` (see `rows`), or None when there is no row."""
+    found = await rows(dsn, sql, *args)
+    return found[0][0] if found else None
 
 
 async def consumer_caught_up(bootstrap: str, group: str, topic: str) -> bool:
