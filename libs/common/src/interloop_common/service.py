@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from interloop_common import db, kafka, metrics
+from interloop_common import db, kafka, metrics, periodic, retention
 from interloop_common.grpc_server import GrpcServer, install_shutdown
 from interloop_common.inbox import Handler, InboxConsumer, OwnerResolver
 from interloop_common.logging import configure_logging
@@ -52,6 +52,8 @@ class ServiceSpec:
     register: Callable[[GrpcServer, Runtime], None]
     consumers: Callable[[Runtime], list[ConsumerSpec]] = lambda rt: []
     background: Callable[[Runtime], list[Awaitable[None]]] = lambda rt: []
+    # Tables of the service's own that the retention sweep keeps bounded (beside outbox, inbox, dead letters).
+    sweeps: tuple[retention.Sweep, ...] = ()
 
 
 def migrate(settings: ServiceSettings, package: str) -> int:
@@ -129,6 +131,18 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     ]
     kafka_work = tasks[1:]  # the relay and the consumers
     tasks += [asyncio.create_task(coro) for coro in spec.background(runtime)]
+    sweeps = [*retention.common_sweeps(settings), *spec.sweeps]
+    tasks.append(
+        asyncio.create_task(
+            periodic.every(
+                settings.retention_sweep_seconds,
+                "retention sweep",
+                lambda: retention.sweep(pool, sweeps, service=spec.name),
+                first_delay=min(60.0, settings.retention_sweep_seconds),
+            ),
+            name="retention-sweep",
+        )
+    )
     if ready is not None:
         ready.set()
     log.info("%s ready", spec.name)

@@ -53,6 +53,13 @@ class ServiceSettings(BaseSettings):
     # in production).
     outbound_deny_networks: str = ""
     outbound_allow_networks: str = ""
+    # Housekeeping (interloop_common.retention): how often the shared tables are swept (0 = never), and
+    # how long published outbox rows and replayed dead letters are kept. Inbox ids are kept for Kafka's
+    # retention plus this margin: an event Kafka still holds must still be recognised as applied.
+    retention_sweep_seconds: float = Field(default=3600, ge=0)
+    retention_outbox_hours: float = Field(default=168, gt=0)
+    retention_inbox_margin_hours: float = Field(default=24, ge=0)
+    retention_dead_letters_hours: float = Field(default=720, gt=0)
 
     @field_validator("outbound_deny_networks", "outbound_allow_networks")
     @classmethod

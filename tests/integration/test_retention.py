@@ -1,0 +1,105 @@
+"""The retention sweep keeps the shared tables bounded on a real PostgreSQL: old published outbox rows,
+inbox ids older than Kafka's retention plus the margin and old replayed dead letters go, in batches;
+unpublished and quarantined outbox rows, recent inbox ids and open dead letters stay."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from interloop_common import db
+from interloop_common.retention import Sweep, common_sweeps, sweep
+from interloop_common.settings import ServiceSettings
+
+
+@pytest.fixture
+async def pool(infra):  # type: ignore[no-untyped-def]
+    name = f"retention_{uuid.uuid4().hex[:8]}"
+    dsn = infra.database(name)
+    db.migrate(dsn)  # the shared migrations only: outbox, inbox, dead letters
+    p = await db.create_pool(dsn, min_size=1, max_size=2)
+    yield p
+    await p.close()
+
+
+async def _outbox(conn: asyncpg.Connection, label: str, published: timedelta, quarantined: bool) -> None:
+    await conn.execute(
+        "INSERT INTO outbox (id, tenant_id, topic, key, event_type, envelope, created_at, published_at,"
+        " quarantined_at) VALUES ($1, 't', 'x', $2, 'e', ''::bytea, now() - interval '400 hours',"
+        " now() - $3::interval, CASE WHEN $4 THEN now() END)",
+        uuid.uuid4(),
+        label,
+        published,
+        quarantined,
+    )
+
+
+async def test_old_rows_go_in_batches_and_what_is_still_needed_stays(pool: asyncpg.Pool) -> None:
+    settings = ServiceSettings(
+        kafka_retention_hours=100, retention_inbox_margin_hours=10, retention_outbox_hours=48
+    )
+    async with db.system_tx(pool) as conn:
+        for i in range(5):
+            await _outbox(conn, f"old-{i}", timedelta(hours=72), False)  # published long ago: swept
+        await _outbox(conn, "recent", timedelta(hours=1), False)  # published recently: kept
+        await _outbox(conn, "quarantined", timedelta(hours=72), True)  # set aside for a human: kept
+        await conn.execute(
+            "INSERT INTO outbox (id, tenant_id, topic, key, event_type, envelope, created_at)"
+            " VALUES ($1, 't', 'x', 'unpublished', 'e', ''::bytea, now() - interval '900 hours')",
+            uuid.uuid4(),
+        )  # never published, however old: kept
+        for age, label in (
+            (timedelta(hours=111), "old"),
+            (timedelta(hours=109), "inside-kafka-retention+margin"),
+        ):
+            await conn.execute(
+                "INSERT INTO inbox (consumer, event_id, tenant_id, event_type, processed_at)"
+                " VALUES ($1, $2, 't', 'e', now() - $3::interval)",
+                label,
+                uuid.uuid4(),
+                age,
+            )
+        for replayed, label in ((timedelta(hours=800), "replayed-old"), (None, "open")):
+            await conn.execute(
+                'INSERT INTO dead_letters (id, tenant_id, consumer, topic, partition, "offset", value,'
+                " reason, attempts, failed_at, replayed_at) VALUES ($1, 't', $2, 'x', 0, 0, ''::bytea, 'r',"
+                " 5, now() - interval '900 hours', now() - $3::interval)",
+                uuid.uuid4(),
+                label,
+                replayed,
+            )
+
+    deleted = await sweep(pool, common_sweeps(settings), service="test", batch_size=2)
+
+    assert deleted == {"outbox": 5, "inbox": 1, "dead_letters": 1}
+    async with db.system_tx(pool) as conn:
+        assert sorted(r[0] for r in await conn.fetch("SELECT key FROM outbox")) == [
+            "quarantined",
+            "recent",
+            "unpublished",
+        ]
+        assert [r[0] for r in await conn.fetch("SELECT consumer FROM inbox")] == [
+            "inside-kafka-retention+margin"
+        ]
+        assert [r[0] for r in await conn.fetch("SELECT consumer FROM dead_letters")] == ["open"]
+    assert await sweep(pool, common_sweeps(settings), service="test") == {
+        "outbox": 0,
+        "inbox": 0,
+        "dead_letters": 0,
+    }
+
+
+async def test_a_service_adds_its_own_table(pool: asyncpg.Pool) -> None:
+    async with db.system_tx(pool) as conn:
+        await conn.execute("CREATE TABLE deliveries (id int, received_at timestamptz)")
+        await conn.execute(
+            "INSERT INTO deliveries SELECT g, now() - (g || ' hours')::interval FROM generate_series(1, 30) g"
+        )
+    deleted = await sweep(
+        pool, [Sweep("deliveries", "received_at", timedelta(hours=10.5))], service="test", batch_size=7
+    )
+    assert deleted == {"deliveries": 20}
+    async with db.system_tx(pool) as conn:
+        assert await conn.fetchval("SELECT max(id) FROM deliveries") == 10
