@@ -16,6 +16,25 @@ import asyncpg
 from yoyo import get_backend, read_migrations
 
 
+class PrivilegedRole(RuntimeError):
+    """The service's database role could read past row-level security; it must not serve with it."""
+
+
+async def refuse_privileged(pool: asyncpg.Pool) -> None:
+    """Refuse a role that is a superuser or has BYPASSRLS: row-level security (every tenant table's second
+    wall) does not apply to it, so one missing WHERE would show every tenant's rows."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+    if row is not None and (row["rolsuper"] or row["rolbypassrls"]):
+        what = "a superuser" if row["rolsuper"] else "BYPASSRLS"
+        raise PrivilegedRole(
+            f"database role {row['rolname']!r} is {what}, which row-level security does not bind; "
+            "connect as a role with NOSUPERUSER NOBYPASSRLS that owns the service's database"
+        )
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
+from interloop_common.db import PrivilegedRole
 from interloop_common.keyring import KeyRing, KeysUnavailable, Rotation, SealedColumns, rotate_all
 from interloop_common.logging import configure_logging
 from interloop_common.settings import ServiceSettings
@@ -73,6 +74,9 @@ def main(
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass
+    except PrivilegedRole as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 async def _replay(settings: ServiceSettings, tenant: str, ids: list[str]) -> int:

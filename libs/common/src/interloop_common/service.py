@@ -63,14 +63,18 @@ def migrate(settings: ServiceSettings, package: str) -> int:
 async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.Event | None = None) -> None:
     configure_logging(spec.name, settings.log_level)
     configure_telemetry(spec.name)
+    pool = await db.create_pool(
+        settings.database_url.get_secret_value(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
+    try:  # before anything is written: a role row-level security does not bind never serves
+        await db.refuse_privileged(pool)
+    except db.PrivilegedRole:
+        await pool.close()
+        raise
     applied = await asyncio.to_thread(migrate, settings, spec.package)
     log.info("migrations applied: %d", applied)
     metrics.serve_metrics(settings.metrics_port)
     kafka.set_topic_prefix(settings.topic_prefix)
-
-    pool = await db.create_pool(
-        settings.database_url.get_secret_value(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
-    )
     producer = kafka.Producer(settings.kafka_bootstrap_servers, client_id=spec.name)
     runtime = Runtime(settings=settings, pool=pool, producer=producer)
 
