@@ -77,14 +77,11 @@ class _Pool:
 
             return tx()
 
-    def acquire(self):  # type: ignore[no-untyped-def]
-        import contextlib
+    async def acquire(self, *, timeout: float | None = None) -> _Pool._Conn:
+        return self._Conn()
 
-        @contextlib.asynccontextmanager
-        async def cm():  # type: ignore[no-untyped-def]
-            yield self._Conn()
-
-        return cm()
+    async def release(self, conn: object) -> None:
+        return None
 
 
 async def test_rotate_all_reseals_what_opens_and_reports_what_does_not() -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 import asyncpg
 from yoyo import get_backend, read_migrations
 
+from interloop_common.errors import Unavailable
+
 
 class PrivilegedRole(RuntimeError):
     """The service's database role could read past row-level security; it must not serve with it."""
@@ -35,8 +37,39 @@ async def refuse_privileged(pool: asyncpg.Pool) -> None:
         )
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+class PoolExhausted(Unavailable, TimeoutError):
+    """No connection came free in time: the caller gets UNAVAILABLE (retry later), a consumer waits it out
+    as infrastructure (a TimeoutError) instead of stalling silently or dead-lettering."""
+
+
+# How long a transaction waits for a pooled connection (settings.db_acquire_timeout_seconds, set by
+# create_pool): one process, one setting.
+_acquire_timeout = 10.0
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_timeout: float | None = None
+) -> asyncpg.Pool:
+    global _acquire_timeout
+    if acquire_timeout is not None:
+        _acquire_timeout = acquire_timeout
     return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
+
+
+@contextlib.asynccontextmanager
+async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection, or PoolExhausted after the acquire timeout."""
+    try:
+        conn = await pool.acquire(timeout=_acquire_timeout)
+    except TimeoutError:
+        raise PoolExhausted(
+            f"no database connection came free within {_acquire_timeout:g}s "
+            f"(pool of {pool.get_max_size()} all busy); retry later"
+        ) from None
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)
 
 
 def migration_dirs(*packages: str) -> list[Path]:
@@ -59,7 +92,7 @@ async def tenant_tx(pool: asyncpg.Pool, tenant_id: str) -> AsyncIterator[asyncpg
     """A transaction in which row-level security only shows and accepts rows of `tenant_id`."""
     if not tenant_id:
         raise ValueError("tenant_id is required")
-    async with pool.acquire() as conn, conn.transaction():
+    async with acquire(pool) as conn, conn.transaction():
         await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
         yield conn
 
@@ -67,6 +100,6 @@ async def tenant_tx(pool: asyncpg.Pool, tenant_id: str) -> AsyncIterator[asyncpg
 @contextlib.asynccontextmanager
 async def system_tx(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A transaction for cross-tenant infrastructure work (relay, inbox bookkeeping)."""
-    async with pool.acquire() as conn, conn.transaction():
+    async with acquire(pool) as conn, conn.transaction():
         await conn.execute("SELECT set_config('app.system', 'on', true)")
         yield conn

@@ -64,7 +64,10 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     configure_logging(spec.name, settings.log_level)
     configure_telemetry(spec.name)
     pool = await db.create_pool(
-        settings.database_url.get_secret_value(), min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        settings.database_url.get_secret_value(),
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        acquire_timeout=settings.db_acquire_timeout_seconds,
     )
     try:  # before anything is written: a role row-level security does not bind never serves
         await db.refuse_privileged(pool)

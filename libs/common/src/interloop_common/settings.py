@@ -32,6 +32,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     db_pool_min: int = Field(default=1, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
+    # How long a transaction waits for a pooled connection before answering UNAVAILABLE (never forever).
+    db_acquire_timeout_seconds: float = Field(default=10.0, gt=0)
     # Graceful drain: seconds in-flight RPCs get after SIGTERM (health flips to NOT_SERVING first).
     shutdown_grace_seconds: float = Field(default=5.0, ge=0)
     # Default deadline applied to outgoing RPCs that do not set one.
