@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 from interloop.events.v1 import ats_pb2
 from opentelemetry import propagate, trace
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from interloop_common import metrics
 from interloop_common.db import system_tx
@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 # How often a wait for the broker's acknowledgement is reported while it lasts.
 _PATIENCE = 30.0
+# One publisher per database: the relay that holds this session advisory lock publishes, the others stand
+# by. Two relays publishing claimed batches at once would interleave them, so an aggregate's events could
+# reach Kafka out of order; with one leader seq order is publication order, and when the leader's
+# session ends (a crash, a lost connection) its lock goes with it and a standby takes over.
+LEADER_LOCK = 0x6F7574626F78  # "outbox"
+OUTBOX_LEADER = Gauge(
+    "interloop_outbox_relay_leader", "1 while this relay is the one publishing", ["service"]
+)
 OUTBOX_QUARANTINED = Counter(
     "interloop_outbox_quarantined_total",
     "Outbox rows Kafka refused for good, set aside with an alert",
@@ -151,6 +159,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._leading = False
         self._failing = False
         # Rows the broker refused together with their batch: next time each goes on its own, so that a
         # refusal is the row's own before it is quarantined.
@@ -179,6 +188,9 @@ class OutboxRelay:
         self._failing = True
         self._wake.clear()  # a row committed from here on ends the nap after this round
         await self._listen()
+        if not await self._lead():
+            self._failing = False
+            return False  # a standby: the leader publishes; try again after the poll interval
         handled = await self.publish_batch()
         self._failing = False
         return handled >= self._batch_size
@@ -210,10 +222,31 @@ class OutboxRelay:
             raise
         self._listener = listener
 
+    @property
+    def leading(self) -> bool:
+        return self._leading
+
+    async def _lead(self) -> bool:
+        """True while this relay holds the publisher lock (taken on its listener's session)."""
+        if not self._leading and self._listener is not None:
+            self._leading = bool(
+                await self._listener.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK)
+            )
+            if self._leading:
+                OUTBOX_LEADER.labels(self._service).set(1)
+                log.info("outbox relay: publishing (leader)")
+        return self._leading
+
     async def _unlisten(self) -> None:
         listener, self._listener = self._listener, None
+        if self._leading:
+            self._leading = False
+            OUTBOX_LEADER.labels(self._service).set(0)
         if listener is None:
             return
+        with contextlib.suppress(Exception):  # the lock is the session's: it ends with the connection too
+            if not listener.is_closed():
+                await listener.execute("SELECT pg_advisory_unlock($1)", LEADER_LOCK)
         with contextlib.suppress(Exception):  # a connection the server dropped cannot UNLISTEN
             if not listener.is_closed():
                 await listener.remove_listener("outbox", self._wake_up)
