@@ -1,11 +1,17 @@
-"""Sync integration helpers: the documented Greenhouse hire with fresh ids, and the Workday field mapping."""
+"""Sync integration helpers: the documented Greenhouse hire with fresh ids, the Workday field mapping, a
+signed Greenhouse delivery to a sync process and the alerts a tenant's work staged."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from interloop_fakes.ats import GREENHOUSE_HIRE_MAPPING
+import grpc
+from interloop.events.v1 import ats_pb2, envelope_pb2
+from interloop.sync.v1 import sync_pb2 as pb
+from interloop.sync.v1 import sync_pb2_grpc
+from interloop_devstack.testing import ServiceSet, rows
+from interloop_fakes.ats import GREENHOUSE_HIRE_MAPPING, sign_greenhouse
 from interloop_fakes.examples import EXAMPLES
 
 FIXTURES = EXAMPLES
@@ -27,3 +33,31 @@ def synthetic_hire(n: int, *, salary: int = 80000) -> dict[str, Any]:
     app["offer"]["id"] = 70_000_000 + n
     app["offer"]["custom_fields"]["salary"]["value"]["amount"] = salary + n
     return body
+
+
+GH_SECRET = "gh-webhook-secret"
+
+
+async def deliver_greenhouse(
+    services: ServiceSet, connection_id: str, body: dict
+) -> pb.IngestWebhookResponse:
+    """``body`` signed with ``GH_SECRET`` into the sync process of ``services``."""
+    hook = sign_greenhouse(json.dumps(body).encode(), GH_SECRET)
+    async with grpc.aio.insecure_channel(services.target("sync")) as ch:
+        return await sync_pb2_grpc.SyncServiceStub(ch).IngestWebhook(
+            pb.IngestWebhookRequest(
+                provider="greenhouse", connection_id=connection_id, raw_body=hook.body, headers=hook.headers
+            )
+        )
+
+
+async def staged_alerts(dsn: str, tenant: str) -> list[ats_pb2.Alert]:
+    """The ``notification.alert`` events the tenant's work staged in sync's outbox."""
+    out = []
+    for r in await rows(
+        dsn, "SELECT envelope FROM outbox WHERE tenant_id = $1 AND event_type = 'notification.alert'", tenant
+    ):
+        alert = ats_pb2.Alert()
+        envelope_pb2.Envelope.FromString(bytes(r["envelope"])).payload.Unpack(alert)
+        out.append(alert)
+    return out

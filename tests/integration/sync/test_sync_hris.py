@@ -17,20 +17,21 @@ from decimal import Decimal
 import grpc
 import pytest
 from aiokafka import AIOKafkaProducer
-from interloop.events.v1 import ats_pb2, envelope_pb2, scorecard_pb2
+from interloop.events.v1 import scorecard_pb2
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.events import encode, new_event
 from interloop_devstack.procs import kill9
 from interloop_devstack.testing import Mailbox, ServiceSet, consumer_caught_up, eventually, rows, value
-from interloop_fakes.ats import FakeGreenhouse, FakeLever, FakeWorkday, sign_greenhouse
+from interloop_fakes.ats import FakeGreenhouse, FakeLever, FakeWorkday
 from interloop_sync.rpc.convert import struct
 
-from .conftest import WORKDAY_MAPPING, synthetic_hire
+from .conftest import GH_SECRET, WORKDAY_MAPPING, synthetic_hire
+from .conftest import deliver_greenhouse as _deliver
+from .conftest import staged_alerts as _alerts
 
 pytestmark = pytest.mark.integration
 
-GH_SECRET = "gh-webhook-secret"
 OWNER = "hris-owner@acme.test"
 
 
@@ -107,27 +108,6 @@ async def _setup(
             )
         )
     return tenant, ats.connection.id, hris_id
-
-
-async def _deliver(sync_set: ServiceSet, connection_id: str, body: dict) -> pb.IngestWebhookResponse:
-    hook = sign_greenhouse(json.dumps(body).encode(), GH_SECRET)
-    async with grpc.aio.insecure_channel(sync_set.target("sync")) as ch:
-        return await sync_pb2_grpc.SyncServiceStub(ch).IngestWebhook(
-            pb.IngestWebhookRequest(
-                provider="greenhouse", connection_id=connection_id, raw_body=hook.body, headers=hook.headers
-            )
-        )
-
-
-async def _alerts(dsn: str, tenant: str) -> list[ats_pb2.Alert]:
-    out = []
-    for r in await rows(
-        dsn, "SELECT envelope FROM outbox WHERE tenant_id = $1 AND event_type = 'notification.alert'", tenant
-    ):
-        alert = ats_pb2.Alert()
-        envelope_pb2.Envelope.FromString(bytes(r["envelope"])).payload.Unpack(alert)
-        out.append(alert)
-    return out
 
 
 def _verified(dsn: str, tenant: str):  # type: ignore[no-untyped-def]

@@ -30,6 +30,7 @@ from interloop_sync.usecases import (
 )
 from interloop_sync.usecases import context as sync_context
 from interloop_sync.vendors import registry
+from interloop_sync.vendors._http import url_problem
 
 _OUTCOMES = {
     "accepted": pb.INGEST_OUTCOME_ACCEPTED,
@@ -63,6 +64,14 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             )
         base_url = adapter.base_url_required if adapter is not None else None
         check.require(base_url is None or bool(c.base_url), "connection.base_url", base_url or "")
+        if adapter is not None:  # the URLs the service will call with the credentials: the vendor's only
+            policy = self.ctx.policies[c.provider]
+            urls = {"connection.base_url": c.base_url or None, "connection.settings.token_url": None}
+            if "token_url" in c.settings:
+                urls["connection.settings.token_url"] = c.settings["token_url"]
+            for name, url in urls.items():
+                problem = url_problem(url, policy) if url is not None else None
+                check.require(problem is None, name, problem or "")
         mapping, policy = from_struct(c.field_mapping), from_struct(c.stage_policy)
         if mapping:
             try:

@@ -15,6 +15,7 @@ from typing import Any
 import aiosmtplib
 import asyncpg
 from interloop.events.v1 import ats_pb2
+from interloop_common import vendor_http
 from interloop_common.clock import utc_now
 from interloop_common.db import system_tx
 from interloop_common.outbox import stage, stage_alert
@@ -24,7 +25,8 @@ from interloop_sync.domain.automations import EmailTemplate, EmailTemplates
 from interloop_sync.store import automations as store
 from interloop_sync.store import connections, mirror
 from interloop_sync.usecases import SOURCE, metrics
-from interloop_sync.usecases.context import SyncContext
+from interloop_sync.usecases.context import WEBHOOK, SyncContext
+from interloop_sync.vendors._http import reason, send
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -151,12 +153,17 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
                     due_at=datetime.fromisoformat(args["follow_up_at"]),
                 )
         elif kind == "call_webhook":
-            response = await ctx.http.post(
+            # The tenant's URL: through the outbound guard (no inside address, every redirect re-checked).
+            response = await send(
+                WEBHOOK,
+                ctx.http(WEBHOOK),
+                "POST",
                 args["url"],
                 json={"rule_id": row["rule_id"], "idempotency_key": key, **context},
                 headers={"Idempotency-Key": key},
             )
-            response.raise_for_status()
+            if not response.is_success:  # a redirect left unfollowed (too many, or no Location)
+                raise vendor_http.Permanent(WEBHOOK, response.status_code, None, "not answered")
             await store.log_communication(
                 conn, tenant, key, "webhook", args["url"], "", "", "sent", row["event_at"]
             )
@@ -200,13 +207,15 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
                 key=f"{tenant}/{context.get('application_id')}",
             )
     except Exception as exc:  # noqa: BLE001 - a failed action is retried, then alerted, never dropped
+        # a webhook's failure is its fixed reason, never the answer it got
+        why = reason(exc) if isinstance(exc, vendor_http.VendorError) else str(exc)
         attempts = row["attempts"] + 1
         if attempts >= MAX_ATTEMPTS and kind == "send_alert":
             # An alert about a failed alert email would be another email through the same broken SMTP.
-            await store.finish(conn, tenant, key, "failed", str(exc))
-            log.error("alert email %s to %s failed for good: %s", key, context.get("recipient"), exc)
+            await store.finish(conn, tenant, key, "failed", why)
+            log.error("alert email %s to %s failed for good: %s", key, context.get("recipient"), why)
         elif attempts >= MAX_ATTEMPTS:
-            await store.finish(conn, tenant, key, "failed", str(exc))
+            await store.finish(conn, tenant, key, "failed", why)
             owner = ctx.settings.alert_owner
             if cid:
                 c = await connections.get(conn, tenant, cid)
@@ -219,11 +228,11 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
                 owner=owner,
                 connection_id=cid or "",
                 summary=f"sync: automation {row['rule_id']} ({kind}) failed after {attempts} attempts",
-                detail=f"{key}: {type(exc).__name__}: {exc}",
+                detail=f"{key}: {type(exc).__name__}: {why}",
             )
         else:
-            await store.retry_later(conn, tenant, key, now + timedelta(seconds=2**attempts), str(exc))
-        await mirror.record_operation(conn, tenant, cid, "automation", kind, "error", str(exc))
+            await store.retry_later(conn, tenant, key, now + timedelta(seconds=2**attempts), why)
+        await mirror.record_operation(conn, tenant, cid, "automation", kind, "error", why)
         metrics.record("automation", kind, "error")
         return
     await store.finish(conn, tenant, key, "done")

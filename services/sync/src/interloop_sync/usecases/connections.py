@@ -66,7 +66,7 @@ def token_renewer(ctx: SyncContext, c: Connection) -> Renew | None:
             if current is None:
                 raise LookupError(f"connection {c.id} no longer exists")
             access, fields = await adapter.renew_token(
-                ctx.http, current, vault.decrypt(current.credentials), refused
+                ctx.http(current.provider), current, vault.decrypt(current.credentials), refused
             )
             if fields is None:
                 return access  # renewed meanwhile by someone else

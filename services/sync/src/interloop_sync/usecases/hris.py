@@ -35,6 +35,7 @@ from interloop_sync.usecases import SOURCE, metrics
 from interloop_sync.usecases.connections import token_renewer
 from interloop_sync.usecases.context import SyncContext
 from interloop_sync.vendors import registry
+from interloop_sync.vendors._http import reason
 from interloop_sync.vendors.hris import HrisClient
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,12 @@ async def vendor_failure(
     ctx: SyncContext, c: Connection, tenant_id: str, attempts: int, what: str, exc: Exception
 ) -> None:
     """Record a failed vendor call; when a retry cycle is exhausted alert the connection's owner, then
-    let the error propagate (retry policy, dead letter). Retryable waits honour Retry-After."""
+    let the error propagate (retry policy, dead letter). Retryable waits honour Retry-After. What is
+    recorded and alerted is the fixed reason (code + HTTP status), never the vendor's answer."""
     direction = "outbound" if registry.kind(c.provider) == "ats" else "hris"
     exhausted = attempts % ctx.settings.consumer_max_attempts == 0
     async with tenant_tx(ctx.pool, tenant_id) as conn:
-        await mirror.record_operation(conn, tenant_id, c.id, direction, what, "error", str(exc))
+        await mirror.record_operation(conn, tenant_id, c.id, direction, what, "error", reason(exc))
         if exhausted or isinstance(exc, vendor_errors.Permanent):
             await stage_alert(
                 conn,
@@ -63,7 +65,7 @@ async def vendor_failure(
                 owner=c.owner,
                 connection_id=c.id,
                 summary=f"sync: {what} to {c.provider} failed after {attempts} attempt(s)",
-                detail=f"{type(exc).__name__}: {exc}",
+                detail=f"{type(exc).__name__}: {reason(exc)}",
             )
     metrics.record(direction, what, "error")
     if isinstance(exc, vendor_errors.RateLimited):
@@ -82,13 +84,13 @@ async def _source_document(
     creds = ctx.cache.decrypt(ctx.vault, ats)
     if not adapter.has_api_access(creds):
         return source
-    client = adapter.client(ctx.http, ats, creds, token_renewer(ctx, ats))
+    client = adapter.client(ctx.http(ats.provider), ats, creds, token_renewer(ctx, ats))
     return await client.fetch_application(msg.remote_application_id)
 
 
 def _client(ctx: SyncContext, target: Connection) -> HrisClient:
     creds = ctx.cache.decrypt(ctx.vault, target)  # type: ignore[arg-type]
-    return registry.hris(target.provider).client(ctx.http, target, creds)
+    return registry.hris(target.provider).client(ctx.http(target.provider), target, creds)
 
 
 async def sync_hire(
@@ -173,7 +175,7 @@ async def sync_hire(
             written = await client.create_hire(mapped, idempotency_key=key)
         except vendor_errors.VendorError as exc:
             async with tenant_tx(ctx.pool, tenant) as side:
-                await hris.update_sync(side, tenant, key, last_error=str(exc))
+                await hris.update_sync(side, tenant, key, last_error=reason(exc))
             await vendor_failure(ctx, target, tenant, attempts, "hire", exc)
             raise
         remote_id = written.remote_id
@@ -289,7 +291,7 @@ async def _write_update(
         after = await client.read_back(remote_id)
     except vendor_errors.VendorError as exc:
         async with tenant_tx(ctx.pool, tenant) as side:  # counted even though the handler rolls back
-            attempts = await hris.record_failure(side, tenant, key, str(exc))
+            attempts = await hris.record_failure(side, tenant, key, reason(exc))
         await vendor_failure(ctx, target, tenant, attempts, "update", exc)
         raise
     metrics.HRIS_WRITES.labels(target.provider, "updated").inc()

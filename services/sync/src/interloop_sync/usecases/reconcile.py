@@ -16,10 +16,10 @@ from typing import Any
 import asyncpg
 from interloop_common.clock import utc_now
 from interloop_common.db import system_tx, tenant_tx
-from interloop_common.errors import NotFound
+from interloop_common.errors import Conflict, NotFound, Unavailable
 from interloop_common.outbox import stage_alert
 from interloop_common.periodic import every
-from interloop_common.vendor_http import Permanent, with_retries
+from interloop_common.vendor_http import Permanent, VendorError, with_retries
 
 from interloop_sync.domain.model import StageChange
 from interloop_sync.domain.normalise import InterviewStagePolicy
@@ -30,6 +30,7 @@ from interloop_sync.usecases.connections import token_renewer
 from interloop_sync.usecases.context import SyncContext
 from interloop_sync.usecases.inbound import _Apply
 from interloop_sync.vendors import registry
+from interloop_sync.vendors._http import reason
 from interloop_sync.vendors.ats import AtsAdapter, AtsClient
 
 log = logging.getLogger(__name__)
@@ -77,18 +78,24 @@ async def _page(
 
 
 async def run_connection(ctx: SyncContext, tenant_id: str, connection_id: str) -> RunResult:
-    """Reconcile one ATS connection of the tenant now (``RunReconciliation``)."""
+    """Reconcile one ATS connection of the tenant now (``RunReconciliation``); a vendor's refusal answers
+    FAILED_PRECONDITION, an unreachable vendor UNAVAILABLE, with the fixed reason only."""
     async with tenant_tx(ctx.pool, tenant_id) as conn:
         c = await connections.get(conn, tenant_id, connection_id)
     if c is None or registry.kind(c.provider) != "ats":
         raise NotFound(f"no ATS connection {connection_id}")
-    return await run(ctx, c)
+    try:
+        return await run(ctx, c)
+    except Permanent as exc:
+        raise Conflict(f"reconciliation refused: {reason(exc)}") from None
+    except VendorError as exc:
+        raise Unavailable(f"reconciliation could not reach the vendor: {reason(exc)}") from None
 
 
 async def run(ctx: SyncContext, c: Connection) -> RunResult:
     creds = ctx.require_vault().decrypt(c.credentials)
     adapter = registry.ats(c.provider)
-    client = adapter.client(ctx.http, c, creds, token_renewer(ctx, c))
+    client = adapter.client(ctx.http(c.provider), c, creds, token_renewer(ctx, c))
     result = RunResult()
     async with tenant_tx(ctx.pool, c.tenant_id) as conn:
         cursor, updated_after, started = await cursors.start_run(conn, c.tenant_id, c.id, RESOURCE, utc_now())
@@ -106,9 +113,10 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
             if not cursor:
                 break
     except Exception as exc:
+        why = reason(exc)  # a fixed code and the HTTP status: never text from the vendor's answer
         async with tenant_tx(ctx.pool, c.tenant_id) as conn:
-            await cursors.record_error(conn, c.tenant_id, c.id, RESOURCE, str(exc))
-            await mirror.record_operation(conn, c.tenant_id, c.id, "reconcile", RESOURCE, "error", str(exc))
+            await cursors.record_error(conn, c.tenant_id, c.id, RESOURCE, why)
+            await mirror.record_operation(conn, c.tenant_id, c.id, "reconcile", RESOURCE, "error", why)
             if isinstance(exc, Permanent):  # refused (bad credentials): retrying cannot help, a human can
                 await stage_alert(
                     conn,
@@ -118,7 +126,7 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
                     owner=c.owner,
                     connection_id=c.id,
                     summary=f"sync: reconciliation of {c.provider} connection {c.id} refused",
-                    detail=f"{type(exc).__name__}: {exc}",
+                    detail=f"{type(exc).__name__}: {why}",
                 )
         metrics.record("reconcile", RESOURCE, "error")
         raise

@@ -106,7 +106,7 @@ async def _write(
         attempts = await hris.claim_writeback(side, tenant, key, c.id, kind, target, payload)
     creds = ctx.vault.decrypt(c.credentials)  # type: ignore[union-attr]
     try:
-        client = registry.ats(c.provider).client(ctx.http, c, creds, token_renewer(ctx, c))
+        client = registry.ats(c.provider).client(ctx.http(c.provider), c, creds, token_renewer(ctx, c))
         result = await client.write_back(kind, key, payload)
     except vendor_errors.VendorError as exc:
         await vendor_failure(ctx, c, tenant, attempts, kind, exc)

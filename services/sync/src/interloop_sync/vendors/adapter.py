@@ -1,5 +1,5 @@
-"""What every vendor adapter declares, whatever its kind: its name and what a connection to it needs (the
-registry lists them; creating a connection checks them)."""
+"""What every vendor adapter declares, whatever its kind: its name, what a connection to it needs and
+the hosts it may call (the registry lists them; creating a connection checks them)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,8 @@ class VendorAdapter(Protocol):
     @property
     def base_url_required(self) -> str | None:
         """What the base URL must be, when the vendor has no default host."""
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The vendor's API and token hosts (a name covers its subdomains): the outbound guard pins a
+        connection's base_url and token_url to them."""

@@ -19,14 +19,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import httpx
-from interloop_common.vendor_http import Permanent, send
+from interloop_common.vendor_http import Permanent
 
 from ..domain.credentials import Credentials
 from ..domain.model import Money
 from ..store.connections import Connection
+from ._http import send
 from .hris import HireWrite
 
 PROVIDER = "bamboohr"
+# The API gateway host (api.bamboohr.com/api/gateway.php/{company}/v1); a connection's base_url is pinned.
+HOSTS = ("api.bamboohr.com",)
 FIELD_NAMES = {
     "first_name": "firstName",
     "last_name": "lastName",
@@ -122,6 +125,7 @@ class BambooHRAdapter:
     required_credentials = ("api_key",)
     required_settings = ("company_domain",)
     base_url_required: str | None = None
+    hosts = HOSTS
     idempotent_creates = False  # no idempotency keys and no lookup by ours: see the module docstring
 
     def client(self, http: httpx.AsyncClient, c: Connection, creds: Credentials) -> BambooHR:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
-from interloop_common.vendor_http import AuthFailed, send
+from interloop_common.vendor_http import AuthFailed
 
 from ..domain.credentials import Credentials
 from ..domain.model import (
@@ -57,9 +57,13 @@ from ..domain.signatures import (
     key_bytes,
 )
 from ..store.connections import Connection
+from ._http import send
 from .ats import Polled, Renew, Skipped
 
 PROVIDER = "lever"
+# The Data API (production and sandbox) and the OAuth token endpoint (vendor-contracts-2 §A2); a
+# connection's base_url and token_url are pinned to them.
+HOSTS = ("api.lever.co", "api.sandbox.lever.co", "auth.lever.co")
 DEFAULT_MAX_AGE = timedelta(minutes=10)
 # Deliveries stamped slightly in the future (vendor clock skew) are tolerated up to this much.
 DEFAULT_CLOCK_SKEW = timedelta(minutes=2)
@@ -476,6 +480,7 @@ class LeverAdapter:
     required_credentials = ("signature_token",)
     required_settings: tuple[str, ...] = ()
     base_url_required: str | None = None
+    hosts = HOSTS
     signing_credential = "signature_token"
     scorecard_writeback = "feedback"
     interview_status_writeback: str | None = None  # Lever has no application custom fields to write to

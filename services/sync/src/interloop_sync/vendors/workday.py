@@ -26,14 +26,18 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import httpx
-from interloop_common.vendor_http import Permanent, send
+from interloop_common.vendor_http import Permanent
 
 from ..domain.credentials import Credentials
 from ..domain.model import Money
 from ..store.connections import Connection
+from ._http import send
 from .hris import HireWrite
 
 PROVIDER = "workday"
+# Tenant hosts per data centre: wd5-impl-services1.workday.com, services1.myworkday.com,
+# wcpdev-services1.wd101.myworkday.com (vendor-contracts-2 §3); a connection's base_url is pinned to them.
+HOSTS = ("workday.com", "myworkday.com")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,7 @@ class WorkdayAdapter:
     required_credentials = ("access_token",)
     required_settings = ("tenant",)
     base_url_required: str | None = "the Workday tenant host, e.g. https://wd5-impl-services1.workday.com"
+    hosts = HOSTS
     idempotent_creates = True  # applicantId is ours: a repeat answers 409 with the existing id
 
     def client(self, http: httpx.AsyncClient, c: Connection, creds: Credentials) -> WorkdayStaffing:

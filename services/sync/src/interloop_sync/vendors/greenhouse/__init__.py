@@ -30,6 +30,9 @@ from . import normalise as _normalise
 from .harvest import GreenhouseConfig, GreenhouseHarvest, NoteWrite, Page, note_marker
 from .normalise import PROVIDER
 
+# Harvest (v1-v3) and its OAuth token endpoint; a connection's base_url and token_url are pinned to them.
+HOSTS = ("harvest.greenhouse.io", "auth.greenhouse.io")
+
 
 def greenhouse_signature(secret: str | bytes, body: bytes) -> str:
     """The ``Signature`` header value Greenhouse would send for ``body`` (used by fakes and tests)."""
@@ -72,6 +75,7 @@ class GreenhouseAdapter:
     required_credentials = ("webhook_secret",)
     required_settings: tuple[str, ...] = ()
     base_url_required: str | None = None
+    hosts = HOSTS
     signing_credential = "webhook_secret"
     scorecard_writeback = "note"
     interview_status_writeback: str | None = "custom_fields"
@@ -130,6 +134,7 @@ ADAPTER = GreenhouseAdapter()
 
 __all__ = [
     "ADAPTER",
+    "HOSTS",
     "PROVIDER",
     "GreenhouseAdapter",
     "GreenhouseConfig",

@@ -5,6 +5,9 @@ v3 (``api_version="v3"``): OAuth 2.0 client credentials (``POST /token`` with ``
 cursor pagination, where a follow-up request carries only ``cursor``. Either way the page's
 ``next_cursor`` is what to persist to resume.
 
+A ``next`` link is followed only on the origin of the configured base URL (else ``Refused``, nothing
+sent), so the API key never goes anywhere else.
+
 Rate limits: a 429 raises ``RateLimited`` with ``Retry-After``; when a response says
 ``X-RateLimit-Remaining: 0`` the next call raises ``RateLimited`` until ``X-RateLimit-Reset`` without
 spending a request.
@@ -23,8 +26,9 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
-from interloop_common.vendor_http import RateLimited, parse_link_header, retry_after_seconds, send
+from interloop_common.vendor_http import RateLimited, parse_link_header, retry_after_seconds
 
+from .._http import same_origin, send
 from ..ats import Skipped
 from .normalise import PROVIDER
 
@@ -161,7 +165,11 @@ class GreenhouseHarvest:
         self, resource: str, since_param: str, since: datetime | None, cursor: str | None, per_page: int
     ) -> Page:
         if cursor:
-            url = cursor if cursor.startswith(("http://", "https://")) else self._resume_url(resource, cursor)
+            url = (
+                same_origin(PROVIDER, self._base, cursor)  # the API key never follows a link elsewhere
+                if cursor.startswith(("http://", "https://"))
+                else self._resume_url(resource, cursor)
+            )
             response = await self._request("GET", url)
         else:
             params: dict[str, Any] = {"per_page": per_page}
@@ -174,11 +182,13 @@ class GreenhouseHarvest:
                     params[_V3_FILTER[resource]] = "gte|" + since.isoformat().replace("+00:00", "Z")
                 url = self._url(f"/v3/{resource}")
             response = await self._request("GET", url, params=params)
-        links = parse_link_header(response.headers.get("link"))
+        following = parse_link_header(response.headers.get("link")).get("next")
+        if following:  # refused before it is persisted as the cursor
+            following = same_origin(PROVIDER, self._base, following)
         items = response.json()
         if isinstance(items, dict):  # v3 wraps nothing today; tolerate {"data": [...]}
             items = items.get("data", [])
-        return Page(items, links.get("next"), self._budget.remaining)
+        return Page(items, following, self._budget.remaining)
 
     def _resume_url(self, resource: str, cursor: str) -> str:
         # A bare v3 cursor: it must be the only query parameter.
