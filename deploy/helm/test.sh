@@ -317,6 +317,7 @@ negative runs-as-root "/podSecurityContext/runAsUser" <<<'podSecurityContext: {r
 negative ingress-without-hosts "/ingress" <<<'ingress: {enabled: true, hosts: []}'
 negative top-level-typo "additional properties 'networkPolicies' not allowed" <<<'networkPolicies: {enabled: true}'
 negative public-url-not-a-url "/publicUrl" <<<'publicUrl: interviews.example.com'
+negative kafka-protocol-typo "/kafka/securityProtocol" <<<'kafka: {securityProtocol: TLS}'
 for f in "$WORK"/neg/*.log; do grep -qF "$SCHEMA" "$f" || fail "negative: $(basename "$f" .log) is a schema error" "$f"; done
 schema_cases=$negatives
 # Template guards: what JSON Schema cannot express.
@@ -328,6 +329,14 @@ negative database-url-missing "secrets.data.scorecard-database-url is required" 
 negative kafka-missing "kafka.bootstrapServers is required: the chart installs no Kafka" <<<'kafka: {bootstrapServers: ""}'
 negative public-url-outside-dev 'publicUrl is required when environment is "staging"' <<<'environment: staging'
 negative hpa-max-below-min "maxReplicas (1) must be at least minReplicas (2)" <<<'{autoscaling: {enabled: true}, services: {gateway: {autoscaling: {maxReplicas: 1}}}}'
+negative kafka-sasl-without-user "kafka.sasl.username is required with kafka.securityProtocol SASL_SSL" \
+  <<<'{kafka: {securityProtocol: SASL_SSL, sasl: {passwordSecretKey: kafka-password}}, secrets: {data: {kafka-password: x}}}'
+negative kafka-sasl-without-password "kafka.sasl.passwordSecretKey is required" \
+  <<<'kafka: {securityProtocol: SASL_SSL, sasl: {username: interloop}}'
+negative kafka-sasl-password-not-given "secrets.data.kafka-password is required" \
+  <<<'kafka: {securityProtocol: SASL_SSL, sasl: {username: interloop, passwordSecretKey: kafka-password}}'
+negative kafka-tls-over-plaintext "kafka.tls.secretName needs kafka.securityProtocol SSL or SASL_SSL" \
+  <<<'kafka: {tls: {secretName: kafka-ca}}'
 "$HELM" lint "$CHART" --strict --kube-version "$KUBE_VERSION" -f "$DEFAULT_VALUES" -f "$WORK/neg/replicas-zero.yaml" >/dev/null 2>&1 \
   && fail "negative: lint rejects replicas: 0" /dev/null
 # The bare chart points at nothing: it refuses to render and says what to set.
@@ -335,5 +344,19 @@ negative hpa-max-below-min "maxReplicas (1) must be at least minReplicas (2)" <<
   && fail "negative: the bare chart renders (should require its database URLs, Kafka and keys)" /dev/null
 grep -qF "the chart installs no PostgreSQL" "$WORK/neg/bare.log" || fail "negative: the bare chart fails for another reason" "$WORK/neg/bare.log"
 step "negative values" "ok ($schema_cases rejected by values.schema.json, $((negatives - schema_cases)) by template guards, lint too)"
+
+# Kafka over SASL_SSL: the settings reach every service, the password from the Secret, the CA mounted.
+"$HELM" template "$RELEASE" "$CHART" --kube-version "$KUBE_VERSION" --namespace "$NAMESPACE" -f "$DEFAULT_VALUES" \
+  --set kafka.securityProtocol=SASL_SSL --set kafka.sasl.username=interloop --set kafka.sasl.passwordSecretKey=kafka-password \
+  --set secrets.data.kafka-password=s3cret --set kafka.tls.secretName=kafka-ca >"$WORK/kafka-sasl.yaml" 2>&1 \
+  || fail "kafka SASL_SSL render" "$WORK/kafka-sasl.yaml"
+for want in "INTERLOOP_SYNC_KAFKA_SECURITY_PROTOCOL: SASL_SSL" "INTERLOOP_SCHEDULER_KAFKA_SASL_USERNAME: interloop" \
+    "INTERLOOP_SCORECARD_KAFKA_SSL_CAFILE: /etc/interloop/kafka-tls/ca.crt" "name: INTERLOOP_SYNC_KAFKA_SASL_PASSWORD" \
+    "key: kafka-password" "secretName: kafka-ca" "mountPath: /etc/interloop/kafka-tls"; do
+  grep -qF -- "$want" "$WORK/kafka-sasl.yaml" || fail "kafka SASL_SSL render lacks: $want" "$WORK/kafka-sasl.yaml"
+done
+grep -qF "s3cret" <(grep -v "kafka-password: " "$WORK/kafka-sasl.yaml" | grep -v "^  kafka-password") \
+  && fail "kafka SASL_SSL render: the password appears outside the Secret" "$WORK/kafka-sasl.yaml"
+step "kafka security" "ok (SASL_SSL settings, password from the Secret, CA mounted read-only)"
 
 step "helm chart checks" "PASS in $((SECONDS - started))s"

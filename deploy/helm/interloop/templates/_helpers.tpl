@@ -155,6 +155,23 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- $_ := set $data (print $p "KAFKA_TOPIC_PARTITIONS") (toString .root.Values.kafka.topics.partitions) }}
 {{- $_ := set $data (print $p "KAFKA_TOPIC_REPLICATION") (toString .root.Values.kafka.topics.replication) }}
 {{- $_ := set $data (print $p "KAFKA_RETENTION_HOURS") (toString .root.Values.kafka.topics.retentionHours) }}
+{{- $k := .root.Values.kafka }}
+{{- $_ := set $data (print $p "KAFKA_SECURITY_PROTOCOL") $k.securityProtocol }}
+{{- if hasPrefix "SASL_" $k.securityProtocol }}
+{{- $_ := set $data (print $p "KAFKA_SASL_MECHANISM") $k.sasl.mechanism }}
+{{- $_ := set $data (print $p "KAFKA_SASL_USERNAME") (required (printf "kafka.sasl.username is required with kafka.securityProtocol %s" $k.securityProtocol) $k.sasl.username) }}
+{{- $_ := required (printf "kafka.sasl.passwordSecretKey is required with kafka.securityProtocol %s: the key of the Secret holding the SASL password" $k.securityProtocol) $k.sasl.passwordSecretKey }}
+{{- end }}
+{{- if $k.tls.secretName }}
+{{- if not (hasSuffix "SSL" $k.securityProtocol) }}
+{{- fail (printf "kafka.tls.secretName needs kafka.securityProtocol SSL or SASL_SSL, not %s" $k.securityProtocol) }}
+{{- end }}
+{{- $_ := set $data (print $p "KAFKA_SSL_CAFILE") "/etc/interloop/kafka-tls/ca.crt" }}
+{{- if $k.tls.clientCertificate }}
+{{- $_ := set $data (print $p "KAFKA_SSL_CERTFILE") "/etc/interloop/kafka-tls/tls.crt" }}
+{{- $_ := set $data (print $p "KAFKA_SSL_KEYFILE") "/etc/interloop/kafka-tls/tls.key" }}
+{{- end }}
+{{- end }}
 {{- if not .root.Values.kafka.bootstrapServersSecretKey }}
 {{- $_ := set $data (print $p "KAFKA_BOOTSTRAP_SERVERS") (required "kafka.bootstrapServers is required: the chart installs no Kafka; set it to your brokers (host:9092,…), or set kafka.bootstrapServersSecretKey to read them from the Secret" .root.Values.kafka.bootstrapServers) }}
 {{- end }}
@@ -204,6 +221,11 @@ checksum/config annotation, so a change rolls only that service's pods.
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: {{ . }}}
 {{- end }}
+{{- if hasPrefix "SASL_" .root.Values.kafka.securityProtocol }}
+- name: {{ $p }}KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ $secret }}, key: {{ .root.Values.kafka.sasl.passwordSecretKey }}}
+{{- end }}
 {{- range $suffix, $key := .svc.secretEnv }}
 - name: {{ $p }}{{ $suffix }}
   valueFrom:
@@ -239,6 +261,9 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- end }}
 {{- with .Values.kafka.bootstrapServersSecretKey }}
 {{- $_ := set $keys . "kafka.bootstrapServersSecretKey names it" }}
+{{- end }}
+{{- if and (hasPrefix "SASL_" .Values.kafka.securityProtocol) .Values.kafka.sasl.passwordSecretKey }}
+{{- $_ := set $keys .Values.kafka.sasl.passwordSecretKey "kafka.sasl.passwordSecretKey names it: the SASL password" }}
 {{- end }}
 {{- toYaml $keys }}
 {{- end }}

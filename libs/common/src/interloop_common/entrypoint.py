@@ -84,6 +84,7 @@ async def _replay(settings: ServiceSettings, tenant: str, ids: list[str]) -> int
     from interloop_common.inbox import replay_dead_letters
 
     pool = await db.create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=2)
+    kafka.set_security(settings)
     producer = kafka.make_producer(
         settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-replay"
     )

@@ -27,7 +27,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import propagate, trace
 from prometheus_client import Counter
 
-from interloop_common import metrics
+from interloop_common import kafka, metrics
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.events import Event, MalformedEvent, decode, header_dict
 from interloop_common.kafka import Producer, dead_letter_topic, retriable, unpublishable, wait_out
@@ -117,6 +117,7 @@ class InboxConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=200,
+            **kafka.client_options(),
         )
 
     async def run(self) -> None:

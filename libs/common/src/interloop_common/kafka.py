@@ -25,9 +25,11 @@ from aiokafka.errors import (
     ReplicaNotAvailableError,
     TopicAlreadyExistsError,
 )
+from aiokafka.helpers import create_ssl_context
 
 from interloop_common.errors import Unavailable
 from interloop_common.periodic import backoff
+from interloop_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -104,6 +106,41 @@ def set_topic_prefix(prefix: str) -> None:
     _prefix = prefix
 
 
+# How every client of this process authenticates to the brokers (set_security, from the settings).
+_security: dict[str, Any] = {}
+
+
+def set_security(settings: ServiceSettings) -> None:
+    """TLS and SASL for every producer, consumer and admin client of this process."""
+    global _security
+    _security = security_options(settings)
+
+
+def security_options(settings: ServiceSettings) -> dict[str, Any]:
+    """aiokafka's keyword arguments for the settings' security protocol: a TLS context verifying the
+    brokers (the CA file, else the system store; a client certificate for mutual TLS) and SASL
+    credentials (PLAIN or SCRAM)."""
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.kafka_ssl_cafile or None,
+            certfile=settings.kafka_ssl_certfile or None,
+            keyfile=settings.kafka_ssl_keyfile or None,
+        )
+    if protocol.startswith("SASL_"):
+        options |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_sasl_username,
+            "sasl_plain_password": settings.kafka_sasl_password.get_secret_value(),
+        }
+    return options
+
+
+def client_options() -> dict[str, Any]:
+    return dict(_security)
+
+
 def topic(family: str) -> str:
     try:
         return _prefix + _FAMILIES[family]
@@ -124,6 +161,7 @@ def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
+        **client_options(),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -248,7 +286,9 @@ async def ensure_topics(
     replication: int = 1,
     retention_hours: float = 720,
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="interloop-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="interloop-admin", **client_options()
+    )
     try:
         await admin.start()
         existing = set(await admin.list_topics())

@@ -78,6 +78,7 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     log.info("migrations applied: %d", applied)
     metrics.serve_metrics(settings.metrics_port)
     kafka.set_topic_prefix(settings.topic_prefix)
+    kafka.set_security(settings)
     producer = kafka.Producer(settings.kafka_bootstrap_servers, client_id=spec.name)
     runtime = Runtime(settings=settings, pool=pool, producer=producer)
 

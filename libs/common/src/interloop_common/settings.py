@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from interloop_common.outbound import parse_networks
@@ -26,6 +28,15 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_topic_replication: int = Field(default=1, ge=1)
     kafka_retention_hours: float = Field(default=720, gt=0)
+    # How clients reach the brokers: TLS (the CA file verifies them; else the system store; a client
+    # certificate and key for mutual TLS) and SASL (PLAIN or SCRAM; the password is a secret).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint")
@@ -62,6 +73,24 @@ class ServiceSettings(BaseSettings):
     retention_outbox_hours: float = Field(default=168, gt=0)
     retention_inbox_margin_hours: float = Field(default=24, ge=0)
     retention_dead_letters_hours: float = Field(default=720, gt=0)
+
+    @model_validator(mode="after")
+    def _kafka_security(self) -> ServiceSettings:
+        protocol = self.kafka_security_protocol
+        if protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"kafka_security_protocol {protocol} needs kafka_sasl_username and kafka_sasl_password"
+            )
+        tls_files = self.kafka_ssl_cafile or self.kafka_ssl_certfile or self.kafka_ssl_keyfile
+        if tls_files and protocol not in ("SSL", "SASL_SSL"):
+            raise ValueError(
+                f"kafka_ssl_* files need kafka_security_protocol SSL or SASL_SSL, not {protocol}"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("kafka_ssl_certfile and kafka_ssl_keyfile go together (mutual TLS)")
+        return self
 
     @field_validator("outbound_deny_networks", "outbound_allow_networks")
     @classmethod

@@ -35,6 +35,16 @@ def java() -> str:
     return path
 
 
+@dataclass(frozen=True)
+class BrokerSecurity:
+    """A SASL_SSL client listener: TLS with a PEM keystore (private key + certificate chain) and a PEM
+    truststore (the CA), SASL PLAIN with these users (name -> password)."""
+
+    keystore: Path
+    truststore: Path
+    users: dict[str, str]
+
+
 @dataclass
 class LocalKafka:
     data_dir: Path
@@ -42,6 +52,34 @@ class LocalKafka:
     controller_port: int
     heap: str = "512m"
     proc: subprocess.Popen | None = None
+    security: BrokerSecurity | None = None
+
+    def _listener(self) -> list[str]:
+        c = f"CONTROLLER://127.0.0.1:{self.controller_port}"
+        if self.security is None:
+            return [
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},{c}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            ]
+        sec = self.security
+        users = " ".join(
+            f'user_{name}="{password}"' for name, password in {"broker": "broker", **sec.users}.items()
+        )
+        return [
+            f"listeners=SASL_SSL://127.0.0.1:{self.port},{c}",
+            f"advertised.listeners=SASL_SSL://127.0.0.1:{self.port}",
+            "listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=SASL_SSL",
+            "sasl.enabled.mechanisms=PLAIN",
+            "sasl.mechanism.inter.broker.protocol=PLAIN",
+            "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
+            f' required username="broker" password="broker" {users};',
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={sec.keystore}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={sec.truststore}",
+        ]
 
     @property
     def bootstrap(self) -> str:
@@ -55,10 +93,8 @@ class LocalKafka:
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    *self._listener(),
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                     f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
                     f"log.dirs={logs}",
                     "num.partitions=3",
