@@ -28,8 +28,10 @@ from interloop_gateway.domain.interviews.controllers import ActivityController, 
 from interloop_gateway.domain.scheduling import controllers as scheduling
 from interloop_gateway.domain.scorecards import controllers as scorecards
 from interloop_gateway.domain.webhooks import controllers as webhooks
+from interloop_gateway.openapi import document_problems
 from interloop_gateway.partner.servicer import PartnerServicer
 from interloop_gateway.settings import GatewaySettings
+from interloop_gateway.text import refuse_bad_text
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
             await app.state.backends.close()
             await app.state.pool.close()
 
-    return Litestar(
+    app = Litestar(
+        before_request=refuse_bad_text,
         route_handlers=[
             HealthController,
             InterviewsController,
@@ -76,6 +79,12 @@ def create_app(settings: GatewaySettings) -> Litestar:
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
     )
+    document_problems(app.openapi_schema, public_prefixes=PUBLIC_PREFIXES)
+    return app
+
+
+# Routes without an API key (their credential is a signature or a link token, or none): no 401/403.
+PUBLIC_PREFIXES = ("/livez", "/readyz", "/webhooks/", "/v1/scheduling-links/", "/schedule/", "/dashboard")
 
 
 async def serve(settings: GatewaySettings) -> None:

@@ -16,6 +16,8 @@ T = TypeVar("T")
 
 Cursor = Annotated[str, Parameter(query="cursor", default="", description="next_cursor of the previous page")]
 Limit = Annotated[int, Parameter(query="limit", default=50, ge=1, le=500)]
+# An integer a request may carry into a protobuf int32 field: larger is a 400 naming the field, not a 500.
+Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 
 # A moment as the wire shows it: kept as the string the resource renders, documented as a date-time.
 Timestamp = Annotated[str, KwargDefinition(format=OpenAPIFormat.DATE_TIME)]

@@ -9,12 +9,12 @@ from typing import Annotated
 import msgspec
 from litestar.params import KwargDefinition
 
-from interloop_gateway.wire import LocalDate, Page, Timestamp
+from interloop_gateway.wire import Int32, LocalDate, Page, Timestamp
 
 
 class Requirement(msgspec.Struct):
     interviewer_ids: list[str]
-    k: int = 0  # 0 = all of them
+    k: Int32 = 0  # 0 = all of them
 
 
 class Window(msgspec.Struct):
@@ -23,7 +23,7 @@ class Window(msgspec.Struct):
 
 
 class WorkingHours(msgspec.Struct):
-    weekday: int  # 1 = Monday .. 7 = Sunday
+    weekday: Int32  # 1 = Monday .. 7 = Sunday
     start: str
     end: str
 
@@ -58,8 +58,8 @@ class InterviewerProfileIn(msgspec.Struct):
     working_hours: list[WorkingHours] = []
     overrides: list[DateOverride] = []
     out_of_office: list[Period] = []
-    daily_cap: int = 0
-    weekly_cap: int = 0
+    daily_cap: Int32 = 0
+    weekly_cap: Int32 = 0
     interview_types: list[str] = []
     training: list[Training] = []
     calendar: CalendarSource | None = None
@@ -74,8 +74,8 @@ class InterviewerIn(msgspec.Struct):
     time_zone: str
     display_name: str = ""
     working_hours: list[WorkingHours] = []
-    daily_cap: int = 0
-    weekly_cap: int = 0
+    daily_cap: Int32 = 0
+    weekly_cap: Int32 = 0
     interview_types: list[str] = []
 
 
@@ -83,50 +83,50 @@ class AvailabilityIn(msgspec.Struct):
     panel: list[Requirement]
     window_start: datetime
     window_end: datetime
-    duration_minutes: int
+    duration_minutes: Int32
     time_zone: str = "UTC"
-    step_minutes: int = 30
-    buffer_before_minutes: int = 0
-    buffer_after_minutes: int = 0
-    min_notice_minutes: int = 0
-    horizon_minutes: int = 0
-    limit: int = 0
+    step_minutes: Int32 = 30
+    buffer_before_minutes: Int32 = 0
+    buffer_after_minutes: Int32 = 0
+    min_notice_minutes: Int32 = 0
+    horizon_minutes: Int32 = 0
+    limit: Int32 = 0
 
 
 class SlotSettings(msgspec.Struct):
-    step_minutes: int = 0
-    buffer_before_minutes: int = 0
-    buffer_after_minutes: int = 0
-    min_notice_minutes: int = 0
-    horizon_days: int = 0
+    step_minutes: Int32 = 0
+    buffer_before_minutes: Int32 = 0
+    buffer_after_minutes: Int32 = 0
+    min_notice_minutes: Int32 = 0
+    horizon_days: Int32 = 0
     interview_type: str = ""
 
 
 class LinkIn(msgspec.Struct):
     candidate_id: str
     panel: list[Requirement]
-    duration_minutes: int
+    duration_minutes: Int32
     application_id: str = ""
     job_id: str = ""
     round: str = ""
     candidate_email: str = ""
     candidate_name: str = ""
-    expires_in_hours: int = 0
+    expires_in_hours: Int32 = 0
     settings: SlotSettings = msgspec.field(default_factory=SlotSettings)
 
 
 class JobPanelIn(msgspec.Struct):
     panel: list[Requirement]
-    duration_minutes: int
-    expires_in_hours: int = 0
+    duration_minutes: Int32
+    expires_in_hours: Int32 = 0
     settings: SlotSettings = msgspec.field(default_factory=SlotSettings)
 
 
 class LoopSessionIn(msgspec.Struct):
     id: str
-    duration_minutes: int
+    duration_minutes: Int32
     pool: list[str] = []
-    k: int = 0
+    k: Int32 = 0
     fixed: list[str] = []
     interview_type: str = ""
     allow_shadow: bool = False
@@ -138,14 +138,14 @@ class LoopIn(msgspec.Struct):
     window_end: datetime
     time_zone: str = "UTC"
     ordered: bool = True
-    min_break_minutes: int = 0
-    max_break_minutes: int = 0
+    min_break_minutes: Int32 = 0
+    max_break_minutes: Int32 = 0
     spread_days: bool = False
-    max_days: int = 0
-    step_minutes: int = 30
-    buffer_before_minutes: int = 0
-    buffer_after_minutes: int = 0
-    min_notice_minutes: int = 0
+    max_days: Int32 = 0
+    step_minutes: Int32 = 30
+    buffer_before_minutes: Int32 = 0
+    buffer_after_minutes: Int32 = 0
+    min_notice_minutes: Int32 = 0
     time_limit_seconds: float = 0.0
     objectives: list[str] = []
 
@@ -156,7 +156,7 @@ class RefreshIn(msgspec.Struct):
 
 class HoldIn(msgspec.Struct):
     start: datetime
-    ttl_seconds: int = 0
+    ttl_seconds: Int32 = 0
 
 
 class ConfirmIn(msgspec.Struct):

@@ -108,7 +108,7 @@ class TemplatesController(Controller):
         self,
         request: Request,
         template_id: str,
-        version: Annotated[int, Parameter(query="version", default=0, ge=0)],
+        version: Annotated[int, Parameter(query="version", default=0, ge=0, le=2**31 - 1)],
     ) -> schemas.TemplateOut:
         resp = await _scorecard(request).GetTemplate(
             cpb.GetTemplateRequest(tenant_id=_tenant(request), template_id=template_id, version=version)

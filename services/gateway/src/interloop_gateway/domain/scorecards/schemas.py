@@ -10,7 +10,7 @@ import msgspec
 from litestar.params import KwargDefinition
 from msgspec import UNSET, UnsetType
 
-from interloop_gateway.wire import Page, Timestamp
+from interloop_gateway.wire import Int32, Page, Timestamp
 
 T = TypeVar("T")
 
@@ -18,14 +18,14 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class AnchorIn(msgspec.Struct):
-    point: int
+    point: Int32
     description: str
 
 
 class ScaleIn(msgspec.Struct):
     kind: Literal["numeric", "labels"] = "numeric"
-    min: int = 1
-    max: int = 5
+    min: Int32 = 1
+    max: Int32 = 5
     # ordered worst..best; empty on a label scale means Greenhouse's five labels
     labels: list[str] = []
 
@@ -64,7 +64,7 @@ class ScorecardIn(msgspec.Struct):
     interviewer_id: Text
     ratings: list[RatingIn] = []
     recommendation: str = ""
-    confidence: int | None = None
+    confidence: Int32 | None = None
     template_id: str = ""
     # true: validate and submit now; false: save as a draft
     submit: bool = False
@@ -73,14 +73,14 @@ class ScorecardIn(msgspec.Struct):
 class SubmitIn(msgspec.Struct):
     ratings: list[RatingIn] = []
     recommendation: str = ""
-    confidence: int | None = None
+    confidence: Int32 | None = None
 
 
 class AmendmentIn(msgspec.Struct):
     reason: Text
     ratings: list[RatingIn] = []
     recommendation: str = ""
-    confidence: int | None = None
+    confidence: Int32 | None = None
     # who amends; defaults to the X-Interviewer-Id of the caller
     amended_by: str = ""
 
