@@ -55,7 +55,7 @@ async def test_only_a_role_bound_by_row_level_security_may_serve(infra) -> None:
     assert refused is not None and "BYPASSRLS" in refused and bypass in refused
 
 
-@pytest.mark.parametrize("svc", ["scorecard"])
+@pytest.mark.parametrize("svc", ["scorecard", "gateway"])
 def test_serve_as_a_superuser_exits_in_one_line_before_migrating(infra, svc: str) -> None:  # type: ignore[no-untyped-def]
     name = f"roles_{uuid.uuid4().hex[:8]}"
     infra.database(name)

@@ -44,6 +44,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             settings.database_url.get_secret_value(),
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
+            acquire_timeout=settings.db_acquire_timeout_seconds,
         )
         app.state.backends = Backends.connect(settings)
         app.state.verified_keys = TTLCache(maxsize=10_000, ttl=settings.api_key_cache_seconds)
@@ -90,6 +91,12 @@ PUBLIC_PREFIXES = ("/livez", "/readyz", "/webhooks/", "/v1/scheduling-links/", "
 async def serve(settings: GatewaySettings) -> None:
     configure_logging("gateway", settings.log_level)
     configure_telemetry("gateway")
+    # before anything is written: a role row-level security does not bind never serves
+    check = await db.create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=1)
+    try:
+        await db.refuse_privileged(check)
+    finally:
+        await check.close()
     applied = await asyncio.to_thread(
         db.migrate, settings.database_url.get_secret_value(), "interloop_gateway"
     )
