@@ -42,6 +42,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         "--continue-on-failure",
         "--report-ndjson-path",
         str(report),
+        cwd=tmp_path,  # schemathesis keeps its state (.schemathesis/) in the working directory
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
