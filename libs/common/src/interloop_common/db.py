@@ -17,6 +17,19 @@ from yoyo import get_backend, read_migrations
 
 from interloop_common.errors import Unavailable
 
+# PostgreSQL being away or failing over: connection lost or refused, the server shutting down or starting
+# up, a demoted primary (read-only), too many connections, statement and lock timeouts, and the conflicts
+# a retry resolves (serialization failure, deadlock). Consumers wait these out; RPCs answer UNAVAILABLE.
+DATABASE_AWAY = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.TransactionRollbackError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.LockNotAvailableError,
+    asyncpg.ReadOnlySQLTransactionError,
+)
+
 
 class PrivilegedRole(RuntimeError):
     """The service's database role could read past row-level security; it must not serve with it."""

@@ -18,6 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from interloop_common import metrics
+from interloop_common.db import DATABASE_AWAY
 from interloop_common.errors import DomainError, FieldViolations
 from interloop_common.rpc import abort_invalid
 
@@ -56,6 +57,13 @@ class _ErrorMetrics(grpc.aio.ServerInterceptor):
                 # Two writers raced on one row: the loser reads again and retries.
                 metrics.RPC_ERRORS.labels(service, "ABORTED").inc()
                 await context.abort(grpc.StatusCode.ABORTED, "a concurrent change won; read again and retry")
+            except (*DATABASE_AWAY, ConnectionError) as exc:
+                # The database is away or failing over (a restart): the caller may retry; nothing committed.
+                metrics.RPC_ERRORS.labels(service, "UNAVAILABLE").inc()
+                log.warning(
+                    "%s: database unavailable: %s: %s", handler_call_details.method, type(exc).__name__, exc
+                )
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unavailable; retry")
             except Exception as exc:
                 code = context.code() if hasattr(context, "code") else None
                 if isinstance(exc, grpc.aio.AbortError) or code not in (None, grpc.StatusCode.OK):

@@ -28,7 +28,7 @@ from opentelemetry import propagate, trace
 from prometheus_client import Counter
 
 from interloop_common import kafka, metrics
-from interloop_common.db import system_tx, tenant_tx
+from interloop_common.db import DATABASE_AWAY, system_tx, tenant_tx
 from interloop_common.events import Event, MalformedEvent, decode, header_dict
 from interloop_common.kafka import Producer, dead_letter_topic, retriable, unpublishable, wait_out
 from interloop_common.outbox import stage_alert
@@ -49,25 +49,12 @@ Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
 # None falls back to the service's configured alert owner.
 OwnerResolver = Callable[[asyncpg.Connection, Event], Awaitable[str | None]]
 
-# PostgreSQL being away or failing over: connection lost or refused, the server shutting down or starting
-# up, a demoted primary (read-only), too many connections, statement and lock timeouts, and the conflicts
-# a retry resolves (serialization failure, deadlock).
-_DATABASE_AWAY = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.TransactionRollbackError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.InsufficientResourcesError,
-    asyncpg.LockNotAvailableError,
-    asyncpg.ReadOnlySQLTransactionError,
-)
-
 
 def infrastructure(exc: BaseException) -> bool:
     """True when the error is the platform's, not the event's: the database or the broker is away, slow
     or failing over (OSError and timeouts included). Such a failure is retried without limit and never
     counts toward dead-lettering; anything else is a handler or data error."""
-    return isinstance(exc, _DATABASE_AWAY) or retriable(exc)
+    return isinstance(exc, DATABASE_AWAY) or retriable(exc)
 
 
 class InboxConsumer:

@@ -211,7 +211,7 @@ class OutboxRelay:
 
     async def _listen(self) -> None:
         """LISTEN on a connection of its own; taken again after the database dropped it (a restart)."""
-        if self._listener is not None and not self._listener.is_closed():
+        if self._listener_alive():
             return
         await self._unlisten()
         listener = await self._pool.acquire()
@@ -237,6 +237,14 @@ class OutboxRelay:
                 log.info("outbox relay: publishing (leader)")
         return self._leading
 
+    def _listener_alive(self) -> bool:
+        if self._listener is None:
+            return False
+        try:
+            return not self._listener.is_closed()
+        except asyncpg.InterfaceError:  # the pool took back a connection the server cut (a restart)
+            return False
+
     async def _unlisten(self) -> None:
         listener, self._listener = self._listener, None
         if self._leading:
@@ -245,7 +253,7 @@ class OutboxRelay:
         if listener is None:
             return
         with contextlib.suppress(Exception):  # the lock is the session's: it ends with the connection too
-            if not listener.is_closed():
+            if not listener.is_closed():  # raises for a connection the pool took back: nothing to undo
                 await listener.execute("SELECT pg_advisory_unlock($1)", LEADER_LOCK)
         with contextlib.suppress(Exception):  # a connection the server dropped cannot UNLISTEN
             if not listener.is_closed():
