@@ -1,8 +1,17 @@
-"""API-key authentication: `Authorization: Bearer <key>`, looked up by its SHA-256 hash."""
+"""API-key authentication (`Authorization: Bearer <key>`, looked up by its SHA-256 hash) and the roles
+matrix: every tenant route declares, with `@allow(...)` on its handler, which key scopes may call it.
+
+    @allow("admin", "recruiter")
+    @get("/", summary="List interviews")
+    async def list(...): ...
+
+`require_api_key` (the controllers' guard) authenticates the key and then checks the handler's declared
+scopes; a tenant route that declares none is refused (fail closed), and the route-table test keeps it so."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -10,10 +19,36 @@ from litestar.handlers.base import BaseRouteHandler
 from interloop_gateway.problems import problem
 from interloop_gateway.store.tenants import Principal, authenticate, hash_key
 
+SCOPES = frozenset({"admin", "recruiter", "interviewer", "compliance", "partner"})
 PARTNER_ONLY = frozenset({"partner"})
+SCOPES_OPT = "scopes"  # the handler opt `allow` writes and the guard reads
+
+H = TypeVar("H", bound=BaseRouteHandler)
 
 
-async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+def allow(*scopes: str) -> Callable[[H], H]:
+    """Declare the key scopes that may call this route (any one suffices); put it above @get/@post.
+    The scopes are written into the route's OpenAPI description."""
+    unknown = set(scopes) - SCOPES
+    if not scopes or unknown:
+        raise ValueError(f"allow() takes scopes from {sorted(SCOPES)}, got {list(scopes)}")
+
+    def declare(handler: H) -> H:
+        handler.opt[SCOPES_OPT] = frozenset(scopes)
+        line = f"Requires an API key with one of the scopes: {', '.join(scopes)}."
+        described = getattr(handler, "description", None)
+        handler.description = f"{described}\n\n{line}" if described else line  # type: ignore[attr-defined]
+        return handler
+
+    return declare
+
+
+def allowed_scopes(handler: BaseRouteHandler) -> frozenset[str] | None:
+    """The scopes a route handler declared with @allow, or None."""
+    return handler.opt.get(SCOPES_OPT)
+
+
+async def require_api_key(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     header = connection.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key:
@@ -30,7 +65,24 @@ async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> No
     if set(principal.scopes) <= PARTNER_ONLY:
         # A key handed to an ATS vendor opens the partner gRPC API and nothing else.
         raise problem(403, "a 'partner' key is for the partner gRPC API only; use a tenant key here")
+    needed = allowed_scopes(handler)
+    if needed is None and _is_preflight(handler):
+        pass  # Litestar's generated OPTIONS answer: the Allow header, no tenant data
+    elif not needed:
+        raise problem(403, "this route declares no scopes, so no key may call it")
+    elif not set(principal.scopes) & needed:
+        names = sorted(needed)
+        raise problem(
+            403,
+            f"this route needs a key with one of the scopes {', '.join(names)}; "
+            f"this key has {', '.join(sorted(principal.scopes)) or 'none'}",
+            extra={"required_scopes": names},
+        )
     connection.scope["state"]["principal"] = principal
+
+
+def _is_preflight(handler: BaseRouteHandler) -> bool:
+    return set(getattr(handler, "http_methods", ())) == {"OPTIONS"}
 
 
 async def verify_key(state: Any, key: str) -> Principal | None:
@@ -47,10 +99,11 @@ async def verify_key(state: Any, key: str) -> Principal | None:
     return principal
 
 
-def require_any_scope(connection: ASGIConnection, *scopes: str) -> None:
-    if not set(principal_of(connection).scopes) & set(scopes):
-        raise problem(403, f"this resource needs one of the scopes {', '.join(sorted(scopes))}")
-
-
 def principal_of(connection: ASGIConnection) -> Principal:
     return connection.scope["state"]["principal"]
+
+
+def actor_of(principal: Principal) -> str:
+    """Who a write is recorded as: the key's verified interviewer, else the key itself (a fragment of its
+    hash, never the key)."""
+    return principal.interviewer_id or f"api-key:{principal.key_id[:16]}"

@@ -31,6 +31,11 @@ PROBLEM = Schema(
                 },
             ),
         ),
+        "required_scopes": Schema(
+            type=OpenAPIType.ARRAY,
+            description="on a 403 for a key without the route's scopes: any one of these would do",
+            items=Schema(type=OpenAPIType.STRING),
+        ),
     },
 )
 

@@ -1,13 +1,16 @@
 """`interloop.partner.v1.PartnerService`: what an ATS vendor calls on behalf of a tenant.
 
-Every call carries a tenant API key (`authorization: Bearer <key>`) with scope "partner" or "admin";
+Every call carries a tenant API key (`authorization: Bearer <key>`); each RPC declares with `@allow` the
+scopes that may call it (today "partner" or "admin" for all), checked on every call before the RPC runs;
 the tenant comes from the key, never from the request. Calls are forwarded to the backends; a backend's
 refusal (INVALID_ARGUMENT with its field violations, NOT_FOUND, ...) reaches the vendor unchanged. The
 gateway's own refusals are interloop_common.errors, mapped to status codes by the gRPC server."""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -21,8 +24,31 @@ from interloop_gateway.auth import verify_key
 from interloop_gateway.store.tenants import Principal
 
 API_VERSION = "interloop.partner.v1"
-SCOPES = ("partner", "admin")
+PARTNER = ("partner", "admin")
+_SCOPES = "__interloop_scopes__"
 log = logging.getLogger(__name__)
+
+RPC = Callable[..., Awaitable[Any]]
+
+
+def allow(*scopes: str) -> Callable[[RPC], RPC]:
+    """Declare the key scopes that may call this RPC (any one suffices); the RPC receives the principal."""
+
+    def declare(rpc: RPC) -> RPC:
+        @functools.wraps(rpc)
+        async def call(self: PartnerServicer, request: Any, context: grpc.aio.ServicerContext) -> Any:
+            principal = await self._principal(context, scopes)
+            return await rpc(self, request, context, principal)
+
+        setattr(call, _SCOPES, frozenset(scopes))
+        return call
+
+    return declare
+
+
+def allowed_scopes(rpc: Any) -> frozenset[str] | None:
+    """The scopes an RPC method declared with @allow, or None."""
+    return getattr(rpc, _SCOPES, None)
 
 
 class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
@@ -32,7 +58,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
     def __init__(self, app: Any) -> None:
         self._app = app
 
-    async def _principal(self, context: grpc.aio.ServicerContext) -> Principal:
+    async def _principal(self, context: grpc.aio.ServicerContext, scopes: tuple[str, ...]) -> Principal:
         state = self._app.state
         if not hasattr(state, "backends"):
             raise Unavailable("the gateway is starting; retry shortly")
@@ -43,8 +69,8 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         principal = await verify_key(state, key)
         if principal is None:
             raise Unauthenticated("unknown or revoked API key")
-        if not set(principal.scopes) & set(SCOPES):
-            raise Forbidden("the partner API needs a key with scope 'partner' or 'admin'")
+        if not set(principal.scopes) & set(scopes):
+            raise Forbidden(f"this call needs a key with one of the scopes {', '.join(sorted(scopes))}")
         return principal
 
     async def _forward(self, context: grpc.aio.ServicerContext, call: Any) -> Any:
@@ -60,10 +86,13 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
     def _partner(self, context: grpc.aio.ServicerContext) -> str:
         return str(dict(context.invocation_metadata() or ()).get("x-partner-id", ""))
 
+    @allow(*PARTNER)
     async def GetPartnerInfo(
-        self, request: partner_pb2.GetPartnerInfoRequest, context: grpc.aio.ServicerContext
+        self,
+        request: partner_pb2.GetPartnerInfoRequest,
+        context: grpc.aio.ServicerContext,
+        principal: Principal,
     ):
-        principal = await self._principal(context)
         return partner_pb2.GetPartnerInfoResponse(
             api_version=API_VERSION,
             partner_id=self._partner(context),
@@ -71,10 +100,13 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
             scopes=list(principal.scopes),
         )
 
+    @allow(*PARTNER)
     async def RequestScheduling(
-        self, request: partner_pb2.RequestSchedulingRequest, context: grpc.aio.ServicerContext
+        self,
+        request: partner_pb2.RequestSchedulingRequest,
+        context: grpc.aio.ServicerContext,
+        principal: Principal,
     ):
-        principal = await self._principal(context)
         Check().require(bool(request.candidate_id), "candidate_id", "required").require(
             bool(request.panel) or bool(request.job_id),
             "panel",
@@ -115,10 +147,13 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
             link_id=resp.link_id, url=resp.url, expires_at=resp.expires_at
         )
 
+    @allow(*PARTNER)
     async def ListCandidateInterviews(
-        self, request: partner_pb2.ListCandidateInterviewsRequest, context: grpc.aio.ServicerContext
+        self,
+        request: partner_pb2.ListCandidateInterviewsRequest,
+        context: grpc.aio.ServicerContext,
+        principal: Principal,
     ):
-        principal = await self._principal(context)
         Check().require(bool(request.candidate_id), "candidate_id", "required").done()
         resp = await self._forward(
             context,
@@ -130,10 +165,13 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         )
         return partner_pb2.ListCandidateInterviewsResponse(interviews=resp.bookings, page=resp.page)
 
+    @allow(*PARTNER)
     async def ListCandidateScorecards(
-        self, request: partner_pb2.ListCandidateScorecardsRequest, context: grpc.aio.ServicerContext
+        self,
+        request: partner_pb2.ListCandidateScorecardsRequest,
+        context: grpc.aio.ServicerContext,
+        principal: Principal,
     ):
-        principal = await self._principal(context)
         Check().require(bool(request.candidate_id), "candidate_id", "required").done()
         resp = await self._forward(
             context,

@@ -8,7 +8,7 @@ from interloop.sync.v1 import sync_pb2 as pb
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
-from interloop_gateway.auth import principal_of, require_any_scope, require_api_key
+from interloop_gateway.auth import allow, principal_of, require_api_key
 from interloop_gateway.domain.connections import schemas, services
 from interloop_gateway.idempotency import idempotent
 from interloop_gateway.wire import Cursor, Limit, Page
@@ -19,6 +19,7 @@ class ConnectionsController(Controller):
     tags = ["connections"]
     guards = [require_api_key]
 
+    @allow("admin")
     @post(
         "/",
         summary="Connect an ATS or HRIS (credentials are stored encrypted, never returned)",
@@ -35,6 +36,7 @@ class ConnectionsController(Controller):
         )
         return services.connection_out(resp.connection)
 
+    @allow("admin", "recruiter")
     @get("/", summary="List connections")
     async def list(self, request: Request, cursor: Cursor, limit: Limit) -> schemas.ConnectionsPage:
         resp = await request.app.state.backends.sync.ListConnections(
@@ -44,6 +46,7 @@ class ConnectionsController(Controller):
         )
         return Page([services.connection_out(c) for c in resp.connections], resp.page.next_page_token or None)
 
+    @allow("admin", "recruiter")
     @get("/{connection_id:str}", summary="One connection")
     async def get(self, request: Request, connection_id: str) -> schemas.ConnectionOut:
         resp = await request.app.state.backends.sync.GetConnection(
@@ -51,6 +54,7 @@ class ConnectionsController(Controller):
         )
         return services.connection_out(resp.connection)
 
+    @allow("admin")
     @post("/{connection_id:str}/reconcile", summary="Run reconciliation with the ATS now", status_code=200)
     @idempotent
     async def reconcile(self, request: Request, connection_id: str) -> schemas.ReconciliationOut:
@@ -68,6 +72,7 @@ class DeadLettersController(Controller):
     tags = ["dead-letters"]
     guards = [require_api_key]
 
+    @allow("admin")
     @get("/", summary="Records that could not be processed after bounded retries")
     async def list(self, request: Request, cursor: Cursor, limit: Limit) -> schemas.DeadLettersPage:
         resp = await request.app.state.backends.sync.ListDeadLetters(
@@ -79,6 +84,7 @@ class DeadLettersController(Controller):
             [services.dead_letter_out(d) for d in resp.dead_letters], resp.page.next_page_token or None
         )
 
+    @allow("admin")
     @post("/replay", summary="Republish open dead letters (all, or the given ids)", status_code=200)
     @idempotent
     async def replay(self, request: Request, data: schemas.ReplayIn) -> schemas.ReplayOut:
@@ -93,6 +99,7 @@ class CommunicationsController(Controller):
     tags = ["communications"]
     guards = [require_api_key]
 
+    @allow("admin", "recruiter")
     @get("/", summary="What was sent (invites, links, reminders, alerts, webhooks), newest first")
     async def list(
         self,
@@ -102,7 +109,6 @@ class CommunicationsController(Controller):
         candidate_id: Annotated[str, Parameter(query="candidate_id", default="")],
         recipient: Annotated[str, Parameter(query="recipient", default="")],
     ) -> schemas.CommunicationsPage:
-        require_any_scope(request, "admin", "recruiter")  # candidates' addresses: not for interviewers
         resp = await request.app.state.backends.sync.ListCommunications(
             pb.ListCommunicationsRequest(
                 tenant_id=principal_of(request).tenant_id,
@@ -121,6 +127,7 @@ class AutomationsController(Controller):
     tags = ["automations"]
     guards = [require_api_key]
 
+    @allow("admin")
     @post("/", summary="Create or replace an automation rule (DSL or JSON form)", status_code=201)
     @idempotent
     async def create(self, request: Request, data: schemas.AutomationRuleIn) -> schemas.AutomationRuleOut:
@@ -133,6 +140,7 @@ class AutomationsController(Controller):
         )
         return services.rule_out(resp.rule)
 
+    @allow("admin")
     @get("/", summary="List automation rules")
     async def list(self, request: Request, cursor: Cursor, limit: Limit) -> schemas.AutomationRulesPage:
         resp = await request.app.state.backends.sync.ListAutomationRules(
@@ -148,6 +156,7 @@ class FunnelController(Controller):
     tags = ["funnel"]
     guards = [require_api_key]
 
+    @allow("admin", "recruiter")
     @get(
         "/",
         summary="Time in stage, drop-off, source-to-hire, offer acceptance, sync error and duplicate rates",
@@ -164,6 +173,7 @@ class OutcomesController(Controller):
     tags = ["outcomes"]
     guards = [require_api_key]
 
+    @allow("admin", "recruiter")
     @post(
         "/",
         summary="Record post-hire outcomes (90-day retention, first rating) for predictive validity",

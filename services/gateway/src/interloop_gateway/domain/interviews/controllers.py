@@ -6,8 +6,9 @@ from interloop.scheduler.v1 import scheduler_pb2 as spb
 from interloop.scorecard.v1 import scorecard_pb2 as cpb
 from litestar import Controller, Request, get, post
 
-from interloop_gateway.auth import principal_of, require_api_key
+from interloop_gateway.auth import allow, principal_of, require_api_key
 from interloop_gateway.domain.interviews import schemas, services
+from interloop_gateway.domain.scorecards.services import owed_by
 from interloop_gateway.idempotency import idempotent
 from interloop_gateway.wire import Cursor, Limit, Page
 
@@ -17,6 +18,7 @@ class InterviewsController(Controller):
     tags = ["interviews"]
     guards = [require_api_key]
 
+    @allow("admin", "recruiter")
     @post("/", summary="Book an interview for a panel (never double-books)", status_code=201)
     @idempotent
     async def create(self, request: Request, data: schemas.InterviewIn) -> schemas.InterviewOut:
@@ -25,6 +27,7 @@ class InterviewsController(Controller):
         )
         return services.interview_out(resp.booking)
 
+    @allow("admin", "recruiter", "interviewer")
     @get("/", summary="List interviews")
     async def list(
         self, request: Request, cursor: Cursor, limit: Limit, candidate_id: str = ""
@@ -38,6 +41,7 @@ class InterviewsController(Controller):
         )
         return Page([services.interview_out(b) for b in resp.bookings], resp.page.next_page_token or None)
 
+    @allow("admin", "recruiter")
     @post("/{interview_id:str}/cancel", summary="Cancel an interview", status_code=200)
     @idempotent
     async def cancel(self, request: Request, interview_id: str) -> schemas.InterviewOut:
@@ -46,6 +50,7 @@ class InterviewsController(Controller):
         )
         return services.interview_out(resp.booking)
 
+    @allow("admin", "recruiter")
     @post("/{interview_id:str}/complete", summary="Mark an interview as held", status_code=200)
     @idempotent
     async def complete(self, request: Request, interview_id: str) -> schemas.InterviewOut:
@@ -54,6 +59,7 @@ class InterviewsController(Controller):
         )
         return services.interview_out(resp.booking)
 
+    @allow("admin", "recruiter", "interviewer")
     @get("/{interview_id:str}/expected-scorecards", summary="Scorecards this interview opened")
     async def expected(
         self, request: Request, interview_id: str, cursor: Cursor, limit: Limit
@@ -62,6 +68,7 @@ class InterviewsController(Controller):
             cpb.ListExpectedScorecardsRequest(
                 tenant_id=principal_of(request).tenant_id,
                 booking_id=interview_id,
+                interviewer_id=owed_by(request, ""),  # an interviewer sees only their own
                 page={"page_size": limit, "page_token": cursor},
             )
         )
@@ -73,6 +80,7 @@ class ActivityController(Controller):
     tags = ["activity"]
     guards = [require_api_key]
 
+    @allow("admin", "recruiter")
     @get("/", summary="Interviews and scorecards seen by the scorecard service for this tenant")
     async def activity(self, request: Request) -> schemas.ActivityOut:
         resp = await request.app.state.backends.scorecard.GetTenantActivity(

@@ -16,7 +16,7 @@ from interloop_common.rpc import ts
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import Parameter
 
-from interloop_gateway.auth import principal_of, require_api_key
+from interloop_gateway.auth import allow, principal_of, require_api_key
 from interloop_gateway.domain.scheduling import page, schemas
 from interloop_gateway.domain.scheduling import services as s
 from interloop_gateway.idempotency import idempotent
@@ -34,6 +34,7 @@ class InterviewersController(Controller):
     tags = ["interviewers"]
     guards = [require_api_key]
 
+    @allow("admin")
     @post(
         "/",
         summary="Create or update an interviewer (deprecated: PUT /v1/scheduling/interviewers/{id})",
@@ -52,6 +53,7 @@ class InterviewersController(Controller):
         )
         return s.interviewer_out(stored)
 
+    @allow("admin", "recruiter")
     @get("/", summary="List interviewers")
     async def list(self, request: Request, cursor: Cursor, limit: Limit) -> schemas.InterviewersPage:
         resp = await _scheduler(request).ListInterviewers(
@@ -67,6 +69,7 @@ class SchedulingController(Controller):
     tags = ["scheduling"]
     guards = [require_api_key]
 
+    @allow("admin")
     @put(
         "/interviewers/{interviewer_id:str}", summary="Set an interviewer's availability profile and calendar"
     )
@@ -79,6 +82,7 @@ class SchedulingController(Controller):
         )
         return s.interviewer_profile_out(stored)
 
+    @allow("admin", "recruiter")
     @post("/availability", summary="Slots when a panel (all-of, k-of-n, or a mix) can meet", status_code=200)
     @idempotent
     async def availability(self, request: Request, data: schemas.AvailabilityIn) -> schemas.AvailabilityOut:
@@ -103,6 +107,7 @@ class SchedulingController(Controller):
         )
         return s.availability_out(resp, tz)
 
+    @allow("admin", "recruiter")
     @post("/loops", summary="Ranked options for a multi-session interview loop (CP-SAT)", status_code=200)
     @idempotent
     async def loops(self, request: Request, data: schemas.LoopIn) -> schemas.LoopOut:
@@ -143,6 +148,7 @@ class SchedulingController(Controller):
         )
         return s.loop_out(resp, tz)
 
+    @allow("admin", "recruiter")
     @post("/calendars/refresh", summary="Read interviewers' calendar sources now", status_code=200)
     @idempotent
     async def refresh(self, request: Request, data: schemas.RefreshIn) -> schemas.CalendarRefreshesOut:
@@ -154,6 +160,7 @@ class SchedulingController(Controller):
         )
         return s.refreshes_out(resp)
 
+    @allow("admin")
     @put(
         "/job-panels/{job_id:str}",
         summary="Set the default panel a job's interview stages are scheduled with",
@@ -174,6 +181,7 @@ class SchedulingController(Controller):
         )
         return s.panel_out(resp.panel)
 
+    @allow("admin", "recruiter")
     @get("/job-panels/{job_id:str}", summary="A job's default panel")
     async def get_panel(self, request: Request, job_id: str) -> schemas.JobPanelOut:
         resp = await _scheduler(request).GetJobPanel(
@@ -181,6 +189,7 @@ class SchedulingController(Controller):
         )
         return s.panel_out(resp.panel)
 
+    @allow("admin", "recruiter")
     @post(
         "/links",
         summary="Open a scheduling request: a signed, expiring self-scheduling link",
@@ -205,6 +214,7 @@ class SchedulingController(Controller):
         )
         return s.link_out(resp)
 
+    @allow("admin", "recruiter")
     @post(
         "/bookings/{booking_id:str}/reschedule",
         summary="Move a booking (invite SEQUENCE + 1)",
@@ -226,6 +236,7 @@ class SchedulingController(Controller):
         )
         return s.booking_invites_out(resp)
 
+    @allow("admin", "recruiter")
     @post(
         "/bookings/{booking_id:str}/cancel",
         summary="Cancel a booking (METHOD:CANCEL invites)",

@@ -1,8 +1,11 @@
 """REST controllers of the scorecards resource (registered by app.py through CONTROLLERS).
 
-Identity for the blind rule: an interviewer's client sends `X-Interviewer-Id`; the caller then sees only
-what that interviewer may see (colleagues' scorecards on a candidate only after submitting their own).
-Without the header an `admin` key sees everything. Demographics and adverse impact need `compliance`.
+Identity for the blind rule: a key bound to an interviewer is that interviewer (an admin key may act for one
+by sending `X-Interviewer-Id`); the caller then sees only what that interviewer may see (colleagues'
+scorecards on a candidate only after submitting their own). Without the header an `admin` key sees
+everything. Demographics and adverse impact need `compliance`. Each route's `@allow` says which scopes
+may call it; the actor a write is recorded under (`decided_by`, `amended_by`, `created_by`) is the caller,
+never the body.
 """
 
 from __future__ import annotations
@@ -13,16 +16,16 @@ from interloop.scorecard.v1 import scorecard_pb2 as cpb
 from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter
 
-from interloop_gateway.auth import principal_of, require_api_key
+from interloop_gateway.auth import actor_of, allow, principal_of, require_api_key
 from interloop_gateway.domain.scorecards import schemas
 from interloop_gateway.domain.scorecards.schemas import Items
 from interloop_gateway.domain.scorecards.services import (
     acting,
     dimension_pb,
     interviewer_of,
+    owed_by,
     owed_out,
     ratings_pb,
-    require_scope,
     roles_of,
     scorecard_detail_out,
     scorecard_out,
@@ -39,6 +42,18 @@ Boot = Annotated[int, Parameter(query="bootstrap_samples", default=1000, ge=10, 
 MinN = Annotated[int, Parameter(query="min_n", default=10, ge=1, le=10000)]
 
 
+# Actors come from the principal, never the body; the route descriptions say so.
+BY_CALLER = (
+    "`{field}` is the caller: the interviewer the key belongs to, else the key itself "
+    "(`api-key:<first 16 hex digits of its SHA-256>`); a `{field}` in the body is ignored."
+)
+AS_THEMSELVES = (
+    "An interviewer key writes only its own scorecards: one belonging to another interviewer (or a body "
+    "whose `interviewer_id` names another) is refused with 403. An admin key may write for the interviewer "
+    "named in `X-Interviewer-Id`, or without it for the body's `interviewer_id`."
+)
+
+
 def _tenant(request: Request) -> str:
     return principal_of(request).tenant_id
 
@@ -52,8 +67,12 @@ class TemplatesController(Controller):
     tags = ["scorecard templates"]
     guards = [require_api_key]
 
+    @allow("admin")
     @post(
-        "/", summary="Create a scorecard template for a job and interview round (version 1)", status_code=201
+        "/",
+        summary="Create a scorecard template for a job and interview round (version 1)",
+        description=BY_CALLER.format(field="created_by"),
+        status_code=201,
     )
     @idempotent
     async def create(self, request: Request, data: schemas.TemplateIn) -> schemas.TemplateOut:
@@ -62,15 +81,17 @@ class TemplatesController(Controller):
                 tenant_id=_tenant(request),
                 job_id=data.job_id,
                 round=data.round,
-                created_by=data.created_by,
+                created_by=actor_of(principal_of(request)),
                 dimensions=[dimension_pb(d) for d in data.dimensions],
             )
         )
         return to_out(resp.template, schemas.TemplateOut)
 
+    @allow("admin")
     @post(
         "/{template_id:str}/versions",
         summary="Revise a template (a new version; old versions stay)",
+        description=BY_CALLER.format(field="created_by"),
         status_code=201,
     )
     @idempotent
@@ -81,12 +102,13 @@ class TemplatesController(Controller):
             cpb.ReviseTemplateRequest(
                 tenant_id=_tenant(request),
                 template_id=template_id,
-                created_by=data.created_by,
+                created_by=actor_of(principal_of(request)),
                 dimensions=[dimension_pb(d) for d in data.dimensions],
             )
         )
         return to_out(resp.template, schemas.TemplateOut)
 
+    @allow("admin", "recruiter", "interviewer")
     @get("/", summary="List templates (latest version of each)")
     async def list(
         self, request: Request, cursor: Cursor, limit: Limit, job_id: str = "", round: str = ""
@@ -103,6 +125,7 @@ class TemplatesController(Controller):
             [to_out(t, schemas.TemplateOut) for t in resp.templates], resp.page.next_page_token or None
         )
 
+    @allow("admin", "recruiter", "interviewer")
     @get("/{template_id:str}", summary="A template version (latest unless ?version=)")
     async def read(
         self,
@@ -121,8 +144,12 @@ class ScorecardsController(Controller):
     tags = ["scorecards"]
     guards = [require_api_key]
 
+    @allow("admin", "interviewer")
     @post(
-        "/", summary="Save a draft scorecard for an interview, or submit it with submit=true", status_code=201
+        "/",
+        summary="Save a draft scorecard for an interview, or submit it with submit=true",
+        description=AS_THEMSELVES,
+        status_code=201,
     )
     @idempotent
     async def save(self, request: Request, data: schemas.ScorecardIn) -> schemas.ScorecardOut:
@@ -148,9 +175,11 @@ class ScorecardsController(Controller):
         )
         return resp.scorecard.interviewer_id
 
+    @allow("admin", "interviewer")
     @post(
         "/{scorecard_id:str}/submit",
         summary="Submit a draft (optionally with its final content)",
+        description=AS_THEMSELVES,
         status_code=200,
     )
     @idempotent
@@ -174,9 +203,12 @@ class ScorecardsController(Controller):
         )
         return scorecard_out(resp.scorecard)
 
+    @allow("admin", "interviewer")
     @post(
         "/{scorecard_id:str}/amendments",
         summary="Amend a submitted scorecard (a new version with who/when/why)",
+        description=f"{AS_THEMSELVES} `amended_by` is that interviewer, else the key itself; an "
+        "`amended_by` in the body is ignored.",
         status_code=201,
     )
     @idempotent
@@ -184,7 +216,7 @@ class ScorecardsController(Controller):
         self, request: Request, scorecard_id: str, data: schemas.AmendmentIn
     ) -> schemas.ScorecardOut:
         owner = await self._interviewer_of_card(request, scorecard_id)
-        by = acting(request, owner) or data.amended_by or principal_of(request).key_prefix
+        by = acting(request, owner) or actor_of(principal_of(request))
         resp = await _scorecard(request).AmendScorecard(
             cpb.AmendScorecardRequest(
                 tenant_id=_tenant(request),
@@ -198,6 +230,7 @@ class ScorecardsController(Controller):
         )
         return scorecard_out(resp.scorecard)
 
+    @allow("admin", "interviewer")
     @get(
         "/{scorecard_id:str}",
         summary="A scorecard with its version history (blind until you submitted yours)",
@@ -213,6 +246,7 @@ class ScorecardsController(Controller):
         )
         return scorecard_detail_out(resp)
 
+    @allow("admin", "interviewer")
     @get("/", summary="Scorecards of an interview or candidate that the caller may see")
     async def list(
         self, request: Request, cursor: Cursor, limit: Limit, interview_id: str = "", candidate_id: str = ""
@@ -239,6 +273,7 @@ class ExpectedScorecardsController(Controller):
     tags = ["scorecards"]
     guards = [require_api_key]
 
+    @allow("admin", "recruiter", "interviewer")
     @get("/", summary="Scorecards owed for held interviews; overdue=true lists those past due")
     async def list(
         self,
@@ -254,7 +289,7 @@ class ExpectedScorecardsController(Controller):
                 tenant_id=_tenant(request),
                 booking_id=interview_id,
                 overdue_only=overdue,
-                interviewer_id=interviewer_id or interviewer_of(request),
+                interviewer_id=owed_by(request, interviewer_id),
                 page={"page_size": limit, "page_token": cursor},
             )
         )
@@ -266,7 +301,13 @@ class DecisionsController(Controller):
     tags = ["decisions"]
     guards = [require_api_key]
 
-    @post("/", summary="Record a hiring decision (announced as decision.recorded)", status_code=201)
+    @allow("admin", "recruiter")
+    @post(
+        "/",
+        summary="Record a hiring decision (announced as decision.recorded)",
+        description=BY_CALLER.format(field="decided_by"),
+        status_code=201,
+    )
     @idempotent
     async def record(self, request: Request, data: schemas.DecisionIn) -> schemas.DecisionOut:
         resp = await _scorecard(request).RecordDecision(
@@ -275,7 +316,7 @@ class DecisionsController(Controller):
                 candidate_id=data.candidate_id,
                 job_id=data.job_id,
                 decision=data.decision,
-                decided_by=data.decided_by,
+                decided_by=actor_of(principal_of(request)),
                 reason=data.reason,
             )
         )
@@ -287,6 +328,7 @@ class StatisticsController(Controller):
     tags = ["scorecard statistics"]
     guards = [require_api_key]
 
+    @allow("admin", "recruiter", "compliance")
     @get("/", summary="Which (job, round, dimension) have statistics, with their rating counts")
     async def keys(self, request: Request, job_id: str = "") -> schemas.StatisticsKeysOut:
         resp = await _scorecard(request).ListStatistics(
@@ -294,6 +336,7 @@ class StatisticsController(Controller):
         )
         return Items([to_out(k, schemas.StatisticsKeyOut) for k in resp.keys])
 
+    @allow("admin", "recruiter", "compliance")
     @get(
         "/reliability",
         summary="ICC (six forms), Krippendorff's alpha (4 levels + bootstrap CI), Fleiss, Gwet, "
@@ -321,6 +364,7 @@ class StatisticsController(Controller):
         )
         return to_out(resp, schemas.ReliabilityOut)
 
+    @allow("admin", "recruiter", "compliance")
     @get("/calibration", summary="Interviewer leniency, erratic, agreement with min-N flags and shrinkage")
     async def calibration(
         self, request: Request, job_id: Job, round: Round, dimension: Dim, min_n: MinN
@@ -332,6 +376,7 @@ class StatisticsController(Controller):
         )
         return to_out(resp, schemas.CalibrationOut)
 
+    @allow("admin", "recruiter", "compliance")
     @get("/dimensions", summary="Per-dimension distributions, means, SDs and disagreement of a round")
     async def dimensions(
         self, request: Request, job_id: Job, round: Round
@@ -341,6 +386,7 @@ class StatisticsController(Controller):
         )
         return Items([to_out(d, schemas.DimensionStatisticsOut) for d in resp.dimensions])
 
+    @allow("admin", "recruiter", "compliance")
     @get("/validity", summary="Predictive validity of each round and dimension against an HRIS outcome")
     async def validity(
         self,
@@ -360,6 +406,7 @@ class StatisticsController(Controller):
         )
         return Items([to_out(v, schemas.ValidityOut) for v in resp.results])
 
+    @allow("admin")
     @post(
         "/rebuild",
         summary="Recompute every statistic from the scorecards and report drift (admin)",
@@ -367,7 +414,6 @@ class StatisticsController(Controller):
     )
     @idempotent
     async def rebuild(self, request: Request) -> schemas.RebuildOut:
-        require_scope(request, "admin")
         resp = await _scorecard(request).RebuildStatistics(
             cpb.RebuildStatisticsRequest(tenant_id=_tenant(request)), timeout=60
         )
@@ -379,6 +425,7 @@ class ComplianceController(Controller):
     tags = ["compliance"]
     guards = [require_api_key]
 
+    @allow("compliance")
     @put(
         "/candidates/{candidate_id:str}/demographics",
         summary="Store a candidate's self-identified demographics",
@@ -388,7 +435,7 @@ class ComplianceController(Controller):
     async def put_demographics(
         self, request: Request, candidate_id: str, data: schemas.DemographicsIn
     ) -> schemas.DemographicsOut:
-        scopes = require_scope(request, "compliance")
+        scopes = list(principal_of(request).scopes)
         resp = await _scorecard(request).PutDemographics(
             cpb.PutDemographicsRequest(
                 tenant_id=_tenant(request),
@@ -399,11 +446,12 @@ class ComplianceController(Controller):
         )
         return schemas.DemographicsOut(candidate_id, dict(resp.attributes))
 
+    @allow("compliance")
     @get(
         "/candidates/{candidate_id:str}/demographics", summary="A candidate's demographics (compliance only)"
     )
     async def get_demographics(self, request: Request, candidate_id: str) -> schemas.DemographicsOut:
-        scopes = require_scope(request, "compliance")
+        scopes = list(principal_of(request).scopes)
         resp = await _scorecard(request).GetDemographics(
             cpb.GetDemographicsRequest(
                 tenant_id=_tenant(request), candidate_id=candidate_id, caller_scopes=scopes
@@ -411,13 +459,14 @@ class ComplianceController(Controller):
         )
         return schemas.DemographicsOut(candidate_id, dict(resp.attributes))
 
+    @allow("compliance")
     @get(
         "/adverse-impact", summary="EEOC four-fifths selection rates and NYC LL144 scoring rates by category"
     )
     async def adverse_impact(
         self, request: Request, job_id: Job, round: str = ""
     ) -> schemas.AdverseImpactOut:
-        scopes = require_scope(request, "compliance")
+        scopes = list(principal_of(request).scopes)
         resp = await _scorecard(request).GetAdverseImpact(
             cpb.GetAdverseImpactRequest(
                 tenant_id=_tenant(request), job_id=job_id, round=round, caller_scopes=scopes

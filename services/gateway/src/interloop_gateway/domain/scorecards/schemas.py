@@ -42,11 +42,13 @@ class TemplateIn(msgspec.Struct):
     job_id: Text
     round: Text
     dimensions: list[DimensionIn]
+    # ignored: the author is the caller's key (its interviewer, or the key itself)
     created_by: str = ""
 
 
 class TemplateRevisionIn(msgspec.Struct):
     dimensions: list[DimensionIn]
+    # ignored: the author is the caller's key (its interviewer, or the key itself)
     created_by: str = ""
 
 
@@ -81,7 +83,7 @@ class AmendmentIn(msgspec.Struct):
     ratings: list[RatingIn] = []
     recommendation: str = ""
     confidence: Int32 | None = None
-    # who amends; defaults to the X-Interviewer-Id of the caller
+    # ignored: the amender is the caller (the interviewer the key belongs to or an admin acts for)
     amended_by: str = ""
 
 
@@ -89,7 +91,8 @@ class DecisionIn(msgspec.Struct):
     candidate_id: Text
     job_id: Text
     decision: Literal["advance", "hire", "reject"]
-    decided_by: Text
+    # ignored: the decision is recorded under the caller's key, never a name from the body
+    decided_by: str = ""
     reason: str = ""
 
 

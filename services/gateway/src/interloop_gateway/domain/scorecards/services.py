@@ -67,17 +67,26 @@ def acting(request: Request, interviewer_id: str) -> str:
             raise problem(403, f"interviewer {me!r} cannot write {interviewer_id!r}'s scorecard")
         return me
     if "admin" not in principal_of(request).scopes:
-        raise problem(403, f"send {INTERVIEWER_HEADER.title()} to write your own scorecard")
+        raise problem(
+            403,
+            "scorecards are written with the interviewer's own key (or an admin key acting for them via "
+            f"{INTERVIEWER_HEADER.title()})",
+        )
     return ""
 
 
-def require_scope(request: Request, scope: str) -> list[str]:
-    scopes = list(principal_of(request).scopes)
-    if scope not in scopes:
-        raise problem(
-            403, f"this resource needs the {scope!r} scope; interviewers never see demographic data"
-        )
-    return scopes
+def owed_by(request: Request, asked: str) -> str:
+    """Whose owed scorecards a list shows: an interviewer key sees only its own (naming another
+    interviewer is refused); admin and recruiter keys see anyone's, or everyone's."""
+    principal = principal_of(request)
+    if set(principal.scopes) & {"admin", "recruiter"}:
+        return asked or interviewer_of(request)
+    me = interviewer_of(request)
+    if not me:
+        raise problem(403, "this interviewer key is bound to no interviewer; issue one with --interviewer")
+    if asked and asked != me:
+        raise problem(403, f"interviewer {me!r} sees only their own owed scorecards, not {asked!r}'s")
+    return me
 
 
 def dimension_pb(d: schemas.DimensionIn) -> cpb.Dimension:
