@@ -4,9 +4,18 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from interloop_common.vendor_http import AuthFailed, RateLimited, Transient, ValidationFailed
+from interloop_common.vendor_http import (
+    AuthFailed,
+    Permanent,
+    RateLimited,
+    Transient,
+    ValidationFailed,
+    with_retries,
+)
 from interloop_fakes.ats import FakeLever
-from interloop_sync.vendors.lever import LeverClient, LeverConfig
+from interloop_sync.domain.model import StageChange
+from interloop_sync.domain.normalise import InterviewStagePolicy
+from interloop_sync.vendors.lever import ADAPTER, LeverClient, LeverConfig, normalise
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -90,3 +99,118 @@ async def test_oauth_access_token_is_refreshed_once_on_401(lever: FakeLever, htt
     with pytest.raises(AuthFailed):
         await client(lever, http, key="nope").list_opportunities()
     assert lever.refreshes == 1
+
+
+# ---- what a webhook's ids stand for: the opportunity (expanded) and its posting -----------------------
+
+POLICY = InterviewStagePolicy(keywords=("interview",))
+
+
+async def test_opportunity_and_posting_give_the_job_stage_email_and_source(
+    lever: FakeLever, http: httpx.AsyncClient
+) -> None:
+    posting = lever.add_posting(text="Platform Engineer", req_code="REQ-42")
+    onsite = lever.add_stage("On-site interview")
+    opp = lever.add_opportunity(
+        updated_at=START,
+        name="Grace Hopper",
+        email="grace@example.com",
+        posting_id=posting["id"],
+        stage_id=onsite,
+        sources=("referral-portal",),
+        origin="referred",
+    )
+    found = await client(lever, http).opportunity(opp["id"], POLICY)
+    assert found.application.remote_id == opp["id"]
+    assert found.application.job_ids == (posting["id"],)
+    assert found.application.source == "referral-portal"
+    assert [(j.remote_id, j.name, j.requisition_id) for j in found.jobs] == [
+        (posting["id"], "Platform Engineer", "REQ-42")
+    ]
+    assert found.stage is not None and (found.stage.remote_id, found.stage.name) == (
+        onsite,
+        "On-site interview",
+    )
+    assert found.candidate is not None and found.candidate.remote_id == opp["contact"]
+    assert (found.candidate.first_name, found.candidate.last_name) == ("Grace", "Hopper")
+    assert found.candidate.emails == ("grace@example.com",)
+    # What was asked: the opportunity with applications and stage expanded, then the posting.
+    asked = [(r.path, r.query) for r in lever.requests[-2:]]
+    assert asked[0][0] == f"/v1/opportunities/{opp['id']}"
+    assert "expand=applications" in asked[0][1] and "expand=stage" in asked[0][1]
+    assert asked[1] == (f"/v1/postings/{posting['id']}", "")
+
+
+async def test_an_origin_is_the_source_when_no_sources_are_listed(
+    lever: FakeLever, http: httpx.AsyncClient
+) -> None:
+    posting = lever.add_posting()
+    opp = lever.add_opportunity(updated_at=START, posting_id=posting["id"], sources=(), origin="applied")
+    assert (await client(lever, http).opportunity(opp["id"], POLICY)).application.source == "applied"
+
+
+async def test_unknown_ids_are_404_and_bad_keys_401(lever: FakeLever, http: httpx.AsyncClient) -> None:
+    lv = client(lever, http)
+    with pytest.raises(Permanent) as missing:
+        await lv.opportunity("00000000-0000-0000-0000-00000000dead", POLICY)
+    assert missing.value.status == 404 and not isinstance(missing.value, AuthFailed)
+    assert missing.value.body["code"] == "ResourceNotFound"
+    with pytest.raises(Permanent) as no_posting:
+        await lv.get_posting("not-a-posting")
+    assert no_posting.value.status == 404
+    posting = lever.add_posting()
+    with pytest.raises(AuthFailed) as refused:
+        await client(lever, http, key="nope").get_posting(posting["id"])
+    assert refused.value.status == 401
+    # A posting an opportunity names but Lever no longer has: the whole fetch fails, nothing half-read.
+    orphan = lever.add_opportunity(updated_at=START, posting_id="gone-posting")
+    with pytest.raises(Permanent) as gone:
+        await lv.opportunity(orphan["id"], POLICY)
+    assert gone.value.status == 404
+
+
+async def test_a_429_with_retry_after_is_waited_out_then_the_fetch_succeeds(
+    lever: FakeLever, http: httpx.AsyncClient
+) -> None:
+    posting = lever.add_posting()
+    opp = lever.add_opportunity(updated_at=START, posting_id=posting["id"])
+    lv = client(lever, http)
+    lever.rate_limit_next(1, retry_after=3)
+    with pytest.raises(RateLimited) as limited:
+        await lv.opportunity(opp["id"], POLICY)
+    assert limited.value.retry_after_s == 3
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    lever.rate_limit_next(1, retry_after=2)
+    found = await with_retries(lambda: lv.opportunity(opp["id"], POLICY), attempts=3, sleep=sleep)
+    assert waits == [2] and found.application.job_ids == (posting["id"],)
+    lever.fail_next(1, 503)
+    found = await with_retries(lambda: lv.opportunity(opp["id"], POLICY), attempts=3, sleep=sleep)
+    assert len(waits) == 2 and found.jobs
+
+
+async def test_a_stage_change_webhook_is_completed_from_the_api(
+    lever: FakeLever, http: httpx.AsyncClient
+) -> None:
+    posting = lever.add_posting(text="Data Engineer")
+    onsite = lever.add_stage("Onsite Interview")
+    opp = lever.add_opportunity(
+        updated_at=START, email="ada@example.com", posting_id=posting["id"], stage_id=onsite
+    )
+    # Lever's webhook: ids only, the stage unnamed.
+    body = {
+        "event": "candidateStageChange",
+        "triggeredAt": 1431454330072,
+        "data": {"opportunityId": opp["id"], "contactId": opp["contact"], "toStageId": onsite},
+    }
+    (bare,) = normalise(body, event_id="lever:token:t", policy=POLICY)
+    assert isinstance(bare, StageChange) and not bare.is_interview_stage and bare.application is None
+    (event,) = await ADAPTER.enrich(client(lever, http), [bare], POLICY)
+    assert isinstance(event, StageChange)
+    assert event.is_interview_stage and event.to_stage.name == "Onsite Interview"
+    assert event.application is not None and event.application.job_ids == (posting["id"],)
+    assert event.candidate is not None and event.candidate.emails == ("ada@example.com",)
+    assert [j.name for j in event.jobs] == ["Data Engineer"]

@@ -1,5 +1,6 @@
 """The fakes' signed-webhook sender produces deliveries the sync domain verifies, over real HTTP."""
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +39,8 @@ def test_greenhouse_delivery_verifies_on_raw_bytes(receiver: Receiver) -> None:
     )
     got = receiver.writes_to("/webhooks/greenhouse")[-1]
     verified = verify_greenhouse("s3", got.headers, got.body)
-    assert verified.delivery_id == "greenhouse:event:evt-1"
+    assert verified.delivery_id == f"greenhouse:sha256:{hashlib.sha256(got.body).hexdigest()}"
+    assert verified.label == "evt-1"
     with pytest.raises(ForgedSignature):
         verify_greenhouse("other", got.headers, got.body)
 

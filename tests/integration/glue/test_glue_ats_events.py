@@ -51,8 +51,10 @@ async def test_automation_open_scheduling_request_opens_one_request(tenant: Tena
     # "Phone" is no interview stage by the connection's policy: only the automation asks for a request.
     body, candidate_id, email = stage_change(2, stage="Phone", job_id=4100)
     assert (await tenant.webhook(body)).status_code == 202
-    # The same move sent again as a new delivery: the rule fires again (new event), the scheduler does not
-    # open a second request for the same application and round.
+    # The same move sent again as a new delivery (a resend differs in its body: the same signed body again is
+    # a replay, answered as a duplicate): the rule fires again (new event), the scheduler does not open a
+    # second request for the same application and round.
+    body["payload"]["application"]["url"] += "&resent=1"
     assert (await tenant.webhook(body)).status_code == 202
 
     links = await eventually(

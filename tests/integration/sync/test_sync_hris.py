@@ -141,8 +141,11 @@ async def test_offer_accepted_records_sync_to_workday_with_every_field_read_back
     )
     assert events == 6
 
-    # The same hire delivered again (a new delivery id) writes nothing: the record is already there.
-    await _deliver(sync_set, ats_id, synthetic_hire(0))
+    # The same hire delivered again (a new delivery: Greenhouse re-sent it, so the signed body differs; an
+    # identical body would be a replay) writes nothing: the record is already there.
+    again = synthetic_hire(0)
+    again["payload"]["application"]["url"] += "&resent=1"
+    await _deliver(sync_set, ats_id, again)
     await eventually(
         lambda: value(
             dsn,
@@ -212,6 +215,7 @@ async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set,
     # Later the HRIS changes the title itself and the ATS sends the same record again: the ATS did not
     # change it since the last sync, so the HRIS value stands: nothing is written.
     workday.workers[worker_id]["jobTitle"] = "Principal Developer"
+    hire["payload"]["application"]["url"] += "&resent=1"  # a new delivery (an identical body is a replay)
     await _deliver(sync_set, ats_id, hire)
 
     async def consumed() -> bool:  # the redelivered hire was published and the HRIS consumer is past it
@@ -333,9 +337,11 @@ async def test_email_automation_is_delivered_over_smtp_once(sync_set, mailbox: M
         assert [r.id for r in listed.rules] == ["invite"]
     body = synthetic_hire(11)
     await _deliver(sync_set, ats_id, body)
-    await _deliver(
-        sync_set, ats_id, body
-    )  # a second delivery of the same hire: a new event, but one email per rule+event
+    # A second delivery of the same hire (a new event: Greenhouse sent it again with something changed; the
+    # byte-identical body would be a replay), but one email per rule+event.
+    resent = json.loads(json.dumps(body))
+    resent["payload"]["application"]["url"] += "&resent=1"
+    await _deliver(sync_set, ats_id, resent)
     await eventually(
         lambda: value(dsn, "SELECT count(*) FROM communications WHERE tenant_id = $1", tenant),
         what="the email",

@@ -1,5 +1,6 @@
 """Webhook signature verification against the vendors' published vectors (vendor-contracts Appendix A)."""
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -39,8 +40,18 @@ def test_greenhouse_real_delivery_verifies(ping_body: bytes) -> None:
     result = verify_greenhouse(
         GH_SECRET, {"signature": GH_SIGNATURE, "Greenhouse-Event-ID": "e-1"}, ping_body
     )
-    assert result.delivery_id == "greenhouse:event:e-1"
+    assert result.delivery_id == f"greenhouse:sha256:{hashlib.sha256(ping_body).hexdigest()}"
+    assert result.label == "e-1"
     assert greenhouse_signature(GH_SECRET, ping_body) == GH_SIGNATURE
+
+
+def test_greenhouse_replay_under_a_new_event_id_has_the_same_delivery_id(ping_body: bytes) -> None:
+    # The event-id header is not signed: a replayed body must dedupe whatever header it carries.
+    first = verify_greenhouse(GH_SECRET, {"Signature": GH_SIGNATURE, "Greenhouse-Event-ID": "e-1"}, ping_body)
+    replay = verify_greenhouse(
+        GH_SECRET, {"Signature": GH_SIGNATURE, "Greenhouse-Event-ID": "e-2"}, ping_body
+    )
+    assert first.delivery_id == replay.delivery_id and first.label != replay.label
 
 
 def test_greenhouse_reserialised_body_is_forged(ping_body: bytes) -> None:

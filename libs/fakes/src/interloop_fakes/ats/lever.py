@@ -1,5 +1,8 @@
 """Fake Lever API (``/v1``): opportunities with ``updated_at_start`` + opaque ``offset``/``next`` +
-``hasNext``, feedback list/create requiring ``perform_as``; errors as ``{"code", "message"}``. OAuth
+``hasNext``; one opportunity (``expand=applications`` turns application ids into application objects with
+their ``posting``, ``expand=stage`` the stage id into ``{"id", "text"}``) and one posting, both 404
+``ResourceNotFound`` for an unknown id (shapes: vendor-contracts-2 §A2.2/§A2.3); feedback list/create
+requiring ``perform_as``; errors as ``{"code", "message"}``. OAuth
 partners: ``POST /oauth/token`` (the auth.lever.co token endpoint, RFC 6749 refresh grant, form-encoded;
 the refresh token rotates) and access tokens that ``expire_access_tokens()`` invalidates."""
 
@@ -41,25 +44,124 @@ class FakeLever(FakeVendor):
         self.refresh_token = "lever-refresh-0"  # noqa: S105 - fake credential
         self.refreshes = 0
         self.opportunities: list[dict[str, Any]] = []
+        # opportunity id -> its applications (objects; the opportunity lists their ids unless expanded)
+        self.applications: dict[str, list[dict[str, Any]]] = {}
+        self.postings: dict[str, dict[str, Any]] = {}
+        self.stages: dict[str, str] = {"lead-new": "New lead"}  # id -> text
         self.feedback: dict[str, list[dict[str, Any]]] = {}
         self._seq = itertools.count(1)
 
-    def add_opportunity(self, *, updated_at: datetime, name: str = "Ada Lovelace") -> dict[str, Any]:
+    def add_posting(
+        self, *, text: str = "Infrastructure Engineer", req_code: str = "7381912"
+    ) -> dict[str, Any]:
+        """A published posting shaped like the documented example (§A2.3)."""
         with self.lock:
             n = next(self._seq)
+            now = _ms(datetime.now(UTC))
+            posting = {
+                "id": str(uuid.UUID(int=(1 << 64) + n)),
+                "text": text,
+                "createdAt": now,
+                "updatedAt": now,
+                "user": "u-1",
+                "owner": "u-1",
+                "hiringManager": "u-1",
+                "confidentiality": "non-confidential",
+                "categories": {"team": "Platform", "department": "Engineering", "location": "San Francisco"},
+                "country": "US",
+                "tags": [],
+                "state": "published",
+                "distributionChannels": ["internal", "public"],
+                "reqCode": req_code,
+                "requisitionCodes": [req_code],
+                "workplaceType": "remote",
+            }
+            self.postings[posting["id"]] = posting
+            return posting
+
+    def add_stage(self, text: str) -> str:
+        with self.lock:
+            stage_id = str(uuid.UUID(int=(2 << 64) + next(self._seq)))
+            self.stages[stage_id] = text
+            return stage_id
+
+    def add_opportunity(
+        self,
+        *,
+        updated_at: datetime,
+        name: str = "Ada Lovelace",
+        email: str | None = None,
+        posting_id: str | None = None,
+        stage_id: str = "lead-new",
+        sources: tuple[str, ...] = ("linkedin",),
+        origin: str = "sourced",
+    ) -> dict[str, Any]:
+        """An opportunity shaped like the documented list element (§A2.2); with ``posting_id`` one
+        posting application (``applications[].posting``)."""
+        with self.lock:
+            n = next(self._seq)
+            opp_id = str(uuid.UUID(int=n))
+            apps = []
+            if posting_id is not None:
+                apps.append(
+                    {
+                        "id": str(uuid.UUID(int=(3 << 64) + n)),
+                        "opportunityId": opp_id,
+                        "candidateId": opp_id,
+                        "createdAt": _ms(updated_at),
+                        "type": "posting",
+                        "posting": posting_id,
+                        "user": None,
+                        "name": name,
+                        "email": email or f"o{n}@example.com",
+                        "phone": {"type": None, "value": "(123) 456-7891"},
+                        "requisitionForHire": None,
+                        "ownerId": "u-1",
+                        "hiringManager": "u-1",
+                        "company": None,
+                        "links": None,
+                        "comments": None,
+                    }
+                )
             opp = {
-                "id": str(uuid.UUID(int=n)),
+                "id": opp_id,
                 "name": name,
+                "headline": "",
                 "contact": str(uuid.UUID(int=10_000 + n)),
-                "emails": [f"o{n}@example.com"],
-                "stage": "lead-new",
+                "emails": [email or f"o{n}@example.com"],
+                "phones": [{"value": "(123) 456-7891"}],
+                "location": "Oakland",
+                "links": [],
+                "stage": stage_id,
                 "createdAt": _ms(updated_at),
                 "updatedAt": _ms(updated_at),
+                "lastInteractionAt": _ms(updated_at),
+                "lastAdvancedAt": _ms(updated_at),
+                "snoozedUntil": None,
+                "archivedAt": None,
+                "archiveReason": None,
+                "owner": "u-1",
+                "tags": [],
+                "sources": list(sources),
+                "origin": origin,
+                "sourcedBy": "u-1",
+                "applications": [a["id"] for a in apps],
+                "resume": None,
+                "followers": [],
+                "dataProtection": None,
                 "archived": None,
             }
             self.opportunities.append(opp)
+            self.applications[opp_id] = apps
             self.feedback[opp["id"]] = []
             return opp
+
+    def move_stage(self, opportunity_id: str, stage_id: str) -> None:
+        with self.lock:
+            for o in self.opportunities:
+                if o["id"] == opportunity_id:
+                    o["stage"] = stage_id
+                    o["lastAdvancedAt"] = o["updatedAt"] = _ms(datetime.now(UTC))
 
     def seed_opportunities(self, n: int, start: datetime | None = None) -> list[dict[str, Any]]:
         start = start or datetime(2026, 1, 1, tzinfo=UTC)
@@ -139,13 +241,29 @@ class FakeLever(FakeVendor):
             return next((o for o in fake.opportunities if o["id"] == opportunity_id), None)
 
         @get("/v1/opportunities/{opportunity_id:str}")
-        async def get_opportunity(opportunity_id: str) -> Response:
-            opp = find(opportunity_id)
-            return (
-                json_response({"data": opp})
-                if opp
-                else _err(404, "ResourceNotFound", "Opportunity not found")
-            )
+        async def get_opportunity(request: Request, opportunity_id: str) -> Response:
+            expand = request.query_params.getall("expand", [])
+            unknown = set(expand) - {"applications", "stage", "owner", "followers", "sourcedBy", "contact"}
+            if unknown:
+                return _err(400, "BadRequestError", f"Invalid expand parameter {sorted(unknown)[0]}")
+            with fake.lock:
+                opp = find(opportunity_id)
+                if opp is None:
+                    return _err(404, "ResourceNotFound", f"opportunities {opportunity_id} was not found")
+                shown = dict(opp)
+                if "applications" in expand:
+                    shown["applications"] = [dict(a) for a in fake.applications.get(opportunity_id, [])]
+                if "stage" in expand:
+                    shown["stage"] = {"id": opp["stage"], "text": fake.stages.get(opp["stage"], "")}
+            return json_response({"data": shown})
+
+        @get("/v1/postings/{posting_id:str}")
+        async def get_posting(posting_id: str) -> Response:
+            with fake.lock:
+                posting = fake.postings.get(posting_id)
+            if posting is None:
+                return _err(404, "ResourceNotFound", f"postings {posting_id} was not found")
+            return json_response({"data": dict(posting)})
 
         @get("/v1/opportunities/{opportunity_id:str}/feedback")
         async def list_feedback(opportunity_id: str) -> Response:
@@ -187,4 +305,4 @@ class FakeLever(FakeVendor):
             fake._record_write(request, raw)
             return json_response({"data": feedback}, 201)
 
-        return [token, list_opportunities, get_opportunity, list_feedback, create_feedback]
+        return [token, list_opportunities, get_opportunity, get_posting, list_feedback, create_feedback]

@@ -52,6 +52,8 @@ class VerifiedWebhook:
     delivery_id: str
     # When the vendor says it fired the event, where the vendor signs a timestamp (Lever).
     triggered_at: datetime | None = None
+    # What the vendor calls the delivery where that is not signed (Greenhouse-Event-ID): logs only.
+    label: str | None = None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

@@ -141,6 +141,7 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             headers=dict(request.headers),
             freshness=timedelta(seconds=ctx.settings.webhook_freshness_seconds),
             cache=ctx.cache,
+            ctx=ctx,
         )
         return pb.IngestWebhookResponse(
             outcome=_OUTCOMES[result.outcome],

@@ -32,6 +32,20 @@ async def record_delivery(
     )
 
 
+async def delivery_seen(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, delivery_id: str
+) -> bool:
+    return bool(
+        await conn.fetchval(
+            """SELECT true FROM webhook_deliveries
+               WHERE tenant_id = $1 AND connection_id = $2 AND delivery_id = $3""",
+            tenant_id,
+            uuid.UUID(connection_id),
+            delivery_id,
+        )
+    )
+
+
 async def quarantine(
     conn: asyncpg.Connection,
     tenant_id: str,

@@ -4,7 +4,14 @@ the events it stages in the outbox). rpc/ and events/ only unpack their input an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from interloop_common.outbox import stage_alert
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from interloop_sync.store.connections import Connection
 
 SOURCE = "//interloop/sync"
 
@@ -22,3 +29,17 @@ class Page(Generic[T]):
 def page_of(rows: list[T], limit: int) -> Page[T]:
     """``rows`` read with one row more than ``limit``: the page and whether another follows."""
     return Page(rows[:limit], len(rows) > limit)
+
+
+async def alert_owner(conn: asyncpg.Connection, c: Connection, summary: str, detail: str) -> None:
+    """A ``notification.alert`` to the owner of connection ``c``, staged in the caller's transaction."""
+    await stage_alert(
+        conn,
+        source=SOURCE,
+        tenant_id=c.tenant_id,
+        subject=f"connection/{c.id}",
+        owner=c.owner,
+        connection_id=c.id,
+        summary=summary,
+        detail=detail,
+    )

@@ -1,6 +1,13 @@
 """Inbound webhooks: verify the vendor signature on the raw bytes, dedupe by delivery id, quarantine malformed
 bodies, then in ONE transaction store the delivery, update the mirror, stage events in the outbox and plan
-automations. A forged delivery stores nothing."""
+automations. A forged delivery stores nothing.
+
+A vendor whose webhooks carry ids only (Lever: ``fetches_on_webhook``) has its events completed from its API
+after verification and BEFORE that transaction (no connection is held while the vendor answers). A replay is
+answered from the delivery table without calling the vendor; a 429 or 5xx is retried under
+``vendor_http.with_retries`` and then answered UNAVAILABLE with nothing stored (the vendor redelivers); a
+refusal (401, 404, a malformed answer) cannot be fixed by a redelivery: the delivery is quarantined with the
+fixed reason and the connection's owner alerted, in one transaction, and nothing is applied."""
 
 from __future__ import annotations
 
@@ -12,9 +19,10 @@ from typing import Any
 
 import asyncpg
 from interloop.events.v1 import ats_pb2
+from interloop_common import vendor_http
 from interloop_common.clock import utc_now
 from interloop_common.db import system_tx, tenant_tx
-from interloop_common.errors import NotFound, Unauthenticated
+from interloop_common.errors import NotFound, Unauthenticated, Unavailable
 from interloop_common.inbox import erase_dead_letters
 from interloop_common.outbox import stage
 from interloop_common.rpc import ts
@@ -42,13 +50,18 @@ from interloop_sync.store import automations as rules_store
 from interloop_sync.store import connections, mirror
 from interloop_sync.store.cache import ConfigCache
 from interloop_sync.store.connections import Connection
-from interloop_sync.usecases import SOURCE, metrics
-from interloop_sync.usecases.context import require
+from interloop_sync.usecases import SOURCE, alert_owner, metrics
+from interloop_sync.usecases.connections import token_renewer
+from interloop_sync.usecases.context import SyncContext, require
 from interloop_sync.vendors import registry
+from interloop_sync.vendors._http import reason
 from interloop_sync.vendors.ats import AtsAdapter
 
 log = logging.getLogger(__name__)
 MAX_QUARANTINE_BYTES = 1024 * 1024
+# The vendor is waiting for our answer: a Retry-After longer than this is not waited out here (the vendor
+# redelivers a delivery we answer with an error).
+WEBHOOK_RATE_LIMIT_WAIT_S = 5.0
 
 
 class UnknownConnection(NotFound):
@@ -83,7 +96,9 @@ async def ingest(
     headers: dict[str, str],
     freshness: timedelta,
     cache: ConfigCache | None = None,
+    ctx: SyncContext | None = None,
 ) -> IngestResult:
+    """``ctx`` gives the vendor clients a ``fetches_on_webhook`` adapter completes its events with."""
     cache = cache or ConfigCache(ttl=0)
     c, creds, adapter = await _connection(pool, vault, cache, provider, connection_id)
     secret = creds[adapter.signing_credential].reveal()
@@ -106,6 +121,21 @@ async def ingest(
         return await _quarantine(pool, c, raw, headers, str(exc))
 
     actions = [e.action for e in events]
+    if ctx is not None and adapter.fetches_on_webhook and adapter.has_api_access(creds):
+        async with tenant_tx(pool, c.tenant_id) as conn:
+            seen = await mirror.delivery_seen(conn, c.tenant_id, c.id, verified.delivery_id)
+        if not seen:
+            try:
+                events = await _enrich(ctx, c, creds, adapter, events, policy)
+            except (vendor_http.Permanent, MalformedPayload) as exc:
+                return await _refused(pool, c, raw, headers, exc)
+            except vendor_http.VendorError as exc:
+                why = reason(exc)
+                async with tenant_tx(pool, c.tenant_id) as conn:
+                    await mirror.record_operation(conn, c.tenant_id, c.id, "inbound", "fetch", "error", why)
+                metrics.record("inbound", "fetch", "error")
+                raise Unavailable(f"{c.provider} did not answer for this delivery: {why}") from None
+    log.debug("%s delivery %s (labelled %s)", provider, verified.delivery_id, verified.label)
     async with tenant_tx(pool, c.tenant_id) as conn:
         if not await mirror.record_delivery(conn, c.tenant_id, c.id, verified.delivery_id, actions):
             await mirror.record_operation(
@@ -144,6 +174,46 @@ async def _connection(
     if c is None or adapter is None:
         raise UnknownConnection(f"no {provider} connection {connection_id!r}")
     return c, cache.decrypt(require(vault), c), adapter
+
+
+async def _enrich(
+    ctx: SyncContext,
+    c: Connection,
+    creds: Credentials,
+    adapter: AtsAdapter,
+    events: list[NormalisedEvent],
+    policy: InterviewStagePolicy,
+) -> list[NormalisedEvent]:
+    """``events`` completed from the vendor's API: 429s (Retry-After) and 5xx retried, refusals at once."""
+    client = adapter.client(ctx.http(c.provider), c, creds, token_renewer(ctx, c))
+    return await vendor_http.with_retries(
+        lambda: adapter.enrich(client, events, policy),
+        attempts=ctx.settings.consumer_max_attempts,
+        initial=ctx.settings.consumer_backoff_initial_seconds,
+        maximum=ctx.settings.consumer_backoff_max_seconds,
+        rate_limit_cap=WEBHOOK_RATE_LIMIT_WAIT_S,
+    )
+
+
+async def _refused(
+    pool: asyncpg.Pool, c: Connection, raw: bytes, headers: dict[str, str], exc: Exception
+) -> IngestResult:
+    """The vendor refused what the delivery names (bad credentials, an unknown id) or answered nonsense: the
+    delivery is kept for a human (quarantine) and the owner alerted, in one transaction; nothing applied."""
+    why = reason(exc) if isinstance(exc, vendor_http.VendorError) else f"{c.provider}: {exc}"
+    async with tenant_tx(pool, c.tenant_id) as conn:
+        await mirror.quarantine(
+            conn, c.tenant_id, c.id, f"fetch refused: {why}", raw[:MAX_QUARANTINE_BYTES], headers
+        )
+        await mirror.record_operation(conn, c.tenant_id, c.id, "inbound", "fetch", "error", why)
+        await alert_owner(
+            conn,
+            c,
+            f"sync: a {c.provider} webhook could not be completed from the {c.provider} API",
+            f"{type(exc).__name__}: {why}; the delivery is quarantined (fix it, then rerun it)",
+        )
+    metrics.record("inbound", "fetch", "error")
+    return IngestResult("quarantined", reason=f"fetch refused: {why}", tenant_id=c.tenant_id)
 
 
 def _count(c: Connection, outcome: str) -> None:

@@ -17,7 +17,6 @@ import asyncpg
 from interloop_common.clock import utc_now
 from interloop_common.db import system_tx, tenant_tx
 from interloop_common.errors import Conflict, NotFound, Unavailable
-from interloop_common.outbox import stage_alert
 from interloop_common.periodic import every
 from interloop_common.vendor_http import Permanent, VendorError, with_retries
 
@@ -25,7 +24,7 @@ from interloop_sync.domain.model import StageChange
 from interloop_sync.domain.normalise import InterviewStagePolicy
 from interloop_sync.store import connections, cursors, mirror
 from interloop_sync.store.connections import Connection
-from interloop_sync.usecases import SOURCE, metrics
+from interloop_sync.usecases import alert_owner, metrics
 from interloop_sync.usecases.connections import token_renewer
 from interloop_sync.usecases.context import SyncContext
 from interloop_sync.usecases.inbound import _Apply
@@ -118,15 +117,11 @@ async def run(ctx: SyncContext, c: Connection) -> RunResult:
             await cursors.record_error(conn, c.tenant_id, c.id, RESOURCE, why)
             await mirror.record_operation(conn, c.tenant_id, c.id, "reconcile", RESOURCE, "error", why)
             if isinstance(exc, Permanent):  # refused (bad credentials): retrying cannot help, a human can
-                await stage_alert(
+                await alert_owner(
                     conn,
-                    source=SOURCE,
-                    tenant_id=c.tenant_id,
-                    subject=f"connection/{c.id}",
-                    owner=c.owner,
-                    connection_id=c.id,
-                    summary=f"sync: reconciliation of {c.provider} connection {c.id} refused",
-                    detail=f"{type(exc).__name__}: {why}",
+                    c,
+                    f"sync: reconciliation of {c.provider} connection {c.id} refused",
+                    f"{type(exc).__name__}: {why}",
                 )
         metrics.record("reconcile", RESOURCE, "error")
         raise

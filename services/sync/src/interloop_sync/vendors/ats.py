@@ -4,7 +4,7 @@ document, write-back). One adapter per vendor, found through ``registry``."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -105,6 +105,17 @@ class AtsAdapter(VendorAdapter, Protocol):
     ) -> list[NormalisedEvent]:
         """One parsed webhook body as common-model events; ``event_id`` is the delivery id the inbox deduped
         on (derived from the body without it). Raises ``MalformedPayload``."""
+        ...
+
+    @property
+    def fetches_on_webhook(self) -> bool:
+        """A webhook carries ids only: ``enrich`` completes its events from the API before they apply."""
+
+    async def enrich(
+        self, client: Any, events: Sequence[NormalisedEvent], policy: InterviewStagePolicy = DEFAULT_POLICY
+    ) -> list[NormalisedEvent]:
+        """``events`` completed from ``client`` (an ``AtsClient`` of this adapter): the job, the stage's
+        name, the candidate. Vendor errors propagate (``vendor_http``); nothing is applied meanwhile."""
         ...
 
     def hire_source(self, parsed: Mapping[str, Any]) -> Any:

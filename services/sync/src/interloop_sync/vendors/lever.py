@@ -7,6 +7,15 @@ Webhooks: ``signature`` in the JSON body = hex HMAC-SHA256(signatureToken, token
 API: opportunities since a time (``updated_at_start``, ``offset``/``next`` + ``hasNext``) and interview
 feedback write-back with ``perform_as``.
 
+A webhook carries ids only (``candidateStageChange``: opportunityId, contactId, toStageId, fromStageId) and
+its ``data`` is not signed, so on every opportunity event the adapter re-fetches what the ids stand for
+(``enrich``): ``GET /opportunities/{id}?expand=applications&expand=stage`` (emails, sources/origin, the
+stage's name, the applications with their ``posting``) and ``GET /postings/{id}`` (the job). The shapes
+are vendor-contracts-2 §A2.2/§A2.3. That ``expand`` works on the single-opportunity route and that an
+expanded ``stage`` is ``{"id", "text"}`` is Lever's published documentation
+(https://hire.lever.co/developer/documentation, "Retrieve a single opportunity", "Stages"), not confirmed
+in our reference; a stage that comes back unexpanded (an id) keeps the name the connection's policy knows.
+
 Auth: HTTP Basic with the API key as username (customers) or ``Authorization: Bearer`` (OAuth partners).
 An OAuth access token lives an hour: on a 401 the client asks ``renew`` for a fresh one (the sync service
 does that under a lock on the stored connection, so replicas never spend the same refresh token twice;
@@ -22,7 +31,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -37,6 +46,7 @@ from ..domain.model import (
     CandidateChanged,
     Deletion,
     Hire,
+    Job,
     MalformedPayload,
     NormalisedEvent,
     Ping,
@@ -166,6 +176,120 @@ def polled(item: Mapping[str, Any], policy: InterviewStagePolicy) -> Polled:
         else None
     )
     return Polled(Application(PROVIDER, str(item["id"]), candidate_id=contact), cand, (), stage)
+
+
+def _posting_id(opportunity: Mapping[str, Any]) -> str | None:
+    """The posting of the opportunity's (first) posting application: with ``expand=applications`` each
+    application is an object whose ``posting`` is the posting id (§A2.2)."""
+    for app in opportunity.get("applications") or ():
+        if isinstance(app, dict) and isinstance(app.get("posting"), str) and app["posting"]:
+            return app["posting"]
+    return None
+
+
+def _stage(raw: Any, policy: InterviewStagePolicy) -> Stage | None:
+    if isinstance(raw, dict) and raw.get("id"):
+        stage_id = str(raw["id"])
+        return Stage(stage_id, str(raw.get("text") or "") or policy.name_of(stage_id))
+    if isinstance(raw, str) and raw:
+        return Stage(raw, policy.name_of(raw))
+    return None
+
+
+def opportunity_of(
+    opportunity: Mapping[str, Any], posting: Mapping[str, Any] | None, policy: InterviewStagePolicy
+) -> Polled:
+    """An opportunity (``expand=applications,stage``) and its posting in the common model. The source
+    channel is the first of ``sources`` (``linkedin``), else the ``origin`` (applied, referred, …)."""
+    if not isinstance(opportunity.get("id"), str) or not opportunity["id"]:
+        raise MalformedPayload(PROVIDER, "opportunity without an 'id'", "data.id")
+    contact = str(opportunity.get("contact") or "") or None
+    emails = tuple(e for e in opportunity.get("emails") or () if isinstance(e, str) and e)
+    phones = tuple(
+        str(p["value"]) for p in opportunity.get("phones") or () if isinstance(p, dict) and p.get("value")
+    )
+    first, _, last = str(opportunity.get("name") or "").strip().partition(" ")
+    sources = [str(x) for x in opportunity.get("sources") or () if x]
+    source = sources[0] if sources else (str(opportunity.get("origin") or "") or None)
+    jobs: tuple[Job, ...] = ()
+    posting_id = _posting_id(opportunity)
+    if posting is not None and posting.get("id"):
+        posting_id = str(posting["id"])
+        jobs = (
+            Job(
+                PROVIDER,
+                posting_id,
+                name=str(posting.get("text") or "") or None,
+                requisition_id=str(posting.get("reqCode") or "") or None,
+                status=str(posting.get("state") or "") or None,
+            ),
+        )
+    stage = _stage(opportunity.get("stage"), policy)
+    application = Application(
+        PROVIDER,
+        opportunity["id"],
+        candidate_id=contact,
+        job_ids=(posting_id,) if posting_id else (),
+        current_stage=stage,
+        source=source,
+    )
+    candidate = (
+        Candidate(
+            PROVIDER,
+            contact,
+            first_name=first or None,
+            last_name=last or None,
+            emails=emails,
+            phones=phones,
+            tags=tuple(str(t) for t in opportunity.get("tags") or ()),
+        )
+        if contact
+        else None
+    )
+    return Polled(application, candidate, jobs, stage)
+
+
+def _completed(event: NormalisedEvent, opp: Polled, policy: InterviewStagePolicy) -> NormalisedEvent:
+    """``event`` with what its opportunity's fetch told (the job, the stage's name, the candidate)."""
+    cand_id = opp.application.candidate_id
+    # The stage an application is in is moved by stage changes only (the mirror's stage history).
+    application = replace(opp.application, current_stage=None)
+    if isinstance(event, StageChange):
+        to_stage = event.to_stage
+        if opp.stage is not None and opp.stage.remote_id == to_stage.remote_id and opp.stage.name:
+            to_stage = opp.stage
+        return replace(
+            event,
+            candidate_id=event.candidate_id or cand_id,
+            contact_id=event.contact_id or cand_id,
+            to_stage=to_stage,
+            is_interview_stage=policy(to_stage),
+            application=replace(application, current_stage=to_stage),
+            candidate=opp.candidate,
+            jobs=opp.jobs,
+        )
+    if isinstance(event, Rejection):
+        return replace(event, candidate_id=event.candidate_id or cand_id, application=application)
+    if isinstance(event, Hire):
+        return replace(
+            event,
+            candidate_id=event.candidate_id or cand_id,
+            application=application,
+            candidate=opp.candidate,
+            jobs=opp.jobs,
+        )
+    if isinstance(event, ApplicationChanged):
+        return replace(event, application=application, candidate=opp.candidate, jobs=opp.jobs)
+    return event
+
+
+def _opportunity_id(event: NormalisedEvent) -> str | None:
+    """The opportunity an event is about, when the API can tell more of it (a deleted one cannot)."""
+    if isinstance(event, (StageChange, Hire, Rejection)):
+        return event.application_id
+    if isinstance(event, ApplicationChanged):
+        return event.application.remote_id
+    return None
 
 
 class _Lever(Reader):
@@ -323,6 +447,18 @@ async def refresh_tokens(
     return body["access_token"], body.get("refresh_token") or refresh_token
 
 
+def _data(response: httpx.Response) -> dict[str, Any]:
+    """A single resource's ``{"data": {…}}``; anything else is a malformed answer (never half-applied)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        raise MalformedPayload(PROVIDER, "API answer without a 'data' object", "data")
+    return data
+
+
 class LeverClient:
     def __init__(self, client: httpx.AsyncClient, config: LeverConfig, renew: Renew | None = None) -> None:
         self._client = client
@@ -367,8 +503,20 @@ class LeverClient:
         body = (await self._request("GET", "/opportunities", params=params)).json()
         return Page(body.get("data", []), body.get("next") if body.get("hasNext") else None)
 
-    async def get_opportunity(self, opportunity_id: str) -> dict[str, Any]:
-        return (await self._request("GET", f"/opportunities/{opportunity_id}")).json()["data"]
+    async def get_opportunity(self, opportunity_id: str, *, expand: Sequence[str] = ()) -> dict[str, Any]:
+        params = [("expand", e) for e in expand]
+        response = await self._request("GET", f"/opportunities/{opportunity_id}", params=params)
+        return _data(response)
+
+    async def get_posting(self, posting_id: str) -> dict[str, Any]:
+        return _data(await self._request("GET", f"/postings/{posting_id}"))
+
+    async def opportunity(self, opportunity_id: str, policy: InterviewStagePolicy = DEFAULT_POLICY) -> Polled:
+        """The opportunity with its applications and stage expanded, and its posting (the job)."""
+        found = await self.get_opportunity(opportunity_id, expand=("applications", "stage"))
+        posting_id = _posting_id(found)
+        posting = await self.get_posting(posting_id) if posting_id else None
+        return opportunity_of(found, posting, policy)
 
     async def list_feedback(self, opportunity_id: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -498,6 +646,24 @@ class LeverAdapter:
         self, parsed: Any, *, event_id: str | None = None, policy: InterviewStagePolicy = DEFAULT_POLICY
     ) -> list[NormalisedEvent]:
         return normalise(parsed, event_id=event_id, policy=policy)
+
+    fetches_on_webhook = True
+
+    async def enrich(
+        self, client: Any, events: Sequence[NormalisedEvent], policy: InterviewStagePolicy = DEFAULT_POLICY
+    ) -> list[NormalisedEvent]:
+        """Each opportunity event completed from the API (once per opportunity): the webhook carries ids."""
+        fetched: dict[str, Polled] = {}
+        out: list[NormalisedEvent] = []
+        for event in events:
+            opportunity_id = _opportunity_id(event)
+            if opportunity_id is None:
+                out.append(event)
+                continue
+            if opportunity_id not in fetched:
+                fetched[opportunity_id] = await client.opportunity(opportunity_id, policy)
+            out.append(_completed(event, fetched[opportunity_id], policy))
+        return out
 
     def hire_source(self, parsed: Mapping[str, Any]) -> Any:
         return parsed.get("data")

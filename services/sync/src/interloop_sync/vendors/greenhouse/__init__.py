@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -40,11 +40,15 @@ def greenhouse_signature(secret: str | bytes, body: bytes) -> str:
 
 
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
-    """``Greenhouse-Event-ID`` where sent, else the body's hash."""
-    event_id = header(headers, "Greenhouse-Event-ID")
-    if event_id:
-        return f"{PROVIDER}:event:{event_id.strip()}"
+    """The sha256 of the raw body the ``Signature`` covers. ``Greenhouse-Event-ID`` is not signed: anyone
+    replaying a captured body can send a new one, so it is only a label (``event_label``), never the key."""
     return body_digest_id(PROVIDER, body)
+
+
+def event_label(headers: Mapping[str, str]) -> str | None:
+    """``Greenhouse-Event-ID`` as sent (unsigned: for logs only)."""
+    event_id = header(headers, "Greenhouse-Event-ID")
+    return event_id.strip() if event_id else None
 
 
 def verify_greenhouse(secret: str | bytes, headers: Mapping[str, str], body: bytes) -> VerifiedWebhook:
@@ -61,7 +65,7 @@ def verify_greenhouse(secret: str | bytes, headers: Mapping[str, str], body: byt
     expected = hmac.new(key_bytes(secret), body, hashlib.sha256).digest()
     if not hmac.compare_digest(expected, given):
         raise ForgedSignature(PROVIDER, "HMAC-SHA256 of the raw body does not match the Signature header")
-    return VerifiedWebhook(PROVIDER, delivery_id(headers, body))
+    return VerifiedWebhook(PROVIDER, delivery_id(headers, body), label=event_label(headers))
 
 
 def _opt(creds: Credentials, key: str) -> str | None:
@@ -93,6 +97,13 @@ class GreenhouseAdapter:
         self, parsed: Any, *, event_id: str | None = None, policy: InterviewStagePolicy = DEFAULT_POLICY
     ) -> list[NormalisedEvent]:
         return _normalise.normalise(parsed, event_id=event_id, policy=policy)
+
+    fetches_on_webhook = False  # a Greenhouse webhook carries the application, candidate and jobs
+
+    async def enrich(
+        self, client: Any, events: Sequence[NormalisedEvent], policy: InterviewStagePolicy = DEFAULT_POLICY
+    ) -> list[NormalisedEvent]:
+        return list(events)
 
     def hire_source(self, parsed: Mapping[str, Any]) -> Any:
         return _normalise.hire_source(parsed)
