@@ -18,32 +18,14 @@ from interloop_scheduler.vendors import (
     Unknown,
 )
 
+from .conftest import Sleeps
+
 START = datetime(2026, 3, 2, tzinfo=UTC)
 END = START + timedelta(days=7)
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
-
-
-class Sleeps:
-    """Records the backoff delays instead of waiting."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def retry(sleeps: Sleeps) -> RetryPolicy:
-    return RetryPolicy(attempts=3, base_delay=0.25, sleep=sleeps)
 
 
 @pytest.fixture(scope="module")

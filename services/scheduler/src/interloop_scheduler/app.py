@@ -1,5 +1,5 @@
 """Composition root of the scheduler: builds the runtime, registers servicers, consumers and the
-periodic work (calendar refresh, reminders, expired holds)."""
+periodic work (calendar refresh, calendar event writes, reminders, expired holds)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from interloop_common.service import Runtime, ServiceSpec
 from interloop_scheduler.events.consumers import consumers
 from interloop_scheduler.rpc.servicer import SchedulerServicer
 from interloop_scheduler.settings import SchedulerSettings
+from interloop_scheduler.usecases.calendar_writes import write_due
 from interloop_scheduler.usecases.calendars import refresh_calendars
 from interloop_scheduler.usecases.holds import sweep_expired_holds
 from interloop_scheduler.usecases.reminders import emit_due_reminders
@@ -38,6 +39,12 @@ def _background(rt: Runtime):  # type: ignore[no-untyped-def]
             settings.calendar_refresh_seconds,
             "calendar refresh",
             lambda: refresh_calendars(rt.pool, settings),
+        ),
+        every(
+            settings.calendar_write_poll_seconds,
+            "calendar writes",
+            lambda: write_due(rt.pool, settings),
+            drain=True,
         ),
         every(settings.reminder_poll_seconds, "reminders", reminders_and_holds),
     ]

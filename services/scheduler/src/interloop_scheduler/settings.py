@@ -42,6 +42,14 @@ class SchedulerSettings(ServiceSettings):
     calendar_max_occurrences_per_event: int = Field(default=1000, ge=1)
     calendar_max_occurrences_per_feed: int = Field(default=20000, ge=1)
     calendar_max_recurrence_steps: int = Field(default=200_000, ge=1)
+    # Events written into interviewers' Google / Graph / CalDAV calendars: due writes are claimed this
+    # often (0 = never), this many at a time; a failed write waits write_retry_seconds, doubling up to
+    # write_retry_max_seconds, and fails for good (with an alert) after this many attempts.
+    calendar_write_poll_seconds: float = Field(default=2.0, ge=0)
+    calendar_write_batch: int = Field(default=50, ge=1, le=500)
+    calendar_write_retry_seconds: float = Field(default=10.0, gt=0)
+    calendar_write_retry_max_seconds: float = Field(default=1800.0, gt=0)
+    calendar_write_max_attempts: int = Field(default=8, ge=1)
     # Reminders (24 h, 1 h before) and expired holds are checked this often.
     reminder_poll_seconds: float = Field(default=5.0, gt=0)
     loop_time_limit_seconds: float = Field(default=5.0, gt=0)

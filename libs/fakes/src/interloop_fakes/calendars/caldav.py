@@ -1,7 +1,14 @@
 """Fake CalDAV server answering the free-busy-query REPORT (RFC 4791 §7.10) on /calendars/{id}/ with a
 text/calendar VFREEBUSY (FREEBUSY periods with FBTYPE). Basic auth (401 + WWW-Authenticate), 400 for
 a body without a time-range, 404 for unknown collections, 405 for other methods. Litestar routes only
-standard methods, so a thin ASGI shim hands REPORT to the app as POST with a marker header."""
+standard methods, so a thin ASGI shim hands REPORT to the app as POST with a marker header.
+
+Calendar object resources (RFC 4791 §5.3.2, RFC 7232): PUT /calendars/{id}/{name}.ics with text/calendar
+holding one VEVENT -> 201 (created) or 204 (replaced) with an ETag; ``If-None-Match: *`` on an existing
+resource and an ``If-Match`` that is not its current ETag are 412; 415 for another media type, 403 with
+``valid-calendar-data`` / ``no-uid-conflict`` preconditions (RFC 4791 §5.3.2.1) for bad data or a UID
+another resource of the collection already has. GET answers it with its ETag, DELETE -> 204 (404 when
+absent, 412 on an If-Match mismatch). Stored in ``objects``; they do not change free-busy answers."""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import icalendar
-from litestar import Request, Response, post
+from litestar import Request, Response, delete, get, post, put
 
 from ..ats._server import basic_credentials
 from ._common import FakeCalendarVendor
@@ -32,12 +39,70 @@ def _text(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return Response(content=message.encode(), status_code=status, media_type="text/plain", headers=headers)
 
 
+def _precondition(name: str) -> Response:
+    """RFC 4791 §1.3 / RFC 4918 §16: a failed precondition as a DAV:error body."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8" ?>\n'
+        f'<D:error xmlns:D="DAV:" xmlns:C="{CALDAV_NS}"><C:{name}/></D:error>'
+    )
+    return Response(content=body.encode(), status_code=403, media_type="application/xml; charset=utf-8")
+
+
 class FakeCalDav(FakeCalendarVendor):
     provider = "caldav"
 
     def __init__(self, username: str = "caldav-user", password: str = "caldav-pass") -> None:  # noqa: S107
         super().__init__()
         self.username, self.password = username, password
+        self.objects: dict[str, dict[str, tuple[bytes, str]]] = {}  # collection -> name -> (data, etag)
+        self._revision = 0
+
+    def object(self, calendar_id: str, name: str) -> icalendar.Calendar | None:
+        """A stored resource, parsed (``name`` with its .ics)."""
+        with self.lock:
+            found = self.objects.get(calendar_id, {}).get(name)
+        return icalendar.Calendar.from_ical(found[0]) if found else None
+
+    def names(self, calendar_id: str) -> list[str]:
+        with self.lock:
+            return sorted(self.objects.get(calendar_id, {}))
+
+    def touch(self, calendar_id: str, name: str) -> None:
+        """Someone else changed the resource: its ETag moves on (the next If-Match with the old one fails)."""
+        with self.lock:
+            data, _ = self.objects[calendar_id][name]
+            self._revision += 1
+            self.objects[calendar_id][name] = (data, f'"r{self._revision}"')
+
+    def _store(self, request: Request, calendar_id: str, name: str, data: bytes) -> Response:
+        if calendar_id not in self.calendars:
+            return _text(409, "Conflict: no such calendar collection")  # RFC 4918 §9.7.1
+        if request.headers.get("content-type", "").split(";")[0].strip() != "text/calendar":
+            return _text(415, "Unsupported Media Type")
+        try:
+            cal = icalendar.Calendar.from_ical(data)
+            events = [c for c in cal.walk("VEVENT")]
+            uid = str(events[0]["UID"]) if len(events) == 1 else ""
+        except (ValueError, KeyError, IndexError):
+            uid = ""
+        if not uid:
+            return _precondition("valid-calendar-data")
+        collection = self.objects.setdefault(calendar_id, {})
+        for other, (body, _) in collection.items():
+            if other != name and uid in {
+                str(e.get("UID")) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")
+            }:
+                return _precondition("no-uid-conflict")
+        current = collection.get(name)
+        if request.headers.get("if-none-match", "").strip() == "*" and current is not None:
+            return _text(412, "Precondition Failed")
+        match = request.headers.get("if-match")
+        if match is not None and (current is None or match.strip() != current[1]):
+            return _text(412, "Precondition Failed")
+        self._revision += 1
+        etag = f'"r{self._revision}"'
+        collection[name] = (data, etag)
+        return Response(content=b"", status_code=201 if current is None else 204, headers={"ETag": etag})
 
     def check_auth(self, request: Request) -> Response | None:
         if basic_credentials(request) != (self.username, self.password):
@@ -110,4 +175,39 @@ class FakeCalDav(FakeCalendarVendor):
                 media_type="text/calendar; charset=utf-8",
             )
 
-        return [report]
+        @put("/calendars/{calendar_id:str}/{name:str}", status_code=201)
+        async def put_object(request: Request, calendar_id: str, name: str) -> Response:
+            data = await request.body()
+            with fake.lock:
+                answer = fake._store(request, calendar_id, name, data)
+            if answer.status_code in (201, 204):
+                fake._record_write(request, data)
+            return answer
+
+        @get("/calendars/{calendar_id:str}/{name:str}", status_code=200)
+        async def get_object(calendar_id: str, name: str) -> Response:
+            with fake.lock:
+                found = fake.objects.get(calendar_id, {}).get(name)
+            if found is None:
+                return _text(404, "Not Found")
+            return Response(
+                content=found[0],
+                status_code=200,
+                media_type="text/calendar; charset=utf-8",
+                headers={"ETag": found[1]},
+            )
+
+        @delete("/calendars/{calendar_id:str}/{name:str}", status_code=200)  # the Response carries 204
+        async def delete_object(request: Request, calendar_id: str, name: str) -> Response:
+            with fake.lock:
+                found = fake.objects.get(calendar_id, {}).get(name)
+                if found is None:
+                    return _text(404, "Not Found")
+                match = request.headers.get("if-match")
+                if match is not None and match.strip() != found[1]:
+                    return _text(412, "Precondition Failed")
+                del fake.objects[calendar_id][name]
+            fake._record_write(request, b"")
+            return Response(content=b"", status_code=200)  # the Response carries 204
+
+        return [report, put_object, get_object, delete_object]

@@ -1,19 +1,32 @@
 """Fake Google Calendar API v3 ``freebusy.query`` (POST /calendar/v3/freeBusy): Bearer auth, Google's error
 envelope ``{"error": {"errors": [{domain, reason, message}], "code", "message"}}``, at most 50 items
 (calendarExpansionMax's ceiling), per-calendar ``errors: [{domain: global, reason: notFound}]``, and
-throttling as 429 or 403 ``rateLimitExceeded`` with Retry-After."""
+throttling as 429 or 403 ``rateLimitExceeded`` with Retry-After.
+
+Events (vendor-contracts-2.md A6.2): POST /calendar/v3/calendars/{calendarId}/events with an optional
+client-chosen ``id`` (base32hex, 5-1024 characters; 400 ``invalid`` otherwise, 409 ``duplicate`` when the
+calendar already has it, deleted events included), a Meet conference created from
+``conferenceData.createRequest`` only with ``?conferenceDataVersion=1`` (then ``hangoutLink`` and
+``conferenceData.entryPoints``); PATCH .../events/{eventId} merges (404 ``notFound``), DELETE answers 204
+(410 ``deleted`` when already deleted, 404 when never there). Inserted events are kept in ``events`` and
+do not change freeBusy (seed busy blocks with ``add_busy``)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response, delete, patch, post
 
 from ..ats._server import bearer_token, json_response, parse_json_body
 from ._common import FakeCalendarVendor
 
 MAX_ITEMS = 50
+_EVENT_ID = re.compile(r"[0-9a-v]{5,1024}")
+_MERGED = ("summary", "description", "location", "start", "end", "attendees", "transparency")
 
 
 def _error(
@@ -48,6 +61,87 @@ class FakeGoogleCalendar(FakeCalendarVendor):
         super().__init__()
         self.token = token
         self.throttle_status = 429  # Google also throttles with 403 rateLimitExceeded
+        self.events: dict[str, dict[str, dict[str, Any]]] = {}  # calendar id -> event id -> event
+        self._revision = 0
+
+    def event(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
+        """The event as stored (``status: cancelled`` once deleted), or None."""
+        with self.lock:
+            return self.events.get(calendar_id, {}).get(event_id)
+
+    def live_events(self, calendar_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e for e in self.events.get(calendar_id, {}).values() if e["status"] != "cancelled"]
+
+    def _etag(self) -> str:
+        self._revision += 1
+        return f'"{3181161784712000 + self._revision}"'
+
+    def _insert(self, calendar_id: str, body: dict[str, Any], conference: bool) -> Response:
+        event_id = body.get("id", uuid.uuid4().hex)  # Google picks one when the client does not
+        if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
+            return _error(400, "invalid", "Invalid resource id value.")
+        if not isinstance(body.get("start"), dict) or not isinstance(body.get("end"), dict):
+            return _error(
+                400, "required", "Missing end time." if body.get("start") else "Missing start time."
+            )
+        start, end = _parse(body["start"].get("dateTime")), _parse(body["end"].get("dateTime"))
+        if start is None or end is None:
+            return _error(400, "invalid", "Invalid start or end time.")
+        if end <= start:
+            return _error(400, "timeRangeEmpty", "The specified time range is empty.")
+        calendar = self.events.setdefault(calendar_id, {})
+        if event_id in calendar:
+            return _error(409, "duplicate", "The requested identifier already exists.")
+        event: dict[str, Any] = {
+            "kind": "calendar#event",
+            "etag": self._etag(),
+            "id": event_id,
+            "status": "confirmed",
+            "htmlLink": f"https://www.google.com/calendar/event?eid={event_id}",
+            "created": _rfc3339(datetime.now(UTC)),
+            "updated": _rfc3339(datetime.now(UTC)),
+            "iCalUID": f"{event_id}@google.com",
+            "sequence": 0,
+            **{k: body[k] for k in _MERGED if k in body},
+        }
+        request = (body.get("conferenceData") or {}).get("createRequest")
+        if conference and isinstance(request, dict):
+            key = (request.get("conferenceSolutionKey") or {}).get("type")
+            if not request.get("requestId") or key not in (
+                "hangoutsMeet",
+                "eventHangout",
+                "eventNamedHangout",
+            ):
+                return _error(400, "invalid", "Invalid conference type value.")
+            code = hashlib.sha256(f"{calendar_id}/{event_id}".encode()).hexdigest()
+            letters = "".join(chr(ord("a") + int(c, 16) % 26) for c in code[:10])
+            meet = f"https://meet.google.com/{letters[:3]}-{letters[3:7]}-{letters[7:10]}"
+            event["hangoutLink"] = meet
+            event["conferenceData"] = {
+                "createRequest": {
+                    "requestId": request["requestId"],
+                    "conferenceSolutionKey": {"type": key},
+                    "status": {"statusCode": "success"},
+                },
+                "entryPoints": [{"entryPointType": "video", "uri": meet, "label": meet[8:]}],
+                "conferenceSolution": {"key": {"type": key}, "name": "Google Meet"},
+                "conferenceId": meet.rsplit("/", 1)[1],
+            }
+        calendar[event_id] = event
+        return json_response(event)
+
+    def _patch(self, calendar_id: str, event_id: str, body: dict[str, Any]) -> Response:
+        event = self.events.get(calendar_id, {}).get(event_id)
+        if event is None or event["status"] == "cancelled":
+            return _error(404, "notFound", "Not Found")
+        merged = {**event, **{k: body[k] for k in _MERGED if k in body}}
+        start, end = _parse(merged["start"].get("dateTime")), _parse(merged["end"].get("dateTime"))
+        if start is None or end is None or end <= start:
+            return _error(400, "timeRangeEmpty", "The specified time range is empty.")
+        merged.update(etag=self._etag(), updated=_rfc3339(datetime.now(UTC)), sequence=event["sequence"] + 1)
+        self.events[calendar_id][event_id] = merged
+        return json_response(merged)
 
     def check_auth(self, request: Request) -> Response | None:
         if bearer_token(request) != self.token:
@@ -106,4 +200,53 @@ class FakeGoogleCalendar(FakeCalendarVendor):
                 }
             )
 
-        return [free_busy]
+        def calendar_or_404(calendar_id: str) -> Response | None:
+            if calendar_id not in fake.calendars and calendar_id not in fake.events:
+                return _error(404, "notFound", "Not Found")
+            return None
+
+        @post("/calendar/v3/calendars/{calendar_id:str}/events", status_code=200)
+        async def insert_event(request: Request, calendar_id: str) -> Response:
+            raw = await request.body()
+            body, problem = parse_json_body(raw)
+            if problem or not isinstance(body, dict):
+                return _error(400, "parseError", "Parse Error")
+            with fake.lock:
+                missing = calendar_or_404(calendar_id)
+                if missing is not None:
+                    return missing
+                conference = request.query_params.get("conferenceDataVersion") == "1"
+                answer = fake._insert(calendar_id, body, conference)
+            if answer.status_code == 200:
+                fake._record_write(request, raw)
+            return answer
+
+        @patch("/calendar/v3/calendars/{calendar_id:str}/events/{event_id:str}", status_code=200)
+        async def patch_event(request: Request, calendar_id: str, event_id: str) -> Response:
+            raw = await request.body()
+            body, problem = parse_json_body(raw)
+            if problem or not isinstance(body, dict):
+                return _error(400, "parseError", "Parse Error")
+            with fake.lock:
+                answer = calendar_or_404(calendar_id) or fake._patch(calendar_id, event_id, body)
+            if answer.status_code == 200:
+                fake._record_write(request, raw)
+            return answer
+
+        # status 200 here; the Response carries 204
+        @delete("/calendar/v3/calendars/{calendar_id:str}/events/{event_id:str}", status_code=200)
+        async def delete_event(request: Request, calendar_id: str, event_id: str) -> Response:
+            with fake.lock:
+                missing = calendar_or_404(calendar_id)
+                if missing is not None:
+                    return missing
+                event = fake.events.get(calendar_id, {}).get(event_id)
+                if event is None:
+                    return _error(404, "notFound", "Not Found")
+                if event["status"] == "cancelled":
+                    return _error(410, "deleted", "Resource has been deleted")
+                event.update(status="cancelled", etag=fake._etag())
+            fake._record_write(request, b"")
+            return Response(content=b"", status_code=200)  # the Response carries 204
+
+        return [free_busy, insert_event, patch_event, delete_event]

@@ -1,5 +1,6 @@
 """Bookings: booked directly by a coordinator, moved, cancelled and completed; each change announced as an
-`interview.*` event with its iCalendar invite in the same transaction."""
+`interview.*` event with its iCalendar invite, and the interviewers' calendar events staged, in the same
+transaction."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.store import bookings as booking_store
 from interloop_scheduler.store import links as link_store
 from interloop_scheduler.store.bookings import BookingRow
-from interloop_scheduler.usecases import availability
+from interloop_scheduler.usecases import availability, calendar_writes
 from interloop_scheduler.usecases.emit import booking_event, invitation
 from interloop_scheduler.usecases.interviewers import require_known
 from interloop_scheduler.usecases.requests import link_token, link_url
@@ -75,6 +76,7 @@ async def schedule_interview(
         except booking_store.DoubleBooking as exc:
             raise AlreadyExists(f"interviewer already booked: {exc.detail}") from None
         await booking_event(conn, tenant_id, "interview.scheduled", row, organizer=settings.organizer_email)
+        await calendar_writes.stage_booking(conn, tenant_id, row)
     return row
 
 
@@ -145,6 +147,7 @@ async def reschedule(
                 previous_interviewers=current.interviewer_ids,
                 manage_url=manage_url(settings, tenant_id, booking),
             )
+            await calendar_writes.stage_booking(conn, tenant_id, booking, current.interviewer_ids)
             sent = await invites(conn, settings, tenant_id, booking, "REQUEST")
     except (availability.SlotTaken, booking_store.DoubleBooking):
         assert rules is not None
@@ -196,6 +199,7 @@ async def cancel(
         await booking_event(
             conn, tenant_id, "interview.cancelled", booking, reason, organizer=settings.organizer_email
         )
+        await calendar_writes.stage_booking(conn, tenant_id, booking)
         sent = await invites(conn, settings, tenant_id, booking, "CANCEL")
     return booking, sent
 

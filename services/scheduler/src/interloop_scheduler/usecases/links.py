@@ -18,7 +18,7 @@ from interloop_scheduler.store import bookings as booking_store
 from interloop_scheduler.store import links as link_store
 from interloop_scheduler.store.bookings import BookingRow, HoldRow
 from interloop_scheduler.store.links import LinkRow
-from interloop_scheduler.usecases import availability
+from interloop_scheduler.usecases import availability, calendar_writes
 from interloop_scheduler.usecases.bookings import Invites, invites, link_rules, manage_url
 from interloop_scheduler.usecases.emit import booking_event
 from interloop_scheduler.usecases.interviewers import require_known
@@ -251,4 +251,5 @@ async def _confirm(
         organizer=settings.organizer_email,
         manage_url=manage_url(settings, tenant_id, booking),
     )
+    await calendar_writes.stage_booking(conn, tenant_id, booking)
     return booking

@@ -29,9 +29,10 @@ def vendor_code(value: object) -> str:
 class SourceError(Exception):
     """A calendar source could not answer; ``reason`` ends up in ``Unknown``."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.transient = transient  # throttled, 5xx or unreachable after the retries: may pass later
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ async def send(
     except vendor_http.Refused as exc:  # the outbound guard: never retried
         raise SourceError(f"{vendor}: {exc.reason}") from None
     except vendor_http.VendorError as exc:
-        raise SourceError(f"{_reason(exc)} after {policy.attempts} attempts") from None
+        raise SourceError(f"{_reason(exc)} after {policy.attempts} attempts", transient=True) from None
 
 
 def parse_instant(text: str) -> datetime:

@@ -1,18 +1,34 @@
-"""Google Calendar ``freeBusy.query``: POST {base}/freeBusy with timeMin/timeMax/items[{id}], at most 50
-calendars per request (batched here); per-calendar ``errors`` make that calendar Unknown; 429 and
-403 rateLimitExceeded/userRateLimitExceeded are retried with backoff honouring Retry-After."""
+"""Google Calendar API v3: ``freeBusy.query`` (busy times) and ``events`` insert/patch/delete (the events we
+write into an interviewer's calendar, with a Google Meet conference).
+
+freeBusy: POST {base}/freeBusy with timeMin/timeMax/items[{id}], at most 50 calendars per request
+(batched here); per-calendar ``errors`` make that calendar Unknown; 429 and 403
+rateLimitExceeded/userRateLimitExceeded are retried with backoff honouring Retry-After.
+
+Events (vendor-contracts-2.md A6.2): POST {base}/calendars/{calendarId}/events?conferenceDataVersion=1
+with our own ``id`` (base32hex) and ``conferenceData.createRequest`` (hangoutsMeet); without
+conferenceDataVersion=1 Google silently ignores the Meet request (confirmed). PATCH and DELETE
+{base}/calendars/{calendarId}/events/{eventId} (paths confirmed). UNCONFIRMED in that pass and followed
+from Google's published reference: 409 ``duplicate`` for an id already used (so a retried insert is
+answered by a patch of the event already there), the Meet link in the response's ``hangoutLink`` or
+``conferenceData.entryPoints[entryPointType=video].uri``, and 410 ``deleted`` / 404 for an event
+already gone. ``sendUpdates=none``: the event is the interviewer's own; invitations go by our ICS email."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from interloop_scheduler.domain.calendar_events import CalendarEvent, WriteFailed, Written
 from interloop_scheduler.domain.model import Unknown
 
 from ._http import RetryPolicy, SourceError, parse_instant, rfc3339, send, vendor_code
+from ._writes import refused, unanswered
 
 MAX_ITEMS = 50
 HOSTS = ("googleapis.com",)  # the outbound guard pins a google calendar's URL to these
@@ -107,3 +123,109 @@ def _error_code(response: httpx.Response) -> str:
         return vendor_code(response.json()["error"]["errors"][0]["reason"])
     except (ValueError, KeyError, TypeError, IndexError):
         return ""
+
+
+def _meet_link(event: Any) -> str:
+    if not isinstance(event, dict):
+        return ""
+    link = event.get("hangoutLink")
+    if isinstance(link, str) and link.startswith("https://"):
+        return link
+    points = (event.get("conferenceData") or {}).get("entryPoints") or []
+    for point in points if isinstance(points, list) else []:
+        uri = point.get("uri") if isinstance(point, dict) else None
+        if point.get("entryPointType") == "video" and isinstance(uri, str) and uri.startswith("https://"):
+            return uri
+    return ""
+
+
+class GoogleEvents:
+    """Writes our events into Google calendars (one client and bearer token per calendar owner)."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        token: str,
+        base_url: str = "https://www.googleapis.com/calendar/v3",
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self.client, self.token, self.base_url, self.retry = client, token, base_url.rstrip("/"), retry
+
+    def _url(self, calendar_id: str, event_id: str = "") -> str:
+        url = f"{self.base_url}/calendars/{quote(calendar_id, safe='@')}/events"
+        return f"{url}/{quote(event_id, safe='')}" if event_id else url
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            return await send(
+                "google",
+                self.client,
+                method,
+                url,
+                self.retry,
+                throttled=_throttled,
+                headers=headers,
+                **kwargs,
+            )
+        except SourceError as exc:
+            raise unanswered(exc) from None
+
+    def _written(self, response: httpx.Response, event_id: str) -> Written:
+        try:
+            body = response.json()
+        except ValueError:
+            raise WriteFailed("google: malformed event response", permanent=False) from None
+        etag = body.get("etag") if isinstance(body, dict) else None
+        return Written(
+            vendor_event_id=str(body.get("id") or event_id) if isinstance(body, dict) else event_id,
+            etag=etag if isinstance(etag, str) else "",
+            conference_url=_meet_link(body),
+        )
+
+    @staticmethod
+    def _times(event: CalendarEvent) -> dict[str, Any]:
+        return {
+            "summary": event.summary,
+            "description": event.description,
+            "start": {"dateTime": rfc3339(event.start), "timeZone": "UTC"},
+            "end": {"dateTime": rfc3339(event.end), "timeZone": "UTC"},
+        }
+
+    async def upsert(self, event: CalendarEvent, written: Written | None) -> Written:
+        """Insert the event with its Meet conference, or patch it when it is already there."""
+        if written is None or not written.vendor_event_id:
+            body = {
+                "id": event.event_id,
+                **self._times(event),
+                "conferenceData": {
+                    "createRequest": {
+                        "requestId": event.event_id,
+                        "conferenceSolutionKey": {"type": "hangoutsMeet"},
+                    }
+                },
+            }
+            params = {"conferenceDataVersion": "1", "sendUpdates": "none"}
+            response = await self._send("POST", self._url(event.calendar_id), params=params, json=body)
+            if response.status_code in (200, 201):
+                return self._written(response, event.event_id)
+            if response.status_code != 409:
+                raise refused("google", response, _error_code(response))
+            # 409 duplicate: our id is already in this calendar (a retried insert); bring it up to date
+        return await self._patch(event)
+
+    async def _patch(self, event: CalendarEvent) -> Written:
+        params = {"conferenceDataVersion": "1", "sendUpdates": "none"}
+        url = self._url(event.calendar_id, event.event_id)
+        response = await self._send("PATCH", url, params=params, json=self._times(event))
+        if response.status_code == 200:
+            return self._written(response, event.event_id)
+        raise refused("google", response, _error_code(response))
+
+    async def delete(self, event: CalendarEvent, written: Written | None) -> None:
+        """Remove the event; one already gone (404, 410 deleted) counts as removed."""
+        url = self._url(event.calendar_id, (written and written.vendor_event_id) or event.event_id)
+        response = await self._send("DELETE", url, params={"sendUpdates": "none"})
+        if response.status_code in (200, 204, 404, 410):
+            return
+        raise refused("google", response, _error_code(response))

@@ -1,21 +1,34 @@
-"""Microsoft Graph ``calendar/getSchedule``: POST {base}/users/{user}/calendar/getSchedule with up to 20
-schedules and a range under 42 days per request (both split here). Times are asked for and read in UTC;
-scheduleItems with a busy status block (free and workingElsewhere do not); a schedule with ``error``
-is Unknown; 429 is retried honouring Retry-After."""
+"""Microsoft Graph calendars: ``calendar/getSchedule`` (busy times) and events create/patch/delete (the
+events we write into an interviewer's mailbox calendar, with a Teams online meeting).
+
+getSchedule: POST {base}/users/{user}/calendar/getSchedule with up to 20 schedules and a range under 42
+days per request (both split here). Times are asked for and read in UTC; scheduleItems with a busy status
+block (free and workingElsewhere do not); a schedule with ``error`` is Unknown; 429 is retried honouring
+Retry-After.
+
+Events (vendor-contracts-2.md A7.4, confirmed): POST {base}/users/{id}/calendar/events with
+``isOnlineMeeting: true`` and ``onlineMeetingProvider: teamsForBusiness`` -> 201 and the event, its join
+URL in ``onlineMeeting.joinUrl``. UNCONFIRMED there (A7.4/A7.6) and followed from Graph's published
+reference: ``transactionId`` de-duplicating a retried create, PATCH {base}/users/{id}/events/{eventId}
+-> 200 and DELETE -> 204 (404 ``ErrorItemNotFound``: already gone). No attendees: the event is the
+interviewer's own, so Graph sends no invitations (ours go by ICS email)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from interloop_scheduler.domain.calendar_events import CalendarEvent, WriteFailed, Written
 from interloop_scheduler.domain.model import Unknown
 
 from ._http import RetryPolicy, SourceError, send, vendor_code
+from ._writes import refused, unanswered
 
 MAX_SCHEDULES = 20
 # the outbound guard pins a graph calendar's URL to these (the global service and the national clouds)
@@ -101,10 +114,7 @@ class GraphSchedule:
         except SourceError as exc:
             return dict.fromkeys(ids, Unknown(exc.reason))
         if response.status_code != 200:
-            try:
-                code = vendor_code(response.json()["error"]["code"])
-            except (ValueError, KeyError, TypeError):
-                code = ""
+            code = _error_code(response)
             return dict.fromkeys(ids, Unknown(f"graph: HTTP {response.status_code} {code}".strip()))
         try:
             values = response.json()["value"]
@@ -129,3 +139,90 @@ class GraphSchedule:
                 except (ValueError, KeyError, TypeError):
                     out[sid] = Unknown("graph: malformed schedule item")
         return out
+
+
+def _error_code(response: httpx.Response) -> str:
+    """Graph's ``error.code`` ('InvalidAuthenticationToken'), never its message."""
+    try:
+        return vendor_code(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+class GraphEvents:
+    """Writes our events into Graph mailbox calendars; the mailbox is the event's ``calendar_id``."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        token: str,
+        base_url: str = "https://graph.microsoft.com/v1.0",
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self.client, self.token, self.base_url, self.retry = client, token, base_url.rstrip("/"), retry
+
+    def _user(self, event: CalendarEvent) -> str:
+        return f"{self.base_url}/users/{quote(event.calendar_id, safe='@')}"
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}", "Prefer": 'outlook.timezone="UTC"'}
+        try:
+            return await send("graph", self.client, method, url, self.retry, headers=headers, **kwargs)
+        except SourceError as exc:
+            raise unanswered(exc) from None
+
+    @staticmethod
+    def _body(event: CalendarEvent) -> dict[str, Any]:
+        return {
+            "subject": event.summary,
+            "body": {"contentType": "text", "content": event.description},
+            "start": _graph_time(event.start),
+            "end": _graph_time(event.end),
+        }
+
+    @staticmethod
+    def _written(response: httpx.Response, before: Written | None) -> Written:
+        try:
+            body = response.json()
+            event_id = body["id"]
+        except (ValueError, KeyError, TypeError):
+            raise WriteFailed("graph: malformed event response", permanent=False) from None
+        meeting = body.get("onlineMeeting") or {}
+        url = meeting.get("joinUrl") if isinstance(meeting, dict) else None
+        etag = body.get("@odata.etag")
+        return Written(
+            vendor_event_id=str(event_id),
+            etag=etag if isinstance(etag, str) else "",
+            conference_url=url
+            if isinstance(url, str) and url.startswith("https://")
+            else (before.conference_url if before else ""),
+        )
+
+    async def upsert(self, event: CalendarEvent, written: Written | None) -> Written:
+        """Create the event with a Teams meeting (a retry carries the same transactionId), or patch it."""
+        if written is not None and written.vendor_event_id:
+            url = f"{self._user(event)}/events/{quote(written.vendor_event_id, safe='')}"
+            response = await self._send("PATCH", url, json=self._body(event))
+            if response.status_code == 200:
+                return self._written(response, written)
+            raise refused("graph", response, _error_code(response))
+        body = {
+            **self._body(event),
+            "isOnlineMeeting": True,
+            "onlineMeetingProvider": "teamsForBusiness",
+            "transactionId": event.event_id,
+        }
+        response = await self._send("POST", f"{self._user(event)}/calendar/events", json=body)
+        if response.status_code in (200, 201):
+            return self._written(response, written)
+        raise refused("graph", response, _error_code(response))
+
+    async def delete(self, event: CalendarEvent, written: Written | None) -> None:
+        """Remove the event; one never created or already gone (404) counts as removed."""
+        if written is None or not written.vendor_event_id:
+            return  # Graph ids are the vendor's: without one nothing of ours is there to find
+        url = f"{self._user(event)}/events/{quote(written.vendor_event_id, safe='')}"
+        response = await self._send("DELETE", url)
+        if response.status_code in (200, 204, 404):
+            return
+        raise refused("graph", response, _error_code(response))
