@@ -3,6 +3,7 @@ serves the demo tenant, and Ctrl-C stops everything with no process left behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -93,7 +94,7 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         assert {r["interviewer_id"] for r in calib["raters"]} == {"ada", "grace", "alan"}
         connections = httpx.get(f"{base}/v1/connections", headers=h).json()["items"]
         assert {c["provider"] for c in connections} == {"greenhouse", "workday"}
-        assert "hires reach a fake Workday (1 so far)" in out
+        assert "hires reach a fake Workday (1 so far)" in out, out  # one hire, written once
         # The booked candidate's invite (ICS attached) was delivered to the local mailbox.
 
         def invite_to_sam() -> list[str]:
@@ -107,7 +108,19 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         assert _descendants_alive(root), "the stack's processes should be running now"
     finally:
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=90)
+        try:
+            rest, _ = proc.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            # Leave nothing behind for the rest of the run, then say what the stack printed while stopping
+            for p in psutil.process_iter(["cmdline"]):
+                with contextlib.suppress(psutil.Error):
+                    if str(root) in " ".join(p.info["cmdline"] or []):
+                        p.kill()
+            proc.kill()
+            rest, _ = proc.communicate()
+            raise AssertionError(
+                f"Ctrl-C did not stop the stack within 90 s; it printed:\n{rest[-4000:]}"
+            ) from None
     assert proc.returncode == 0, rest
     assert "stopped." in rest
     time.sleep(0.5)

@@ -44,6 +44,9 @@ class Collector(BaseHTTPRequestHandler):
         pass
 
 
+RPC = ("interloop-scheduler", "/interloop.scheduler.v1.SchedulerService/ScheduleInterview")
+
+
 async def test_trace_crosses_rest_grpc_kafka(infra, tmp_path) -> None:  # type: ignore[no-untyped-def]
     collector = Collector
     server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
@@ -84,11 +87,13 @@ async def test_trace_crosses_rest_grpc_kafka(infra, tmp_path) -> None:  # type: 
                     "interloop-scheduler",
                     "interloop-scorecard",
                 } <= services_seen and any(name == "consume interview.scheduled" for _, name in spans):
-                    return spans
+                    # a parent span is exported when it ends, after its children: wait for the RPC's own
+                    if RPC in spans:
+                        return spans
             return None
 
         spans = await eventually(crossing, what="a trace across gateway -> scheduler -> Kafka -> scorecard")
-        assert ("interloop-scheduler", "/interloop.scheduler.v1.SchedulerService/ScheduleInterview") in spans
+        assert RPC in spans
     finally:
         await asyncio.to_thread(services.stop)
         server.shutdown()
