@@ -31,6 +31,9 @@ def up(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Ctrl-C stops everything even when started from a shell that ignores SIGINT (a background job
+    # inherits SIG_IGN, and Python then never raises KeyboardInterrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         typer.echo("starting PostgreSQL and Kafka ...")
         stack.start_infra()
