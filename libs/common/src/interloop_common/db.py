@@ -23,6 +23,8 @@ from interloop_common.errors import Unavailable
 DATABASE_AWAY = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    # a pooled connection the server cut mid-protocol ("cannot switch to state ..."): the pool drops it
+    asyncpg.InternalClientError,
     asyncpg.TransactionRollbackError,
     asyncpg.OperatorInterventionError,
     asyncpg.InsufficientResourcesError,
