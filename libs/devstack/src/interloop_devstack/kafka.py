@@ -19,6 +19,18 @@ from interloop_devstack.procs import StackError, spawn, stop, wait_port
 DEFAULT_LIBS = Path.home() / ".cache" / "interloop" / "kafka-3.9.2" / "libs"
 
 
+def _cluster_id() -> str:
+    """A KRaft cluster id as `kafka-storage random-uuid` makes one: never starting with '-'.
+
+    One random id in 64 would otherwise start with '-', and the storage tool reads it as an option
+    ("argument --cluster-id/-t: expected one argument") — a fresh-clone run failed that way.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def kafka_libs() -> Path:
     libs = Path(os.environ.get("INTERLOOP_KAFKA_LIBS", DEFAULT_LIBS))
     if not any(libs.glob("kafka_2.13-*.jar")):
@@ -128,7 +140,7 @@ class LocalKafka:
             classpath,
         ]
         if not (self.data_dir / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = _cluster_id()
             fmt = subprocess.run(
                 [*jvm, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(cfg)],
                 capture_output=True,
