@@ -58,11 +58,12 @@ async def test_partner_api_end_to_end(platform, tenant_key) -> None:  # type: ig
                 await stub.GetPartnerInfo(pb.GetPartnerInfoRequest(), metadata=metadata)
             assert refused.value.code() == code
         info = await stub.GetPartnerInfo(pb.GetPartnerInfoRequest(), metadata=as_vendor)
+        # a tenant key acting for itself: every grant scope; `x-partner-id` is not believed
         assert (info.api_version, info.partner_id, info.tenant_id, list(info.scopes)) == (
             "interloop.partner.v1",
-            "acme-ats",
+            "",
             tenant,
-            ["partner"],
+            ["read", "schedule", "push", "subscribe"],
         )
 
         # Bad input and backend refusals come back as they are.

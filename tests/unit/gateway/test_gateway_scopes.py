@@ -5,16 +5,19 @@ naming the scopes, and the OpenAPI document says which scopes each operation nee
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from interloop.partner.v1 import partner_pb2
-from interloop_common.errors import Forbidden, Unauthenticated
+from interloop_common.errors import Forbidden, RateLimited, Unauthenticated
 from interloop_gateway import problems
 from interloop_gateway.app import PUBLIC_PREFIXES
 from interloop_gateway.auth import SCOPES, actor_of, allow, allowed_scopes, require_api_key
 from interloop_gateway.partner import servicer as partner
+from interloop_gateway.partner.access import Access
+from interloop_gateway.store.partners import GRANT_SCOPES, Grant, Partner
 from interloop_gateway.store.tenants import Principal, hash_key
 from litestar import Controller, Litestar, get
 from litestar.testing import TestClient
@@ -81,6 +84,10 @@ def test_the_matrix(matrix: dict) -> None:
         ("PUT", "/v1/scheduling/interviewers/{interviewer_id:str}"),
         ("POST", "/v1/interviewers"),
         ("POST", "/v1/scorecard-statistics/rebuild"),
+        ("GET", "/v1/partners"),
+        ("GET", "/v1/partner-grants"),
+        ("PUT", "/v1/partner-grants/{partner_id:str}"),
+        ("DELETE", "/v1/partner-grants/{partner_id:str}"),
     }
     assert {k for k, v in matrix.items() if v == {"admin"}} == admin_only
     recruiter = {k for k, v in matrix.items() if "recruiter" in v}
@@ -195,10 +202,20 @@ def test_the_actor_of_a_write_is_the_principal() -> None:
 # -- the partner gRPC API
 
 
-def test_every_partner_rpc_declares_its_scopes() -> None:
+def test_every_partner_rpc_declares_its_grant_scopes() -> None:
     rpcs = [m.name for m in partner_pb2.DESCRIPTOR.services_by_name["PartnerService"].methods]
-    assert len(rpcs) >= 4
-    assert {r: allowed_scopes_rpc(r) for r in rpcs} == {r: frozenset({"partner", "admin"}) for r in rpcs}
+    assert len(rpcs) >= 12
+    declared = {r: allowed_scopes_rpc(r) for r in rpcs}
+    assert all(declared[r] and declared[r] <= set(GRANT_SCOPES) for r in rpcs), declared
+    push = {"UpsertCandidate", "UpsertApplication", "MoveStage", "RejectApplication", "HireApplication"}
+    push |= {"DeleteCandidate", "PushChanges"}
+    assert {r for r in rpcs if declared[r] == {"push"}} == push
+    assert {r for r in rpcs if declared[r] == {"read"}} >= {
+        "ListCandidateInterviews",
+        "ListCandidateScorecards",
+    }
+    assert declared["RequestScheduling"] == {"schedule"} and declared["SubscribeEvents"] == {"subscribe"}
+    assert declared["GetPartnerInfo"] == set(GRANT_SCOPES)
 
 
 def allowed_scopes_rpc(name: str) -> frozenset[str] | None:
@@ -206,8 +223,10 @@ def allowed_scopes_rpc(name: str) -> frozenset[str] | None:
 
 
 class _Context:
-    def __init__(self, key: str | None) -> None:
+    def __init__(self, key: str | None, tenant: str | None = None) -> None:
         self._md = [("authorization", f"Bearer {key}")] if key else []
+        if tenant is not None:
+            self._md.append(("x-tenant-id", tenant))
 
     def invocation_metadata(self) -> list[tuple[str, str]]:
         return self._md
@@ -220,18 +239,31 @@ PARTNER_KEYS = {
     "p-interviewer": Principal("t1", ("interviewer",), "p-intv", interviewer_id="ivy"),
     "p-recruiter": Principal("t1", ("recruiter",), "p-recr"),
 }
+ACME_KEY = "ilp_acme-test-key"
+
+
+def _servicer(calls_per_minute: int = 600) -> tuple[Any, Access]:
+    """A servicer over caches filled as a database would: no database is reached (`pool` is a stand-in
+    that fails if used)."""
+    state = SimpleNamespace(
+        pool=object(), backends=object(), verified_keys={hash_key(k): p for k, p in PARTNER_KEYS.items()}
+    )
+    state.partner_access = access = Access(state, 30)
+    access._partners[hash_key(ACME_KEY)] = Partner("acme", "Acme ATS", calls_per_minute)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    access.grants[("t1", "acme")] = Grant("t1", "acme", "Acme ATS", ("read",), "admin", when)
+    access.grants[("t2", "acme")] = None  # tenant t2 never granted acme
+    return partner.PartnerServicer(SimpleNamespace(state=state)), access
 
 
 @pytest.mark.parametrize("key", sorted(PARTNER_KEYS))
-async def test_each_partner_call_checks_the_key_scopes(key: str) -> None:
-    state = SimpleNamespace(
-        backends=object(), verified_keys={hash_key(k): p for k, p in PARTNER_KEYS.items()}
-    )
-    servicer = partner.PartnerServicer(SimpleNamespace(state=state))
+async def test_a_tenant_key_calls_the_partner_api_only_with_scope_partner_or_admin(key: str) -> None:
+    servicer, _ = _servicer()
     call = servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context(key))  # type: ignore[arg-type]
     if key in ("p-partner", "p-admin"):
         info = await call
-        assert info.tenant_id == "t1" and list(info.scopes) == list(PARTNER_KEYS[key].scopes)
+        # the tenant acting for itself: every grant scope, no partner id (x-partner-id is not believed)
+        assert info.tenant_id == "t1" and list(info.scopes) == list(GRANT_SCOPES) and info.partner_id == ""
     else:
         with pytest.raises(Forbidden, match="partner"):
             await call
@@ -248,8 +280,47 @@ async def test_each_partner_call_checks_the_key_scopes(key: str) -> None:
             await other
 
 
+async def test_a_partner_key_acts_only_within_its_grant() -> None:
+    servicer, _ = _servicer()
+    info = await servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context(ACME_KEY, "t1"))  # type: ignore[arg-type]
+    assert (info.partner_id, info.tenant_id, list(info.scopes)) == ("acme", "t1", ["read"])
+    # within the grant's scopes: past the check, to input validation
+    with pytest.raises(Exception, match="candidate_id"):
+        await servicer.ListCandidateScorecards(
+            partner_pb2.ListCandidateScorecardsRequest(),
+            _Context(ACME_KEY, "t1"),  # type: ignore[arg-type]
+        )
+    # outside them: a read grant does not push or schedule
+    with pytest.raises(Forbidden, match="push"):
+        await servicer.MoveStage(partner_pb2.MoveStageRequest(request_id="r1"), _Context(ACME_KEY, "t1"))  # type: ignore[arg-type]
+    with pytest.raises(Forbidden, match="schedule"):
+        await servicer.RequestScheduling(
+            partner_pb2.RequestSchedulingRequest(candidate_id="c"),
+            _Context(ACME_KEY, "t1"),  # type: ignore[arg-type]
+        )
+    # another tenant (no grant), or none named
+    for tenant in ("t2", None):
+        with pytest.raises(Forbidden, match="grant|x-tenant-id"):
+            await servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context(ACME_KEY, tenant))  # type: ignore[arg-type]
+    # an unknown partner key
+    servicer_access = servicer.access
+    servicer_access._partners[hash_key("ilp_unknown")] = None
+    with pytest.raises(Unauthenticated):
+        await servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context("ilp_unknown", "t1"))  # type: ignore[arg-type]
+
+
+async def test_a_partner_over_its_rate_limit_is_told_when_to_retry() -> None:
+    servicer, _ = _servicer(calls_per_minute=3)
+    for _ in range(3):
+        await servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context(ACME_KEY, "t1"))  # type: ignore[arg-type]
+    with pytest.raises(RateLimited, match="3 calls per minute") as over:
+        await servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context(ACME_KEY, "t1"))  # type: ignore[arg-type]
+    assert 0 < over.value.retry_after <= 60
+    # another caller has its own allowance
+    await servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context("p-partner"))  # type: ignore[arg-type]
+
+
 async def test_a_partner_call_without_a_key_is_unauthenticated() -> None:
-    state = SimpleNamespace(backends=object(), verified_keys={})
-    servicer = partner.PartnerServicer(SimpleNamespace(state=state))
+    servicer, _ = _servicer()
     with pytest.raises(Unauthenticated):
         await servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context(None))  # type: ignore[arg-type]

@@ -58,6 +58,16 @@ class Unavailable(DomainError):
     status = "UNAVAILABLE"
 
 
+class RateLimited(DomainError):
+    """The caller is over its rate limit; ``retry_after`` seconds from now it may call again."""
+
+    status = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class FieldViolations(DomainError):
     """Bad input: each violation names the field and what would be right."""
 

@@ -19,8 +19,8 @@ from grpc_reflection.v1alpha import reflection
 
 from interloop_common import metrics
 from interloop_common.db import DATABASE_AWAY
-from interloop_common.errors import DomainError, FieldViolations
-from interloop_common.rpc import abort_invalid
+from interloop_common.errors import DomainError, FieldViolations, RateLimited
+from interloop_common.rpc import abort_invalid, abort_rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,9 @@ class _ErrorMetrics(grpc.aio.ServerInterceptor):
             except FieldViolations as exc:
                 metrics.RPC_ERRORS.labels(service, "INVALID_ARGUMENT").inc()
                 await abort_invalid(context, exc.violations)
+            except RateLimited as exc:
+                metrics.RPC_ERRORS.labels(service, exc.status).inc()
+                await abort_rate_limited(context, exc.message, exc.retry_after)
             except DomainError as exc:
                 metrics.RPC_ERRORS.labels(service, exc.status).inc()
                 await context.abort(grpc.StatusCode[exc.status], exc.message)

@@ -50,6 +50,17 @@ async def abort_invalid(context: grpc.aio.ServicerContext, violations: list[tupl
     raise AssertionError("unreachable")
 
 
+async def abort_rate_limited(context: grpc.aio.ServicerContext, message: str, retry_after: float) -> NoReturn:
+    """RESOURCE_EXHAUSTED with google.rpc.RetryInfo: when the caller may try again."""
+    retry = error_details_pb2.RetryInfo()
+    retry.retry_delay.FromMilliseconds(max(1, int(retry_after * 1000)))
+    packed = any_pb2.Any()
+    packed.Pack(retry)
+    status = status_pb2.Status(code=code_pb2.RESOURCE_EXHAUSTED, message=message, details=[packed])
+    await context.abort_with_status(rpc_status.to_status(status))
+    raise AssertionError("unreachable")
+
+
 def field_violations(error: grpc.aio.AioRpcError | grpc.RpcError) -> list[tuple[str, str]]:
     """Client side: the field violations carried by an INVALID_ARGUMENT error."""
     status = rpc_status.from_call(error)  # type: ignore[arg-type]

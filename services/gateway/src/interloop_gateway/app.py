@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 from cachetools import TTLCache
 from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
-from interloop_common import db, metrics
+from interloop_common import db, kafka, metrics
 from interloop_common.grpc_server import GrpcServer, install_shutdown
 from interloop_common.logging import configure_logging
 from interloop_common.telemetry import configure_telemetry
@@ -25,10 +25,12 @@ from interloop_gateway.domain.connections import controllers as connections
 from interloop_gateway.domain.dashboard import controllers as dashboard
 from interloop_gateway.domain.health.controllers import HealthController
 from interloop_gateway.domain.interviews.controllers import ActivityController, InterviewsController
+from interloop_gateway.domain.partners import controllers as partners
 from interloop_gateway.domain.scheduling import controllers as scheduling
 from interloop_gateway.domain.scorecards import controllers as scorecards
 from interloop_gateway.domain.webhooks import controllers as webhooks
 from interloop_gateway.openapi import document_problems
+from interloop_gateway.partner.access import Access
 from interloop_gateway.partner.servicer import PartnerServicer
 from interloop_gateway.settings import GatewaySettings
 from interloop_gateway.text import refuse_bad_text
@@ -48,6 +50,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         )
         app.state.backends = Backends.connect(settings)
         app.state.verified_keys = TTLCache(maxsize=10_000, ttl=settings.api_key_cache_seconds)
+        app.state.partner_access = Access(app.state, settings.api_key_cache_seconds)
         try:
             yield
         finally:
@@ -63,6 +66,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             *scheduling.CONTROLLERS,
             *scorecards.CONTROLLERS,
             *connections.CONTROLLERS,
+            *partners.CONTROLLERS,
             *webhooks.CONTROLLERS,
             *dashboard.CONTROLLERS,
         ],
@@ -91,6 +95,8 @@ PUBLIC_PREFIXES = ("/livez", "/readyz", "/webhooks/", "/v1/scheduling-links/", "
 async def serve(settings: GatewaySettings) -> None:
     configure_logging("gateway", settings.log_level)
     configure_telemetry("gateway")
+    kafka.set_topic_prefix(settings.topic_prefix)  # the partner event stream reads the event topics
+    kafka.set_security(settings)
     # before anything is written: a role row-level security does not bind never serves
     check = await db.create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=1)
     try:
@@ -111,9 +117,10 @@ async def serve(settings: GatewaySettings) -> None:
         grace=settings.shutdown_grace_seconds,
         max_connection_age=settings.grpc_max_connection_age_seconds,
     )
+    servicer = PartnerServicer(app)
     partner.add(
         partner_pb2_grpc.add_PartnerServiceServicer_to_server,
-        PartnerServicer(app),
+        servicer,
         [partner_pb2.DESCRIPTOR.services_by_name["PartnerService"].full_name],
     )
     await partner.start()
@@ -134,6 +141,7 @@ async def serve(settings: GatewaySettings) -> None:
     http = asyncio.create_task(server.serve())
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait([http, stopper], return_when=asyncio.FIRST_COMPLETED)
+    servicer.draining.set()  # event streams end UNAVAILABLE: their clients reconnect to another pod
     await partner.drain()  # NOT_SERVING first, then drain
     server.should_exit = True
     await http

@@ -24,6 +24,8 @@ class GatewaySettings(ServiceSettings):
     # (a gateway that died mid-request); longer than the slowest request (reconciliation, 120 s).
     idempotency_lease_seconds: float = Field(default=300.0, gt=0)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
+    # An idle partner event stream sends a heartbeat this often (clients and proxies see it is alive).
+    partner_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
     # Public base URL used in candidate scheduling links.
     public_url: str = "http://127.0.0.1:8000"
 
