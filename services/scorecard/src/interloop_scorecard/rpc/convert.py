@@ -6,11 +6,13 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from interloop.common.v1 import common_pb2
 from interloop.scorecard.v1 import scorecard_pb2 as pb
 from interloop_common.rpc import FieldViolations, ts
 
 from interloop_scorecard.domain.errors import ValidationError
 from interloop_scorecard.domain.stats.adverse_impact import ImpactTable
+from interloop_scorecard.domain.stats.bias_audit import AuditRates, AuditTable, BiasAudit, Scope, Selection
 from interloop_scorecard.domain.stats.calibration import Calibration
 from interloop_scorecard.domain.stats.state import Reliability, Summary
 from interloop_scorecard.domain.stats.validity import BinaryValidity, ContinuousValidity
@@ -335,4 +337,77 @@ def impact_out(a: AdverseImpact) -> pb.GetAdverseImpactResponse:
         scoring=_tables(a.scoring),
         median_score=num(a.median_score),
         candidates_scored=a.candidates_scored,
+    )
+
+
+# -- NYC LL144 bias audit ------------------------------------------------------------------------------
+
+AUDIT_SCOPES = {
+    pb.BIAS_AUDIT_SCOPE_TENANT: Scope.TENANT,
+    pb.BIAS_AUDIT_SCOPE_JOB: Scope.JOB,
+    pb.BIAS_AUDIT_SCOPE_ROUND: Scope.ROUND,
+}
+_SCOPES_OUT = {v: k for k, v in AUDIT_SCOPES.items()}
+_SELECTIONS_OUT = {
+    Selection.ADVANCED_OR_HIRED: pb.BIAS_AUDIT_SELECTION_ADVANCED_OR_HIRED,
+    Selection.HIRED: pb.BIAS_AUDIT_SELECTION_HIRED,
+}
+AUDIT_SELECTIONS = {
+    pb.BIAS_AUDIT_SELECTION_UNSPECIFIED: Selection.ADVANCED_OR_HIRED,
+    **{v: k for k, v in _SELECTIONS_OUT.items()},
+}
+
+
+def _audit_table(t: AuditTable) -> pb.BiasAuditTable:
+    ref = t.impact.reference
+    return pb.BiasAuditTable(
+        dimension=t.dimension,
+        known=t.known,
+        unknown=t.unknown,
+        reference=ref or "",
+        categories=[
+            pb.BiasAuditCategory(
+                category=g.category,
+                total=g.total,
+                selected=g.selected,
+                rate=num(g.rate),
+                share=num(t.share(g)),
+                impact_ratio=num(g.impact_ratio),
+                reference=g.category == ref,
+                below_four_fifths=t.below_four_fifths(g),
+                excluded=g.excluded is not None,
+                fisher_p=num(g.fisher_p),
+            )
+            for g in t.impact.groups
+        ],
+    )
+
+
+def _audit_rates(r: AuditRates) -> pb.BiasAuditRates:
+    out = pb.BiasAuditRates(
+        total=r.total,
+        sex=_audit_table(r.sex),
+        race=_audit_table(r.race),
+        intersection=_audit_table(r.intersection),
+        median_score=num(r.median_score),
+    )
+    if r.first_at is not None and r.last_at is not None:
+        out.first_at.CopyFrom(ts(r.first_at))
+        out.last_at.CopyFrom(ts(r.last_at))
+    return out
+
+
+def bias_audit_out(a: BiasAudit) -> pb.BiasAuditReport:
+    q = a.request
+    return pb.BiasAuditReport(
+        scope=_SCOPES_OUT[q.scope],
+        job_id=q.job_id,
+        round=q.round,
+        requested_period=common_pb2.TimeRange(start=ts(q.start), end=ts(q.end)),
+        selection=_SELECTIONS_OUT[q.selection],
+        selection_rates=_audit_rates(a.selection),
+        scoring_rates=_audit_rates(a.scoring),
+        min_share=float(a.min_share),
+        four_fifths=float(a.four_fifths),
+        generated_at=ts(a.generated_at),
     )

@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 from interloop.scorecard.v1 import scorecard_pb2 as pb
 from interloop.scorecard.v1 import scorecard_pb2_grpc
-from interloop_common.rpc import Check, decode_cursor, encode_cursor, page_size, tenant
+from interloop_common.rpc import Check, decode_cursor, dt, encode_cursor, page_size, tenant
 from interloop_common.service import Runtime
 
 from interloop_scorecard.rpc import convert
@@ -270,3 +270,21 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
             self.rt.pool, tenant_id, request.job_id, request.round, scopes=request.caller_scopes
         )
         return convert.impact_out(result)
+
+    async def GetBiasAuditReport(
+        self, request: pb.GetBiasAuditReportRequest, context: grpc.aio.ServicerContext
+    ):
+        tenant_id = tenant(request)
+        period = request.period
+        report = await statistics.bias_audit(
+            self.rt.pool,
+            tenant_id,
+            scope=convert.AUDIT_SCOPES.get(request.scope),
+            job_id=request.job_id,
+            round=request.round,
+            start=dt(period.start) if period.HasField("start") else None,
+            end=dt(period.end) if period.HasField("end") else None,
+            selection=convert.AUDIT_SELECTIONS.get(request.selection),
+            scopes=request.caller_scopes,
+        )
+        return pb.GetBiasAuditReportResponse(report=convert.bias_audit_out(report))

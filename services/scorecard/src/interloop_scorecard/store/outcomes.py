@@ -1,5 +1,5 @@
 """HRIS outcomes, hiring decisions and (kept apart) candidate demographics, plus the joins that feed
-predictive validity and adverse impact."""
+predictive validity, adverse impact and the LL144 bias audit."""
 
 from __future__ import annotations
 
@@ -145,4 +145,82 @@ async def impact_rows(
         tenant_id,
         job_id,
         round,
+    )
+
+
+async def audit_decisions(
+    conn: asyncpg.Connection, tenant_id: str, job_id: str, round: str, start: datetime, end: datetime
+) -> list[asyncpg.Record]:
+    """Per candidate in a job ('' = every job), the decision a bias audit of [start, end) counts, with their
+    demographics (NULL when never collected): the latest decision recorded in the period; for one round, the
+    first decision recorded after the candidate's interview in that round (its end, else the submission of
+    its scorecard), kept when that decision falls in the period."""
+    if round:
+        return await conn.fetch(
+            """WITH cur AS (
+                 SELECT DISTINCT ON (id) id, candidate_id, status, interview_ended_at, submitted_at
+                 FROM scorecards WHERE tenant_id = $1 AND job_id = $2 AND round = $3
+                 ORDER BY id, version DESC),
+               seen AS (
+                 SELECT candidate_id, min(COALESCE(interview_ended_at, submitted_at)) AS at
+                 FROM cur WHERE status = 'submitted' GROUP BY candidate_id),
+               dec AS (
+                 SELECT DISTINCT ON (d.candidate_id) d.candidate_id, d.decision, d.decided_at
+                 FROM decisions d JOIN seen s ON s.candidate_id = d.candidate_id
+                 WHERE d.tenant_id = $1 AND d.job_id = $2 AND d.decided_at >= s.at
+                 ORDER BY d.candidate_id, d.decided_at, d.id)
+               SELECT $2::text AS job_id, d.candidate_id, d.decision, d.decided_at, g.attributes
+               FROM dec d LEFT JOIN candidate_demographics g ON g.tenant_id = $1 AND g.candidate_id =
+                 d.candidate_id
+               WHERE d.decided_at >= $4 AND d.decided_at < $5
+               ORDER BY d.candidate_id""",
+            tenant_id,
+            job_id,
+            round,
+            start,
+            end,
+        )
+    return await conn.fetch(
+        """WITH dec AS (
+             SELECT DISTINCT ON (job_id, candidate_id) job_id, candidate_id, decision, decided_at
+             FROM decisions
+             WHERE tenant_id = $1 AND ($2 = '' OR job_id = $2) AND decided_at >= $3 AND decided_at < $4
+             ORDER BY job_id, candidate_id, decided_at DESC, id DESC)
+           SELECT d.job_id, d.candidate_id, d.decision, d.decided_at, g.attributes
+           FROM dec d LEFT JOIN candidate_demographics g ON g.tenant_id = $1 AND g.candidate_id =
+             d.candidate_id
+           ORDER BY d.job_id, d.candidate_id""",
+        tenant_id,
+        job_id,
+        start,
+        end,
+    )
+
+
+async def audit_scores(
+    conn: asyncpg.Connection, tenant_id: str, job_id: str, round: str, start: datetime, end: datetime
+) -> list[asyncpg.Record]:
+    """Per candidate in a job ('' = every job) with submitted scorecards (newest versions, in `round` if
+    given) submitted in [start, end): the mean rating, the first and last submission, and demographics."""
+    return await conn.fetch(
+        """WITH cur AS (
+             SELECT DISTINCT ON (id) id, version, job_id, round, candidate_id, status, submitted_at
+             FROM scorecards WHERE tenant_id = $1 AND ($2 = '' OR job_id = $2) ORDER BY id, version DESC),
+           scored AS (
+             SELECT cur.job_id, cur.candidate_id, avg(r.score)::float8 AS score,
+                    min(cur.submitted_at) AS first_at, max(cur.submitted_at) AS last_at
+             FROM cur JOIN ratings r ON r.tenant_id = $1 AND r.scorecard_id = cur.id AND r.version
+               = cur.version
+             WHERE cur.status = 'submitted' AND ($3 = '' OR cur.round = $3)
+               AND cur.submitted_at >= $4 AND cur.submitted_at < $5
+             GROUP BY cur.job_id, cur.candidate_id)
+           SELECT s.job_id, s.candidate_id, s.score, s.first_at, s.last_at, g.attributes
+           FROM scored s LEFT JOIN candidate_demographics g ON g.tenant_id = $1 AND g.candidate_id =
+             s.candidate_id
+           ORDER BY s.job_id, s.candidate_id""",
+        tenant_id,
+        job_id,
+        round,
+        start,
+        end,
     )

@@ -1,6 +1,6 @@
 """Statistics: the reliability, calibration and per-dimension reports read from the persisted
 accumulators (which submissions and amendments keep current), the batch rebuild that checks them, predictive
-validity against HRIS outcomes, and adverse impact (compliance scope only)."""
+validity against HRIS outcomes, and adverse impact and the LL144 bias audit (compliance scope only)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,31 @@ import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fractions import Fraction
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import numpy as np
+from interloop_common.clock import utc_now
 from interloop_common.db import tenant_tx
 from interloop_common.errors import FieldViolations, NotFound
 
-from interloop_scorecard.domain.stats.adverse_impact import ImpactTable, scoring_rate_impact, selection_impact
+from interloop_scorecard.domain.stats.adverse_impact import (
+    ImpactTable,
+    sample_median,
+    scoring_rate_impact,
+    selection_impact,
+)
+from interloop_scorecard.domain.stats.bias_audit import (
+    Assessed,
+    AuditRequest,
+    BiasAudit,
+    Scope,
+    Selection,
+    audit_request,
+    scoring_rates,
+    selection_rates,
+)
 from interloop_scorecard.domain.stats.calibration import Calibration
 from interloop_scorecard.domain.stats.state import LEVELS, DimensionState, Reliability, Summary
 from interloop_scorecard.domain.stats.validity import (
@@ -32,7 +48,7 @@ from interloop_scorecard.usecases.outcomes import require_compliance
 
 # Outcomes that are yes/no by definition; any other outcome is binary only if every value is 0 or 1.
 BINARY_OUTCOMES = frozenset({"retention_90d", "retained_90d"})
-SELECTED = frozenset({"advance", "hire"})
+SELECTED = Selection.ADVANCED_OR_HIRED.decisions
 
 
 async def list_statistics(pool: asyncpg.Pool, tenant_id: str, job_id: str) -> list[asyncpg.Record]:
@@ -184,9 +200,53 @@ def _impact(rows: list[Any]) -> AdverseImpact:
     cols = _attribute_columns(scored)
     if scored and cols:
         scoring = scoring_rate_impact(cols, [r["score"] for r in scored])
-    median = None
-    if scored:
-        ordered = sorted(Fraction(r["score"]) for r in scored)
-        k = len(ordered)
-        median = float(ordered[k // 2] if k % 2 else (ordered[k // 2 - 1] + ordered[k // 2]) / 2)
+    median = float(sample_median(r["score"] for r in scored)) if scored else None
     return AdverseImpact(selection, scoring, median, len(scored))
+
+
+async def bias_audit(
+    pool: asyncpg.Pool,
+    tenant_id: str,
+    *,
+    scope: Scope | None,
+    job_id: str,
+    round: str,
+    start: datetime | None,
+    end: datetime | None,
+    selection: Selection | None,
+    scopes: Iterable[str],
+    now: datetime | None = None,
+) -> BiasAudit:
+    """The NYC LL144 bias audit of one period: selection rates from the recorded decisions, scoring rates
+    from the submitted scorecards, by sex, race/ethnicity and their intersection."""
+    require_compliance(scopes)
+    request = audit_request(
+        scope=scope, job_id=job_id, round=round, start=start, end=end, selection=selection
+    )
+    args = (request.job_id, request.round, request.start, request.end)
+    async with tenant_tx(pool, tenant_id) as conn:
+        decided = await outcomes.audit_decisions(conn, tenant_id, *args)
+        scored = await outcomes.audit_scores(conn, tenant_id, *args)
+    return await asyncio.to_thread(_bias_audit, request, decided, scored, now or utc_now())
+
+
+def _assessed(r: Any) -> Assessed:
+    return Assessed.of(json.loads(r["attributes"]) if r["attributes"] else None)
+
+
+def _bias_audit(request: AuditRequest, decided: list[Any], scored: list[Any], now: datetime) -> BiasAudit:
+    chosen = request.selection.decisions
+    return BiasAudit(
+        request,
+        selection_rates(
+            [_assessed(r) for r in decided],
+            [r["decision"] in chosen for r in decided],
+            [r["decided_at"] for r in decided],
+        ),
+        scoring_rates(
+            [_assessed(r) for r in scored],
+            [r["score"] for r in scored],
+            [at for r in scored for at in (r["first_at"], r["last_at"])],
+        ),
+        now,
+    )

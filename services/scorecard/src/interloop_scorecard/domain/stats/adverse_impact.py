@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -130,6 +130,22 @@ def selection_impact(
     return out
 
 
+def sample_median(values: Iterable[float]) -> Fraction:
+    """The median of the whole sample, exact (LL144: "the median score for the full sample")."""
+    ordered = sorted(Fraction(v) for v in values)
+    k = len(ordered)
+    if k == 0:
+        raise ValueError("scores must not be empty")
+    return ordered[k // 2] if k % 2 else (ordered[k // 2 - 1] + ordered[k // 2]) / 2
+
+
+def above_median(scores: ArrayLike) -> tuple[Fraction, list[bool]]:
+    """The sample median and, per score, whether it is above it (LL144's "scoring rate" outcome)."""
+    x = np.asarray(scores, dtype=np.float64).tolist()
+    median = sample_median(x)
+    return median, [Fraction(v) > median for v in x]
+
+
 def scoring_rate_impact(
     attributes: Mapping[str, Sequence[str]],
     scores: ArrayLike,
@@ -139,13 +155,7 @@ def scoring_rate_impact(
     intersections: bool = True,
 ) -> dict[str, ImpactTable]:
     """NYC LL144 scoring-rate impact ratios: "selected" means scoring above the sample median."""
-    x = np.asarray(scores, dtype=np.float64)
-    ordered = sorted(Fraction(v) for v in x.tolist())
-    k = len(ordered)
-    if k == 0:
-        raise ValueError("scores must not be empty")
-    median = ordered[k // 2] if k % 2 else (ordered[k // 2 - 1] + ordered[k // 2]) / 2
-    above = [Fraction(v) > median for v in x.tolist()]
+    _, above = above_median(scores)
     return selection_impact(
         attributes, above, min_share=min_share, unknown=unknown, intersections=intersections
     )
