@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 from typing import NoReturn
 
 import asyncpg
 import typer
 from interloop_gateway.store.tenants import create_tenant, issue_key
+
+from interloop_cli import gateway_db
 
 app = typer.Typer(
     help="Create tenants and issue API keys (needs INTERLOOP_GATEWAY_DATABASE_URL).", no_args_is_help=True
@@ -20,8 +20,7 @@ _SCOPES = {"admin", "recruiter", "interviewer", "compliance", "partner"}
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"interloop tenants: {message}", err=True)
-    raise typer.Exit(2)
+    gateway_db.fail("tenants", message)
 
 
 @app.command("create")
@@ -36,7 +35,7 @@ def create(
     unknown = sorted(set(scope) - _SCOPES)
     if unknown:
         _fail(f"unknown scope(s) {', '.join(unknown)}; choose from {', '.join(sorted(_SCOPES))}")
-    dsn = _dsn()
+    dsn = gateway_db.dsn("tenants")
 
     async def run() -> str:
         conn = await asyncpg.connect(dsn)
@@ -47,7 +46,7 @@ def create(
         finally:
             await conn.close()
 
-    typer.echo(_run(run))
+    typer.echo(gateway_db.run("tenants", run))
 
 
 @app.command("issue-key")
@@ -62,7 +61,7 @@ def issue(
         _fail(f"unknown scope(s) {', '.join(unknown)}; choose from {', '.join(sorted(_SCOPES))}")
     if interviewer and set(scope) != {"interviewer"}:
         _fail("a key bound to an interviewer must have exactly --scope interviewer")
-    dsn = _dsn()
+    dsn = gateway_db.dsn("tenants")
 
     async def run() -> str:
         conn = await asyncpg.connect(dsn)
@@ -73,19 +72,4 @@ def issue(
         finally:
             await conn.close()
 
-    typer.echo(_run(run))
-
-
-def _dsn() -> str:
-    dsn = os.environ.get("INTERLOOP_GATEWAY_DATABASE_URL")
-    if not dsn:
-        _fail("set INTERLOOP_GATEWAY_DATABASE_URL to the gateway's database")
-    return dsn  # type: ignore[return-value]
-
-
-def _run(run) -> str:  # type: ignore[no-untyped-def]
-    try:
-        return asyncio.run(run())
-    except (OSError, asyncpg.PostgresError) as exc:
-        _fail(f"cannot reach the gateway database: {type(exc).__name__}: {exc}".splitlines()[0])
-    raise AssertionError("unreachable")
+    typer.echo(gateway_db.run("tenants", run))

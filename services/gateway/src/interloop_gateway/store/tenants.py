@@ -67,15 +67,3 @@ async def authenticate(conn: asyncpg.Connection, key: str) -> Principal | None:
         return None
     return Principal(r["tenant_id"], tuple(r["scopes"]), r["prefix"], r["interviewer_id"], digest.hex())
 
-
-async def audit(
-    conn: asyncpg.Connection, tenant_id: str, actor: str, action: str, target: str, status: int
-) -> None:
-    await conn.execute(
-        "INSERT INTO audit_log (tenant_id, actor, action, target, status) VALUES ($1, $2, $3, $4, $5)",
-        tenant_id,
-        actor,
-        action,
-        target,
-        status,
-    )
