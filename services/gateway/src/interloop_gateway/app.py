@@ -21,6 +21,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 
 from interloop_gateway import problems
 from interloop_gateway.backends import Backends
+from interloop_gateway.domain.bias_audit import controllers as bias_audit
 from interloop_gateway.domain.connections import controllers as connections
 from interloop_gateway.domain.dashboard import controllers as dashboard
 from interloop_gateway.domain.health.controllers import HealthController
@@ -67,6 +68,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             *scorecards.CONTROLLERS,
             *connections.CONTROLLERS,
             *partners.CONTROLLERS,
+            *bias_audit.CONTROLLERS,
             *webhooks.CONTROLLERS,
             *dashboard.CONTROLLERS,
         ],
