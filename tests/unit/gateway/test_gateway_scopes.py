@@ -236,6 +236,9 @@ class _Context:
     def invocation_metadata(self) -> list[tuple[str, str]]:
         return self._md
 
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:50000"
+
 
 PARTNER_KEYS = {
     "p-partner": Principal("t1", ("partner",), "p-part"),

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn, TypeVar
 
 import asyncpg
 import typer
+from interloop_common import audit
 
 T = TypeVar("T")
 
@@ -33,3 +35,19 @@ def run(command: str, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         fail(command, f"INTERLOOP_GATEWAY_DATABASE_URL is not usable: {exc}".splitlines()[0])
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         fail(command, f"cannot reach the gateway database: {type(exc).__name__}: {exc}".splitlines()[0])
+
+
+async def audited(conn: asyncpg.Connection, tenant_id: str, action: str, target: str) -> None:
+    """The operator's change in the tenant's audit trail (door "cli"), in the caller's transaction."""
+    await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tenant_id)
+    await audit.append(
+        conn,
+        tenant_id=tenant_id,
+        actor=f"operator:{os.environ.get('USER') or os.getuid()}",
+        action=action,
+        target=target,
+        door=audit.Door.CLI,
+        remote="",
+        status=0,
+        request_id=str(uuid.uuid4()),
+    )

@@ -10,7 +10,7 @@ import typer
 from interloop_scheduler import cli as scheduler_cli
 from interloop_scorecard import cli as scorecard_cli
 
-from interloop_cli import audit, dev, tenants
+from interloop_cli import audit, dev, partners, tenants
 
 app = typer.Typer(
     name="interloop",
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(dev.app, name="dev")
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(audit.app, name="audit")
+app.add_typer(partners.app, name="partners")
 scheduler_cli.register(app)
 scorecard_cli.register(app)
 

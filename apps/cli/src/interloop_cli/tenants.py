@@ -42,7 +42,9 @@ def create(
         try:
             async with conn.transaction():
                 await create_tenant(conn, tenant_id, name)
-                return await issue_key(conn, tenant_id, scope)
+                key = await issue_key(conn, tenant_id, scope)
+                await gateway_db.audited(conn, tenant_id, "tenants.create", f"key/{key[:7]}")
+                return key
         finally:
             await conn.close()
 
@@ -68,7 +70,10 @@ def issue(
         try:
             if not await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant_id):
                 _fail(f"no tenant {tenant_id!r}: create it first with `interloop tenants create`")
-            return await issue_key(conn, tenant_id, scope, interviewer_id=interviewer or None)
+            async with conn.transaction():
+                key = await issue_key(conn, tenant_id, scope, interviewer_id=interviewer or None)
+                await gateway_db.audited(conn, tenant_id, "tenants.issue-key", f"key/{key[:7]}")
+                return key
         finally:
             await conn.close()
 

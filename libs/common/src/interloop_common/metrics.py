@@ -20,6 +20,7 @@ RPC_ERRORS = Counter("interloop_rpc_errors_total", "RPCs answered with an error 
 BACKGROUND_FAILURES = Counter(
     "interloop_background_failures_total", "Failed rounds of a periodic background task", ["task"]
 )
+AUDIT_FAILURES = Counter("interloop_audit_failures_total", "Audit-trail entries that could not be written")
 READY = Gauge("interloop_ready", "1 when the service is serving", ["service"])
 
 

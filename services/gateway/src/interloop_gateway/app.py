@@ -19,7 +19,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
-from interloop_gateway import problems
+from interloop_gateway import audit, problems
 from interloop_gateway.backends import Backends
 from interloop_gateway.domain.bias_audit import controllers as bias_audit
 from interloop_gateway.domain.connections import controllers as connections
@@ -60,6 +60,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
 
     app = Litestar(
         before_request=refuse_bad_text,
+        middleware=[audit.rest_middleware],
         route_handlers=[
             HealthController,
             InterviewsController,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -20,10 +21,12 @@ from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
 from interloop.scheduler.v1 import scheduler_pb2 as spb
 from interloop.scorecard.v1 import scorecard_pb2 as cpb
 from interloop.sync.v1 import sync_pb2 as ypb
+from interloop_common.audit import Door
 from interloop_common.clock import utc_now
 from interloop_common.errors import DomainError, FieldViolations, Forbidden, RateLimited, Unavailable
 from interloop_common.rpc import Check, abort_invalid, abort_rate_limited, ts
 
+from interloop_gateway import audit
 from interloop_gateway.partner import stream
 from interloop_gateway.partner.access import Access, Caller
 
@@ -44,7 +47,19 @@ def allow(*scopes: str) -> Callable[[RPC], RPC]:
         @functools.wraps(rpc)
         async def call(self: PartnerServicer, request: Any, context: grpc.aio.ServicerContext) -> Any:
             caller = await self.access.caller(dict(context.invocation_metadata() or ()), frozenset(scopes))
-            return await rpc(self, request, context, caller)
+            code = grpc.StatusCode.INTERNAL
+            try:
+                answer = await rpc(self, request, context, caller)
+                code = grpc.StatusCode.OK
+                return answer
+            except DomainError as exc:
+                code = grpc.StatusCode[exc.status]
+                raise
+            except grpc.aio.AbortError:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            finally:
+                await self._audit(rpc.__name__, request, context, caller, code)
 
         setattr(call, _SCOPES, frozenset(scopes))
         return call
@@ -67,6 +82,7 @@ def allow_stream(*scopes: str) -> Callable[..., Any]:
                 caller = await self.access.caller(
                     dict(context.invocation_metadata() or ()), frozenset(scopes)
                 )
+                await self._audit(rpc.__name__, request, context, caller, grpc.StatusCode.OK)
                 async for item in rpc(self, request, context, caller):
                     yield item
             except FieldViolations as exc:
@@ -82,6 +98,16 @@ def allow_stream(*scopes: str) -> Callable[..., Any]:
     return declare
 
 
+def _target(request: Any) -> str:
+    """The candidate (or application) a request is about, wherever its message keeps it."""
+    for holder in (request, *(v for _, v in request.ListFields() if hasattr(v, "ListFields"))):
+        for name in ("candidate_id", "application_id"):
+            value = getattr(holder, name, "")
+            if isinstance(value, str) and value:
+                return f"{name.removesuffix('_id')}/{value}"
+    return ""
+
+
 class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
     """`app` is the gateway's Litestar app: its state holds the pool, the key cache and the backends
     once its lifespan started."""
@@ -93,6 +119,30 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
     @property
     def access(self) -> Access:
         return self._app.state.partner_access
+
+    async def _audit(
+        self,
+        method: str,
+        request: Any,
+        context: grpc.aio.ServicerContext,
+        caller: Caller,
+        code: grpc.StatusCode,
+    ) -> None:
+        """The call's audit-trail entry (a stream's when it opens)."""
+        metadata = dict(context.invocation_metadata() or ())
+        await audit.append(
+            self._app.state.pool,
+            tenant_id=caller.tenant_id,
+            actor=caller.actor,
+            action=f"{partner_pb2.DESCRIPTOR.services_by_name['PartnerService'].full_name}/{method}",
+            target=_target(request),
+            door=Door.PARTNER_GRPC,
+            remote=str(context.peer() or ""),
+            status=code.value[0],
+            request_id=str(
+                getattr(request, "request_id", "") or metadata.get("x-request-id") or uuid.uuid4()
+            ),
+        )
 
     async def _forward(self, context: grpc.aio.ServicerContext, call: Any) -> Any:
         """A backend's answer, or its refusal passed through (code, message, field violations)."""

@@ -31,9 +31,7 @@ class Grant:
     granted_at: datetime
 
 
-async def register(
-    conn: asyncpg.Connection, partner_id: str, name: str, calls_per_minute: int = 600
-) -> None:
+async def register(conn: asyncpg.Connection, partner_id: str, name: str, calls_per_minute: int = 600) -> None:
     if partner_id == "self":
         raise ValueError("'self' is the partner id of a tenant acting for itself; choose another")
     await conn.execute(

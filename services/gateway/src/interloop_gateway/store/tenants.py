@@ -66,4 +66,3 @@ async def authenticate(conn: asyncpg.Connection, key: str) -> Principal | None:
     if r is None:
         return None
     return Principal(r["tenant_id"], tuple(r["scopes"]), r["prefix"], r["interviewer_id"], digest.hex())
-
