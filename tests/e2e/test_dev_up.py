@@ -12,9 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import grpc
 import httpx
 import psutil
 import pytest
+from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
 from interloop_devstack.procs import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -95,6 +97,24 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         connections = httpx.get(f"{base}/v1/connections", headers=h).json()["items"]
         assert {c["provider"] for c in connections} == {"greenhouse", "workday"}
         assert "hires reach a fake Workday (1 so far)" in out, out  # one hire, written once
+        # An ATS vendor on the partner API, granted by the demo tenant: the printed command's key works.
+        partner_line = next(ln for ln in lines if ln.startswith("partner API"))
+        partner_key = partner_line.split("Bearer ")[1].split("'")[0]
+        grants = httpx.get(f"{base}/v1/partner-grants", headers=h).json()["items"]
+        assert [g["partner_id"] for g in grants] == ["demo-ats"]
+        with grpc.insecure_channel(f"127.0.0.1:{ports['INTERLOOP_DEV_GATEWAY_GRPC_PORT']}") as ch:
+            info = partner_pb2_grpc.PartnerServiceStub(ch).GetPartnerInfo(
+                partner_pb2.GetPartnerInfoRequest(),
+                metadata=[("authorization", f"Bearer {partner_key}"), ("x-tenant-id", "demo")],
+                timeout=10,
+            )
+        assert info.partner_id == "demo-ats" and "subscribe" in info.scopes
+        audit_page = next(ln.split()[2] for ln in lines if ln.startswith("bias audit"))
+        compliance = next(
+            ln.split("compliance key: ")[1].split(")")[0] for ln in lines if "compliance key" in ln
+        )
+        page = httpx.get(audit_page, headers={"Authorization": f"Bearer {compliance}"})
+        assert page.status_code == 200 and "Bias audit" in page.text, page.text[:300]
         # The booked candidate's invite (ICS attached) was delivered to the local mailbox.
 
         def invite_to_sam() -> list[str]:

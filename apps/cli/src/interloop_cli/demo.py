@@ -17,11 +17,14 @@ import asyncpg
 import httpx
 from interloop_devstack.procs import StackError
 from interloop_fakes import examples
+from interloop_gateway.store import partners
 from interloop_gateway.store.tenants import create_tenant, issue_key
 
 DEMO_TENANT = "demo"
 DEMO_KEY = "il_demo_key_for_local_use_only"
 DEMO_COMPLIANCE_KEY = "il_demo_compliance_key_for_local_use_only"
+DEMO_PARTNER = "demo-ats"
+DEMO_PARTNER_KEY = "ilp_demo_partner_key_for_local_use_only"
 GH_WEBHOOK_SECRET = "demo-greenhouse-webhook-secret"  # noqa: S105 - the demo's fake vendor
 JOB, ROUND = "3485", "onsite"  # the job of Greenhouse's documented candidate_stage_change example
 
@@ -86,6 +89,16 @@ async def create_api_key(
         async with conn.transaction():
             await create_tenant(conn, tenant_id, "Demo Corp")
             return await issue_key(conn, tenant_id, list(scopes), key, interviewer_id=interviewer_id)
+    finally:
+        await conn.close()
+
+
+async def register_partner(gateway_dsn: str) -> None:
+    conn = await asyncpg.connect(gateway_dsn)
+    try:
+        async with conn.transaction():
+            await partners.register(conn, DEMO_PARTNER, "Demo ATS")
+            await partners.issue_key(conn, DEMO_PARTNER, DEMO_PARTNER_KEY)
     finally:
         await conn.close()
 
@@ -301,6 +314,16 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                     raise StackError(f"demo seed: webhook {example} -> {r.status_code}: {r.text[:200]}")
             _poll(lambda: len(workday.writes) >= 1, "the hire to reach the fake Workday", timeout=60)
             demo.info["workday_workers"] = str(len(workday.writes))
+
+            # An ATS vendor on the partner API, granted access by the demo tenant's admin.
+            asyncio.run(register_partner(gateway_dsn))
+            _ok(
+                c.put(
+                    f"/v1/partner-grants/{DEMO_PARTNER}",
+                    json={"scopes": ["read", "schedule", "push", "subscribe"]},
+                )
+            )
+            demo.info.update(partner_id=DEMO_PARTNER, partner_key=DEMO_PARTNER_KEY)
     except BaseException:
         demo.stop()
         raise

@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -68,6 +69,11 @@ def up(
                 f"({info['workday_workers']} so far)",
                 f"try              curl -H 'Authorization: Bearer {info['api_key']}' "
                 f"'{base}/v1/scorecard-statistics/calibration?job_id={demo.JOB}&round={demo.ROUND}&dimension=coding'",
+                f"bias audit       {base}/v1/compliance/bias-audit/report.html?scope=tenant"
+                f"&from={date.today() - timedelta(days=365)}&to={date.today()} (with the compliance key)",
+                f"partner API      grpcurl -plaintext -H 'authorization: Bearer {info['partner_key']}' "
+                f"-H 'x-tenant-id: {demo.DEMO_TENANT}' 127.0.0.1:{p.grpc['gateway']} "
+                "interloop.partner.v1.PartnerService/GetPartnerInfo",
             ]
         typer.echo("\n".join(["", "Interloop is up:", *lines, "", "Ctrl-C stops everything."]))
         try:
