@@ -9,12 +9,14 @@ grant ends its access."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import re
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import grpc
@@ -29,6 +31,13 @@ from interloop_devstack.testing import Mailbox, eventually
 from interloop_gateway.store import tenants as partners_store
 
 pytestmark = pytest.mark.integration
+
+# The vendor's example client, exercised here against the real stack.
+_EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "partner" / "acme_sync.py"
+_spec = importlib.util.spec_from_file_location("acme_sync", _EXAMPLE)
+assert _spec is not None and _spec.loader is not None
+acme_sync = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(acme_sync)
 
 ALWAYS = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(1, 8)]
 STAGE = "Onsite Interview"
@@ -107,7 +116,7 @@ async def admin(platform, tenant_key) -> AsyncIterator[tuple[str, httpx.AsyncCli
 
 
 async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ignore[no-untyped-def]
-    platform, admin, tenant_key, mailbox: Mailbox
+    platform, admin, tenant_key, mailbox: Mailbox, tmp_path: Path
 ) -> None:
     tenant, rest = admin
     other_tenant, _ = tenant_key()
@@ -184,29 +193,23 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
         # Push the candidate, the application and the move into the interview stage.
         cand, app = f"cand-{uuid.uuid4().hex[:6]}", f"app-{uuid.uuid4().hex[:6]}"
         email = f"{cand}@mail.test"
-        pushed = await stub.UpsertCandidate(
-            pb.UpsertCandidateRequest(
-                request_id=f"{cand}-1",
-                candidate=spb.PartnerCandidate(
-                    candidate_id=cand, first_name="Pat", last_name="Push", emails=[email]
-                ),
-            ),
-            metadata=as_partner,
+        outcomes = await acme_sync.push_stage_move(
+            stub,
+            as_partner,
+            candidate=cand,
+            application=app,
+            job=job,
+            stage=STAGE,
+            email=email,
+            first_name="Pat",
+            last_name="Push",
+            interview_stage=True,
         )
-        assert pushed.outcome == spb.INGEST_OUTCOME_ACCEPTED
-        await stub.UpsertApplication(
-            pb.UpsertApplicationRequest(
-                request_id=f"{cand}-2",
-                application=spb.PartnerApplication(
-                    application_id=app, candidate_id=cand, job_id=job, job_name="Engineer", source="referral"
-                ),
-            ),
-            metadata=as_partner,
-        )
+        assert set(outcomes.values()) == {"INGEST_OUTCOME_ACCEPTED"}, outcomes
         move = pb.MoveStageRequest(
             request_id=f"{cand}-3",
             move=spb.PartnerStageMove(
-                application_id=app, stage_id="s-onsite", stage_name=STAGE, interview_stage=True
+                application_id=app, stage_id="s-2", stage_name=STAGE, interview_stage=True
             ),
         )
         assert (await stub.MoveStage(move, metadata=as_partner)).outcome == spb.INGEST_OUTCOME_ACCEPTED
@@ -268,24 +271,33 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
         )
         assert decided.status_code in (200, 201), decided.text
 
-        # Reconnect from the stored position: what followed, in order, nothing acknowledged again.
-        resumed = Follower(stub, as_partner)
-        resumed.start(stored)
-        await eventually(
-            lambda: "decision.recorded" in resumed.types(), what="decision.recorded on the stream"
+        # The vendor's client (examples/partner) reconnects from the stored position: what followed, in order,
+        # nothing acknowledged again.
+        position_file = tmp_path / "position"
+        position_file.write_text(stored)
+        received: list[pb.PartnerEvent] = []
+        last = await asyncio.wait_for(
+            acme_sync.follow(
+                stub,
+                as_partner,
+                position_file=position_file,
+                until=lambda e: e.type == "decision.recorded",
+                handle=received.append,
+            ),
+            90,
         )
-        await resumed.stop()
+        assert last.type == "decision.recorded" and position_file.read_text() != stored
         # (a fresh tenant: every event on its stream is about this candidate; reminders may interleave)
-        seen = [t for t in resumed.types() if t != "scorecard.overdue"]
+        seen = [e.type for e in received if e.type != "scorecard.overdue"]
         assert seen == [
             "interview.completed",
             "scorecard.submitted",
             "scorecard.submitted",
             "decision.recorded",
         ]
-        assert follower.events[scheduled_at].id not in {e.id for e in resumed.events}
+        assert follower.events[scheduled_at].id not in {e.id for e in received}
         decision = scorecard_pb2.DecisionRecorded()
-        assert resumed.events[resumed.types().index("decision.recorded")].payload.Unpack(decision)
+        assert last.payload.Unpack(decision)
         assert decision.candidate_id == cand
         # The tenant revokes the grant: the partner is cut off.
         assert (await rest.delete(f"/v1/partner-grants/{partner_id}")).status_code == 200
