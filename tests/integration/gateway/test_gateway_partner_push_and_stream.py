@@ -209,7 +209,7 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
         move = pb.MoveStageRequest(
             request_id=f"{cand}-3",
             move=spb.PartnerStageMove(
-                application_id=app, stage_id="s-2", stage_name=STAGE, interview_stage=True
+                application_id=app, stage_id=STAGE, stage_name=STAGE, interview_stage=True
             ),
         )
         assert (await stub.MoveStage(move, metadata=as_partner)).outcome == spb.INGEST_OUTCOME_ACCEPTED
