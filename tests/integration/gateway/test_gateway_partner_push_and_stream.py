@@ -16,12 +16,14 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import grpc
 import httpx
 import pytest
+from interloop.common.v1 import common_pb2
 from interloop.events.v1 import interview_pb2, scorecard_pb2
 from interloop.partner.v1 import partner_pb2 as pb
 from interloop.partner.v1 import partner_pb2_grpc
@@ -186,6 +188,16 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
                 pass
         assert bad_position.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert [f for f, _ in field_violations(bad_position.value)] == ["position"]
+
+        # When could the job's panel meet? The scheduler's answer, through the partner door.
+        window = common_pb2.TimeRange()
+        window.start.FromDatetime(datetime.now(UTC))
+        window.end.FromDatetime(datetime.now(UTC) + timedelta(days=7))
+        free = await stub.FindPanelAvailability(
+            pb.FindPanelAvailabilityRequest(job_id=job, window=window, limit=5), metadata=as_partner
+        )
+        assert len(free.slots) == 5 and all(list(s.interviewer_ids) == ["pia", "pat"] for s in free.slots)
+        assert all((s.end.ToDatetime() - s.start.ToDatetime()) == timedelta(minutes=45) for s in free.slots)
 
         follower = Follower(stub, as_partner)
         await asyncio.wait_for(follower.start().wait(), 60)  # the first heartbeat: the stream is at "now"

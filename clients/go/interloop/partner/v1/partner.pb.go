@@ -1499,6 +1499,155 @@ func (*SubscribeEventsResponse_Event) isSubscribeEventsResponse_Item() {}
 
 func (*SubscribeEventsResponse_Heartbeat) isSubscribeEventsResponse_Item() {}
 
+type FindPanelAvailabilityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: the job's default panel and its duration.
+	Panel           []*v1.PanelRequirement `protobuf:"bytes,1,rep,name=panel,proto3" json:"panel,omitempty"`
+	JobId           string                 `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Window          *v11.TimeRange         `protobuf:"bytes,3,opt,name=window,proto3" json:"window,omitempty"`
+	DurationMinutes int32                  `protobuf:"varint,4,opt,name=duration_minutes,json=durationMinutes,proto3" json:"duration_minutes,omitempty"`
+	// IANA zone the candidate sees times in (working hours stay the interviewers' own).
+	CandidateTimeZone string `protobuf:"bytes,5,opt,name=candidate_time_zone,json=candidateTimeZone,proto3" json:"candidate_time_zone,omitempty"`
+	// At most this many slots (0 = 500).
+	Limit         int32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindPanelAvailabilityRequest) Reset() {
+	*x = FindPanelAvailabilityRequest{}
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindPanelAvailabilityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindPanelAvailabilityRequest) ProtoMessage() {}
+
+func (x *FindPanelAvailabilityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindPanelAvailabilityRequest.ProtoReflect.Descriptor instead.
+func (*FindPanelAvailabilityRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *FindPanelAvailabilityRequest) GetPanel() []*v1.PanelRequirement {
+	if x != nil {
+		return x.Panel
+	}
+	return nil
+}
+
+func (x *FindPanelAvailabilityRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *FindPanelAvailabilityRequest) GetWindow() *v11.TimeRange {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
+func (x *FindPanelAvailabilityRequest) GetDurationMinutes() int32 {
+	if x != nil {
+		return x.DurationMinutes
+	}
+	return 0
+}
+
+func (x *FindPanelAvailabilityRequest) GetCandidateTimeZone() string {
+	if x != nil {
+		return x.CandidateTimeZone
+	}
+	return ""
+}
+
+func (x *FindPanelAvailabilityRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type FindPanelAvailabilityResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Slots []*v1.Slot             `protobuf:"bytes,1,rep,name=slots,proto3" json:"slots,omitempty"`
+	// Interviewers whose calendar could not be read: never treated as free.
+	UnknownInterviewerIds []string `protobuf:"bytes,2,rep,name=unknown_interviewer_ids,json=unknownInterviewerIds,proto3" json:"unknown_interviewer_ids,omitempty"`
+	// Why there are no (or fewer) slots.
+	Reasons       []string `protobuf:"bytes,3,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindPanelAvailabilityResponse) Reset() {
+	*x = FindPanelAvailabilityResponse{}
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindPanelAvailabilityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindPanelAvailabilityResponse) ProtoMessage() {}
+
+func (x *FindPanelAvailabilityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindPanelAvailabilityResponse.ProtoReflect.Descriptor instead.
+func (*FindPanelAvailabilityResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *FindPanelAvailabilityResponse) GetSlots() []*v1.Slot {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+func (x *FindPanelAvailabilityResponse) GetUnknownInterviewerIds() []string {
+	if x != nil {
+		return x.UnknownInterviewerIds
+	}
+	return nil
+}
+
+func (x *FindPanelAvailabilityResponse) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
 var File_interloop_partner_v1_partner_proto protoreflect.FileDescriptor
 
 const file_interloop_partner_v1_partner_proto_rawDesc = "" +
@@ -1610,13 +1759,24 @@ const file_interloop_partner_v1_partner_proto_rawDesc = "" +
 	"\x05event\x18\x01 \x01(\v2\".interloop.partner.v1.PartnerEventH\x00R\x05event\x12?\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x1f.interloop.partner.v1.HeartbeatH\x00R\theartbeat\x12\x1a\n" +
 	"\bposition\x18\x03 \x01(\tR\bpositionB\x06\n" +
-	"\x04item2\xf5\n" +
-	"\n" +
+	"\x04item\"\x9e\x02\n" +
+	"\x1cFindPanelAvailabilityRequest\x12>\n" +
+	"\x05panel\x18\x01 \x03(\v2(.interloop.scheduler.v1.PanelRequirementR\x05panel\x12\x15\n" +
+	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x126\n" +
+	"\x06window\x18\x03 \x01(\v2\x1e.interloop.common.v1.TimeRangeR\x06window\x12)\n" +
+	"\x10duration_minutes\x18\x04 \x01(\x05R\x0fdurationMinutes\x12.\n" +
+	"\x13candidate_time_zone\x18\x05 \x01(\tR\x11candidateTimeZone\x12\x14\n" +
+	"\x05limit\x18\x06 \x01(\x05R\x05limit\"\xa5\x01\n" +
+	"\x1dFindPanelAvailabilityResponse\x122\n" +
+	"\x05slots\x18\x01 \x03(\v2\x1c.interloop.scheduler.v1.SlotR\x05slots\x126\n" +
+	"\x17unknown_interviewer_ids\x18\x02 \x03(\tR\x15unknownInterviewerIds\x12\x18\n" +
+	"\areasons\x18\x03 \x03(\tR\areasons2\xf8\v\n" +
 	"\x0ePartnerService\x12k\n" +
 	"\x0eGetPartnerInfo\x12+.interloop.partner.v1.GetPartnerInfoRequest\x1a,.interloop.partner.v1.GetPartnerInfoResponse\x12t\n" +
 	"\x11RequestScheduling\x12..interloop.partner.v1.RequestSchedulingRequest\x1a/.interloop.partner.v1.RequestSchedulingResponse\x12\x86\x01\n" +
 	"\x17ListCandidateInterviews\x124.interloop.partner.v1.ListCandidateInterviewsRequest\x1a5.interloop.partner.v1.ListCandidateInterviewsResponse\x12\x86\x01\n" +
-	"\x17ListCandidateScorecards\x124.interloop.partner.v1.ListCandidateScorecardsRequest\x1a5.interloop.partner.v1.ListCandidateScorecardsResponse\x12n\n" +
+	"\x17ListCandidateScorecards\x124.interloop.partner.v1.ListCandidateScorecardsRequest\x1a5.interloop.partner.v1.ListCandidateScorecardsResponse\x12\x80\x01\n" +
+	"\x15FindPanelAvailability\x122.interloop.partner.v1.FindPanelAvailabilityRequest\x1a3.interloop.partner.v1.FindPanelAvailabilityResponse\x12n\n" +
 	"\x0fUpsertCandidate\x12,.interloop.partner.v1.UpsertCandidateRequest\x1a-.interloop.partner.v1.UpsertCandidateResponse\x12t\n" +
 	"\x11UpsertApplication\x12..interloop.partner.v1.UpsertApplicationRequest\x1a/.interloop.partner.v1.UpsertApplicationResponse\x12\\\n" +
 	"\tMoveStage\x12&.interloop.partner.v1.MoveStageRequest\x1a'.interloop.partner.v1.MoveStageResponse\x12t\n" +
@@ -1639,7 +1799,7 @@ func file_interloop_partner_v1_partner_proto_rawDescGZIP() []byte {
 	return file_interloop_partner_v1_partner_proto_rawDescData
 }
 
-var file_interloop_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_interloop_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_interloop_partner_v1_partner_proto_goTypes = []any{
 	(*GetPartnerInfoRequest)(nil),           // 0: interloop.partner.v1.GetPartnerInfoRequest
 	(*GetPartnerInfoResponse)(nil),          // 1: interloop.partner.v1.GetPartnerInfoResponse
@@ -1667,80 +1827,89 @@ var file_interloop_partner_v1_partner_proto_goTypes = []any{
 	(*PartnerEvent)(nil),                    // 23: interloop.partner.v1.PartnerEvent
 	(*Heartbeat)(nil),                       // 24: interloop.partner.v1.Heartbeat
 	(*SubscribeEventsResponse)(nil),         // 25: interloop.partner.v1.SubscribeEventsResponse
-	(*v1.PanelRequirement)(nil),             // 26: interloop.scheduler.v1.PanelRequirement
-	(*timestamppb.Timestamp)(nil),           // 27: google.protobuf.Timestamp
-	(*v11.PageRequest)(nil),                 // 28: interloop.common.v1.PageRequest
-	(*v1.Booking)(nil),                      // 29: interloop.scheduler.v1.Booking
-	(*v11.PageResponse)(nil),                // 30: interloop.common.v1.PageResponse
-	(*v12.Scorecard)(nil),                   // 31: interloop.scorecard.v1.Scorecard
-	(*v13.PartnerCandidate)(nil),            // 32: interloop.sync.v1.PartnerCandidate
-	(*v13.PartnerApplication)(nil),          // 33: interloop.sync.v1.PartnerApplication
-	(*v13.PartnerStageMove)(nil),            // 34: interloop.sync.v1.PartnerStageMove
-	(*v13.PartnerRejection)(nil),            // 35: interloop.sync.v1.PartnerRejection
-	(*v13.PartnerHire)(nil),                 // 36: interloop.sync.v1.PartnerHire
-	(*v13.PartnerDeletion)(nil),             // 37: interloop.sync.v1.PartnerDeletion
-	(v13.IngestOutcome)(0),                  // 38: interloop.sync.v1.IngestOutcome
-	(*v13.PartnerChange)(nil),               // 39: interloop.sync.v1.PartnerChange
-	(*v13.PartnerChangeResult)(nil),         // 40: interloop.sync.v1.PartnerChangeResult
-	(*anypb.Any)(nil),                       // 41: google.protobuf.Any
+	(*FindPanelAvailabilityRequest)(nil),    // 26: interloop.partner.v1.FindPanelAvailabilityRequest
+	(*FindPanelAvailabilityResponse)(nil),   // 27: interloop.partner.v1.FindPanelAvailabilityResponse
+	(*v1.PanelRequirement)(nil),             // 28: interloop.scheduler.v1.PanelRequirement
+	(*timestamppb.Timestamp)(nil),           // 29: google.protobuf.Timestamp
+	(*v11.PageRequest)(nil),                 // 30: interloop.common.v1.PageRequest
+	(*v1.Booking)(nil),                      // 31: interloop.scheduler.v1.Booking
+	(*v11.PageResponse)(nil),                // 32: interloop.common.v1.PageResponse
+	(*v12.Scorecard)(nil),                   // 33: interloop.scorecard.v1.Scorecard
+	(*v13.PartnerCandidate)(nil),            // 34: interloop.sync.v1.PartnerCandidate
+	(*v13.PartnerApplication)(nil),          // 35: interloop.sync.v1.PartnerApplication
+	(*v13.PartnerStageMove)(nil),            // 36: interloop.sync.v1.PartnerStageMove
+	(*v13.PartnerRejection)(nil),            // 37: interloop.sync.v1.PartnerRejection
+	(*v13.PartnerHire)(nil),                 // 38: interloop.sync.v1.PartnerHire
+	(*v13.PartnerDeletion)(nil),             // 39: interloop.sync.v1.PartnerDeletion
+	(v13.IngestOutcome)(0),                  // 40: interloop.sync.v1.IngestOutcome
+	(*v13.PartnerChange)(nil),               // 41: interloop.sync.v1.PartnerChange
+	(*v13.PartnerChangeResult)(nil),         // 42: interloop.sync.v1.PartnerChangeResult
+	(*anypb.Any)(nil),                       // 43: google.protobuf.Any
+	(*v11.TimeRange)(nil),                   // 44: interloop.common.v1.TimeRange
+	(*v1.Slot)(nil),                         // 45: interloop.scheduler.v1.Slot
 }
 var file_interloop_partner_v1_partner_proto_depIdxs = []int32{
-	26, // 0: interloop.partner.v1.RequestSchedulingRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	27, // 1: interloop.partner.v1.RequestSchedulingResponse.expires_at:type_name -> google.protobuf.Timestamp
-	28, // 2: interloop.partner.v1.ListCandidateInterviewsRequest.page:type_name -> interloop.common.v1.PageRequest
-	29, // 3: interloop.partner.v1.ListCandidateInterviewsResponse.interviews:type_name -> interloop.scheduler.v1.Booking
-	30, // 4: interloop.partner.v1.ListCandidateInterviewsResponse.page:type_name -> interloop.common.v1.PageResponse
-	28, // 5: interloop.partner.v1.ListCandidateScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
-	31, // 6: interloop.partner.v1.ListCandidateScorecardsResponse.scorecards:type_name -> interloop.scorecard.v1.Scorecard
-	30, // 7: interloop.partner.v1.ListCandidateScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
-	32, // 8: interloop.partner.v1.UpsertCandidateRequest.candidate:type_name -> interloop.sync.v1.PartnerCandidate
-	33, // 9: interloop.partner.v1.UpsertApplicationRequest.application:type_name -> interloop.sync.v1.PartnerApplication
-	34, // 10: interloop.partner.v1.MoveStageRequest.move:type_name -> interloop.sync.v1.PartnerStageMove
-	35, // 11: interloop.partner.v1.RejectApplicationRequest.rejection:type_name -> interloop.sync.v1.PartnerRejection
-	36, // 12: interloop.partner.v1.HireApplicationRequest.hire:type_name -> interloop.sync.v1.PartnerHire
-	37, // 13: interloop.partner.v1.DeleteCandidateRequest.deletion:type_name -> interloop.sync.v1.PartnerDeletion
-	38, // 14: interloop.partner.v1.UpsertCandidateResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	38, // 15: interloop.partner.v1.UpsertApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	38, // 16: interloop.partner.v1.MoveStageResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	38, // 17: interloop.partner.v1.RejectApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	38, // 18: interloop.partner.v1.HireApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	38, // 19: interloop.partner.v1.DeleteCandidateResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	39, // 20: interloop.partner.v1.PushChangesRequest.changes:type_name -> interloop.sync.v1.PartnerChange
-	40, // 21: interloop.partner.v1.PushChangesResponse.results:type_name -> interloop.sync.v1.PartnerChangeResult
-	27, // 22: interloop.partner.v1.PartnerEvent.time:type_name -> google.protobuf.Timestamp
-	41, // 23: interloop.partner.v1.PartnerEvent.payload:type_name -> google.protobuf.Any
-	27, // 24: interloop.partner.v1.Heartbeat.at:type_name -> google.protobuf.Timestamp
+	28, // 0: interloop.partner.v1.RequestSchedulingRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	29, // 1: interloop.partner.v1.RequestSchedulingResponse.expires_at:type_name -> google.protobuf.Timestamp
+	30, // 2: interloop.partner.v1.ListCandidateInterviewsRequest.page:type_name -> interloop.common.v1.PageRequest
+	31, // 3: interloop.partner.v1.ListCandidateInterviewsResponse.interviews:type_name -> interloop.scheduler.v1.Booking
+	32, // 4: interloop.partner.v1.ListCandidateInterviewsResponse.page:type_name -> interloop.common.v1.PageResponse
+	30, // 5: interloop.partner.v1.ListCandidateScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
+	33, // 6: interloop.partner.v1.ListCandidateScorecardsResponse.scorecards:type_name -> interloop.scorecard.v1.Scorecard
+	32, // 7: interloop.partner.v1.ListCandidateScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
+	34, // 8: interloop.partner.v1.UpsertCandidateRequest.candidate:type_name -> interloop.sync.v1.PartnerCandidate
+	35, // 9: interloop.partner.v1.UpsertApplicationRequest.application:type_name -> interloop.sync.v1.PartnerApplication
+	36, // 10: interloop.partner.v1.MoveStageRequest.move:type_name -> interloop.sync.v1.PartnerStageMove
+	37, // 11: interloop.partner.v1.RejectApplicationRequest.rejection:type_name -> interloop.sync.v1.PartnerRejection
+	38, // 12: interloop.partner.v1.HireApplicationRequest.hire:type_name -> interloop.sync.v1.PartnerHire
+	39, // 13: interloop.partner.v1.DeleteCandidateRequest.deletion:type_name -> interloop.sync.v1.PartnerDeletion
+	40, // 14: interloop.partner.v1.UpsertCandidateResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	40, // 15: interloop.partner.v1.UpsertApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	40, // 16: interloop.partner.v1.MoveStageResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	40, // 17: interloop.partner.v1.RejectApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	40, // 18: interloop.partner.v1.HireApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	40, // 19: interloop.partner.v1.DeleteCandidateResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	41, // 20: interloop.partner.v1.PushChangesRequest.changes:type_name -> interloop.sync.v1.PartnerChange
+	42, // 21: interloop.partner.v1.PushChangesResponse.results:type_name -> interloop.sync.v1.PartnerChangeResult
+	29, // 22: interloop.partner.v1.PartnerEvent.time:type_name -> google.protobuf.Timestamp
+	43, // 23: interloop.partner.v1.PartnerEvent.payload:type_name -> google.protobuf.Any
+	29, // 24: interloop.partner.v1.Heartbeat.at:type_name -> google.protobuf.Timestamp
 	23, // 25: interloop.partner.v1.SubscribeEventsResponse.event:type_name -> interloop.partner.v1.PartnerEvent
 	24, // 26: interloop.partner.v1.SubscribeEventsResponse.heartbeat:type_name -> interloop.partner.v1.Heartbeat
-	0,  // 27: interloop.partner.v1.PartnerService.GetPartnerInfo:input_type -> interloop.partner.v1.GetPartnerInfoRequest
-	2,  // 28: interloop.partner.v1.PartnerService.RequestScheduling:input_type -> interloop.partner.v1.RequestSchedulingRequest
-	4,  // 29: interloop.partner.v1.PartnerService.ListCandidateInterviews:input_type -> interloop.partner.v1.ListCandidateInterviewsRequest
-	6,  // 30: interloop.partner.v1.PartnerService.ListCandidateScorecards:input_type -> interloop.partner.v1.ListCandidateScorecardsRequest
-	8,  // 31: interloop.partner.v1.PartnerService.UpsertCandidate:input_type -> interloop.partner.v1.UpsertCandidateRequest
-	9,  // 32: interloop.partner.v1.PartnerService.UpsertApplication:input_type -> interloop.partner.v1.UpsertApplicationRequest
-	10, // 33: interloop.partner.v1.PartnerService.MoveStage:input_type -> interloop.partner.v1.MoveStageRequest
-	11, // 34: interloop.partner.v1.PartnerService.RejectApplication:input_type -> interloop.partner.v1.RejectApplicationRequest
-	12, // 35: interloop.partner.v1.PartnerService.HireApplication:input_type -> interloop.partner.v1.HireApplicationRequest
-	13, // 36: interloop.partner.v1.PartnerService.DeleteCandidate:input_type -> interloop.partner.v1.DeleteCandidateRequest
-	20, // 37: interloop.partner.v1.PartnerService.PushChanges:input_type -> interloop.partner.v1.PushChangesRequest
-	22, // 38: interloop.partner.v1.PartnerService.SubscribeEvents:input_type -> interloop.partner.v1.SubscribeEventsRequest
-	1,  // 39: interloop.partner.v1.PartnerService.GetPartnerInfo:output_type -> interloop.partner.v1.GetPartnerInfoResponse
-	3,  // 40: interloop.partner.v1.PartnerService.RequestScheduling:output_type -> interloop.partner.v1.RequestSchedulingResponse
-	5,  // 41: interloop.partner.v1.PartnerService.ListCandidateInterviews:output_type -> interloop.partner.v1.ListCandidateInterviewsResponse
-	7,  // 42: interloop.partner.v1.PartnerService.ListCandidateScorecards:output_type -> interloop.partner.v1.ListCandidateScorecardsResponse
-	14, // 43: interloop.partner.v1.PartnerService.UpsertCandidate:output_type -> interloop.partner.v1.UpsertCandidateResponse
-	15, // 44: interloop.partner.v1.PartnerService.UpsertApplication:output_type -> interloop.partner.v1.UpsertApplicationResponse
-	16, // 45: interloop.partner.v1.PartnerService.MoveStage:output_type -> interloop.partner.v1.MoveStageResponse
-	17, // 46: interloop.partner.v1.PartnerService.RejectApplication:output_type -> interloop.partner.v1.RejectApplicationResponse
-	18, // 47: interloop.partner.v1.PartnerService.HireApplication:output_type -> interloop.partner.v1.HireApplicationResponse
-	19, // 48: interloop.partner.v1.PartnerService.DeleteCandidate:output_type -> interloop.partner.v1.DeleteCandidateResponse
-	21, // 49: interloop.partner.v1.PartnerService.PushChanges:output_type -> interloop.partner.v1.PushChangesResponse
-	25, // 50: interloop.partner.v1.PartnerService.SubscribeEvents:output_type -> interloop.partner.v1.SubscribeEventsResponse
-	39, // [39:51] is the sub-list for method output_type
-	27, // [27:39] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	28, // 27: interloop.partner.v1.FindPanelAvailabilityRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	44, // 28: interloop.partner.v1.FindPanelAvailabilityRequest.window:type_name -> interloop.common.v1.TimeRange
+	45, // 29: interloop.partner.v1.FindPanelAvailabilityResponse.slots:type_name -> interloop.scheduler.v1.Slot
+	0,  // 30: interloop.partner.v1.PartnerService.GetPartnerInfo:input_type -> interloop.partner.v1.GetPartnerInfoRequest
+	2,  // 31: interloop.partner.v1.PartnerService.RequestScheduling:input_type -> interloop.partner.v1.RequestSchedulingRequest
+	4,  // 32: interloop.partner.v1.PartnerService.ListCandidateInterviews:input_type -> interloop.partner.v1.ListCandidateInterviewsRequest
+	6,  // 33: interloop.partner.v1.PartnerService.ListCandidateScorecards:input_type -> interloop.partner.v1.ListCandidateScorecardsRequest
+	26, // 34: interloop.partner.v1.PartnerService.FindPanelAvailability:input_type -> interloop.partner.v1.FindPanelAvailabilityRequest
+	8,  // 35: interloop.partner.v1.PartnerService.UpsertCandidate:input_type -> interloop.partner.v1.UpsertCandidateRequest
+	9,  // 36: interloop.partner.v1.PartnerService.UpsertApplication:input_type -> interloop.partner.v1.UpsertApplicationRequest
+	10, // 37: interloop.partner.v1.PartnerService.MoveStage:input_type -> interloop.partner.v1.MoveStageRequest
+	11, // 38: interloop.partner.v1.PartnerService.RejectApplication:input_type -> interloop.partner.v1.RejectApplicationRequest
+	12, // 39: interloop.partner.v1.PartnerService.HireApplication:input_type -> interloop.partner.v1.HireApplicationRequest
+	13, // 40: interloop.partner.v1.PartnerService.DeleteCandidate:input_type -> interloop.partner.v1.DeleteCandidateRequest
+	20, // 41: interloop.partner.v1.PartnerService.PushChanges:input_type -> interloop.partner.v1.PushChangesRequest
+	22, // 42: interloop.partner.v1.PartnerService.SubscribeEvents:input_type -> interloop.partner.v1.SubscribeEventsRequest
+	1,  // 43: interloop.partner.v1.PartnerService.GetPartnerInfo:output_type -> interloop.partner.v1.GetPartnerInfoResponse
+	3,  // 44: interloop.partner.v1.PartnerService.RequestScheduling:output_type -> interloop.partner.v1.RequestSchedulingResponse
+	5,  // 45: interloop.partner.v1.PartnerService.ListCandidateInterviews:output_type -> interloop.partner.v1.ListCandidateInterviewsResponse
+	7,  // 46: interloop.partner.v1.PartnerService.ListCandidateScorecards:output_type -> interloop.partner.v1.ListCandidateScorecardsResponse
+	27, // 47: interloop.partner.v1.PartnerService.FindPanelAvailability:output_type -> interloop.partner.v1.FindPanelAvailabilityResponse
+	14, // 48: interloop.partner.v1.PartnerService.UpsertCandidate:output_type -> interloop.partner.v1.UpsertCandidateResponse
+	15, // 49: interloop.partner.v1.PartnerService.UpsertApplication:output_type -> interloop.partner.v1.UpsertApplicationResponse
+	16, // 50: interloop.partner.v1.PartnerService.MoveStage:output_type -> interloop.partner.v1.MoveStageResponse
+	17, // 51: interloop.partner.v1.PartnerService.RejectApplication:output_type -> interloop.partner.v1.RejectApplicationResponse
+	18, // 52: interloop.partner.v1.PartnerService.HireApplication:output_type -> interloop.partner.v1.HireApplicationResponse
+	19, // 53: interloop.partner.v1.PartnerService.DeleteCandidate:output_type -> interloop.partner.v1.DeleteCandidateResponse
+	21, // 54: interloop.partner.v1.PartnerService.PushChanges:output_type -> interloop.partner.v1.PushChangesResponse
+	25, // 55: interloop.partner.v1.PartnerService.SubscribeEvents:output_type -> interloop.partner.v1.SubscribeEventsResponse
+	43, // [43:56] is the sub-list for method output_type
+	30, // [30:43] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_interloop_partner_v1_partner_proto_init() }
@@ -1758,7 +1927,7 @@ func file_interloop_partner_v1_partner_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_partner_v1_partner_proto_rawDesc), len(file_interloop_partner_v1_partner_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const (
 	PartnerService_RequestScheduling_FullMethodName       = "/interloop.partner.v1.PartnerService/RequestScheduling"
 	PartnerService_ListCandidateInterviews_FullMethodName = "/interloop.partner.v1.PartnerService/ListCandidateInterviews"
 	PartnerService_ListCandidateScorecards_FullMethodName = "/interloop.partner.v1.PartnerService/ListCandidateScorecards"
+	PartnerService_FindPanelAvailability_FullMethodName   = "/interloop.partner.v1.PartnerService/FindPanelAvailability"
 	PartnerService_UpsertCandidate_FullMethodName         = "/interloop.partner.v1.PartnerService/UpsertCandidate"
 	PartnerService_UpsertApplication_FullMethodName       = "/interloop.partner.v1.PartnerService/UpsertApplication"
 	PartnerService_MoveStage_FullMethodName               = "/interloop.partner.v1.PartnerService/MoveStage"
@@ -58,6 +59,9 @@ type PartnerServiceClient interface {
 	ListCandidateInterviews(ctx context.Context, in *ListCandidateInterviewsRequest, opts ...grpc.CallOption) (*ListCandidateInterviewsResponse, error)
 	// The candidate's submitted scorecards: a rating per competency, evidence and the recommendation.
 	ListCandidateScorecards(ctx context.Context, in *ListCandidateScorecardsRequest, opts ...grpc.CallOption) (*ListCandidateScorecardsResponse, error)
+	// When a panel (or the job's default panel) could meet within a window: the slots every required
+	// interviewer is free for, as the scheduler computes them from their calendars. Scope "schedule".
+	FindPanelAvailability(ctx context.Context, in *FindPanelAvailabilityRequest, opts ...grpc.CallOption) (*FindPanelAvailabilityResponse, error)
 	// Push: each change enters the same path as an ATS webhook (automations, scheduling requests at
 	// interview stages, the HRIS hand-off at a hire, erasure at a deletion). Idempotent by `request_id`:
 	// the same id again answers DUPLICATE and changes nothing. Scope "push".
@@ -118,6 +122,16 @@ func (c *partnerServiceClient) ListCandidateScorecards(ctx context.Context, in *
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListCandidateScorecardsResponse)
 	err := c.cc.Invoke(ctx, PartnerService_ListCandidateScorecards_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *partnerServiceClient) FindPanelAvailability(ctx context.Context, in *FindPanelAvailabilityRequest, opts ...grpc.CallOption) (*FindPanelAvailabilityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FindPanelAvailabilityResponse)
+	err := c.cc.Invoke(ctx, PartnerService_FindPanelAvailability_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -238,6 +252,9 @@ type PartnerServiceServer interface {
 	ListCandidateInterviews(context.Context, *ListCandidateInterviewsRequest) (*ListCandidateInterviewsResponse, error)
 	// The candidate's submitted scorecards: a rating per competency, evidence and the recommendation.
 	ListCandidateScorecards(context.Context, *ListCandidateScorecardsRequest) (*ListCandidateScorecardsResponse, error)
+	// When a panel (or the job's default panel) could meet within a window: the slots every required
+	// interviewer is free for, as the scheduler computes them from their calendars. Scope "schedule".
+	FindPanelAvailability(context.Context, *FindPanelAvailabilityRequest) (*FindPanelAvailabilityResponse, error)
 	// Push: each change enters the same path as an ATS webhook (automations, scheduling requests at
 	// interview stages, the HRIS hand-off at a hire, erasure at a deletion). Idempotent by `request_id`:
 	// the same id again answers DUPLICATE and changes nothing. Scope "push".
@@ -275,6 +292,9 @@ func (UnimplementedPartnerServiceServer) ListCandidateInterviews(context.Context
 }
 func (UnimplementedPartnerServiceServer) ListCandidateScorecards(context.Context, *ListCandidateScorecardsRequest) (*ListCandidateScorecardsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCandidateScorecards not implemented")
+}
+func (UnimplementedPartnerServiceServer) FindPanelAvailability(context.Context, *FindPanelAvailabilityRequest) (*FindPanelAvailabilityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FindPanelAvailability not implemented")
 }
 func (UnimplementedPartnerServiceServer) UpsertCandidate(context.Context, *UpsertCandidateRequest) (*UpsertCandidateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpsertCandidate not implemented")
@@ -389,6 +409,24 @@ func _PartnerService_ListCandidateScorecards_Handler(srv interface{}, ctx contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PartnerServiceServer).ListCandidateScorecards(ctx, req.(*ListCandidateScorecardsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PartnerService_FindPanelAvailability_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FindPanelAvailabilityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PartnerServiceServer).FindPanelAvailability(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PartnerService_FindPanelAvailability_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PartnerServiceServer).FindPanelAvailability(ctx, req.(*FindPanelAvailabilityRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -552,6 +590,10 @@ var PartnerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCandidateScorecards",
 			Handler:    _PartnerService_ListCandidateScorecards_Handler,
+		},
+		{
+			MethodName: "FindPanelAvailability",
+			Handler:    _PartnerService_FindPanelAvailability_Handler,
 		},
 		{
 			MethodName: "UpsertCandidate",

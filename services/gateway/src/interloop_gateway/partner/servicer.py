@@ -240,6 +240,41 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
             link_id=resp.link_id, url=resp.url, expires_at=resp.expires_at
         )
 
+    @allow("schedule")
+    async def FindPanelAvailability(
+        self,
+        request: partner_pb2.FindPanelAvailabilityRequest,
+        context: grpc.aio.ServicerContext,
+        caller: Caller,
+    ):
+        Check().require(
+            bool(request.panel) or bool(request.job_id),
+            "panel",
+            "a panel, or a job_id whose default panel is set",
+        ).require(request.HasField("window"), "window", "required").done()
+        scheduler = self._app.state.backends.scheduler
+        find = spb.FindSlotsRequest(
+            tenant_id=caller.tenant_id,
+            panel=list(request.panel),
+            window=request.window,
+            duration_minutes=request.duration_minutes,
+            candidate_time_zone=request.candidate_time_zone,
+            limit=request.limit,
+        )
+        if not request.panel:
+            job = await self._forward(
+                context,
+                scheduler.GetJobPanel(
+                    spb.GetJobPanelRequest(tenant_id=caller.tenant_id, job_id=request.job_id)
+                ),
+            )
+            find.panel.extend(job.panel.panel)
+            find.duration_minutes = request.duration_minutes or job.panel.duration_minutes
+        resp = await self._forward(context, scheduler.FindSlots(find))
+        return partner_pb2.FindPanelAvailabilityResponse(
+            slots=resp.slots, unknown_interviewer_ids=resp.unknown_interviewer_ids, reasons=resp.reasons
+        )
+
     @allow("read")
     async def ListCandidateInterviews(
         self,
