@@ -16,6 +16,7 @@ from interloop_common.service import Runtime
 from interloop_sync.domain.automations import EmailTemplate
 from interloop_sync.domain.mapping import FieldMapping, FieldMappingError
 from interloop_sync.domain.normalise import InterviewStagePolicy
+from interloop_sync.rpc import partner as partner_rpc
 from interloop_sync.rpc.convert import MODES, connection_pb, from_struct, rule_pb
 from interloop_sync.store.connections import Connection
 from interloop_sync.usecases import (
@@ -25,6 +26,7 @@ from interloop_sync.usecases import (
     funnel,
     inbound,
     outcomes,
+    partner,
     reconcile,
     rules,
 )
@@ -148,6 +150,45 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             delivery_id=result.delivery_id,
             event_types=result.event_types,
             reason=result.reason,
+        )
+
+    async def PushPartnerChanges(
+        self, request: pb.PushPartnerChangesRequest, context: grpc.aio.ServicerContext
+    ):
+        """Changes an ATS vendor pushes (the gateway authenticated the partner and checked its grant).
+
+        * The batch is checked whole first: INVALID_ARGUMENT with every field violation: ``tenant_id``,
+          ``partner_id``, ``changes`` (1-500), ``changes[i].request_id`` (1-200 characters, unique in the
+          batch), ``changes[i].change`` (no kind set), and per kind ``changes[i].<kind>.<field>``: the ids
+          it needs, ``upsert_application.stage_id`` when ``stage_name`` is set, ``move_stage.stage_id``,
+          ``upsert_candidate.emails[j]`` (an email), ``hire_application.start_date`` (required,
+          YYYY-MM-DD). Nothing is stored then, not even the partner's connection.
+        * Then the changes apply in order in ONE transaction, through the tenant's connection of provider
+          ``partner`` for this partner (made on the first push: named ``Partner <partner_id>``, with
+          ``settings.partner_id``, no credentials; ListConnections lists it), on the webhook path: the
+          mirror and the automation rules; ``ats.application.stage_changed`` at a move (a scheduling
+          request for the job's default panel when the stage is an interview stage: ``interview_stage``,
+          or when unset the connection's interview-stage policy on the stage id and name, by default a
+          name containing "interview"); ``ats.application.rejected``; ``ats.application.hired`` (the HRIS
+          hand-off, whose field mapping reads ``partner.hire_document``, e.g. ``partner.HIRE_MAPPING``);
+          ``ats.candidate.erased`` at a deletion (PII erased, the candidate's applications deleted; a
+          candidate never pushed is accepted and erased all the same). Upserts announce nothing: an
+          application's stage given in ``upsert_application`` is recorded silently (a move is move_stage).
+        * A request id seen before for this tenant and partner answers DUPLICATE and is not applied again,
+          whatever it carries now; every other change answers ACCEPTED; one result per change, in order.
+          A move to the stage the application is already in is ACCEPTED and announces nothing.
+        * move_stage, reject_application and hire_application must name an application pushed before (in
+          this batch or an earlier one) and not deleted since; otherwise FAILED_PRECONDITION naming every
+          such change (``changes[i].move_stage.application_id: no application ...``) and nothing is
+          applied. An application may name a candidate not pushed yet (the scheduling request then has no
+          email).
+        """
+        changes = partner_rpc.changes_of(request)
+        results = await partner.push(self.ctx, request.tenant_id, request.partner_id, changes)
+        return pb.PushPartnerChangesResponse(
+            results=[
+                pb.PartnerChangeResult(request_id=r.request_id, outcome=_OUTCOMES[r.outcome]) for r in results
+            ]
         )
 
     # ---- dead letters

@@ -93,6 +93,41 @@ async def get(
     return _row(row) if row else None
 
 
+async def partner_connection(
+    conn: asyncpg.Connection, tenant_id: str, provider: str, partner_id: str, *, owner: str
+) -> Connection:
+    """The tenant's connection of ``provider`` for ``partner_id`` (``settings.partner_id``), made on first
+    use with no credentials; a concurrent first use waits on the unique index and finds the same row."""
+
+    async def find() -> asyncpg.Record | None:
+        return await conn.fetchrow(
+            f"""SELECT {_COLUMNS} FROM connections
+                WHERE tenant_id = $1 AND provider = $2 AND settings->>'partner_id' = $3""",  # noqa: S608
+            tenant_id,
+            provider,
+            partner_id,
+        )
+
+    row = await find()
+    if row is None:
+        row = await conn.fetchrow(
+            f"""INSERT INTO connections (tenant_id, id, provider, mode, owner, credentials, name,
+                    settings)
+                VALUES ($1, $2, $3, 'active', $4, ''::bytea, $5, $6::jsonb)
+                ON CONFLICT DO NOTHING RETURNING {_COLUMNS}""",  # noqa: S608 - a constant column list
+            tenant_id,
+            uuid.uuid4(),
+            provider,
+            owner,
+            f"Partner {partner_id}",
+            json.dumps({"partner_id": partner_id}),
+        )
+    if row is None:  # a concurrent first use inserted it: the unique index made this one wait for it
+        row = await find()
+    assert row is not None
+    return _row(row)
+
+
 async def get_any_tenant(conn: asyncpg.Connection, connection_id: str) -> Connection | None:
     """System scope: a webhook names only its connection; the tenant is learned from the row."""
     try:
@@ -149,7 +184,10 @@ class SealedCredentials:
 
     async def sealed(self, conn: asyncpg.Connection) -> list[tuple[str, bytes]]:
         out = []
-        for r in await conn.fetch("SELECT tenant_id, id, credentials FROM connections FOR UPDATE"):
+        # A partner's connection holds no credentials (an empty value): nothing to re-seal.
+        for r in await conn.fetch(
+            "SELECT tenant_id, id, credentials FROM connections WHERE credentials <> ''::bytea FOR UPDATE"
+        ):
             label = f"connection {r['id']} (tenant {r['tenant_id']})"
             self._rows[label] = (r["tenant_id"], str(r["id"]))
             out.append((label, bytes(r["credentials"])))

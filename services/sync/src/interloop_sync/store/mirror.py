@@ -13,7 +13,7 @@ import asyncpg
 
 from interloop_sync.domain.identity import erase, normalise_email, normalise_phone
 from interloop_sync.domain.jsonable import dumps
-from interloop_sync.domain.model import Application, Candidate, Job, Offer, PersonRef
+from interloop_sync.domain.model import Application, Candidate, Job, Offer, PersonRef, Stage
 
 
 async def record_delivery(
@@ -362,6 +362,60 @@ async def current_stage(
         application_id,
     )
     return (r["stage_id"], r["stage_name"]) if r else (None, None)
+
+
+async def get_application(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, remote_id: str
+) -> Application | None:
+    """The mirrored application (None when unknown or deleted)."""
+    r = await conn.fetchrow(
+        """SELECT remote_id, candidate_remote_id, job_ids, status, stage_id, stage_name, source
+           FROM applications
+           WHERE tenant_id = $1 AND connection_id = $2 AND remote_id = $3 AND NOT deleted""",
+        tenant_id,
+        uuid.UUID(connection_id),
+        remote_id,
+    )
+    if r is None:
+        return None
+    return Application(
+        provider="",
+        remote_id=r["remote_id"],
+        candidate_id=r["candidate_remote_id"],
+        job_ids=tuple(r["job_ids"]),
+        status=r["status"],
+        current_stage=Stage(r["stage_id"], r["stage_name"]) if r["stage_id"] else None,
+        source=r["source"],
+    )
+
+
+async def candidate_applications(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, candidate_id: str
+) -> list[str]:
+    """The ids of the candidate's live applications, oldest first."""
+    found = await conn.fetch(
+        """SELECT remote_id FROM applications WHERE tenant_id = $1 AND connection_id = $2
+               AND candidate_remote_id = $3 AND NOT deleted ORDER BY applied_at NULLS LAST, remote_id""",
+        tenant_id,
+        uuid.UUID(connection_id),
+        candidate_id,
+    )
+    return [r["remote_id"] for r in found]
+
+
+async def get_jobs(
+    conn: asyncpg.Connection, tenant_id: str, connection_id: str, remote_ids: tuple[str, ...]
+) -> list[Job]:
+    """The mirrored jobs of ``remote_ids``, in that order (unknown ones left out)."""
+    found = await conn.fetch(
+        """SELECT remote_id, name, status FROM jobs WHERE tenant_id = $1 AND connection_id = $2
+               AND remote_id = ANY($3::text[])""",
+        tenant_id,
+        uuid.UUID(connection_id),
+        list(remote_ids),
+    )
+    by_id = {r["remote_id"]: Job("", r["remote_id"], name=r["name"], status=r["status"]) for r in found}
+    return [by_id[j] for j in remote_ids if j in by_id]
 
 
 async def application_jobs(

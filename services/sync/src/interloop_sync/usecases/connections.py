@@ -54,9 +54,10 @@ async def get_connection(pool: asyncpg.Pool, tenant_id: str, connection_id: str)
 
 
 def token_renewer(ctx: SyncContext, c: Connection) -> Renew | None:
-    """What ``c``'s API client calls with a refused access token; None when its vendor renews none."""
-    adapter = registry.ats(c.provider)
-    if not adapter.renews_tokens:
+    """What ``c``'s API client calls with a refused access token; None when its vendor renews none (or no
+    vendor API is behind it: a partner's connection)."""
+    adapter = registry.ats_api(c.provider)
+    if adapter is None or not adapter.renews_tokens:
         return None
 
     async def renew(refused: str) -> str:

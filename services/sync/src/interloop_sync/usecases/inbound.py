@@ -137,26 +137,34 @@ async def ingest(
                 raise Unavailable(f"{c.provider} did not answer for this delivery: {why}") from None
     log.debug("%s delivery %s (labelled %s)", provider, verified.delivery_id, verified.label)
     async with tenant_tx(pool, c.tenant_id) as conn:
-        if not await mirror.record_delivery(conn, c.tenant_id, c.id, verified.delivery_id, actions):
-            await mirror.record_operation(
-                conn, c.tenant_id, c.id, "inbound", "webhook", "duplicate", verified.delivery_id
-            )
+        if not await first_delivery(conn, c, verified.delivery_id, actions, "webhook"):
             metrics.record("inbound", "webhook", "duplicate")
             return IngestResult("duplicate", verified.delivery_id, actions, tenant_id=c.tenant_id)
-        rules = cache.rules.get(c.tenant_id)
-        if rules is None:
-            rules = await rules_store.enabled_rules(conn, c.tenant_id)
-            cache.rules.put(c.tenant_id, rules)
+        rules = await enabled_rules(conn, cache, c.tenant_id)
         apply = _Apply(conn, c, parsed, verified.delivery_id, rules)
-        for event in events:
-            await apply.event(event)
-        await mirror.record_operation(
-            conn, c.tenant_id, c.id, "inbound", "webhook", "success", ",".join(actions)
-        )
-    metrics.record("inbound", "webhook", "success")
-    for _ in range(apply.duplicates):
-        metrics.record("inbound", "identity", "duplicate")
+        await apply.delivery(events, "webhook", ",".join(actions))
+    apply.count("webhook")
     return IngestResult("accepted", verified.delivery_id, actions, tenant_id=c.tenant_id)
+
+
+async def first_delivery(
+    conn: asyncpg.Connection, c: Connection, delivery_id: str, actions: list[str], operation: str
+) -> bool:
+    """Record delivery ``delivery_id`` of ``c`` in the caller's transaction: False (logged as a duplicate,
+    nothing else to store) when it was seen before."""
+    if await mirror.record_delivery(conn, c.tenant_id, c.id, delivery_id, actions):
+        return True
+    await mirror.record_operation(conn, c.tenant_id, c.id, "inbound", operation, "duplicate", delivery_id)
+    return False
+
+
+async def enabled_rules(conn: asyncpg.Connection, cache: ConfigCache, tenant_id: str) -> list[auto.Rule]:
+    """The tenant's enabled automation rules, cached briefly: every delivery plans with them."""
+    rules = cache.rules.get(tenant_id)
+    if rules is None:
+        rules = await rules_store.enabled_rules(conn, tenant_id)
+        cache.rules.put(tenant_id, rules)
+    return rules
 
 
 async def _connection(
@@ -235,7 +243,8 @@ def _name(first: str | None, last: str | None) -> str:
 
 
 class _Apply:
-    """Applies normalised events of one delivery to the mirror inside the delivery's transaction."""
+    """Applies normalised events of one delivery (a webhook, a reconciled record, a partner's pushed
+    change) to the mirror inside the delivery's transaction."""
 
     def __init__(
         self,
@@ -251,6 +260,23 @@ class _Apply:
         self.duplicates = 0
         # candidate id -> (email, name) as the mirror holds them now, so one delivery asks at most once.
         self.contacts: dict[str, tuple[str, str]] = {}
+
+    async def delivery(self, events: list[NormalisedEvent], operation: str, detail: str) -> None:
+        """Apply every event of the delivery and log it as ``operation``."""
+        for event in events:
+            await self.event(event)
+        await mirror.record_operation(self.conn, self.t, self.cid, "inbound", operation, "success", detail)
+
+    def count(self, operation: str) -> None:
+        """Metrics of the applied delivery, once its transaction committed."""
+        metrics.record("inbound", operation, "success")
+        for _ in range(self.duplicates):
+            metrics.record("inbound", "identity", "duplicate")
+
+    async def hire_source(self, e: Hire) -> Any:
+        """The document the HRIS field mapping reads (``ApplicationHired.source_json``): the vendor's part of
+        the delivery."""
+        return registry.ats(self.c.provider).hire_source(self.parsed)
 
     async def candidate(self, cand: Any) -> None:
         if cand is None:
@@ -360,7 +386,7 @@ class _Apply:
         await mirror.close_application(self.conn, self.t, self.cid, e.application_id, "hired", at)
         if e.offer is not None:
             await mirror.upsert_offer(self.conn, self.t, self.cid, e.offer, status="accepted")
-        source = registry.ats(self.c.provider).hire_source(self.parsed)
+        source = await self.hire_source(e)
         await stage(
             self.conn,
             type="ats.application.hired",

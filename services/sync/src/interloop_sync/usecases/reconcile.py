@@ -81,6 +81,8 @@ async def run_connection(ctx: SyncContext, tenant_id: str, connection_id: str) -
     FAILED_PRECONDITION, an unreachable vendor UNAVAILABLE, with the fixed reason only."""
     async with tenant_tx(ctx.pool, tenant_id) as conn:
         c = await connections.get(conn, tenant_id, connection_id)
+    if c is not None and registry.kind(c.provider) == registry.PARTNER:
+        raise Conflict(f"connection {connection_id} is a partner's: its changes are pushed, none polled")
     if c is None or registry.kind(c.provider) != "ats":
         raise NotFound(f"no ATS connection {connection_id}")
     try:

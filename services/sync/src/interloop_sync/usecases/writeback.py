@@ -37,7 +37,8 @@ async def scorecard_submitted(
     )
     for rec in await hris.ats_records_of_candidate(conn, tenant, msg.candidate_id):
         c = await connections.get(conn, tenant, str(rec["connection_id"]))
-        if c is None:
+        adapter = registry.ats_api(c.provider) if c is not None else None
+        if c is None or adapter is None:  # a partner's connection: no vendor API to write to
             continue
         key = f"scorecard:{msg.scorecard_id}:v{msg.version}:{c.id}"
         payload = {
@@ -47,7 +48,7 @@ async def scorecard_submitted(
             "interviewer_id": msg.interviewer_id,
             "recommendation": msg.recommendation,
         }
-        kind = registry.ats(c.provider).scorecard_writeback
+        kind = adapter.scorecard_writeback
         await _write(ctx, conn, tenant, c, key, kind, rec["remote_id"], payload)
 
 
@@ -71,7 +72,8 @@ async def interview_status(ctx: SyncContext, conn: asyncpg.Connection, tenant: s
         pairs = [(str(found["connection_id"]), found["target"])] if found else []
     for connection_id, application_id in pairs:
         c = await connections.get(conn, tenant, connection_id)
-        kind = registry.ats(c.provider).interview_status_writeback if c is not None else None
+        adapter = registry.ats_api(c.provider) if c is not None else None
+        kind = adapter.interview_status_writeback if adapter is not None else None
         if c is None or kind is None:
             continue
         key = f"interview:{booking}:{event.id}:{c.id}"

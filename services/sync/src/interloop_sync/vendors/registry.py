@@ -1,18 +1,24 @@
 """The one list of the vendors the sync service speaks to: provider name -> its adapter. Adding a vendor is
 adding its adapter module and one line in ``ADAPTERS``; the rest of the service asks the adapter what the
-vendor can do (``kind``, ``renews_tokens``, ``interview_status_writeback`` …) and never names a vendor."""
+vendor can do (``kind``, ``renews_tokens``, ``interview_status_writeback`` …) and never names a vendor.
+
+``PARTNER`` is the provider of the connections ATS vendors push changes through (the partner API,
+``usecases/partner.py``): it has no adapter, so no webhook is verified for it, nothing polls it, writes back
+to it or renews its tokens, and it is never created by hand."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from ..domain import partner
 from ..store.connections import Connection
 from . import bamboohr, greenhouse, lever, workday
 from .ats import AtsAdapter
 from .hris import HrisAdapter
 
 Adapter = AtsAdapter | HrisAdapter
+PARTNER = partner.PROVIDER
 
 ADAPTERS: Mapping[str, Adapter] = MappingProxyType(
     {
@@ -37,7 +43,9 @@ def adapter(provider: str) -> Adapter | None:
 
 
 def kind(provider: str) -> str | None:
-    """``ats`` or ``hris``; None for a provider nobody registered."""
+    """``ats`` or ``hris``, ``partner`` for ``PARTNER``; None for a provider nobody registered."""
+    if provider == PARTNER:
+        return PARTNER
     found = ADAPTERS.get(provider)
     return found.kind if found is not None else None
 
@@ -47,6 +55,12 @@ def ats(provider: str) -> AtsAdapter:
     if found is None or found.kind != "ats":
         raise ValueError(f"{provider} is not an ATS provider")
     return found
+
+
+def ats_api(provider: str) -> AtsAdapter | None:
+    """The ATS adapter of ``provider``, None when no vendor API is behind it (``PARTNER``, an HRIS, nobody
+    registered): nothing is written back there and no token renewed."""
+    return ats(provider) if kind(provider) == "ats" else None
 
 
 def hris(provider: str) -> HrisAdapter:
