@@ -196,7 +196,7 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
         free = await stub.FindPanelAvailability(
             pb.FindPanelAvailabilityRequest(job_id=job, window=window, limit=5), metadata=as_partner
         )
-        assert len(free.slots) == 5 and all(list(s.interviewer_ids) == ["pia", "pat"] for s in free.slots)
+        assert len(free.slots) == 5 and all(sorted(s.interviewer_ids) == ["pat", "pia"] for s in free.slots)
         assert all((s.end.ToDatetime() - s.start.ToDatetime()) == timedelta(minutes=45) for s in free.slots)
 
         follower = Follower(stub, as_partner)
@@ -257,11 +257,26 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
         scheduled = interview_pb2.InterviewScheduled()
         assert follower.events[scheduled_at].payload.Unpack(scheduled) and scheduled.booking_id == booking
 
-        # Meanwhile: the interview happens, both interviewers submit, the recruiter decides.
-        assert (await rest.post(f"/v1/interviews/{booking}/complete")).status_code == 200
+        # Meanwhile: the recruiter also puts in an interview that already took place (scorecards need one that
+        # ended), it completes, both interviewers submit, the recruiter decides.
+        start = datetime.now(UTC) - timedelta(days=1)
+        r = await rest.post(
+            "/v1/interviews",
+            json={
+                "candidate_id": cand,
+                "interviewer_ids": ["pia", "pat"],
+                "job_id": job,
+                "round": STAGE,
+                "start": start.isoformat(),
+                "end": (start + timedelta(minutes=45)).isoformat(),
+            },
+        )
+        assert r.status_code == 201, r.text
+        past = r.json()["id"]
+        assert (await rest.post(f"/v1/interviews/{past}/complete")).status_code == 200
 
         async def due() -> bool:
-            got = await rest.get("/v1/expected-scorecards", params={"interview_id": booking})
+            got = await rest.get("/v1/expected-scorecards", params={"interview_id": past})
             return sum(i["status"] == "due" for i in got.json()["items"]) == 2
 
         await eventually(due, what="both expected scorecards due")
@@ -270,7 +285,7 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
                 "/v1/scorecards",
                 headers={"X-Interviewer-Id": who},
                 json={
-                    "interview_id": booking,
+                    "interview_id": past,
                     "interviewer_id": who,
                     "submit": True,
                     "ratings": [{"dimension": "coding", "score": score, "evidence": "solid"}],
@@ -302,11 +317,13 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
         # (a fresh tenant: every event on its stream is about this candidate; reminders may interleave)
         seen = [e.type for e in received if e.type != "scorecard.overdue"]
         assert seen == [
+            "interview.scheduled",
             "interview.completed",
             "scorecard.submitted",
             "scorecard.submitted",
             "decision.recorded",
         ]
+        assert received[0].subject.endswith(past) and received[1].subject.endswith(past)
         assert follower.events[scheduled_at].id not in {e.id for e in received}
         decision = scorecard_pb2.DecisionRecorded()
         assert last.payload.Unpack(decision)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import (
@@ -315,6 +315,26 @@ async def ensure_topics(
             await _align_existing(admin, present, topic_configs(replication, retention_hours), replication)
     finally:
         await admin.close()
+
+
+async def partitions(bootstrap_servers: str, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of ``topics`` that exist, as the brokers describe them. (A consumer's
+    ``partitions_for_topic`` knows only topics it subscribed to: after ``topics()`` it still answers None
+    for the others.)"""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="interloop-admin", **client_options()
+    )
+    try:
+        await admin.start()
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    return sorted(
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        if not t.get("error_code")
+        for p in t.get("partitions", ())
+    )
 
 
 async def _align_existing(

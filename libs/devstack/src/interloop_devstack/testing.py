@@ -264,14 +264,16 @@ async def consumer_caught_up(bootstrap: str, group: str, topic: str) -> bool:
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
+        # the brokers' description: a consumer's partitions_for_topic knows only subscribed topics
+        (described,) = await admin.describe_topics([topic])
     finally:
         await admin.close()
+    parts = [TopicPartition(topic, p["partition"]) for p in described.get("partitions", ())]
+    assert parts, f"topic {topic} has no partitions: nothing to be caught up on"
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
-        await consumer.topics()  # loads metadata
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        ends = await consumer.end_offsets(parts) if parts else {}
+        ends = await consumer.end_offsets(parts)
     finally:
         await consumer.stop()
     return all(tp in committed and committed[tp].offset >= end for tp, end in ends.items() if end > 0)

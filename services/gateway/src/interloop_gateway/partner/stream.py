@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from interloop_common import events, kafka
-from interloop_common.errors import invalid
+from interloop_common.errors import Unavailable, invalid
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,11 @@ async def subscribe(
         client_id=f"gateway-partner-stream-{tenant_id}",
         **kafka.client_options(),
     )
+    parts = await kafka.partitions(bootstrap_servers, topics)
+    if not parts:
+        raise Unavailable("the event topics do not exist yet; retry shortly")
     await consumer.start()
     try:
-        await consumer.topics()  # metadata: which partitions each topic has
-        parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
         consumer.assign(parts)
         if position == EARLIEST:
             await consumer.seek_to_beginning(*parts)
