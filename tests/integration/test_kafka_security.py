@@ -5,8 +5,6 @@ an unknown CA or plaintext are refused by the broker."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import ipaddress
 import os
 import subprocess
 import sys
@@ -17,13 +15,10 @@ from pathlib import Path
 import grpc
 import pytest
 from aiokafka import AIOKafkaConsumer
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from interloop_common import kafka
 from interloop_common.settings import ServiceSettings
+from interloop_devstack.certs import TestCA
 from interloop_devstack.kafka import BrokerSecurity, LocalKafka
 from interloop_devstack.procs import free_port
 from interloop_devstack.testing import eventually
@@ -31,50 +26,14 @@ from interloop_devstack.testing import eventually
 PASSWORD = "alice-secret"  # noqa: S105 - a test credential
 
 
-def _pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 def _certificates(folder: Path, *, cn: str) -> tuple[Path, Path]:
     """A CA and a broker certificate for 127.0.0.1 signed by it: (keystore with key + chain, CA file)."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca = TestCA(cn)
+    key, cert = ca.issue("127.0.0.1", server=True)
     folder.mkdir(parents=True, exist_ok=True)
     keystore, cafile = folder / "broker.pem", folder / "ca.pem"
-    keystore.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        + _pem(cert)
-        + _pem(ca)
-    )
-    cafile.write_bytes(_pem(ca))
+    keystore.write_bytes(key + cert + ca.pem)
+    cafile.write_bytes(ca.pem)
     return keystore, cafile
 
 

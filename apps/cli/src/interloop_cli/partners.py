@@ -28,6 +28,9 @@ def register(
     partner_id: str = typer.Argument(..., help="lower-case id, e.g. acme-ats"),
     name: str = typer.Option(..., "--name", help="display name tenants see when they grant access"),
     calls_per_minute: int = typer.Option(600, "--calls-per-minute", min=1, help="rate limit per gateway pod"),
+    client_cert_subject: str = typer.Option(
+        "", "--client-cert-subject", help="require this client certificate CN on a mutual-TLS partner port"
+    ),
 ) -> None:
     """Register (or update) a partner and print a new key for it: shown once, stored only as a hash.
     Tenants then grant it access with PUT /v1/partner-grants/{partner_id}."""
@@ -39,7 +42,9 @@ def register(
         conn = await asyncpg.connect(dsn)
         try:
             async with conn.transaction():
-                await store.register(conn, partner_id, name, calls_per_minute)
+                await store.register(
+                    conn, partner_id, name, calls_per_minute, client_cert_subject=client_cert_subject or None
+                )
                 return await store.issue_key(conn, partner_id)
         finally:
             await conn.close()

@@ -85,7 +85,14 @@ class _ErrorMetrics(grpc.aio.ServerInterceptor):
 
 class GrpcServer:
     def __init__(
-        self, *, service: str, host: str, port: int, grace: float = 5.0, max_connection_age: float = 300.0
+        self,
+        *,
+        service: str,
+        host: str,
+        port: int,
+        grace: float = 5.0,
+        max_connection_age: float = 300.0,
+        credentials: grpc.ServerCredentials | None = None,
     ) -> None:
         self.service = service
         self.grace = grace
@@ -102,7 +109,12 @@ class GrpcServer:
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self._service_names: list[str] = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
-        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        address = f"{host}:{port}"
+        self.port = (
+            self.server.add_secure_port(address, credentials)
+            if credentials is not None
+            else self.server.add_insecure_port(address)
+        )
         if self.port == 0:
             raise OSError(
                 f"gRPC port {host}:{port} is busy: choose another with INTERLOOP_{service.upper()}_GRPC_PORT"

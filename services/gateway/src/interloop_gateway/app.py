@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import grpc
 import uvicorn
 from cachetools import TTLCache
 from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
@@ -95,6 +97,28 @@ def create_app(settings: GatewaySettings) -> Litestar:
 PUBLIC_PREFIXES = ("/livez", "/readyz", "/webhooks/", "/v1/scheduling-links/", "/schedule/", "/dashboard")
 
 
+def partner_credentials(settings: GatewaySettings) -> grpc.ServerCredentials | None:
+    """TLS for the partner port when configured; with a client CA, clients must present a certificate it
+    signed (mutual TLS)."""
+    if not settings.partner_tls_cert_file:
+        return None
+    ca = (
+        Path(settings.partner_tls_client_ca_file).read_bytes()
+        if settings.partner_tls_client_ca_file
+        else None
+    )
+    return grpc.ssl_server_credentials(
+        [
+            (
+                Path(settings.partner_tls_key_file).read_bytes(),
+                Path(settings.partner_tls_cert_file).read_bytes(),
+            )
+        ],
+        root_certificates=ca,
+        require_client_auth=ca is not None,
+    )
+
+
 async def serve(settings: GatewaySettings) -> None:
     configure_logging("gateway", settings.log_level)
     configure_telemetry("gateway")
@@ -119,6 +143,7 @@ async def serve(settings: GatewaySettings) -> None:
         port=settings.grpc_port,
         grace=settings.shutdown_grace_seconds,
         max_connection_age=settings.grpc_max_connection_age_seconds,
+        credentials=partner_credentials(settings),
     )
     servicer = PartnerServicer(app)
     partner.add(

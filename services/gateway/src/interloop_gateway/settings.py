@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from interloop_common.settings import ServiceSettings, env_prefix
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 
@@ -24,10 +24,25 @@ class GatewaySettings(ServiceSettings):
     # (a gateway that died mid-request); longer than the slowest request (reconciliation, 120 s).
     idempotency_lease_seconds: float = Field(default=300.0, gt=0)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
+    # TLS on the partner gRPC port (PEM files); with a client CA, mutual TLS: every partner presents a
+    # certificate that CA signed, and a partner registered with a certificate subject must present that one.
+    partner_tls_cert_file: str = ""
+    partner_tls_key_file: str = ""
+    partner_tls_client_ca_file: str = ""
     # An idle partner event stream sends a heartbeat this often (clients and proxies see it is alive).
     partner_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
     # Public base URL used in candidate scheduling links.
     public_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _partner_tls(self) -> GatewaySettings:
+        if bool(self.partner_tls_cert_file) != bool(self.partner_tls_key_file):
+            raise ValueError("partner_tls_cert_file and partner_tls_key_file go together")
+        if self.partner_tls_client_ca_file and not self.partner_tls_cert_file:
+            raise ValueError(
+                "partner_tls_client_ca_file (mutual TLS) needs partner_tls_cert_file and _key_file"
+            )
+        return self
 
 
 def load() -> GatewaySettings:

@@ -52,7 +52,10 @@ class Access:
         )
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    async def caller(self, metadata: dict[str, str], needs: frozenset[str]) -> Caller:
+    async def caller(
+        self, metadata: dict[str, str], needs: frozenset[str], *, peer_cn: str | None = None
+    ) -> Caller:
+        """``peer_cn``: the subject CN of the client certificate the TLS layer verified, if any."""
         state = self._state
         if not hasattr(state, "pool"):
             raise Unavailable("the gateway is starting; retry shortly")
@@ -61,7 +64,9 @@ class Access:
         if scheme.lower() != "bearer" or not key:
             raise Unauthenticated("send a partner key as 'authorization: Bearer <key>'")
         if key.startswith(store.KEY_PREFIX):
-            caller, per_minute = await self._partner(key, str(metadata.get("x-tenant-id", "")).strip())
+            caller, per_minute = await self._partner(
+                key, str(metadata.get("x-tenant-id", "")).strip(), peer_cn
+            )
         else:
             principal = await verify_key(state, key)
             if principal is None:
@@ -82,7 +87,7 @@ class Access:
         self._count(caller, per_minute)
         return caller
 
-    async def _partner(self, key: str, tenant_id: str) -> tuple[Caller, int]:
+    async def _partner(self, key: str, tenant_id: str, peer_cn: str | None) -> tuple[Caller, int]:
         digest = hash_key(key)
         if digest in self._partners:
             partner = self._partners[digest]
@@ -92,6 +97,9 @@ class Access:
             self._partners[digest] = partner
         if partner is None:
             raise Unauthenticated("unknown or revoked partner key")
+        if partner.client_cert_subject and peer_cn != partner.client_cert_subject:
+            # the key alone is not enough for a partner bound to its certificate (a leaked key is refused)
+            raise Unauthenticated(f"partner {partner.id!r} must call with its client certificate")
         if not tenant_id:
             raise Forbidden("name the tenant you act for in the 'x-tenant-id' metadata")
         grant = await self.grant(tenant_id, partner.id)

@@ -46,7 +46,9 @@ def allow(*scopes: str) -> Callable[[RPC], RPC]:
     def declare(rpc: RPC) -> RPC:
         @functools.wraps(rpc)
         async def call(self: PartnerServicer, request: Any, context: grpc.aio.ServicerContext) -> Any:
-            caller = await self.access.caller(dict(context.invocation_metadata() or ()), frozenset(scopes))
+            caller = await self.access.caller(
+                dict(context.invocation_metadata() or ()), frozenset(scopes), peer_cn=_peer_cn(context)
+            )
             code = grpc.StatusCode.INTERNAL
             try:
                 answer = await rpc(self, request, context, caller)
@@ -80,7 +82,7 @@ def allow_stream(*scopes: str) -> Callable[..., Any]:
         async def call(self: PartnerServicer, request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 caller = await self.access.caller(
-                    dict(context.invocation_metadata() or ()), frozenset(scopes)
+                    dict(context.invocation_metadata() or ()), frozenset(scopes), peer_cn=_peer_cn(context)
                 )
                 await self._audit(rpc.__name__, request, context, caller, grpc.StatusCode.OK)
                 async for item in rpc(self, request, context, caller):
@@ -96,6 +98,13 @@ def allow_stream(*scopes: str) -> Callable[..., Any]:
         return call
 
     return declare
+
+
+def _peer_cn(context: grpc.aio.ServicerContext) -> str | None:
+    """The subject CN of the client certificate the TLS layer verified (mutual TLS), else None."""
+    auth = getattr(context, "auth_context", None)
+    names = (auth() if auth else {}).get("x509_common_name") or []
+    return names[0].decode() if names else None
 
 
 def _target(request: Any) -> str:

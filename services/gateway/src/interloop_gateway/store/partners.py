@@ -19,6 +19,8 @@ class Partner:
     id: str
     name: str
     calls_per_minute: int
+    # When set, the partner's calls must present a client certificate with this subject CN (mutual TLS).
+    client_cert_subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,16 +33,25 @@ class Grant:
     granted_at: datetime
 
 
-async def register(conn: asyncpg.Connection, partner_id: str, name: str, calls_per_minute: int = 600) -> None:
+async def register(
+    conn: asyncpg.Connection,
+    partner_id: str,
+    name: str,
+    calls_per_minute: int = 600,
+    *,
+    client_cert_subject: str | None = None,
+) -> None:
     if partner_id == "self":
         raise ValueError("'self' is the partner id of a tenant acting for itself; choose another")
     await conn.execute(
-        """INSERT INTO partners (id, name, calls_per_minute) VALUES ($1, $2, $3)
+        """INSERT INTO partners (id, name, calls_per_minute, client_cert_subject) VALUES ($1, $2, $3, $4)
            ON CONFLICT (id) DO UPDATE
-           SET name = EXCLUDED.name, calls_per_minute = EXCLUDED.calls_per_minute""",
+           SET name = EXCLUDED.name, calls_per_minute = EXCLUDED.calls_per_minute,
+               client_cert_subject = EXCLUDED.client_cert_subject""",
         partner_id,
         name,
         calls_per_minute,
+        client_cert_subject,
     )
 
 
@@ -58,11 +69,12 @@ async def issue_key(conn: asyncpg.Connection, partner_id: str, key: str | None =
 
 async def authenticate(conn: asyncpg.Connection, key: str) -> Partner | None:
     r = await conn.fetchrow(
-        """SELECT p.id, p.name, p.calls_per_minute FROM partner_keys k JOIN partners p ON p.id = k.partner_id
+        """SELECT p.id, p.name, p.calls_per_minute, p.client_cert_subject
+           FROM partner_keys k JOIN partners p ON p.id = k.partner_id
            WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND p.disabled_at IS NULL""",
         hash_key(key),
     )
-    return None if r is None else Partner(r["id"], r["name"], r["calls_per_minute"])
+    return None if r is None else Partner(r["id"], r["name"], r["calls_per_minute"], r["client_cert_subject"])
 
 
 async def exists(conn: asyncpg.Connection, partner_id: str) -> bool:
