@@ -103,3 +103,27 @@ async def test_a_service_adds_its_own_table(pool: asyncpg.Pool) -> None:
     assert deleted == {"deliveries": 20}
     async with db.system_tx(pool) as conn:
         assert await conn.fetchval("SELECT max(id) FROM deliveries") == 10
+
+
+async def test_the_gateway_forgets_idempotency_keys_after_a_day(infra) -> None:  # type: ignore[no-untyped-def]
+    from interloop_gateway.app import sweeps
+    from interloop_gateway.settings import GatewaySettings
+
+    dsn = infra.database(f"retention_gw_{uuid.uuid4().hex[:8]}")
+    db.migrate(dsn, "interloop_gateway")
+    pool = await db.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            for key, age in (("old", timedelta(hours=25)), ("recent", timedelta(hours=1))):
+                await conn.execute(
+                    "INSERT INTO idempotency_keys (tenant_id, principal, key, method, path, request_hash,"
+                    " created_at) VALUES ('t', 'p', $1, 'POST', '/v1/x', ''::bytea, now() - $2::interval)",
+                    key,
+                    age,
+                )
+        deleted = await sweep(pool, sweeps(GatewaySettings()), service="gateway")
+        assert deleted == {"idempotency_keys": 1}
+        async with pool.acquire() as conn:
+            assert [r["key"] for r in await conn.fetch("SELECT key FROM idempotency_keys")] == ["recent"]
+    finally:
+        await pool.close()

@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
 import uvicorn
 from cachetools import TTLCache
 from interloop.partner.v1 import partner_pb2, partner_pb2_grpc
-from interloop_common import db, kafka, metrics
+from interloop_common import db, kafka, metrics, periodic, retention
 from interloop_common.grpc_server import GrpcServer, install_shutdown
 from interloop_common.logging import configure_logging
 from interloop_common.telemetry import configure_telemetry
@@ -41,6 +42,15 @@ from interloop_gateway.text import refuse_bad_text
 log = logging.getLogger(__name__)
 
 
+def sweeps(settings: GatewaySettings) -> list[retention.Sweep]:
+    """The gateway's own tables the retention sweep bounds (not the audit trail: it is evidence)."""
+    return [
+        retention.Sweep(
+            "idempotency_keys", "created_at", timedelta(hours=settings.idempotency_retention_hours)
+        ),
+    ]
+
+
 def create_app(settings: GatewaySettings) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -54,9 +64,20 @@ def create_app(settings: GatewaySettings) -> Litestar:
         app.state.backends = Backends.connect(settings)
         app.state.verified_keys = TTLCache(maxsize=10_000, ttl=settings.api_key_cache_seconds)
         app.state.partner_access = Access(app.state, settings.api_key_cache_seconds)
+        housekeeping = asyncio.create_task(
+            periodic.every(
+                settings.retention_sweep_seconds,
+                "retention sweep",
+                lambda: retention.sweep(app.state.pool, sweeps(settings), service="gateway"),
+                first_delay=min(60.0, settings.retention_sweep_seconds),
+            ),
+            name="retention-sweep",
+        )
         try:
             yield
         finally:
+            housekeeping.cancel()
+            await asyncio.gather(housekeeping, return_exceptions=True)
             await app.state.backends.close()
             await app.state.pool.close()
 

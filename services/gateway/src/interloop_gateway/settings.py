@@ -23,6 +23,8 @@ class GatewaySettings(ServiceSettings):
     # How long an Idempotency-Key answers 409 "in progress" before another attempt may take it over
     # (a gateway that died mid-request); longer than the slowest request (reconciliation, 120 s).
     idempotency_lease_seconds: float = Field(default=300.0, gt=0)
+    # How long an Idempotency-Key's stored answer is kept (then the key may be reused): Stripe's 24 hours.
+    idempotency_retention_hours: float = Field(default=24, gt=0)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
     # TLS on the partner gRPC port (PEM files); with a client CA, mutual TLS: every partner presents a
     # certificate that CA signed, and a partner registered with a certificate subject must present that one.
