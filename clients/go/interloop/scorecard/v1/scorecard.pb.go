@@ -2889,6 +2889,129 @@ func (x *RecordDecisionResponse) GetDecision() *Decision {
 	return nil
 }
 
+type ListDecisionsRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// required
+	CandidateId string `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	// optional: only the decisions in this job
+	JobId         string          `protobuf:"bytes,3,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Page          *v1.PageRequest `protobuf:"bytes,4,opt,name=page,proto3" json:"page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDecisionsRequest) Reset() {
+	*x = ListDecisionsRequest{}
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDecisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDecisionsRequest) ProtoMessage() {}
+
+func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ListDecisionsRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ListDecisionsRequest) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *ListDecisionsRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *ListDecisionsRequest) GetPage() *v1.PageRequest {
+	if x != nil {
+		return x.Page
+	}
+	return nil
+}
+
+type ListDecisionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// newest first; an erased candidate's decisions come with an empty reason
+	Decisions     []*Decision      `protobuf:"bytes,1,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	Page          *v1.PageResponse `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDecisionsResponse) Reset() {
+	*x = ListDecisionsResponse{}
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDecisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDecisionsResponse) ProtoMessage() {}
+
+func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListDecisionsResponse) GetDecisions() []*Decision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *ListDecisionsResponse) GetPage() *v1.PageResponse {
+	if x != nil {
+		return x.Page
+	}
+	return nil
+}
+
 type StatisticsKey struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
@@ -2902,7 +3025,7 @@ type StatisticsKey struct {
 
 func (x *StatisticsKey) Reset() {
 	*x = StatisticsKey{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[37]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2914,7 +3037,7 @@ func (x *StatisticsKey) String() string {
 func (*StatisticsKey) ProtoMessage() {}
 
 func (x *StatisticsKey) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[37]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2927,7 +3050,7 @@ func (x *StatisticsKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatisticsKey.ProtoReflect.Descriptor instead.
 func (*StatisticsKey) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{37}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *StatisticsKey) GetJobId() string {
@@ -2975,7 +3098,7 @@ type ListStatisticsRequest struct {
 
 func (x *ListStatisticsRequest) Reset() {
 	*x = ListStatisticsRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[38]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2987,7 +3110,7 @@ func (x *ListStatisticsRequest) String() string {
 func (*ListStatisticsRequest) ProtoMessage() {}
 
 func (x *ListStatisticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[38]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3000,7 +3123,7 @@ func (x *ListStatisticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStatisticsRequest.ProtoReflect.Descriptor instead.
 func (*ListStatisticsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{38}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListStatisticsRequest) GetTenantId() string {
@@ -3026,7 +3149,7 @@ type ListStatisticsResponse struct {
 
 func (x *ListStatisticsResponse) Reset() {
 	*x = ListStatisticsResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[39]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3038,7 +3161,7 @@ func (x *ListStatisticsResponse) String() string {
 func (*ListStatisticsResponse) ProtoMessage() {}
 
 func (x *ListStatisticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[39]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3051,7 +3174,7 @@ func (x *ListStatisticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStatisticsResponse.ProtoReflect.Descriptor instead.
 func (*ListStatisticsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{39}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListStatisticsResponse) GetKeys() []*StatisticsKey {
@@ -3074,7 +3197,7 @@ type GetCalibrationRequest struct {
 
 func (x *GetCalibrationRequest) Reset() {
 	*x = GetCalibrationRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[40]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3086,7 +3209,7 @@ func (x *GetCalibrationRequest) String() string {
 func (*GetCalibrationRequest) ProtoMessage() {}
 
 func (x *GetCalibrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[40]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3099,7 +3222,7 @@ func (x *GetCalibrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCalibrationRequest.ProtoReflect.Descriptor instead.
 func (*GetCalibrationRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{40}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetCalibrationRequest) GetTenantId() string {
@@ -3148,7 +3271,7 @@ type GetCalibrationResponse struct {
 
 func (x *GetCalibrationResponse) Reset() {
 	*x = GetCalibrationResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[41]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3160,7 +3283,7 @@ func (x *GetCalibrationResponse) String() string {
 func (*GetCalibrationResponse) ProtoMessage() {}
 
 func (x *GetCalibrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[41]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3173,7 +3296,7 @@ func (x *GetCalibrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCalibrationResponse.ProtoReflect.Descriptor instead.
 func (*GetCalibrationResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{41}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetCalibrationResponse) GetRaters() []*RaterCalibration {
@@ -3207,7 +3330,7 @@ type ScoreCount struct {
 
 func (x *ScoreCount) Reset() {
 	*x = ScoreCount{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[42]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3219,7 +3342,7 @@ func (x *ScoreCount) String() string {
 func (*ScoreCount) ProtoMessage() {}
 
 func (x *ScoreCount) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[42]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3232,7 +3355,7 @@ func (x *ScoreCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreCount.ProtoReflect.Descriptor instead.
 func (*ScoreCount) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{42}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ScoreCount) GetPoint() float64 {
@@ -3262,7 +3385,7 @@ type CandidateDisagreement struct {
 
 func (x *CandidateDisagreement) Reset() {
 	*x = CandidateDisagreement{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[43]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3274,7 +3397,7 @@ func (x *CandidateDisagreement) String() string {
 func (*CandidateDisagreement) ProtoMessage() {}
 
 func (x *CandidateDisagreement) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[43]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3287,7 +3410,7 @@ func (x *CandidateDisagreement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CandidateDisagreement.ProtoReflect.Descriptor instead.
 func (*CandidateDisagreement) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{43}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CandidateDisagreement) GetCandidateId() string {
@@ -3344,7 +3467,7 @@ type DimensionStatistics struct {
 
 func (x *DimensionStatistics) Reset() {
 	*x = DimensionStatistics{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[44]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3356,7 +3479,7 @@ func (x *DimensionStatistics) String() string {
 func (*DimensionStatistics) ProtoMessage() {}
 
 func (x *DimensionStatistics) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[44]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3369,7 +3492,7 @@ func (x *DimensionStatistics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DimensionStatistics.ProtoReflect.Descriptor instead.
 func (*DimensionStatistics) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{44}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DimensionStatistics) GetDimension() string {
@@ -3439,7 +3562,7 @@ type GetDimensionStatisticsRequest struct {
 
 func (x *GetDimensionStatisticsRequest) Reset() {
 	*x = GetDimensionStatisticsRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[45]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3451,7 +3574,7 @@ func (x *GetDimensionStatisticsRequest) String() string {
 func (*GetDimensionStatisticsRequest) ProtoMessage() {}
 
 func (x *GetDimensionStatisticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[45]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3464,7 +3587,7 @@ func (x *GetDimensionStatisticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDimensionStatisticsRequest.ProtoReflect.Descriptor instead.
 func (*GetDimensionStatisticsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{45}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetDimensionStatisticsRequest) GetTenantId() string {
@@ -3497,7 +3620,7 @@ type GetDimensionStatisticsResponse struct {
 
 func (x *GetDimensionStatisticsResponse) Reset() {
 	*x = GetDimensionStatisticsResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[46]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3509,7 +3632,7 @@ func (x *GetDimensionStatisticsResponse) String() string {
 func (*GetDimensionStatisticsResponse) ProtoMessage() {}
 
 func (x *GetDimensionStatisticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[46]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3522,7 +3645,7 @@ func (x *GetDimensionStatisticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDimensionStatisticsResponse.ProtoReflect.Descriptor instead.
 func (*GetDimensionStatisticsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{46}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetDimensionStatisticsResponse) GetDimensions() []*DimensionStatistics {
@@ -3541,7 +3664,7 @@ type RebuildStatisticsRequest struct {
 
 func (x *RebuildStatisticsRequest) Reset() {
 	*x = RebuildStatisticsRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[47]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3553,7 +3676,7 @@ func (x *RebuildStatisticsRequest) String() string {
 func (*RebuildStatisticsRequest) ProtoMessage() {}
 
 func (x *RebuildStatisticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[47]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3566,7 +3689,7 @@ func (x *RebuildStatisticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildStatisticsRequest.ProtoReflect.Descriptor instead.
 func (*RebuildStatisticsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{47}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RebuildStatisticsRequest) GetTenantId() string {
@@ -3587,7 +3710,7 @@ type RebuildStatisticsResponse struct {
 
 func (x *RebuildStatisticsResponse) Reset() {
 	*x = RebuildStatisticsResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[48]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3599,7 +3722,7 @@ func (x *RebuildStatisticsResponse) String() string {
 func (*RebuildStatisticsResponse) ProtoMessage() {}
 
 func (x *RebuildStatisticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[48]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3612,7 +3735,7 @@ func (x *RebuildStatisticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildStatisticsResponse.ProtoReflect.Descriptor instead.
 func (*RebuildStatisticsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{48}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RebuildStatisticsResponse) GetKeysRebuilt() int32 {
@@ -3641,7 +3764,7 @@ type LogisticCoefficients struct {
 
 func (x *LogisticCoefficients) Reset() {
 	*x = LogisticCoefficients{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[49]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3653,7 +3776,7 @@ func (x *LogisticCoefficients) String() string {
 func (*LogisticCoefficients) ProtoMessage() {}
 
 func (x *LogisticCoefficients) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[49]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3666,7 +3789,7 @@ func (x *LogisticCoefficients) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogisticCoefficients.ProtoReflect.Descriptor instead.
 func (*LogisticCoefficients) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{49}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *LogisticCoefficients) GetIntercept() float64 {
@@ -3725,7 +3848,7 @@ type ValidityResult struct {
 
 func (x *ValidityResult) Reset() {
 	*x = ValidityResult{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[50]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3737,7 +3860,7 @@ func (x *ValidityResult) String() string {
 func (*ValidityResult) ProtoMessage() {}
 
 func (x *ValidityResult) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[50]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3750,7 +3873,7 @@ func (x *ValidityResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidityResult.ProtoReflect.Descriptor instead.
 func (*ValidityResult) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{50}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ValidityResult) GetRound() string {
@@ -3899,7 +4022,7 @@ type GetPredictiveValidityRequest struct {
 
 func (x *GetPredictiveValidityRequest) Reset() {
 	*x = GetPredictiveValidityRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[51]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3911,7 +4034,7 @@ func (x *GetPredictiveValidityRequest) String() string {
 func (*GetPredictiveValidityRequest) ProtoMessage() {}
 
 func (x *GetPredictiveValidityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[51]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3924,7 +4047,7 @@ func (x *GetPredictiveValidityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPredictiveValidityRequest.ProtoReflect.Descriptor instead.
 func (*GetPredictiveValidityRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{51}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetPredictiveValidityRequest) GetTenantId() string {
@@ -3964,7 +4087,7 @@ type GetPredictiveValidityResponse struct {
 
 func (x *GetPredictiveValidityResponse) Reset() {
 	*x = GetPredictiveValidityResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[52]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3976,7 +4099,7 @@ func (x *GetPredictiveValidityResponse) String() string {
 func (*GetPredictiveValidityResponse) ProtoMessage() {}
 
 func (x *GetPredictiveValidityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[52]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3989,7 +4112,7 @@ func (x *GetPredictiveValidityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPredictiveValidityResponse.ProtoReflect.Descriptor instead.
 func (*GetPredictiveValidityResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{52}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetPredictiveValidityResponse) GetResults() []*ValidityResult {
@@ -4013,7 +4136,7 @@ type PutDemographicsRequest struct {
 
 func (x *PutDemographicsRequest) Reset() {
 	*x = PutDemographicsRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[53]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4025,7 +4148,7 @@ func (x *PutDemographicsRequest) String() string {
 func (*PutDemographicsRequest) ProtoMessage() {}
 
 func (x *PutDemographicsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[53]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4038,7 +4161,7 @@ func (x *PutDemographicsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDemographicsRequest.ProtoReflect.Descriptor instead.
 func (*PutDemographicsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{53}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *PutDemographicsRequest) GetTenantId() string {
@@ -4078,7 +4201,7 @@ type PutDemographicsResponse struct {
 
 func (x *PutDemographicsResponse) Reset() {
 	*x = PutDemographicsResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[54]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4090,7 +4213,7 @@ func (x *PutDemographicsResponse) String() string {
 func (*PutDemographicsResponse) ProtoMessage() {}
 
 func (x *PutDemographicsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[54]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4103,7 +4226,7 @@ func (x *PutDemographicsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDemographicsResponse.ProtoReflect.Descriptor instead.
 func (*PutDemographicsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{54}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *PutDemographicsResponse) GetAttributes() map[string]string {
@@ -4124,7 +4247,7 @@ type GetDemographicsRequest struct {
 
 func (x *GetDemographicsRequest) Reset() {
 	*x = GetDemographicsRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[55]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4136,7 +4259,7 @@ func (x *GetDemographicsRequest) String() string {
 func (*GetDemographicsRequest) ProtoMessage() {}
 
 func (x *GetDemographicsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[55]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4149,7 +4272,7 @@ func (x *GetDemographicsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDemographicsRequest.ProtoReflect.Descriptor instead.
 func (*GetDemographicsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{55}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GetDemographicsRequest) GetTenantId() string {
@@ -4182,7 +4305,7 @@ type GetDemographicsResponse struct {
 
 func (x *GetDemographicsResponse) Reset() {
 	*x = GetDemographicsResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[56]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4194,7 +4317,7 @@ func (x *GetDemographicsResponse) String() string {
 func (*GetDemographicsResponse) ProtoMessage() {}
 
 func (x *GetDemographicsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[56]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4207,7 +4330,7 @@ func (x *GetDemographicsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDemographicsResponse.ProtoReflect.Descriptor instead.
 func (*GetDemographicsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{56}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *GetDemographicsResponse) GetAttributes() map[string]string {
@@ -4235,7 +4358,7 @@ type GroupImpact struct {
 
 func (x *GroupImpact) Reset() {
 	*x = GroupImpact{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[57]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4247,7 +4370,7 @@ func (x *GroupImpact) String() string {
 func (*GroupImpact) ProtoMessage() {}
 
 func (x *GroupImpact) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[57]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4260,7 +4383,7 @@ func (x *GroupImpact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupImpact.ProtoReflect.Descriptor instead.
 func (*GroupImpact) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{57}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *GroupImpact) GetCategory() string {
@@ -4332,7 +4455,7 @@ type ImpactTable struct {
 
 func (x *ImpactTable) Reset() {
 	*x = ImpactTable{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[58]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4344,7 +4467,7 @@ func (x *ImpactTable) String() string {
 func (*ImpactTable) ProtoMessage() {}
 
 func (x *ImpactTable) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[58]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4357,7 +4480,7 @@ func (x *ImpactTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImpactTable.ProtoReflect.Descriptor instead.
 func (*ImpactTable) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{58}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ImpactTable) GetAttribute() string {
@@ -4401,7 +4524,7 @@ type GetAdverseImpactRequest struct {
 
 func (x *GetAdverseImpactRequest) Reset() {
 	*x = GetAdverseImpactRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[59]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4413,7 +4536,7 @@ func (x *GetAdverseImpactRequest) String() string {
 func (*GetAdverseImpactRequest) ProtoMessage() {}
 
 func (x *GetAdverseImpactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[59]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4426,7 +4549,7 @@ func (x *GetAdverseImpactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAdverseImpactRequest.ProtoReflect.Descriptor instead.
 func (*GetAdverseImpactRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{59}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GetAdverseImpactRequest) GetTenantId() string {
@@ -4471,7 +4594,7 @@ type GetAdverseImpactResponse struct {
 
 func (x *GetAdverseImpactResponse) Reset() {
 	*x = GetAdverseImpactResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[60]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4483,7 +4606,7 @@ func (x *GetAdverseImpactResponse) String() string {
 func (*GetAdverseImpactResponse) ProtoMessage() {}
 
 func (x *GetAdverseImpactResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[60]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4496,7 +4619,7 @@ func (x *GetAdverseImpactResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAdverseImpactResponse.ProtoReflect.Descriptor instead.
 func (*GetAdverseImpactResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{60}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GetAdverseImpactResponse) GetSelection() []*ImpactTable {
@@ -4546,7 +4669,7 @@ type GetBiasAuditReportRequest struct {
 
 func (x *GetBiasAuditReportRequest) Reset() {
 	*x = GetBiasAuditReportRequest{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[61]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4558,7 +4681,7 @@ func (x *GetBiasAuditReportRequest) String() string {
 func (*GetBiasAuditReportRequest) ProtoMessage() {}
 
 func (x *GetBiasAuditReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[61]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4571,7 +4694,7 @@ func (x *GetBiasAuditReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBiasAuditReportRequest.ProtoReflect.Descriptor instead.
 func (*GetBiasAuditReportRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{61}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetBiasAuditReportRequest) GetTenantId() string {
@@ -4651,7 +4774,7 @@ type BiasAuditCategory struct {
 
 func (x *BiasAuditCategory) Reset() {
 	*x = BiasAuditCategory{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[62]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4663,7 +4786,7 @@ func (x *BiasAuditCategory) String() string {
 func (*BiasAuditCategory) ProtoMessage() {}
 
 func (x *BiasAuditCategory) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[62]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4676,7 +4799,7 @@ func (x *BiasAuditCategory) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BiasAuditCategory.ProtoReflect.Descriptor instead.
 func (*BiasAuditCategory) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{62}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *BiasAuditCategory) GetCategory() string {
@@ -4766,7 +4889,7 @@ type BiasAuditTable struct {
 
 func (x *BiasAuditTable) Reset() {
 	*x = BiasAuditTable{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[63]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4778,7 +4901,7 @@ func (x *BiasAuditTable) String() string {
 func (*BiasAuditTable) ProtoMessage() {}
 
 func (x *BiasAuditTable) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[63]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4791,7 +4914,7 @@ func (x *BiasAuditTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BiasAuditTable.ProtoReflect.Descriptor instead.
 func (*BiasAuditTable) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{63}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *BiasAuditTable) GetDimension() string {
@@ -4849,7 +4972,7 @@ type BiasAuditRates struct {
 
 func (x *BiasAuditRates) Reset() {
 	*x = BiasAuditRates{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[64]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4861,7 +4984,7 @@ func (x *BiasAuditRates) String() string {
 func (*BiasAuditRates) ProtoMessage() {}
 
 func (x *BiasAuditRates) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[64]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4874,7 +4997,7 @@ func (x *BiasAuditRates) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BiasAuditRates.ProtoReflect.Descriptor instead.
 func (*BiasAuditRates) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{64}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *BiasAuditRates) GetTotal() int32 {
@@ -4950,7 +5073,7 @@ type BiasAuditReport struct {
 
 func (x *BiasAuditReport) Reset() {
 	*x = BiasAuditReport{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[65]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4962,7 +5085,7 @@ func (x *BiasAuditReport) String() string {
 func (*BiasAuditReport) ProtoMessage() {}
 
 func (x *BiasAuditReport) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[65]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4975,7 +5098,7 @@ func (x *BiasAuditReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BiasAuditReport.ProtoReflect.Descriptor instead.
 func (*BiasAuditReport) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{65}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *BiasAuditReport) GetScope() BiasAuditScope {
@@ -5057,7 +5180,7 @@ type GetBiasAuditReportResponse struct {
 
 func (x *GetBiasAuditReportResponse) Reset() {
 	*x = GetBiasAuditReportResponse{}
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[66]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5069,7 +5192,7 @@ func (x *GetBiasAuditReportResponse) String() string {
 func (*GetBiasAuditReportResponse) ProtoMessage() {}
 
 func (x *GetBiasAuditReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[66]
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5082,7 +5205,7 @@ func (x *GetBiasAuditReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBiasAuditReportResponse.ProtoReflect.Descriptor instead.
 func (*GetBiasAuditReportResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{66}
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *GetBiasAuditReportResponse) GetReport() *BiasAuditReport {
@@ -5343,7 +5466,15 @@ const file_interloop_scorecard_v1_scorecard_proto_rawDesc = "" +
 	"\n" +
 	"decided_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\"V\n" +
 	"\x16RecordDecisionResponse\x12<\n" +
-	"\bdecision\x18\x01 \x01(\v2 .interloop.scorecard.v1.DecisionR\bdecision\"\xb2\x01\n" +
+	"\bdecision\x18\x01 \x01(\v2 .interloop.scorecard.v1.DecisionR\bdecision\"\xa3\x01\n" +
+	"\x14ListDecisionsRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
+	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12\x15\n" +
+	"\x06job_id\x18\x03 \x01(\tR\x05jobId\x124\n" +
+	"\x04page\x18\x04 \x01(\v2 .interloop.common.v1.PageRequestR\x04page\"\x8e\x01\n" +
+	"\x15ListDecisionsResponse\x12>\n" +
+	"\tdecisions\x18\x01 \x03(\v2 .interloop.scorecard.v1.DecisionR\tdecisions\x125\n" +
+	"\x04page\x18\x02 \x01(\v2!.interloop.common.v1.PageResponseR\x04page\"\xb2\x01\n" +
 	"\rStatisticsKey\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n" +
 	"\x05round\x18\x02 \x01(\tR\x05round\x12\x1c\n" +
@@ -5545,7 +5676,7 @@ const file_interloop_scorecard_v1_scorecard_proto_rawDesc = "" +
 	"\x12BiasAuditSelection\x12$\n" +
 	" BIAS_AUDIT_SELECTION_UNSPECIFIED\x10\x00\x12*\n" +
 	"&BIAS_AUDIT_SELECTION_ADVANCED_OR_HIRED\x10\x01\x12\x1e\n" +
-	"\x1aBIAS_AUDIT_SELECTION_HIRED\x10\x022\xa8\x14\n" +
+	"\x1aBIAS_AUDIT_SELECTION_HIRED\x10\x022\x96\x15\n" +
 	"\x10ScorecardService\x12\x87\x01\n" +
 	"\x16ListExpectedScorecards\x125.interloop.scorecard.v1.ListExpectedScorecardsRequest\x1a6.interloop.scorecard.v1.ListExpectedScorecardsResponse\x12r\n" +
 	"\x0fSubmitScorecard\x12..interloop.scorecard.v1.SubmitScorecardRequest\x1a/.interloop.scorecard.v1.SubmitScorecardResponse\x12o\n" +
@@ -5559,7 +5690,8 @@ const file_interloop_scorecard_v1_scorecard_proto_rawDesc = "" +
 	"\tSaveDraft\x12(.interloop.scorecard.v1.SaveDraftRequest\x1a).interloop.scorecard.v1.SaveDraftResponse\x12o\n" +
 	"\x0eAmendScorecard\x12-.interloop.scorecard.v1.AmendScorecardRequest\x1a..interloop.scorecard.v1.AmendScorecardResponse\x12i\n" +
 	"\fGetScorecard\x12+.interloop.scorecard.v1.GetScorecardRequest\x1a,.interloop.scorecard.v1.GetScorecardResponse\x12o\n" +
-	"\x0eRecordDecision\x12-.interloop.scorecard.v1.RecordDecisionRequest\x1a..interloop.scorecard.v1.RecordDecisionResponse\x12o\n" +
+	"\x0eRecordDecision\x12-.interloop.scorecard.v1.RecordDecisionRequest\x1a..interloop.scorecard.v1.RecordDecisionResponse\x12l\n" +
+	"\rListDecisions\x12,.interloop.scorecard.v1.ListDecisionsRequest\x1a-.interloop.scorecard.v1.ListDecisionsResponse\x12o\n" +
 	"\x0eListStatistics\x12-.interloop.scorecard.v1.ListStatisticsRequest\x1a..interloop.scorecard.v1.ListStatisticsResponse\x12o\n" +
 	"\x0eGetCalibration\x12-.interloop.scorecard.v1.GetCalibrationRequest\x1a..interloop.scorecard.v1.GetCalibrationResponse\x12\x87\x01\n" +
 	"\x16GetDimensionStatistics\x125.interloop.scorecard.v1.GetDimensionStatisticsRequest\x1a6.interloop.scorecard.v1.GetDimensionStatisticsResponse\x12x\n" +
@@ -5584,7 +5716,7 @@ func file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP() []byte {
 }
 
 var file_interloop_scorecard_v1_scorecard_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_interloop_scorecard_v1_scorecard_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
+var file_interloop_scorecard_v1_scorecard_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_interloop_scorecard_v1_scorecard_proto_goTypes = []any{
 	(BiasAuditScope)(0),                    // 0: interloop.scorecard.v1.BiasAuditScope
 	(BiasAuditSelection)(0),                // 1: interloop.scorecard.v1.BiasAuditSelection
@@ -5625,161 +5757,168 @@ var file_interloop_scorecard_v1_scorecard_proto_goTypes = []any{
 	(*RecordDecisionRequest)(nil),          // 36: interloop.scorecard.v1.RecordDecisionRequest
 	(*Decision)(nil),                       // 37: interloop.scorecard.v1.Decision
 	(*RecordDecisionResponse)(nil),         // 38: interloop.scorecard.v1.RecordDecisionResponse
-	(*StatisticsKey)(nil),                  // 39: interloop.scorecard.v1.StatisticsKey
-	(*ListStatisticsRequest)(nil),          // 40: interloop.scorecard.v1.ListStatisticsRequest
-	(*ListStatisticsResponse)(nil),         // 41: interloop.scorecard.v1.ListStatisticsResponse
-	(*GetCalibrationRequest)(nil),          // 42: interloop.scorecard.v1.GetCalibrationRequest
-	(*GetCalibrationResponse)(nil),         // 43: interloop.scorecard.v1.GetCalibrationResponse
-	(*ScoreCount)(nil),                     // 44: interloop.scorecard.v1.ScoreCount
-	(*CandidateDisagreement)(nil),          // 45: interloop.scorecard.v1.CandidateDisagreement
-	(*DimensionStatistics)(nil),            // 46: interloop.scorecard.v1.DimensionStatistics
-	(*GetDimensionStatisticsRequest)(nil),  // 47: interloop.scorecard.v1.GetDimensionStatisticsRequest
-	(*GetDimensionStatisticsResponse)(nil), // 48: interloop.scorecard.v1.GetDimensionStatisticsResponse
-	(*RebuildStatisticsRequest)(nil),       // 49: interloop.scorecard.v1.RebuildStatisticsRequest
-	(*RebuildStatisticsResponse)(nil),      // 50: interloop.scorecard.v1.RebuildStatisticsResponse
-	(*LogisticCoefficients)(nil),           // 51: interloop.scorecard.v1.LogisticCoefficients
-	(*ValidityResult)(nil),                 // 52: interloop.scorecard.v1.ValidityResult
-	(*GetPredictiveValidityRequest)(nil),   // 53: interloop.scorecard.v1.GetPredictiveValidityRequest
-	(*GetPredictiveValidityResponse)(nil),  // 54: interloop.scorecard.v1.GetPredictiveValidityResponse
-	(*PutDemographicsRequest)(nil),         // 55: interloop.scorecard.v1.PutDemographicsRequest
-	(*PutDemographicsResponse)(nil),        // 56: interloop.scorecard.v1.PutDemographicsResponse
-	(*GetDemographicsRequest)(nil),         // 57: interloop.scorecard.v1.GetDemographicsRequest
-	(*GetDemographicsResponse)(nil),        // 58: interloop.scorecard.v1.GetDemographicsResponse
-	(*GroupImpact)(nil),                    // 59: interloop.scorecard.v1.GroupImpact
-	(*ImpactTable)(nil),                    // 60: interloop.scorecard.v1.ImpactTable
-	(*GetAdverseImpactRequest)(nil),        // 61: interloop.scorecard.v1.GetAdverseImpactRequest
-	(*GetAdverseImpactResponse)(nil),       // 62: interloop.scorecard.v1.GetAdverseImpactResponse
-	(*GetBiasAuditReportRequest)(nil),      // 63: interloop.scorecard.v1.GetBiasAuditReportRequest
-	(*BiasAuditCategory)(nil),              // 64: interloop.scorecard.v1.BiasAuditCategory
-	(*BiasAuditTable)(nil),                 // 65: interloop.scorecard.v1.BiasAuditTable
-	(*BiasAuditRates)(nil),                 // 66: interloop.scorecard.v1.BiasAuditRates
-	(*BiasAuditReport)(nil),                // 67: interloop.scorecard.v1.BiasAuditReport
-	(*GetBiasAuditReportResponse)(nil),     // 68: interloop.scorecard.v1.GetBiasAuditReportResponse
-	nil,                                    // 69: interloop.scorecard.v1.PutDemographicsRequest.AttributesEntry
-	nil,                                    // 70: interloop.scorecard.v1.PutDemographicsResponse.AttributesEntry
-	nil,                                    // 71: interloop.scorecard.v1.GetDemographicsResponse.AttributesEntry
-	(*timestamppb.Timestamp)(nil),          // 72: google.protobuf.Timestamp
-	(*v1.PageRequest)(nil),                 // 73: interloop.common.v1.PageRequest
-	(*v1.PageResponse)(nil),                // 74: interloop.common.v1.PageResponse
-	(*v1.TimeRange)(nil),                   // 75: interloop.common.v1.TimeRange
+	(*ListDecisionsRequest)(nil),           // 39: interloop.scorecard.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),          // 40: interloop.scorecard.v1.ListDecisionsResponse
+	(*StatisticsKey)(nil),                  // 41: interloop.scorecard.v1.StatisticsKey
+	(*ListStatisticsRequest)(nil),          // 42: interloop.scorecard.v1.ListStatisticsRequest
+	(*ListStatisticsResponse)(nil),         // 43: interloop.scorecard.v1.ListStatisticsResponse
+	(*GetCalibrationRequest)(nil),          // 44: interloop.scorecard.v1.GetCalibrationRequest
+	(*GetCalibrationResponse)(nil),         // 45: interloop.scorecard.v1.GetCalibrationResponse
+	(*ScoreCount)(nil),                     // 46: interloop.scorecard.v1.ScoreCount
+	(*CandidateDisagreement)(nil),          // 47: interloop.scorecard.v1.CandidateDisagreement
+	(*DimensionStatistics)(nil),            // 48: interloop.scorecard.v1.DimensionStatistics
+	(*GetDimensionStatisticsRequest)(nil),  // 49: interloop.scorecard.v1.GetDimensionStatisticsRequest
+	(*GetDimensionStatisticsResponse)(nil), // 50: interloop.scorecard.v1.GetDimensionStatisticsResponse
+	(*RebuildStatisticsRequest)(nil),       // 51: interloop.scorecard.v1.RebuildStatisticsRequest
+	(*RebuildStatisticsResponse)(nil),      // 52: interloop.scorecard.v1.RebuildStatisticsResponse
+	(*LogisticCoefficients)(nil),           // 53: interloop.scorecard.v1.LogisticCoefficients
+	(*ValidityResult)(nil),                 // 54: interloop.scorecard.v1.ValidityResult
+	(*GetPredictiveValidityRequest)(nil),   // 55: interloop.scorecard.v1.GetPredictiveValidityRequest
+	(*GetPredictiveValidityResponse)(nil),  // 56: interloop.scorecard.v1.GetPredictiveValidityResponse
+	(*PutDemographicsRequest)(nil),         // 57: interloop.scorecard.v1.PutDemographicsRequest
+	(*PutDemographicsResponse)(nil),        // 58: interloop.scorecard.v1.PutDemographicsResponse
+	(*GetDemographicsRequest)(nil),         // 59: interloop.scorecard.v1.GetDemographicsRequest
+	(*GetDemographicsResponse)(nil),        // 60: interloop.scorecard.v1.GetDemographicsResponse
+	(*GroupImpact)(nil),                    // 61: interloop.scorecard.v1.GroupImpact
+	(*ImpactTable)(nil),                    // 62: interloop.scorecard.v1.ImpactTable
+	(*GetAdverseImpactRequest)(nil),        // 63: interloop.scorecard.v1.GetAdverseImpactRequest
+	(*GetAdverseImpactResponse)(nil),       // 64: interloop.scorecard.v1.GetAdverseImpactResponse
+	(*GetBiasAuditReportRequest)(nil),      // 65: interloop.scorecard.v1.GetBiasAuditReportRequest
+	(*BiasAuditCategory)(nil),              // 66: interloop.scorecard.v1.BiasAuditCategory
+	(*BiasAuditTable)(nil),                 // 67: interloop.scorecard.v1.BiasAuditTable
+	(*BiasAuditRates)(nil),                 // 68: interloop.scorecard.v1.BiasAuditRates
+	(*BiasAuditReport)(nil),                // 69: interloop.scorecard.v1.BiasAuditReport
+	(*GetBiasAuditReportResponse)(nil),     // 70: interloop.scorecard.v1.GetBiasAuditReportResponse
+	nil,                                    // 71: interloop.scorecard.v1.PutDemographicsRequest.AttributesEntry
+	nil,                                    // 72: interloop.scorecard.v1.PutDemographicsResponse.AttributesEntry
+	nil,                                    // 73: interloop.scorecard.v1.GetDemographicsResponse.AttributesEntry
+	(*timestamppb.Timestamp)(nil),          // 74: google.protobuf.Timestamp
+	(*v1.PageRequest)(nil),                 // 75: interloop.common.v1.PageRequest
+	(*v1.PageResponse)(nil),                // 76: interloop.common.v1.PageResponse
+	(*v1.TimeRange)(nil),                   // 77: interloop.common.v1.TimeRange
 }
 var file_interloop_scorecard_v1_scorecard_proto_depIdxs = []int32{
-	72, // 0: interloop.scorecard.v1.ExpectedScorecard.due_at:type_name -> google.protobuf.Timestamp
-	72, // 1: interloop.scorecard.v1.ExpectedScorecard.interview_end:type_name -> google.protobuf.Timestamp
-	73, // 2: interloop.scorecard.v1.ListExpectedScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
+	74, // 0: interloop.scorecard.v1.ExpectedScorecard.due_at:type_name -> google.protobuf.Timestamp
+	74, // 1: interloop.scorecard.v1.ExpectedScorecard.interview_end:type_name -> google.protobuf.Timestamp
+	75, // 2: interloop.scorecard.v1.ListExpectedScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
 	2,  // 3: interloop.scorecard.v1.ListExpectedScorecardsResponse.expected:type_name -> interloop.scorecard.v1.ExpectedScorecard
-	74, // 4: interloop.scorecard.v1.ListExpectedScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
+	76, // 4: interloop.scorecard.v1.ListExpectedScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
 	5,  // 5: interloop.scorecard.v1.Scorecard.ratings:type_name -> interloop.scorecard.v1.Rating
-	72, // 6: interloop.scorecard.v1.Scorecard.submitted_at:type_name -> google.protobuf.Timestamp
-	72, // 7: interloop.scorecard.v1.Scorecard.interview_ended_at:type_name -> google.protobuf.Timestamp
-	72, // 8: interloop.scorecard.v1.Scorecard.created_at:type_name -> google.protobuf.Timestamp
+	74, // 6: interloop.scorecard.v1.Scorecard.submitted_at:type_name -> google.protobuf.Timestamp
+	74, // 7: interloop.scorecard.v1.Scorecard.interview_ended_at:type_name -> google.protobuf.Timestamp
+	74, // 8: interloop.scorecard.v1.Scorecard.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 9: interloop.scorecard.v1.SubmitScorecardRequest.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	6,  // 10: interloop.scorecard.v1.SubmitScorecardResponse.scorecard:type_name -> interloop.scorecard.v1.Scorecard
-	73, // 11: interloop.scorecard.v1.ListScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
+	75, // 11: interloop.scorecard.v1.ListScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
 	6,  // 12: interloop.scorecard.v1.ListScorecardsResponse.scorecards:type_name -> interloop.scorecard.v1.Scorecard
-	74, // 13: interloop.scorecard.v1.ListScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
+	76, // 13: interloop.scorecard.v1.ListScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
 	12, // 14: interloop.scorecard.v1.ComputeReliabilityResponse.raters:type_name -> interloop.scorecard.v1.RaterCalibration
 	13, // 15: interloop.scorecard.v1.ComputeReliabilityResponse.icc:type_name -> interloop.scorecard.v1.IccEstimate
 	14, // 16: interloop.scorecard.v1.ComputeReliabilityResponse.alpha:type_name -> interloop.scorecard.v1.AlphaEstimate
 	15, // 17: interloop.scorecard.v1.ComputeReliabilityResponse.cohen_pairs:type_name -> interloop.scorecard.v1.CohenPair
 	19, // 18: interloop.scorecard.v1.Dimension.anchors:type_name -> interloop.scorecard.v1.Anchor
 	20, // 19: interloop.scorecard.v1.Template.dimensions:type_name -> interloop.scorecard.v1.Dimension
-	72, // 20: interloop.scorecard.v1.Template.created_at:type_name -> google.protobuf.Timestamp
+	74, // 20: interloop.scorecard.v1.Template.created_at:type_name -> google.protobuf.Timestamp
 	20, // 21: interloop.scorecard.v1.CreateTemplateRequest.dimensions:type_name -> interloop.scorecard.v1.Dimension
 	21, // 22: interloop.scorecard.v1.CreateTemplateResponse.template:type_name -> interloop.scorecard.v1.Template
 	20, // 23: interloop.scorecard.v1.ReviseTemplateRequest.dimensions:type_name -> interloop.scorecard.v1.Dimension
 	21, // 24: interloop.scorecard.v1.ReviseTemplateResponse.template:type_name -> interloop.scorecard.v1.Template
 	21, // 25: interloop.scorecard.v1.GetTemplateResponse.template:type_name -> interloop.scorecard.v1.Template
-	73, // 26: interloop.scorecard.v1.ListTemplatesRequest.page:type_name -> interloop.common.v1.PageRequest
+	75, // 26: interloop.scorecard.v1.ListTemplatesRequest.page:type_name -> interloop.common.v1.PageRequest
 	21, // 27: interloop.scorecard.v1.ListTemplatesResponse.templates:type_name -> interloop.scorecard.v1.Template
-	74, // 28: interloop.scorecard.v1.ListTemplatesResponse.page:type_name -> interloop.common.v1.PageResponse
+	76, // 28: interloop.scorecard.v1.ListTemplatesResponse.page:type_name -> interloop.common.v1.PageResponse
 	6,  // 29: interloop.scorecard.v1.SaveDraftRequest.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	6,  // 30: interloop.scorecard.v1.SaveDraftResponse.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	5,  // 31: interloop.scorecard.v1.AmendScorecardRequest.ratings:type_name -> interloop.scorecard.v1.Rating
 	6,  // 32: interloop.scorecard.v1.AmendScorecardResponse.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	6,  // 33: interloop.scorecard.v1.GetScorecardResponse.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	6,  // 34: interloop.scorecard.v1.GetScorecardResponse.versions:type_name -> interloop.scorecard.v1.Scorecard
-	72, // 35: interloop.scorecard.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
+	74, // 35: interloop.scorecard.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
 	37, // 36: interloop.scorecard.v1.RecordDecisionResponse.decision:type_name -> interloop.scorecard.v1.Decision
-	72, // 37: interloop.scorecard.v1.StatisticsKey.updated_at:type_name -> google.protobuf.Timestamp
-	39, // 38: interloop.scorecard.v1.ListStatisticsResponse.keys:type_name -> interloop.scorecard.v1.StatisticsKey
-	12, // 39: interloop.scorecard.v1.GetCalibrationResponse.raters:type_name -> interloop.scorecard.v1.RaterCalibration
-	44, // 40: interloop.scorecard.v1.DimensionStatistics.distribution:type_name -> interloop.scorecard.v1.ScoreCount
-	45, // 41: interloop.scorecard.v1.DimensionStatistics.disagreements:type_name -> interloop.scorecard.v1.CandidateDisagreement
-	46, // 42: interloop.scorecard.v1.GetDimensionStatisticsResponse.dimensions:type_name -> interloop.scorecard.v1.DimensionStatistics
-	51, // 43: interloop.scorecard.v1.ValidityResult.logistic:type_name -> interloop.scorecard.v1.LogisticCoefficients
-	52, // 44: interloop.scorecard.v1.GetPredictiveValidityResponse.results:type_name -> interloop.scorecard.v1.ValidityResult
-	69, // 45: interloop.scorecard.v1.PutDemographicsRequest.attributes:type_name -> interloop.scorecard.v1.PutDemographicsRequest.AttributesEntry
-	70, // 46: interloop.scorecard.v1.PutDemographicsResponse.attributes:type_name -> interloop.scorecard.v1.PutDemographicsResponse.AttributesEntry
-	71, // 47: interloop.scorecard.v1.GetDemographicsResponse.attributes:type_name -> interloop.scorecard.v1.GetDemographicsResponse.AttributesEntry
-	59, // 48: interloop.scorecard.v1.ImpactTable.groups:type_name -> interloop.scorecard.v1.GroupImpact
-	60, // 49: interloop.scorecard.v1.GetAdverseImpactResponse.selection:type_name -> interloop.scorecard.v1.ImpactTable
-	60, // 50: interloop.scorecard.v1.GetAdverseImpactResponse.scoring:type_name -> interloop.scorecard.v1.ImpactTable
-	0,  // 51: interloop.scorecard.v1.GetBiasAuditReportRequest.scope:type_name -> interloop.scorecard.v1.BiasAuditScope
-	75, // 52: interloop.scorecard.v1.GetBiasAuditReportRequest.period:type_name -> interloop.common.v1.TimeRange
-	1,  // 53: interloop.scorecard.v1.GetBiasAuditReportRequest.selection:type_name -> interloop.scorecard.v1.BiasAuditSelection
-	64, // 54: interloop.scorecard.v1.BiasAuditTable.categories:type_name -> interloop.scorecard.v1.BiasAuditCategory
-	72, // 55: interloop.scorecard.v1.BiasAuditRates.first_at:type_name -> google.protobuf.Timestamp
-	72, // 56: interloop.scorecard.v1.BiasAuditRates.last_at:type_name -> google.protobuf.Timestamp
-	65, // 57: interloop.scorecard.v1.BiasAuditRates.sex:type_name -> interloop.scorecard.v1.BiasAuditTable
-	65, // 58: interloop.scorecard.v1.BiasAuditRates.race:type_name -> interloop.scorecard.v1.BiasAuditTable
-	65, // 59: interloop.scorecard.v1.BiasAuditRates.intersection:type_name -> interloop.scorecard.v1.BiasAuditTable
-	0,  // 60: interloop.scorecard.v1.BiasAuditReport.scope:type_name -> interloop.scorecard.v1.BiasAuditScope
-	75, // 61: interloop.scorecard.v1.BiasAuditReport.requested_period:type_name -> interloop.common.v1.TimeRange
-	1,  // 62: interloop.scorecard.v1.BiasAuditReport.selection:type_name -> interloop.scorecard.v1.BiasAuditSelection
-	66, // 63: interloop.scorecard.v1.BiasAuditReport.selection_rates:type_name -> interloop.scorecard.v1.BiasAuditRates
-	66, // 64: interloop.scorecard.v1.BiasAuditReport.scoring_rates:type_name -> interloop.scorecard.v1.BiasAuditRates
-	72, // 65: interloop.scorecard.v1.BiasAuditReport.generated_at:type_name -> google.protobuf.Timestamp
-	67, // 66: interloop.scorecard.v1.GetBiasAuditReportResponse.report:type_name -> interloop.scorecard.v1.BiasAuditReport
-	3,  // 67: interloop.scorecard.v1.ScorecardService.ListExpectedScorecards:input_type -> interloop.scorecard.v1.ListExpectedScorecardsRequest
-	7,  // 68: interloop.scorecard.v1.ScorecardService.SubmitScorecard:input_type -> interloop.scorecard.v1.SubmitScorecardRequest
-	9,  // 69: interloop.scorecard.v1.ScorecardService.ListScorecards:input_type -> interloop.scorecard.v1.ListScorecardsRequest
-	11, // 70: interloop.scorecard.v1.ScorecardService.ComputeReliability:input_type -> interloop.scorecard.v1.ComputeReliabilityRequest
-	17, // 71: interloop.scorecard.v1.ScorecardService.GetTenantActivity:input_type -> interloop.scorecard.v1.GetTenantActivityRequest
-	22, // 72: interloop.scorecard.v1.ScorecardService.CreateTemplate:input_type -> interloop.scorecard.v1.CreateTemplateRequest
-	24, // 73: interloop.scorecard.v1.ScorecardService.ReviseTemplate:input_type -> interloop.scorecard.v1.ReviseTemplateRequest
-	26, // 74: interloop.scorecard.v1.ScorecardService.GetTemplate:input_type -> interloop.scorecard.v1.GetTemplateRequest
-	28, // 75: interloop.scorecard.v1.ScorecardService.ListTemplates:input_type -> interloop.scorecard.v1.ListTemplatesRequest
-	30, // 76: interloop.scorecard.v1.ScorecardService.SaveDraft:input_type -> interloop.scorecard.v1.SaveDraftRequest
-	32, // 77: interloop.scorecard.v1.ScorecardService.AmendScorecard:input_type -> interloop.scorecard.v1.AmendScorecardRequest
-	34, // 78: interloop.scorecard.v1.ScorecardService.GetScorecard:input_type -> interloop.scorecard.v1.GetScorecardRequest
-	36, // 79: interloop.scorecard.v1.ScorecardService.RecordDecision:input_type -> interloop.scorecard.v1.RecordDecisionRequest
-	40, // 80: interloop.scorecard.v1.ScorecardService.ListStatistics:input_type -> interloop.scorecard.v1.ListStatisticsRequest
-	42, // 81: interloop.scorecard.v1.ScorecardService.GetCalibration:input_type -> interloop.scorecard.v1.GetCalibrationRequest
-	47, // 82: interloop.scorecard.v1.ScorecardService.GetDimensionStatistics:input_type -> interloop.scorecard.v1.GetDimensionStatisticsRequest
-	49, // 83: interloop.scorecard.v1.ScorecardService.RebuildStatistics:input_type -> interloop.scorecard.v1.RebuildStatisticsRequest
-	53, // 84: interloop.scorecard.v1.ScorecardService.GetPredictiveValidity:input_type -> interloop.scorecard.v1.GetPredictiveValidityRequest
-	55, // 85: interloop.scorecard.v1.ScorecardService.PutDemographics:input_type -> interloop.scorecard.v1.PutDemographicsRequest
-	57, // 86: interloop.scorecard.v1.ScorecardService.GetDemographics:input_type -> interloop.scorecard.v1.GetDemographicsRequest
-	61, // 87: interloop.scorecard.v1.ScorecardService.GetAdverseImpact:input_type -> interloop.scorecard.v1.GetAdverseImpactRequest
-	63, // 88: interloop.scorecard.v1.ScorecardService.GetBiasAuditReport:input_type -> interloop.scorecard.v1.GetBiasAuditReportRequest
-	4,  // 89: interloop.scorecard.v1.ScorecardService.ListExpectedScorecards:output_type -> interloop.scorecard.v1.ListExpectedScorecardsResponse
-	8,  // 90: interloop.scorecard.v1.ScorecardService.SubmitScorecard:output_type -> interloop.scorecard.v1.SubmitScorecardResponse
-	10, // 91: interloop.scorecard.v1.ScorecardService.ListScorecards:output_type -> interloop.scorecard.v1.ListScorecardsResponse
-	16, // 92: interloop.scorecard.v1.ScorecardService.ComputeReliability:output_type -> interloop.scorecard.v1.ComputeReliabilityResponse
-	18, // 93: interloop.scorecard.v1.ScorecardService.GetTenantActivity:output_type -> interloop.scorecard.v1.GetTenantActivityResponse
-	23, // 94: interloop.scorecard.v1.ScorecardService.CreateTemplate:output_type -> interloop.scorecard.v1.CreateTemplateResponse
-	25, // 95: interloop.scorecard.v1.ScorecardService.ReviseTemplate:output_type -> interloop.scorecard.v1.ReviseTemplateResponse
-	27, // 96: interloop.scorecard.v1.ScorecardService.GetTemplate:output_type -> interloop.scorecard.v1.GetTemplateResponse
-	29, // 97: interloop.scorecard.v1.ScorecardService.ListTemplates:output_type -> interloop.scorecard.v1.ListTemplatesResponse
-	31, // 98: interloop.scorecard.v1.ScorecardService.SaveDraft:output_type -> interloop.scorecard.v1.SaveDraftResponse
-	33, // 99: interloop.scorecard.v1.ScorecardService.AmendScorecard:output_type -> interloop.scorecard.v1.AmendScorecardResponse
-	35, // 100: interloop.scorecard.v1.ScorecardService.GetScorecard:output_type -> interloop.scorecard.v1.GetScorecardResponse
-	38, // 101: interloop.scorecard.v1.ScorecardService.RecordDecision:output_type -> interloop.scorecard.v1.RecordDecisionResponse
-	41, // 102: interloop.scorecard.v1.ScorecardService.ListStatistics:output_type -> interloop.scorecard.v1.ListStatisticsResponse
-	43, // 103: interloop.scorecard.v1.ScorecardService.GetCalibration:output_type -> interloop.scorecard.v1.GetCalibrationResponse
-	48, // 104: interloop.scorecard.v1.ScorecardService.GetDimensionStatistics:output_type -> interloop.scorecard.v1.GetDimensionStatisticsResponse
-	50, // 105: interloop.scorecard.v1.ScorecardService.RebuildStatistics:output_type -> interloop.scorecard.v1.RebuildStatisticsResponse
-	54, // 106: interloop.scorecard.v1.ScorecardService.GetPredictiveValidity:output_type -> interloop.scorecard.v1.GetPredictiveValidityResponse
-	56, // 107: interloop.scorecard.v1.ScorecardService.PutDemographics:output_type -> interloop.scorecard.v1.PutDemographicsResponse
-	58, // 108: interloop.scorecard.v1.ScorecardService.GetDemographics:output_type -> interloop.scorecard.v1.GetDemographicsResponse
-	62, // 109: interloop.scorecard.v1.ScorecardService.GetAdverseImpact:output_type -> interloop.scorecard.v1.GetAdverseImpactResponse
-	68, // 110: interloop.scorecard.v1.ScorecardService.GetBiasAuditReport:output_type -> interloop.scorecard.v1.GetBiasAuditReportResponse
-	89, // [89:111] is the sub-list for method output_type
-	67, // [67:89] is the sub-list for method input_type
-	67, // [67:67] is the sub-list for extension type_name
-	67, // [67:67] is the sub-list for extension extendee
-	0,  // [0:67] is the sub-list for field type_name
+	75, // 37: interloop.scorecard.v1.ListDecisionsRequest.page:type_name -> interloop.common.v1.PageRequest
+	37, // 38: interloop.scorecard.v1.ListDecisionsResponse.decisions:type_name -> interloop.scorecard.v1.Decision
+	76, // 39: interloop.scorecard.v1.ListDecisionsResponse.page:type_name -> interloop.common.v1.PageResponse
+	74, // 40: interloop.scorecard.v1.StatisticsKey.updated_at:type_name -> google.protobuf.Timestamp
+	41, // 41: interloop.scorecard.v1.ListStatisticsResponse.keys:type_name -> interloop.scorecard.v1.StatisticsKey
+	12, // 42: interloop.scorecard.v1.GetCalibrationResponse.raters:type_name -> interloop.scorecard.v1.RaterCalibration
+	46, // 43: interloop.scorecard.v1.DimensionStatistics.distribution:type_name -> interloop.scorecard.v1.ScoreCount
+	47, // 44: interloop.scorecard.v1.DimensionStatistics.disagreements:type_name -> interloop.scorecard.v1.CandidateDisagreement
+	48, // 45: interloop.scorecard.v1.GetDimensionStatisticsResponse.dimensions:type_name -> interloop.scorecard.v1.DimensionStatistics
+	53, // 46: interloop.scorecard.v1.ValidityResult.logistic:type_name -> interloop.scorecard.v1.LogisticCoefficients
+	54, // 47: interloop.scorecard.v1.GetPredictiveValidityResponse.results:type_name -> interloop.scorecard.v1.ValidityResult
+	71, // 48: interloop.scorecard.v1.PutDemographicsRequest.attributes:type_name -> interloop.scorecard.v1.PutDemographicsRequest.AttributesEntry
+	72, // 49: interloop.scorecard.v1.PutDemographicsResponse.attributes:type_name -> interloop.scorecard.v1.PutDemographicsResponse.AttributesEntry
+	73, // 50: interloop.scorecard.v1.GetDemographicsResponse.attributes:type_name -> interloop.scorecard.v1.GetDemographicsResponse.AttributesEntry
+	61, // 51: interloop.scorecard.v1.ImpactTable.groups:type_name -> interloop.scorecard.v1.GroupImpact
+	62, // 52: interloop.scorecard.v1.GetAdverseImpactResponse.selection:type_name -> interloop.scorecard.v1.ImpactTable
+	62, // 53: interloop.scorecard.v1.GetAdverseImpactResponse.scoring:type_name -> interloop.scorecard.v1.ImpactTable
+	0,  // 54: interloop.scorecard.v1.GetBiasAuditReportRequest.scope:type_name -> interloop.scorecard.v1.BiasAuditScope
+	77, // 55: interloop.scorecard.v1.GetBiasAuditReportRequest.period:type_name -> interloop.common.v1.TimeRange
+	1,  // 56: interloop.scorecard.v1.GetBiasAuditReportRequest.selection:type_name -> interloop.scorecard.v1.BiasAuditSelection
+	66, // 57: interloop.scorecard.v1.BiasAuditTable.categories:type_name -> interloop.scorecard.v1.BiasAuditCategory
+	74, // 58: interloop.scorecard.v1.BiasAuditRates.first_at:type_name -> google.protobuf.Timestamp
+	74, // 59: interloop.scorecard.v1.BiasAuditRates.last_at:type_name -> google.protobuf.Timestamp
+	67, // 60: interloop.scorecard.v1.BiasAuditRates.sex:type_name -> interloop.scorecard.v1.BiasAuditTable
+	67, // 61: interloop.scorecard.v1.BiasAuditRates.race:type_name -> interloop.scorecard.v1.BiasAuditTable
+	67, // 62: interloop.scorecard.v1.BiasAuditRates.intersection:type_name -> interloop.scorecard.v1.BiasAuditTable
+	0,  // 63: interloop.scorecard.v1.BiasAuditReport.scope:type_name -> interloop.scorecard.v1.BiasAuditScope
+	77, // 64: interloop.scorecard.v1.BiasAuditReport.requested_period:type_name -> interloop.common.v1.TimeRange
+	1,  // 65: interloop.scorecard.v1.BiasAuditReport.selection:type_name -> interloop.scorecard.v1.BiasAuditSelection
+	68, // 66: interloop.scorecard.v1.BiasAuditReport.selection_rates:type_name -> interloop.scorecard.v1.BiasAuditRates
+	68, // 67: interloop.scorecard.v1.BiasAuditReport.scoring_rates:type_name -> interloop.scorecard.v1.BiasAuditRates
+	74, // 68: interloop.scorecard.v1.BiasAuditReport.generated_at:type_name -> google.protobuf.Timestamp
+	69, // 69: interloop.scorecard.v1.GetBiasAuditReportResponse.report:type_name -> interloop.scorecard.v1.BiasAuditReport
+	3,  // 70: interloop.scorecard.v1.ScorecardService.ListExpectedScorecards:input_type -> interloop.scorecard.v1.ListExpectedScorecardsRequest
+	7,  // 71: interloop.scorecard.v1.ScorecardService.SubmitScorecard:input_type -> interloop.scorecard.v1.SubmitScorecardRequest
+	9,  // 72: interloop.scorecard.v1.ScorecardService.ListScorecards:input_type -> interloop.scorecard.v1.ListScorecardsRequest
+	11, // 73: interloop.scorecard.v1.ScorecardService.ComputeReliability:input_type -> interloop.scorecard.v1.ComputeReliabilityRequest
+	17, // 74: interloop.scorecard.v1.ScorecardService.GetTenantActivity:input_type -> interloop.scorecard.v1.GetTenantActivityRequest
+	22, // 75: interloop.scorecard.v1.ScorecardService.CreateTemplate:input_type -> interloop.scorecard.v1.CreateTemplateRequest
+	24, // 76: interloop.scorecard.v1.ScorecardService.ReviseTemplate:input_type -> interloop.scorecard.v1.ReviseTemplateRequest
+	26, // 77: interloop.scorecard.v1.ScorecardService.GetTemplate:input_type -> interloop.scorecard.v1.GetTemplateRequest
+	28, // 78: interloop.scorecard.v1.ScorecardService.ListTemplates:input_type -> interloop.scorecard.v1.ListTemplatesRequest
+	30, // 79: interloop.scorecard.v1.ScorecardService.SaveDraft:input_type -> interloop.scorecard.v1.SaveDraftRequest
+	32, // 80: interloop.scorecard.v1.ScorecardService.AmendScorecard:input_type -> interloop.scorecard.v1.AmendScorecardRequest
+	34, // 81: interloop.scorecard.v1.ScorecardService.GetScorecard:input_type -> interloop.scorecard.v1.GetScorecardRequest
+	36, // 82: interloop.scorecard.v1.ScorecardService.RecordDecision:input_type -> interloop.scorecard.v1.RecordDecisionRequest
+	39, // 83: interloop.scorecard.v1.ScorecardService.ListDecisions:input_type -> interloop.scorecard.v1.ListDecisionsRequest
+	42, // 84: interloop.scorecard.v1.ScorecardService.ListStatistics:input_type -> interloop.scorecard.v1.ListStatisticsRequest
+	44, // 85: interloop.scorecard.v1.ScorecardService.GetCalibration:input_type -> interloop.scorecard.v1.GetCalibrationRequest
+	49, // 86: interloop.scorecard.v1.ScorecardService.GetDimensionStatistics:input_type -> interloop.scorecard.v1.GetDimensionStatisticsRequest
+	51, // 87: interloop.scorecard.v1.ScorecardService.RebuildStatistics:input_type -> interloop.scorecard.v1.RebuildStatisticsRequest
+	55, // 88: interloop.scorecard.v1.ScorecardService.GetPredictiveValidity:input_type -> interloop.scorecard.v1.GetPredictiveValidityRequest
+	57, // 89: interloop.scorecard.v1.ScorecardService.PutDemographics:input_type -> interloop.scorecard.v1.PutDemographicsRequest
+	59, // 90: interloop.scorecard.v1.ScorecardService.GetDemographics:input_type -> interloop.scorecard.v1.GetDemographicsRequest
+	63, // 91: interloop.scorecard.v1.ScorecardService.GetAdverseImpact:input_type -> interloop.scorecard.v1.GetAdverseImpactRequest
+	65, // 92: interloop.scorecard.v1.ScorecardService.GetBiasAuditReport:input_type -> interloop.scorecard.v1.GetBiasAuditReportRequest
+	4,  // 93: interloop.scorecard.v1.ScorecardService.ListExpectedScorecards:output_type -> interloop.scorecard.v1.ListExpectedScorecardsResponse
+	8,  // 94: interloop.scorecard.v1.ScorecardService.SubmitScorecard:output_type -> interloop.scorecard.v1.SubmitScorecardResponse
+	10, // 95: interloop.scorecard.v1.ScorecardService.ListScorecards:output_type -> interloop.scorecard.v1.ListScorecardsResponse
+	16, // 96: interloop.scorecard.v1.ScorecardService.ComputeReliability:output_type -> interloop.scorecard.v1.ComputeReliabilityResponse
+	18, // 97: interloop.scorecard.v1.ScorecardService.GetTenantActivity:output_type -> interloop.scorecard.v1.GetTenantActivityResponse
+	23, // 98: interloop.scorecard.v1.ScorecardService.CreateTemplate:output_type -> interloop.scorecard.v1.CreateTemplateResponse
+	25, // 99: interloop.scorecard.v1.ScorecardService.ReviseTemplate:output_type -> interloop.scorecard.v1.ReviseTemplateResponse
+	27, // 100: interloop.scorecard.v1.ScorecardService.GetTemplate:output_type -> interloop.scorecard.v1.GetTemplateResponse
+	29, // 101: interloop.scorecard.v1.ScorecardService.ListTemplates:output_type -> interloop.scorecard.v1.ListTemplatesResponse
+	31, // 102: interloop.scorecard.v1.ScorecardService.SaveDraft:output_type -> interloop.scorecard.v1.SaveDraftResponse
+	33, // 103: interloop.scorecard.v1.ScorecardService.AmendScorecard:output_type -> interloop.scorecard.v1.AmendScorecardResponse
+	35, // 104: interloop.scorecard.v1.ScorecardService.GetScorecard:output_type -> interloop.scorecard.v1.GetScorecardResponse
+	38, // 105: interloop.scorecard.v1.ScorecardService.RecordDecision:output_type -> interloop.scorecard.v1.RecordDecisionResponse
+	40, // 106: interloop.scorecard.v1.ScorecardService.ListDecisions:output_type -> interloop.scorecard.v1.ListDecisionsResponse
+	43, // 107: interloop.scorecard.v1.ScorecardService.ListStatistics:output_type -> interloop.scorecard.v1.ListStatisticsResponse
+	45, // 108: interloop.scorecard.v1.ScorecardService.GetCalibration:output_type -> interloop.scorecard.v1.GetCalibrationResponse
+	50, // 109: interloop.scorecard.v1.ScorecardService.GetDimensionStatistics:output_type -> interloop.scorecard.v1.GetDimensionStatisticsResponse
+	52, // 110: interloop.scorecard.v1.ScorecardService.RebuildStatistics:output_type -> interloop.scorecard.v1.RebuildStatisticsResponse
+	56, // 111: interloop.scorecard.v1.ScorecardService.GetPredictiveValidity:output_type -> interloop.scorecard.v1.GetPredictiveValidityResponse
+	58, // 112: interloop.scorecard.v1.ScorecardService.PutDemographics:output_type -> interloop.scorecard.v1.PutDemographicsResponse
+	60, // 113: interloop.scorecard.v1.ScorecardService.GetDemographics:output_type -> interloop.scorecard.v1.GetDemographicsResponse
+	64, // 114: interloop.scorecard.v1.ScorecardService.GetAdverseImpact:output_type -> interloop.scorecard.v1.GetAdverseImpactResponse
+	70, // 115: interloop.scorecard.v1.ScorecardService.GetBiasAuditReport:output_type -> interloop.scorecard.v1.GetBiasAuditReportResponse
+	93, // [93:116] is the sub-list for method output_type
+	70, // [70:93] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_interloop_scorecard_v1_scorecard_proto_init() }
@@ -5793,7 +5932,7 @@ func file_interloop_scorecard_v1_scorecard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_scorecard_v1_scorecard_proto_rawDesc), len(file_interloop_scorecard_v1_scorecard_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   70,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -176,6 +176,22 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         )
         return pb.RecordDecisionResponse(decision=convert.decision_out(row))
 
+    async def ListDecisions(self, request: pb.ListDecisionsRequest, context: grpc.aio.ServicerContext):
+        tenant_id = tenant(request)
+        Check().require(bool(request.candidate_id), "candidate_id", "required").done()
+        limit = page_size(request.page.page_size)
+        found = await outcomes.list_decisions(
+            self.rt.pool,
+            tenant_id,
+            candidate_id=request.candidate_id,
+            job_id=request.job_id,
+            after=decode_cursor(request.page.page_token),
+            limit=limit,
+        )
+        return pb.ListDecisionsResponse(
+            decisions=[convert.decision_out(r) for r in found.decisions], page=_next(found.next_after)
+        )
+
     # -- statistics -------------------------------------------------------------------------------
     async def ListStatistics(self, request: pb.ListStatisticsRequest, context: grpc.aio.ServicerContext):
         rows = await statistics.list_statistics(self.rt.pool, tenant(request), request.job_id)

@@ -94,6 +94,32 @@ async def record_decision(
     )
 
 
+async def list_decisions(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    *,
+    candidate_id: str,
+    job_id: str = "",
+    after: tuple[datetime, int] | None = None,
+    limit: int = 50,
+) -> list[asyncpg.Record]:
+    """A candidate's decisions (in one job when `job_id` is set), newest first; `after` is the
+    (decided_at, id) of the last row of the previous page, id breaking ties between equal timestamps."""
+    at, last_id = after if after else (None, None)
+    return await conn.fetch(
+        """SELECT * FROM decisions
+           WHERE tenant_id = $1 AND candidate_id = $2 AND ($3 = '' OR job_id = $3)
+             AND ($4::timestamptz IS NULL OR (decided_at, id) < ($4, $5::bigint))
+           ORDER BY decided_at DESC, id DESC LIMIT $6""",
+        tenant_id,
+        candidate_id,
+        job_id,
+        at,
+        last_id,
+        limit,
+    )
+
+
 async def put_demographics(
     conn: asyncpg.Connection, tenant_id: str, candidate_id: str, attributes: dict[str, str]
 ) -> None:

@@ -4,8 +4,10 @@ validity, and self-reported demographics, which only a compliance caller may wri
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from interloop.events.v1 import scorecard_pb2 as epb
@@ -67,6 +69,46 @@ async def record_decision(
             key=f"{tenant_id}/{candidate_id}",
         )
     return row
+
+
+@dataclass(frozen=True)
+class DecisionPage:
+    decisions: list[asyncpg.Record]
+    next_after: str  # "decided_at/id" of the last decision shown; "" on the last page
+
+
+def decision_after(row: Mapping[str, Any] | asyncpg.Record) -> str:
+    """Where the next page starts: the (decided_at, id) of the last decision shown, as text."""
+    return f"{row['decided_at'].isoformat()}/{row['id']}"
+
+
+def parse_decision_after(after: str) -> tuple[datetime, int] | None:
+    """The (decided_at, id) a page token names; None for the first page."""
+    if not after:
+        return None
+    at, _, last_id = after.rpartition("/")
+    try:
+        when, n = datetime.fromisoformat(at), int(last_id)
+        ok = when.tzinfo is not None and 0 < n < 2**63  # ids are bigserial
+    except ValueError:
+        ok = False
+    if not ok:
+        raise FieldViolations([("page.page_token", "not a token returned by a previous page")])
+    return when, n
+
+
+async def list_decisions(
+    pool: asyncpg.Pool, tenant_id: str, *, candidate_id: str, job_id: str, after: str, limit: int
+) -> DecisionPage:
+    """A candidate's decisions, newest first (in one job when `job_id` is set); the servicer checked
+    candidate_id. An erased candidate's decisions stay, their reasons blanked by the erasure."""
+    start = parse_decision_after(after)
+    async with tenant_tx(pool, tenant_id) as conn:
+        rows = await store.list_decisions(
+            conn, tenant_id, candidate_id=candidate_id, job_id=job_id, after=start, limit=limit + 1
+        )
+    nxt = decision_after(rows[limit - 1]) if len(rows) > limit else ""
+    return DecisionPage(rows[:limit], nxt)
 
 
 async def record_outcome(
