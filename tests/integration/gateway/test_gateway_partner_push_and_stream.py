@@ -328,6 +328,21 @@ async def test_a_partner_pushes_follows_and_is_cut_off_when_revoked(  # type: ig
         decision = scorecard_pb2.DecisionRecorded()
         assert last.payload.Unpack(decision)
         assert decision.candidate_id == cand
+        # ... and reads the hiring record back: the decision, then the two submitted scorecards.
+        decisions = await stub.ListCandidateDecisions(
+            pb.ListCandidateDecisionsRequest(candidate_id=cand), metadata=as_partner
+        )
+        assert [(d.decision, d.job_id, d.decided_at) for d in decisions.decisions] == [
+            ("hire", job, decision.decided_at)
+        ]
+        other_job = await stub.ListCandidateDecisions(
+            pb.ListCandidateDecisionsRequest(candidate_id=cand, job_id="another-job"), metadata=as_partner
+        )
+        assert list(other_job.decisions) == []
+        cards = await stub.ListCandidateScorecards(
+            pb.ListCandidateScorecardsRequest(candidate_id=cand), metadata=as_partner
+        )
+        assert sorted(c.interviewer_id for c in cards.scorecards) == ["pat", "pia"]
         # The tenant revokes the grant: the partner is cut off.
         assert (await rest.delete(f"/v1/partner-grants/{partner_id}")).status_code == 200
         assert (await rest.delete(f"/v1/partner-grants/{partner_id}")).status_code == 404

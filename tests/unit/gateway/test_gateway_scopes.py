@@ -218,6 +218,7 @@ def test_every_partner_rpc_declares_its_grant_scopes() -> None:
     assert {r for r in rpcs if declared[r] == {"read"}} >= {
         "ListCandidateInterviews",
         "ListCandidateScorecards",
+        "ListCandidateDecisions",
     }
     assert declared["RequestScheduling"] == {"schedule"} and declared["SubscribeEvents"] == {"subscribe"}
     assert declared["GetPartnerInfo"] == set(GRANT_SCOPES)

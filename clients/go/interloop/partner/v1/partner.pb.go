@@ -510,6 +510,120 @@ func (x *ListCandidateScorecardsResponse) GetPage() *v11.PageResponse {
 	return nil
 }
 
+type ListCandidateDecisionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// required
+	CandidateId string `protobuf:"bytes,1,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	// optional: only the decisions in this job
+	JobId         string           `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Page          *v11.PageRequest `protobuf:"bytes,3,opt,name=page,proto3" json:"page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCandidateDecisionsRequest) Reset() {
+	*x = ListCandidateDecisionsRequest{}
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCandidateDecisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCandidateDecisionsRequest) ProtoMessage() {}
+
+func (x *ListCandidateDecisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCandidateDecisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListCandidateDecisionsRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListCandidateDecisionsRequest) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *ListCandidateDecisionsRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *ListCandidateDecisionsRequest) GetPage() *v11.PageRequest {
+	if x != nil {
+		return x.Page
+	}
+	return nil
+}
+
+type ListCandidateDecisionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Decisions     []*v12.Decision        `protobuf:"bytes,1,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	Page          *v11.PageResponse      `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCandidateDecisionsResponse) Reset() {
+	*x = ListCandidateDecisionsResponse{}
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCandidateDecisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCandidateDecisionsResponse) ProtoMessage() {}
+
+func (x *ListCandidateDecisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCandidateDecisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListCandidateDecisionsResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListCandidateDecisionsResponse) GetDecisions() []*v12.Decision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *ListCandidateDecisionsResponse) GetPage() *v11.PageResponse {
+	if x != nil {
+		return x.Page
+	}
+	return nil
+}
+
 type UpsertCandidateRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -520,7 +634,7 @@ type UpsertCandidateRequest struct {
 
 func (x *UpsertCandidateRequest) Reset() {
 	*x = UpsertCandidateRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[8]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -532,7 +646,7 @@ func (x *UpsertCandidateRequest) String() string {
 func (*UpsertCandidateRequest) ProtoMessage() {}
 
 func (x *UpsertCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[8]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -545,7 +659,7 @@ func (x *UpsertCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertCandidateRequest.ProtoReflect.Descriptor instead.
 func (*UpsertCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{8}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpsertCandidateRequest) GetRequestId() string {
@@ -572,7 +686,7 @@ type UpsertApplicationRequest struct {
 
 func (x *UpsertApplicationRequest) Reset() {
 	*x = UpsertApplicationRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[9]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -584,7 +698,7 @@ func (x *UpsertApplicationRequest) String() string {
 func (*UpsertApplicationRequest) ProtoMessage() {}
 
 func (x *UpsertApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[9]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -597,7 +711,7 @@ func (x *UpsertApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertApplicationRequest.ProtoReflect.Descriptor instead.
 func (*UpsertApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{9}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpsertApplicationRequest) GetRequestId() string {
@@ -624,7 +738,7 @@ type MoveStageRequest struct {
 
 func (x *MoveStageRequest) Reset() {
 	*x = MoveStageRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[10]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +750,7 @@ func (x *MoveStageRequest) String() string {
 func (*MoveStageRequest) ProtoMessage() {}
 
 func (x *MoveStageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[10]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +763,7 @@ func (x *MoveStageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MoveStageRequest.ProtoReflect.Descriptor instead.
 func (*MoveStageRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{10}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MoveStageRequest) GetRequestId() string {
@@ -676,7 +790,7 @@ type RejectApplicationRequest struct {
 
 func (x *RejectApplicationRequest) Reset() {
 	*x = RejectApplicationRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[11]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +802,7 @@ func (x *RejectApplicationRequest) String() string {
 func (*RejectApplicationRequest) ProtoMessage() {}
 
 func (x *RejectApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[11]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +815,7 @@ func (x *RejectApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RejectApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{11}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RejectApplicationRequest) GetRequestId() string {
@@ -728,7 +842,7 @@ type HireApplicationRequest struct {
 
 func (x *HireApplicationRequest) Reset() {
 	*x = HireApplicationRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[12]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -740,7 +854,7 @@ func (x *HireApplicationRequest) String() string {
 func (*HireApplicationRequest) ProtoMessage() {}
 
 func (x *HireApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[12]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -753,7 +867,7 @@ func (x *HireApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HireApplicationRequest.ProtoReflect.Descriptor instead.
 func (*HireApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{12}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *HireApplicationRequest) GetRequestId() string {
@@ -780,7 +894,7 @@ type DeleteCandidateRequest struct {
 
 func (x *DeleteCandidateRequest) Reset() {
 	*x = DeleteCandidateRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[13]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -792,7 +906,7 @@ func (x *DeleteCandidateRequest) String() string {
 func (*DeleteCandidateRequest) ProtoMessage() {}
 
 func (x *DeleteCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[13]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -805,7 +919,7 @@ func (x *DeleteCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCandidateRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{13}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DeleteCandidateRequest) GetRequestId() string {
@@ -833,7 +947,7 @@ type UpsertCandidateResponse struct {
 
 func (x *UpsertCandidateResponse) Reset() {
 	*x = UpsertCandidateResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[14]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +959,7 @@ func (x *UpsertCandidateResponse) String() string {
 func (*UpsertCandidateResponse) ProtoMessage() {}
 
 func (x *UpsertCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[14]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +972,7 @@ func (x *UpsertCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertCandidateResponse.ProtoReflect.Descriptor instead.
 func (*UpsertCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{14}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpsertCandidateResponse) GetRequestId() string {
@@ -886,7 +1000,7 @@ type UpsertApplicationResponse struct {
 
 func (x *UpsertApplicationResponse) Reset() {
 	*x = UpsertApplicationResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[15]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1012,7 @@ func (x *UpsertApplicationResponse) String() string {
 func (*UpsertApplicationResponse) ProtoMessage() {}
 
 func (x *UpsertApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[15]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1025,7 @@ func (x *UpsertApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertApplicationResponse.ProtoReflect.Descriptor instead.
 func (*UpsertApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{15}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpsertApplicationResponse) GetRequestId() string {
@@ -939,7 +1053,7 @@ type MoveStageResponse struct {
 
 func (x *MoveStageResponse) Reset() {
 	*x = MoveStageResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[16]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -951,7 +1065,7 @@ func (x *MoveStageResponse) String() string {
 func (*MoveStageResponse) ProtoMessage() {}
 
 func (x *MoveStageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[16]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -964,7 +1078,7 @@ func (x *MoveStageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MoveStageResponse.ProtoReflect.Descriptor instead.
 func (*MoveStageResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{16}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MoveStageResponse) GetRequestId() string {
@@ -992,7 +1106,7 @@ type RejectApplicationResponse struct {
 
 func (x *RejectApplicationResponse) Reset() {
 	*x = RejectApplicationResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[17]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +1118,7 @@ func (x *RejectApplicationResponse) String() string {
 func (*RejectApplicationResponse) ProtoMessage() {}
 
 func (x *RejectApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[17]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +1131,7 @@ func (x *RejectApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectApplicationResponse.ProtoReflect.Descriptor instead.
 func (*RejectApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{17}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RejectApplicationResponse) GetRequestId() string {
@@ -1045,7 +1159,7 @@ type HireApplicationResponse struct {
 
 func (x *HireApplicationResponse) Reset() {
 	*x = HireApplicationResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[18]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1171,7 @@ func (x *HireApplicationResponse) String() string {
 func (*HireApplicationResponse) ProtoMessage() {}
 
 func (x *HireApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[18]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1184,7 @@ func (x *HireApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HireApplicationResponse.ProtoReflect.Descriptor instead.
 func (*HireApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{18}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *HireApplicationResponse) GetRequestId() string {
@@ -1098,7 +1212,7 @@ type DeleteCandidateResponse struct {
 
 func (x *DeleteCandidateResponse) Reset() {
 	*x = DeleteCandidateResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[19]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1224,7 @@ func (x *DeleteCandidateResponse) String() string {
 func (*DeleteCandidateResponse) ProtoMessage() {}
 
 func (x *DeleteCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[19]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1237,7 @@ func (x *DeleteCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCandidateResponse.ProtoReflect.Descriptor instead.
 func (*DeleteCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{19}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DeleteCandidateResponse) GetRequestId() string {
@@ -1149,7 +1263,7 @@ type PushChangesRequest struct {
 
 func (x *PushChangesRequest) Reset() {
 	*x = PushChangesRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[20]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1275,7 @@ func (x *PushChangesRequest) String() string {
 func (*PushChangesRequest) ProtoMessage() {}
 
 func (x *PushChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[20]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1288,7 @@ func (x *PushChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushChangesRequest.ProtoReflect.Descriptor instead.
 func (*PushChangesRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{20}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PushChangesRequest) GetChanges() []*v13.PartnerChange {
@@ -1193,7 +1307,7 @@ type PushChangesResponse struct {
 
 func (x *PushChangesResponse) Reset() {
 	*x = PushChangesResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[21]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1319,7 @@ func (x *PushChangesResponse) String() string {
 func (*PushChangesResponse) ProtoMessage() {}
 
 func (x *PushChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[21]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1332,7 @@ func (x *PushChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushChangesResponse.ProtoReflect.Descriptor instead.
 func (*PushChangesResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{21}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PushChangesResponse) GetResults() []*v13.PartnerChangeResult {
@@ -1242,7 +1356,7 @@ type SubscribeEventsRequest struct {
 
 func (x *SubscribeEventsRequest) Reset() {
 	*x = SubscribeEventsRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[22]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1368,7 @@ func (x *SubscribeEventsRequest) String() string {
 func (*SubscribeEventsRequest) ProtoMessage() {}
 
 func (x *SubscribeEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[22]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1381,7 @@ func (x *SubscribeEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeEventsRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeEventsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{22}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SubscribeEventsRequest) GetPosition() string {
@@ -1301,7 +1415,7 @@ type PartnerEvent struct {
 
 func (x *PartnerEvent) Reset() {
 	*x = PartnerEvent{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[23]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1313,7 +1427,7 @@ func (x *PartnerEvent) String() string {
 func (*PartnerEvent) ProtoMessage() {}
 
 func (x *PartnerEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[23]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1326,7 +1440,7 @@ func (x *PartnerEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerEvent.ProtoReflect.Descriptor instead.
 func (*PartnerEvent) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{23}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PartnerEvent) GetId() string {
@@ -1373,7 +1487,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[24]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1385,7 +1499,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[24]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1398,7 +1512,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{24}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Heartbeat) GetAt() *timestamppb.Timestamp {
@@ -1423,7 +1537,7 @@ type SubscribeEventsResponse struct {
 
 func (x *SubscribeEventsResponse) Reset() {
 	*x = SubscribeEventsResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[25]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1549,7 @@ func (x *SubscribeEventsResponse) String() string {
 func (*SubscribeEventsResponse) ProtoMessage() {}
 
 func (x *SubscribeEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[25]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1562,7 @@ func (x *SubscribeEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeEventsResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeEventsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{25}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SubscribeEventsResponse) GetItem() isSubscribeEventsResponse_Item {
@@ -1516,7 +1630,7 @@ type FindPanelAvailabilityRequest struct {
 
 func (x *FindPanelAvailabilityRequest) Reset() {
 	*x = FindPanelAvailabilityRequest{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[26]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1528,7 +1642,7 @@ func (x *FindPanelAvailabilityRequest) String() string {
 func (*FindPanelAvailabilityRequest) ProtoMessage() {}
 
 func (x *FindPanelAvailabilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[26]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1541,7 +1655,7 @@ func (x *FindPanelAvailabilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindPanelAvailabilityRequest.ProtoReflect.Descriptor instead.
 func (*FindPanelAvailabilityRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{26}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *FindPanelAvailabilityRequest) GetPanel() []*v1.PanelRequirement {
@@ -1599,7 +1713,7 @@ type FindPanelAvailabilityResponse struct {
 
 func (x *FindPanelAvailabilityResponse) Reset() {
 	*x = FindPanelAvailabilityResponse{}
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[27]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1611,7 +1725,7 @@ func (x *FindPanelAvailabilityResponse) String() string {
 func (*FindPanelAvailabilityResponse) ProtoMessage() {}
 
 func (x *FindPanelAvailabilityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_partner_v1_partner_proto_msgTypes[27]
+	mi := &file_interloop_partner_v1_partner_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1624,7 +1738,7 @@ func (x *FindPanelAvailabilityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindPanelAvailabilityResponse.ProtoReflect.Descriptor instead.
 func (*FindPanelAvailabilityResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{27}
+	return file_interloop_partner_v1_partner_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *FindPanelAvailabilityResponse) GetSlots() []*v1.Slot {
@@ -1691,6 +1805,13 @@ const file_interloop_partner_v1_partner_proto_rawDesc = "" +
 	"\n" +
 	"scorecards\x18\x01 \x03(\v2!.interloop.scorecard.v1.ScorecardR\n" +
 	"scorecards\x125\n" +
+	"\x04page\x18\x02 \x01(\v2!.interloop.common.v1.PageResponseR\x04page\"\x8f\x01\n" +
+	"\x1dListCandidateDecisionsRequest\x12!\n" +
+	"\fcandidate_id\x18\x01 \x01(\tR\vcandidateId\x12\x15\n" +
+	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x124\n" +
+	"\x04page\x18\x03 \x01(\v2 .interloop.common.v1.PageRequestR\x04page\"\x97\x01\n" +
+	"\x1eListCandidateDecisionsResponse\x12>\n" +
+	"\tdecisions\x18\x01 \x03(\v2 .interloop.scorecard.v1.DecisionR\tdecisions\x125\n" +
 	"\x04page\x18\x02 \x01(\v2!.interloop.common.v1.PageResponseR\x04page\"z\n" +
 	"\x16UpsertCandidateRequest\x12\x1d\n" +
 	"\n" +
@@ -1770,12 +1891,13 @@ const file_interloop_partner_v1_partner_proto_rawDesc = "" +
 	"\x1dFindPanelAvailabilityResponse\x122\n" +
 	"\x05slots\x18\x01 \x03(\v2\x1c.interloop.scheduler.v1.SlotR\x05slots\x126\n" +
 	"\x17unknown_interviewer_ids\x18\x02 \x03(\tR\x15unknownInterviewerIds\x12\x18\n" +
-	"\areasons\x18\x03 \x03(\tR\areasons2\xf8\v\n" +
+	"\areasons\x18\x03 \x03(\tR\areasons2\xfe\f\n" +
 	"\x0ePartnerService\x12k\n" +
 	"\x0eGetPartnerInfo\x12+.interloop.partner.v1.GetPartnerInfoRequest\x1a,.interloop.partner.v1.GetPartnerInfoResponse\x12t\n" +
 	"\x11RequestScheduling\x12..interloop.partner.v1.RequestSchedulingRequest\x1a/.interloop.partner.v1.RequestSchedulingResponse\x12\x86\x01\n" +
 	"\x17ListCandidateInterviews\x124.interloop.partner.v1.ListCandidateInterviewsRequest\x1a5.interloop.partner.v1.ListCandidateInterviewsResponse\x12\x86\x01\n" +
-	"\x17ListCandidateScorecards\x124.interloop.partner.v1.ListCandidateScorecardsRequest\x1a5.interloop.partner.v1.ListCandidateScorecardsResponse\x12\x80\x01\n" +
+	"\x17ListCandidateScorecards\x124.interloop.partner.v1.ListCandidateScorecardsRequest\x1a5.interloop.partner.v1.ListCandidateScorecardsResponse\x12\x83\x01\n" +
+	"\x16ListCandidateDecisions\x123.interloop.partner.v1.ListCandidateDecisionsRequest\x1a4.interloop.partner.v1.ListCandidateDecisionsResponse\x12\x80\x01\n" +
 	"\x15FindPanelAvailability\x122.interloop.partner.v1.FindPanelAvailabilityRequest\x1a3.interloop.partner.v1.FindPanelAvailabilityResponse\x12n\n" +
 	"\x0fUpsertCandidate\x12,.interloop.partner.v1.UpsertCandidateRequest\x1a-.interloop.partner.v1.UpsertCandidateResponse\x12t\n" +
 	"\x11UpsertApplication\x12..interloop.partner.v1.UpsertApplicationRequest\x1a/.interloop.partner.v1.UpsertApplicationResponse\x12\\\n" +
@@ -1799,7 +1921,7 @@ func file_interloop_partner_v1_partner_proto_rawDescGZIP() []byte {
 	return file_interloop_partner_v1_partner_proto_rawDescData
 }
 
-var file_interloop_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_interloop_partner_v1_partner_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_interloop_partner_v1_partner_proto_goTypes = []any{
 	(*GetPartnerInfoRequest)(nil),           // 0: interloop.partner.v1.GetPartnerInfoRequest
 	(*GetPartnerInfoResponse)(nil),          // 1: interloop.partner.v1.GetPartnerInfoResponse
@@ -1809,107 +1931,115 @@ var file_interloop_partner_v1_partner_proto_goTypes = []any{
 	(*ListCandidateInterviewsResponse)(nil), // 5: interloop.partner.v1.ListCandidateInterviewsResponse
 	(*ListCandidateScorecardsRequest)(nil),  // 6: interloop.partner.v1.ListCandidateScorecardsRequest
 	(*ListCandidateScorecardsResponse)(nil), // 7: interloop.partner.v1.ListCandidateScorecardsResponse
-	(*UpsertCandidateRequest)(nil),          // 8: interloop.partner.v1.UpsertCandidateRequest
-	(*UpsertApplicationRequest)(nil),        // 9: interloop.partner.v1.UpsertApplicationRequest
-	(*MoveStageRequest)(nil),                // 10: interloop.partner.v1.MoveStageRequest
-	(*RejectApplicationRequest)(nil),        // 11: interloop.partner.v1.RejectApplicationRequest
-	(*HireApplicationRequest)(nil),          // 12: interloop.partner.v1.HireApplicationRequest
-	(*DeleteCandidateRequest)(nil),          // 13: interloop.partner.v1.DeleteCandidateRequest
-	(*UpsertCandidateResponse)(nil),         // 14: interloop.partner.v1.UpsertCandidateResponse
-	(*UpsertApplicationResponse)(nil),       // 15: interloop.partner.v1.UpsertApplicationResponse
-	(*MoveStageResponse)(nil),               // 16: interloop.partner.v1.MoveStageResponse
-	(*RejectApplicationResponse)(nil),       // 17: interloop.partner.v1.RejectApplicationResponse
-	(*HireApplicationResponse)(nil),         // 18: interloop.partner.v1.HireApplicationResponse
-	(*DeleteCandidateResponse)(nil),         // 19: interloop.partner.v1.DeleteCandidateResponse
-	(*PushChangesRequest)(nil),              // 20: interloop.partner.v1.PushChangesRequest
-	(*PushChangesResponse)(nil),             // 21: interloop.partner.v1.PushChangesResponse
-	(*SubscribeEventsRequest)(nil),          // 22: interloop.partner.v1.SubscribeEventsRequest
-	(*PartnerEvent)(nil),                    // 23: interloop.partner.v1.PartnerEvent
-	(*Heartbeat)(nil),                       // 24: interloop.partner.v1.Heartbeat
-	(*SubscribeEventsResponse)(nil),         // 25: interloop.partner.v1.SubscribeEventsResponse
-	(*FindPanelAvailabilityRequest)(nil),    // 26: interloop.partner.v1.FindPanelAvailabilityRequest
-	(*FindPanelAvailabilityResponse)(nil),   // 27: interloop.partner.v1.FindPanelAvailabilityResponse
-	(*v1.PanelRequirement)(nil),             // 28: interloop.scheduler.v1.PanelRequirement
-	(*timestamppb.Timestamp)(nil),           // 29: google.protobuf.Timestamp
-	(*v11.PageRequest)(nil),                 // 30: interloop.common.v1.PageRequest
-	(*v1.Booking)(nil),                      // 31: interloop.scheduler.v1.Booking
-	(*v11.PageResponse)(nil),                // 32: interloop.common.v1.PageResponse
-	(*v12.Scorecard)(nil),                   // 33: interloop.scorecard.v1.Scorecard
-	(*v13.PartnerCandidate)(nil),            // 34: interloop.sync.v1.PartnerCandidate
-	(*v13.PartnerApplication)(nil),          // 35: interloop.sync.v1.PartnerApplication
-	(*v13.PartnerStageMove)(nil),            // 36: interloop.sync.v1.PartnerStageMove
-	(*v13.PartnerRejection)(nil),            // 37: interloop.sync.v1.PartnerRejection
-	(*v13.PartnerHire)(nil),                 // 38: interloop.sync.v1.PartnerHire
-	(*v13.PartnerDeletion)(nil),             // 39: interloop.sync.v1.PartnerDeletion
-	(v13.IngestOutcome)(0),                  // 40: interloop.sync.v1.IngestOutcome
-	(*v13.PartnerChange)(nil),               // 41: interloop.sync.v1.PartnerChange
-	(*v13.PartnerChangeResult)(nil),         // 42: interloop.sync.v1.PartnerChangeResult
-	(*anypb.Any)(nil),                       // 43: google.protobuf.Any
-	(*v11.TimeRange)(nil),                   // 44: interloop.common.v1.TimeRange
-	(*v1.Slot)(nil),                         // 45: interloop.scheduler.v1.Slot
+	(*ListCandidateDecisionsRequest)(nil),   // 8: interloop.partner.v1.ListCandidateDecisionsRequest
+	(*ListCandidateDecisionsResponse)(nil),  // 9: interloop.partner.v1.ListCandidateDecisionsResponse
+	(*UpsertCandidateRequest)(nil),          // 10: interloop.partner.v1.UpsertCandidateRequest
+	(*UpsertApplicationRequest)(nil),        // 11: interloop.partner.v1.UpsertApplicationRequest
+	(*MoveStageRequest)(nil),                // 12: interloop.partner.v1.MoveStageRequest
+	(*RejectApplicationRequest)(nil),        // 13: interloop.partner.v1.RejectApplicationRequest
+	(*HireApplicationRequest)(nil),          // 14: interloop.partner.v1.HireApplicationRequest
+	(*DeleteCandidateRequest)(nil),          // 15: interloop.partner.v1.DeleteCandidateRequest
+	(*UpsertCandidateResponse)(nil),         // 16: interloop.partner.v1.UpsertCandidateResponse
+	(*UpsertApplicationResponse)(nil),       // 17: interloop.partner.v1.UpsertApplicationResponse
+	(*MoveStageResponse)(nil),               // 18: interloop.partner.v1.MoveStageResponse
+	(*RejectApplicationResponse)(nil),       // 19: interloop.partner.v1.RejectApplicationResponse
+	(*HireApplicationResponse)(nil),         // 20: interloop.partner.v1.HireApplicationResponse
+	(*DeleteCandidateResponse)(nil),         // 21: interloop.partner.v1.DeleteCandidateResponse
+	(*PushChangesRequest)(nil),              // 22: interloop.partner.v1.PushChangesRequest
+	(*PushChangesResponse)(nil),             // 23: interloop.partner.v1.PushChangesResponse
+	(*SubscribeEventsRequest)(nil),          // 24: interloop.partner.v1.SubscribeEventsRequest
+	(*PartnerEvent)(nil),                    // 25: interloop.partner.v1.PartnerEvent
+	(*Heartbeat)(nil),                       // 26: interloop.partner.v1.Heartbeat
+	(*SubscribeEventsResponse)(nil),         // 27: interloop.partner.v1.SubscribeEventsResponse
+	(*FindPanelAvailabilityRequest)(nil),    // 28: interloop.partner.v1.FindPanelAvailabilityRequest
+	(*FindPanelAvailabilityResponse)(nil),   // 29: interloop.partner.v1.FindPanelAvailabilityResponse
+	(*v1.PanelRequirement)(nil),             // 30: interloop.scheduler.v1.PanelRequirement
+	(*timestamppb.Timestamp)(nil),           // 31: google.protobuf.Timestamp
+	(*v11.PageRequest)(nil),                 // 32: interloop.common.v1.PageRequest
+	(*v1.Booking)(nil),                      // 33: interloop.scheduler.v1.Booking
+	(*v11.PageResponse)(nil),                // 34: interloop.common.v1.PageResponse
+	(*v12.Scorecard)(nil),                   // 35: interloop.scorecard.v1.Scorecard
+	(*v12.Decision)(nil),                    // 36: interloop.scorecard.v1.Decision
+	(*v13.PartnerCandidate)(nil),            // 37: interloop.sync.v1.PartnerCandidate
+	(*v13.PartnerApplication)(nil),          // 38: interloop.sync.v1.PartnerApplication
+	(*v13.PartnerStageMove)(nil),            // 39: interloop.sync.v1.PartnerStageMove
+	(*v13.PartnerRejection)(nil),            // 40: interloop.sync.v1.PartnerRejection
+	(*v13.PartnerHire)(nil),                 // 41: interloop.sync.v1.PartnerHire
+	(*v13.PartnerDeletion)(nil),             // 42: interloop.sync.v1.PartnerDeletion
+	(v13.IngestOutcome)(0),                  // 43: interloop.sync.v1.IngestOutcome
+	(*v13.PartnerChange)(nil),               // 44: interloop.sync.v1.PartnerChange
+	(*v13.PartnerChangeResult)(nil),         // 45: interloop.sync.v1.PartnerChangeResult
+	(*anypb.Any)(nil),                       // 46: google.protobuf.Any
+	(*v11.TimeRange)(nil),                   // 47: interloop.common.v1.TimeRange
+	(*v1.Slot)(nil),                         // 48: interloop.scheduler.v1.Slot
 }
 var file_interloop_partner_v1_partner_proto_depIdxs = []int32{
-	28, // 0: interloop.partner.v1.RequestSchedulingRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	29, // 1: interloop.partner.v1.RequestSchedulingResponse.expires_at:type_name -> google.protobuf.Timestamp
-	30, // 2: interloop.partner.v1.ListCandidateInterviewsRequest.page:type_name -> interloop.common.v1.PageRequest
-	31, // 3: interloop.partner.v1.ListCandidateInterviewsResponse.interviews:type_name -> interloop.scheduler.v1.Booking
-	32, // 4: interloop.partner.v1.ListCandidateInterviewsResponse.page:type_name -> interloop.common.v1.PageResponse
-	30, // 5: interloop.partner.v1.ListCandidateScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
-	33, // 6: interloop.partner.v1.ListCandidateScorecardsResponse.scorecards:type_name -> interloop.scorecard.v1.Scorecard
-	32, // 7: interloop.partner.v1.ListCandidateScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
-	34, // 8: interloop.partner.v1.UpsertCandidateRequest.candidate:type_name -> interloop.sync.v1.PartnerCandidate
-	35, // 9: interloop.partner.v1.UpsertApplicationRequest.application:type_name -> interloop.sync.v1.PartnerApplication
-	36, // 10: interloop.partner.v1.MoveStageRequest.move:type_name -> interloop.sync.v1.PartnerStageMove
-	37, // 11: interloop.partner.v1.RejectApplicationRequest.rejection:type_name -> interloop.sync.v1.PartnerRejection
-	38, // 12: interloop.partner.v1.HireApplicationRequest.hire:type_name -> interloop.sync.v1.PartnerHire
-	39, // 13: interloop.partner.v1.DeleteCandidateRequest.deletion:type_name -> interloop.sync.v1.PartnerDeletion
-	40, // 14: interloop.partner.v1.UpsertCandidateResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	40, // 15: interloop.partner.v1.UpsertApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	40, // 16: interloop.partner.v1.MoveStageResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	40, // 17: interloop.partner.v1.RejectApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	40, // 18: interloop.partner.v1.HireApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	40, // 19: interloop.partner.v1.DeleteCandidateResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	41, // 20: interloop.partner.v1.PushChangesRequest.changes:type_name -> interloop.sync.v1.PartnerChange
-	42, // 21: interloop.partner.v1.PushChangesResponse.results:type_name -> interloop.sync.v1.PartnerChangeResult
-	29, // 22: interloop.partner.v1.PartnerEvent.time:type_name -> google.protobuf.Timestamp
-	43, // 23: interloop.partner.v1.PartnerEvent.payload:type_name -> google.protobuf.Any
-	29, // 24: interloop.partner.v1.Heartbeat.at:type_name -> google.protobuf.Timestamp
-	23, // 25: interloop.partner.v1.SubscribeEventsResponse.event:type_name -> interloop.partner.v1.PartnerEvent
-	24, // 26: interloop.partner.v1.SubscribeEventsResponse.heartbeat:type_name -> interloop.partner.v1.Heartbeat
-	28, // 27: interloop.partner.v1.FindPanelAvailabilityRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	44, // 28: interloop.partner.v1.FindPanelAvailabilityRequest.window:type_name -> interloop.common.v1.TimeRange
-	45, // 29: interloop.partner.v1.FindPanelAvailabilityResponse.slots:type_name -> interloop.scheduler.v1.Slot
-	0,  // 30: interloop.partner.v1.PartnerService.GetPartnerInfo:input_type -> interloop.partner.v1.GetPartnerInfoRequest
-	2,  // 31: interloop.partner.v1.PartnerService.RequestScheduling:input_type -> interloop.partner.v1.RequestSchedulingRequest
-	4,  // 32: interloop.partner.v1.PartnerService.ListCandidateInterviews:input_type -> interloop.partner.v1.ListCandidateInterviewsRequest
-	6,  // 33: interloop.partner.v1.PartnerService.ListCandidateScorecards:input_type -> interloop.partner.v1.ListCandidateScorecardsRequest
-	26, // 34: interloop.partner.v1.PartnerService.FindPanelAvailability:input_type -> interloop.partner.v1.FindPanelAvailabilityRequest
-	8,  // 35: interloop.partner.v1.PartnerService.UpsertCandidate:input_type -> interloop.partner.v1.UpsertCandidateRequest
-	9,  // 36: interloop.partner.v1.PartnerService.UpsertApplication:input_type -> interloop.partner.v1.UpsertApplicationRequest
-	10, // 37: interloop.partner.v1.PartnerService.MoveStage:input_type -> interloop.partner.v1.MoveStageRequest
-	11, // 38: interloop.partner.v1.PartnerService.RejectApplication:input_type -> interloop.partner.v1.RejectApplicationRequest
-	12, // 39: interloop.partner.v1.PartnerService.HireApplication:input_type -> interloop.partner.v1.HireApplicationRequest
-	13, // 40: interloop.partner.v1.PartnerService.DeleteCandidate:input_type -> interloop.partner.v1.DeleteCandidateRequest
-	20, // 41: interloop.partner.v1.PartnerService.PushChanges:input_type -> interloop.partner.v1.PushChangesRequest
-	22, // 42: interloop.partner.v1.PartnerService.SubscribeEvents:input_type -> interloop.partner.v1.SubscribeEventsRequest
-	1,  // 43: interloop.partner.v1.PartnerService.GetPartnerInfo:output_type -> interloop.partner.v1.GetPartnerInfoResponse
-	3,  // 44: interloop.partner.v1.PartnerService.RequestScheduling:output_type -> interloop.partner.v1.RequestSchedulingResponse
-	5,  // 45: interloop.partner.v1.PartnerService.ListCandidateInterviews:output_type -> interloop.partner.v1.ListCandidateInterviewsResponse
-	7,  // 46: interloop.partner.v1.PartnerService.ListCandidateScorecards:output_type -> interloop.partner.v1.ListCandidateScorecardsResponse
-	27, // 47: interloop.partner.v1.PartnerService.FindPanelAvailability:output_type -> interloop.partner.v1.FindPanelAvailabilityResponse
-	14, // 48: interloop.partner.v1.PartnerService.UpsertCandidate:output_type -> interloop.partner.v1.UpsertCandidateResponse
-	15, // 49: interloop.partner.v1.PartnerService.UpsertApplication:output_type -> interloop.partner.v1.UpsertApplicationResponse
-	16, // 50: interloop.partner.v1.PartnerService.MoveStage:output_type -> interloop.partner.v1.MoveStageResponse
-	17, // 51: interloop.partner.v1.PartnerService.RejectApplication:output_type -> interloop.partner.v1.RejectApplicationResponse
-	18, // 52: interloop.partner.v1.PartnerService.HireApplication:output_type -> interloop.partner.v1.HireApplicationResponse
-	19, // 53: interloop.partner.v1.PartnerService.DeleteCandidate:output_type -> interloop.partner.v1.DeleteCandidateResponse
-	21, // 54: interloop.partner.v1.PartnerService.PushChanges:output_type -> interloop.partner.v1.PushChangesResponse
-	25, // 55: interloop.partner.v1.PartnerService.SubscribeEvents:output_type -> interloop.partner.v1.SubscribeEventsResponse
-	43, // [43:56] is the sub-list for method output_type
-	30, // [30:43] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	30, // 0: interloop.partner.v1.RequestSchedulingRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	31, // 1: interloop.partner.v1.RequestSchedulingResponse.expires_at:type_name -> google.protobuf.Timestamp
+	32, // 2: interloop.partner.v1.ListCandidateInterviewsRequest.page:type_name -> interloop.common.v1.PageRequest
+	33, // 3: interloop.partner.v1.ListCandidateInterviewsResponse.interviews:type_name -> interloop.scheduler.v1.Booking
+	34, // 4: interloop.partner.v1.ListCandidateInterviewsResponse.page:type_name -> interloop.common.v1.PageResponse
+	32, // 5: interloop.partner.v1.ListCandidateScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
+	35, // 6: interloop.partner.v1.ListCandidateScorecardsResponse.scorecards:type_name -> interloop.scorecard.v1.Scorecard
+	34, // 7: interloop.partner.v1.ListCandidateScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
+	32, // 8: interloop.partner.v1.ListCandidateDecisionsRequest.page:type_name -> interloop.common.v1.PageRequest
+	36, // 9: interloop.partner.v1.ListCandidateDecisionsResponse.decisions:type_name -> interloop.scorecard.v1.Decision
+	34, // 10: interloop.partner.v1.ListCandidateDecisionsResponse.page:type_name -> interloop.common.v1.PageResponse
+	37, // 11: interloop.partner.v1.UpsertCandidateRequest.candidate:type_name -> interloop.sync.v1.PartnerCandidate
+	38, // 12: interloop.partner.v1.UpsertApplicationRequest.application:type_name -> interloop.sync.v1.PartnerApplication
+	39, // 13: interloop.partner.v1.MoveStageRequest.move:type_name -> interloop.sync.v1.PartnerStageMove
+	40, // 14: interloop.partner.v1.RejectApplicationRequest.rejection:type_name -> interloop.sync.v1.PartnerRejection
+	41, // 15: interloop.partner.v1.HireApplicationRequest.hire:type_name -> interloop.sync.v1.PartnerHire
+	42, // 16: interloop.partner.v1.DeleteCandidateRequest.deletion:type_name -> interloop.sync.v1.PartnerDeletion
+	43, // 17: interloop.partner.v1.UpsertCandidateResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	43, // 18: interloop.partner.v1.UpsertApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	43, // 19: interloop.partner.v1.MoveStageResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	43, // 20: interloop.partner.v1.RejectApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	43, // 21: interloop.partner.v1.HireApplicationResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	43, // 22: interloop.partner.v1.DeleteCandidateResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	44, // 23: interloop.partner.v1.PushChangesRequest.changes:type_name -> interloop.sync.v1.PartnerChange
+	45, // 24: interloop.partner.v1.PushChangesResponse.results:type_name -> interloop.sync.v1.PartnerChangeResult
+	31, // 25: interloop.partner.v1.PartnerEvent.time:type_name -> google.protobuf.Timestamp
+	46, // 26: interloop.partner.v1.PartnerEvent.payload:type_name -> google.protobuf.Any
+	31, // 27: interloop.partner.v1.Heartbeat.at:type_name -> google.protobuf.Timestamp
+	25, // 28: interloop.partner.v1.SubscribeEventsResponse.event:type_name -> interloop.partner.v1.PartnerEvent
+	26, // 29: interloop.partner.v1.SubscribeEventsResponse.heartbeat:type_name -> interloop.partner.v1.Heartbeat
+	30, // 30: interloop.partner.v1.FindPanelAvailabilityRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	47, // 31: interloop.partner.v1.FindPanelAvailabilityRequest.window:type_name -> interloop.common.v1.TimeRange
+	48, // 32: interloop.partner.v1.FindPanelAvailabilityResponse.slots:type_name -> interloop.scheduler.v1.Slot
+	0,  // 33: interloop.partner.v1.PartnerService.GetPartnerInfo:input_type -> interloop.partner.v1.GetPartnerInfoRequest
+	2,  // 34: interloop.partner.v1.PartnerService.RequestScheduling:input_type -> interloop.partner.v1.RequestSchedulingRequest
+	4,  // 35: interloop.partner.v1.PartnerService.ListCandidateInterviews:input_type -> interloop.partner.v1.ListCandidateInterviewsRequest
+	6,  // 36: interloop.partner.v1.PartnerService.ListCandidateScorecards:input_type -> interloop.partner.v1.ListCandidateScorecardsRequest
+	8,  // 37: interloop.partner.v1.PartnerService.ListCandidateDecisions:input_type -> interloop.partner.v1.ListCandidateDecisionsRequest
+	28, // 38: interloop.partner.v1.PartnerService.FindPanelAvailability:input_type -> interloop.partner.v1.FindPanelAvailabilityRequest
+	10, // 39: interloop.partner.v1.PartnerService.UpsertCandidate:input_type -> interloop.partner.v1.UpsertCandidateRequest
+	11, // 40: interloop.partner.v1.PartnerService.UpsertApplication:input_type -> interloop.partner.v1.UpsertApplicationRequest
+	12, // 41: interloop.partner.v1.PartnerService.MoveStage:input_type -> interloop.partner.v1.MoveStageRequest
+	13, // 42: interloop.partner.v1.PartnerService.RejectApplication:input_type -> interloop.partner.v1.RejectApplicationRequest
+	14, // 43: interloop.partner.v1.PartnerService.HireApplication:input_type -> interloop.partner.v1.HireApplicationRequest
+	15, // 44: interloop.partner.v1.PartnerService.DeleteCandidate:input_type -> interloop.partner.v1.DeleteCandidateRequest
+	22, // 45: interloop.partner.v1.PartnerService.PushChanges:input_type -> interloop.partner.v1.PushChangesRequest
+	24, // 46: interloop.partner.v1.PartnerService.SubscribeEvents:input_type -> interloop.partner.v1.SubscribeEventsRequest
+	1,  // 47: interloop.partner.v1.PartnerService.GetPartnerInfo:output_type -> interloop.partner.v1.GetPartnerInfoResponse
+	3,  // 48: interloop.partner.v1.PartnerService.RequestScheduling:output_type -> interloop.partner.v1.RequestSchedulingResponse
+	5,  // 49: interloop.partner.v1.PartnerService.ListCandidateInterviews:output_type -> interloop.partner.v1.ListCandidateInterviewsResponse
+	7,  // 50: interloop.partner.v1.PartnerService.ListCandidateScorecards:output_type -> interloop.partner.v1.ListCandidateScorecardsResponse
+	9,  // 51: interloop.partner.v1.PartnerService.ListCandidateDecisions:output_type -> interloop.partner.v1.ListCandidateDecisionsResponse
+	29, // 52: interloop.partner.v1.PartnerService.FindPanelAvailability:output_type -> interloop.partner.v1.FindPanelAvailabilityResponse
+	16, // 53: interloop.partner.v1.PartnerService.UpsertCandidate:output_type -> interloop.partner.v1.UpsertCandidateResponse
+	17, // 54: interloop.partner.v1.PartnerService.UpsertApplication:output_type -> interloop.partner.v1.UpsertApplicationResponse
+	18, // 55: interloop.partner.v1.PartnerService.MoveStage:output_type -> interloop.partner.v1.MoveStageResponse
+	19, // 56: interloop.partner.v1.PartnerService.RejectApplication:output_type -> interloop.partner.v1.RejectApplicationResponse
+	20, // 57: interloop.partner.v1.PartnerService.HireApplication:output_type -> interloop.partner.v1.HireApplicationResponse
+	21, // 58: interloop.partner.v1.PartnerService.DeleteCandidate:output_type -> interloop.partner.v1.DeleteCandidateResponse
+	23, // 59: interloop.partner.v1.PartnerService.PushChanges:output_type -> interloop.partner.v1.PushChangesResponse
+	27, // 60: interloop.partner.v1.PartnerService.SubscribeEvents:output_type -> interloop.partner.v1.SubscribeEventsResponse
+	47, // [47:61] is the sub-list for method output_type
+	33, // [33:47] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_interloop_partner_v1_partner_proto_init() }
@@ -1917,7 +2047,7 @@ func file_interloop_partner_v1_partner_proto_init() {
 	if File_interloop_partner_v1_partner_proto != nil {
 		return
 	}
-	file_interloop_partner_v1_partner_proto_msgTypes[25].OneofWrappers = []any{
+	file_interloop_partner_v1_partner_proto_msgTypes[27].OneofWrappers = []any{
 		(*SubscribeEventsResponse_Event)(nil),
 		(*SubscribeEventsResponse_Heartbeat)(nil),
 	}
@@ -1927,7 +2057,7 @@ func file_interloop_partner_v1_partner_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_partner_v1_partner_proto_rawDesc), len(file_interloop_partner_v1_partner_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const (
 	PartnerService_RequestScheduling_FullMethodName       = "/interloop.partner.v1.PartnerService/RequestScheduling"
 	PartnerService_ListCandidateInterviews_FullMethodName = "/interloop.partner.v1.PartnerService/ListCandidateInterviews"
 	PartnerService_ListCandidateScorecards_FullMethodName = "/interloop.partner.v1.PartnerService/ListCandidateScorecards"
+	PartnerService_ListCandidateDecisions_FullMethodName  = "/interloop.partner.v1.PartnerService/ListCandidateDecisions"
 	PartnerService_FindPanelAvailability_FullMethodName   = "/interloop.partner.v1.PartnerService/FindPanelAvailability"
 	PartnerService_UpsertCandidate_FullMethodName         = "/interloop.partner.v1.PartnerService/UpsertCandidate"
 	PartnerService_UpsertApplication_FullMethodName       = "/interloop.partner.v1.PartnerService/UpsertApplication"
@@ -59,6 +60,9 @@ type PartnerServiceClient interface {
 	ListCandidateInterviews(ctx context.Context, in *ListCandidateInterviewsRequest, opts ...grpc.CallOption) (*ListCandidateInterviewsResponse, error)
 	// The candidate's submitted scorecards: a rating per competency, evidence and the recommendation.
 	ListCandidateScorecards(ctx context.Context, in *ListCandidateScorecardsRequest, opts ...grpc.CallOption) (*ListCandidateScorecardsResponse, error)
+	// The candidate's recorded hiring decisions (advance, hire, reject, ...), newest first, optionally for one
+	// job. Scope "read".
+	ListCandidateDecisions(ctx context.Context, in *ListCandidateDecisionsRequest, opts ...grpc.CallOption) (*ListCandidateDecisionsResponse, error)
 	// When a panel (or the job's default panel) could meet within a window: the slots every required
 	// interviewer is free for, as the scheduler computes them from their calendars. Scope "schedule".
 	FindPanelAvailability(ctx context.Context, in *FindPanelAvailabilityRequest, opts ...grpc.CallOption) (*FindPanelAvailabilityResponse, error)
@@ -122,6 +126,16 @@ func (c *partnerServiceClient) ListCandidateScorecards(ctx context.Context, in *
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListCandidateScorecardsResponse)
 	err := c.cc.Invoke(ctx, PartnerService_ListCandidateScorecards_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *partnerServiceClient) ListCandidateDecisions(ctx context.Context, in *ListCandidateDecisionsRequest, opts ...grpc.CallOption) (*ListCandidateDecisionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCandidateDecisionsResponse)
+	err := c.cc.Invoke(ctx, PartnerService_ListCandidateDecisions_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +266,9 @@ type PartnerServiceServer interface {
 	ListCandidateInterviews(context.Context, *ListCandidateInterviewsRequest) (*ListCandidateInterviewsResponse, error)
 	// The candidate's submitted scorecards: a rating per competency, evidence and the recommendation.
 	ListCandidateScorecards(context.Context, *ListCandidateScorecardsRequest) (*ListCandidateScorecardsResponse, error)
+	// The candidate's recorded hiring decisions (advance, hire, reject, ...), newest first, optionally for one
+	// job. Scope "read".
+	ListCandidateDecisions(context.Context, *ListCandidateDecisionsRequest) (*ListCandidateDecisionsResponse, error)
 	// When a panel (or the job's default panel) could meet within a window: the slots every required
 	// interviewer is free for, as the scheduler computes them from their calendars. Scope "schedule".
 	FindPanelAvailability(context.Context, *FindPanelAvailabilityRequest) (*FindPanelAvailabilityResponse, error)
@@ -292,6 +309,9 @@ func (UnimplementedPartnerServiceServer) ListCandidateInterviews(context.Context
 }
 func (UnimplementedPartnerServiceServer) ListCandidateScorecards(context.Context, *ListCandidateScorecardsRequest) (*ListCandidateScorecardsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCandidateScorecards not implemented")
+}
+func (UnimplementedPartnerServiceServer) ListCandidateDecisions(context.Context, *ListCandidateDecisionsRequest) (*ListCandidateDecisionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCandidateDecisions not implemented")
 }
 func (UnimplementedPartnerServiceServer) FindPanelAvailability(context.Context, *FindPanelAvailabilityRequest) (*FindPanelAvailabilityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FindPanelAvailability not implemented")
@@ -409,6 +429,24 @@ func _PartnerService_ListCandidateScorecards_Handler(srv interface{}, ctx contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(PartnerServiceServer).ListCandidateScorecards(ctx, req.(*ListCandidateScorecardsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PartnerService_ListCandidateDecisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCandidateDecisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PartnerServiceServer).ListCandidateDecisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PartnerService_ListCandidateDecisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PartnerServiceServer).ListCandidateDecisions(ctx, req.(*ListCandidateDecisionsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -590,6 +628,10 @@ var PartnerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCandidateScorecards",
 			Handler:    _PartnerService_ListCandidateScorecards_Handler,
+		},
+		{
+			MethodName: "ListCandidateDecisions",
+			Handler:    _PartnerService_ListCandidateDecisions_Handler,
 		},
 		{
 			MethodName: "FindPanelAvailability",

@@ -325,6 +325,27 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         submitted = [s for s in resp.scorecards if s.status == "submitted"]
         return partner_pb2.ListCandidateScorecardsResponse(scorecards=submitted, page=resp.page)
 
+    @allow("read")
+    async def ListCandidateDecisions(
+        self,
+        request: partner_pb2.ListCandidateDecisionsRequest,
+        context: grpc.aio.ServicerContext,
+        caller: Caller,
+    ):
+        Check().require(bool(request.candidate_id), "candidate_id", "required").done()
+        resp = await self._forward(
+            context,
+            self._app.state.backends.scorecard.ListDecisions(
+                cpb.ListDecisionsRequest(
+                    tenant_id=caller.tenant_id,
+                    candidate_id=request.candidate_id,
+                    job_id=request.job_id,
+                    page=request.page,
+                )
+            ),
+        )
+        return partner_pb2.ListCandidateDecisionsResponse(decisions=resp.decisions, page=resp.page)
+
     @allow("push")
     async def UpsertCandidate(
         self,
