@@ -234,6 +234,21 @@ for render in ("default", "production"):
                 headless = services.get(f"interloop-{callee}-headless", {}).get("spec", {})
                 check(headless.get("clusterIP") == "None" and [p["name"] for p in headless.get("ports", [])] == ["grpc"],
                       f"{name}: interloop-{callee}-headless is a headless gRPC Service")
+        # The partner API's TLS (production: mutual TLS) reaches the gateway only, as mounted files.
+        tls_env = {k: v for k, v in plain.items() if k.startswith(P + "PARTNER_TLS_")}
+        mounts = {m["name"]: m for m in main.get("volumeMounts", [])}
+        vols = {v["name"]: v for v in spec.get("volumes", [])}
+        if svc == "gateway" and prod:
+            check(tls_env == {P + "PARTNER_TLS_CERT_FILE": "/etc/interloop/partner-tls/tls.crt",
+                              P + "PARTNER_TLS_KEY_FILE": "/etc/interloop/partner-tls/tls.key",
+                              P + "PARTNER_TLS_CLIENT_CA_FILE": "/etc/interloop/partner-tls/ca.crt"},
+                  f"{name}: partner mutual TLS files, got {tls_env}")
+            check(mounts.get("partner-tls", {}).get("readOnly") is True
+                  and mounts["partner-tls"]["mountPath"] == "/etc/interloop/partner-tls", f"{name}: partner-tls mounted read-only")
+            check(vols.get("partner-tls", {}).get("secret", {}).get("secretName") == "interloop-partner-tls", f"{name}: partner-tls volume")
+        else:
+            check(not tls_env and "partner-tls" not in mounts and "partner-tls" not in vols,
+                  f"{name}: no partner TLS unless the gateway is given partnerApi.tls")
         if svc == "sync":
             check("secretKeyRef" in env.get(P + "CREDENTIAL_KEYS", {}).get("valueFrom", {}), f"{name}: {P}CREDENTIAL_KEYS from the Secret")
         # Switches.
@@ -318,6 +333,7 @@ negative ingress-without-hosts "/ingress" <<<'ingress: {enabled: true, hosts: []
 negative top-level-typo "additional properties 'networkPolicies' not allowed" <<<'networkPolicies: {enabled: true}'
 negative public-url-not-a-url "/publicUrl" <<<'publicUrl: interviews.example.com'
 negative kafka-protocol-typo "/kafka/securityProtocol" <<<'kafka: {securityProtocol: TLS}'
+negative partner-tls-typo "/partnerApi/tls" <<<'partnerApi: {tls: {secret: x}}'
 for f in "$WORK"/neg/*.log; do grep -qF "$SCHEMA" "$f" || fail "negative: $(basename "$f" .log) is a schema error" "$f"; done
 schema_cases=$negatives
 # Template guards: what JSON Schema cannot express.
@@ -327,6 +343,8 @@ negative secret-key-not-fernet "secrets.data.scheduler-credential-keys holds som
   <<<'secrets: {data: {scheduler-credential-keys: "ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS1zY2hlZCE=,not-a-key"}}'
 negative database-url-missing "secrets.data.scorecard-database-url is required" <<<'secrets: {data: {scorecard-database-url: ""}}'
 negative kafka-missing "kafka.bootstrapServers is required: the chart installs no Kafka" <<<'kafka: {bootstrapServers: ""}'
+negative partner-mtls-without-secret "partnerApi.tls.requireClientCertificate needs partnerApi.tls.secretName" \
+  <<<'partnerApi: {tls: {requireClientCertificate: true}}'
 negative public-url-outside-dev 'publicUrl is required when environment is "staging"' <<<'environment: staging'
 negative hpa-max-below-min "maxReplicas (1) must be at least minReplicas (2)" <<<'{autoscaling: {enabled: true}, services: {gateway: {autoscaling: {maxReplicas: 1}}}}'
 negative kafka-sasl-without-user "kafka.sasl.username is required with kafka.securityProtocol SASL_SSL" \

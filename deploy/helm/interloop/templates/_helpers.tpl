@@ -172,6 +172,18 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- $_ := set $data (print $p "KAFKA_SSL_KEYFILE") "/etc/interloop/kafka-tls/tls.key" }}
 {{- end }}
 {{- end }}
+{{- $ptls := .root.Values.partnerApi.tls }}
+{{- if and $ptls.requireClientCertificate (not $ptls.secretName) }}
+{{- fail "partnerApi.tls.requireClientCertificate needs partnerApi.tls.secretName: a Secret with tls.crt, tls.key and the ca.crt that signs partners' client certificates" }}
+{{- end }}
+{{- if and (eq .name "gateway") $ptls.secretName }}
+{{- /* the partner gRPC API over TLS (and mutual TLS): files of the mounted Secret */}}
+{{- $_ := set $data (print $p "PARTNER_TLS_CERT_FILE") "/etc/interloop/partner-tls/tls.crt" }}
+{{- $_ := set $data (print $p "PARTNER_TLS_KEY_FILE") "/etc/interloop/partner-tls/tls.key" }}
+{{- if $ptls.requireClientCertificate }}
+{{- $_ := set $data (print $p "PARTNER_TLS_CLIENT_CA_FILE") "/etc/interloop/partner-tls/ca.crt" }}
+{{- end }}
+{{- end }}
 {{- if not .root.Values.kafka.bootstrapServersSecretKey }}
 {{- $_ := set $data (print $p "KAFKA_BOOTSTRAP_SERVERS") (required "kafka.bootstrapServers is required: the chart installs no Kafka; set it to your brokers (host:9092,…), or set kafka.bootstrapServersSecretKey to read them from the Secret" .root.Values.kafka.bootstrapServers) }}
 {{- end }}
