@@ -29,7 +29,7 @@ from interloop_common import metrics
 from interloop_common.db import system_tx
 from interloop_common.events import Event, encode, new_event
 from interloop_common.kafka import Producer, topic_for, unpublishable
-from interloop_common.periodic import every
+from interloop_common.periodic import connection_alive, every
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
@@ -211,7 +211,7 @@ class OutboxRelay:
 
     async def _listen(self) -> None:
         """LISTEN on a connection of its own; taken again after the database dropped it (a restart)."""
-        if self._listener_alive():
+        if connection_alive(self._listener):
             return
         await self._unlisten()
         listener = await self._pool.acquire()
@@ -236,14 +236,6 @@ class OutboxRelay:
                 OUTBOX_LEADER.labels(self._service).set(1)
                 log.info("outbox relay: publishing (leader)")
         return self._leading
-
-    def _listener_alive(self) -> bool:
-        if self._listener is None:
-            return False
-        try:
-            return not self._listener.is_closed()
-        except asyncpg.InterfaceError:  # the pool took back a connection the server cut (a restart)
-            return False
 
     async def _unlisten(self) -> None:
         listener, self._listener = self._listener, None

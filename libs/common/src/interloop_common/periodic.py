@@ -8,8 +8,11 @@ something truthy (it found work) runs again at once when ``drain`` is set; other
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+
+import asyncpg
 
 from interloop_common import metrics
 
@@ -56,3 +59,81 @@ def backoff(seconds: float, failures: int, max_backoff: float) -> float:
     """``seconds`` after one failure, doubling with each further one, never above ``max_backoff`` (or
     ``seconds`` when that is already longer)."""
     return min(seconds * 2 ** (failures - 1), max(max_backoff, seconds))
+
+
+def connection_alive(conn: asyncpg.Connection | None) -> bool:
+    """Whether a connection held outside a transaction (a LISTEN session) is still usable."""
+    if conn is None:
+        return False
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:  # the pool took back a connection the server cut (a restart)
+        return False
+
+
+class Wakeup:
+    """A nap for `every` that PostgreSQL cuts short: a NOTIFY on ``channel`` (from a trigger, delivered at
+    commit) ends it at once, so work committed anywhere starts now instead of at the next poll.
+
+    Use ``round(work)`` as the work and ``nap`` as ``every``'s sleep: the wake flag is cleared before each
+    round, so a notification during a round makes the next one start at once. While the database cannot be
+    listened on, the nap is the plain poll; the next round listens again. After a failed round the nap is a
+    backoff that notifications do not cut short."""
+
+    def __init__(self, pool: asyncpg.Pool, channel: str) -> None:
+        self._pool, self._channel = pool, channel
+        self._woken = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+        self._failed = False
+
+    def round(self, work: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        async def run() -> object:
+            await self._listen()  # before the round: what commits during it wakes the next nap
+            self._woken.clear()
+            self._failed = True
+            found = await work()
+            self._failed = False
+            return found
+
+        return run
+
+    async def nap(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True when a notification ended it."""
+        if self._failed or self._listener is None:
+            await asyncio.sleep(seconds)
+            return False
+        try:
+            await asyncio.wait_for(self._woken.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _listen(self) -> None:
+        if connection_alive(self._listener):
+            return
+        await self.close()
+        try:
+            listener = await self._pool.acquire(timeout=5)
+        except Exception:  # noqa: BLE001 - no database now: poll, and listen again next round
+            log.warning("cannot LISTEN %s: polling until the database answers", self._channel)
+            return
+        try:
+            await listener.add_listener(self._channel, self._wake)
+        except Exception:  # noqa: BLE001
+            await self._pool.release(listener)
+            log.warning("cannot LISTEN %s: polling until the database answers", self._channel)
+            return
+        self._listener = listener
+
+    def _wake(self, *_: object) -> None:
+        self._woken.set()
+
+    async def close(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        with contextlib.suppress(Exception):  # a connection the server dropped cannot UNLISTEN
+            if not listener.is_closed():
+                await listener.remove_listener(self._channel, self._wake)
+        with contextlib.suppress(Exception):
+            await self._pool.release(listener)

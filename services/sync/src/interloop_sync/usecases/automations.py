@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -19,7 +18,7 @@ from interloop_common import vendor_http
 from interloop_common.clock import utc_now
 from interloop_common.db import system_tx
 from interloop_common.outbox import stage, stage_alert
-from interloop_common.periodic import every
+from interloop_common.periodic import Wakeup, every
 
 from interloop_sync.domain.automations import EmailTemplate, EmailTemplates
 from interloop_sync.store import automations as store
@@ -111,17 +110,24 @@ DEFAULT_REMINDER = EmailTemplate(
 
 
 MAX_WORKER_BACKOFF_S = 30.0
+WAKEUP_CHANNEL = "automation_due"
 
 
-def worker(ctx: SyncContext) -> Awaitable[None]:
-    """Due actions, one batch after another while there are any, else every poll interval."""
-    return every(
-        ctx.settings.automation_poll_seconds,
-        "automations",
-        lambda: run_due(ctx),
-        drain=True,
-        max_backoff=MAX_WORKER_BACKOFF_S,
-    )
+async def worker(ctx: SyncContext) -> None:
+    """Due actions, one batch after another while there are any; else at the next poll interval, or at
+    once when an action that is already due commits (migration 0005's NOTIFY)."""
+    wakeup = Wakeup(ctx.pool, WAKEUP_CHANNEL)
+    try:
+        await every(
+            ctx.settings.automation_poll_seconds,
+            "automations",
+            wakeup.round(lambda: run_due(ctx)),
+            drain=True,
+            max_backoff=MAX_WORKER_BACKOFF_S,
+            sleep=wakeup.nap,
+        )
+    finally:
+        await wakeup.close()
 
 
 async def run_due(ctx: SyncContext, now: datetime | None = None) -> int:
