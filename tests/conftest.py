@@ -39,6 +39,8 @@ def platform(
             "INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS": "0.2",
             # no periodic polling of Harvest / Lever: a test reconciles a connection when it means to
             "INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS": "0",
+            # no scheduled retention purge: a test purges when it means to
+            "INTERLOOP_SYNC_RETENTION_INTERVAL_SECONDS": "0",
         }
     )
     services.procs["scorecard"].env.update(  # overdue scorecards chased every 7.2 s instead of 24 h

@@ -7,12 +7,13 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from interloop_devstack.testing import ServiceSet, rows
+from interloop_devstack.testing import ServiceSet, eventually, rows
 from interloop_fakes.ats import sign_greenhouse
 from interloop_fakes.examples import EXAMPLES
 
@@ -87,3 +88,58 @@ def stage_change(n: int, *, stage: str = "Assessment", job_id: int = 3485) -> tu
     email = f"cand{n}@glue.test"
     cand["email_addresses"] = [{"value": email, "type": "personal"}]
     return body, str(cand["id"]), email
+
+
+async def held_interview_with_scorecard(
+    t: Tenant, candidate_id: str, evidence: str, *, days_ago: int = 1, score: int = 4
+) -> str:
+    """A past interview of the candidate with "hm" (job 3485, round Assessment; the scorecard template for
+    them must exist), completed, and hm's submitted scorecard with `evidence`; returns the interview id."""
+    start = datetime.now(UTC) - timedelta(days=days_ago)
+    r = await t.http.post(
+        "/v1/interviews",
+        json={
+            "candidate_id": candidate_id,
+            "interviewer_ids": ["hm"],
+            "job_id": "3485",
+            "round": "Assessment",
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.text
+    interview = r.json()["id"]
+    assert (await t.http.post(f"/v1/interviews/{interview}/complete")).status_code == 200
+
+    async def due() -> bool:
+        items = (await t.http.get("/v1/expected-scorecards", params={"interview_id": interview})).json()
+        return any(i["status"] == "due" for i in items["items"])
+
+    await eventually(due, what="the expected scorecard")
+    card = await t.http.post(
+        "/v1/scorecards",
+        headers={"X-Interviewer-Id": "hm"},
+        json={
+            "interview_id": interview,
+            "interviewer_id": "hm",
+            "submit": True,
+            "ratings": [{"dimension": "coding", "score": score, "evidence": evidence}],
+            "recommendation": "yes",
+        },
+    )
+    assert card.status_code == 201, card.text
+    return interview
+
+
+async def book_through_the_link(t: Tenant, mailbox: Any, email: str) -> dict[str, Any]:
+    """The candidate opens the link their scheduling email carries and books the first slot, then gets the
+    invite; returns the booking."""
+    mails = await eventually(lambda: mailbox.to(email), what="the link email")
+    token = mails[0].get_content().split("/schedule/", 1)[1].split()[0]
+    slots = (await t.public.get(f"/v1/scheduling-links/{token}/slots", params={"tz": "UTC"})).json()
+    ok = await t.public.post(
+        f"/v1/scheduling-links/{token}/confirm", json={"start": slots["slots"][0]["start"]}
+    )
+    assert ok.status_code == 200, ok.text
+    await eventually(lambda: len(mailbox.to(email)) >= 2, what="the interview invite")
+    return ok.json()["booking"]

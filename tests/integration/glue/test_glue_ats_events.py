@@ -5,7 +5,6 @@ their PII erased in the scheduler and the scorecard databases (ratings stay for 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 import grpc
 import httpx
@@ -17,7 +16,7 @@ from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.events import encode, new_event
 from interloop_devstack.testing import Mailbox, eventually
 
-from .conftest import ALWAYS, Tenant, fixture, stage_change
+from .conftest import ALWAYS, Tenant, fixture, held_interview_with_scorecard, stage_change
 
 pytestmark = pytest.mark.integration
 
@@ -120,39 +119,7 @@ async def test_candidate_deleted_in_the_ats_is_erased_in_scheduler_and_scorecard
 
     # a held interview of the same candidate with a submitted scorecard whose evidence names them
     assert (await tenant.http.post("/v1/scorecard-templates", json=TEMPLATE)).status_code == 201
-    start = datetime.now(UTC) - timedelta(days=1)
-    r = await tenant.http.post(
-        "/v1/interviews",
-        json={
-            "candidate_id": candidate_id,
-            "interviewer_ids": ["hm"],
-            "job_id": "3485",
-            "round": "Assessment",
-            "start": start.isoformat(),
-            "end": (start + timedelta(hours=1)).isoformat(),
-        },
-    )
-    assert r.status_code == 201, r.text
-    interview = r.json()["id"]
-    assert (await tenant.http.post(f"/v1/interviews/{interview}/complete")).status_code == 200
-
-    async def due() -> bool:
-        items = (await tenant.http.get("/v1/expected-scorecards", params={"interview_id": interview})).json()
-        return any(i["status"] == "due" for i in items["items"])
-
-    await eventually(due, what="the expected scorecard")
-    card = await tenant.http.post(
-        "/v1/scorecards",
-        headers={"X-Interviewer-Id": "hm"},
-        json={
-            "interview_id": interview,
-            "interviewer_id": "hm",
-            "submit": True,
-            "ratings": [{"dimension": "coding", "score": 4, "evidence": "Cand3 Glue3 wrote a clean parser"}],
-            "recommendation": "yes",
-        },
-    )
-    assert card.status_code == 201, card.text
+    await held_interview_with_scorecard(tenant, candidate_id, "Cand3 Glue3 wrote a clean parser")
     compliance = await create_api_key(
         tenant.platform.dsns["gateway"],
         tenant_id=tenant.id,

@@ -63,11 +63,17 @@ def test_the_matrix(matrix: dict) -> None:
         assert scopes <= SCOPES - {"partner"}, (method, path)  # partner keys: the gRPC API only
         compliance_data = path.startswith("/v1/compliance/")
         statistics = path.startswith("/v1/scorecard-statistics")
+        # candidates' rights: erasure for admin and compliance; access requests (they hold demographics)
+        # for compliance alone; never recruiters or interviewers
+        privacy = path.startswith("/v1/privacy/")
+        exports = path.startswith("/v1/privacy/exports")
+        if privacy:
+            assert scopes <= {"admin", "compliance"}, (method, path)
         # admin passes everywhere, except the demographic data kept for compliance alone
-        assert ("admin" in scopes) != compliance_data, (method, path)
-        # compliance reads compliance data and statistics, nothing else
+        assert ("admin" in scopes) != (compliance_data or exports), (method, path)
+        # compliance reads compliance data and statistics, and handles privacy requests; nothing else
         reads_statistics = statistics and method == "GET"
-        assert ("compliance" in scopes) == (compliance_data or reads_statistics), (method, path)
+        assert ("compliance" in scopes) == (compliance_data or reads_statistics or privacy), (method, path)
         # interviewers never see statistics
         if statistics:
             assert "interviewer" not in scopes, (method, path)
@@ -124,8 +130,9 @@ def test_the_openapi_document_names_each_operations_scopes(app: Litestar, matrix
     seen = 0
     for (method, path), scopes in matrix.items():
         if path.endswith(".html"):  # a printable page of a documented JSON route (same scopes)
-            assert path.removesuffix("/report.html") in doc["paths"], path
-            assert scopes == matrix[(method, path.removesuffix("/report.html"))], path
+            json_route = path.rsplit("/", 1)[0]
+            assert json_route.replace(":str", "") in doc["paths"], path
+            assert scopes == matrix[(method, json_route)], path
             seen += 1
             continue
         op = doc["paths"][path.replace(":str", "")][method.lower()]

@@ -11,7 +11,7 @@ from interloop_common.events import new_event
 from interloop_common.rpc import ts
 from interloop_sync.domain.automations import EmailTemplates
 from interloop_sync.usecases.automations import DEFAULT_INTERVIEW
-from interloop_sync.usecases.interview_mail import TEMPLATES, local, plan
+from interloop_sync.usecases.interview_mail import TEMPLATES, local, plan, recipient_tag
 
 START = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)  # the night Europe/London springs forward
 END = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
@@ -55,9 +55,9 @@ def test_every_attendee_gets_the_invite_keyed_by_booking_sequence_and_address() 
     planned = plan(_scheduled())
     assert [c["recipient"] for _, c in planned] == ["Ada@Mail.test", "eve@acme.test", "bob@acme.test"]
     assert [k for k, _ in planned] == [
-        "interview-mail:b1:interview.scheduled:0:ada@mail.test",
-        "interview-mail:b1:interview.scheduled:0:eve@acme.test",
-        "interview-mail:b1:interview.scheduled:0:bob@acme.test",
+        "interview-mail:b1:interview.scheduled:0:" + recipient_tag("ada@mail.test"),
+        "interview-mail:b1:interview.scheduled:0:" + recipient_tag("eve@acme.test"),
+        "interview-mail:b1:interview.scheduled:0:" + recipient_tag("bob@acme.test"),
     ]
     ada, eve, bob = (c for _, c in planned)
     assert ada["start"].endswith("00:30 (Europe/London)") and ada["end_time"] == "02:30"
@@ -205,6 +205,31 @@ def test_a_move_onto_another_panel_cancels_it_for_whoever_left() -> None:
         ("bob@acme.test", "CANCEL", "interview_cancelled"),
     ]
     key, bob = planned[2]
-    assert key == "interview-mail:b1:interview.rescheduled:1:removed:bob@acme.test"
+    assert key == "interview-mail:b1:interview.rescheduled:1:removed:" + recipient_tag("Bob@Acme.test")
     assert bob["ics"] == "METHOD:CANCEL" and bob["start"] == "Saturday 27 March 2027, 09:00 (UTC)"
     assert bob["end_time"] == "10:00" and "no longer on its panel" in bob["reason"]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        # 78 characters ending in a parenthesised zone: CPython's 78-column folding moved it whole onto a
+        # continuation line, and it read back as " Reminder: …" (on the day the date was long enough)
+        "Reminder: your interview on Friday 4 December 2026, 19:03 (America/Sao_Paulo)",
+        "Interview confirmed: your Onsite Interview, Wednesday 29 September 2027, 16:43 "
+        "(America/Argentina/Buenos_Aires)",
+        "Entretien confirmé : lundi 6 décembre 2027, 09:00 (Europe/Paris)",
+    ],
+)
+def test_a_subject_reads_back_exactly_as_rendered(subject: str) -> None:
+    from email import message_from_bytes, policy
+
+    from interloop_sync.domain.automations import RenderedEmail
+    from interloop_sync.usecases.automations import build_message
+
+    sent = build_message(
+        "no-reply@interloop.test", "ada@mail.test", RenderedEmail(subject, "body", False), "k:1", {}
+    )
+    raw = sent.as_bytes()  # what goes over SMTP
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert str(message_from_bytes(raw, policy=policy.default)["Subject"]) == subject

@@ -30,6 +30,7 @@ from interloop_gateway.domain.dashboard import controllers as dashboard
 from interloop_gateway.domain.health.controllers import HealthController
 from interloop_gateway.domain.interviews.controllers import ActivityController, InterviewsController
 from interloop_gateway.domain.partners import controllers as partners
+from interloop_gateway.domain.privacy import controllers as privacy
 from interloop_gateway.domain.scheduling import controllers as scheduling
 from interloop_gateway.domain.scorecards import controllers as scorecards
 from interloop_gateway.domain.webhooks import controllers as webhooks
@@ -93,6 +94,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             *connections.CONTROLLERS,
             *partners.CONTROLLERS,
             *bias_audit.CONTROLLERS,
+            *privacy.CONTROLLERS,
             *webhooks.CONTROLLERS,
             *dashboard.CONTROLLERS,
         ],

@@ -23,6 +23,12 @@ from interloop_gateway.store.tenants import Principal
 log = logging.getLogger(__name__)
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 REQUEST_ID = "x-request-id"
+AUDIT_TARGET = "audit_target"  # request.state key: what the call was about, when the path does not say
+
+
+def about(request: Any, candidate_id: str) -> None:
+    """Record the call in the audit trail as about this candidate (and as a read of their data)."""
+    request.state[AUDIT_TARGET] = f"candidate/{candidate_id}"
 
 
 def target_of(path_params: dict[str, Any], query: dict[str, Any], path: str) -> str:
@@ -75,7 +81,9 @@ async def _record(scope: Scope, status: int) -> None:
     method = scope["method"]
     params = dict(scope.get("path_params") or {})
     query = dict(_query(scope))
-    reads_candidate = method == "GET" and ("candidate_id" in params or "candidate_id" in query)
+    # a handler that learns the candidate from the body (or a stored request) names it
+    named = (scope.get("state") or {}).get(AUDIT_TARGET)
+    reads_candidate = method == "GET" and (bool(named) or "candidate_id" in params or "candidate_id" in query)
     if method not in UNSAFE and not reads_candidate:
         return
     template = scope.get("path_template") or scope["path"]
@@ -86,7 +94,7 @@ async def _record(scope: Scope, status: int) -> None:
         tenant_id=principal.tenant_id,
         actor=actor_of(principal),
         action=f"{method} {template}",
-        target=target_of(params, query, scope["path"]),
+        target=named or target_of(params, query, scope["path"]),
         door=audit.Door.REST,
         remote=client[0] if client else "",
         status=status,

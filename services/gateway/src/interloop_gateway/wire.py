@@ -4,7 +4,7 @@ must carry an offset) and out (RFC 3339 strings, each in the format its resource
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar.openapi.spec.enums import OpenAPIFormat
@@ -45,3 +45,8 @@ def aware(value: datetime, field: str) -> datetime:
 def iso(moment: datetime) -> str:
     """UTC, `Z`-suffixed ISO 8601."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def pb_iso(stamp: Any) -> str:
+    """A protobuf Timestamp as `iso` writes it."""
+    return iso(stamp.ToDatetime(tzinfo=UTC))

@@ -15,7 +15,7 @@ from interloop_sync.events.consumers import consumers
 from interloop_sync.rpc.servicer import SyncServicer
 from interloop_sync.settings import SyncSettings
 from interloop_sync.store.connections import SealedCredentials
-from interloop_sync.usecases import automations, context, reconcile
+from interloop_sync.usecases import automations, context, reconcile, retention
 
 
 def _register(server: GrpcServer, rt: Runtime) -> None:
@@ -32,7 +32,7 @@ def _consumers(rt: Runtime) -> list[ConsumerSpec]:
 
 def _background(rt: Runtime) -> list[Awaitable[None]]:
     ctx = context.of(rt)
-    return [automations.worker(ctx), reconcile.loop(ctx)]
+    return [automations.worker(ctx), reconcile.loop(ctx), retention.loop(ctx)]
 
 
 SPEC = ServiceSpec(

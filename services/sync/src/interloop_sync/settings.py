@@ -17,6 +17,8 @@ class SyncSettings(ServiceSettings):
     webhook_freshness_seconds: int = Field(default=300, ge=1)
     # Background reconciliation of every active ATS connection with API credentials (0 disables).
     reconcile_interval_seconds: float = Field(default=300.0, ge=0)
+    # The retention purge (every tenant's candidates kept long enough and not held); 0 turns it off.
+    retention_interval_seconds: float = Field(default=86400.0, ge=0)
     # How often the automation worker looks for due actions.
     automation_poll_seconds: float = Field(default=1.0, gt=0)
     smtp_host: str = "127.0.0.1"

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/interloop/interloop/clients/go/interloop/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -3907,11 +3908,110 @@ func (x *GetJobPanelResponse) GetPanel() *JobPanel {
 	return nil
 }
 
+// Access requests (GDPR Art. 15): every row this service holds about the candidate, by table (columns that
+// are credentials, such as token hashes, left out).
+type ExportCandidateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	CandidateId   string                 `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCandidateRequest) Reset() {
+	*x = ExportCandidateRequest{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCandidateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCandidateRequest) ProtoMessage() {}
+
+func (x *ExportCandidateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCandidateRequest.ProtoReflect.Descriptor instead.
+func (*ExportCandidateRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ExportCandidateRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ExportCandidateRequest) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+type ExportCandidateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// table name -> list of rows (JSON objects)
+	Records       *structpb.Struct `protobuf:"bytes,1,opt,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCandidateResponse) Reset() {
+	*x = ExportCandidateResponse{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCandidateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCandidateResponse) ProtoMessage() {}
+
+func (x *ExportCandidateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCandidateResponse.ProtoReflect.Descriptor instead.
+func (*ExportCandidateResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ExportCandidateResponse) GetRecords() *structpb.Struct {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
 var File_interloop_scheduler_v1_scheduler_proto protoreflect.FileDescriptor
 
 const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\n" +
-	"&interloop/scheduler/v1/scheduler.proto\x12\x16interloop.scheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a interloop/common/v1/common.proto\"P\n" +
+	"&interloop/scheduler/v1/scheduler.proto\x12\x16interloop.scheduler.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a interloop/common/v1/common.proto\"P\n" +
 	"\fWorkingHours\x12\x18\n" +
 	"\aweekday\x18\x01 \x01(\x05R\aweekday\x12\x14\n" +
 	"\x05start\x18\x02 \x01(\tR\x05start\x12\x10\n" +
@@ -4217,7 +4317,12 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x15\n" +
 	"\x06job_id\x18\x02 \x01(\tR\x05jobId\"M\n" +
 	"\x13GetJobPanelResponse\x126\n" +
-	"\x05panel\x18\x01 \x01(\v2 .interloop.scheduler.v1.JobPanelR\x05panel*\x89\x01\n" +
+	"\x05panel\x18\x01 \x01(\v2 .interloop.scheduler.v1.JobPanelR\x05panel\"X\n" +
+	"\x16ExportCandidateRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
+	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\"L\n" +
+	"\x17ExportCandidateResponse\x121\n" +
+	"\arecords\x18\x01 \x01(\v2\x17.google.protobuf.StructR\arecords*\x89\x01\n" +
 	"\rTrainingStage\x12\x1e\n" +
 	"\x1aTRAINING_STAGE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15TRAINING_STAGE_SHADOW\x10\x01\x12!\n" +
@@ -4226,7 +4331,7 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\vSolveStatus\x12\x1c\n" +
 	"\x18SOLVE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SOLVE_STATUS_OPTIMAL\x10\x01\x12\x19\n" +
-	"\x15SOLVE_STATUS_FEASIBLE\x10\x022\xfc\x0f\n" +
+	"\x15SOLVE_STATUS_FEASIBLE\x10\x022\xf0\x10\n" +
 	"\x10SchedulerService\x12x\n" +
 	"\x11UpsertInterviewer\x120.interloop.scheduler.v1.UpsertInterviewerRequest\x1a1.interloop.scheduler.v1.UpsertInterviewerResponse\x12u\n" +
 	"\x10ListInterviewers\x12/.interloop.scheduler.v1.ListInterviewersRequest\x1a0.interloop.scheduler.v1.ListInterviewersResponse\x12x\n" +
@@ -4245,7 +4350,8 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\vProposeLoop\x12*.interloop.scheduler.v1.ProposeLoopRequest\x1a+.interloop.scheduler.v1.ProposeLoopResponse\x12u\n" +
 	"\x10RefreshCalendars\x12/.interloop.scheduler.v1.RefreshCalendarsRequest\x1a0.interloop.scheduler.v1.RefreshCalendarsResponse\x12f\n" +
 	"\vSetJobPanel\x12*.interloop.scheduler.v1.SetJobPanelRequest\x1a+.interloop.scheduler.v1.SetJobPanelResponse\x12f\n" +
-	"\vGetJobPanel\x12*.interloop.scheduler.v1.GetJobPanelRequest\x1a+.interloop.scheduler.v1.GetJobPanelResponseB\xf4\x01\n" +
+	"\vGetJobPanel\x12*.interloop.scheduler.v1.GetJobPanelRequest\x1a+.interloop.scheduler.v1.GetJobPanelResponse\x12r\n" +
+	"\x0fExportCandidate\x12..interloop.scheduler.v1.ExportCandidateRequest\x1a/.interloop.scheduler.v1.ExportCandidateResponseB\xf4\x01\n" +
 	"\x1acom.interloop.scheduler.v1B\x0eSchedulerProtoP\x01ZLgithub.com/interloop/interloop/clients/go/interloop/scheduler/v1;schedulerv1\xa2\x02\x03ISX\xaa\x02\x16Interloop.Scheduler.V1\xca\x02\x16Interloop\\Scheduler\\V1\xe2\x02\"Interloop\\Scheduler\\V1\\GPBMetadata\xea\x02\x18Interloop::Scheduler::V1b\x06proto3"
 
 var (
@@ -4261,7 +4367,7 @@ func file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP() []byte {
 }
 
 var file_interloop_scheduler_v1_scheduler_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_interloop_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
+var file_interloop_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_interloop_scheduler_v1_scheduler_proto_goTypes = []any{
 	(TrainingStage)(0),                   // 0: interloop.scheduler.v1.TrainingStage
 	(SolveStatus)(0),                     // 1: interloop.scheduler.v1.SolveStatus
@@ -4319,65 +4425,68 @@ var file_interloop_scheduler_v1_scheduler_proto_goTypes = []any{
 	(*SetJobPanelResponse)(nil),          // 53: interloop.scheduler.v1.SetJobPanelResponse
 	(*GetJobPanelRequest)(nil),           // 54: interloop.scheduler.v1.GetJobPanelRequest
 	(*GetJobPanelResponse)(nil),          // 55: interloop.scheduler.v1.GetJobPanelResponse
-	(*v1.TimeRange)(nil),                 // 56: interloop.common.v1.TimeRange
-	(*v1.PageRequest)(nil),               // 57: interloop.common.v1.PageRequest
-	(*v1.PageResponse)(nil),              // 58: interloop.common.v1.PageResponse
-	(*timestamppb.Timestamp)(nil),        // 59: google.protobuf.Timestamp
+	(*ExportCandidateRequest)(nil),       // 56: interloop.scheduler.v1.ExportCandidateRequest
+	(*ExportCandidateResponse)(nil),      // 57: interloop.scheduler.v1.ExportCandidateResponse
+	(*v1.TimeRange)(nil),                 // 58: interloop.common.v1.TimeRange
+	(*v1.PageRequest)(nil),               // 59: interloop.common.v1.PageRequest
+	(*v1.PageResponse)(nil),              // 60: interloop.common.v1.PageResponse
+	(*timestamppb.Timestamp)(nil),        // 61: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),              // 62: google.protobuf.Struct
 }
 var file_interloop_scheduler_v1_scheduler_proto_depIdxs = []int32{
 	2,  // 0: interloop.scheduler.v1.Interviewer.working_hours:type_name -> interloop.scheduler.v1.WorkingHours
 	5,  // 1: interloop.scheduler.v1.Interviewer.overrides:type_name -> interloop.scheduler.v1.DateOverride
-	56, // 2: interloop.scheduler.v1.Interviewer.out_of_office:type_name -> interloop.common.v1.TimeRange
+	58, // 2: interloop.scheduler.v1.Interviewer.out_of_office:type_name -> interloop.common.v1.TimeRange
 	6,  // 3: interloop.scheduler.v1.Interviewer.training:type_name -> interloop.scheduler.v1.Training
 	7,  // 4: interloop.scheduler.v1.Interviewer.calendar:type_name -> interloop.scheduler.v1.CalendarSource
 	4,  // 5: interloop.scheduler.v1.DateOverride.windows:type_name -> interloop.scheduler.v1.TimeWindow
 	0,  // 6: interloop.scheduler.v1.Training.stage:type_name -> interloop.scheduler.v1.TrainingStage
 	3,  // 7: interloop.scheduler.v1.UpsertInterviewerRequest.interviewer:type_name -> interloop.scheduler.v1.Interviewer
 	3,  // 8: interloop.scheduler.v1.UpsertInterviewerResponse.interviewer:type_name -> interloop.scheduler.v1.Interviewer
-	57, // 9: interloop.scheduler.v1.ListInterviewersRequest.page:type_name -> interloop.common.v1.PageRequest
+	59, // 9: interloop.scheduler.v1.ListInterviewersRequest.page:type_name -> interloop.common.v1.PageRequest
 	3,  // 10: interloop.scheduler.v1.ListInterviewersResponse.interviewers:type_name -> interloop.scheduler.v1.Interviewer
-	58, // 11: interloop.scheduler.v1.ListInterviewersResponse.page:type_name -> interloop.common.v1.PageResponse
-	56, // 12: interloop.scheduler.v1.ReplaceBusyBlocksRequest.window:type_name -> interloop.common.v1.TimeRange
-	56, // 13: interloop.scheduler.v1.ReplaceBusyBlocksRequest.busy:type_name -> interloop.common.v1.TimeRange
+	60, // 11: interloop.scheduler.v1.ListInterviewersResponse.page:type_name -> interloop.common.v1.PageResponse
+	58, // 12: interloop.scheduler.v1.ReplaceBusyBlocksRequest.window:type_name -> interloop.common.v1.TimeRange
+	58, // 13: interloop.scheduler.v1.ReplaceBusyBlocksRequest.busy:type_name -> interloop.common.v1.TimeRange
 	14, // 14: interloop.scheduler.v1.FindSlotsRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	56, // 15: interloop.scheduler.v1.FindSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
-	59, // 16: interloop.scheduler.v1.Slot.start:type_name -> google.protobuf.Timestamp
-	59, // 17: interloop.scheduler.v1.Slot.end:type_name -> google.protobuf.Timestamp
+	58, // 15: interloop.scheduler.v1.FindSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
+	61, // 16: interloop.scheduler.v1.Slot.start:type_name -> google.protobuf.Timestamp
+	61, // 17: interloop.scheduler.v1.Slot.end:type_name -> google.protobuf.Timestamp
 	16, // 18: interloop.scheduler.v1.FindSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
-	59, // 19: interloop.scheduler.v1.Booking.start:type_name -> google.protobuf.Timestamp
-	59, // 20: interloop.scheduler.v1.Booking.end:type_name -> google.protobuf.Timestamp
+	61, // 19: interloop.scheduler.v1.Booking.start:type_name -> google.protobuf.Timestamp
+	61, // 20: interloop.scheduler.v1.Booking.end:type_name -> google.protobuf.Timestamp
 	16, // 21: interloop.scheduler.v1.SlotConflict.alternatives:type_name -> interloop.scheduler.v1.Slot
-	59, // 22: interloop.scheduler.v1.ScheduleInterviewRequest.start:type_name -> google.protobuf.Timestamp
-	59, // 23: interloop.scheduler.v1.ScheduleInterviewRequest.end:type_name -> google.protobuf.Timestamp
+	61, // 22: interloop.scheduler.v1.ScheduleInterviewRequest.start:type_name -> google.protobuf.Timestamp
+	61, // 23: interloop.scheduler.v1.ScheduleInterviewRequest.end:type_name -> google.protobuf.Timestamp
 	18, // 24: interloop.scheduler.v1.ScheduleInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
 	14, // 25: interloop.scheduler.v1.CreateSchedulingLinkRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
 	24, // 26: interloop.scheduler.v1.CreateSchedulingLinkRequest.settings:type_name -> interloop.scheduler.v1.SlotSettings
-	59, // 27: interloop.scheduler.v1.CreateSchedulingLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
-	56, // 28: interloop.scheduler.v1.GetLinkSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
+	61, // 27: interloop.scheduler.v1.CreateSchedulingLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
+	58, // 28: interloop.scheduler.v1.GetLinkSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
 	16, // 29: interloop.scheduler.v1.GetLinkSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
-	59, // 30: interloop.scheduler.v1.GetLinkSlotsResponse.expires_at:type_name -> google.protobuf.Timestamp
+	61, // 30: interloop.scheduler.v1.GetLinkSlotsResponse.expires_at:type_name -> google.protobuf.Timestamp
 	18, // 31: interloop.scheduler.v1.GetLinkSlotsResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	59, // 32: interloop.scheduler.v1.HoldSlotRequest.start:type_name -> google.protobuf.Timestamp
-	59, // 33: interloop.scheduler.v1.HoldSlotResponse.expires_at:type_name -> google.protobuf.Timestamp
-	59, // 34: interloop.scheduler.v1.HoldSlotResponse.start:type_name -> google.protobuf.Timestamp
-	59, // 35: interloop.scheduler.v1.HoldSlotResponse.end:type_name -> google.protobuf.Timestamp
-	59, // 36: interloop.scheduler.v1.ConfirmBookingRequest.start:type_name -> google.protobuf.Timestamp
+	61, // 32: interloop.scheduler.v1.HoldSlotRequest.start:type_name -> google.protobuf.Timestamp
+	61, // 33: interloop.scheduler.v1.HoldSlotResponse.expires_at:type_name -> google.protobuf.Timestamp
+	61, // 34: interloop.scheduler.v1.HoldSlotResponse.start:type_name -> google.protobuf.Timestamp
+	61, // 35: interloop.scheduler.v1.HoldSlotResponse.end:type_name -> google.protobuf.Timestamp
+	61, // 36: interloop.scheduler.v1.ConfirmBookingRequest.start:type_name -> google.protobuf.Timestamp
 	18, // 37: interloop.scheduler.v1.ConfirmBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
 	19, // 38: interloop.scheduler.v1.ConfirmBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
 	18, // 39: interloop.scheduler.v1.CancelBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
 	19, // 40: interloop.scheduler.v1.CancelBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
-	59, // 41: interloop.scheduler.v1.RescheduleBookingRequest.start:type_name -> google.protobuf.Timestamp
+	61, // 41: interloop.scheduler.v1.RescheduleBookingRequest.start:type_name -> google.protobuf.Timestamp
 	18, // 42: interloop.scheduler.v1.RescheduleBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
 	19, // 43: interloop.scheduler.v1.RescheduleBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
 	18, // 44: interloop.scheduler.v1.CompleteInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	57, // 45: interloop.scheduler.v1.ListBookingsRequest.page:type_name -> interloop.common.v1.PageRequest
+	59, // 45: interloop.scheduler.v1.ListBookingsRequest.page:type_name -> interloop.common.v1.PageRequest
 	18, // 46: interloop.scheduler.v1.ListBookingsResponse.bookings:type_name -> interloop.scheduler.v1.Booking
-	58, // 47: interloop.scheduler.v1.ListBookingsResponse.page:type_name -> interloop.common.v1.PageResponse
+	60, // 47: interloop.scheduler.v1.ListBookingsResponse.page:type_name -> interloop.common.v1.PageResponse
 	42, // 48: interloop.scheduler.v1.ProposeLoopRequest.sessions:type_name -> interloop.scheduler.v1.LoopSession
-	56, // 49: interloop.scheduler.v1.ProposeLoopRequest.window:type_name -> interloop.common.v1.TimeRange
+	58, // 49: interloop.scheduler.v1.ProposeLoopRequest.window:type_name -> interloop.common.v1.TimeRange
 	0,  // 50: interloop.scheduler.v1.Shadow.stage:type_name -> interloop.scheduler.v1.TrainingStage
-	59, // 51: interloop.scheduler.v1.ScheduledSession.start:type_name -> google.protobuf.Timestamp
-	59, // 52: interloop.scheduler.v1.ScheduledSession.end:type_name -> google.protobuf.Timestamp
+	61, // 51: interloop.scheduler.v1.ScheduledSession.start:type_name -> google.protobuf.Timestamp
+	61, // 52: interloop.scheduler.v1.ScheduledSession.end:type_name -> google.protobuf.Timestamp
 	44, // 53: interloop.scheduler.v1.ScheduledSession.shadows:type_name -> interloop.scheduler.v1.Shadow
 	1,  // 54: interloop.scheduler.v1.LoopOption.status:type_name -> interloop.scheduler.v1.SolveStatus
 	45, // 55: interloop.scheduler.v1.LoopOption.sessions:type_name -> interloop.scheduler.v1.ScheduledSession
@@ -4388,47 +4497,50 @@ var file_interloop_scheduler_v1_scheduler_proto_depIdxs = []int32{
 	51, // 60: interloop.scheduler.v1.SetJobPanelRequest.panel:type_name -> interloop.scheduler.v1.JobPanel
 	51, // 61: interloop.scheduler.v1.SetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
 	51, // 62: interloop.scheduler.v1.GetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
-	8,  // 63: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:input_type -> interloop.scheduler.v1.UpsertInterviewerRequest
-	10, // 64: interloop.scheduler.v1.SchedulerService.ListInterviewers:input_type -> interloop.scheduler.v1.ListInterviewersRequest
-	12, // 65: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:input_type -> interloop.scheduler.v1.ReplaceBusyBlocksRequest
-	15, // 66: interloop.scheduler.v1.SchedulerService.FindSlots:input_type -> interloop.scheduler.v1.FindSlotsRequest
-	21, // 67: interloop.scheduler.v1.SchedulerService.ScheduleInterview:input_type -> interloop.scheduler.v1.ScheduleInterviewRequest
-	23, // 68: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:input_type -> interloop.scheduler.v1.CreateSchedulingLinkRequest
-	26, // 69: interloop.scheduler.v1.SchedulerService.GetLinkSlots:input_type -> interloop.scheduler.v1.GetLinkSlotsRequest
-	28, // 70: interloop.scheduler.v1.SchedulerService.HoldSlot:input_type -> interloop.scheduler.v1.HoldSlotRequest
-	30, // 71: interloop.scheduler.v1.SchedulerService.ConfirmBooking:input_type -> interloop.scheduler.v1.ConfirmBookingRequest
-	34, // 72: interloop.scheduler.v1.SchedulerService.CancelBooking:input_type -> interloop.scheduler.v1.CancelBookingRequest
-	38, // 73: interloop.scheduler.v1.SchedulerService.CompleteInterview:input_type -> interloop.scheduler.v1.CompleteInterviewRequest
-	40, // 74: interloop.scheduler.v1.SchedulerService.ListBookings:input_type -> interloop.scheduler.v1.ListBookingsRequest
-	36, // 75: interloop.scheduler.v1.SchedulerService.RescheduleBooking:input_type -> interloop.scheduler.v1.RescheduleBookingRequest
-	32, // 76: interloop.scheduler.v1.SchedulerService.ReleaseHold:input_type -> interloop.scheduler.v1.ReleaseHoldRequest
-	43, // 77: interloop.scheduler.v1.SchedulerService.ProposeLoop:input_type -> interloop.scheduler.v1.ProposeLoopRequest
-	48, // 78: interloop.scheduler.v1.SchedulerService.RefreshCalendars:input_type -> interloop.scheduler.v1.RefreshCalendarsRequest
-	52, // 79: interloop.scheduler.v1.SchedulerService.SetJobPanel:input_type -> interloop.scheduler.v1.SetJobPanelRequest
-	54, // 80: interloop.scheduler.v1.SchedulerService.GetJobPanel:input_type -> interloop.scheduler.v1.GetJobPanelRequest
-	9,  // 81: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:output_type -> interloop.scheduler.v1.UpsertInterviewerResponse
-	11, // 82: interloop.scheduler.v1.SchedulerService.ListInterviewers:output_type -> interloop.scheduler.v1.ListInterviewersResponse
-	13, // 83: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:output_type -> interloop.scheduler.v1.ReplaceBusyBlocksResponse
-	17, // 84: interloop.scheduler.v1.SchedulerService.FindSlots:output_type -> interloop.scheduler.v1.FindSlotsResponse
-	22, // 85: interloop.scheduler.v1.SchedulerService.ScheduleInterview:output_type -> interloop.scheduler.v1.ScheduleInterviewResponse
-	25, // 86: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:output_type -> interloop.scheduler.v1.CreateSchedulingLinkResponse
-	27, // 87: interloop.scheduler.v1.SchedulerService.GetLinkSlots:output_type -> interloop.scheduler.v1.GetLinkSlotsResponse
-	29, // 88: interloop.scheduler.v1.SchedulerService.HoldSlot:output_type -> interloop.scheduler.v1.HoldSlotResponse
-	31, // 89: interloop.scheduler.v1.SchedulerService.ConfirmBooking:output_type -> interloop.scheduler.v1.ConfirmBookingResponse
-	35, // 90: interloop.scheduler.v1.SchedulerService.CancelBooking:output_type -> interloop.scheduler.v1.CancelBookingResponse
-	39, // 91: interloop.scheduler.v1.SchedulerService.CompleteInterview:output_type -> interloop.scheduler.v1.CompleteInterviewResponse
-	41, // 92: interloop.scheduler.v1.SchedulerService.ListBookings:output_type -> interloop.scheduler.v1.ListBookingsResponse
-	37, // 93: interloop.scheduler.v1.SchedulerService.RescheduleBooking:output_type -> interloop.scheduler.v1.RescheduleBookingResponse
-	33, // 94: interloop.scheduler.v1.SchedulerService.ReleaseHold:output_type -> interloop.scheduler.v1.ReleaseHoldResponse
-	47, // 95: interloop.scheduler.v1.SchedulerService.ProposeLoop:output_type -> interloop.scheduler.v1.ProposeLoopResponse
-	50, // 96: interloop.scheduler.v1.SchedulerService.RefreshCalendars:output_type -> interloop.scheduler.v1.RefreshCalendarsResponse
-	53, // 97: interloop.scheduler.v1.SchedulerService.SetJobPanel:output_type -> interloop.scheduler.v1.SetJobPanelResponse
-	55, // 98: interloop.scheduler.v1.SchedulerService.GetJobPanel:output_type -> interloop.scheduler.v1.GetJobPanelResponse
-	81, // [81:99] is the sub-list for method output_type
-	63, // [63:81] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	62, // 63: interloop.scheduler.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
+	8,  // 64: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:input_type -> interloop.scheduler.v1.UpsertInterviewerRequest
+	10, // 65: interloop.scheduler.v1.SchedulerService.ListInterviewers:input_type -> interloop.scheduler.v1.ListInterviewersRequest
+	12, // 66: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:input_type -> interloop.scheduler.v1.ReplaceBusyBlocksRequest
+	15, // 67: interloop.scheduler.v1.SchedulerService.FindSlots:input_type -> interloop.scheduler.v1.FindSlotsRequest
+	21, // 68: interloop.scheduler.v1.SchedulerService.ScheduleInterview:input_type -> interloop.scheduler.v1.ScheduleInterviewRequest
+	23, // 69: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:input_type -> interloop.scheduler.v1.CreateSchedulingLinkRequest
+	26, // 70: interloop.scheduler.v1.SchedulerService.GetLinkSlots:input_type -> interloop.scheduler.v1.GetLinkSlotsRequest
+	28, // 71: interloop.scheduler.v1.SchedulerService.HoldSlot:input_type -> interloop.scheduler.v1.HoldSlotRequest
+	30, // 72: interloop.scheduler.v1.SchedulerService.ConfirmBooking:input_type -> interloop.scheduler.v1.ConfirmBookingRequest
+	34, // 73: interloop.scheduler.v1.SchedulerService.CancelBooking:input_type -> interloop.scheduler.v1.CancelBookingRequest
+	38, // 74: interloop.scheduler.v1.SchedulerService.CompleteInterview:input_type -> interloop.scheduler.v1.CompleteInterviewRequest
+	40, // 75: interloop.scheduler.v1.SchedulerService.ListBookings:input_type -> interloop.scheduler.v1.ListBookingsRequest
+	36, // 76: interloop.scheduler.v1.SchedulerService.RescheduleBooking:input_type -> interloop.scheduler.v1.RescheduleBookingRequest
+	32, // 77: interloop.scheduler.v1.SchedulerService.ReleaseHold:input_type -> interloop.scheduler.v1.ReleaseHoldRequest
+	43, // 78: interloop.scheduler.v1.SchedulerService.ProposeLoop:input_type -> interloop.scheduler.v1.ProposeLoopRequest
+	48, // 79: interloop.scheduler.v1.SchedulerService.RefreshCalendars:input_type -> interloop.scheduler.v1.RefreshCalendarsRequest
+	52, // 80: interloop.scheduler.v1.SchedulerService.SetJobPanel:input_type -> interloop.scheduler.v1.SetJobPanelRequest
+	54, // 81: interloop.scheduler.v1.SchedulerService.GetJobPanel:input_type -> interloop.scheduler.v1.GetJobPanelRequest
+	56, // 82: interloop.scheduler.v1.SchedulerService.ExportCandidate:input_type -> interloop.scheduler.v1.ExportCandidateRequest
+	9,  // 83: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:output_type -> interloop.scheduler.v1.UpsertInterviewerResponse
+	11, // 84: interloop.scheduler.v1.SchedulerService.ListInterviewers:output_type -> interloop.scheduler.v1.ListInterviewersResponse
+	13, // 85: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:output_type -> interloop.scheduler.v1.ReplaceBusyBlocksResponse
+	17, // 86: interloop.scheduler.v1.SchedulerService.FindSlots:output_type -> interloop.scheduler.v1.FindSlotsResponse
+	22, // 87: interloop.scheduler.v1.SchedulerService.ScheduleInterview:output_type -> interloop.scheduler.v1.ScheduleInterviewResponse
+	25, // 88: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:output_type -> interloop.scheduler.v1.CreateSchedulingLinkResponse
+	27, // 89: interloop.scheduler.v1.SchedulerService.GetLinkSlots:output_type -> interloop.scheduler.v1.GetLinkSlotsResponse
+	29, // 90: interloop.scheduler.v1.SchedulerService.HoldSlot:output_type -> interloop.scheduler.v1.HoldSlotResponse
+	31, // 91: interloop.scheduler.v1.SchedulerService.ConfirmBooking:output_type -> interloop.scheduler.v1.ConfirmBookingResponse
+	35, // 92: interloop.scheduler.v1.SchedulerService.CancelBooking:output_type -> interloop.scheduler.v1.CancelBookingResponse
+	39, // 93: interloop.scheduler.v1.SchedulerService.CompleteInterview:output_type -> interloop.scheduler.v1.CompleteInterviewResponse
+	41, // 94: interloop.scheduler.v1.SchedulerService.ListBookings:output_type -> interloop.scheduler.v1.ListBookingsResponse
+	37, // 95: interloop.scheduler.v1.SchedulerService.RescheduleBooking:output_type -> interloop.scheduler.v1.RescheduleBookingResponse
+	33, // 96: interloop.scheduler.v1.SchedulerService.ReleaseHold:output_type -> interloop.scheduler.v1.ReleaseHoldResponse
+	47, // 97: interloop.scheduler.v1.SchedulerService.ProposeLoop:output_type -> interloop.scheduler.v1.ProposeLoopResponse
+	50, // 98: interloop.scheduler.v1.SchedulerService.RefreshCalendars:output_type -> interloop.scheduler.v1.RefreshCalendarsResponse
+	53, // 99: interloop.scheduler.v1.SchedulerService.SetJobPanel:output_type -> interloop.scheduler.v1.SetJobPanelResponse
+	55, // 100: interloop.scheduler.v1.SchedulerService.GetJobPanel:output_type -> interloop.scheduler.v1.GetJobPanelResponse
+	57, // 101: interloop.scheduler.v1.SchedulerService.ExportCandidate:output_type -> interloop.scheduler.v1.ExportCandidateResponse
+	83, // [83:102] is the sub-list for method output_type
+	64, // [64:83] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_interloop_scheduler_v1_scheduler_proto_init() }
@@ -4442,7 +4554,7 @@ func file_interloop_scheduler_v1_scheduler_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_scheduler_v1_scheduler_proto_rawDesc), len(file_interloop_scheduler_v1_scheduler_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   54,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/interloop/interloop/clients/go/interloop/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -5215,11 +5216,110 @@ func (x *GetBiasAuditReportResponse) GetReport() *BiasAuditReport {
 	return nil
 }
 
+// Access requests (GDPR Art. 15): every row this service holds about the candidate, by table (columns that
+// are credentials, such as token hashes, left out).
+type ExportCandidateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	CandidateId   string                 `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCandidateRequest) Reset() {
+	*x = ExportCandidateRequest{}
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCandidateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCandidateRequest) ProtoMessage() {}
+
+func (x *ExportCandidateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCandidateRequest.ProtoReflect.Descriptor instead.
+func (*ExportCandidateRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *ExportCandidateRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ExportCandidateRequest) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+type ExportCandidateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// table name -> list of rows (JSON objects)
+	Records       *structpb.Struct `protobuf:"bytes,1,opt,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCandidateResponse) Reset() {
+	*x = ExportCandidateResponse{}
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCandidateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCandidateResponse) ProtoMessage() {}
+
+func (x *ExportCandidateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scorecard_v1_scorecard_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCandidateResponse.ProtoReflect.Descriptor instead.
+func (*ExportCandidateResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *ExportCandidateResponse) GetRecords() *structpb.Struct {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
 var File_interloop_scorecard_v1_scorecard_proto protoreflect.FileDescriptor
 
 const file_interloop_scorecard_v1_scorecard_proto_rawDesc = "" +
 	"\n" +
-	"&interloop/scorecard/v1/scorecard.proto\x12\x16interloop.scorecard.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a interloop/common/v1/common.proto\"\xf2\x02\n" +
+	"&interloop/scorecard/v1/scorecard.proto\x12\x16interloop.scorecard.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a interloop/common/v1/common.proto\"\xf2\x02\n" +
 	"\x11ExpectedScorecard\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x01 \x01(\tR\tbookingId\x12%\n" +
@@ -5667,7 +5767,12 @@ const file_interloop_scorecard_v1_scorecard_proto_rawDesc = "" +
 	"\fgenerated_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\vgeneratedAt\"]\n" +
 	"\x1aGetBiasAuditReportResponse\x12?\n" +
-	"\x06report\x18\x01 \x01(\v2'.interloop.scorecard.v1.BiasAuditReportR\x06report*\x85\x01\n" +
+	"\x06report\x18\x01 \x01(\v2'.interloop.scorecard.v1.BiasAuditReportR\x06report\"X\n" +
+	"\x16ExportCandidateRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
+	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\"L\n" +
+	"\x17ExportCandidateResponse\x121\n" +
+	"\arecords\x18\x01 \x01(\v2\x17.google.protobuf.StructR\arecords*\x85\x01\n" +
 	"\x0eBiasAuditScope\x12 \n" +
 	"\x1cBIAS_AUDIT_SCOPE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17BIAS_AUDIT_SCOPE_TENANT\x10\x01\x12\x18\n" +
@@ -5676,7 +5781,7 @@ const file_interloop_scorecard_v1_scorecard_proto_rawDesc = "" +
 	"\x12BiasAuditSelection\x12$\n" +
 	" BIAS_AUDIT_SELECTION_UNSPECIFIED\x10\x00\x12*\n" +
 	"&BIAS_AUDIT_SELECTION_ADVANCED_OR_HIRED\x10\x01\x12\x1e\n" +
-	"\x1aBIAS_AUDIT_SELECTION_HIRED\x10\x022\x96\x15\n" +
+	"\x1aBIAS_AUDIT_SELECTION_HIRED\x10\x022\x8a\x16\n" +
 	"\x10ScorecardService\x12\x87\x01\n" +
 	"\x16ListExpectedScorecards\x125.interloop.scorecard.v1.ListExpectedScorecardsRequest\x1a6.interloop.scorecard.v1.ListExpectedScorecardsResponse\x12r\n" +
 	"\x0fSubmitScorecard\x12..interloop.scorecard.v1.SubmitScorecardRequest\x1a/.interloop.scorecard.v1.SubmitScorecardResponse\x12o\n" +
@@ -5700,7 +5805,8 @@ const file_interloop_scorecard_v1_scorecard_proto_rawDesc = "" +
 	"\x0fPutDemographics\x12..interloop.scorecard.v1.PutDemographicsRequest\x1a/.interloop.scorecard.v1.PutDemographicsResponse\x12r\n" +
 	"\x0fGetDemographics\x12..interloop.scorecard.v1.GetDemographicsRequest\x1a/.interloop.scorecard.v1.GetDemographicsResponse\x12u\n" +
 	"\x10GetAdverseImpact\x12/.interloop.scorecard.v1.GetAdverseImpactRequest\x1a0.interloop.scorecard.v1.GetAdverseImpactResponse\x12{\n" +
-	"\x12GetBiasAuditReport\x121.interloop.scorecard.v1.GetBiasAuditReportRequest\x1a2.interloop.scorecard.v1.GetBiasAuditReportResponseB\xf4\x01\n" +
+	"\x12GetBiasAuditReport\x121.interloop.scorecard.v1.GetBiasAuditReportRequest\x1a2.interloop.scorecard.v1.GetBiasAuditReportResponse\x12r\n" +
+	"\x0fExportCandidate\x12..interloop.scorecard.v1.ExportCandidateRequest\x1a/.interloop.scorecard.v1.ExportCandidateResponseB\xf4\x01\n" +
 	"\x1acom.interloop.scorecard.v1B\x0eScorecardProtoP\x01ZLgithub.com/interloop/interloop/clients/go/interloop/scorecard/v1;scorecardv1\xa2\x02\x03ISX\xaa\x02\x16Interloop.Scorecard.V1\xca\x02\x16Interloop\\Scorecard\\V1\xe2\x02\"Interloop\\Scorecard\\V1\\GPBMetadata\xea\x02\x18Interloop::Scorecard::V1b\x06proto3"
 
 var (
@@ -5716,7 +5822,7 @@ func file_interloop_scorecard_v1_scorecard_proto_rawDescGZIP() []byte {
 }
 
 var file_interloop_scorecard_v1_scorecard_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_interloop_scorecard_v1_scorecard_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
+var file_interloop_scorecard_v1_scorecard_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_interloop_scorecard_v1_scorecard_proto_goTypes = []any{
 	(BiasAuditScope)(0),                    // 0: interloop.scorecard.v1.BiasAuditScope
 	(BiasAuditSelection)(0),                // 1: interloop.scorecard.v1.BiasAuditSelection
@@ -5789,56 +5895,59 @@ var file_interloop_scorecard_v1_scorecard_proto_goTypes = []any{
 	(*BiasAuditRates)(nil),                 // 68: interloop.scorecard.v1.BiasAuditRates
 	(*BiasAuditReport)(nil),                // 69: interloop.scorecard.v1.BiasAuditReport
 	(*GetBiasAuditReportResponse)(nil),     // 70: interloop.scorecard.v1.GetBiasAuditReportResponse
-	nil,                                    // 71: interloop.scorecard.v1.PutDemographicsRequest.AttributesEntry
-	nil,                                    // 72: interloop.scorecard.v1.PutDemographicsResponse.AttributesEntry
-	nil,                                    // 73: interloop.scorecard.v1.GetDemographicsResponse.AttributesEntry
-	(*timestamppb.Timestamp)(nil),          // 74: google.protobuf.Timestamp
-	(*v1.PageRequest)(nil),                 // 75: interloop.common.v1.PageRequest
-	(*v1.PageResponse)(nil),                // 76: interloop.common.v1.PageResponse
-	(*v1.TimeRange)(nil),                   // 77: interloop.common.v1.TimeRange
+	(*ExportCandidateRequest)(nil),         // 71: interloop.scorecard.v1.ExportCandidateRequest
+	(*ExportCandidateResponse)(nil),        // 72: interloop.scorecard.v1.ExportCandidateResponse
+	nil,                                    // 73: interloop.scorecard.v1.PutDemographicsRequest.AttributesEntry
+	nil,                                    // 74: interloop.scorecard.v1.PutDemographicsResponse.AttributesEntry
+	nil,                                    // 75: interloop.scorecard.v1.GetDemographicsResponse.AttributesEntry
+	(*timestamppb.Timestamp)(nil),          // 76: google.protobuf.Timestamp
+	(*v1.PageRequest)(nil),                 // 77: interloop.common.v1.PageRequest
+	(*v1.PageResponse)(nil),                // 78: interloop.common.v1.PageResponse
+	(*v1.TimeRange)(nil),                   // 79: interloop.common.v1.TimeRange
+	(*structpb.Struct)(nil),                // 80: google.protobuf.Struct
 }
 var file_interloop_scorecard_v1_scorecard_proto_depIdxs = []int32{
-	74, // 0: interloop.scorecard.v1.ExpectedScorecard.due_at:type_name -> google.protobuf.Timestamp
-	74, // 1: interloop.scorecard.v1.ExpectedScorecard.interview_end:type_name -> google.protobuf.Timestamp
-	75, // 2: interloop.scorecard.v1.ListExpectedScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
+	76, // 0: interloop.scorecard.v1.ExpectedScorecard.due_at:type_name -> google.protobuf.Timestamp
+	76, // 1: interloop.scorecard.v1.ExpectedScorecard.interview_end:type_name -> google.protobuf.Timestamp
+	77, // 2: interloop.scorecard.v1.ListExpectedScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
 	2,  // 3: interloop.scorecard.v1.ListExpectedScorecardsResponse.expected:type_name -> interloop.scorecard.v1.ExpectedScorecard
-	76, // 4: interloop.scorecard.v1.ListExpectedScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
+	78, // 4: interloop.scorecard.v1.ListExpectedScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
 	5,  // 5: interloop.scorecard.v1.Scorecard.ratings:type_name -> interloop.scorecard.v1.Rating
-	74, // 6: interloop.scorecard.v1.Scorecard.submitted_at:type_name -> google.protobuf.Timestamp
-	74, // 7: interloop.scorecard.v1.Scorecard.interview_ended_at:type_name -> google.protobuf.Timestamp
-	74, // 8: interloop.scorecard.v1.Scorecard.created_at:type_name -> google.protobuf.Timestamp
+	76, // 6: interloop.scorecard.v1.Scorecard.submitted_at:type_name -> google.protobuf.Timestamp
+	76, // 7: interloop.scorecard.v1.Scorecard.interview_ended_at:type_name -> google.protobuf.Timestamp
+	76, // 8: interloop.scorecard.v1.Scorecard.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 9: interloop.scorecard.v1.SubmitScorecardRequest.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	6,  // 10: interloop.scorecard.v1.SubmitScorecardResponse.scorecard:type_name -> interloop.scorecard.v1.Scorecard
-	75, // 11: interloop.scorecard.v1.ListScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
+	77, // 11: interloop.scorecard.v1.ListScorecardsRequest.page:type_name -> interloop.common.v1.PageRequest
 	6,  // 12: interloop.scorecard.v1.ListScorecardsResponse.scorecards:type_name -> interloop.scorecard.v1.Scorecard
-	76, // 13: interloop.scorecard.v1.ListScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
+	78, // 13: interloop.scorecard.v1.ListScorecardsResponse.page:type_name -> interloop.common.v1.PageResponse
 	12, // 14: interloop.scorecard.v1.ComputeReliabilityResponse.raters:type_name -> interloop.scorecard.v1.RaterCalibration
 	13, // 15: interloop.scorecard.v1.ComputeReliabilityResponse.icc:type_name -> interloop.scorecard.v1.IccEstimate
 	14, // 16: interloop.scorecard.v1.ComputeReliabilityResponse.alpha:type_name -> interloop.scorecard.v1.AlphaEstimate
 	15, // 17: interloop.scorecard.v1.ComputeReliabilityResponse.cohen_pairs:type_name -> interloop.scorecard.v1.CohenPair
 	19, // 18: interloop.scorecard.v1.Dimension.anchors:type_name -> interloop.scorecard.v1.Anchor
 	20, // 19: interloop.scorecard.v1.Template.dimensions:type_name -> interloop.scorecard.v1.Dimension
-	74, // 20: interloop.scorecard.v1.Template.created_at:type_name -> google.protobuf.Timestamp
+	76, // 20: interloop.scorecard.v1.Template.created_at:type_name -> google.protobuf.Timestamp
 	20, // 21: interloop.scorecard.v1.CreateTemplateRequest.dimensions:type_name -> interloop.scorecard.v1.Dimension
 	21, // 22: interloop.scorecard.v1.CreateTemplateResponse.template:type_name -> interloop.scorecard.v1.Template
 	20, // 23: interloop.scorecard.v1.ReviseTemplateRequest.dimensions:type_name -> interloop.scorecard.v1.Dimension
 	21, // 24: interloop.scorecard.v1.ReviseTemplateResponse.template:type_name -> interloop.scorecard.v1.Template
 	21, // 25: interloop.scorecard.v1.GetTemplateResponse.template:type_name -> interloop.scorecard.v1.Template
-	75, // 26: interloop.scorecard.v1.ListTemplatesRequest.page:type_name -> interloop.common.v1.PageRequest
+	77, // 26: interloop.scorecard.v1.ListTemplatesRequest.page:type_name -> interloop.common.v1.PageRequest
 	21, // 27: interloop.scorecard.v1.ListTemplatesResponse.templates:type_name -> interloop.scorecard.v1.Template
-	76, // 28: interloop.scorecard.v1.ListTemplatesResponse.page:type_name -> interloop.common.v1.PageResponse
+	78, // 28: interloop.scorecard.v1.ListTemplatesResponse.page:type_name -> interloop.common.v1.PageResponse
 	6,  // 29: interloop.scorecard.v1.SaveDraftRequest.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	6,  // 30: interloop.scorecard.v1.SaveDraftResponse.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	5,  // 31: interloop.scorecard.v1.AmendScorecardRequest.ratings:type_name -> interloop.scorecard.v1.Rating
 	6,  // 32: interloop.scorecard.v1.AmendScorecardResponse.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	6,  // 33: interloop.scorecard.v1.GetScorecardResponse.scorecard:type_name -> interloop.scorecard.v1.Scorecard
 	6,  // 34: interloop.scorecard.v1.GetScorecardResponse.versions:type_name -> interloop.scorecard.v1.Scorecard
-	74, // 35: interloop.scorecard.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
+	76, // 35: interloop.scorecard.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
 	37, // 36: interloop.scorecard.v1.RecordDecisionResponse.decision:type_name -> interloop.scorecard.v1.Decision
-	75, // 37: interloop.scorecard.v1.ListDecisionsRequest.page:type_name -> interloop.common.v1.PageRequest
+	77, // 37: interloop.scorecard.v1.ListDecisionsRequest.page:type_name -> interloop.common.v1.PageRequest
 	37, // 38: interloop.scorecard.v1.ListDecisionsResponse.decisions:type_name -> interloop.scorecard.v1.Decision
-	76, // 39: interloop.scorecard.v1.ListDecisionsResponse.page:type_name -> interloop.common.v1.PageResponse
-	74, // 40: interloop.scorecard.v1.StatisticsKey.updated_at:type_name -> google.protobuf.Timestamp
+	78, // 39: interloop.scorecard.v1.ListDecisionsResponse.page:type_name -> interloop.common.v1.PageResponse
+	76, // 40: interloop.scorecard.v1.StatisticsKey.updated_at:type_name -> google.protobuf.Timestamp
 	41, // 41: interloop.scorecard.v1.ListStatisticsResponse.keys:type_name -> interloop.scorecard.v1.StatisticsKey
 	12, // 42: interloop.scorecard.v1.GetCalibrationResponse.raters:type_name -> interloop.scorecard.v1.RaterCalibration
 	46, // 43: interloop.scorecard.v1.DimensionStatistics.distribution:type_name -> interloop.scorecard.v1.ScoreCount
@@ -5846,79 +5955,82 @@ var file_interloop_scorecard_v1_scorecard_proto_depIdxs = []int32{
 	48, // 45: interloop.scorecard.v1.GetDimensionStatisticsResponse.dimensions:type_name -> interloop.scorecard.v1.DimensionStatistics
 	53, // 46: interloop.scorecard.v1.ValidityResult.logistic:type_name -> interloop.scorecard.v1.LogisticCoefficients
 	54, // 47: interloop.scorecard.v1.GetPredictiveValidityResponse.results:type_name -> interloop.scorecard.v1.ValidityResult
-	71, // 48: interloop.scorecard.v1.PutDemographicsRequest.attributes:type_name -> interloop.scorecard.v1.PutDemographicsRequest.AttributesEntry
-	72, // 49: interloop.scorecard.v1.PutDemographicsResponse.attributes:type_name -> interloop.scorecard.v1.PutDemographicsResponse.AttributesEntry
-	73, // 50: interloop.scorecard.v1.GetDemographicsResponse.attributes:type_name -> interloop.scorecard.v1.GetDemographicsResponse.AttributesEntry
+	73, // 48: interloop.scorecard.v1.PutDemographicsRequest.attributes:type_name -> interloop.scorecard.v1.PutDemographicsRequest.AttributesEntry
+	74, // 49: interloop.scorecard.v1.PutDemographicsResponse.attributes:type_name -> interloop.scorecard.v1.PutDemographicsResponse.AttributesEntry
+	75, // 50: interloop.scorecard.v1.GetDemographicsResponse.attributes:type_name -> interloop.scorecard.v1.GetDemographicsResponse.AttributesEntry
 	61, // 51: interloop.scorecard.v1.ImpactTable.groups:type_name -> interloop.scorecard.v1.GroupImpact
 	62, // 52: interloop.scorecard.v1.GetAdverseImpactResponse.selection:type_name -> interloop.scorecard.v1.ImpactTable
 	62, // 53: interloop.scorecard.v1.GetAdverseImpactResponse.scoring:type_name -> interloop.scorecard.v1.ImpactTable
 	0,  // 54: interloop.scorecard.v1.GetBiasAuditReportRequest.scope:type_name -> interloop.scorecard.v1.BiasAuditScope
-	77, // 55: interloop.scorecard.v1.GetBiasAuditReportRequest.period:type_name -> interloop.common.v1.TimeRange
+	79, // 55: interloop.scorecard.v1.GetBiasAuditReportRequest.period:type_name -> interloop.common.v1.TimeRange
 	1,  // 56: interloop.scorecard.v1.GetBiasAuditReportRequest.selection:type_name -> interloop.scorecard.v1.BiasAuditSelection
 	66, // 57: interloop.scorecard.v1.BiasAuditTable.categories:type_name -> interloop.scorecard.v1.BiasAuditCategory
-	74, // 58: interloop.scorecard.v1.BiasAuditRates.first_at:type_name -> google.protobuf.Timestamp
-	74, // 59: interloop.scorecard.v1.BiasAuditRates.last_at:type_name -> google.protobuf.Timestamp
+	76, // 58: interloop.scorecard.v1.BiasAuditRates.first_at:type_name -> google.protobuf.Timestamp
+	76, // 59: interloop.scorecard.v1.BiasAuditRates.last_at:type_name -> google.protobuf.Timestamp
 	67, // 60: interloop.scorecard.v1.BiasAuditRates.sex:type_name -> interloop.scorecard.v1.BiasAuditTable
 	67, // 61: interloop.scorecard.v1.BiasAuditRates.race:type_name -> interloop.scorecard.v1.BiasAuditTable
 	67, // 62: interloop.scorecard.v1.BiasAuditRates.intersection:type_name -> interloop.scorecard.v1.BiasAuditTable
 	0,  // 63: interloop.scorecard.v1.BiasAuditReport.scope:type_name -> interloop.scorecard.v1.BiasAuditScope
-	77, // 64: interloop.scorecard.v1.BiasAuditReport.requested_period:type_name -> interloop.common.v1.TimeRange
+	79, // 64: interloop.scorecard.v1.BiasAuditReport.requested_period:type_name -> interloop.common.v1.TimeRange
 	1,  // 65: interloop.scorecard.v1.BiasAuditReport.selection:type_name -> interloop.scorecard.v1.BiasAuditSelection
 	68, // 66: interloop.scorecard.v1.BiasAuditReport.selection_rates:type_name -> interloop.scorecard.v1.BiasAuditRates
 	68, // 67: interloop.scorecard.v1.BiasAuditReport.scoring_rates:type_name -> interloop.scorecard.v1.BiasAuditRates
-	74, // 68: interloop.scorecard.v1.BiasAuditReport.generated_at:type_name -> google.protobuf.Timestamp
+	76, // 68: interloop.scorecard.v1.BiasAuditReport.generated_at:type_name -> google.protobuf.Timestamp
 	69, // 69: interloop.scorecard.v1.GetBiasAuditReportResponse.report:type_name -> interloop.scorecard.v1.BiasAuditReport
-	3,  // 70: interloop.scorecard.v1.ScorecardService.ListExpectedScorecards:input_type -> interloop.scorecard.v1.ListExpectedScorecardsRequest
-	7,  // 71: interloop.scorecard.v1.ScorecardService.SubmitScorecard:input_type -> interloop.scorecard.v1.SubmitScorecardRequest
-	9,  // 72: interloop.scorecard.v1.ScorecardService.ListScorecards:input_type -> interloop.scorecard.v1.ListScorecardsRequest
-	11, // 73: interloop.scorecard.v1.ScorecardService.ComputeReliability:input_type -> interloop.scorecard.v1.ComputeReliabilityRequest
-	17, // 74: interloop.scorecard.v1.ScorecardService.GetTenantActivity:input_type -> interloop.scorecard.v1.GetTenantActivityRequest
-	22, // 75: interloop.scorecard.v1.ScorecardService.CreateTemplate:input_type -> interloop.scorecard.v1.CreateTemplateRequest
-	24, // 76: interloop.scorecard.v1.ScorecardService.ReviseTemplate:input_type -> interloop.scorecard.v1.ReviseTemplateRequest
-	26, // 77: interloop.scorecard.v1.ScorecardService.GetTemplate:input_type -> interloop.scorecard.v1.GetTemplateRequest
-	28, // 78: interloop.scorecard.v1.ScorecardService.ListTemplates:input_type -> interloop.scorecard.v1.ListTemplatesRequest
-	30, // 79: interloop.scorecard.v1.ScorecardService.SaveDraft:input_type -> interloop.scorecard.v1.SaveDraftRequest
-	32, // 80: interloop.scorecard.v1.ScorecardService.AmendScorecard:input_type -> interloop.scorecard.v1.AmendScorecardRequest
-	34, // 81: interloop.scorecard.v1.ScorecardService.GetScorecard:input_type -> interloop.scorecard.v1.GetScorecardRequest
-	36, // 82: interloop.scorecard.v1.ScorecardService.RecordDecision:input_type -> interloop.scorecard.v1.RecordDecisionRequest
-	39, // 83: interloop.scorecard.v1.ScorecardService.ListDecisions:input_type -> interloop.scorecard.v1.ListDecisionsRequest
-	42, // 84: interloop.scorecard.v1.ScorecardService.ListStatistics:input_type -> interloop.scorecard.v1.ListStatisticsRequest
-	44, // 85: interloop.scorecard.v1.ScorecardService.GetCalibration:input_type -> interloop.scorecard.v1.GetCalibrationRequest
-	49, // 86: interloop.scorecard.v1.ScorecardService.GetDimensionStatistics:input_type -> interloop.scorecard.v1.GetDimensionStatisticsRequest
-	51, // 87: interloop.scorecard.v1.ScorecardService.RebuildStatistics:input_type -> interloop.scorecard.v1.RebuildStatisticsRequest
-	55, // 88: interloop.scorecard.v1.ScorecardService.GetPredictiveValidity:input_type -> interloop.scorecard.v1.GetPredictiveValidityRequest
-	57, // 89: interloop.scorecard.v1.ScorecardService.PutDemographics:input_type -> interloop.scorecard.v1.PutDemographicsRequest
-	59, // 90: interloop.scorecard.v1.ScorecardService.GetDemographics:input_type -> interloop.scorecard.v1.GetDemographicsRequest
-	63, // 91: interloop.scorecard.v1.ScorecardService.GetAdverseImpact:input_type -> interloop.scorecard.v1.GetAdverseImpactRequest
-	65, // 92: interloop.scorecard.v1.ScorecardService.GetBiasAuditReport:input_type -> interloop.scorecard.v1.GetBiasAuditReportRequest
-	4,  // 93: interloop.scorecard.v1.ScorecardService.ListExpectedScorecards:output_type -> interloop.scorecard.v1.ListExpectedScorecardsResponse
-	8,  // 94: interloop.scorecard.v1.ScorecardService.SubmitScorecard:output_type -> interloop.scorecard.v1.SubmitScorecardResponse
-	10, // 95: interloop.scorecard.v1.ScorecardService.ListScorecards:output_type -> interloop.scorecard.v1.ListScorecardsResponse
-	16, // 96: interloop.scorecard.v1.ScorecardService.ComputeReliability:output_type -> interloop.scorecard.v1.ComputeReliabilityResponse
-	18, // 97: interloop.scorecard.v1.ScorecardService.GetTenantActivity:output_type -> interloop.scorecard.v1.GetTenantActivityResponse
-	23, // 98: interloop.scorecard.v1.ScorecardService.CreateTemplate:output_type -> interloop.scorecard.v1.CreateTemplateResponse
-	25, // 99: interloop.scorecard.v1.ScorecardService.ReviseTemplate:output_type -> interloop.scorecard.v1.ReviseTemplateResponse
-	27, // 100: interloop.scorecard.v1.ScorecardService.GetTemplate:output_type -> interloop.scorecard.v1.GetTemplateResponse
-	29, // 101: interloop.scorecard.v1.ScorecardService.ListTemplates:output_type -> interloop.scorecard.v1.ListTemplatesResponse
-	31, // 102: interloop.scorecard.v1.ScorecardService.SaveDraft:output_type -> interloop.scorecard.v1.SaveDraftResponse
-	33, // 103: interloop.scorecard.v1.ScorecardService.AmendScorecard:output_type -> interloop.scorecard.v1.AmendScorecardResponse
-	35, // 104: interloop.scorecard.v1.ScorecardService.GetScorecard:output_type -> interloop.scorecard.v1.GetScorecardResponse
-	38, // 105: interloop.scorecard.v1.ScorecardService.RecordDecision:output_type -> interloop.scorecard.v1.RecordDecisionResponse
-	40, // 106: interloop.scorecard.v1.ScorecardService.ListDecisions:output_type -> interloop.scorecard.v1.ListDecisionsResponse
-	43, // 107: interloop.scorecard.v1.ScorecardService.ListStatistics:output_type -> interloop.scorecard.v1.ListStatisticsResponse
-	45, // 108: interloop.scorecard.v1.ScorecardService.GetCalibration:output_type -> interloop.scorecard.v1.GetCalibrationResponse
-	50, // 109: interloop.scorecard.v1.ScorecardService.GetDimensionStatistics:output_type -> interloop.scorecard.v1.GetDimensionStatisticsResponse
-	52, // 110: interloop.scorecard.v1.ScorecardService.RebuildStatistics:output_type -> interloop.scorecard.v1.RebuildStatisticsResponse
-	56, // 111: interloop.scorecard.v1.ScorecardService.GetPredictiveValidity:output_type -> interloop.scorecard.v1.GetPredictiveValidityResponse
-	58, // 112: interloop.scorecard.v1.ScorecardService.PutDemographics:output_type -> interloop.scorecard.v1.PutDemographicsResponse
-	60, // 113: interloop.scorecard.v1.ScorecardService.GetDemographics:output_type -> interloop.scorecard.v1.GetDemographicsResponse
-	64, // 114: interloop.scorecard.v1.ScorecardService.GetAdverseImpact:output_type -> interloop.scorecard.v1.GetAdverseImpactResponse
-	70, // 115: interloop.scorecard.v1.ScorecardService.GetBiasAuditReport:output_type -> interloop.scorecard.v1.GetBiasAuditReportResponse
-	93, // [93:116] is the sub-list for method output_type
-	70, // [70:93] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	80, // 70: interloop.scorecard.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
+	3,  // 71: interloop.scorecard.v1.ScorecardService.ListExpectedScorecards:input_type -> interloop.scorecard.v1.ListExpectedScorecardsRequest
+	7,  // 72: interloop.scorecard.v1.ScorecardService.SubmitScorecard:input_type -> interloop.scorecard.v1.SubmitScorecardRequest
+	9,  // 73: interloop.scorecard.v1.ScorecardService.ListScorecards:input_type -> interloop.scorecard.v1.ListScorecardsRequest
+	11, // 74: interloop.scorecard.v1.ScorecardService.ComputeReliability:input_type -> interloop.scorecard.v1.ComputeReliabilityRequest
+	17, // 75: interloop.scorecard.v1.ScorecardService.GetTenantActivity:input_type -> interloop.scorecard.v1.GetTenantActivityRequest
+	22, // 76: interloop.scorecard.v1.ScorecardService.CreateTemplate:input_type -> interloop.scorecard.v1.CreateTemplateRequest
+	24, // 77: interloop.scorecard.v1.ScorecardService.ReviseTemplate:input_type -> interloop.scorecard.v1.ReviseTemplateRequest
+	26, // 78: interloop.scorecard.v1.ScorecardService.GetTemplate:input_type -> interloop.scorecard.v1.GetTemplateRequest
+	28, // 79: interloop.scorecard.v1.ScorecardService.ListTemplates:input_type -> interloop.scorecard.v1.ListTemplatesRequest
+	30, // 80: interloop.scorecard.v1.ScorecardService.SaveDraft:input_type -> interloop.scorecard.v1.SaveDraftRequest
+	32, // 81: interloop.scorecard.v1.ScorecardService.AmendScorecard:input_type -> interloop.scorecard.v1.AmendScorecardRequest
+	34, // 82: interloop.scorecard.v1.ScorecardService.GetScorecard:input_type -> interloop.scorecard.v1.GetScorecardRequest
+	36, // 83: interloop.scorecard.v1.ScorecardService.RecordDecision:input_type -> interloop.scorecard.v1.RecordDecisionRequest
+	39, // 84: interloop.scorecard.v1.ScorecardService.ListDecisions:input_type -> interloop.scorecard.v1.ListDecisionsRequest
+	42, // 85: interloop.scorecard.v1.ScorecardService.ListStatistics:input_type -> interloop.scorecard.v1.ListStatisticsRequest
+	44, // 86: interloop.scorecard.v1.ScorecardService.GetCalibration:input_type -> interloop.scorecard.v1.GetCalibrationRequest
+	49, // 87: interloop.scorecard.v1.ScorecardService.GetDimensionStatistics:input_type -> interloop.scorecard.v1.GetDimensionStatisticsRequest
+	51, // 88: interloop.scorecard.v1.ScorecardService.RebuildStatistics:input_type -> interloop.scorecard.v1.RebuildStatisticsRequest
+	55, // 89: interloop.scorecard.v1.ScorecardService.GetPredictiveValidity:input_type -> interloop.scorecard.v1.GetPredictiveValidityRequest
+	57, // 90: interloop.scorecard.v1.ScorecardService.PutDemographics:input_type -> interloop.scorecard.v1.PutDemographicsRequest
+	59, // 91: interloop.scorecard.v1.ScorecardService.GetDemographics:input_type -> interloop.scorecard.v1.GetDemographicsRequest
+	63, // 92: interloop.scorecard.v1.ScorecardService.GetAdverseImpact:input_type -> interloop.scorecard.v1.GetAdverseImpactRequest
+	65, // 93: interloop.scorecard.v1.ScorecardService.GetBiasAuditReport:input_type -> interloop.scorecard.v1.GetBiasAuditReportRequest
+	71, // 94: interloop.scorecard.v1.ScorecardService.ExportCandidate:input_type -> interloop.scorecard.v1.ExportCandidateRequest
+	4,  // 95: interloop.scorecard.v1.ScorecardService.ListExpectedScorecards:output_type -> interloop.scorecard.v1.ListExpectedScorecardsResponse
+	8,  // 96: interloop.scorecard.v1.ScorecardService.SubmitScorecard:output_type -> interloop.scorecard.v1.SubmitScorecardResponse
+	10, // 97: interloop.scorecard.v1.ScorecardService.ListScorecards:output_type -> interloop.scorecard.v1.ListScorecardsResponse
+	16, // 98: interloop.scorecard.v1.ScorecardService.ComputeReliability:output_type -> interloop.scorecard.v1.ComputeReliabilityResponse
+	18, // 99: interloop.scorecard.v1.ScorecardService.GetTenantActivity:output_type -> interloop.scorecard.v1.GetTenantActivityResponse
+	23, // 100: interloop.scorecard.v1.ScorecardService.CreateTemplate:output_type -> interloop.scorecard.v1.CreateTemplateResponse
+	25, // 101: interloop.scorecard.v1.ScorecardService.ReviseTemplate:output_type -> interloop.scorecard.v1.ReviseTemplateResponse
+	27, // 102: interloop.scorecard.v1.ScorecardService.GetTemplate:output_type -> interloop.scorecard.v1.GetTemplateResponse
+	29, // 103: interloop.scorecard.v1.ScorecardService.ListTemplates:output_type -> interloop.scorecard.v1.ListTemplatesResponse
+	31, // 104: interloop.scorecard.v1.ScorecardService.SaveDraft:output_type -> interloop.scorecard.v1.SaveDraftResponse
+	33, // 105: interloop.scorecard.v1.ScorecardService.AmendScorecard:output_type -> interloop.scorecard.v1.AmendScorecardResponse
+	35, // 106: interloop.scorecard.v1.ScorecardService.GetScorecard:output_type -> interloop.scorecard.v1.GetScorecardResponse
+	38, // 107: interloop.scorecard.v1.ScorecardService.RecordDecision:output_type -> interloop.scorecard.v1.RecordDecisionResponse
+	40, // 108: interloop.scorecard.v1.ScorecardService.ListDecisions:output_type -> interloop.scorecard.v1.ListDecisionsResponse
+	43, // 109: interloop.scorecard.v1.ScorecardService.ListStatistics:output_type -> interloop.scorecard.v1.ListStatisticsResponse
+	45, // 110: interloop.scorecard.v1.ScorecardService.GetCalibration:output_type -> interloop.scorecard.v1.GetCalibrationResponse
+	50, // 111: interloop.scorecard.v1.ScorecardService.GetDimensionStatistics:output_type -> interloop.scorecard.v1.GetDimensionStatisticsResponse
+	52, // 112: interloop.scorecard.v1.ScorecardService.RebuildStatistics:output_type -> interloop.scorecard.v1.RebuildStatisticsResponse
+	56, // 113: interloop.scorecard.v1.ScorecardService.GetPredictiveValidity:output_type -> interloop.scorecard.v1.GetPredictiveValidityResponse
+	58, // 114: interloop.scorecard.v1.ScorecardService.PutDemographics:output_type -> interloop.scorecard.v1.PutDemographicsResponse
+	60, // 115: interloop.scorecard.v1.ScorecardService.GetDemographics:output_type -> interloop.scorecard.v1.GetDemographicsResponse
+	64, // 116: interloop.scorecard.v1.ScorecardService.GetAdverseImpact:output_type -> interloop.scorecard.v1.GetAdverseImpactResponse
+	70, // 117: interloop.scorecard.v1.ScorecardService.GetBiasAuditReport:output_type -> interloop.scorecard.v1.GetBiasAuditReportResponse
+	72, // 118: interloop.scorecard.v1.ScorecardService.ExportCandidate:output_type -> interloop.scorecard.v1.ExportCandidateResponse
+	95, // [95:119] is the sub-list for method output_type
+	71, // [71:95] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_interloop_scorecard_v1_scorecard_proto_init() }
@@ -5932,7 +6044,7 @@ func file_interloop_scorecard_v1_scorecard_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_scorecard_v1_scorecard_proto_rawDesc), len(file_interloop_scorecard_v1_scorecard_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   72,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

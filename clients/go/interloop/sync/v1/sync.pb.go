@@ -125,6 +125,378 @@ func (IngestOutcome) EnumDescriptor() ([]byte, []int) {
 	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{1}
 }
 
+type EraseCandidateRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	TenantId    string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	CandidateId string                 `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	// Who asked (the gateway's principal), and why (free text kept with the request).
+	RequestedBy   string `protobuf:"bytes,3,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseCandidateRequest) Reset() {
+	*x = EraseCandidateRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseCandidateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseCandidateRequest) ProtoMessage() {}
+
+func (x *EraseCandidateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseCandidateRequest.ProtoReflect.Descriptor instead.
+func (*EraseCandidateRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *EraseCandidateRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *EraseCandidateRequest) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *EraseCandidateRequest) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
+func (x *EraseCandidateRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type ErasureStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "sync", "scheduler", "scorecard".
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// "pending" or "done".
+	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	DoneAt        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=done_at,json=doneAt,proto3" json:"done_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErasureStep) Reset() {
+	*x = ErasureStep{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErasureStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErasureStep) ProtoMessage() {}
+
+func (x *ErasureStep) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErasureStep.ProtoReflect.Descriptor instead.
+func (*ErasureStep) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ErasureStep) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *ErasureStep) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ErasureStep) GetDoneAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DoneAt
+	}
+	return nil
+}
+
+type Erasure struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	CandidateId string                 `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	// "pending" until every step is done, then "completed".
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	RequestedBy   string                 `protobuf:"bytes,4,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	CompletedAt   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	Steps         []*ErasureStep         `protobuf:"bytes,8,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Erasure) Reset() {
+	*x = Erasure{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Erasure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Erasure) ProtoMessage() {}
+
+func (x *Erasure) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Erasure.ProtoReflect.Descriptor instead.
+func (*Erasure) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Erasure) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Erasure) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *Erasure) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Erasure) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
+func (x *Erasure) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Erasure) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+func (x *Erasure) GetCompletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompletedAt
+	}
+	return nil
+}
+
+func (x *Erasure) GetSteps() []*ErasureStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+type EraseCandidateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Erasure       *Erasure               `protobuf:"bytes,1,opt,name=erasure,proto3" json:"erasure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseCandidateResponse) Reset() {
+	*x = EraseCandidateResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseCandidateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseCandidateResponse) ProtoMessage() {}
+
+func (x *EraseCandidateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseCandidateResponse.ProtoReflect.Descriptor instead.
+func (*EraseCandidateResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *EraseCandidateResponse) GetErasure() *Erasure {
+	if x != nil {
+		return x.Erasure
+	}
+	return nil
+}
+
+type GetErasureRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	ErasureId     string                 `protobuf:"bytes,2,opt,name=erasure_id,json=erasureId,proto3" json:"erasure_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetErasureRequest) Reset() {
+	*x = GetErasureRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetErasureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetErasureRequest) ProtoMessage() {}
+
+func (x *GetErasureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetErasureRequest.ProtoReflect.Descriptor instead.
+func (*GetErasureRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetErasureRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *GetErasureRequest) GetErasureId() string {
+	if x != nil {
+		return x.ErasureId
+	}
+	return ""
+}
+
+type GetErasureResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Erasure       *Erasure               `protobuf:"bytes,1,opt,name=erasure,proto3" json:"erasure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetErasureResponse) Reset() {
+	*x = GetErasureResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetErasureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetErasureResponse) ProtoMessage() {}
+
+func (x *GetErasureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetErasureResponse.ProtoReflect.Descriptor instead.
+func (*GetErasureResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetErasureResponse) GetErasure() *Erasure {
+	if x != nil {
+		return x.Erasure
+	}
+	return nil
+}
+
 type Connection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -151,7 +523,7 @@ type Connection struct {
 
 func (x *Connection) Reset() {
 	*x = Connection{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[0]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -163,7 +535,7 @@ func (x *Connection) String() string {
 func (*Connection) ProtoMessage() {}
 
 func (x *Connection) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[0]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -176,7 +548,7 @@ func (x *Connection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Connection.ProtoReflect.Descriptor instead.
 func (*Connection) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{0}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Connection) GetId() string {
@@ -268,7 +640,7 @@ type CreateConnectionRequest struct {
 
 func (x *CreateConnectionRequest) Reset() {
 	*x = CreateConnectionRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[1]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -280,7 +652,7 @@ func (x *CreateConnectionRequest) String() string {
 func (*CreateConnectionRequest) ProtoMessage() {}
 
 func (x *CreateConnectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[1]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -293,7 +665,7 @@ func (x *CreateConnectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionRequest.ProtoReflect.Descriptor instead.
 func (*CreateConnectionRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{1}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateConnectionRequest) GetTenantId() string {
@@ -326,7 +698,7 @@ type CreateConnectionResponse struct {
 
 func (x *CreateConnectionResponse) Reset() {
 	*x = CreateConnectionResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[2]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +710,7 @@ func (x *CreateConnectionResponse) String() string {
 func (*CreateConnectionResponse) ProtoMessage() {}
 
 func (x *CreateConnectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[2]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +723,7 @@ func (x *CreateConnectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionResponse.ProtoReflect.Descriptor instead.
 func (*CreateConnectionResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{2}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateConnectionResponse) GetConnection() *Connection {
@@ -371,7 +743,7 @@ type ListConnectionsRequest struct {
 
 func (x *ListConnectionsRequest) Reset() {
 	*x = ListConnectionsRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[3]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -383,7 +755,7 @@ func (x *ListConnectionsRequest) String() string {
 func (*ListConnectionsRequest) ProtoMessage() {}
 
 func (x *ListConnectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[3]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -396,7 +768,7 @@ func (x *ListConnectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConnectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListConnectionsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{3}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListConnectionsRequest) GetTenantId() string {
@@ -423,7 +795,7 @@ type ListConnectionsResponse struct {
 
 func (x *ListConnectionsResponse) Reset() {
 	*x = ListConnectionsResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[4]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -435,7 +807,7 @@ func (x *ListConnectionsResponse) String() string {
 func (*ListConnectionsResponse) ProtoMessage() {}
 
 func (x *ListConnectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[4]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -448,7 +820,7 @@ func (x *ListConnectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConnectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListConnectionsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{4}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListConnectionsResponse) GetConnections() []*Connection {
@@ -478,7 +850,7 @@ type IngestWebhookRequest struct {
 
 func (x *IngestWebhookRequest) Reset() {
 	*x = IngestWebhookRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[5]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +862,7 @@ func (x *IngestWebhookRequest) String() string {
 func (*IngestWebhookRequest) ProtoMessage() {}
 
 func (x *IngestWebhookRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[5]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +875,7 @@ func (x *IngestWebhookRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestWebhookRequest.ProtoReflect.Descriptor instead.
 func (*IngestWebhookRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{5}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *IngestWebhookRequest) GetProvider() string {
@@ -547,7 +919,7 @@ type IngestWebhookResponse struct {
 
 func (x *IngestWebhookResponse) Reset() {
 	*x = IngestWebhookResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[6]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +931,7 @@ func (x *IngestWebhookResponse) String() string {
 func (*IngestWebhookResponse) ProtoMessage() {}
 
 func (x *IngestWebhookResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[6]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +944,7 @@ func (x *IngestWebhookResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestWebhookResponse.ProtoReflect.Descriptor instead.
 func (*IngestWebhookResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{6}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *IngestWebhookResponse) GetOutcome() IngestOutcome {
@@ -617,7 +989,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[7]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +1001,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[7]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +1014,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{7}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeadLetter) GetId() string {
@@ -697,7 +1069,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[8]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +1081,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[8]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +1094,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{8}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListDeadLettersRequest) GetTenantId() string {
@@ -749,7 +1121,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[9]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +1133,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[9]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +1146,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{9}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetter {
@@ -801,7 +1173,7 @@ type ReplayDeadLettersRequest struct {
 
 func (x *ReplayDeadLettersRequest) Reset() {
 	*x = ReplayDeadLettersRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[10]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -813,7 +1185,7 @@ func (x *ReplayDeadLettersRequest) String() string {
 func (*ReplayDeadLettersRequest) ProtoMessage() {}
 
 func (x *ReplayDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[10]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -826,7 +1198,7 @@ func (x *ReplayDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ReplayDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{10}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReplayDeadLettersRequest) GetTenantId() string {
@@ -852,7 +1224,7 @@ type ReplayDeadLettersResponse struct {
 
 func (x *ReplayDeadLettersResponse) Reset() {
 	*x = ReplayDeadLettersResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[11]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +1236,7 @@ func (x *ReplayDeadLettersResponse) String() string {
 func (*ReplayDeadLettersResponse) ProtoMessage() {}
 
 func (x *ReplayDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[11]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,7 +1249,7 @@ func (x *ReplayDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ReplayDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{11}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReplayDeadLettersResponse) GetReplayed() int32 {
@@ -897,7 +1269,7 @@ type GetConnectionRequest struct {
 
 func (x *GetConnectionRequest) Reset() {
 	*x = GetConnectionRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[12]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +1281,7 @@ func (x *GetConnectionRequest) String() string {
 func (*GetConnectionRequest) ProtoMessage() {}
 
 func (x *GetConnectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[12]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1294,7 @@ func (x *GetConnectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConnectionRequest.ProtoReflect.Descriptor instead.
 func (*GetConnectionRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{12}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetConnectionRequest) GetTenantId() string {
@@ -948,7 +1320,7 @@ type GetConnectionResponse struct {
 
 func (x *GetConnectionResponse) Reset() {
 	*x = GetConnectionResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[13]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +1332,7 @@ func (x *GetConnectionResponse) String() string {
 func (*GetConnectionResponse) ProtoMessage() {}
 
 func (x *GetConnectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[13]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +1345,7 @@ func (x *GetConnectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConnectionResponse.ProtoReflect.Descriptor instead.
 func (*GetConnectionResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{13}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetConnectionResponse) GetConnection() *Connection {
@@ -993,7 +1365,7 @@ type RunReconciliationRequest struct {
 
 func (x *RunReconciliationRequest) Reset() {
 	*x = RunReconciliationRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[14]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1377,7 @@ func (x *RunReconciliationRequest) String() string {
 func (*RunReconciliationRequest) ProtoMessage() {}
 
 func (x *RunReconciliationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[14]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1390,7 @@ func (x *RunReconciliationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunReconciliationRequest.ProtoReflect.Descriptor instead.
 func (*RunReconciliationRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{14}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RunReconciliationRequest) GetTenantId() string {
@@ -1048,7 +1420,7 @@ type RunReconciliationResponse struct {
 
 func (x *RunReconciliationResponse) Reset() {
 	*x = RunReconciliationResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[15]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1432,7 @@ func (x *RunReconciliationResponse) String() string {
 func (*RunReconciliationResponse) ProtoMessage() {}
 
 func (x *RunReconciliationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[15]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1445,7 @@ func (x *RunReconciliationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunReconciliationResponse.ProtoReflect.Descriptor instead.
 func (*RunReconciliationResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{15}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RunReconciliationResponse) GetFetched() int32 {
@@ -1109,7 +1481,7 @@ type EmailTemplate struct {
 
 func (x *EmailTemplate) Reset() {
 	*x = EmailTemplate{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[16]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1493,7 @@ func (x *EmailTemplate) String() string {
 func (*EmailTemplate) ProtoMessage() {}
 
 func (x *EmailTemplate) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[16]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1506,7 @@ func (x *EmailTemplate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmailTemplate.ProtoReflect.Descriptor instead.
 func (*EmailTemplate) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{16}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EmailTemplate) GetName() string {
@@ -1183,7 +1555,7 @@ type AutomationRule struct {
 
 func (x *AutomationRule) Reset() {
 	*x = AutomationRule{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[17]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1567,7 @@ func (x *AutomationRule) String() string {
 func (*AutomationRule) ProtoMessage() {}
 
 func (x *AutomationRule) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[17]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1580,7 @@ func (x *AutomationRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutomationRule.ProtoReflect.Descriptor instead.
 func (*AutomationRule) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{17}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AutomationRule) GetId() string {
@@ -1272,7 +1644,7 @@ type CreateAutomationRuleRequest struct {
 
 func (x *CreateAutomationRuleRequest) Reset() {
 	*x = CreateAutomationRuleRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[18]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1656,7 @@ func (x *CreateAutomationRuleRequest) String() string {
 func (*CreateAutomationRuleRequest) ProtoMessage() {}
 
 func (x *CreateAutomationRuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[18]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1669,7 @@ func (x *CreateAutomationRuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAutomationRuleRequest.ProtoReflect.Descriptor instead.
 func (*CreateAutomationRuleRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{18}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreateAutomationRuleRequest) GetTenantId() string {
@@ -1330,7 +1702,7 @@ type CreateAutomationRuleResponse struct {
 
 func (x *CreateAutomationRuleResponse) Reset() {
 	*x = CreateAutomationRuleResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[19]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1714,7 @@ func (x *CreateAutomationRuleResponse) String() string {
 func (*CreateAutomationRuleResponse) ProtoMessage() {}
 
 func (x *CreateAutomationRuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[19]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1727,7 @@ func (x *CreateAutomationRuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAutomationRuleResponse.ProtoReflect.Descriptor instead.
 func (*CreateAutomationRuleResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{19}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateAutomationRuleResponse) GetRule() *AutomationRule {
@@ -1375,7 +1747,7 @@ type ListAutomationRulesRequest struct {
 
 func (x *ListAutomationRulesRequest) Reset() {
 	*x = ListAutomationRulesRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[20]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1387,7 +1759,7 @@ func (x *ListAutomationRulesRequest) String() string {
 func (*ListAutomationRulesRequest) ProtoMessage() {}
 
 func (x *ListAutomationRulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[20]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1400,7 +1772,7 @@ func (x *ListAutomationRulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAutomationRulesRequest.ProtoReflect.Descriptor instead.
 func (*ListAutomationRulesRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{20}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListAutomationRulesRequest) GetTenantId() string {
@@ -1427,7 +1799,7 @@ type ListAutomationRulesResponse struct {
 
 func (x *ListAutomationRulesResponse) Reset() {
 	*x = ListAutomationRulesResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[21]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1811,7 @@ func (x *ListAutomationRulesResponse) String() string {
 func (*ListAutomationRulesResponse) ProtoMessage() {}
 
 func (x *ListAutomationRulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[21]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1824,7 @@ func (x *ListAutomationRulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAutomationRulesResponse.ProtoReflect.Descriptor instead.
 func (*ListAutomationRulesResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{21}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListAutomationRulesResponse) GetRules() []*AutomationRule {
@@ -1480,7 +1852,7 @@ type GetFunnelRequest struct {
 
 func (x *GetFunnelRequest) Reset() {
 	*x = GetFunnelRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[22]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +1864,7 @@ func (x *GetFunnelRequest) String() string {
 func (*GetFunnelRequest) ProtoMessage() {}
 
 func (x *GetFunnelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[22]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +1877,7 @@ func (x *GetFunnelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFunnelRequest.ProtoReflect.Descriptor instead.
 func (*GetFunnelRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{22}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetFunnelRequest) GetTenantId() string {
@@ -1537,7 +1909,7 @@ type StageFunnel struct {
 
 func (x *StageFunnel) Reset() {
 	*x = StageFunnel{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[23]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1921,7 @@ func (x *StageFunnel) String() string {
 func (*StageFunnel) ProtoMessage() {}
 
 func (x *StageFunnel) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[23]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1934,7 @@ func (x *StageFunnel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageFunnel.ProtoReflect.Descriptor instead.
 func (*StageFunnel) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{23}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StageFunnel) GetStage() string {
@@ -1611,7 +1983,7 @@ type SourceFunnel struct {
 
 func (x *SourceFunnel) Reset() {
 	*x = SourceFunnel{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[24]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +1995,7 @@ func (x *SourceFunnel) String() string {
 func (*SourceFunnel) ProtoMessage() {}
 
 func (x *SourceFunnel) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[24]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +2008,7 @@ func (x *SourceFunnel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceFunnel.ProtoReflect.Descriptor instead.
 func (*SourceFunnel) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{24}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SourceFunnel) GetSource() string {
@@ -1679,7 +2051,7 @@ type GetFunnelResponse struct {
 
 func (x *GetFunnelResponse) Reset() {
 	*x = GetFunnelResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[25]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1691,7 +2063,7 @@ func (x *GetFunnelResponse) String() string {
 func (*GetFunnelResponse) ProtoMessage() {}
 
 func (x *GetFunnelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[25]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1704,7 +2076,7 @@ func (x *GetFunnelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFunnelResponse.ProtoReflect.Descriptor instead.
 func (*GetFunnelResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{25}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetFunnelResponse) GetStages() []*StageFunnel {
@@ -1786,7 +2158,7 @@ type RecordOutcomeRequest struct {
 
 func (x *RecordOutcomeRequest) Reset() {
 	*x = RecordOutcomeRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[26]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +2170,7 @@ func (x *RecordOutcomeRequest) String() string {
 func (*RecordOutcomeRequest) ProtoMessage() {}
 
 func (x *RecordOutcomeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[26]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +2183,7 @@ func (x *RecordOutcomeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOutcomeRequest.ProtoReflect.Descriptor instead.
 func (*RecordOutcomeRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{26}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RecordOutcomeRequest) GetTenantId() string {
@@ -1874,7 +2246,7 @@ type RecordOutcomeResponse struct {
 
 func (x *RecordOutcomeResponse) Reset() {
 	*x = RecordOutcomeResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[27]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1886,7 +2258,7 @@ func (x *RecordOutcomeResponse) String() string {
 func (*RecordOutcomeResponse) ProtoMessage() {}
 
 func (x *RecordOutcomeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[27]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1899,7 +2271,7 @@ func (x *RecordOutcomeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOutcomeResponse.ProtoReflect.Descriptor instead.
 func (*RecordOutcomeResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{27}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RecordOutcomeResponse) GetEventId() string {
@@ -1942,7 +2314,7 @@ type Communication struct {
 
 func (x *Communication) Reset() {
 	*x = Communication{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[28]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2326,7 @@ func (x *Communication) String() string {
 func (*Communication) ProtoMessage() {}
 
 func (x *Communication) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[28]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2339,7 @@ func (x *Communication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Communication.ProtoReflect.Descriptor instead.
 func (*Communication) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{28}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Communication) GetId() string {
@@ -2066,7 +2438,7 @@ type ListCommunicationsRequest struct {
 
 func (x *ListCommunicationsRequest) Reset() {
 	*x = ListCommunicationsRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[29]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2450,7 @@ func (x *ListCommunicationsRequest) String() string {
 func (*ListCommunicationsRequest) ProtoMessage() {}
 
 func (x *ListCommunicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[29]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2463,7 @@ func (x *ListCommunicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommunicationsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommunicationsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{29}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListCommunicationsRequest) GetTenantId() string {
@@ -2132,7 +2504,7 @@ type ListCommunicationsResponse struct {
 
 func (x *ListCommunicationsResponse) Reset() {
 	*x = ListCommunicationsResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[30]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2144,7 +2516,7 @@ func (x *ListCommunicationsResponse) String() string {
 func (*ListCommunicationsResponse) ProtoMessage() {}
 
 func (x *ListCommunicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[30]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2157,7 +2529,7 @@ func (x *ListCommunicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommunicationsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommunicationsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{30}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListCommunicationsResponse) GetCommunications() []*Communication {
@@ -2187,7 +2559,7 @@ type PartnerCandidate struct {
 
 func (x *PartnerCandidate) Reset() {
 	*x = PartnerCandidate{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[31]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2571,7 @@ func (x *PartnerCandidate) String() string {
 func (*PartnerCandidate) ProtoMessage() {}
 
 func (x *PartnerCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[31]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2584,7 @@ func (x *PartnerCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerCandidate.ProtoReflect.Descriptor instead.
 func (*PartnerCandidate) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{31}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PartnerCandidate) GetCandidateId() string {
@@ -2267,7 +2639,7 @@ type PartnerApplication struct {
 
 func (x *PartnerApplication) Reset() {
 	*x = PartnerApplication{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[32]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2279,7 +2651,7 @@ func (x *PartnerApplication) String() string {
 func (*PartnerApplication) ProtoMessage() {}
 
 func (x *PartnerApplication) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[32]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2292,7 +2664,7 @@ func (x *PartnerApplication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerApplication.ProtoReflect.Descriptor instead.
 func (*PartnerApplication) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{32}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PartnerApplication) GetApplicationId() string {
@@ -2358,7 +2730,7 @@ type PartnerStageMove struct {
 
 func (x *PartnerStageMove) Reset() {
 	*x = PartnerStageMove{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[33]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2370,7 +2742,7 @@ func (x *PartnerStageMove) String() string {
 func (*PartnerStageMove) ProtoMessage() {}
 
 func (x *PartnerStageMove) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[33]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2383,7 +2755,7 @@ func (x *PartnerStageMove) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerStageMove.ProtoReflect.Descriptor instead.
 func (*PartnerStageMove) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{33}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PartnerStageMove) GetApplicationId() string {
@@ -2424,7 +2796,7 @@ type PartnerRejection struct {
 
 func (x *PartnerRejection) Reset() {
 	*x = PartnerRejection{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[34]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2436,7 +2808,7 @@ func (x *PartnerRejection) String() string {
 func (*PartnerRejection) ProtoMessage() {}
 
 func (x *PartnerRejection) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[34]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2449,7 +2821,7 @@ func (x *PartnerRejection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerRejection.ProtoReflect.Descriptor instead.
 func (*PartnerRejection) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{34}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PartnerRejection) GetApplicationId() string {
@@ -2477,7 +2849,7 @@ type PartnerHire struct {
 
 func (x *PartnerHire) Reset() {
 	*x = PartnerHire{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[35]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2489,7 +2861,7 @@ func (x *PartnerHire) String() string {
 func (*PartnerHire) ProtoMessage() {}
 
 func (x *PartnerHire) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[35]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2502,7 +2874,7 @@ func (x *PartnerHire) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerHire.ProtoReflect.Descriptor instead.
 func (*PartnerHire) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{35}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PartnerHire) GetApplicationId() string {
@@ -2528,7 +2900,7 @@ type PartnerDeletion struct {
 
 func (x *PartnerDeletion) Reset() {
 	*x = PartnerDeletion{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[36]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2540,7 +2912,7 @@ func (x *PartnerDeletion) String() string {
 func (*PartnerDeletion) ProtoMessage() {}
 
 func (x *PartnerDeletion) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[36]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2553,7 +2925,7 @@ func (x *PartnerDeletion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerDeletion.ProtoReflect.Descriptor instead.
 func (*PartnerDeletion) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{36}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PartnerDeletion) GetCandidateId() string {
@@ -2582,7 +2954,7 @@ type PartnerChange struct {
 
 func (x *PartnerChange) Reset() {
 	*x = PartnerChange{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[37]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2594,7 +2966,7 @@ func (x *PartnerChange) String() string {
 func (*PartnerChange) ProtoMessage() {}
 
 func (x *PartnerChange) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[37]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2607,7 +2979,7 @@ func (x *PartnerChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerChange.ProtoReflect.Descriptor instead.
 func (*PartnerChange) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{37}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PartnerChange) GetRequestId() string {
@@ -2731,7 +3103,7 @@ type PushPartnerChangesRequest struct {
 
 func (x *PushPartnerChangesRequest) Reset() {
 	*x = PushPartnerChangesRequest{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[38]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2743,7 +3115,7 @@ func (x *PushPartnerChangesRequest) String() string {
 func (*PushPartnerChangesRequest) ProtoMessage() {}
 
 func (x *PushPartnerChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[38]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2756,7 +3128,7 @@ func (x *PushPartnerChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPartnerChangesRequest.ProtoReflect.Descriptor instead.
 func (*PushPartnerChangesRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{38}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PushPartnerChangesRequest) GetTenantId() string {
@@ -2791,7 +3163,7 @@ type PartnerChangeResult struct {
 
 func (x *PartnerChangeResult) Reset() {
 	*x = PartnerChangeResult{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[39]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +3175,7 @@ func (x *PartnerChangeResult) String() string {
 func (*PartnerChangeResult) ProtoMessage() {}
 
 func (x *PartnerChangeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[39]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +3188,7 @@ func (x *PartnerChangeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartnerChangeResult.ProtoReflect.Descriptor instead.
 func (*PartnerChangeResult) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{39}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PartnerChangeResult) GetRequestId() string {
@@ -2842,7 +3214,7 @@ type PushPartnerChangesResponse struct {
 
 func (x *PushPartnerChangesResponse) Reset() {
 	*x = PushPartnerChangesResponse{}
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[40]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2854,7 +3226,7 @@ func (x *PushPartnerChangesResponse) String() string {
 func (*PushPartnerChangesResponse) ProtoMessage() {}
 
 func (x *PushPartnerChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_sync_v1_sync_proto_msgTypes[40]
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2867,7 +3239,7 @@ func (x *PushPartnerChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushPartnerChangesResponse.ProtoReflect.Descriptor instead.
 func (*PushPartnerChangesResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{40}
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PushPartnerChangesResponse) GetResults() []*PartnerChangeResult {
@@ -2877,11 +3249,1113 @@ func (x *PushPartnerChangesResponse) GetResults() []*PartnerChangeResult {
 	return nil
 }
 
+// Access requests (GDPR Art. 15): every row this service holds about the candidate, by table (columns that
+// are credentials, such as token hashes, left out).
+type ExportCandidateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	CandidateId   string                 `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCandidateRequest) Reset() {
+	*x = ExportCandidateRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCandidateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCandidateRequest) ProtoMessage() {}
+
+func (x *ExportCandidateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCandidateRequest.ProtoReflect.Descriptor instead.
+func (*ExportCandidateRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ExportCandidateRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ExportCandidateRequest) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+type ExportCandidateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// table name -> list of rows (JSON objects)
+	Records       *structpb.Struct `protobuf:"bytes,1,opt,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportCandidateResponse) Reset() {
+	*x = ExportCandidateResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportCandidateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportCandidateResponse) ProtoMessage() {}
+
+func (x *ExportCandidateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportCandidateResponse.ProtoReflect.Descriptor instead.
+func (*ExportCandidateResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ExportCandidateResponse) GetRecords() *structpb.Struct {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+type RetentionPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the tenant set (365 when it set nothing), whether it is a federal contractor, and the days
+	// actually kept (never under the two-year floor for federal contractors).
+	KeepDays          int32                  `protobuf:"varint,1,opt,name=keep_days,json=keepDays,proto3" json:"keep_days,omitempty"`
+	FederalContractor bool                   `protobuf:"varint,2,opt,name=federal_contractor,json=federalContractor,proto3" json:"federal_contractor,omitempty"`
+	EffectiveDays     int32                  `protobuf:"varint,3,opt,name=effective_days,json=effectiveDays,proto3" json:"effective_days,omitempty"`
+	UpdatedBy         string                 `protobuf:"bytes,4,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	UpdatedAt         *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// No policy stored: the defaults apply.
+	IsDefault     bool `protobuf:"varint,6,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetentionPolicy) Reset() {
+	*x = RetentionPolicy{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetentionPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetentionPolicy) ProtoMessage() {}
+
+func (x *RetentionPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetentionPolicy.ProtoReflect.Descriptor instead.
+func (*RetentionPolicy) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *RetentionPolicy) GetKeepDays() int32 {
+	if x != nil {
+		return x.KeepDays
+	}
+	return 0
+}
+
+func (x *RetentionPolicy) GetFederalContractor() bool {
+	if x != nil {
+		return x.FederalContractor
+	}
+	return false
+}
+
+func (x *RetentionPolicy) GetEffectiveDays() int32 {
+	if x != nil {
+		return x.EffectiveDays
+	}
+	return 0
+}
+
+func (x *RetentionPolicy) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+func (x *RetentionPolicy) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *RetentionPolicy) GetIsDefault() bool {
+	if x != nil {
+		return x.IsDefault
+	}
+	return false
+}
+
+type GetRetentionPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRetentionPolicyRequest) Reset() {
+	*x = GetRetentionPolicyRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRetentionPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRetentionPolicyRequest) ProtoMessage() {}
+
+func (x *GetRetentionPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRetentionPolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetRetentionPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *GetRetentionPolicyRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+type GetRetentionPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *RetentionPolicy       `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRetentionPolicyResponse) Reset() {
+	*x = GetRetentionPolicyResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRetentionPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRetentionPolicyResponse) ProtoMessage() {}
+
+func (x *GetRetentionPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRetentionPolicyResponse.ProtoReflect.Descriptor instead.
+func (*GetRetentionPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *GetRetentionPolicyResponse) GetPolicy() *RetentionPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+type SetRetentionPolicyRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// 1-36500
+	KeepDays          int32  `protobuf:"varint,2,opt,name=keep_days,json=keepDays,proto3" json:"keep_days,omitempty"`
+	FederalContractor bool   `protobuf:"varint,3,opt,name=federal_contractor,json=federalContractor,proto3" json:"federal_contractor,omitempty"`
+	UpdatedBy         string `protobuf:"bytes,4,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SetRetentionPolicyRequest) Reset() {
+	*x = SetRetentionPolicyRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRetentionPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRetentionPolicyRequest) ProtoMessage() {}
+
+func (x *SetRetentionPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRetentionPolicyRequest.ProtoReflect.Descriptor instead.
+func (*SetRetentionPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *SetRetentionPolicyRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *SetRetentionPolicyRequest) GetKeepDays() int32 {
+	if x != nil {
+		return x.KeepDays
+	}
+	return 0
+}
+
+func (x *SetRetentionPolicyRequest) GetFederalContractor() bool {
+	if x != nil {
+		return x.FederalContractor
+	}
+	return false
+}
+
+func (x *SetRetentionPolicyRequest) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+type SetRetentionPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *RetentionPolicy       `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRetentionPolicyResponse) Reset() {
+	*x = SetRetentionPolicyResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRetentionPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRetentionPolicyResponse) ProtoMessage() {}
+
+func (x *SetRetentionPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRetentionPolicyResponse.ProtoReflect.Descriptor instead.
+func (*SetRetentionPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *SetRetentionPolicyResponse) GetPolicy() *RetentionPolicy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+type LegalHold struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// "candidate", "job" or "tenant"
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The candidate or job id; empty for the tenant.
+	Subject       string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	PlacedBy      string                 `protobuf:"bytes,5,opt,name=placed_by,json=placedBy,proto3" json:"placed_by,omitempty"`
+	PlacedAt      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=placed_at,json=placedAt,proto3" json:"placed_at,omitempty"`
+	ReleasedBy    string                 `protobuf:"bytes,7,opt,name=released_by,json=releasedBy,proto3" json:"released_by,omitempty"`
+	ReleasedAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=released_at,json=releasedAt,proto3" json:"released_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegalHold) Reset() {
+	*x = LegalHold{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegalHold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegalHold) ProtoMessage() {}
+
+func (x *LegalHold) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegalHold.ProtoReflect.Descriptor instead.
+func (*LegalHold) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *LegalHold) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LegalHold) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *LegalHold) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *LegalHold) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *LegalHold) GetPlacedBy() string {
+	if x != nil {
+		return x.PlacedBy
+	}
+	return ""
+}
+
+func (x *LegalHold) GetPlacedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PlacedAt
+	}
+	return nil
+}
+
+func (x *LegalHold) GetReleasedBy() string {
+	if x != nil {
+		return x.ReleasedBy
+	}
+	return ""
+}
+
+func (x *LegalHold) GetReleasedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReleasedAt
+	}
+	return nil
+}
+
+type PlaceLegalHoldRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Scope         string                 `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	Subject       string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	PlacedBy      string                 `protobuf:"bytes,5,opt,name=placed_by,json=placedBy,proto3" json:"placed_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlaceLegalHoldRequest) Reset() {
+	*x = PlaceLegalHoldRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlaceLegalHoldRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlaceLegalHoldRequest) ProtoMessage() {}
+
+func (x *PlaceLegalHoldRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlaceLegalHoldRequest.ProtoReflect.Descriptor instead.
+func (*PlaceLegalHoldRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *PlaceLegalHoldRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *PlaceLegalHoldRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *PlaceLegalHoldRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *PlaceLegalHoldRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PlaceLegalHoldRequest) GetPlacedBy() string {
+	if x != nil {
+		return x.PlacedBy
+	}
+	return ""
+}
+
+type PlaceLegalHoldResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hold          *LegalHold             `protobuf:"bytes,1,opt,name=hold,proto3" json:"hold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlaceLegalHoldResponse) Reset() {
+	*x = PlaceLegalHoldResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlaceLegalHoldResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlaceLegalHoldResponse) ProtoMessage() {}
+
+func (x *PlaceLegalHoldResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlaceLegalHoldResponse.ProtoReflect.Descriptor instead.
+func (*PlaceLegalHoldResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *PlaceLegalHoldResponse) GetHold() *LegalHold {
+	if x != nil {
+		return x.Hold
+	}
+	return nil
+}
+
+type ReleaseLegalHoldRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	HoldId        string                 `protobuf:"bytes,2,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
+	ReleasedBy    string                 `protobuf:"bytes,3,opt,name=released_by,json=releasedBy,proto3" json:"released_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseLegalHoldRequest) Reset() {
+	*x = ReleaseLegalHoldRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseLegalHoldRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseLegalHoldRequest) ProtoMessage() {}
+
+func (x *ReleaseLegalHoldRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseLegalHoldRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseLegalHoldRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ReleaseLegalHoldRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ReleaseLegalHoldRequest) GetHoldId() string {
+	if x != nil {
+		return x.HoldId
+	}
+	return ""
+}
+
+func (x *ReleaseLegalHoldRequest) GetReleasedBy() string {
+	if x != nil {
+		return x.ReleasedBy
+	}
+	return ""
+}
+
+type ReleaseLegalHoldResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hold          *LegalHold             `protobuf:"bytes,1,opt,name=hold,proto3" json:"hold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseLegalHoldResponse) Reset() {
+	*x = ReleaseLegalHoldResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseLegalHoldResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseLegalHoldResponse) ProtoMessage() {}
+
+func (x *ReleaseLegalHoldResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseLegalHoldResponse.ProtoReflect.Descriptor instead.
+func (*ReleaseLegalHoldResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ReleaseLegalHoldResponse) GetHold() *LegalHold {
+	if x != nil {
+		return x.Hold
+	}
+	return nil
+}
+
+type ListLegalHoldsRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	TenantId        string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	IncludeReleased bool                   `protobuf:"varint,2,opt,name=include_released,json=includeReleased,proto3" json:"include_released,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ListLegalHoldsRequest) Reset() {
+	*x = ListLegalHoldsRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLegalHoldsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLegalHoldsRequest) ProtoMessage() {}
+
+func (x *ListLegalHoldsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLegalHoldsRequest.ProtoReflect.Descriptor instead.
+func (*ListLegalHoldsRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ListLegalHoldsRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ListLegalHoldsRequest) GetIncludeReleased() bool {
+	if x != nil {
+		return x.IncludeReleased
+	}
+	return false
+}
+
+type ListLegalHoldsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Holds         []*LegalHold           `protobuf:"bytes,1,rep,name=holds,proto3" json:"holds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLegalHoldsResponse) Reset() {
+	*x = ListLegalHoldsResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLegalHoldsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLegalHoldsResponse) ProtoMessage() {}
+
+func (x *ListLegalHoldsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLegalHoldsResponse.ProtoReflect.Descriptor instead.
+func (*ListLegalHoldsResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListLegalHoldsResponse) GetHolds() []*LegalHold {
+	if x != nil {
+		return x.Holds
+	}
+	return nil
+}
+
+type PurgedCandidate struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CandidateId string                 `protobuf:"bytes,1,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	ClosedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
+	// The erasure request it went through (empty in a dry run).
+	ErasureId     string `protobuf:"bytes,3,opt,name=erasure_id,json=erasureId,proto3" json:"erasure_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurgedCandidate) Reset() {
+	*x = PurgedCandidate{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgedCandidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgedCandidate) ProtoMessage() {}
+
+func (x *PurgedCandidate) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgedCandidate.ProtoReflect.Descriptor instead.
+func (*PurgedCandidate) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *PurgedCandidate) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *PurgedCandidate) GetClosedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClosedAt
+	}
+	return nil
+}
+
+func (x *PurgedCandidate) GetErasureId() string {
+	if x != nil {
+		return x.ErasureId
+	}
+	return ""
+}
+
+type HeldCandidate struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CandidateId string                 `protobuf:"bytes,1,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	ClosedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
+	// One per hold that covers them, e.g. "job 3485: litigation 2026-17".
+	Reasons       []string `protobuf:"bytes,3,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeldCandidate) Reset() {
+	*x = HeldCandidate{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeldCandidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeldCandidate) ProtoMessage() {}
+
+func (x *HeldCandidate) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeldCandidate.ProtoReflect.Descriptor instead.
+func (*HeldCandidate) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *HeldCandidate) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *HeldCandidate) GetClosedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClosedAt
+	}
+	return nil
+}
+
+func (x *HeldCandidate) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+type RunRetentionPurgeRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// Report what would be erased and what is held; erase nothing.
+	DryRun        bool   `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	RequestedBy   string `protobuf:"bytes,3,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunRetentionPurgeRequest) Reset() {
+	*x = RunRetentionPurgeRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunRetentionPurgeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunRetentionPurgeRequest) ProtoMessage() {}
+
+func (x *RunRetentionPurgeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunRetentionPurgeRequest.ProtoReflect.Descriptor instead.
+func (*RunRetentionPurgeRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *RunRetentionPurgeRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *RunRetentionPurgeRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *RunRetentionPurgeRequest) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
+type RunRetentionPurgeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	RanAt         *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=ran_at,json=ranAt,proto3" json:"ran_at,omitempty"`
+	DryRun        bool                   `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	KeepDays      int32                  `protobuf:"varint,4,opt,name=keep_days,json=keepDays,proto3" json:"keep_days,omitempty"`
+	Purged        []*PurgedCandidate     `protobuf:"bytes,5,rep,name=purged,proto3" json:"purged,omitempty"`
+	Held          []*HeldCandidate       `protobuf:"bytes,6,rep,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunRetentionPurgeResponse) Reset() {
+	*x = RunRetentionPurgeResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunRetentionPurgeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunRetentionPurgeResponse) ProtoMessage() {}
+
+func (x *RunRetentionPurgeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunRetentionPurgeResponse.ProtoReflect.Descriptor instead.
+func (*RunRetentionPurgeResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *RunRetentionPurgeResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RunRetentionPurgeResponse) GetRanAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RanAt
+	}
+	return nil
+}
+
+func (x *RunRetentionPurgeResponse) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *RunRetentionPurgeResponse) GetKeepDays() int32 {
+	if x != nil {
+		return x.KeepDays
+	}
+	return 0
+}
+
+func (x *RunRetentionPurgeResponse) GetPurged() []*PurgedCandidate {
+	if x != nil {
+		return x.Purged
+	}
+	return nil
+}
+
+func (x *RunRetentionPurgeResponse) GetHeld() []*HeldCandidate {
+	if x != nil {
+		return x.Held
+	}
+	return nil
+}
+
 var File_interloop_sync_v1_sync_proto protoreflect.FileDescriptor
 
 const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\n" +
-	"\x1cinterloop/sync/v1/sync.proto\x12\x11interloop.sync.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a interloop/common/v1/common.proto\"\x9d\x04\n" +
+	"\x1cinterloop/sync/v1/sync.proto\x12\x11interloop.sync.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a interloop/common/v1/common.proto\"\x92\x01\n" +
+	"\x15EraseCandidateRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
+	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12!\n" +
+	"\frequested_by\x18\x03 \x01(\tR\vrequestedBy\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"t\n" +
+	"\vErasureStep\x12\x18\n" +
+	"\aservice\x18\x01 \x01(\tR\aservice\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x123\n" +
+	"\adone_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06doneAt\"\xc3\x02\n" +
+	"\aErasure\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12!\n" +
+	"\frequested_by\x18\x04 \x01(\tR\vrequestedBy\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12=\n" +
+	"\frequested_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12=\n" +
+	"\fcompleted_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x124\n" +
+	"\x05steps\x18\b \x03(\v2\x1e.interloop.sync.v1.ErasureStepR\x05steps\"N\n" +
+	"\x16EraseCandidateResponse\x124\n" +
+	"\aerasure\x18\x01 \x01(\v2\x1a.interloop.sync.v1.ErasureR\aerasure\"O\n" +
+	"\x11GetErasureRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1d\n" +
+	"\n" +
+	"erasure_id\x18\x02 \x01(\tR\terasureId\"J\n" +
+	"\x12GetErasureResponse\x124\n" +
+	"\aerasure\x18\x01 \x01(\v2\x1a.interloop.sync.v1.ErasureR\aerasure\"\x9d\x04\n" +
 	"\n" +
 	"Connection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
@@ -3105,7 +4579,85 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12:\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2 .interloop.sync.v1.IngestOutcomeR\aoutcome\"^\n" +
 	"\x1aPushPartnerChangesResponse\x12@\n" +
-	"\aresults\x18\x01 \x03(\v2&.interloop.sync.v1.PartnerChangeResultR\aresults*i\n" +
+	"\aresults\x18\x01 \x03(\v2&.interloop.sync.v1.PartnerChangeResultR\aresults\"X\n" +
+	"\x16ExportCandidateRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
+	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\"L\n" +
+	"\x17ExportCandidateResponse\x121\n" +
+	"\arecords\x18\x01 \x01(\v2\x17.google.protobuf.StructR\arecords\"\xfd\x01\n" +
+	"\x0fRetentionPolicy\x12\x1b\n" +
+	"\tkeep_days\x18\x01 \x01(\x05R\bkeepDays\x12-\n" +
+	"\x12federal_contractor\x18\x02 \x01(\bR\x11federalContractor\x12%\n" +
+	"\x0eeffective_days\x18\x03 \x01(\x05R\reffectiveDays\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\x04 \x01(\tR\tupdatedBy\x129\n" +
+	"\n" +
+	"updated_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1d\n" +
+	"\n" +
+	"is_default\x18\x06 \x01(\bR\tisDefault\"8\n" +
+	"\x19GetRetentionPolicyRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\"X\n" +
+	"\x1aGetRetentionPolicyResponse\x12:\n" +
+	"\x06policy\x18\x01 \x01(\v2\".interloop.sync.v1.RetentionPolicyR\x06policy\"\xa3\x01\n" +
+	"\x19SetRetentionPolicyRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1b\n" +
+	"\tkeep_days\x18\x02 \x01(\x05R\bkeepDays\x12-\n" +
+	"\x12federal_contractor\x18\x03 \x01(\bR\x11federalContractor\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\x04 \x01(\tR\tupdatedBy\"X\n" +
+	"\x1aSetRetentionPolicyResponse\x12:\n" +
+	"\x06policy\x18\x01 \x01(\v2\".interloop.sync.v1.RetentionPolicyR\x06policy\"\x97\x02\n" +
+	"\tLegalHold\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tplaced_by\x18\x05 \x01(\tR\bplacedBy\x127\n" +
+	"\tplaced_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bplacedAt\x12\x1f\n" +
+	"\vreleased_by\x18\a \x01(\tR\n" +
+	"releasedBy\x12;\n" +
+	"\vreleased_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"releasedAt\"\x99\x01\n" +
+	"\x15PlaceLegalHoldRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tplaced_by\x18\x05 \x01(\tR\bplacedBy\"J\n" +
+	"\x16PlaceLegalHoldResponse\x120\n" +
+	"\x04hold\x18\x01 \x01(\v2\x1c.interloop.sync.v1.LegalHoldR\x04hold\"p\n" +
+	"\x17ReleaseLegalHoldRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x17\n" +
+	"\ahold_id\x18\x02 \x01(\tR\x06holdId\x12\x1f\n" +
+	"\vreleased_by\x18\x03 \x01(\tR\n" +
+	"releasedBy\"L\n" +
+	"\x18ReleaseLegalHoldResponse\x120\n" +
+	"\x04hold\x18\x01 \x01(\v2\x1c.interloop.sync.v1.LegalHoldR\x04hold\"_\n" +
+	"\x15ListLegalHoldsRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12)\n" +
+	"\x10include_released\x18\x02 \x01(\bR\x0fincludeReleased\"L\n" +
+	"\x16ListLegalHoldsResponse\x122\n" +
+	"\x05holds\x18\x01 \x03(\v2\x1c.interloop.sync.v1.LegalHoldR\x05holds\"\x8c\x01\n" +
+	"\x0fPurgedCandidate\x12!\n" +
+	"\fcandidate_id\x18\x01 \x01(\tR\vcandidateId\x127\n" +
+	"\tclosed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\x12\x1d\n" +
+	"\n" +
+	"erasure_id\x18\x03 \x01(\tR\terasureId\"\x85\x01\n" +
+	"\rHeldCandidate\x12!\n" +
+	"\fcandidate_id\x18\x01 \x01(\tR\vcandidateId\x127\n" +
+	"\tclosed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\x12\x18\n" +
+	"\areasons\x18\x03 \x03(\tR\areasons\"s\n" +
+	"\x18RunRetentionPurgeRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x17\n" +
+	"\adry_run\x18\x02 \x01(\bR\x06dryRun\x12!\n" +
+	"\frequested_by\x18\x03 \x01(\tR\vrequestedBy\"\x86\x02\n" +
+	"\x19RunRetentionPurgeResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x121\n" +
+	"\x06ran_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05ranAt\x12\x17\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\x12\x1b\n" +
+	"\tkeep_days\x18\x04 \x01(\x05R\bkeepDays\x12:\n" +
+	"\x06purged\x18\x05 \x03(\v2\".interloop.sync.v1.PurgedCandidateR\x06purged\x124\n" +
+	"\x04held\x18\x06 \x03(\v2 .interloop.sync.v1.HeldCandidateR\x04held*i\n" +
 	"\x0eConnectionMode\x12\x1f\n" +
 	"\x1bCONNECTION_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CONNECTION_MODE_ACTIVE\x10\x01\x12\x1a\n" +
@@ -3114,7 +4666,7 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\x1aINGEST_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17INGEST_OUTCOME_ACCEPTED\x10\x01\x12\x1c\n" +
 	"\x18INGEST_OUTCOME_DUPLICATE\x10\x02\x12\x1e\n" +
-	"\x1aINGEST_OUTCOME_QUARANTINED\x10\x032\x87\v\n" +
+	"\x1aINGEST_OUTCOME_QUARANTINED\x10\x032\xc4\x12\n" +
 	"\vSyncService\x12k\n" +
 	"\x10CreateConnection\x12*.interloop.sync.v1.CreateConnectionRequest\x1a+.interloop.sync.v1.CreateConnectionResponse\x12h\n" +
 	"\x0fListConnections\x12).interloop.sync.v1.ListConnectionsRequest\x1a*.interloop.sync.v1.ListConnectionsResponse\x12b\n" +
@@ -3128,7 +4680,17 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\tGetFunnel\x12#.interloop.sync.v1.GetFunnelRequest\x1a$.interloop.sync.v1.GetFunnelResponse\x12b\n" +
 	"\rRecordOutcome\x12'.interloop.sync.v1.RecordOutcomeRequest\x1a(.interloop.sync.v1.RecordOutcomeResponse\x12q\n" +
 	"\x12ListCommunications\x12,.interloop.sync.v1.ListCommunicationsRequest\x1a-.interloop.sync.v1.ListCommunicationsResponse\x12q\n" +
-	"\x12PushPartnerChanges\x12,.interloop.sync.v1.PushPartnerChangesRequest\x1a-.interloop.sync.v1.PushPartnerChangesResponseB\xcc\x01\n" +
+	"\x12PushPartnerChanges\x12,.interloop.sync.v1.PushPartnerChangesRequest\x1a-.interloop.sync.v1.PushPartnerChangesResponse\x12e\n" +
+	"\x0eEraseCandidate\x12(.interloop.sync.v1.EraseCandidateRequest\x1a).interloop.sync.v1.EraseCandidateResponse\x12Y\n" +
+	"\n" +
+	"GetErasure\x12$.interloop.sync.v1.GetErasureRequest\x1a%.interloop.sync.v1.GetErasureResponse\x12q\n" +
+	"\x12GetRetentionPolicy\x12,.interloop.sync.v1.GetRetentionPolicyRequest\x1a-.interloop.sync.v1.GetRetentionPolicyResponse\x12q\n" +
+	"\x12SetRetentionPolicy\x12,.interloop.sync.v1.SetRetentionPolicyRequest\x1a-.interloop.sync.v1.SetRetentionPolicyResponse\x12e\n" +
+	"\x0ePlaceLegalHold\x12(.interloop.sync.v1.PlaceLegalHoldRequest\x1a).interloop.sync.v1.PlaceLegalHoldResponse\x12k\n" +
+	"\x10ReleaseLegalHold\x12*.interloop.sync.v1.ReleaseLegalHoldRequest\x1a+.interloop.sync.v1.ReleaseLegalHoldResponse\x12e\n" +
+	"\x0eListLegalHolds\x12(.interloop.sync.v1.ListLegalHoldsRequest\x1a).interloop.sync.v1.ListLegalHoldsResponse\x12n\n" +
+	"\x11RunRetentionPurge\x12+.interloop.sync.v1.RunRetentionPurgeRequest\x1a,.interloop.sync.v1.RunRetentionPurgeResponse\x12h\n" +
+	"\x0fExportCandidate\x12).interloop.sync.v1.ExportCandidateRequest\x1a*.interloop.sync.v1.ExportCandidateResponseB\xcc\x01\n" +
 	"\x15com.interloop.sync.v1B\tSyncProtoP\x01ZBgithub.com/interloop/interloop/clients/go/interloop/sync/v1;syncv1\xa2\x02\x03ISX\xaa\x02\x11Interloop.Sync.V1\xca\x02\x11Interloop\\Sync\\V1\xe2\x02\x1dInterloop\\Sync\\V1\\GPBMetadata\xea\x02\x13Interloop::Sync::V1b\x06proto3"
 
 var (
@@ -3144,134 +4706,196 @@ func file_interloop_sync_v1_sync_proto_rawDescGZIP() []byte {
 }
 
 var file_interloop_sync_v1_sync_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_interloop_sync_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_interloop_sync_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_interloop_sync_v1_sync_proto_goTypes = []any{
 	(ConnectionMode)(0),                  // 0: interloop.sync.v1.ConnectionMode
 	(IngestOutcome)(0),                   // 1: interloop.sync.v1.IngestOutcome
-	(*Connection)(nil),                   // 2: interloop.sync.v1.Connection
-	(*CreateConnectionRequest)(nil),      // 3: interloop.sync.v1.CreateConnectionRequest
-	(*CreateConnectionResponse)(nil),     // 4: interloop.sync.v1.CreateConnectionResponse
-	(*ListConnectionsRequest)(nil),       // 5: interloop.sync.v1.ListConnectionsRequest
-	(*ListConnectionsResponse)(nil),      // 6: interloop.sync.v1.ListConnectionsResponse
-	(*IngestWebhookRequest)(nil),         // 7: interloop.sync.v1.IngestWebhookRequest
-	(*IngestWebhookResponse)(nil),        // 8: interloop.sync.v1.IngestWebhookResponse
-	(*DeadLetter)(nil),                   // 9: interloop.sync.v1.DeadLetter
-	(*ListDeadLettersRequest)(nil),       // 10: interloop.sync.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),      // 11: interloop.sync.v1.ListDeadLettersResponse
-	(*ReplayDeadLettersRequest)(nil),     // 12: interloop.sync.v1.ReplayDeadLettersRequest
-	(*ReplayDeadLettersResponse)(nil),    // 13: interloop.sync.v1.ReplayDeadLettersResponse
-	(*GetConnectionRequest)(nil),         // 14: interloop.sync.v1.GetConnectionRequest
-	(*GetConnectionResponse)(nil),        // 15: interloop.sync.v1.GetConnectionResponse
-	(*RunReconciliationRequest)(nil),     // 16: interloop.sync.v1.RunReconciliationRequest
-	(*RunReconciliationResponse)(nil),    // 17: interloop.sync.v1.RunReconciliationResponse
-	(*EmailTemplate)(nil),                // 18: interloop.sync.v1.EmailTemplate
-	(*AutomationRule)(nil),               // 19: interloop.sync.v1.AutomationRule
-	(*CreateAutomationRuleRequest)(nil),  // 20: interloop.sync.v1.CreateAutomationRuleRequest
-	(*CreateAutomationRuleResponse)(nil), // 21: interloop.sync.v1.CreateAutomationRuleResponse
-	(*ListAutomationRulesRequest)(nil),   // 22: interloop.sync.v1.ListAutomationRulesRequest
-	(*ListAutomationRulesResponse)(nil),  // 23: interloop.sync.v1.ListAutomationRulesResponse
-	(*GetFunnelRequest)(nil),             // 24: interloop.sync.v1.GetFunnelRequest
-	(*StageFunnel)(nil),                  // 25: interloop.sync.v1.StageFunnel
-	(*SourceFunnel)(nil),                 // 26: interloop.sync.v1.SourceFunnel
-	(*GetFunnelResponse)(nil),            // 27: interloop.sync.v1.GetFunnelResponse
-	(*RecordOutcomeRequest)(nil),         // 28: interloop.sync.v1.RecordOutcomeRequest
-	(*RecordOutcomeResponse)(nil),        // 29: interloop.sync.v1.RecordOutcomeResponse
-	(*Communication)(nil),                // 30: interloop.sync.v1.Communication
-	(*ListCommunicationsRequest)(nil),    // 31: interloop.sync.v1.ListCommunicationsRequest
-	(*ListCommunicationsResponse)(nil),   // 32: interloop.sync.v1.ListCommunicationsResponse
-	(*PartnerCandidate)(nil),             // 33: interloop.sync.v1.PartnerCandidate
-	(*PartnerApplication)(nil),           // 34: interloop.sync.v1.PartnerApplication
-	(*PartnerStageMove)(nil),             // 35: interloop.sync.v1.PartnerStageMove
-	(*PartnerRejection)(nil),             // 36: interloop.sync.v1.PartnerRejection
-	(*PartnerHire)(nil),                  // 37: interloop.sync.v1.PartnerHire
-	(*PartnerDeletion)(nil),              // 38: interloop.sync.v1.PartnerDeletion
-	(*PartnerChange)(nil),                // 39: interloop.sync.v1.PartnerChange
-	(*PushPartnerChangesRequest)(nil),    // 40: interloop.sync.v1.PushPartnerChangesRequest
-	(*PartnerChangeResult)(nil),          // 41: interloop.sync.v1.PartnerChangeResult
-	(*PushPartnerChangesResponse)(nil),   // 42: interloop.sync.v1.PushPartnerChangesResponse
-	nil,                                  // 43: interloop.sync.v1.Connection.SettingsEntry
-	nil,                                  // 44: interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
-	nil,                                  // 45: interloop.sync.v1.IngestWebhookRequest.HeadersEntry
-	(*timestamppb.Timestamp)(nil),        // 46: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),              // 47: google.protobuf.Struct
-	(*v1.PageRequest)(nil),               // 48: interloop.common.v1.PageRequest
-	(*v1.PageResponse)(nil),              // 49: interloop.common.v1.PageResponse
+	(*EraseCandidateRequest)(nil),        // 2: interloop.sync.v1.EraseCandidateRequest
+	(*ErasureStep)(nil),                  // 3: interloop.sync.v1.ErasureStep
+	(*Erasure)(nil),                      // 4: interloop.sync.v1.Erasure
+	(*EraseCandidateResponse)(nil),       // 5: interloop.sync.v1.EraseCandidateResponse
+	(*GetErasureRequest)(nil),            // 6: interloop.sync.v1.GetErasureRequest
+	(*GetErasureResponse)(nil),           // 7: interloop.sync.v1.GetErasureResponse
+	(*Connection)(nil),                   // 8: interloop.sync.v1.Connection
+	(*CreateConnectionRequest)(nil),      // 9: interloop.sync.v1.CreateConnectionRequest
+	(*CreateConnectionResponse)(nil),     // 10: interloop.sync.v1.CreateConnectionResponse
+	(*ListConnectionsRequest)(nil),       // 11: interloop.sync.v1.ListConnectionsRequest
+	(*ListConnectionsResponse)(nil),      // 12: interloop.sync.v1.ListConnectionsResponse
+	(*IngestWebhookRequest)(nil),         // 13: interloop.sync.v1.IngestWebhookRequest
+	(*IngestWebhookResponse)(nil),        // 14: interloop.sync.v1.IngestWebhookResponse
+	(*DeadLetter)(nil),                   // 15: interloop.sync.v1.DeadLetter
+	(*ListDeadLettersRequest)(nil),       // 16: interloop.sync.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),      // 17: interloop.sync.v1.ListDeadLettersResponse
+	(*ReplayDeadLettersRequest)(nil),     // 18: interloop.sync.v1.ReplayDeadLettersRequest
+	(*ReplayDeadLettersResponse)(nil),    // 19: interloop.sync.v1.ReplayDeadLettersResponse
+	(*GetConnectionRequest)(nil),         // 20: interloop.sync.v1.GetConnectionRequest
+	(*GetConnectionResponse)(nil),        // 21: interloop.sync.v1.GetConnectionResponse
+	(*RunReconciliationRequest)(nil),     // 22: interloop.sync.v1.RunReconciliationRequest
+	(*RunReconciliationResponse)(nil),    // 23: interloop.sync.v1.RunReconciliationResponse
+	(*EmailTemplate)(nil),                // 24: interloop.sync.v1.EmailTemplate
+	(*AutomationRule)(nil),               // 25: interloop.sync.v1.AutomationRule
+	(*CreateAutomationRuleRequest)(nil),  // 26: interloop.sync.v1.CreateAutomationRuleRequest
+	(*CreateAutomationRuleResponse)(nil), // 27: interloop.sync.v1.CreateAutomationRuleResponse
+	(*ListAutomationRulesRequest)(nil),   // 28: interloop.sync.v1.ListAutomationRulesRequest
+	(*ListAutomationRulesResponse)(nil),  // 29: interloop.sync.v1.ListAutomationRulesResponse
+	(*GetFunnelRequest)(nil),             // 30: interloop.sync.v1.GetFunnelRequest
+	(*StageFunnel)(nil),                  // 31: interloop.sync.v1.StageFunnel
+	(*SourceFunnel)(nil),                 // 32: interloop.sync.v1.SourceFunnel
+	(*GetFunnelResponse)(nil),            // 33: interloop.sync.v1.GetFunnelResponse
+	(*RecordOutcomeRequest)(nil),         // 34: interloop.sync.v1.RecordOutcomeRequest
+	(*RecordOutcomeResponse)(nil),        // 35: interloop.sync.v1.RecordOutcomeResponse
+	(*Communication)(nil),                // 36: interloop.sync.v1.Communication
+	(*ListCommunicationsRequest)(nil),    // 37: interloop.sync.v1.ListCommunicationsRequest
+	(*ListCommunicationsResponse)(nil),   // 38: interloop.sync.v1.ListCommunicationsResponse
+	(*PartnerCandidate)(nil),             // 39: interloop.sync.v1.PartnerCandidate
+	(*PartnerApplication)(nil),           // 40: interloop.sync.v1.PartnerApplication
+	(*PartnerStageMove)(nil),             // 41: interloop.sync.v1.PartnerStageMove
+	(*PartnerRejection)(nil),             // 42: interloop.sync.v1.PartnerRejection
+	(*PartnerHire)(nil),                  // 43: interloop.sync.v1.PartnerHire
+	(*PartnerDeletion)(nil),              // 44: interloop.sync.v1.PartnerDeletion
+	(*PartnerChange)(nil),                // 45: interloop.sync.v1.PartnerChange
+	(*PushPartnerChangesRequest)(nil),    // 46: interloop.sync.v1.PushPartnerChangesRequest
+	(*PartnerChangeResult)(nil),          // 47: interloop.sync.v1.PartnerChangeResult
+	(*PushPartnerChangesResponse)(nil),   // 48: interloop.sync.v1.PushPartnerChangesResponse
+	(*ExportCandidateRequest)(nil),       // 49: interloop.sync.v1.ExportCandidateRequest
+	(*ExportCandidateResponse)(nil),      // 50: interloop.sync.v1.ExportCandidateResponse
+	(*RetentionPolicy)(nil),              // 51: interloop.sync.v1.RetentionPolicy
+	(*GetRetentionPolicyRequest)(nil),    // 52: interloop.sync.v1.GetRetentionPolicyRequest
+	(*GetRetentionPolicyResponse)(nil),   // 53: interloop.sync.v1.GetRetentionPolicyResponse
+	(*SetRetentionPolicyRequest)(nil),    // 54: interloop.sync.v1.SetRetentionPolicyRequest
+	(*SetRetentionPolicyResponse)(nil),   // 55: interloop.sync.v1.SetRetentionPolicyResponse
+	(*LegalHold)(nil),                    // 56: interloop.sync.v1.LegalHold
+	(*PlaceLegalHoldRequest)(nil),        // 57: interloop.sync.v1.PlaceLegalHoldRequest
+	(*PlaceLegalHoldResponse)(nil),       // 58: interloop.sync.v1.PlaceLegalHoldResponse
+	(*ReleaseLegalHoldRequest)(nil),      // 59: interloop.sync.v1.ReleaseLegalHoldRequest
+	(*ReleaseLegalHoldResponse)(nil),     // 60: interloop.sync.v1.ReleaseLegalHoldResponse
+	(*ListLegalHoldsRequest)(nil),        // 61: interloop.sync.v1.ListLegalHoldsRequest
+	(*ListLegalHoldsResponse)(nil),       // 62: interloop.sync.v1.ListLegalHoldsResponse
+	(*PurgedCandidate)(nil),              // 63: interloop.sync.v1.PurgedCandidate
+	(*HeldCandidate)(nil),                // 64: interloop.sync.v1.HeldCandidate
+	(*RunRetentionPurgeRequest)(nil),     // 65: interloop.sync.v1.RunRetentionPurgeRequest
+	(*RunRetentionPurgeResponse)(nil),    // 66: interloop.sync.v1.RunRetentionPurgeResponse
+	nil,                                  // 67: interloop.sync.v1.Connection.SettingsEntry
+	nil,                                  // 68: interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
+	nil,                                  // 69: interloop.sync.v1.IngestWebhookRequest.HeadersEntry
+	(*timestamppb.Timestamp)(nil),        // 70: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),              // 71: google.protobuf.Struct
+	(*v1.PageRequest)(nil),               // 72: interloop.common.v1.PageRequest
+	(*v1.PageResponse)(nil),              // 73: interloop.common.v1.PageResponse
 }
 var file_interloop_sync_v1_sync_proto_depIdxs = []int32{
-	0,  // 0: interloop.sync.v1.Connection.mode:type_name -> interloop.sync.v1.ConnectionMode
-	46, // 1: interloop.sync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
-	47, // 2: interloop.sync.v1.Connection.field_mapping:type_name -> google.protobuf.Struct
-	47, // 3: interloop.sync.v1.Connection.stage_policy:type_name -> google.protobuf.Struct
-	43, // 4: interloop.sync.v1.Connection.settings:type_name -> interloop.sync.v1.Connection.SettingsEntry
-	2,  // 5: interloop.sync.v1.CreateConnectionRequest.connection:type_name -> interloop.sync.v1.Connection
-	44, // 6: interloop.sync.v1.CreateConnectionRequest.credentials:type_name -> interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
-	2,  // 7: interloop.sync.v1.CreateConnectionResponse.connection:type_name -> interloop.sync.v1.Connection
-	48, // 8: interloop.sync.v1.ListConnectionsRequest.page:type_name -> interloop.common.v1.PageRequest
-	2,  // 9: interloop.sync.v1.ListConnectionsResponse.connections:type_name -> interloop.sync.v1.Connection
-	49, // 10: interloop.sync.v1.ListConnectionsResponse.page:type_name -> interloop.common.v1.PageResponse
-	45, // 11: interloop.sync.v1.IngestWebhookRequest.headers:type_name -> interloop.sync.v1.IngestWebhookRequest.HeadersEntry
-	1,  // 12: interloop.sync.v1.IngestWebhookResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	46, // 13: interloop.sync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
-	48, // 14: interloop.sync.v1.ListDeadLettersRequest.page:type_name -> interloop.common.v1.PageRequest
-	9,  // 15: interloop.sync.v1.ListDeadLettersResponse.dead_letters:type_name -> interloop.sync.v1.DeadLetter
-	49, // 16: interloop.sync.v1.ListDeadLettersResponse.page:type_name -> interloop.common.v1.PageResponse
-	2,  // 17: interloop.sync.v1.GetConnectionResponse.connection:type_name -> interloop.sync.v1.Connection
-	47, // 18: interloop.sync.v1.AutomationRule.json:type_name -> google.protobuf.Struct
-	46, // 19: interloop.sync.v1.AutomationRule.created_at:type_name -> google.protobuf.Timestamp
-	19, // 20: interloop.sync.v1.CreateAutomationRuleRequest.rule:type_name -> interloop.sync.v1.AutomationRule
-	18, // 21: interloop.sync.v1.CreateAutomationRuleRequest.templates:type_name -> interloop.sync.v1.EmailTemplate
-	19, // 22: interloop.sync.v1.CreateAutomationRuleResponse.rule:type_name -> interloop.sync.v1.AutomationRule
-	48, // 23: interloop.sync.v1.ListAutomationRulesRequest.page:type_name -> interloop.common.v1.PageRequest
-	19, // 24: interloop.sync.v1.ListAutomationRulesResponse.rules:type_name -> interloop.sync.v1.AutomationRule
-	49, // 25: interloop.sync.v1.ListAutomationRulesResponse.page:type_name -> interloop.common.v1.PageResponse
-	25, // 26: interloop.sync.v1.GetFunnelResponse.stages:type_name -> interloop.sync.v1.StageFunnel
-	26, // 27: interloop.sync.v1.GetFunnelResponse.sources:type_name -> interloop.sync.v1.SourceFunnel
-	46, // 28: interloop.sync.v1.RecordOutcomeRequest.recorded_at:type_name -> google.protobuf.Timestamp
-	46, // 29: interloop.sync.v1.Communication.event_at:type_name -> google.protobuf.Timestamp
-	46, // 30: interloop.sync.v1.Communication.sent_at:type_name -> google.protobuf.Timestamp
-	48, // 31: interloop.sync.v1.ListCommunicationsRequest.page:type_name -> interloop.common.v1.PageRequest
-	30, // 32: interloop.sync.v1.ListCommunicationsResponse.communications:type_name -> interloop.sync.v1.Communication
-	49, // 33: interloop.sync.v1.ListCommunicationsResponse.page:type_name -> interloop.common.v1.PageResponse
-	33, // 34: interloop.sync.v1.PartnerChange.upsert_candidate:type_name -> interloop.sync.v1.PartnerCandidate
-	34, // 35: interloop.sync.v1.PartnerChange.upsert_application:type_name -> interloop.sync.v1.PartnerApplication
-	35, // 36: interloop.sync.v1.PartnerChange.move_stage:type_name -> interloop.sync.v1.PartnerStageMove
-	36, // 37: interloop.sync.v1.PartnerChange.reject_application:type_name -> interloop.sync.v1.PartnerRejection
-	37, // 38: interloop.sync.v1.PartnerChange.hire_application:type_name -> interloop.sync.v1.PartnerHire
-	38, // 39: interloop.sync.v1.PartnerChange.delete_candidate:type_name -> interloop.sync.v1.PartnerDeletion
-	39, // 40: interloop.sync.v1.PushPartnerChangesRequest.changes:type_name -> interloop.sync.v1.PartnerChange
-	1,  // 41: interloop.sync.v1.PartnerChangeResult.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	41, // 42: interloop.sync.v1.PushPartnerChangesResponse.results:type_name -> interloop.sync.v1.PartnerChangeResult
-	3,  // 43: interloop.sync.v1.SyncService.CreateConnection:input_type -> interloop.sync.v1.CreateConnectionRequest
-	5,  // 44: interloop.sync.v1.SyncService.ListConnections:input_type -> interloop.sync.v1.ListConnectionsRequest
-	7,  // 45: interloop.sync.v1.SyncService.IngestWebhook:input_type -> interloop.sync.v1.IngestWebhookRequest
-	10, // 46: interloop.sync.v1.SyncService.ListDeadLetters:input_type -> interloop.sync.v1.ListDeadLettersRequest
-	12, // 47: interloop.sync.v1.SyncService.ReplayDeadLetters:input_type -> interloop.sync.v1.ReplayDeadLettersRequest
-	14, // 48: interloop.sync.v1.SyncService.GetConnection:input_type -> interloop.sync.v1.GetConnectionRequest
-	16, // 49: interloop.sync.v1.SyncService.RunReconciliation:input_type -> interloop.sync.v1.RunReconciliationRequest
-	20, // 50: interloop.sync.v1.SyncService.CreateAutomationRule:input_type -> interloop.sync.v1.CreateAutomationRuleRequest
-	22, // 51: interloop.sync.v1.SyncService.ListAutomationRules:input_type -> interloop.sync.v1.ListAutomationRulesRequest
-	24, // 52: interloop.sync.v1.SyncService.GetFunnel:input_type -> interloop.sync.v1.GetFunnelRequest
-	28, // 53: interloop.sync.v1.SyncService.RecordOutcome:input_type -> interloop.sync.v1.RecordOutcomeRequest
-	31, // 54: interloop.sync.v1.SyncService.ListCommunications:input_type -> interloop.sync.v1.ListCommunicationsRequest
-	40, // 55: interloop.sync.v1.SyncService.PushPartnerChanges:input_type -> interloop.sync.v1.PushPartnerChangesRequest
-	4,  // 56: interloop.sync.v1.SyncService.CreateConnection:output_type -> interloop.sync.v1.CreateConnectionResponse
-	6,  // 57: interloop.sync.v1.SyncService.ListConnections:output_type -> interloop.sync.v1.ListConnectionsResponse
-	8,  // 58: interloop.sync.v1.SyncService.IngestWebhook:output_type -> interloop.sync.v1.IngestWebhookResponse
-	11, // 59: interloop.sync.v1.SyncService.ListDeadLetters:output_type -> interloop.sync.v1.ListDeadLettersResponse
-	13, // 60: interloop.sync.v1.SyncService.ReplayDeadLetters:output_type -> interloop.sync.v1.ReplayDeadLettersResponse
-	15, // 61: interloop.sync.v1.SyncService.GetConnection:output_type -> interloop.sync.v1.GetConnectionResponse
-	17, // 62: interloop.sync.v1.SyncService.RunReconciliation:output_type -> interloop.sync.v1.RunReconciliationResponse
-	21, // 63: interloop.sync.v1.SyncService.CreateAutomationRule:output_type -> interloop.sync.v1.CreateAutomationRuleResponse
-	23, // 64: interloop.sync.v1.SyncService.ListAutomationRules:output_type -> interloop.sync.v1.ListAutomationRulesResponse
-	27, // 65: interloop.sync.v1.SyncService.GetFunnel:output_type -> interloop.sync.v1.GetFunnelResponse
-	29, // 66: interloop.sync.v1.SyncService.RecordOutcome:output_type -> interloop.sync.v1.RecordOutcomeResponse
-	32, // 67: interloop.sync.v1.SyncService.ListCommunications:output_type -> interloop.sync.v1.ListCommunicationsResponse
-	42, // 68: interloop.sync.v1.SyncService.PushPartnerChanges:output_type -> interloop.sync.v1.PushPartnerChangesResponse
-	56, // [56:69] is the sub-list for method output_type
-	43, // [43:56] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	70, // 0: interloop.sync.v1.ErasureStep.done_at:type_name -> google.protobuf.Timestamp
+	70, // 1: interloop.sync.v1.Erasure.requested_at:type_name -> google.protobuf.Timestamp
+	70, // 2: interloop.sync.v1.Erasure.completed_at:type_name -> google.protobuf.Timestamp
+	3,  // 3: interloop.sync.v1.Erasure.steps:type_name -> interloop.sync.v1.ErasureStep
+	4,  // 4: interloop.sync.v1.EraseCandidateResponse.erasure:type_name -> interloop.sync.v1.Erasure
+	4,  // 5: interloop.sync.v1.GetErasureResponse.erasure:type_name -> interloop.sync.v1.Erasure
+	0,  // 6: interloop.sync.v1.Connection.mode:type_name -> interloop.sync.v1.ConnectionMode
+	70, // 7: interloop.sync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
+	71, // 8: interloop.sync.v1.Connection.field_mapping:type_name -> google.protobuf.Struct
+	71, // 9: interloop.sync.v1.Connection.stage_policy:type_name -> google.protobuf.Struct
+	67, // 10: interloop.sync.v1.Connection.settings:type_name -> interloop.sync.v1.Connection.SettingsEntry
+	8,  // 11: interloop.sync.v1.CreateConnectionRequest.connection:type_name -> interloop.sync.v1.Connection
+	68, // 12: interloop.sync.v1.CreateConnectionRequest.credentials:type_name -> interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
+	8,  // 13: interloop.sync.v1.CreateConnectionResponse.connection:type_name -> interloop.sync.v1.Connection
+	72, // 14: interloop.sync.v1.ListConnectionsRequest.page:type_name -> interloop.common.v1.PageRequest
+	8,  // 15: interloop.sync.v1.ListConnectionsResponse.connections:type_name -> interloop.sync.v1.Connection
+	73, // 16: interloop.sync.v1.ListConnectionsResponse.page:type_name -> interloop.common.v1.PageResponse
+	69, // 17: interloop.sync.v1.IngestWebhookRequest.headers:type_name -> interloop.sync.v1.IngestWebhookRequest.HeadersEntry
+	1,  // 18: interloop.sync.v1.IngestWebhookResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	70, // 19: interloop.sync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
+	72, // 20: interloop.sync.v1.ListDeadLettersRequest.page:type_name -> interloop.common.v1.PageRequest
+	15, // 21: interloop.sync.v1.ListDeadLettersResponse.dead_letters:type_name -> interloop.sync.v1.DeadLetter
+	73, // 22: interloop.sync.v1.ListDeadLettersResponse.page:type_name -> interloop.common.v1.PageResponse
+	8,  // 23: interloop.sync.v1.GetConnectionResponse.connection:type_name -> interloop.sync.v1.Connection
+	71, // 24: interloop.sync.v1.AutomationRule.json:type_name -> google.protobuf.Struct
+	70, // 25: interloop.sync.v1.AutomationRule.created_at:type_name -> google.protobuf.Timestamp
+	25, // 26: interloop.sync.v1.CreateAutomationRuleRequest.rule:type_name -> interloop.sync.v1.AutomationRule
+	24, // 27: interloop.sync.v1.CreateAutomationRuleRequest.templates:type_name -> interloop.sync.v1.EmailTemplate
+	25, // 28: interloop.sync.v1.CreateAutomationRuleResponse.rule:type_name -> interloop.sync.v1.AutomationRule
+	72, // 29: interloop.sync.v1.ListAutomationRulesRequest.page:type_name -> interloop.common.v1.PageRequest
+	25, // 30: interloop.sync.v1.ListAutomationRulesResponse.rules:type_name -> interloop.sync.v1.AutomationRule
+	73, // 31: interloop.sync.v1.ListAutomationRulesResponse.page:type_name -> interloop.common.v1.PageResponse
+	31, // 32: interloop.sync.v1.GetFunnelResponse.stages:type_name -> interloop.sync.v1.StageFunnel
+	32, // 33: interloop.sync.v1.GetFunnelResponse.sources:type_name -> interloop.sync.v1.SourceFunnel
+	70, // 34: interloop.sync.v1.RecordOutcomeRequest.recorded_at:type_name -> google.protobuf.Timestamp
+	70, // 35: interloop.sync.v1.Communication.event_at:type_name -> google.protobuf.Timestamp
+	70, // 36: interloop.sync.v1.Communication.sent_at:type_name -> google.protobuf.Timestamp
+	72, // 37: interloop.sync.v1.ListCommunicationsRequest.page:type_name -> interloop.common.v1.PageRequest
+	36, // 38: interloop.sync.v1.ListCommunicationsResponse.communications:type_name -> interloop.sync.v1.Communication
+	73, // 39: interloop.sync.v1.ListCommunicationsResponse.page:type_name -> interloop.common.v1.PageResponse
+	39, // 40: interloop.sync.v1.PartnerChange.upsert_candidate:type_name -> interloop.sync.v1.PartnerCandidate
+	40, // 41: interloop.sync.v1.PartnerChange.upsert_application:type_name -> interloop.sync.v1.PartnerApplication
+	41, // 42: interloop.sync.v1.PartnerChange.move_stage:type_name -> interloop.sync.v1.PartnerStageMove
+	42, // 43: interloop.sync.v1.PartnerChange.reject_application:type_name -> interloop.sync.v1.PartnerRejection
+	43, // 44: interloop.sync.v1.PartnerChange.hire_application:type_name -> interloop.sync.v1.PartnerHire
+	44, // 45: interloop.sync.v1.PartnerChange.delete_candidate:type_name -> interloop.sync.v1.PartnerDeletion
+	45, // 46: interloop.sync.v1.PushPartnerChangesRequest.changes:type_name -> interloop.sync.v1.PartnerChange
+	1,  // 47: interloop.sync.v1.PartnerChangeResult.outcome:type_name -> interloop.sync.v1.IngestOutcome
+	47, // 48: interloop.sync.v1.PushPartnerChangesResponse.results:type_name -> interloop.sync.v1.PartnerChangeResult
+	71, // 49: interloop.sync.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
+	70, // 50: interloop.sync.v1.RetentionPolicy.updated_at:type_name -> google.protobuf.Timestamp
+	51, // 51: interloop.sync.v1.GetRetentionPolicyResponse.policy:type_name -> interloop.sync.v1.RetentionPolicy
+	51, // 52: interloop.sync.v1.SetRetentionPolicyResponse.policy:type_name -> interloop.sync.v1.RetentionPolicy
+	70, // 53: interloop.sync.v1.LegalHold.placed_at:type_name -> google.protobuf.Timestamp
+	70, // 54: interloop.sync.v1.LegalHold.released_at:type_name -> google.protobuf.Timestamp
+	56, // 55: interloop.sync.v1.PlaceLegalHoldResponse.hold:type_name -> interloop.sync.v1.LegalHold
+	56, // 56: interloop.sync.v1.ReleaseLegalHoldResponse.hold:type_name -> interloop.sync.v1.LegalHold
+	56, // 57: interloop.sync.v1.ListLegalHoldsResponse.holds:type_name -> interloop.sync.v1.LegalHold
+	70, // 58: interloop.sync.v1.PurgedCandidate.closed_at:type_name -> google.protobuf.Timestamp
+	70, // 59: interloop.sync.v1.HeldCandidate.closed_at:type_name -> google.protobuf.Timestamp
+	70, // 60: interloop.sync.v1.RunRetentionPurgeResponse.ran_at:type_name -> google.protobuf.Timestamp
+	63, // 61: interloop.sync.v1.RunRetentionPurgeResponse.purged:type_name -> interloop.sync.v1.PurgedCandidate
+	64, // 62: interloop.sync.v1.RunRetentionPurgeResponse.held:type_name -> interloop.sync.v1.HeldCandidate
+	9,  // 63: interloop.sync.v1.SyncService.CreateConnection:input_type -> interloop.sync.v1.CreateConnectionRequest
+	11, // 64: interloop.sync.v1.SyncService.ListConnections:input_type -> interloop.sync.v1.ListConnectionsRequest
+	13, // 65: interloop.sync.v1.SyncService.IngestWebhook:input_type -> interloop.sync.v1.IngestWebhookRequest
+	16, // 66: interloop.sync.v1.SyncService.ListDeadLetters:input_type -> interloop.sync.v1.ListDeadLettersRequest
+	18, // 67: interloop.sync.v1.SyncService.ReplayDeadLetters:input_type -> interloop.sync.v1.ReplayDeadLettersRequest
+	20, // 68: interloop.sync.v1.SyncService.GetConnection:input_type -> interloop.sync.v1.GetConnectionRequest
+	22, // 69: interloop.sync.v1.SyncService.RunReconciliation:input_type -> interloop.sync.v1.RunReconciliationRequest
+	26, // 70: interloop.sync.v1.SyncService.CreateAutomationRule:input_type -> interloop.sync.v1.CreateAutomationRuleRequest
+	28, // 71: interloop.sync.v1.SyncService.ListAutomationRules:input_type -> interloop.sync.v1.ListAutomationRulesRequest
+	30, // 72: interloop.sync.v1.SyncService.GetFunnel:input_type -> interloop.sync.v1.GetFunnelRequest
+	34, // 73: interloop.sync.v1.SyncService.RecordOutcome:input_type -> interloop.sync.v1.RecordOutcomeRequest
+	37, // 74: interloop.sync.v1.SyncService.ListCommunications:input_type -> interloop.sync.v1.ListCommunicationsRequest
+	46, // 75: interloop.sync.v1.SyncService.PushPartnerChanges:input_type -> interloop.sync.v1.PushPartnerChangesRequest
+	2,  // 76: interloop.sync.v1.SyncService.EraseCandidate:input_type -> interloop.sync.v1.EraseCandidateRequest
+	6,  // 77: interloop.sync.v1.SyncService.GetErasure:input_type -> interloop.sync.v1.GetErasureRequest
+	52, // 78: interloop.sync.v1.SyncService.GetRetentionPolicy:input_type -> interloop.sync.v1.GetRetentionPolicyRequest
+	54, // 79: interloop.sync.v1.SyncService.SetRetentionPolicy:input_type -> interloop.sync.v1.SetRetentionPolicyRequest
+	57, // 80: interloop.sync.v1.SyncService.PlaceLegalHold:input_type -> interloop.sync.v1.PlaceLegalHoldRequest
+	59, // 81: interloop.sync.v1.SyncService.ReleaseLegalHold:input_type -> interloop.sync.v1.ReleaseLegalHoldRequest
+	61, // 82: interloop.sync.v1.SyncService.ListLegalHolds:input_type -> interloop.sync.v1.ListLegalHoldsRequest
+	65, // 83: interloop.sync.v1.SyncService.RunRetentionPurge:input_type -> interloop.sync.v1.RunRetentionPurgeRequest
+	49, // 84: interloop.sync.v1.SyncService.ExportCandidate:input_type -> interloop.sync.v1.ExportCandidateRequest
+	10, // 85: interloop.sync.v1.SyncService.CreateConnection:output_type -> interloop.sync.v1.CreateConnectionResponse
+	12, // 86: interloop.sync.v1.SyncService.ListConnections:output_type -> interloop.sync.v1.ListConnectionsResponse
+	14, // 87: interloop.sync.v1.SyncService.IngestWebhook:output_type -> interloop.sync.v1.IngestWebhookResponse
+	17, // 88: interloop.sync.v1.SyncService.ListDeadLetters:output_type -> interloop.sync.v1.ListDeadLettersResponse
+	19, // 89: interloop.sync.v1.SyncService.ReplayDeadLetters:output_type -> interloop.sync.v1.ReplayDeadLettersResponse
+	21, // 90: interloop.sync.v1.SyncService.GetConnection:output_type -> interloop.sync.v1.GetConnectionResponse
+	23, // 91: interloop.sync.v1.SyncService.RunReconciliation:output_type -> interloop.sync.v1.RunReconciliationResponse
+	27, // 92: interloop.sync.v1.SyncService.CreateAutomationRule:output_type -> interloop.sync.v1.CreateAutomationRuleResponse
+	29, // 93: interloop.sync.v1.SyncService.ListAutomationRules:output_type -> interloop.sync.v1.ListAutomationRulesResponse
+	33, // 94: interloop.sync.v1.SyncService.GetFunnel:output_type -> interloop.sync.v1.GetFunnelResponse
+	35, // 95: interloop.sync.v1.SyncService.RecordOutcome:output_type -> interloop.sync.v1.RecordOutcomeResponse
+	38, // 96: interloop.sync.v1.SyncService.ListCommunications:output_type -> interloop.sync.v1.ListCommunicationsResponse
+	48, // 97: interloop.sync.v1.SyncService.PushPartnerChanges:output_type -> interloop.sync.v1.PushPartnerChangesResponse
+	5,  // 98: interloop.sync.v1.SyncService.EraseCandidate:output_type -> interloop.sync.v1.EraseCandidateResponse
+	7,  // 99: interloop.sync.v1.SyncService.GetErasure:output_type -> interloop.sync.v1.GetErasureResponse
+	53, // 100: interloop.sync.v1.SyncService.GetRetentionPolicy:output_type -> interloop.sync.v1.GetRetentionPolicyResponse
+	55, // 101: interloop.sync.v1.SyncService.SetRetentionPolicy:output_type -> interloop.sync.v1.SetRetentionPolicyResponse
+	58, // 102: interloop.sync.v1.SyncService.PlaceLegalHold:output_type -> interloop.sync.v1.PlaceLegalHoldResponse
+	60, // 103: interloop.sync.v1.SyncService.ReleaseLegalHold:output_type -> interloop.sync.v1.ReleaseLegalHoldResponse
+	62, // 104: interloop.sync.v1.SyncService.ListLegalHolds:output_type -> interloop.sync.v1.ListLegalHoldsResponse
+	66, // 105: interloop.sync.v1.SyncService.RunRetentionPurge:output_type -> interloop.sync.v1.RunRetentionPurgeResponse
+	50, // 106: interloop.sync.v1.SyncService.ExportCandidate:output_type -> interloop.sync.v1.ExportCandidateResponse
+	85, // [85:107] is the sub-list for method output_type
+	63, // [63:85] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_interloop_sync_v1_sync_proto_init() }
@@ -3279,8 +4903,8 @@ func file_interloop_sync_v1_sync_proto_init() {
 	if File_interloop_sync_v1_sync_proto != nil {
 		return
 	}
-	file_interloop_sync_v1_sync_proto_msgTypes[33].OneofWrappers = []any{}
-	file_interloop_sync_v1_sync_proto_msgTypes[37].OneofWrappers = []any{
+	file_interloop_sync_v1_sync_proto_msgTypes[39].OneofWrappers = []any{}
+	file_interloop_sync_v1_sync_proto_msgTypes[43].OneofWrappers = []any{
 		(*PartnerChange_UpsertCandidate)(nil),
 		(*PartnerChange_UpsertApplication)(nil),
 		(*PartnerChange_MoveStage)(nil),
@@ -3294,7 +4918,7 @@ func file_interloop_sync_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_sync_v1_sync_proto_rawDesc), len(file_interloop_sync_v1_sync_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   44,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

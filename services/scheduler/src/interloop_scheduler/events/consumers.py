@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncpg
 from interloop.events.v1 import ats_pb2
 from interloop_common import kafka
+from interloop_common.erasure import acknowledge
 from interloop_common.events import Event, MalformedEvent
 from interloop_common.service import ConsumerSpec, Runtime
 
 from interloop_scheduler.settings import SchedulerSettings
+from interloop_scheduler.usecases.emit import SOURCE
 from interloop_scheduler.usecases.erasure import erase_candidate
 from interloop_scheduler.usecases.requests import open_for_job
 
@@ -68,7 +70,15 @@ async def candidate_erased(conn: asyncpg.Connection, event: Event) -> None:
     if not msg.remote_candidate_id:
         raise MalformedEvent(f"{event.type} {event.id}: remote_candidate_id is required")
     await erase_candidate(
-        conn, event.tenant_id, msg.remote_candidate_id, list(msg.fields), deleted=msg.deleted
+        conn,
+        event.tenant_id,
+        msg.remote_candidate_id,
+        list(msg.fields),
+        deleted=msg.deleted,
+        source="api" if msg.erasure_id else "ats",
+    )
+    await acknowledge(
+        conn, event.tenant_id, msg.remote_candidate_id, msg.erasure_id, service="scheduler", source=SOURCE
     )
 
 

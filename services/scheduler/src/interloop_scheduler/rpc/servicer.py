@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 import grpc
 from interloop.scheduler.v1 import scheduler_pb2 as pb
 from interloop.scheduler.v1 import scheduler_pb2_grpc
+from interloop_common.export import export_request, to_struct
 from interloop_common.rpc import Check, decode_cursor, dt, encode_cursor, page_size, tenant, ts, uuid_field
 from interloop_common.service import Runtime
 
 from interloop_scheduler.rpc import mapping as m
 from interloop_scheduler.settings import SchedulerSettings
-from interloop_scheduler.usecases import bookings, calendars, interviewers, links, loops, panels
+from interloop_scheduler.usecases import bookings, calendars, export, interviewers, links, loops, panels
 from interloop_scheduler.usecases.availability import SlotConflict, find_open_slots
 
 MAX_HOLD_SECONDS = 3600
@@ -372,6 +373,11 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         }
         await panels.set_job_panel(self.pool, request.tenant_id, p.job_id, config)
         return pb.SetJobPanelResponse(panel=self._panel_pb(p.job_id, config))
+
+    async def ExportCandidate(self, request: pb.ExportCandidateRequest, context: grpc.aio.ServicerContext):
+        tenant_id, candidate_id = export_request(request)
+        records = await export.export(self.pool, tenant_id, candidate_id)
+        return pb.ExportCandidateResponse(records=to_struct(records))
 
     async def GetJobPanel(self, request: pb.GetJobPanelRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(

@@ -4,6 +4,7 @@ letters, in the inbox's transaction."""
 from __future__ import annotations
 
 import asyncpg
+from interloop_common.erasure import erases_person, tombstone
 from interloop_common.inbox import erase_dead_letters
 
 from interloop_scheduler.store import links as link_store
@@ -21,7 +22,13 @@ def erased_parts(fields: list[str], *, deleted: bool) -> tuple[bool, bool]:
 
 
 async def erase_candidate(
-    conn: asyncpg.Connection, tenant_id: str, candidate_id: str, fields: list[str], *, deleted: bool
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    candidate_id: str,
+    fields: list[str],
+    *,
+    deleted: bool,
+    source: str = "ats",
 ) -> None:
     name, email = erased_parts(fields, deleted=deleted)
     # what we hold of them, to find it in dead-lettered records too
@@ -31,3 +38,6 @@ async def erase_candidate(
     await link_store.erase_candidate(
         conn, tenant_id, candidate_id, name=name, email=email, close_links=deleted
     )
+    if erases_person(fields, deleted=deleted):
+        # no request opened or booking written for them afterwards (a stage change still in flight)
+        await tombstone(conn, tenant_id, candidate_id, source)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from interloop_common.clock import utc_now
 from interloop_common.db import tenant_tx
+from interloop_common.erasure import is_erased
 from interloop_common.errors import Conflict, NotFound, Unauthenticated
 
 from interloop_scheduler.domain.availability import Availability, Requirement, SlotRules
@@ -58,6 +59,8 @@ async def create_link(
         await require_known(
             conn, tenant_id, sorted({i for p in panel for i in p["interviewer_ids"]}), "panel"
         )
+        if await is_erased(conn, tenant_id, str(request.get("candidate_id", ""))):
+            raise Conflict(f"candidate {request['candidate_id']!r} was erased: nothing is scheduled for them")
         return await open_request(conn, settings, tenant_id, utc_now(), **request)  # type: ignore[arg-type]
 
 

@@ -4,16 +4,20 @@ panel, when the ATS moves an application to an interview stage."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import asyncpg
 from interloop_common.clock import utc_now
+from interloop_common.erasure import is_erased
 from interloop_common.retry import Permanent
 
 from interloop_scheduler.domain.links import issue_link_token
 from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.store import links as link_store
 from interloop_scheduler.usecases.emit import scheduling_requested_event
+
+log = logging.getLogger(__name__)
 
 
 def link_key(settings: SchedulerSettings) -> bytes:
@@ -87,7 +91,11 @@ async def open_for_job(
     connection_id: str,
 ) -> None:
     """Open a request for the job's default panel unless one is already open for this application and
-    round (a second move into the stage, or the stage change and an automation asking for the same)."""
+    round (a second move into the stage, or the stage change and an automation asking for the same). None
+    for a candidate erased here: a move still in flight when the erasure landed opens nothing."""
+    if await is_erased(conn, tenant_id, candidate_id):
+        log.info("no scheduling request for an erased candidate (tenant %s)", tenant_id)
+        return
     if await link_store.open_link_for(conn, tenant_id, application_id, round_):
         return
     config = await link_store.get_job_panel(conn, tenant_id, job_id)

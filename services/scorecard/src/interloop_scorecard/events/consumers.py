@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import asyncpg
 from interloop.events.v1 import ats_pb2, interview_pb2
+from interloop_common.erasure import acknowledge
 from interloop_common.events import Event, MalformedEvent
 from interloop_common.kafka import topic
 from interloop_common.rpc import dt
 from interloop_common.service import ConsumerSpec, Runtime
 
 from interloop_scorecard.settings import ScorecardSettings
-from interloop_scorecard.usecases import erasure, expected, outcomes
+from interloop_scorecard.usecases import SOURCE, erasure, expected, outcomes
 
 
 def _contacts(attendees) -> list[expected.Contact]:  # type: ignore[no-untyped-def]
@@ -96,7 +97,15 @@ def erasure_handlers() -> dict:
         if not msg.remote_candidate_id:
             raise MalformedEvent(f"{event.type} {event.id}: remote_candidate_id is required")
         await erasure.erase_candidate(
-            conn, event.tenant_id, msg.remote_candidate_id, fields=list(msg.fields), deleted=msg.deleted
+            conn,
+            event.tenant_id,
+            msg.remote_candidate_id,
+            fields=list(msg.fields),
+            deleted=msg.deleted,
+            source="api" if msg.erasure_id else "ats",
+        )
+        await acknowledge(
+            conn, event.tenant_id, msg.remote_candidate_id, msg.erasure_id, service="scorecard", source=SOURCE
         )
 
     return {"ats.candidate.erased": erased}

@@ -9,12 +9,13 @@ from typing import Any
 import grpc
 from interloop.scorecard.v1 import scorecard_pb2 as pb
 from interloop.scorecard.v1 import scorecard_pb2_grpc
+from interloop_common.export import export_request, to_struct
 from interloop_common.rpc import Check, decode_cursor, dt, encode_cursor, page_size, tenant
 from interloop_common.service import Runtime
 
 from interloop_scorecard.rpc import convert
 from interloop_scorecard.settings import ScorecardSettings
-from interloop_scorecard.usecases import expected, outcomes, scorecards, statistics, templates
+from interloop_scorecard.usecases import expected, export, outcomes, scorecards, statistics, templates
 
 
 def _key(request: Any) -> tuple[str, str, str]:
@@ -286,6 +287,11 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
             self.rt.pool, tenant_id, request.job_id, request.round, scopes=request.caller_scopes
         )
         return convert.impact_out(result)
+
+    async def ExportCandidate(self, request: pb.ExportCandidateRequest, context: grpc.aio.ServicerContext):
+        tenant_id, candidate_id = export_request(request)
+        records = await export.export(self.rt.pool, tenant_id, candidate_id)
+        return pb.ExportCandidateResponse(records=to_struct(records))
 
     async def GetBiasAuditReport(
         self, request: pb.GetBiasAuditReportRequest, context: grpc.aio.ServicerContext

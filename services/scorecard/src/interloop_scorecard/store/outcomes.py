@@ -84,7 +84,9 @@ async def record_decision(
 ) -> asyncpg.Record:
     return await conn.fetchrow(
         """INSERT INTO decisions (tenant_id, candidate_id, job_id, decision, decided_by, reason)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+           VALUES ($1, $2, $3, $4, $5, CASE WHEN EXISTS (SELECT 1 FROM erased_candidates e
+                   WHERE e.tenant_id = $1 AND e.candidate_id = $2) THEN '' ELSE $6 END)
+           RETURNING *""",
         tenant_id,
         candidate_id,
         job_id,

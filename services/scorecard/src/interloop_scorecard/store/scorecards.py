@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from interloop_common.erasure import is_erased
 
 from interloop_scorecard.domain.scorecards import Amendment, Rating, Recommendation, Scorecard, ScorecardState
 from interloop_scorecard.domain.templates import TemplateRef
@@ -174,8 +175,10 @@ async def write(
     labels: dict[str, str],
     insert: bool,
 ) -> None:
-    """Insert a version (new draft or amendment) or overwrite the draft row in place, with its ratings."""
+    """Insert a version (new draft or amendment) or overwrite the draft row in place, with its ratings.
+    For a candidate erased here the free text about them (evidence, amendment reason) is not stored."""
     sid = uuid.UUID(card.scorecard_id)
+    erased = await is_erased(conn, tenant_id, card.candidate_id)
     args = (
         tenant_id,
         sid,
@@ -190,7 +193,7 @@ async def write(
         card.state.value,
         card.submitted_at,
         card.amendment.by if card.amendment else None,
-        card.amendment.reason if card.amendment else None,
+        ("" if erased else card.amendment.reason) if card.amendment else None,
         uuid.UUID(card.template.template_id),
         card.template.version,
         card.interview_ended_at,
@@ -238,7 +241,7 @@ async def write(
                 card.version,
                 r.dimension,
                 scores[r.dimension],
-                r.evidence,
+                "" if erased else r.evidence,
                 labels.get(r.dimension, ""),
             )
             for r in card.ratings

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import asyncpg
+from interloop_common.erasure import erases_person, tombstone
 
 from interloop_scorecard.store import erasure as store
 
@@ -21,9 +22,20 @@ def covers_demographics(fields: Iterable[str], *, deleted: bool) -> bool:
 
 
 async def erase_candidate(
-    conn: asyncpg.Connection, tenant_id: str, candidate_id: str, *, fields: Iterable[str], deleted: bool
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    candidate_id: str,
+    *,
+    fields: Iterable[str],
+    deleted: bool,
+    source: str = "ats",
 ) -> dict[str, int]:
     """Inside the inbox's tenant transaction; returns how many rows each step touched."""
-    return await store.erase_candidate(
+    fields = list(fields)
+    done = await store.erase_candidate(
         conn, tenant_id, candidate_id, demographics=covers_demographics(fields, deleted=deleted)
     )
+    if erases_person(fields, deleted=deleted):
+        # evidence written about them afterwards is blanked as it is stored (a scorecard still in flight)
+        await tombstone(conn, tenant_id, candidate_id, source)
+    return done

@@ -8,7 +8,7 @@ from interloop_common.events import Event
 from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec
 
-from interloop_sync.usecases import hris, interview_mail, notifications, scheduling, writeback
+from interloop_sync.usecases import erasures, hris, interview_mail, notifications, scheduling, writeback
 from interloop_sync.usecases.context import SyncContext
 
 
@@ -36,6 +36,12 @@ def consumers(ctx: SyncContext) -> list[ConsumerSpec]:
             group="sync.scheduling",
             topics=[topic("interview")],
             handlers={"interview.scheduling_requested": scheduling.plan_link_email},
+        ),
+        # The scheduler's and the scorecard service's answers to an erasure request.
+        ConsumerSpec(
+            group="sync.privacy",
+            topics=[topic("ats")],
+            handlers={"ats.candidate.erasure_acknowledged": erasures.acknowledged},
         ),
         # Every service's alerts (dead letters, failed HRIS writes, read-back mismatches): one email each to
         # the named owner.

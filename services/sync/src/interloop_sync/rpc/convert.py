@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import asyncpg
 from google.protobuf import json_format, struct_pb2
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop_common.rpc import ts
@@ -51,4 +52,24 @@ def rule_pb(row: Any) -> pb.AutomationRule:
         on=row["on_event"],
         action=row["action"],
         created_at=ts(row["created_at"]),
+    )
+
+
+def erasure_pb(row: asyncpg.Record, steps: list[asyncpg.Record]) -> pb.Erasure:
+    return pb.Erasure(
+        id=str(row["id"]),
+        candidate_id=row["candidate_id"],
+        status=row["status"],
+        requested_by=row["requested_by"],
+        reason=row["reason"],
+        requested_at=ts(row["requested_at"]),
+        completed_at=ts(row["completed_at"]) if row["completed_at"] else None,
+        steps=[
+            pb.ErasureStep(
+                service=s["service"],
+                status="done" if s["done_at"] else "pending",
+                done_at=ts(s["done_at"]) if s["done_at"] else None,
+            )
+            for s in steps
+        ],
     )

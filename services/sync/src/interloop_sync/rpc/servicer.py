@@ -9,6 +9,7 @@ import grpc
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.clock import utc_now
+from interloop_common.export import export_request, to_struct
 from interloop_common.inbox import replay_dead_letters
 from interloop_common.rpc import Check, FieldViolations, decode_cursor, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
@@ -17,12 +18,15 @@ from interloop_sync.domain.automations import EmailTemplate
 from interloop_sync.domain.mapping import FieldMapping, FieldMappingError
 from interloop_sync.domain.normalise import InterviewStagePolicy
 from interloop_sync.rpc import partner as partner_rpc
-from interloop_sync.rpc.convert import MODES, connection_pb, from_struct, rule_pb
+from interloop_sync.rpc.convert import MODES, connection_pb, erasure_pb, from_struct, rule_pb
+from interloop_sync.rpc.privacy import PrivacyRpcs
 from interloop_sync.store.connections import Connection
 from interloop_sync.usecases import (
     communications,
     connections,
     dead_letters,
+    erasures,
+    export,
     funnel,
     inbound,
     outcomes,
@@ -41,7 +45,7 @@ _OUTCOMES = {
 }
 
 
-class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
+class SyncServicer(PrivacyRpcs, sync_pb2_grpc.SyncServiceServicer):
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
@@ -151,6 +155,31 @@ class SyncServicer(sync_pb2_grpc.SyncServiceServicer):
             event_types=result.event_types,
             reason=result.reason,
         )
+
+    async def EraseCandidate(self, request: pb.EraseCandidateRequest, context: grpc.aio.ServicerContext):
+        Check().require(bool(request.tenant_id), "tenant_id", "required").require(
+            0 < len(request.candidate_id) <= 200, "candidate_id", "1-200 characters"
+        ).require(bool(request.requested_by), "requested_by", "required").require(
+            len(request.reason) <= 2000, "reason", "at most 2000 characters"
+        ).done()
+        row, steps = await erasures.request(
+            self.rt.pool, request.tenant_id, request.candidate_id, request.requested_by, request.reason
+        )
+        return pb.EraseCandidateResponse(erasure=erasure_pb(row, steps))
+
+    async def ExportCandidate(self, request: pb.ExportCandidateRequest, context: grpc.aio.ServicerContext):
+        tenant_id, candidate_id = export_request(request)
+        records = await export.export(self.rt.pool, tenant_id, candidate_id)
+        return pb.ExportCandidateResponse(records=to_struct(records))
+
+    async def GetErasure(self, request: pb.GetErasureRequest, context: grpc.aio.ServicerContext):
+        Check().require(bool(request.tenant_id), "tenant_id", "required").done()
+        try:
+            erasure_id = uuid.UUID(request.erasure_id)
+        except ValueError:
+            raise FieldViolations([("erasure_id", "not an erasure id")]) from None
+        row, steps = await erasures.get(self.rt.pool, request.tenant_id, erasure_id)
+        return pb.GetErasureResponse(erasure=erasure_pb(row, steps))
 
     async def PushPartnerChanges(
         self, request: pb.PushPartnerChangesRequest, context: grpc.aio.ServicerContext

@@ -92,22 +92,17 @@ async def add_action(
     args = dict(p.action.args)
     if p.follow_up_at is not None:
         args["follow_up_at"] = p.follow_up_at
-    return bool(
-        await conn.fetchval(
-            """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind,
-                   args, context,
-               event_at, due_at)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
-            tenant_id,
-            key or p.idempotency_key,
-            p.rule_id,
-            uuid.UUID(connection_id) if connection_id else None,
-            kind or p.action.kind,
-            dumps(args),
-            dumps(context),
-            event_at,
-            due_at or p.due_at,
-        )
+    return await _insert(
+        conn,
+        tenant_id,
+        key or p.idempotency_key,
+        p.rule_id,
+        uuid.UUID(connection_id) if connection_id else None,
+        kind or p.action.kind,
+        dumps(args),
+        dumps(context),
+        event_at,
+        due_at or p.due_at,
     )
 
 
@@ -126,32 +121,80 @@ async def add_system_action(
 ) -> bool:
     """A due action that no tenant rule planned (the platform's own, e.g. sending a scheduling link); stored
     once per idempotency key, so the same request never becomes two emails."""
+    return await _insert(
+        conn,
+        tenant_id,
+        key,
+        rule_id,
+        uuid.UUID(connection_id) if connection_id else None,
+        kind,
+        dumps(args or {}),
+        dumps(context),
+        event_at,
+        due_at,
+    )
+
+
+async def _insert(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    key: str,
+    rule_id: str,
+    connection_id: uuid.UUID | None,
+    kind: str,
+    args: str,
+    context: str,
+    event_at: datetime,
+    due_at: datetime,
+) -> bool:
+    """One action row, once per idempotency key, and none about a candidate erased here (the tombstone:
+    an event or a reminder still in flight when the erasure landed plans nothing). True when stored."""
     return bool(
         await conn.fetchval(
             """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind,
-                   args, context,
-               event_at, due_at)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) ON CONFLICT DO NOTHING RETURNING true""",
+                   args, context, event_at, due_at)
+               SELECT $1::text, $2::text, $3::text, $4::uuid, $5::text, $6::jsonb, $7::jsonb,
+                   $8::timestamptz, $9::timestamptz
+               WHERE NOT EXISTS (SELECT 1 FROM erased_candidates e
+                                 WHERE e.tenant_id = $1 AND e.candidate_id = $7::jsonb->>'candidate_id')
+           ON CONFLICT DO NOTHING RETURNING true""",
             tenant_id,
             key,
             rule_id,
-            uuid.UUID(connection_id) if connection_id else None,
+            connection_id,
             kind,
-            dumps(args or {}),
-            dumps(context),
+            args,
+            context,
             event_at,
             due_at,
         )
     )
 
 
+async def cancel_erased(conn: asyncpg.Connection) -> int:
+    """System scope: pending actions about a candidate erased since they were planned (a transaction that
+    raced the erasure) are cancelled, and lose the contact fields, before anything is claimed."""
+    status = await conn.execute(
+        """UPDATE automation_actions a SET status = 'cancelled', last_error = 'candidate erased',
+               context = a.context - $1::text[]
+           FROM erased_candidates e
+           WHERE a.status = 'pending' AND e.tenant_id = a.tenant_id
+             AND e.candidate_id = a.context->>'candidate_id'""",
+        list(_PII_CONTEXT),
+    )
+    return int(status.split()[-1])
+
+
 async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 50) -> list[asyncpg.Record]:
     """System scope: due pending actions, locked for this worker (SKIP LOCKED lets replicas share the
-    work)."""
+    work); never one about an erased candidate (planned in a transaction that raced the erasure: the
+    erasure cancelled what it could see, this skips what it could not)."""
     return await conn.fetch(
         """SELECT tenant_id, idempotency_key, rule_id, connection_id, kind, args, context, event_at,
                due_at, attempts
-           FROM automation_actions WHERE status = 'pending' AND due_at <= $1
+           FROM automation_actions a WHERE status = 'pending' AND due_at <= $1
+             AND NOT EXISTS (SELECT 1 FROM erased_candidates e
+                             WHERE e.tenant_id = a.tenant_id AND e.candidate_id = a.context->>'candidate_id')
            ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
         now,
         limit,
@@ -230,15 +273,13 @@ async def add_reminder(
     due_at: datetime,
 ) -> None:
     """The follow-up of a dispatched assessment (`<key>:reminder`), stored once."""
-    await conn.execute(
-        """INSERT INTO automation_actions (tenant_id, idempotency_key, rule_id, connection_id, kind, args,
-               context, event_at, due_at)
-           VALUES ($1, $2, $3, $4, 'assessment_reminder', $5::jsonb, $6::jsonb, $7, $8)
-           ON CONFLICT DO NOTHING""",
+    await _insert(
+        conn,
         tenant_id,
         f"{key}:reminder",
         rule_id,
         connection_id,
+        "assessment_reminder",
         json.dumps(args),
         json.dumps(context),
         event_at,

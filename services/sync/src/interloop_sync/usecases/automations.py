@@ -5,6 +5,7 @@ is also the communications-log key, so a retry after a crash never sends twice w
 
 from __future__ import annotations
 
+import email.policy
 import json
 import logging
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from interloop_common.db import system_tx
 from interloop_common.outbox import stage, stage_alert
 from interloop_common.periodic import Wakeup, every
 
-from interloop_sync.domain.automations import EmailTemplate, EmailTemplates
+from interloop_sync.domain.automations import EmailTemplate, EmailTemplates, RenderedEmail
 from interloop_sync.store import automations as store
 from interloop_sync.store import connections, mirror
 from interloop_sync.usecases import SOURCE, metrics
@@ -130,9 +131,36 @@ async def worker(ctx: SyncContext) -> None:
         await wakeup.close()
 
 
+# RFC 5322 lines may run to 998 characters. CPython's folding at 78 moves a whole subject that ends in a
+# parenthesised part ("… 19:03 (America/Sao_Paulo)") onto a continuation line, and readers then show it
+# with a leading space; headers are not folded short here.
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+def build_message(
+    sender: str, recipient: str, rendered: RenderedEmail, key: str, context: dict[str, Any]
+) -> EmailMessage:
+    """The email as sent: plain or HTML body, and the invite (ICS) attached when there is one."""
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = rendered.subject
+    message["Message-ID"] = f"<{key.replace(':', '.')}@interloop.local>"
+    message.set_content(rendered.body, subtype="html" if rendered.html else "plain")
+    if context.get("ics"):  # the invite itself: calendar clients add, move or remove the event from it
+        message.add_attachment(
+            context["ics"],
+            subtype="calendar",
+            filename="invite.ics" if context.get("method") != "CANCEL" else "cancel.ics",
+            params={"method": context.get("method") or "REQUEST"},
+        )
+    return message
+
+
 async def run_due(ctx: SyncContext, now: datetime | None = None) -> int:
     now = now or utc_now()
     async with system_tx(ctx.pool) as conn:
+        await store.cancel_erased(conn)
         rows = await store.claim_due(conn, now)
         for row in rows:
             await _execute(ctx, conn, row, now)
@@ -275,20 +303,15 @@ async def _email(
     rendered = EmailTemplates(stored).render(name, {**context, **args})
     if await store.email_sent(conn, tenant, key):
         return  # already sent (a retry after the log committed)
-    message = EmailMessage()
-    message["From"] = ctx.settings.smtp_sender
-    message["To"] = recipient
-    message["Subject"] = rendered.subject
-    message["Message-ID"] = f"<{key.replace(':', '.')}@interloop.local>"
-    message.set_content(rendered.body, subtype="html" if rendered.html else "plain")
-    if context.get("ics"):  # the invite itself: calendar clients add, move or remove the event from it
-        message.add_attachment(
-            context["ics"],
-            subtype="calendar",
-            filename="invite.ics" if context.get("method") != "CANCEL" else "cancel.ics",
-            params={"method": context.get("method") or "REQUEST"},
-        )
-    await aiosmtplib.send(message, hostname=ctx.settings.smtp_host, port=ctx.settings.smtp_port, timeout=10)
+    message = build_message(ctx.settings.smtp_sender, recipient, rendered, key, context)
+    await aiosmtplib.send(
+        message.as_bytes(),  # as built: aiosmtplib would re-fold an EmailMessage under its own policy
+        sender=ctx.settings.smtp_sender,
+        recipients=[recipient],
+        hostname=ctx.settings.smtp_host,
+        port=ctx.settings.smtp_port,
+        timeout=10,
+    )
     await store.log_communication(
         conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent", row["event_at"]
     )

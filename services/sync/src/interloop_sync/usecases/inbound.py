@@ -22,6 +22,7 @@ from interloop.events.v1 import ats_pb2
 from interloop_common import vendor_http
 from interloop_common.clock import utc_now
 from interloop_common.db import system_tx, tenant_tx
+from interloop_common.erasure import erases_person, is_erased, tombstone
 from interloop_common.errors import NotFound, Unauthenticated, Unavailable
 from interloop_common.inbox import erase_dead_letters
 from interloop_common.outbox import stage
@@ -313,6 +314,14 @@ class _Apply:
         return known
 
     async def event(self, e: NormalisedEvent) -> None:
+        if not isinstance(e, Deletion | Anonymisation) and await is_erased(
+            self.conn, self.t, _candidate_of(e)
+        ):
+            # A late or re-sent change about a candidate erased here: nothing of them is stored again and
+            # nothing is announced or planned (the tombstone), whatever the vendor still sends.
+            metrics.ERASED_SKIPPED.labels(self.c.provider).inc()
+            log.info("%s %s about an erased candidate: ignored", self.c.provider, type(e).__name__)
+            return
         handler = getattr(self, f"on_{type(e).__name__}", None)
         if handler is not None:
             await handler(e)
@@ -477,8 +486,10 @@ class _Apply:
 
     async def _erased(self, candidate_id: str, fields: list[str], *, deleted: bool) -> None:
         self.contacts.clear()
-        if deleted or not fields or any("email" in f or "name" in f or "phone" in f for f in fields):
+        if erases_person(fields, deleted=deleted):
             await rules_store.redact_candidate(self.conn, self.t, candidate_id)
+            # nothing planned or sent about them from here on, whatever is still in flight
+            await tombstone(self.conn, self.t, candidate_id, f"ats:{self.c.provider}")
         await stage(
             self.conn,
             type="ats.candidate.erased",
@@ -533,3 +544,12 @@ class _Apply:
         }
         for p in planned:
             await rules_store.add_action(self.conn, self.t, self.cid, p, context, self.now)
+
+
+def _candidate_of(e: NormalisedEvent) -> str:
+    """The remote candidate an event is about ("" when it names none)."""
+    named = getattr(e, "candidate_id", None)
+    if named:
+        return str(named)
+    cand = getattr(e, "candidate", None)
+    return str(cand.remote_id) if cand is not None and cand.remote_id else ""

@@ -10,6 +10,7 @@ and logs it in the communications log: a redelivered event is never a second ema
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from datetime import datetime
 
@@ -43,6 +44,12 @@ def local(when: datetime, zone: str) -> str:
     tz, name = _zone(zone)
     t = when.astimezone(tz)
     return f"{t:%A} {t.day} {t:%B %Y}, {t:%H:%M} ({name})"
+
+
+def recipient_tag(address: str) -> str:
+    """Who an email goes to, inside its idempotency key: a digest of the address, not the address (keys
+    outlive an erasure, for the record of what was sent when; the address must not)."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
 
 
 def plan_overdue(event: Event) -> list[tuple[str, dict[str, str]]]:
@@ -137,7 +144,8 @@ def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
             "event": event.type,
         }
         suffix = f"{lead}:{msg.start.seconds}" if lead else f"{msg.sequence}{tag}"
-        out.append((f"interview-mail:{msg.booking_id}:{event.type}:{suffix}:{a.email.lower()}", context))
+        key = f"interview-mail:{msg.booking_id}:{event.type}:{suffix}:{recipient_tag(a.email)}"
+        out.append((key, context))
     return out
 
 

@@ -18,6 +18,11 @@ COMMUNICATION_SECONDS = Histogram(
     "Seconds from the triggering ATS event to the candidate communication being sent (SLA)",
     buckets=(1, 5, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 48 * 3600, 7 * 24 * 3600),
 )
+ERASED_SKIPPED = Counter(
+    "interloop_sync_erased_candidate_events_total",
+    "Inbound changes ignored because they are about a candidate erased here",
+    ["provider"],
+)
 HRIS_WRITES = Counter("interloop_sync_hris_writes_total", "HRIS writes by outcome", ["provider", "outcome"])
 
 _totals = {"all": 0, "error": 0, "inbound": 0, "duplicate": 0}
