@@ -52,7 +52,13 @@ async def test_an_erasure_request_reaches_every_service_and_completes(
         assert asked.status_code == 202, asked.text
         erasure = asked.json()
         assert erasure["candidate_id"] == candidate_id and erasure["requested_by"].startswith("api-key:")
-        assert [s["service"] for s in erasure["steps"]] == ["sync", "scheduler", "scorecard"]
+        # the three services, and the one ATS connection that held them (Art. 19)
+        assert [s["service"] for s in erasure["steps"]] == [
+            "sync",
+            "scheduler",
+            "scorecard",
+            f"ats:{tenant.connection_id}",
+        ]
         assert erasure["steps"][0]["status"] == "done"  # sync's part is in the request's own transaction
 
         async def completed() -> dict | None:
@@ -60,7 +66,11 @@ async def test_an_erasure_request_reaches_every_service_and_completes(
             return got if got["status"] == "completed" else None
 
         done = await eventually(completed, what="every service's acknowledgement")
-        assert all(s["status"] == "done" and s["done_at"] for s in done["steps"])
+        assert all(s["status"] == "done" and s["done_at"] for s in done["steps"][:3])
+        # a webhook-only connection cannot be told: recorded, with why, for a person to finish
+        assert (
+            done["steps"][3]["status"] == "not_supported" and "API credentials" in done["steps"][3]["detail"]
+        )
         assert done["completed_at"] >= done["requested_at"]
 
         # Another tenant's key sees nothing of it; ids that are not ours or not ids are told apart.

@@ -196,11 +196,15 @@ func (x *EraseCandidateRequest) GetReason() string {
 
 type ErasureStep struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "sync", "scheduler", "scorecard".
+	// "sync", "scheduler", "scorecard", or "ats:<connection id>": the erasure forwarded to an ATS that held
+	// the candidate (GDPR Art. 19).
 	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	// "pending" or "done".
-	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
-	DoneAt        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=done_at,json=doneAt,proto3" json:"done_at,omitempty"`
+	// "pending", "done", "not_supported" (the vendor has no API for it, or the connection has no API
+	// credentials: erase them there by hand) or "failed" (after retries; the connection's owner is alerted).
+	Status string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	DoneAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=done_at,json=doneAt,proto3" json:"done_at,omitempty"`
+	// Why, when not done.
+	Detail        string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -254,6 +258,13 @@ func (x *ErasureStep) GetDoneAt() *timestamppb.Timestamp {
 		return x.DoneAt
 	}
 	return nil
+}
+
+func (x *ErasureStep) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
 }
 
 type Erasure struct {
@@ -4334,11 +4345,12 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
 	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12!\n" +
 	"\frequested_by\x18\x03 \x01(\tR\vrequestedBy\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"t\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x8c\x01\n" +
 	"\vErasureStep\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x123\n" +
-	"\adone_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06doneAt\"\xc3\x02\n" +
+	"\adone_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06doneAt\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"\xc3\x02\n" +
 	"\aErasure\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12\x16\n" +

@@ -13,9 +13,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from litestar import Request, Response, get, patch, post
+from litestar import Request, Response, get, patch, post, put
 
 from ._server import FakeVendor, basic_credentials, bearer_token, json_response, parse_json_body
+
+# The fields `PUT /v1/candidates/{id}/anonymize` accepts (Harvest `_candidates.md`).
+ANONYMIZABLE = frozenset(
+    """full_name current_company current_title tags phone_numbers emails social_media_links websites
+    addresses location custom_candidate_fields source recruiter coordinator attachments
+    application_questions referral_questions notes rejection_notes email_addresses activity_items innotes
+    inmails rejection_reason scorecards_and_interviews offers credited_to headline all_offer_versions
+    follow_up_reminders candidate_photo custom_application_fields education employment candidate_stage_data
+    prospect_owner custom_rejection_question_fields touchpoints prospect_pool_and_stage prospect_jobs
+    prospect_offices prospect_offices_and_departments third_party_integrations""".split()
+)
 
 
 def _iso(moment: datetime) -> str:
@@ -51,6 +62,7 @@ class FakeGreenhouse(FakeVendor):
         self.candidates: dict[int, dict[str, Any]] = {}
         self.applications: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.anonymized: dict[int, list[list[str]]] = {}  # candidate id -> the field lists, per call
         self.tokens: set[str] = set()
         self.rate_limit = 50
         self._remaining_next: tuple[int, float] | None = None
@@ -332,6 +344,43 @@ class FakeGreenhouse(FakeVendor):
             fake._record_write(request, raw)
             return json_response(note, 201, fake._rate_headers())
 
+        @put("/v1/candidates/{candidate_id:int}/anonymize")
+        async def anonymize(request: Request, candidate_id: int) -> Response:
+            # Harvest `_candidates.md` "PUT: Anonymize Candidate": On-Behalf-Of, `fields` (comma-delimited,
+            # from the documented list) required; the candidate comes back with first name "Anonymized" and
+            # last name its id.
+            if (denied := fake._on_behalf_of(request)) is not None:
+                return denied
+            fields = [f for f in request.query_params.get("fields", "").split(",") if f]
+            if not fields:
+                return _validation("fields is required", "fields")
+            unknown = sorted(set(fields) - ANONYMIZABLE)
+            if unknown:
+                return _validation(f"Invalid fields: {', '.join(unknown)}", "fields")
+            candidate = fake.candidates.get(candidate_id)
+            if candidate is None:
+                return json_response({"message": "Resource not found"}, 404)
+            with fake.lock:
+                if "full_name" in fields:
+                    candidate["first_name"], candidate["last_name"] = "Anonymized", str(candidate_id)
+                if {"emails", "email_addresses"} & set(fields):
+                    candidate["email_addresses"] = []
+                if "phone_numbers" in fields:
+                    candidate["phone_numbers"] = []
+                if "addresses" in fields:
+                    candidate["addresses"] = []
+                if "current_company" in fields:
+                    candidate["company"] = None
+                if "current_title" in fields:
+                    candidate["title"] = None
+                if "tags" in fields:
+                    candidate["tags"] = []
+                if "notes" in fields:
+                    fake.notes[candidate_id] = []
+                fake.anonymized.setdefault(candidate_id, []).append(fields)
+            fake._record_write(request, b"")
+            return json_response(candidate, 200, fake._rate_headers())
+
         @patch("/v1/applications/{application_id:int}")
         async def patch_application(request: Request, application_id: int) -> Response:
             if (denied := fake._on_behalf_of(request)) is not None:
@@ -376,4 +425,5 @@ class FakeGreenhouse(FakeVendor):
             activity_feed,
             add_note,
             patch_application,
+            anonymize,
         ]

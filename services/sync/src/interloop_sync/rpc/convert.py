@@ -67,8 +67,9 @@ def erasure_pb(row: asyncpg.Record, steps: list[asyncpg.Record]) -> pb.Erasure:
         steps=[
             pb.ErasureStep(
                 service=s["service"],
-                status="done" if s["done_at"] else "pending",
+                status=s["outcome"] or "pending",
                 done_at=ts(s["done_at"]) if s["done_at"] else None,
+                detail=s["detail"],
             )
             for s in steps
         ],

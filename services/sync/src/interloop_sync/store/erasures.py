@@ -30,18 +30,38 @@ async def create(
     return erasure_id
 
 
+async def add_step(conn: asyncpg.Connection, tenant_id: str, erasure_id: uuid.UUID, service: str) -> None:
+    await conn.execute(
+        """INSERT INTO erasure_steps (tenant_id, erasure_id, service) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING""",
+        tenant_id,
+        erasure_id,
+        service,
+    )
+
+
 async def step_done(
-    conn: asyncpg.Connection, tenant_id: str, erasure_id: uuid.UUID, service: str, at: datetime
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    erasure_id: uuid.UUID,
+    service: str,
+    at: datetime,
+    *,
+    outcome: str = "done",
+    detail: str = "",
 ) -> bool:
-    """Mark one service's step done (the first acknowledgement counts); completes the request when it was
-    the last. False when no such request or step exists here."""
+    """Mark one step finished (the first answer counts): done, or not_supported / failed with why;
+    completes the request when it was the last. False when no such request or step exists here."""
     found = await conn.fetchval(
-        """UPDATE erasure_steps SET done_at = COALESCE(done_at, $4)
+        """UPDATE erasure_steps SET done_at = COALESCE(done_at, $4), outcome = COALESCE(outcome, $5),
+               detail = CASE WHEN outcome IS NULL THEN $6 ELSE detail END
            WHERE tenant_id = $1 AND erasure_id = $2 AND service = $3 RETURNING true""",
         tenant_id,
         erasure_id,
         service,
         at,
+        outcome,
+        detail,
     )
     await conn.execute(
         """UPDATE erasure_requests r SET status = 'completed', completed_at = $3
@@ -64,8 +84,9 @@ async def get(
     if row is None:
         return None
     steps = await conn.fetch(
-        """SELECT service, done_at FROM erasure_steps WHERE tenant_id = $1 AND erasure_id = $2
-           ORDER BY array_position($3::text[], service)""",
+        """SELECT service, done_at, outcome, detail FROM erasure_steps
+           WHERE tenant_id = $1 AND erasure_id = $2
+           ORDER BY array_position($3::text[], service) NULLS LAST, service""",
         tenant_id,
         erasure_id,
         list(SERVICES),

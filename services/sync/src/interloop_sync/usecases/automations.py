@@ -24,9 +24,12 @@ from interloop_common.periodic import Wakeup, every
 from interloop_sync.domain.automations import EmailTemplate, EmailTemplates, RenderedEmail
 from interloop_sync.store import automations as store
 from interloop_sync.store import connections, mirror
-from interloop_sync.usecases import SOURCE, metrics
+from interloop_sync.usecases import SOURCE, erasures, metrics
+from interloop_sync.usecases.connections import token_renewer
 from interloop_sync.usecases.context import WEBHOOK, SyncContext
+from interloop_sync.vendors import registry
 from interloop_sync.vendors._http import reason, send
+from interloop_sync.vendors.ats import ERASE_WRITE, Skipped
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -157,6 +160,40 @@ def build_message(
     return message
 
 
+async def _forward_erasure(
+    ctx: SyncContext,
+    conn: asyncpg.Connection,
+    tenant: str,
+    key: str,
+    cid: str | None,
+    context: dict[str, Any],
+) -> None:
+    """GDPR Art. 19: an erasure requested here is passed on to an ATS that held the candidate, where its API
+    allows; where it does not (or the connection cannot call it) the step says so, for a person to finish."""
+    c = await connections.get(conn, tenant, cid) if cid else None
+    adapter = registry.ats_api(c.provider) if c is not None else None
+    if c is None or adapter is None:
+        why = "the connection is gone" if c is None else f"{c.provider}: no API to erase a candidate through"
+        await erasures.forwarded(conn, tenant, context, cid or "", "not_supported", why)
+        return
+    creds = ctx.vault.decrypt(c.credentials)  # type: ignore[arg-type]
+    if c.shadow or not adapter.has_api_access(creds):
+        why = (
+            "the connection is in shadow mode: nothing is written to it"
+            if c.shadow
+            else f"the connection has no {c.provider} API credentials: erase the candidate there by hand"
+        )
+        await erasures.forwarded(conn, tenant, context, c.id, "not_supported", why)
+        return
+    client = adapter.client(ctx.http(c.provider), c, creds, token_renewer(ctx, c))
+    result = await client.write_back(ERASE_WRITE, key, {"candidate_id": context["erased_candidate"]})
+    if isinstance(result, Skipped):
+        await erasures.forwarded(conn, tenant, context, c.id, "not_supported", result.reason)
+    else:
+        await erasures.forwarded(conn, tenant, context, c.id, "done", "")
+    await mirror.record_operation(conn, tenant, c.id, "outbound", ERASE_WRITE, "success", key)
+
+
 async def run_due(ctx: SyncContext, now: datetime | None = None) -> int:
     now = now or utc_now()
     async with system_tx(ctx.pool) as conn:
@@ -201,6 +238,8 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
             await store.log_communication(
                 conn, tenant, key, "webhook", args["url"], "", "", "sent", row["event_at"]
             )
+        elif kind == erasures.FORWARD:
+            await _forward_erasure(ctx, conn, tenant, key, cid, context)
         elif kind == "open_scheduling_request":
             await stage(
                 conn,
@@ -250,6 +289,8 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
             log.error("alert email %s to %s failed for good: %s", key, context.get("recipient"), why)
         elif attempts >= MAX_ATTEMPTS:
             await store.finish(conn, tenant, key, "failed", why)
+            if kind == erasures.FORWARD:  # the request records that this ATS was not told
+                await erasures.forwarded(conn, tenant, context, cid or "", "failed", why)
             owner = ctx.settings.alert_owner
             if cid:
                 c = await connections.get(conn, tenant, cid)

@@ -9,6 +9,7 @@ the request completes when every step is done."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 from interloop.events.v1 import ats_pb2
@@ -46,7 +47,8 @@ async def request(
             )
         erasure_id = await store.create(conn, tenant_id, candidate_id, requested_by, reason)
         needles: list[str] = []
-        for cid in await store.connections_holding(conn, tenant_id, candidate_id):
+        holding = await store.connections_holding(conn, tenant_id, candidate_id)
+        for cid in holding:
             held = await mirror.get_candidate(conn, tenant_id, cid, candidate_id)
             if held is not None:
                 needles += [
@@ -59,6 +61,22 @@ async def request(
         await actions.redact_candidate(conn, tenant_id, candidate_id)
         await tombstone(conn, tenant_id, candidate_id, source)
         await store.step_done(conn, tenant_id, erasure_id, "sync", utc_now())
+        for cid in holding:
+            # Art. 19: each ATS that holds them is told too, by the automation worker (outside this
+            # transaction, retried), and what became of it is the step's outcome
+            await store.add_step(conn, tenant_id, erasure_id, ats_step(cid))
+            await actions.add_system_action(
+                conn,
+                tenant_id,
+                key=f"erasure:{erasure_id}:{cid}",
+                rule_id="erasure",
+                kind=FORWARD,
+                connection_id=cid,
+                # not `candidate_id`: the tombstone stops every action about them, except this one
+                context={"erased_candidate": candidate_id, "erasure_id": str(erasure_id)},
+                event_at=utc_now(),
+                due_at=utc_now(),
+            )
         await stage(
             conn,
             type="ats.candidate.erased",
@@ -72,6 +90,33 @@ async def request(
         found = await store.get(conn, tenant_id, erasure_id)
     assert found is not None
     return found
+
+
+FORWARD = "forward_erasure"
+
+
+def ats_step(connection_id: str) -> str:
+    return f"ats:{connection_id}"
+
+
+async def forwarded(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    context: dict[str, Any],
+    connection_id: str,
+    outcome: str,
+    detail: str,
+) -> None:
+    """The outcome of forwarding an erasure to one ATS connection: its step is finished."""
+    await store.step_done(
+        conn,
+        tenant_id,
+        uuid.UUID(context["erasure_id"]),
+        ats_step(connection_id),
+        utc_now(),
+        outcome=outcome,
+        detail=detail,
+    )
 
 
 async def get(pool: asyncpg.Pool, tenant_id: str, erasure_id: uuid.UUID) -> tuple[asyncpg.Record, list]:

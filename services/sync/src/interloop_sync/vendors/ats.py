@@ -35,6 +35,11 @@ class Polled:
     stage: Stage | None
 
 
+# write_back kind: erase (anonymise) the candidate `payload["candidate_id"]` in the ATS (GDPR Art. 19);
+# an ATS whose API has no way to answers Skipped with the reason.
+ERASE_WRITE = "anonymize"
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """A write-back the connection is not set up for: recorded as skipped, never retried."""

@@ -68,7 +68,7 @@ from ..domain.signatures import (
 )
 from ..store.connections import Connection
 from ._http import send
-from .ats import Polled, Renew, Skipped
+from .ats import ERASE_WRITE, Polled, Renew, Skipped
 
 PROVIDER = "lever"
 # The Data API (production and sandbox) and the OAuth token endpoint (vendor-contracts-2 §A2); a
@@ -580,6 +580,10 @@ class LeverClient:
 
     async def write_back(self, kind: str, key: str, payload: Mapping[str, Any]) -> dict[str, Any] | Skipped:
         """A scorecard summary as interview feedback (``feedback``) on the opportunity."""
+        if kind == ERASE_WRITE:
+            return Skipped(
+                "Lever's API has no way to delete or anonymise a contact: erase the candidate in Lever"
+            )
         if kind != "feedback":
             raise ValueError(f"Lever takes no {kind!r} write-back; expected feedback")
         template = self._config.feedback_template_id

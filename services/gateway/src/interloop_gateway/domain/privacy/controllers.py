@@ -32,9 +32,12 @@ class ErasureIn(msgspec.Struct):
 
 
 class ErasureStepOut(msgspec.Struct):
+    # sync, scheduler, scorecard, or ats:<connection id> (the erasure passed on to that ATS, Art. 19)
     service: str
+    # pending, done, not_supported (erase them there by hand: `detail` says why) or failed
     status: str
     done_at: Timestamp | None = None
+    detail: str = ""
 
 
 class ErasureOut(msgspec.Struct):
@@ -62,6 +65,7 @@ def erasure_out(e: pb.Erasure) -> ErasureOut:
                 service=s.service,
                 status=s.status,
                 done_at=pb_iso(s.done_at) if s.HasField("done_at") else None,
+                detail=s.detail,
             )
             for s in e.steps
         ],

@@ -29,7 +29,7 @@ import httpx
 from interloop_common.vendor_http import RateLimited, parse_link_header, retry_after_seconds
 
 from .._http import same_origin, send
-from ..ats import Skipped
+from ..ats import ERASE_WRITE, Skipped
 from .normalise import PROVIDER
 
 WINDOW_S = 10.0  # Harvest limits are "per 10 seconds"
@@ -282,8 +282,42 @@ class GreenhouseHarvest:
             return {"created": written.created}
         if kind == "custom_fields":
             return await self.update_application_custom_fields(payload["application_id"], payload["values"])
-        raise ValueError(f"Greenhouse takes no {kind!r} write-back; expected note or custom_fields")
+        if kind == ERASE_WRITE:
+            if not self._config.on_behalf_of:
+                return Skipped(
+                    "set the connection's on_behalf_of (a Greenhouse user id): Harvest writes are made on "
+                    "behalf of a user"
+                )
+            return await self.anonymize_candidate(payload["candidate_id"])
+        raise ValueError(
+            f"Greenhouse takes no {kind!r} write-back; expected note, custom_fields or anonymize"
+        )
 
+    async def anonymize_candidate(self, candidate_id: str) -> dict[str, Any]:
+        """``PUT /v1/candidates/{id}/anonymize?fields=…`` with every field Harvest can anonymise (GDPR
+        Art. 19: an erasure requested in Interloop reaches the ATS). Enterprise accounts only."""
+        response = await self._request(
+            "PUT",
+            self._url(f"/v1/candidates/{candidate_id}/anonymize"),
+            write=True,
+            params={"fields": ",".join(ANONYMIZE_FIELDS)},
+        )
+        body = response.json()
+        return {"id": body.get("id"), "first_name": body.get("first_name")}
+
+
+# Harvest's documented list of the fields PUT /v1/candidates/{id}/anonymize takes (`_candidates.md`).
+ANONYMIZE_FIELDS = (
+    "full_name", "current_company", "current_title", "tags", "phone_numbers", "emails", "social_media_links",
+    "websites", "addresses", "location", "custom_candidate_fields", "source", "recruiter", "coordinator",
+    "attachments", "application_questions", "referral_questions", "notes", "rejection_notes",
+    "email_addresses", "activity_items", "innotes", "inmails", "rejection_reason",
+    "scorecards_and_interviews",
+    "offers", "credited_to", "headline", "all_offer_versions", "follow_up_reminders", "candidate_photo",
+    "custom_application_fields", "education", "employment", "candidate_stage_data", "prospect_owner",
+    "custom_rejection_question_fields", "touchpoints", "prospect_pool_and_stage", "prospect_jobs",
+    "prospect_offices", "prospect_offices_and_departments", "third_party_integrations",
+)  # fmt: skip
 
 _V3_FILTER = {"candidates": "updated_at", "applications": "last_activity_at"}
 
