@@ -154,6 +154,7 @@ class SyncServicer(PrivacyRpcs, sync_pb2_grpc.SyncServiceServicer):
             delivery_id=result.delivery_id,
             event_types=result.event_types,
             reason=result.reason,
+            tenant_id=result.tenant_id if result.outcome in ("accepted", "duplicate") else "",
         )
 
     async def EraseCandidate(self, request: pb.EraseCandidateRequest, context: grpc.aio.ServicerContext):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import grpc
 from interloop.sync.v1 import sync_pb2 as pb
+from interloop_common.audit import Door
 from litestar import Controller, Request, post
 
+from interloop_gateway import audit
 from interloop_gateway.domain.webhooks.schemas import DeliveryOut
 from interloop_gateway.problems import problem
 
@@ -43,6 +45,19 @@ class WebhooksController(Controller):
             raise
         if resp.outcome == pb.INGEST_OUTCOME_QUARANTINED:
             raise problem(400, f"malformed delivery (quarantined for inspection): {resp.reason}")
+        if resp.tenant_id:  # verified: the delivery is the vendor acting on the tenant's data
+            client = request.client
+            await audit.append(
+                request.app.state.pool,
+                tenant_id=resp.tenant_id,
+                actor=f"webhook:{provider}",
+                action=f"POST /webhooks/{provider}/{{connection_id}}",
+                target=f"connection/{connection_id}",
+                door=Door.WEBHOOK,
+                remote=client.host if client else "",
+                status=202,
+                request_id=resp.delivery_id or request.headers.get(audit.REQUEST_ID, ""),
+            )
         return DeliveryOut(
             outcome=_OUTCOME.get(resp.outcome, "accepted"),
             delivery_id=resp.delivery_id,
