@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -29,7 +26,7 @@ from interloop.partner.v1 import partner_pb2 as pb
 from interloop.partner.v1 import partner_pb2_grpc
 from interloop.sync.v1 import sync_pb2 as spb
 from interloop_common.rpc import field_violations
-from interloop_devstack.testing import Mailbox, eventually
+from interloop_devstack.testing import Mailbox, eventually, operator_cli
 from interloop_gateway.store import tenants as partners_store
 
 pytestmark = pytest.mark.integration
@@ -45,14 +42,7 @@ ALWAYS = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(1, 8)]
 STAGE = "Onsite Interview"
 
 
-def _cli(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from interloop_cli.main import app; app()", *args],
-        env={**os.environ, "INTERLOOP_GATEWAY_DATABASE_URL": dsn},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+_cli = operator_cli
 
 
 async def _register(dsn: str, partner_id: str) -> str:

@@ -94,6 +94,10 @@ def test_the_matrix(matrix: dict) -> None:
         ("GET", "/v1/partner-grants"),
         ("PUT", "/v1/partner-grants/{partner_id:str}"),
         ("DELETE", "/v1/partner-grants/{partner_id:str}"),
+        ("GET", "/v1/api-keys"),
+        ("POST", "/v1/api-keys"),
+        ("POST", "/v1/api-keys/{key_id:str}/rotate"),
+        ("DELETE", "/v1/api-keys/{key_id:str}"),
     }
     assert {k for k, v in matrix.items() if v == {"admin"}} == admin_only
     recruiter = {k for k, v in matrix.items() if "recruiter" in v}

@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import asyncpg
 import typer
+from interloop_gateway.store import tenants as store
 from interloop_gateway.store.tenants import create_tenant, issue_key
 
 from interloop_cli import gateway_db
@@ -78,3 +79,49 @@ def issue(
             await conn.close()
 
     typer.echo(gateway_db.run("tenants", run))
+
+
+@app.command("list-keys")
+def list_keys(tenant_id: str = typer.Argument(..., help="an existing tenant")) -> None:
+    """The tenant's API keys, one per line: id, prefix, scopes, status (never the keys themselves)."""
+    dsn = gateway_db.dsn("tenants")
+
+    async def run() -> list[str]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await store.list_keys(conn, tenant_id)
+            now = await conn.fetchval("SELECT now()")
+        finally:
+            await conn.close()
+        out = []
+        for r in rows:
+            status = store.key_status(r, now)
+            out.append(f"{store.key_id_of(r['key_hash'])}  {r['prefix']}…  {','.join(r['scopes'])}  {status}")
+        return out
+
+    lines = gateway_db.run("tenants", run)
+    typer.echo("\n".join(lines) if lines else f"no API keys for tenant {tenant_id!r}")
+
+
+@app.command("revoke-key")
+def revoke_key(
+    tenant_id: str = typer.Argument(..., help="the key's tenant"),
+    key_id: str = typer.Argument(..., help="the key's id (`interloop tenants list-keys`)"),
+) -> None:
+    """Revoke an API key: it stops working (on every gateway replica within the key cache TTL)."""
+    dsn = gateway_db.dsn("tenants")
+
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            async with conn.transaction():
+                found = await store.find_key(conn, tenant_id, key_id)
+                if found is None or found["revoked_at"]:
+                    _fail(f"no active API key {key_id!r} for tenant {tenant_id!r}")
+                await store.revoke_key(conn, tenant_id, found["key_hash"], "operator")
+                await gateway_db.audited(conn, tenant_id, "tenants.revoke-key", f"key/{key_id}")
+        finally:
+            await conn.close()
+
+    gateway_db.run("tenants", run)
+    typer.echo(f"revoked {key_id}")

@@ -174,6 +174,7 @@ __all__ = [
     "ServiceSet",
     "consumer_caught_up",
     "eventually",
+    "operator_cli",
     "rows",
     "session_infra",
     "value",
@@ -233,6 +234,22 @@ class Mailbox:
 
     def __exit__(self, *exc: object) -> None:
         self._controller.stop()
+
+
+def operator_cli(gateway_dsn: str, *args: str) -> Any:
+    """`interloop ARGS…` as an operator runs it against the gateway's database: the finished process
+    (returncode, stdout, stderr)."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(  # noqa: S603 - our own CLI, our own arguments
+        [sys.executable, "-c", "from interloop_cli.main import app; app()", *args],
+        env={**os.environ, "INTERLOOP_GATEWAY_DATABASE_URL": gateway_dsn},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def rows(dsn: str, sql: str, *args: Any) -> list[Any]:

@@ -29,6 +29,7 @@ from interloop_gateway.domain.connections import controllers as connections
 from interloop_gateway.domain.dashboard import controllers as dashboard
 from interloop_gateway.domain.health.controllers import HealthController
 from interloop_gateway.domain.interviews.controllers import ActivityController, InterviewsController
+from interloop_gateway.domain.keys import controllers as keys
 from interloop_gateway.domain.partners import controllers as partners
 from interloop_gateway.domain.privacy import controllers as privacy
 from interloop_gateway.domain.scheduling import controllers as scheduling
@@ -93,6 +94,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             *scorecards.CONTROLLERS,
             *connections.CONTROLLERS,
             *partners.CONTROLLERS,
+            *keys.CONTROLLERS,
             *bias_audit.CONTROLLERS,
             *privacy.CONTROLLERS,
             *webhooks.CONTROLLERS,
