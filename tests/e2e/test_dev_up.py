@@ -115,6 +115,12 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         )
         page = httpx.get(audit_page, headers={"Authorization": f"Bearer {compliance}"})
         assert page.status_code == 200 and "Bias audit" in page.text, page.text[:300]
+        # The printed access request: Greenhouse's example candidate, held by sync from the signed webhook.
+        export_page = next(ln.split()[1] for ln in lines if ln.startswith("privacy"))
+        summary = httpx.get(export_page, headers={"Authorization": f"Bearer {compliance}"})
+        assert summary.status_code == 200 and "Data held about candidate 265772" in summary.text
+        holds = httpx.get(f"{base}/v1/privacy/legal-holds", headers={"Authorization": f"Bearer {compliance}"})
+        assert [h["scope"] for h in holds.json()["items"]] == ["job"]
         # The booked candidate's invite (ICS attached) was delivered to the local mailbox.
 
         def invite_to_sam() -> list[str]:

@@ -25,6 +25,7 @@ DEMO_KEY = "il_demo_key_for_local_use_only"
 DEMO_COMPLIANCE_KEY = "il_demo_compliance_key_for_local_use_only"
 DEMO_PARTNER = "demo-ats"
 DEMO_PARTNER_KEY = "ilp_demo_partner_key_for_local_use_only"
+GH_EXAMPLE_CANDIDATE = "265772"  # the candidate of Greenhouse's documented webhook examples
 GH_WEBHOOK_SECRET = "demo-greenhouse-webhook-secret"  # noqa: S105 - the demo's fake vendor
 JOB, ROUND = "3485", "onsite"  # the job of Greenhouse's documented candidate_stage_change example
 
@@ -324,6 +325,21 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                 )
             )
             demo.info.update(partner_id=DEMO_PARTNER, partner_key=DEMO_PARTNER_KEY)
+
+        # Candidates' rights, with the compliance key: the retention policy, a legal hold on the demo job,
+        # and an access request for Greenhouse's example candidate (its bundle and its readable page).
+        with httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Bearer {DEMO_COMPLIANCE_KEY}"}, timeout=30
+        ) as comp:
+            _ok(comp.put("/v1/privacy/retention", json={"keep_days": 365}))
+            _ok(
+                comp.post(
+                    "/v1/privacy/legal-holds",
+                    json={"scope": "job", "subject": JOB, "reason": "demo: a hold on the demo job"},
+                )
+            )
+            export = _ok(comp.post("/v1/privacy/exports", json={"candidate_id": GH_EXAMPLE_CANDIDATE}))
+            demo.info["privacy_export"] = f"{base_url}/v1/privacy/exports/{export['id']}/summary.html"
     except BaseException:
         demo.stop()
         raise

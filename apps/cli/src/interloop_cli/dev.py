@@ -71,6 +71,7 @@ def up(
                 f"'{base}/v1/scorecard-statistics/calibration?job_id={demo.JOB}&round={demo.ROUND}&dimension=coding'",
                 f"bias audit       {base}/v1/compliance/bias-audit/report.html?scope=tenant"
                 f"&from={date.today() - timedelta(days=365)}&to={date.today()} (with the compliance key)",
+                f"privacy          {info['privacy_export']} (an access request; with the compliance key)",
                 f"partner API      grpcurl -plaintext -H 'authorization: Bearer {info['partner_key']}' "
                 f"-H 'x-tenant-id: {demo.DEMO_TENANT}' 127.0.0.1:{p.grpc['gateway']} "
                 "interloop.partner.v1.PartnerService/GetPartnerInfo",
