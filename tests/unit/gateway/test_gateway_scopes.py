@@ -344,3 +344,21 @@ async def test_a_partner_call_without_a_key_is_unauthenticated() -> None:
     servicer, _ = _servicer()
     with pytest.raises(Unauthenticated):
         await servicer.GetPartnerInfo(partner_pb2.GetPartnerInfoRequest(), _Context(None))  # type: ignore[arg-type]
+
+
+def test_a_key_over_its_rate_limit_gets_429_with_retry_after_and_others_do_not() -> None:
+    from interloop_gateway.auth import RestLimit
+
+    test_app = Litestar([_Fixture], plugins=[problems.plugin()])
+    test_app.state.verified_keys = {hash_key(k): p for k, p in KEYS.items()}
+    test_app.state.rest_limit = RestLimit.of(3)
+    with TestClient(test_app) as c:
+        admin = {"Authorization": "Bearer k-admin"}
+        assert [c.get("/t/open", headers=admin).status_code for _ in range(3)] == [200, 200, 200]
+        over = c.get("/t/open", headers=admin)
+        assert over.status_code == 429 and over.headers["content-type"].startswith("application/problem+json")
+        assert 1 <= int(over.headers["retry-after"]) <= 60
+        assert "3 requests per minute" in over.json()["detail"]
+        # the limit is the key's own: another key of the same tenant is unaffected
+        assert c.get("/t/open", headers={"Authorization": "Bearer k-recruiter"}).status_code == 200
+    assert RestLimit.of(0) is None  # 0: no limit

@@ -23,6 +23,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
 from interloop_gateway import audit, problems
+from interloop_gateway.auth import RestLimit
 from interloop_gateway.backends import Backends
 from interloop_gateway.domain.bias_audit import controllers as bias_audit
 from interloop_gateway.domain.connections import controllers as connections
@@ -65,6 +66,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         )
         app.state.backends = Backends.connect(settings)
         app.state.verified_keys = TTLCache(maxsize=10_000, ttl=settings.api_key_cache_seconds)
+        app.state.rest_limit = RestLimit.of(settings.api_key_calls_per_minute)
         app.state.partner_access = Access(app.state, settings.api_key_cache_seconds)
         housekeeping = asyncio.create_task(
             periodic.every(

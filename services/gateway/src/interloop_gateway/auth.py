@@ -10,9 +10,15 @@ scopes; a tenant route that declares none is refused (fail closed), and the rout
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -43,6 +49,30 @@ def allow(*scopes: str) -> Callable[[H], H]:
     return declare
 
 
+@dataclass
+class RestLimit:
+    """Requests per minute per API key on this replica (a moving window, the `limits` library)."""
+
+    per_minute: int
+    limiter: MovingWindowRateLimiter
+
+    @classmethod
+    def of(cls, per_minute: int) -> RestLimit | None:
+        return cls(per_minute, MovingWindowRateLimiter(MemoryStorage())) if per_minute > 0 else None
+
+    def count(self, principal: Principal) -> None:
+        item = RateLimitItemPerMinute(self.per_minute)
+        if self.limiter.hit(item, "rest", principal.key_id):
+            return
+        reset = self.limiter.get_window_stats(item, "rest", principal.key_id).reset_time
+        retry = max(1, math.ceil(reset - time.time()))
+        raise problem(
+            429,
+            f"this API key is over its limit of {self.per_minute} requests per minute; retry in {retry}s",
+            headers={"Retry-After": str(retry)},
+        )
+
+
 def allowed_scopes(handler: BaseRouteHandler) -> frozenset[str] | None:
     """The scopes a route handler declared with @allow, or None."""
     return handler.opt.get(SCOPES_OPT)
@@ -62,6 +92,9 @@ async def require_api_key(connection: ASGIConnection, handler: BaseRouteHandler)
         raise problem(
             401, "unknown or revoked API key", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
+    limit = getattr(connection.app.state, "rest_limit", None)
+    if limit is not None:
+        limit.count(principal)
     if set(principal.scopes) <= PARTNER_ONLY:
         # A key handed to an ATS vendor opens the partner gRPC API and nothing else.
         raise problem(403, "a 'partner' key is for the partner gRPC API only; use a tenant key here")

@@ -20,6 +20,9 @@ class GatewaySettings(ServiceSettings):
     sync_target: str = "127.0.0.1:50063"
     # How long a verified API key is trusted without a database lookup (revocation delay).
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    # Requests one API key may make per minute on one gateway replica (a moving window; 429 with
+    # Retry-After beyond it): one tenant's runaway script cannot take the API from everyone. 0: no limit.
+    api_key_calls_per_minute: int = Field(default=6000, ge=0)
     # How long an Idempotency-Key answers 409 "in progress" before another attempt may take it over
     # (a gateway that died mid-request); longer than the slowest request (reconciliation, 120 s).
     idempotency_lease_seconds: float = Field(default=300.0, gt=0)
