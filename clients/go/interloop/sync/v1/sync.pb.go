@@ -4346,6 +4346,128 @@ func (x *RunRetentionPurgeResponse) GetHeld() []*HeldCandidate {
 	return nil
 }
 
+type ImportDemographicsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	ConnectionId  string                 `protobuf:"bytes,2,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportDemographicsRequest) Reset() {
+	*x = ImportDemographicsRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportDemographicsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportDemographicsRequest) ProtoMessage() {}
+
+func (x *ImportDemographicsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportDemographicsRequest.ProtoReflect.Descriptor instead.
+func (*ImportDemographicsRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *ImportDemographicsRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ImportDemographicsRequest) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+type ImportDemographicsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Records read, announced (a candidate the mirror holds, with an answer given), about candidates the
+	// mirror does not hold or that were erased (skipped), and with every question declined (skipped).
+	Received          int32 `protobuf:"varint,1,opt,name=received,proto3" json:"received,omitempty"`
+	Reported          int32 `protobuf:"varint,2,opt,name=reported,proto3" json:"reported,omitempty"`
+	UnknownCandidates int32 `protobuf:"varint,3,opt,name=unknown_candidates,json=unknownCandidates,proto3" json:"unknown_candidates,omitempty"`
+	Declined          int32 `protobuf:"varint,4,opt,name=declined,proto3" json:"declined,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ImportDemographicsResponse) Reset() {
+	*x = ImportDemographicsResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportDemographicsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportDemographicsResponse) ProtoMessage() {}
+
+func (x *ImportDemographicsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportDemographicsResponse.ProtoReflect.Descriptor instead.
+func (*ImportDemographicsResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *ImportDemographicsResponse) GetReceived() int32 {
+	if x != nil {
+		return x.Received
+	}
+	return 0
+}
+
+func (x *ImportDemographicsResponse) GetReported() int32 {
+	if x != nil {
+		return x.Reported
+	}
+	return 0
+}
+
+func (x *ImportDemographicsResponse) GetUnknownCandidates() int32 {
+	if x != nil {
+		return x.UnknownCandidates
+	}
+	return 0
+}
+
+func (x *ImportDemographicsResponse) GetDeclined() int32 {
+	if x != nil {
+		return x.Declined
+	}
+	return 0
+}
+
 var File_interloop_sync_v1_sync_proto protoreflect.FileDescriptor
 
 const file_interloop_sync_v1_sync_proto_rawDesc = "" +
@@ -4680,7 +4802,15 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\adry_run\x18\x03 \x01(\bR\x06dryRun\x12\x1b\n" +
 	"\tkeep_days\x18\x04 \x01(\x05R\bkeepDays\x12:\n" +
 	"\x06purged\x18\x05 \x03(\v2\".interloop.sync.v1.PurgedCandidateR\x06purged\x124\n" +
-	"\x04held\x18\x06 \x03(\v2 .interloop.sync.v1.HeldCandidateR\x04held*i\n" +
+	"\x04held\x18\x06 \x03(\v2 .interloop.sync.v1.HeldCandidateR\x04held\"]\n" +
+	"\x19ImportDemographicsRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12#\n" +
+	"\rconnection_id\x18\x02 \x01(\tR\fconnectionId\"\x9f\x01\n" +
+	"\x1aImportDemographicsResponse\x12\x1a\n" +
+	"\breceived\x18\x01 \x01(\x05R\breceived\x12\x1a\n" +
+	"\breported\x18\x02 \x01(\x05R\breported\x12-\n" +
+	"\x12unknown_candidates\x18\x03 \x01(\x05R\x11unknownCandidates\x12\x1a\n" +
+	"\bdeclined\x18\x04 \x01(\x05R\bdeclined*i\n" +
 	"\x0eConnectionMode\x12\x1f\n" +
 	"\x1bCONNECTION_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CONNECTION_MODE_ACTIVE\x10\x01\x12\x1a\n" +
@@ -4689,7 +4819,7 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\x1aINGEST_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17INGEST_OUTCOME_ACCEPTED\x10\x01\x12\x1c\n" +
 	"\x18INGEST_OUTCOME_DUPLICATE\x10\x02\x12\x1e\n" +
-	"\x1aINGEST_OUTCOME_QUARANTINED\x10\x032\xc4\x12\n" +
+	"\x1aINGEST_OUTCOME_QUARANTINED\x10\x032\xb7\x13\n" +
 	"\vSyncService\x12k\n" +
 	"\x10CreateConnection\x12*.interloop.sync.v1.CreateConnectionRequest\x1a+.interloop.sync.v1.CreateConnectionResponse\x12h\n" +
 	"\x0fListConnections\x12).interloop.sync.v1.ListConnectionsRequest\x1a*.interloop.sync.v1.ListConnectionsResponse\x12b\n" +
@@ -4707,6 +4837,7 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\x0eEraseCandidate\x12(.interloop.sync.v1.EraseCandidateRequest\x1a).interloop.sync.v1.EraseCandidateResponse\x12Y\n" +
 	"\n" +
 	"GetErasure\x12$.interloop.sync.v1.GetErasureRequest\x1a%.interloop.sync.v1.GetErasureResponse\x12q\n" +
+	"\x12ImportDemographics\x12,.interloop.sync.v1.ImportDemographicsRequest\x1a-.interloop.sync.v1.ImportDemographicsResponse\x12q\n" +
 	"\x12GetRetentionPolicy\x12,.interloop.sync.v1.GetRetentionPolicyRequest\x1a-.interloop.sync.v1.GetRetentionPolicyResponse\x12q\n" +
 	"\x12SetRetentionPolicy\x12,.interloop.sync.v1.SetRetentionPolicyRequest\x1a-.interloop.sync.v1.SetRetentionPolicyResponse\x12e\n" +
 	"\x0ePlaceLegalHold\x12(.interloop.sync.v1.PlaceLegalHoldRequest\x1a).interloop.sync.v1.PlaceLegalHoldResponse\x12k\n" +
@@ -4729,7 +4860,7 @@ func file_interloop_sync_v1_sync_proto_rawDescGZIP() []byte {
 }
 
 var file_interloop_sync_v1_sync_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_interloop_sync_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_interloop_sync_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_interloop_sync_v1_sync_proto_goTypes = []any{
 	(ConnectionMode)(0),                  // 0: interloop.sync.v1.ConnectionMode
 	(IngestOutcome)(0),                   // 1: interloop.sync.v1.IngestOutcome
@@ -4798,55 +4929,57 @@ var file_interloop_sync_v1_sync_proto_goTypes = []any{
 	(*HeldCandidate)(nil),                // 64: interloop.sync.v1.HeldCandidate
 	(*RunRetentionPurgeRequest)(nil),     // 65: interloop.sync.v1.RunRetentionPurgeRequest
 	(*RunRetentionPurgeResponse)(nil),    // 66: interloop.sync.v1.RunRetentionPurgeResponse
-	nil,                                  // 67: interloop.sync.v1.Connection.SettingsEntry
-	nil,                                  // 68: interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
-	nil,                                  // 69: interloop.sync.v1.IngestWebhookRequest.HeadersEntry
-	(*timestamppb.Timestamp)(nil),        // 70: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),              // 71: google.protobuf.Struct
-	(*v1.PageRequest)(nil),               // 72: interloop.common.v1.PageRequest
-	(*v1.PageResponse)(nil),              // 73: interloop.common.v1.PageResponse
+	(*ImportDemographicsRequest)(nil),    // 67: interloop.sync.v1.ImportDemographicsRequest
+	(*ImportDemographicsResponse)(nil),   // 68: interloop.sync.v1.ImportDemographicsResponse
+	nil,                                  // 69: interloop.sync.v1.Connection.SettingsEntry
+	nil,                                  // 70: interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
+	nil,                                  // 71: interloop.sync.v1.IngestWebhookRequest.HeadersEntry
+	(*timestamppb.Timestamp)(nil),        // 72: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),              // 73: google.protobuf.Struct
+	(*v1.PageRequest)(nil),               // 74: interloop.common.v1.PageRequest
+	(*v1.PageResponse)(nil),              // 75: interloop.common.v1.PageResponse
 }
 var file_interloop_sync_v1_sync_proto_depIdxs = []int32{
-	70, // 0: interloop.sync.v1.ErasureStep.done_at:type_name -> google.protobuf.Timestamp
-	70, // 1: interloop.sync.v1.Erasure.requested_at:type_name -> google.protobuf.Timestamp
-	70, // 2: interloop.sync.v1.Erasure.completed_at:type_name -> google.protobuf.Timestamp
+	72, // 0: interloop.sync.v1.ErasureStep.done_at:type_name -> google.protobuf.Timestamp
+	72, // 1: interloop.sync.v1.Erasure.requested_at:type_name -> google.protobuf.Timestamp
+	72, // 2: interloop.sync.v1.Erasure.completed_at:type_name -> google.protobuf.Timestamp
 	3,  // 3: interloop.sync.v1.Erasure.steps:type_name -> interloop.sync.v1.ErasureStep
 	4,  // 4: interloop.sync.v1.EraseCandidateResponse.erasure:type_name -> interloop.sync.v1.Erasure
 	4,  // 5: interloop.sync.v1.GetErasureResponse.erasure:type_name -> interloop.sync.v1.Erasure
 	0,  // 6: interloop.sync.v1.Connection.mode:type_name -> interloop.sync.v1.ConnectionMode
-	70, // 7: interloop.sync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
-	71, // 8: interloop.sync.v1.Connection.field_mapping:type_name -> google.protobuf.Struct
-	71, // 9: interloop.sync.v1.Connection.stage_policy:type_name -> google.protobuf.Struct
-	67, // 10: interloop.sync.v1.Connection.settings:type_name -> interloop.sync.v1.Connection.SettingsEntry
+	72, // 7: interloop.sync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
+	73, // 8: interloop.sync.v1.Connection.field_mapping:type_name -> google.protobuf.Struct
+	73, // 9: interloop.sync.v1.Connection.stage_policy:type_name -> google.protobuf.Struct
+	69, // 10: interloop.sync.v1.Connection.settings:type_name -> interloop.sync.v1.Connection.SettingsEntry
 	8,  // 11: interloop.sync.v1.CreateConnectionRequest.connection:type_name -> interloop.sync.v1.Connection
-	68, // 12: interloop.sync.v1.CreateConnectionRequest.credentials:type_name -> interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
+	70, // 12: interloop.sync.v1.CreateConnectionRequest.credentials:type_name -> interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
 	8,  // 13: interloop.sync.v1.CreateConnectionResponse.connection:type_name -> interloop.sync.v1.Connection
-	72, // 14: interloop.sync.v1.ListConnectionsRequest.page:type_name -> interloop.common.v1.PageRequest
+	74, // 14: interloop.sync.v1.ListConnectionsRequest.page:type_name -> interloop.common.v1.PageRequest
 	8,  // 15: interloop.sync.v1.ListConnectionsResponse.connections:type_name -> interloop.sync.v1.Connection
-	73, // 16: interloop.sync.v1.ListConnectionsResponse.page:type_name -> interloop.common.v1.PageResponse
-	69, // 17: interloop.sync.v1.IngestWebhookRequest.headers:type_name -> interloop.sync.v1.IngestWebhookRequest.HeadersEntry
+	75, // 16: interloop.sync.v1.ListConnectionsResponse.page:type_name -> interloop.common.v1.PageResponse
+	71, // 17: interloop.sync.v1.IngestWebhookRequest.headers:type_name -> interloop.sync.v1.IngestWebhookRequest.HeadersEntry
 	1,  // 18: interloop.sync.v1.IngestWebhookResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	70, // 19: interloop.sync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
-	72, // 20: interloop.sync.v1.ListDeadLettersRequest.page:type_name -> interloop.common.v1.PageRequest
+	72, // 19: interloop.sync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
+	74, // 20: interloop.sync.v1.ListDeadLettersRequest.page:type_name -> interloop.common.v1.PageRequest
 	15, // 21: interloop.sync.v1.ListDeadLettersResponse.dead_letters:type_name -> interloop.sync.v1.DeadLetter
-	73, // 22: interloop.sync.v1.ListDeadLettersResponse.page:type_name -> interloop.common.v1.PageResponse
+	75, // 22: interloop.sync.v1.ListDeadLettersResponse.page:type_name -> interloop.common.v1.PageResponse
 	8,  // 23: interloop.sync.v1.GetConnectionResponse.connection:type_name -> interloop.sync.v1.Connection
-	71, // 24: interloop.sync.v1.AutomationRule.json:type_name -> google.protobuf.Struct
-	70, // 25: interloop.sync.v1.AutomationRule.created_at:type_name -> google.protobuf.Timestamp
+	73, // 24: interloop.sync.v1.AutomationRule.json:type_name -> google.protobuf.Struct
+	72, // 25: interloop.sync.v1.AutomationRule.created_at:type_name -> google.protobuf.Timestamp
 	25, // 26: interloop.sync.v1.CreateAutomationRuleRequest.rule:type_name -> interloop.sync.v1.AutomationRule
 	24, // 27: interloop.sync.v1.CreateAutomationRuleRequest.templates:type_name -> interloop.sync.v1.EmailTemplate
 	25, // 28: interloop.sync.v1.CreateAutomationRuleResponse.rule:type_name -> interloop.sync.v1.AutomationRule
-	72, // 29: interloop.sync.v1.ListAutomationRulesRequest.page:type_name -> interloop.common.v1.PageRequest
+	74, // 29: interloop.sync.v1.ListAutomationRulesRequest.page:type_name -> interloop.common.v1.PageRequest
 	25, // 30: interloop.sync.v1.ListAutomationRulesResponse.rules:type_name -> interloop.sync.v1.AutomationRule
-	73, // 31: interloop.sync.v1.ListAutomationRulesResponse.page:type_name -> interloop.common.v1.PageResponse
+	75, // 31: interloop.sync.v1.ListAutomationRulesResponse.page:type_name -> interloop.common.v1.PageResponse
 	31, // 32: interloop.sync.v1.GetFunnelResponse.stages:type_name -> interloop.sync.v1.StageFunnel
 	32, // 33: interloop.sync.v1.GetFunnelResponse.sources:type_name -> interloop.sync.v1.SourceFunnel
-	70, // 34: interloop.sync.v1.RecordOutcomeRequest.recorded_at:type_name -> google.protobuf.Timestamp
-	70, // 35: interloop.sync.v1.Communication.event_at:type_name -> google.protobuf.Timestamp
-	70, // 36: interloop.sync.v1.Communication.sent_at:type_name -> google.protobuf.Timestamp
-	72, // 37: interloop.sync.v1.ListCommunicationsRequest.page:type_name -> interloop.common.v1.PageRequest
+	72, // 34: interloop.sync.v1.RecordOutcomeRequest.recorded_at:type_name -> google.protobuf.Timestamp
+	72, // 35: interloop.sync.v1.Communication.event_at:type_name -> google.protobuf.Timestamp
+	72, // 36: interloop.sync.v1.Communication.sent_at:type_name -> google.protobuf.Timestamp
+	74, // 37: interloop.sync.v1.ListCommunicationsRequest.page:type_name -> interloop.common.v1.PageRequest
 	36, // 38: interloop.sync.v1.ListCommunicationsResponse.communications:type_name -> interloop.sync.v1.Communication
-	73, // 39: interloop.sync.v1.ListCommunicationsResponse.page:type_name -> interloop.common.v1.PageResponse
+	75, // 39: interloop.sync.v1.ListCommunicationsResponse.page:type_name -> interloop.common.v1.PageResponse
 	39, // 40: interloop.sync.v1.PartnerChange.upsert_candidate:type_name -> interloop.sync.v1.PartnerCandidate
 	40, // 41: interloop.sync.v1.PartnerChange.upsert_application:type_name -> interloop.sync.v1.PartnerApplication
 	41, // 42: interloop.sync.v1.PartnerChange.move_stage:type_name -> interloop.sync.v1.PartnerStageMove
@@ -4856,18 +4989,18 @@ var file_interloop_sync_v1_sync_proto_depIdxs = []int32{
 	45, // 46: interloop.sync.v1.PushPartnerChangesRequest.changes:type_name -> interloop.sync.v1.PartnerChange
 	1,  // 47: interloop.sync.v1.PartnerChangeResult.outcome:type_name -> interloop.sync.v1.IngestOutcome
 	47, // 48: interloop.sync.v1.PushPartnerChangesResponse.results:type_name -> interloop.sync.v1.PartnerChangeResult
-	71, // 49: interloop.sync.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
-	70, // 50: interloop.sync.v1.RetentionPolicy.updated_at:type_name -> google.protobuf.Timestamp
+	73, // 49: interloop.sync.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
+	72, // 50: interloop.sync.v1.RetentionPolicy.updated_at:type_name -> google.protobuf.Timestamp
 	51, // 51: interloop.sync.v1.GetRetentionPolicyResponse.policy:type_name -> interloop.sync.v1.RetentionPolicy
 	51, // 52: interloop.sync.v1.SetRetentionPolicyResponse.policy:type_name -> interloop.sync.v1.RetentionPolicy
-	70, // 53: interloop.sync.v1.LegalHold.placed_at:type_name -> google.protobuf.Timestamp
-	70, // 54: interloop.sync.v1.LegalHold.released_at:type_name -> google.protobuf.Timestamp
+	72, // 53: interloop.sync.v1.LegalHold.placed_at:type_name -> google.protobuf.Timestamp
+	72, // 54: interloop.sync.v1.LegalHold.released_at:type_name -> google.protobuf.Timestamp
 	56, // 55: interloop.sync.v1.PlaceLegalHoldResponse.hold:type_name -> interloop.sync.v1.LegalHold
 	56, // 56: interloop.sync.v1.ReleaseLegalHoldResponse.hold:type_name -> interloop.sync.v1.LegalHold
 	56, // 57: interloop.sync.v1.ListLegalHoldsResponse.holds:type_name -> interloop.sync.v1.LegalHold
-	70, // 58: interloop.sync.v1.PurgedCandidate.closed_at:type_name -> google.protobuf.Timestamp
-	70, // 59: interloop.sync.v1.HeldCandidate.closed_at:type_name -> google.protobuf.Timestamp
-	70, // 60: interloop.sync.v1.RunRetentionPurgeResponse.ran_at:type_name -> google.protobuf.Timestamp
+	72, // 58: interloop.sync.v1.PurgedCandidate.closed_at:type_name -> google.protobuf.Timestamp
+	72, // 59: interloop.sync.v1.HeldCandidate.closed_at:type_name -> google.protobuf.Timestamp
+	72, // 60: interloop.sync.v1.RunRetentionPurgeResponse.ran_at:type_name -> google.protobuf.Timestamp
 	63, // 61: interloop.sync.v1.RunRetentionPurgeResponse.purged:type_name -> interloop.sync.v1.PurgedCandidate
 	64, // 62: interloop.sync.v1.RunRetentionPurgeResponse.held:type_name -> interloop.sync.v1.HeldCandidate
 	9,  // 63: interloop.sync.v1.SyncService.CreateConnection:input_type -> interloop.sync.v1.CreateConnectionRequest
@@ -4885,37 +5018,39 @@ var file_interloop_sync_v1_sync_proto_depIdxs = []int32{
 	46, // 75: interloop.sync.v1.SyncService.PushPartnerChanges:input_type -> interloop.sync.v1.PushPartnerChangesRequest
 	2,  // 76: interloop.sync.v1.SyncService.EraseCandidate:input_type -> interloop.sync.v1.EraseCandidateRequest
 	6,  // 77: interloop.sync.v1.SyncService.GetErasure:input_type -> interloop.sync.v1.GetErasureRequest
-	52, // 78: interloop.sync.v1.SyncService.GetRetentionPolicy:input_type -> interloop.sync.v1.GetRetentionPolicyRequest
-	54, // 79: interloop.sync.v1.SyncService.SetRetentionPolicy:input_type -> interloop.sync.v1.SetRetentionPolicyRequest
-	57, // 80: interloop.sync.v1.SyncService.PlaceLegalHold:input_type -> interloop.sync.v1.PlaceLegalHoldRequest
-	59, // 81: interloop.sync.v1.SyncService.ReleaseLegalHold:input_type -> interloop.sync.v1.ReleaseLegalHoldRequest
-	61, // 82: interloop.sync.v1.SyncService.ListLegalHolds:input_type -> interloop.sync.v1.ListLegalHoldsRequest
-	65, // 83: interloop.sync.v1.SyncService.RunRetentionPurge:input_type -> interloop.sync.v1.RunRetentionPurgeRequest
-	49, // 84: interloop.sync.v1.SyncService.ExportCandidate:input_type -> interloop.sync.v1.ExportCandidateRequest
-	10, // 85: interloop.sync.v1.SyncService.CreateConnection:output_type -> interloop.sync.v1.CreateConnectionResponse
-	12, // 86: interloop.sync.v1.SyncService.ListConnections:output_type -> interloop.sync.v1.ListConnectionsResponse
-	14, // 87: interloop.sync.v1.SyncService.IngestWebhook:output_type -> interloop.sync.v1.IngestWebhookResponse
-	17, // 88: interloop.sync.v1.SyncService.ListDeadLetters:output_type -> interloop.sync.v1.ListDeadLettersResponse
-	19, // 89: interloop.sync.v1.SyncService.ReplayDeadLetters:output_type -> interloop.sync.v1.ReplayDeadLettersResponse
-	21, // 90: interloop.sync.v1.SyncService.GetConnection:output_type -> interloop.sync.v1.GetConnectionResponse
-	23, // 91: interloop.sync.v1.SyncService.RunReconciliation:output_type -> interloop.sync.v1.RunReconciliationResponse
-	27, // 92: interloop.sync.v1.SyncService.CreateAutomationRule:output_type -> interloop.sync.v1.CreateAutomationRuleResponse
-	29, // 93: interloop.sync.v1.SyncService.ListAutomationRules:output_type -> interloop.sync.v1.ListAutomationRulesResponse
-	33, // 94: interloop.sync.v1.SyncService.GetFunnel:output_type -> interloop.sync.v1.GetFunnelResponse
-	35, // 95: interloop.sync.v1.SyncService.RecordOutcome:output_type -> interloop.sync.v1.RecordOutcomeResponse
-	38, // 96: interloop.sync.v1.SyncService.ListCommunications:output_type -> interloop.sync.v1.ListCommunicationsResponse
-	48, // 97: interloop.sync.v1.SyncService.PushPartnerChanges:output_type -> interloop.sync.v1.PushPartnerChangesResponse
-	5,  // 98: interloop.sync.v1.SyncService.EraseCandidate:output_type -> interloop.sync.v1.EraseCandidateResponse
-	7,  // 99: interloop.sync.v1.SyncService.GetErasure:output_type -> interloop.sync.v1.GetErasureResponse
-	53, // 100: interloop.sync.v1.SyncService.GetRetentionPolicy:output_type -> interloop.sync.v1.GetRetentionPolicyResponse
-	55, // 101: interloop.sync.v1.SyncService.SetRetentionPolicy:output_type -> interloop.sync.v1.SetRetentionPolicyResponse
-	58, // 102: interloop.sync.v1.SyncService.PlaceLegalHold:output_type -> interloop.sync.v1.PlaceLegalHoldResponse
-	60, // 103: interloop.sync.v1.SyncService.ReleaseLegalHold:output_type -> interloop.sync.v1.ReleaseLegalHoldResponse
-	62, // 104: interloop.sync.v1.SyncService.ListLegalHolds:output_type -> interloop.sync.v1.ListLegalHoldsResponse
-	66, // 105: interloop.sync.v1.SyncService.RunRetentionPurge:output_type -> interloop.sync.v1.RunRetentionPurgeResponse
-	50, // 106: interloop.sync.v1.SyncService.ExportCandidate:output_type -> interloop.sync.v1.ExportCandidateResponse
-	85, // [85:107] is the sub-list for method output_type
-	63, // [63:85] is the sub-list for method input_type
+	67, // 78: interloop.sync.v1.SyncService.ImportDemographics:input_type -> interloop.sync.v1.ImportDemographicsRequest
+	52, // 79: interloop.sync.v1.SyncService.GetRetentionPolicy:input_type -> interloop.sync.v1.GetRetentionPolicyRequest
+	54, // 80: interloop.sync.v1.SyncService.SetRetentionPolicy:input_type -> interloop.sync.v1.SetRetentionPolicyRequest
+	57, // 81: interloop.sync.v1.SyncService.PlaceLegalHold:input_type -> interloop.sync.v1.PlaceLegalHoldRequest
+	59, // 82: interloop.sync.v1.SyncService.ReleaseLegalHold:input_type -> interloop.sync.v1.ReleaseLegalHoldRequest
+	61, // 83: interloop.sync.v1.SyncService.ListLegalHolds:input_type -> interloop.sync.v1.ListLegalHoldsRequest
+	65, // 84: interloop.sync.v1.SyncService.RunRetentionPurge:input_type -> interloop.sync.v1.RunRetentionPurgeRequest
+	49, // 85: interloop.sync.v1.SyncService.ExportCandidate:input_type -> interloop.sync.v1.ExportCandidateRequest
+	10, // 86: interloop.sync.v1.SyncService.CreateConnection:output_type -> interloop.sync.v1.CreateConnectionResponse
+	12, // 87: interloop.sync.v1.SyncService.ListConnections:output_type -> interloop.sync.v1.ListConnectionsResponse
+	14, // 88: interloop.sync.v1.SyncService.IngestWebhook:output_type -> interloop.sync.v1.IngestWebhookResponse
+	17, // 89: interloop.sync.v1.SyncService.ListDeadLetters:output_type -> interloop.sync.v1.ListDeadLettersResponse
+	19, // 90: interloop.sync.v1.SyncService.ReplayDeadLetters:output_type -> interloop.sync.v1.ReplayDeadLettersResponse
+	21, // 91: interloop.sync.v1.SyncService.GetConnection:output_type -> interloop.sync.v1.GetConnectionResponse
+	23, // 92: interloop.sync.v1.SyncService.RunReconciliation:output_type -> interloop.sync.v1.RunReconciliationResponse
+	27, // 93: interloop.sync.v1.SyncService.CreateAutomationRule:output_type -> interloop.sync.v1.CreateAutomationRuleResponse
+	29, // 94: interloop.sync.v1.SyncService.ListAutomationRules:output_type -> interloop.sync.v1.ListAutomationRulesResponse
+	33, // 95: interloop.sync.v1.SyncService.GetFunnel:output_type -> interloop.sync.v1.GetFunnelResponse
+	35, // 96: interloop.sync.v1.SyncService.RecordOutcome:output_type -> interloop.sync.v1.RecordOutcomeResponse
+	38, // 97: interloop.sync.v1.SyncService.ListCommunications:output_type -> interloop.sync.v1.ListCommunicationsResponse
+	48, // 98: interloop.sync.v1.SyncService.PushPartnerChanges:output_type -> interloop.sync.v1.PushPartnerChangesResponse
+	5,  // 99: interloop.sync.v1.SyncService.EraseCandidate:output_type -> interloop.sync.v1.EraseCandidateResponse
+	7,  // 100: interloop.sync.v1.SyncService.GetErasure:output_type -> interloop.sync.v1.GetErasureResponse
+	68, // 101: interloop.sync.v1.SyncService.ImportDemographics:output_type -> interloop.sync.v1.ImportDemographicsResponse
+	53, // 102: interloop.sync.v1.SyncService.GetRetentionPolicy:output_type -> interloop.sync.v1.GetRetentionPolicyResponse
+	55, // 103: interloop.sync.v1.SyncService.SetRetentionPolicy:output_type -> interloop.sync.v1.SetRetentionPolicyResponse
+	58, // 104: interloop.sync.v1.SyncService.PlaceLegalHold:output_type -> interloop.sync.v1.PlaceLegalHoldResponse
+	60, // 105: interloop.sync.v1.SyncService.ReleaseLegalHold:output_type -> interloop.sync.v1.ReleaseLegalHoldResponse
+	62, // 106: interloop.sync.v1.SyncService.ListLegalHolds:output_type -> interloop.sync.v1.ListLegalHoldsResponse
+	66, // 107: interloop.sync.v1.SyncService.RunRetentionPurge:output_type -> interloop.sync.v1.RunRetentionPurgeResponse
+	50, // 108: interloop.sync.v1.SyncService.ExportCandidate:output_type -> interloop.sync.v1.ExportCandidateResponse
+	86, // [86:109] is the sub-list for method output_type
+	63, // [63:86] is the sub-list for method input_type
 	63, // [63:63] is the sub-list for extension type_name
 	63, // [63:63] is the sub-list for extension extendee
 	0,  // [0:63] is the sub-list for field type_name
@@ -4941,7 +5076,7 @@ func file_interloop_sync_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_sync_v1_sync_proto_rawDesc), len(file_interloop_sync_v1_sync_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   68,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,20 @@ ANONYMIZABLE = frozenset(
 )
 
 
+# Harvest `_eeoc.md` "EEOC Reference".
+EEOC_RACES = {
+    1: "American Indian or Alaskan Native",
+    2: "Asian",
+    3: "Black or African American",
+    4: "Hispanic or Latino",
+    5: "White",
+    6: "Native Hawaiian or Other Pacific Islander",
+    7: "Two or More Races",
+    8: "Decline To Self Identify",
+}
+EEOC_GENDERS = {1: "Male", 2: "Female", 3: "Decline To Self Identify"}
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -63,6 +77,7 @@ class FakeGreenhouse(FakeVendor):
         self.applications: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.anonymized: dict[int, list[list[str]]] = {}  # candidate id -> the field lists, per call
+        self.eeoc: list[dict[str, Any]] = []  # GET /v1/eeoc, in submission order
         self.tokens: set[str] = set()
         self.rate_limit = 50
         self._remaining_next: tuple[int, float] | None = None
@@ -114,6 +129,29 @@ class FakeGreenhouse(FakeVendor):
             self.candidates[cid], self.applications[app_id] = candidate, application
             self.notes[cid] = []
             return candidate
+
+    def add_eeoc(
+        self,
+        candidate_id: int,
+        application_id: int,
+        *,
+        race: int | None = None,
+        gender: int | None = None,
+        submitted_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """A candidate's self-identification, with the ids and descriptions of Harvest's EEOC reference."""
+        record = {
+            "application_id": application_id,
+            "candidate_id": candidate_id,
+            "race": {"id": race, "description": EEOC_RACES[race]} if race else None,
+            "gender": {"id": gender, "description": EEOC_GENDERS[gender]} if gender else None,
+            "veteran_status": None,
+            "disability_status": None,
+            "submitted_at": _iso(submitted_at or datetime.now(UTC)),
+        }
+        with self.lock:
+            self.eeoc.append(record)
+        return record
 
     def seed_candidates(self, n: int, start: datetime | None = None) -> list[dict[str, Any]]:
         start = start or datetime(2026, 1, 1, tzinfo=UTC)
@@ -344,6 +382,37 @@ class FakeGreenhouse(FakeVendor):
             fake._record_write(request, raw)
             return json_response(note, 201, fake._rate_headers())
 
+        @get("/v1/eeoc")
+        async def list_eeoc(request: Request) -> Response:
+            # `_eeoc.md` "GET: List EEOC": per_page 1-500, submitted_after/_before; the newer paging, a
+            # `next` link only (`_introduction.md` "Pagination").
+            q = request.query_params
+            try:
+                per_page = int(q.get("per_page", 100))
+                page = int(q.get("page", 1))
+            except ValueError:
+                return _validation("per_page must be an integer", "per_page")
+            if not 1 <= per_page <= 500 or page < 1:
+                return _validation("per_page must be between 1 and 500", "per_page")
+            records = list(fake.eeoc)
+            for param, keep in (
+                ("submitted_after", lambda a, b: a > b),
+                ("submitted_before", lambda a, b: a < b),
+            ):
+                if q.get(param):
+                    try:
+                        bound = _parse_iso(q[param])
+                    except ValueError:
+                        return _validation(f"{param} must be an ISO-8601 timestamp", param)
+                    records = [r for r in records if keep(_parse_iso(r["submitted_at"]), bound)]
+            chunk = records[(page - 1) * per_page : page * per_page]
+            headers = fake._rate_headers()
+            if page * per_page < len(records):
+                extra = {k: v for k, v in q.items() if k not in ("page", "per_page")}
+                nxt = urlencode({**extra, "page": page + 1, "per_page": per_page})
+                headers["Link"] = f'<{fake.base_url}/v1/eeoc?{nxt}>; rel="next"'
+            return json_response(chunk, 200, headers)
+
         @put("/v1/candidates/{candidate_id:int}/anonymize")
         async def anonymize(request: Request, candidate_id: int) -> Response:
             # Harvest `_candidates.md` "PUT: Anonymize Candidate": On-Behalf-Of, `fields` (comma-delimited,
@@ -426,4 +495,5 @@ class FakeGreenhouse(FakeVendor):
             add_note,
             patch_application,
             anonymize,
+            list_eeoc,
         ]

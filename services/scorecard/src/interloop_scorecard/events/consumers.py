@@ -15,6 +15,7 @@ from interloop_common.rpc import dt
 from interloop_common.service import ConsumerSpec, Runtime
 
 from interloop_scorecard.settings import ScorecardSettings
+from interloop_scorecard.store import outcomes as outcomes_store
 from interloop_scorecard.usecases import SOURCE, erasure, expected, outcomes
 
 
@@ -108,7 +109,16 @@ def erasure_handlers() -> dict:
             conn, event.tenant_id, msg.remote_candidate_id, msg.erasure_id, service="scorecard", source=SOURCE
         )
 
-    return {"ats.candidate.erased": erased}
+    async def demographics(conn: asyncpg.Connection, event: Event) -> None:
+        # the ATS's EEOC answers (Greenhouse), for the bias audit: kept with the compliance-only data
+        msg = event.unpack(ats_pb2.CandidateDemographicsReported)
+        if not msg.remote_candidate_id or not msg.attributes:
+            raise MalformedEvent(f"{event.type} {event.id}: remote_candidate_id and attributes are required")
+        await outcomes_store.merge_demographics(
+            conn, event.tenant_id, msg.remote_candidate_id, dict(msg.attributes)
+        )
+
+    return {"ats.candidate.erased": erased, "ats.candidate.demographics_reported": demographics}
 
 
 def consumers(rt: Runtime) -> list[ConsumerSpec]:

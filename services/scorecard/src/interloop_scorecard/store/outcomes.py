@@ -135,6 +135,22 @@ async def put_demographics(
     )
 
 
+async def merge_demographics(
+    conn: asyncpg.Connection, tenant_id: str, candidate_id: str, attributes: dict[str, str]
+) -> None:
+    """The ATS's answers over what is stored (other attributes kept); nothing for an erased candidate."""
+    await conn.execute(
+        """INSERT INTO candidate_demographics (tenant_id, candidate_id, attributes)
+           SELECT $1, $2, $3::jsonb
+           WHERE NOT EXISTS (SELECT 1 FROM erased_candidates e WHERE e.tenant_id = $1 AND e.candidate_id = $2)
+           ON CONFLICT (tenant_id, candidate_id) DO UPDATE
+             SET attributes = candidate_demographics.attributes || EXCLUDED.attributes, updated_at = now()""",
+        tenant_id,
+        candidate_id,
+        json.dumps(attributes, sort_keys=True),
+    )
+
+
 async def get_demographics(
     conn: asyncpg.Connection, tenant_id: str, candidate_id: str
 ) -> dict[str, str] | None:

@@ -25,6 +25,7 @@ from interloop_sync.usecases import (
     communications,
     connections,
     dead_letters,
+    demographics,
     erasures,
     export,
     funnel,
@@ -315,6 +316,20 @@ class SyncServicer(PrivacyRpcs, sync_pb2_grpc.SyncServiceServicer):
         result = await reconcile.run_connection(self.ctx, request.tenant_id, request.connection_id)
         return pb.RunReconciliationResponse(
             fetched=result.fetched, upserted=result.upserted, cursor=result.cursor
+        )
+
+    async def ImportDemographics(
+        self, request: pb.ImportDemographicsRequest, context: grpc.aio.ServicerContext
+    ):
+        Check().require(bool(request.tenant_id), "tenant_id", "required").require(
+            bool(request.connection_id), "connection_id", "required"
+        ).done()
+        done = await demographics.import_eeoc(self.ctx, request.tenant_id, request.connection_id)
+        return pb.ImportDemographicsResponse(
+            received=done.received,
+            reported=done.reported,
+            unknown_candidates=done.unknown_candidates,
+            declined=done.declined,
         )
 
     # ---- automations

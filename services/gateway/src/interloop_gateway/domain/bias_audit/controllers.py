@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, get
+import msgspec
+from interloop.sync.v1 import sync_pb2 as spb
+from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
 from interloop_gateway.auth import allow, principal_of, require_api_key
 from interloop_gateway.domain.bias_audit import schemas, services
+from interloop_gateway.idempotency import idempotent
 
 ScopeQ = Annotated[schemas.Scope, Parameter(query="scope", default="job")]
 JobQ = Annotated[str, Parameter(query="job_id", default="", max_length=200)]
@@ -88,4 +91,42 @@ class BiasAuditController(Controller):
         )
 
 
-CONTROLLERS = [BiasAuditController]
+class DemographicsImportIn(msgspec.Struct):
+    connection_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class DemographicsImportOut(msgspec.Struct):
+    received: int
+    reported: int
+    unknown_candidates: int
+    declined: int
+
+
+class DemographicsImportController(Controller):
+    path = "/v1/compliance/demographics-imports"
+    tags = ["compliance"]
+    guards = [require_api_key]
+
+    @allow("compliance")
+    @post(
+        "/",
+        summary="Read candidates' EEOC self-identification from a Greenhouse connection for the bias audit",
+        description=(
+            "Harvest v1 `GET /v1/eeoc` through the connection's API credentials: for each candidate the "
+            "mirror holds (and not erased), the answers given become their `sex` and `race` (merged over "
+            "what is stored; a declined question is left out). Sync keeps no copy. 409 for a connection "
+            "that is not Greenhouse or has no Harvest API credentials."
+        ),
+        status_code=200,
+    )
+    @idempotent
+    async def run(self, request: Request, data: DemographicsImportIn) -> DemographicsImportOut:
+        r = await request.app.state.backends.sync.ImportDemographics(
+            spb.ImportDemographicsRequest(
+                tenant_id=principal_of(request).tenant_id, connection_id=data.connection_id
+            )
+        )
+        return DemographicsImportOut(r.received, r.reported, r.unknown_candidates, r.declined)
+
+
+CONTROLLERS = [BiasAuditController, DemographicsImportController]

@@ -205,6 +205,15 @@ class GreenhouseHarvest:
         # Applications have no updated_after in v1: last_activity_after is the incremental filter.
         return await self._list("applications", "last_activity_after", last_activity_after, cursor, per_page)
 
+    async def list_eeoc(
+        self, *, submitted_after: datetime | None = None, cursor: str | None = None, per_page: int = 500
+    ) -> Page:
+        """``GET /v1/eeoc``: candidates' self-identification (race, gender, veteran and disability status),
+        paged by `next` links only. Harvest v1 (v3 has demographics questions instead)."""
+        if self._config.api_version != "v1":
+            raise ValueError("EEOC import reads Harvest v1's /v1/eeoc; this connection uses Harvest v3")
+        return await self._list("eeoc", "submitted_after", submitted_after, cursor, per_page)
+
     async def get_candidate(self, candidate_id: str) -> dict[str, Any]:
         return (await self._request("GET", self._url(f"/v1/candidates/{candidate_id}"))).json()
 
