@@ -131,8 +131,15 @@ async def test_export_then_erase_then_export(tenant: Tenant, mailbox: Mailbox) -
         assert again["services"]["scorecard"]["candidate_demographics"] == []
         assert again["services"]["sync"]["erased_candidates"][0]["source"] == "api"
 
-        # The other candidate is untouched.
-        kept = (await comp.post("/v1/privacy/exports", json={"candidate_id": other_id})).json()
+        # The other candidate is untouched; they asked by email (any case, as they wrote it).
+        kept = (await comp.post("/v1/privacy/exports", json={"email": other_email.upper()})).json()
+        assert kept["candidate_id"] == other_id
+        nobody = await comp.post("/v1/privacy/exports", json={"email": "nobody@glue.test"})
+        assert nobody.status_code == 404
+        gone = await comp.post("/v1/privacy/exports", json={"email": email})  # erased: not found by email
+        assert gone.status_code == 404
+        both = await comp.post("/v1/privacy/exports", json={"email": other_email, "candidate_id": other_id})
+        assert both.status_code == 400 and both.headers["content-type"].startswith("application/problem+json")
         theirs = (await comp.get(f"/v1/privacy/exports/{kept['id']}/bundle")).json()
         assert other_email in theirs["services"]["sync"]["candidates"][0]["emails"]
         assert theirs["services"]["scorecard"]["ratings"][0]["evidence"] == "Cand62 Glue62 wrote a parser"

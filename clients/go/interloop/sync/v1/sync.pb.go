@@ -4468,6 +4468,102 @@ func (x *ImportDemographicsResponse) GetDeclined() int32 {
 	return 0
 }
 
+type FindCandidatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Email         string                 `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindCandidatesRequest) Reset() {
+	*x = FindCandidatesRequest{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindCandidatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindCandidatesRequest) ProtoMessage() {}
+
+func (x *FindCandidatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindCandidatesRequest.ProtoReflect.Descriptor instead.
+func (*FindCandidatesRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *FindCandidatesRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *FindCandidatesRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+type FindCandidatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CandidateIds  []string               `protobuf:"bytes,1,rep,name=candidate_ids,json=candidateIds,proto3" json:"candidate_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindCandidatesResponse) Reset() {
+	*x = FindCandidatesResponse{}
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindCandidatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindCandidatesResponse) ProtoMessage() {}
+
+func (x *FindCandidatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_sync_v1_sync_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindCandidatesResponse.ProtoReflect.Descriptor instead.
+func (*FindCandidatesResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_sync_v1_sync_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *FindCandidatesResponse) GetCandidateIds() []string {
+	if x != nil {
+		return x.CandidateIds
+	}
+	return nil
+}
+
 var File_interloop_sync_v1_sync_proto protoreflect.FileDescriptor
 
 const file_interloop_sync_v1_sync_proto_rawDesc = "" +
@@ -4810,7 +4906,12 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\breceived\x18\x01 \x01(\x05R\breceived\x12\x1a\n" +
 	"\breported\x18\x02 \x01(\x05R\breported\x12-\n" +
 	"\x12unknown_candidates\x18\x03 \x01(\x05R\x11unknownCandidates\x12\x1a\n" +
-	"\bdeclined\x18\x04 \x01(\x05R\bdeclined*i\n" +
+	"\bdeclined\x18\x04 \x01(\x05R\bdeclined\"J\n" +
+	"\x15FindCandidatesRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\"=\n" +
+	"\x16FindCandidatesResponse\x12#\n" +
+	"\rcandidate_ids\x18\x01 \x03(\tR\fcandidateIds*i\n" +
 	"\x0eConnectionMode\x12\x1f\n" +
 	"\x1bCONNECTION_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CONNECTION_MODE_ACTIVE\x10\x01\x12\x1a\n" +
@@ -4819,7 +4920,7 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\x1aINGEST_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17INGEST_OUTCOME_ACCEPTED\x10\x01\x12\x1c\n" +
 	"\x18INGEST_OUTCOME_DUPLICATE\x10\x02\x12\x1e\n" +
-	"\x1aINGEST_OUTCOME_QUARANTINED\x10\x032\xb7\x13\n" +
+	"\x1aINGEST_OUTCOME_QUARANTINED\x10\x032\x9e\x14\n" +
 	"\vSyncService\x12k\n" +
 	"\x10CreateConnection\x12*.interloop.sync.v1.CreateConnectionRequest\x1a+.interloop.sync.v1.CreateConnectionResponse\x12h\n" +
 	"\x0fListConnections\x12).interloop.sync.v1.ListConnectionsRequest\x1a*.interloop.sync.v1.ListConnectionsResponse\x12b\n" +
@@ -4837,7 +4938,8 @@ const file_interloop_sync_v1_sync_proto_rawDesc = "" +
 	"\x0eEraseCandidate\x12(.interloop.sync.v1.EraseCandidateRequest\x1a).interloop.sync.v1.EraseCandidateResponse\x12Y\n" +
 	"\n" +
 	"GetErasure\x12$.interloop.sync.v1.GetErasureRequest\x1a%.interloop.sync.v1.GetErasureResponse\x12q\n" +
-	"\x12ImportDemographics\x12,.interloop.sync.v1.ImportDemographicsRequest\x1a-.interloop.sync.v1.ImportDemographicsResponse\x12q\n" +
+	"\x12ImportDemographics\x12,.interloop.sync.v1.ImportDemographicsRequest\x1a-.interloop.sync.v1.ImportDemographicsResponse\x12e\n" +
+	"\x0eFindCandidates\x12(.interloop.sync.v1.FindCandidatesRequest\x1a).interloop.sync.v1.FindCandidatesResponse\x12q\n" +
 	"\x12GetRetentionPolicy\x12,.interloop.sync.v1.GetRetentionPolicyRequest\x1a-.interloop.sync.v1.GetRetentionPolicyResponse\x12q\n" +
 	"\x12SetRetentionPolicy\x12,.interloop.sync.v1.SetRetentionPolicyRequest\x1a-.interloop.sync.v1.SetRetentionPolicyResponse\x12e\n" +
 	"\x0ePlaceLegalHold\x12(.interloop.sync.v1.PlaceLegalHoldRequest\x1a).interloop.sync.v1.PlaceLegalHoldResponse\x12k\n" +
@@ -4860,7 +4962,7 @@ func file_interloop_sync_v1_sync_proto_rawDescGZIP() []byte {
 }
 
 var file_interloop_sync_v1_sync_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_interloop_sync_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
+var file_interloop_sync_v1_sync_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_interloop_sync_v1_sync_proto_goTypes = []any{
 	(ConnectionMode)(0),                  // 0: interloop.sync.v1.ConnectionMode
 	(IngestOutcome)(0),                   // 1: interloop.sync.v1.IngestOutcome
@@ -4931,55 +5033,57 @@ var file_interloop_sync_v1_sync_proto_goTypes = []any{
 	(*RunRetentionPurgeResponse)(nil),    // 66: interloop.sync.v1.RunRetentionPurgeResponse
 	(*ImportDemographicsRequest)(nil),    // 67: interloop.sync.v1.ImportDemographicsRequest
 	(*ImportDemographicsResponse)(nil),   // 68: interloop.sync.v1.ImportDemographicsResponse
-	nil,                                  // 69: interloop.sync.v1.Connection.SettingsEntry
-	nil,                                  // 70: interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
-	nil,                                  // 71: interloop.sync.v1.IngestWebhookRequest.HeadersEntry
-	(*timestamppb.Timestamp)(nil),        // 72: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),              // 73: google.protobuf.Struct
-	(*v1.PageRequest)(nil),               // 74: interloop.common.v1.PageRequest
-	(*v1.PageResponse)(nil),              // 75: interloop.common.v1.PageResponse
+	(*FindCandidatesRequest)(nil),        // 69: interloop.sync.v1.FindCandidatesRequest
+	(*FindCandidatesResponse)(nil),       // 70: interloop.sync.v1.FindCandidatesResponse
+	nil,                                  // 71: interloop.sync.v1.Connection.SettingsEntry
+	nil,                                  // 72: interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
+	nil,                                  // 73: interloop.sync.v1.IngestWebhookRequest.HeadersEntry
+	(*timestamppb.Timestamp)(nil),        // 74: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),              // 75: google.protobuf.Struct
+	(*v1.PageRequest)(nil),               // 76: interloop.common.v1.PageRequest
+	(*v1.PageResponse)(nil),              // 77: interloop.common.v1.PageResponse
 }
 var file_interloop_sync_v1_sync_proto_depIdxs = []int32{
-	72, // 0: interloop.sync.v1.ErasureStep.done_at:type_name -> google.protobuf.Timestamp
-	72, // 1: interloop.sync.v1.Erasure.requested_at:type_name -> google.protobuf.Timestamp
-	72, // 2: interloop.sync.v1.Erasure.completed_at:type_name -> google.protobuf.Timestamp
+	74, // 0: interloop.sync.v1.ErasureStep.done_at:type_name -> google.protobuf.Timestamp
+	74, // 1: interloop.sync.v1.Erasure.requested_at:type_name -> google.protobuf.Timestamp
+	74, // 2: interloop.sync.v1.Erasure.completed_at:type_name -> google.protobuf.Timestamp
 	3,  // 3: interloop.sync.v1.Erasure.steps:type_name -> interloop.sync.v1.ErasureStep
 	4,  // 4: interloop.sync.v1.EraseCandidateResponse.erasure:type_name -> interloop.sync.v1.Erasure
 	4,  // 5: interloop.sync.v1.GetErasureResponse.erasure:type_name -> interloop.sync.v1.Erasure
 	0,  // 6: interloop.sync.v1.Connection.mode:type_name -> interloop.sync.v1.ConnectionMode
-	72, // 7: interloop.sync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
-	73, // 8: interloop.sync.v1.Connection.field_mapping:type_name -> google.protobuf.Struct
-	73, // 9: interloop.sync.v1.Connection.stage_policy:type_name -> google.protobuf.Struct
-	69, // 10: interloop.sync.v1.Connection.settings:type_name -> interloop.sync.v1.Connection.SettingsEntry
+	74, // 7: interloop.sync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
+	75, // 8: interloop.sync.v1.Connection.field_mapping:type_name -> google.protobuf.Struct
+	75, // 9: interloop.sync.v1.Connection.stage_policy:type_name -> google.protobuf.Struct
+	71, // 10: interloop.sync.v1.Connection.settings:type_name -> interloop.sync.v1.Connection.SettingsEntry
 	8,  // 11: interloop.sync.v1.CreateConnectionRequest.connection:type_name -> interloop.sync.v1.Connection
-	70, // 12: interloop.sync.v1.CreateConnectionRequest.credentials:type_name -> interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
+	72, // 12: interloop.sync.v1.CreateConnectionRequest.credentials:type_name -> interloop.sync.v1.CreateConnectionRequest.CredentialsEntry
 	8,  // 13: interloop.sync.v1.CreateConnectionResponse.connection:type_name -> interloop.sync.v1.Connection
-	74, // 14: interloop.sync.v1.ListConnectionsRequest.page:type_name -> interloop.common.v1.PageRequest
+	76, // 14: interloop.sync.v1.ListConnectionsRequest.page:type_name -> interloop.common.v1.PageRequest
 	8,  // 15: interloop.sync.v1.ListConnectionsResponse.connections:type_name -> interloop.sync.v1.Connection
-	75, // 16: interloop.sync.v1.ListConnectionsResponse.page:type_name -> interloop.common.v1.PageResponse
-	71, // 17: interloop.sync.v1.IngestWebhookRequest.headers:type_name -> interloop.sync.v1.IngestWebhookRequest.HeadersEntry
+	77, // 16: interloop.sync.v1.ListConnectionsResponse.page:type_name -> interloop.common.v1.PageResponse
+	73, // 17: interloop.sync.v1.IngestWebhookRequest.headers:type_name -> interloop.sync.v1.IngestWebhookRequest.HeadersEntry
 	1,  // 18: interloop.sync.v1.IngestWebhookResponse.outcome:type_name -> interloop.sync.v1.IngestOutcome
-	72, // 19: interloop.sync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
-	74, // 20: interloop.sync.v1.ListDeadLettersRequest.page:type_name -> interloop.common.v1.PageRequest
+	74, // 19: interloop.sync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
+	76, // 20: interloop.sync.v1.ListDeadLettersRequest.page:type_name -> interloop.common.v1.PageRequest
 	15, // 21: interloop.sync.v1.ListDeadLettersResponse.dead_letters:type_name -> interloop.sync.v1.DeadLetter
-	75, // 22: interloop.sync.v1.ListDeadLettersResponse.page:type_name -> interloop.common.v1.PageResponse
+	77, // 22: interloop.sync.v1.ListDeadLettersResponse.page:type_name -> interloop.common.v1.PageResponse
 	8,  // 23: interloop.sync.v1.GetConnectionResponse.connection:type_name -> interloop.sync.v1.Connection
-	73, // 24: interloop.sync.v1.AutomationRule.json:type_name -> google.protobuf.Struct
-	72, // 25: interloop.sync.v1.AutomationRule.created_at:type_name -> google.protobuf.Timestamp
+	75, // 24: interloop.sync.v1.AutomationRule.json:type_name -> google.protobuf.Struct
+	74, // 25: interloop.sync.v1.AutomationRule.created_at:type_name -> google.protobuf.Timestamp
 	25, // 26: interloop.sync.v1.CreateAutomationRuleRequest.rule:type_name -> interloop.sync.v1.AutomationRule
 	24, // 27: interloop.sync.v1.CreateAutomationRuleRequest.templates:type_name -> interloop.sync.v1.EmailTemplate
 	25, // 28: interloop.sync.v1.CreateAutomationRuleResponse.rule:type_name -> interloop.sync.v1.AutomationRule
-	74, // 29: interloop.sync.v1.ListAutomationRulesRequest.page:type_name -> interloop.common.v1.PageRequest
+	76, // 29: interloop.sync.v1.ListAutomationRulesRequest.page:type_name -> interloop.common.v1.PageRequest
 	25, // 30: interloop.sync.v1.ListAutomationRulesResponse.rules:type_name -> interloop.sync.v1.AutomationRule
-	75, // 31: interloop.sync.v1.ListAutomationRulesResponse.page:type_name -> interloop.common.v1.PageResponse
+	77, // 31: interloop.sync.v1.ListAutomationRulesResponse.page:type_name -> interloop.common.v1.PageResponse
 	31, // 32: interloop.sync.v1.GetFunnelResponse.stages:type_name -> interloop.sync.v1.StageFunnel
 	32, // 33: interloop.sync.v1.GetFunnelResponse.sources:type_name -> interloop.sync.v1.SourceFunnel
-	72, // 34: interloop.sync.v1.RecordOutcomeRequest.recorded_at:type_name -> google.protobuf.Timestamp
-	72, // 35: interloop.sync.v1.Communication.event_at:type_name -> google.protobuf.Timestamp
-	72, // 36: interloop.sync.v1.Communication.sent_at:type_name -> google.protobuf.Timestamp
-	74, // 37: interloop.sync.v1.ListCommunicationsRequest.page:type_name -> interloop.common.v1.PageRequest
+	74, // 34: interloop.sync.v1.RecordOutcomeRequest.recorded_at:type_name -> google.protobuf.Timestamp
+	74, // 35: interloop.sync.v1.Communication.event_at:type_name -> google.protobuf.Timestamp
+	74, // 36: interloop.sync.v1.Communication.sent_at:type_name -> google.protobuf.Timestamp
+	76, // 37: interloop.sync.v1.ListCommunicationsRequest.page:type_name -> interloop.common.v1.PageRequest
 	36, // 38: interloop.sync.v1.ListCommunicationsResponse.communications:type_name -> interloop.sync.v1.Communication
-	75, // 39: interloop.sync.v1.ListCommunicationsResponse.page:type_name -> interloop.common.v1.PageResponse
+	77, // 39: interloop.sync.v1.ListCommunicationsResponse.page:type_name -> interloop.common.v1.PageResponse
 	39, // 40: interloop.sync.v1.PartnerChange.upsert_candidate:type_name -> interloop.sync.v1.PartnerCandidate
 	40, // 41: interloop.sync.v1.PartnerChange.upsert_application:type_name -> interloop.sync.v1.PartnerApplication
 	41, // 42: interloop.sync.v1.PartnerChange.move_stage:type_name -> interloop.sync.v1.PartnerStageMove
@@ -4989,18 +5093,18 @@ var file_interloop_sync_v1_sync_proto_depIdxs = []int32{
 	45, // 46: interloop.sync.v1.PushPartnerChangesRequest.changes:type_name -> interloop.sync.v1.PartnerChange
 	1,  // 47: interloop.sync.v1.PartnerChangeResult.outcome:type_name -> interloop.sync.v1.IngestOutcome
 	47, // 48: interloop.sync.v1.PushPartnerChangesResponse.results:type_name -> interloop.sync.v1.PartnerChangeResult
-	73, // 49: interloop.sync.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
-	72, // 50: interloop.sync.v1.RetentionPolicy.updated_at:type_name -> google.protobuf.Timestamp
+	75, // 49: interloop.sync.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
+	74, // 50: interloop.sync.v1.RetentionPolicy.updated_at:type_name -> google.protobuf.Timestamp
 	51, // 51: interloop.sync.v1.GetRetentionPolicyResponse.policy:type_name -> interloop.sync.v1.RetentionPolicy
 	51, // 52: interloop.sync.v1.SetRetentionPolicyResponse.policy:type_name -> interloop.sync.v1.RetentionPolicy
-	72, // 53: interloop.sync.v1.LegalHold.placed_at:type_name -> google.protobuf.Timestamp
-	72, // 54: interloop.sync.v1.LegalHold.released_at:type_name -> google.protobuf.Timestamp
+	74, // 53: interloop.sync.v1.LegalHold.placed_at:type_name -> google.protobuf.Timestamp
+	74, // 54: interloop.sync.v1.LegalHold.released_at:type_name -> google.protobuf.Timestamp
 	56, // 55: interloop.sync.v1.PlaceLegalHoldResponse.hold:type_name -> interloop.sync.v1.LegalHold
 	56, // 56: interloop.sync.v1.ReleaseLegalHoldResponse.hold:type_name -> interloop.sync.v1.LegalHold
 	56, // 57: interloop.sync.v1.ListLegalHoldsResponse.holds:type_name -> interloop.sync.v1.LegalHold
-	72, // 58: interloop.sync.v1.PurgedCandidate.closed_at:type_name -> google.protobuf.Timestamp
-	72, // 59: interloop.sync.v1.HeldCandidate.closed_at:type_name -> google.protobuf.Timestamp
-	72, // 60: interloop.sync.v1.RunRetentionPurgeResponse.ran_at:type_name -> google.protobuf.Timestamp
+	74, // 58: interloop.sync.v1.PurgedCandidate.closed_at:type_name -> google.protobuf.Timestamp
+	74, // 59: interloop.sync.v1.HeldCandidate.closed_at:type_name -> google.protobuf.Timestamp
+	74, // 60: interloop.sync.v1.RunRetentionPurgeResponse.ran_at:type_name -> google.protobuf.Timestamp
 	63, // 61: interloop.sync.v1.RunRetentionPurgeResponse.purged:type_name -> interloop.sync.v1.PurgedCandidate
 	64, // 62: interloop.sync.v1.RunRetentionPurgeResponse.held:type_name -> interloop.sync.v1.HeldCandidate
 	9,  // 63: interloop.sync.v1.SyncService.CreateConnection:input_type -> interloop.sync.v1.CreateConnectionRequest
@@ -5019,38 +5123,40 @@ var file_interloop_sync_v1_sync_proto_depIdxs = []int32{
 	2,  // 76: interloop.sync.v1.SyncService.EraseCandidate:input_type -> interloop.sync.v1.EraseCandidateRequest
 	6,  // 77: interloop.sync.v1.SyncService.GetErasure:input_type -> interloop.sync.v1.GetErasureRequest
 	67, // 78: interloop.sync.v1.SyncService.ImportDemographics:input_type -> interloop.sync.v1.ImportDemographicsRequest
-	52, // 79: interloop.sync.v1.SyncService.GetRetentionPolicy:input_type -> interloop.sync.v1.GetRetentionPolicyRequest
-	54, // 80: interloop.sync.v1.SyncService.SetRetentionPolicy:input_type -> interloop.sync.v1.SetRetentionPolicyRequest
-	57, // 81: interloop.sync.v1.SyncService.PlaceLegalHold:input_type -> interloop.sync.v1.PlaceLegalHoldRequest
-	59, // 82: interloop.sync.v1.SyncService.ReleaseLegalHold:input_type -> interloop.sync.v1.ReleaseLegalHoldRequest
-	61, // 83: interloop.sync.v1.SyncService.ListLegalHolds:input_type -> interloop.sync.v1.ListLegalHoldsRequest
-	65, // 84: interloop.sync.v1.SyncService.RunRetentionPurge:input_type -> interloop.sync.v1.RunRetentionPurgeRequest
-	49, // 85: interloop.sync.v1.SyncService.ExportCandidate:input_type -> interloop.sync.v1.ExportCandidateRequest
-	10, // 86: interloop.sync.v1.SyncService.CreateConnection:output_type -> interloop.sync.v1.CreateConnectionResponse
-	12, // 87: interloop.sync.v1.SyncService.ListConnections:output_type -> interloop.sync.v1.ListConnectionsResponse
-	14, // 88: interloop.sync.v1.SyncService.IngestWebhook:output_type -> interloop.sync.v1.IngestWebhookResponse
-	17, // 89: interloop.sync.v1.SyncService.ListDeadLetters:output_type -> interloop.sync.v1.ListDeadLettersResponse
-	19, // 90: interloop.sync.v1.SyncService.ReplayDeadLetters:output_type -> interloop.sync.v1.ReplayDeadLettersResponse
-	21, // 91: interloop.sync.v1.SyncService.GetConnection:output_type -> interloop.sync.v1.GetConnectionResponse
-	23, // 92: interloop.sync.v1.SyncService.RunReconciliation:output_type -> interloop.sync.v1.RunReconciliationResponse
-	27, // 93: interloop.sync.v1.SyncService.CreateAutomationRule:output_type -> interloop.sync.v1.CreateAutomationRuleResponse
-	29, // 94: interloop.sync.v1.SyncService.ListAutomationRules:output_type -> interloop.sync.v1.ListAutomationRulesResponse
-	33, // 95: interloop.sync.v1.SyncService.GetFunnel:output_type -> interloop.sync.v1.GetFunnelResponse
-	35, // 96: interloop.sync.v1.SyncService.RecordOutcome:output_type -> interloop.sync.v1.RecordOutcomeResponse
-	38, // 97: interloop.sync.v1.SyncService.ListCommunications:output_type -> interloop.sync.v1.ListCommunicationsResponse
-	48, // 98: interloop.sync.v1.SyncService.PushPartnerChanges:output_type -> interloop.sync.v1.PushPartnerChangesResponse
-	5,  // 99: interloop.sync.v1.SyncService.EraseCandidate:output_type -> interloop.sync.v1.EraseCandidateResponse
-	7,  // 100: interloop.sync.v1.SyncService.GetErasure:output_type -> interloop.sync.v1.GetErasureResponse
-	68, // 101: interloop.sync.v1.SyncService.ImportDemographics:output_type -> interloop.sync.v1.ImportDemographicsResponse
-	53, // 102: interloop.sync.v1.SyncService.GetRetentionPolicy:output_type -> interloop.sync.v1.GetRetentionPolicyResponse
-	55, // 103: interloop.sync.v1.SyncService.SetRetentionPolicy:output_type -> interloop.sync.v1.SetRetentionPolicyResponse
-	58, // 104: interloop.sync.v1.SyncService.PlaceLegalHold:output_type -> interloop.sync.v1.PlaceLegalHoldResponse
-	60, // 105: interloop.sync.v1.SyncService.ReleaseLegalHold:output_type -> interloop.sync.v1.ReleaseLegalHoldResponse
-	62, // 106: interloop.sync.v1.SyncService.ListLegalHolds:output_type -> interloop.sync.v1.ListLegalHoldsResponse
-	66, // 107: interloop.sync.v1.SyncService.RunRetentionPurge:output_type -> interloop.sync.v1.RunRetentionPurgeResponse
-	50, // 108: interloop.sync.v1.SyncService.ExportCandidate:output_type -> interloop.sync.v1.ExportCandidateResponse
-	86, // [86:109] is the sub-list for method output_type
-	63, // [63:86] is the sub-list for method input_type
+	69, // 79: interloop.sync.v1.SyncService.FindCandidates:input_type -> interloop.sync.v1.FindCandidatesRequest
+	52, // 80: interloop.sync.v1.SyncService.GetRetentionPolicy:input_type -> interloop.sync.v1.GetRetentionPolicyRequest
+	54, // 81: interloop.sync.v1.SyncService.SetRetentionPolicy:input_type -> interloop.sync.v1.SetRetentionPolicyRequest
+	57, // 82: interloop.sync.v1.SyncService.PlaceLegalHold:input_type -> interloop.sync.v1.PlaceLegalHoldRequest
+	59, // 83: interloop.sync.v1.SyncService.ReleaseLegalHold:input_type -> interloop.sync.v1.ReleaseLegalHoldRequest
+	61, // 84: interloop.sync.v1.SyncService.ListLegalHolds:input_type -> interloop.sync.v1.ListLegalHoldsRequest
+	65, // 85: interloop.sync.v1.SyncService.RunRetentionPurge:input_type -> interloop.sync.v1.RunRetentionPurgeRequest
+	49, // 86: interloop.sync.v1.SyncService.ExportCandidate:input_type -> interloop.sync.v1.ExportCandidateRequest
+	10, // 87: interloop.sync.v1.SyncService.CreateConnection:output_type -> interloop.sync.v1.CreateConnectionResponse
+	12, // 88: interloop.sync.v1.SyncService.ListConnections:output_type -> interloop.sync.v1.ListConnectionsResponse
+	14, // 89: interloop.sync.v1.SyncService.IngestWebhook:output_type -> interloop.sync.v1.IngestWebhookResponse
+	17, // 90: interloop.sync.v1.SyncService.ListDeadLetters:output_type -> interloop.sync.v1.ListDeadLettersResponse
+	19, // 91: interloop.sync.v1.SyncService.ReplayDeadLetters:output_type -> interloop.sync.v1.ReplayDeadLettersResponse
+	21, // 92: interloop.sync.v1.SyncService.GetConnection:output_type -> interloop.sync.v1.GetConnectionResponse
+	23, // 93: interloop.sync.v1.SyncService.RunReconciliation:output_type -> interloop.sync.v1.RunReconciliationResponse
+	27, // 94: interloop.sync.v1.SyncService.CreateAutomationRule:output_type -> interloop.sync.v1.CreateAutomationRuleResponse
+	29, // 95: interloop.sync.v1.SyncService.ListAutomationRules:output_type -> interloop.sync.v1.ListAutomationRulesResponse
+	33, // 96: interloop.sync.v1.SyncService.GetFunnel:output_type -> interloop.sync.v1.GetFunnelResponse
+	35, // 97: interloop.sync.v1.SyncService.RecordOutcome:output_type -> interloop.sync.v1.RecordOutcomeResponse
+	38, // 98: interloop.sync.v1.SyncService.ListCommunications:output_type -> interloop.sync.v1.ListCommunicationsResponse
+	48, // 99: interloop.sync.v1.SyncService.PushPartnerChanges:output_type -> interloop.sync.v1.PushPartnerChangesResponse
+	5,  // 100: interloop.sync.v1.SyncService.EraseCandidate:output_type -> interloop.sync.v1.EraseCandidateResponse
+	7,  // 101: interloop.sync.v1.SyncService.GetErasure:output_type -> interloop.sync.v1.GetErasureResponse
+	68, // 102: interloop.sync.v1.SyncService.ImportDemographics:output_type -> interloop.sync.v1.ImportDemographicsResponse
+	70, // 103: interloop.sync.v1.SyncService.FindCandidates:output_type -> interloop.sync.v1.FindCandidatesResponse
+	53, // 104: interloop.sync.v1.SyncService.GetRetentionPolicy:output_type -> interloop.sync.v1.GetRetentionPolicyResponse
+	55, // 105: interloop.sync.v1.SyncService.SetRetentionPolicy:output_type -> interloop.sync.v1.SetRetentionPolicyResponse
+	58, // 106: interloop.sync.v1.SyncService.PlaceLegalHold:output_type -> interloop.sync.v1.PlaceLegalHoldResponse
+	60, // 107: interloop.sync.v1.SyncService.ReleaseLegalHold:output_type -> interloop.sync.v1.ReleaseLegalHoldResponse
+	62, // 108: interloop.sync.v1.SyncService.ListLegalHolds:output_type -> interloop.sync.v1.ListLegalHoldsResponse
+	66, // 109: interloop.sync.v1.SyncService.RunRetentionPurge:output_type -> interloop.sync.v1.RunRetentionPurgeResponse
+	50, // 110: interloop.sync.v1.SyncService.ExportCandidate:output_type -> interloop.sync.v1.ExportCandidateResponse
+	87, // [87:111] is the sub-list for method output_type
+	63, // [63:87] is the sub-list for method input_type
 	63, // [63:63] is the sub-list for extension type_name
 	63, // [63:63] is the sub-list for extension extendee
 	0,  // [0:63] is the sub-list for field type_name
@@ -5076,7 +5182,7 @@ func file_interloop_sync_v1_sync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_sync_v1_sync_proto_rawDesc), len(file_interloop_sync_v1_sync_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   70,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -14,6 +14,7 @@ from interloop_common.errors import NotFound
 from interloop_common.rpc import Check, FieldViolations, ts
 from interloop_common.service import Runtime
 
+from interloop_sync.domain.identity import normalise_email
 from interloop_sync.store import retention as store
 from interloop_sync.usecases import retention
 
@@ -78,6 +79,23 @@ class PrivacyRpcs:
     """Mixed into SyncServicer."""
 
     rt: Runtime
+
+    async def FindCandidates(self, request: pb.FindCandidatesRequest, context: grpc.aio.ServicerContext):
+        email = normalise_email(request.email) if len(request.email) <= 320 else None
+        Check().require(bool(request.tenant_id), "tenant_id", "required").require(
+            email is not None, "email", "an email address"
+        ).done()
+        async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
+            rows = await conn.fetch(
+                """SELECT DISTINCT c.remote_id FROM candidates c
+                   WHERE c.tenant_id = $1 AND $2 = ANY(c.norm_emails)
+                     AND NOT EXISTS (SELECT 1 FROM erased_candidates e
+                                     WHERE e.tenant_id = $1 AND e.candidate_id = c.remote_id)
+                   ORDER BY 1""",
+                request.tenant_id,
+                email,
+            )
+        return pb.FindCandidatesResponse(candidate_ids=[r[0] for r in rows])
 
     async def GetRetentionPolicy(
         self, request: pb.GetRetentionPolicyRequest, context: grpc.aio.ServicerContext

@@ -115,7 +115,9 @@ class ErasuresController(Controller):
 
 
 class ExportIn(msgspec.Struct):
-    candidate_id: CandidateId
+    # the candidate's id, or the email address they wrote from (one of the two)
+    candidate_id: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    email: Annotated[str, msgspec.Meta(max_length=320)] = ""
 
 
 class ExportOut(msgspec.Struct):
@@ -149,6 +151,31 @@ def export_out(r: Any) -> ExportOut:
         fulfilled_at=iso(r["fulfilled_at"]) if r["fulfilled_at"] else None,
         counts=json.loads(r["counts"]) if isinstance(r["counts"], str) else r["counts"],
     )
+
+
+async def _candidate(request: Request, tenant_id: str, data: ExportIn) -> str:
+    """The candidate an access request is about: named, or found by the email they wrote from."""
+    if bool(data.candidate_id) == bool(data.email):
+        raise problem(
+            400,
+            "name the candidate: candidate_id or email, one of the two",
+            extra={"errors": [{"field": "candidate_id", "detail": "give candidate_id or email"}]},
+        )
+    if data.candidate_id:
+        return data.candidate_id
+    found = await request.app.state.backends.sync.FindCandidates(
+        pb.FindCandidatesRequest(tenant_id=tenant_id, email=data.email)
+    )
+    ids = list(found.candidate_ids)
+    if not ids:
+        raise problem(404, "no candidate with that email address")
+    if len(ids) > 1:
+        raise problem(
+            409,
+            f"{len(ids)} candidates have that email address: export each by candidate_id",
+            extra={"candidate_ids": ids},
+        )
+    return ids[0]
 
 
 async def _stored(request: Request, export_id: str) -> Any:
@@ -189,13 +216,14 @@ class ExportsController(Controller):
     @idempotent
     async def create(self, request: Request, data: ExportIn) -> ExportOut:
         principal = principal_of(request)
-        about(request, data.candidate_id)
-        bundle = await exports.gather(request.app.state, principal.tenant_id, data.candidate_id)
+        candidate_id = await _candidate(request, principal.tenant_id, data)
+        about(request, candidate_id)
+        bundle = await exports.gather(request.app.state, principal.tenant_id, candidate_id)
         async with db.tenant_tx(request.app.state.pool, principal.tenant_id) as conn:
             row = await store.create(
                 conn,
                 principal.tenant_id,
-                data.candidate_id,
+                candidate_id,
                 actor_of(principal),
                 utc_now(),
                 store.counts_of(bundle),
