@@ -7,6 +7,7 @@ opaque id and nothing that names or reaches them, and another candidate is untou
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import httpx
@@ -102,6 +103,9 @@ async def test_export_then_erase_then_export(tenant: Tenant, mailbox: Mailbox) -
         text = json.dumps(bundle)
         assert other_email not in text and other_id not in text  # only this candidate
         assert not any("hash" in k or "token" in k for k in _keys(bundle))  # credentials withheld
+        # the scheduling and manage links were sent (the bodies say so), their tokens are not handed out
+        assert "/schedule/[withheld]" in text
+        assert re.findall(r"/schedule/(?!\[withheld\])\S+", text) == []
         page = await comp.get(f"/v1/privacy/exports/{export['id']}/summary.html")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert (

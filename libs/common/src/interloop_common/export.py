@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import decimal
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,9 @@ from google.protobuf import struct_pb2
 
 # Column names that are credentials, not personal data: never exported.
 WITHHELD = ("token", "hash", "secret", "credential", "signature")
+# A candidate's scheduling and manage links are bearer credentials (in planned messages, sent bodies):
+# the bundle says a link was sent, not the token that opens it.
+LINK_TOKEN = re.compile(r"(/schedule/|/v1/scheduling-links/)[^\s\"'<>/]+")
 
 
 def jsonable(value: Any) -> Any:
@@ -42,9 +46,11 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, str) and value[:1] in "{[":
         try:
-            return json.loads(value)  # a jsonb column asyncpg hands over as text
+            return jsonable(json.loads(value))  # a jsonb column asyncpg hands over as text
         except ValueError:
-            return value
+            pass
+    if isinstance(value, str):
+        return LINK_TOKEN.sub(r"\1[withheld]", value)
     if isinstance(value, asyncpg.Range):  # a booking's tstzrange
         return {"lower": jsonable(value.lower), "upper": jsonable(value.upper)}
     if isinstance(value, dt.timedelta):
