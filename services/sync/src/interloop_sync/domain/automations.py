@@ -15,9 +15,12 @@ DSL examples::
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import hashlib
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -577,8 +580,104 @@ class RenderedEmail:
     html: bool
 
 
+# What one tenant's template may cost to render (it runs on the worker every tenant shares): iterations of
+# `range` over the whole render, numbers handed to functions and filters, the size of powers and
+# repetitions, the output, and the time.
+MAX_ITERATIONS = 10_000
+MAX_ARGUMENT = 10_000
+MAX_EXPONENT = 64
+MAX_OUTPUT = 100_000  # characters of a body (a subject is a header line: 998)
+MAX_SUBJECT = 998
+MAX_RENDER_SECONDS = 2.0
+
+
+class _Budget:
+    """One render's allowance, spent by every `range` step and output chunk."""
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
+        self.iterations = 0
+
+    def tick(self) -> None:
+        self.iterations += 1
+        if self.iterations > MAX_ITERATIONS:
+            raise SecurityError(f"more than {MAX_ITERATIONS} loop iterations")
+        if time.monotonic() > self.deadline:
+            raise SecurityError(f"rendering took longer than {MAX_RENDER_SECONDS:g}s")
+
+
+_BUDGET: contextvars.ContextVar[_Budget] = contextvars.ContextVar("email_template_budget")
+
+
+def _check_arguments(args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_ARGUMENT:
+            raise SecurityError(f"argument {value!r} is larger than {MAX_ARGUMENT}")
+
+
+def _bounded_range(*args: int) -> Iterable[int]:
+    steps = range(*args)
+    if len(steps) > MAX_ITERATIONS:
+        raise SecurityError(f"range of more than {MAX_ITERATIONS} items")
+    budget = _BUDGET.get()
+    for i in steps:
+        budget.tick()
+        yield i
+
+
+def _guarded_filter(f: Any) -> Any:
+    skip = 2 if getattr(f, "jinja_pass_arg", None) is not None else 1  # the context/environment, the value
+
+    @functools.wraps(f)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _check_arguments(args[skip:], kwargs)
+        return f(*args, **kwargs)
+
+    return guarded
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox with limits on loops, numbers, powers, repetition and output."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = _bounded_range
+        self.filters = {name: _guarded_filter(f) for name, f in self.filters.items()}
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"power of more than {MAX_EXPONENT}")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT:
+                    raise SecurityError(f"a repetition of more than {MAX_OUTPUT} items")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _check_arguments(args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _render(env: SandboxedEnvironment, template: str, context: Mapping[str, Any], limit: int) -> str:
+    """The template's output, chunk by chunk within the output limit and the render's budget."""
+    budget = _BUDGET.get()
+    out: list[str] = []
+    size = 0
+    for chunk in env.get_template(template).generate(context):
+        size += len(chunk)
+        if size > limit:
+            raise SecurityError(f"output of more than {limit} characters")
+        if time.monotonic() > budget.deadline:
+            raise SecurityError(f"rendering took longer than {MAX_RENDER_SECONDS:g}s")
+        out.append(chunk)
+    return "".join(out)
+
+
 class EmailTemplates:
-    """Tenant-authored templates rendered in a Jinja2 sandbox; an undefined variable is an error."""
+    """Tenant-authored templates rendered in a bounded Jinja2 sandbox: an undefined variable is an error,
+    and so is a template that would loop, multiply or write beyond the limits above."""
 
     def __init__(self, templates: Mapping[str, EmailTemplate]) -> None:
         self._templates = dict(templates)
@@ -586,12 +685,8 @@ class EmailTemplates:
         for name, t in self._templates.items():
             sources[f"{name}/subject"] = t.subject
             sources[f"{name}/body"] = t.body
-        self._text = SandboxedEnvironment(
-            loader=DictLoader(sources), undefined=StrictUndefined, autoescape=False
-        )
-        self._html = SandboxedEnvironment(
-            loader=DictLoader(sources), undefined=StrictUndefined, autoescape=True
-        )
+        self._text = _BoundedSandbox(loader=DictLoader(sources), undefined=StrictUndefined, autoescape=False)
+        self._html = _BoundedSandbox(loader=DictLoader(sources), undefined=StrictUndefined, autoescape=True)
         for name in self._templates:  # fail at load time, not at send time
             for part in ("subject", "body"):
                 try:
@@ -607,15 +702,20 @@ class EmailTemplates:
         template = self._templates.get(name)
         if template is None:
             raise EmailTemplateError(name, f"does not exist; known: {sorted(self._templates)}")
+        token = _BUDGET.set(_Budget())
         try:
             # Subjects are headers: never HTML-escaped, and newlines would allow header injection.
-            subject = self._text.get_template(f"{name}/subject").render(context)
+            subject = _render(self._text, f"{name}/subject", context, MAX_SUBJECT)
             env = self._html if template.html else self._text
-            body = env.get_template(f"{name}/body").render(context)
+            body = _render(env, f"{name}/body", context, MAX_OUTPUT)
         except UndefinedError as exc:
             raise EmailTemplateError(name, f"undefined variable: {exc.message}") from None
         except SecurityError as exc:
             raise EmailTemplateError(name, f"unsafe template operation: {exc}") from None
         except TemplateNotFound as exc:
             raise EmailTemplateError(name, f"missing part {exc.name}") from None
+        except (OverflowError, MemoryError) as exc:
+            raise EmailTemplateError(name, f"unsafe template operation: {type(exc).__name__}") from None
+        finally:
+            _BUDGET.reset(token)
         return RenderedEmail(" ".join(subject.split()), body, template.html)

@@ -52,18 +52,21 @@ async def import_eeoc(ctx: SyncContext, tenant_id: str, connection_id: str) -> I
         c = await connections.get(conn, tenant_id, connection_id)
     if c is None or registry.kind(c.provider) != "ats":
         raise NotFound(f"no ATS connection {connection_id}")
-    if c.provider != "greenhouse":
-        raise Conflict(f"{c.provider} connections have no EEOC import; Greenhouse's Harvest API has one")
     adapter = registry.ats(c.provider)
     creds = ctx.require_vault().decrypt(c.credentials)
     if not adapter.has_api_access(creds):
-        raise Conflict(f"connection {connection_id} has no Harvest API credentials to read EEOC data with")
+        raise Conflict(
+            f"connection {connection_id} has no {c.provider} API credentials to read EEOC data with"
+        )
     client = adapter.client(ctx.http(c.provider), c, creds, token_renewer(ctx, c))
+    list_eeoc = getattr(client, "list_eeoc", None)  # what the vendor's API offers (Greenhouse Harvest)
+    if list_eeoc is None:
+        raise Conflict(f"{c.provider} connections have no EEOC import")
     result, cursor = Imported(), None
     try:
         while True:
             try:
-                page = await client.list_eeoc(cursor=cursor)  # type: ignore[attr-defined]
+                page = await list_eeoc(cursor=cursor)
             except ValueError as exc:
                 raise Conflict(str(exc)) from None
             async with tenant_tx(ctx.pool, tenant_id) as conn:
