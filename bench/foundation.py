@@ -192,6 +192,7 @@ def rest(infra: Infra, root: Path, n: int) -> tuple[float, float]:
     services = ServiceSet(infra, root, ("scheduler", "scorecard", "sync", "gateway"))
     # one key at full speed: the per-key limit would measure itself, not the gateway
     services.procs["gateway"].env["INTERLOOP_GATEWAY_API_KEY_CALLS_PER_MINUTE"] = "0"
+    services.procs["gateway"].env["INTERLOOP_GATEWAY_TENANT_CALLS_PER_MINUTE"] = "0"
     services.start("scheduler", "scorecard", "sync")
     services.start("gateway")
     try:

@@ -362,3 +362,26 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after_and_others_do_not()
         # the limit is the key's own: another key of the same tenant is unaffected
         assert c.get("/t/open", headers={"Authorization": "Bearer k-recruiter"}).status_code == 200
     assert RestLimit.of(0) is None  # 0: no limit
+    assert over.headers["ratelimit-limit"] == "3" and over.headers["ratelimit-remaining"] == "0"
+
+
+def test_a_tenants_keys_share_a_tenant_limit() -> None:
+    from interloop_gateway.auth import RestLimit
+
+    test_app = Litestar([_Fixture], plugins=[problems.plugin()])
+    test_app.state.verified_keys = {hash_key(k): p for k, p in KEYS.items()}
+    test_app.state.rest_limit = RestLimit.of(3, tenant_per_minute=4)
+    with TestClient(test_app) as c:
+        statuses = [
+            c.get("/t/open", headers={"Authorization": f"Bearer {k}"}).status_code
+            for k in ("k-admin", "k-admin", "k-admin", "k-recruiter", "k-recruiter")
+        ]
+        assert statuses == [
+            200,
+            200,
+            200,
+            200,
+            429,
+        ]  # the recruiter's own budget is not spent: the tenant's is
+        last = c.get("/t/open", headers={"Authorization": "Bearer k-recruiter"})
+        assert "this tenant's keys together are over the limit of 4" in last.json()["detail"]

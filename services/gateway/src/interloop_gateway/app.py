@@ -66,7 +66,9 @@ def create_app(settings: GatewaySettings) -> Litestar:
         )
         app.state.backends = Backends.connect(settings)
         app.state.verified_keys = TTLCache(maxsize=10_000, ttl=settings.api_key_cache_seconds)
-        app.state.rest_limit = RestLimit.of(settings.api_key_calls_per_minute)
+        app.state.rest_limit = RestLimit.of(
+            settings.api_key_calls_per_minute, settings.tenant_calls_per_minute
+        )
         app.state.partner_access = Access(app.state, settings.api_key_cache_seconds)
         housekeeping = asyncio.create_task(
             periodic.every(

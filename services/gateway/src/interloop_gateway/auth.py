@@ -51,25 +51,44 @@ def allow(*scopes: str) -> Callable[[H], H]:
 
 @dataclass
 class RestLimit:
-    """Requests per minute per API key on this replica (a moving window, the `limits` library)."""
+    """Requests per minute per API key, and per tenant over all its keys, on this replica (moving
+    windows, the `limits` library); 0 turns either off."""
 
     per_minute: int
     limiter: MovingWindowRateLimiter
+    tenant_per_minute: int = 0
 
     @classmethod
-    def of(cls, per_minute: int) -> RestLimit | None:
-        return cls(per_minute, MovingWindowRateLimiter(MemoryStorage())) if per_minute > 0 else None
+    def of(cls, per_minute: int, tenant_per_minute: int = 0) -> RestLimit | None:
+        if per_minute <= 0 and tenant_per_minute <= 0:
+            return None
+        return cls(per_minute, MovingWindowRateLimiter(MemoryStorage()), tenant_per_minute)
 
     def count(self, principal: Principal) -> None:
-        item = RateLimitItemPerMinute(self.per_minute)
-        if self.limiter.hit(item, "rest", principal.key_id):
+        for limit, namespace, who, whose in (
+            (self.per_minute, "rest", principal.key_id, "this API key"),
+            (self.tenant_per_minute, "rest-tenant", principal.tenant_id, "this tenant's keys together"),
+        ):
+            if limit > 0:
+                self._hit(limit, namespace, who, whose)
+
+    def _hit(self, limit: int, namespace: str, who: str, whose: str) -> None:
+        item = RateLimitItemPerMinute(limit)
+        if self.limiter.hit(item, namespace, who):
             return
-        reset = self.limiter.get_window_stats(item, "rest", principal.key_id).reset_time
+        reset = self.limiter.get_window_stats(item, namespace, who).reset_time
         retry = max(1, math.ceil(reset - time.time()))
         raise problem(
             429,
-            f"this API key is over its limit of {self.per_minute} requests per minute; retry in {retry}s",
-            headers={"Retry-After": str(retry)},
+            f"{whose} are over the limit of {limit} requests per minute; retry in {retry}s"
+            if whose.endswith("together")
+            else f"{whose} is over its limit of {limit} requests per minute; retry in {retry}s",
+            headers={
+                "Retry-After": str(retry),
+                "RateLimit-Limit": str(limit),
+                "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(retry),
+            },
         )
 
 

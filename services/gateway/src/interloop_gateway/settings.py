@@ -23,6 +23,8 @@ class GatewaySettings(ServiceSettings):
     # Requests one API key may make per minute on one gateway replica (a moving window; 429 with
     # Retry-After beyond it): one tenant's runaway script cannot take the API from everyone. 0: no limit.
     api_key_calls_per_minute: int = Field(default=6000, ge=0)
+    # ... and all of one tenant's keys together (a tenant cannot multiply its share by minting keys).
+    tenant_calls_per_minute: int = Field(default=20000, ge=0)
     # How long an Idempotency-Key answers 409 "in progress" before another attempt may take it over
     # (a gateway that died mid-request); longer than the slowest request (reconciliation, 120 s).
     idempotency_lease_seconds: float = Field(default=300.0, gt=0)
