@@ -385,3 +385,31 @@ def test_a_tenants_keys_share_a_tenant_limit() -> None:
         ]  # the recruiter's own budget is not spent: the tenant's is
         last = c.get("/t/open", headers={"Authorization": "Bearer k-recruiter"})
         assert "this tenant's keys together are over the limit of 4" in last.json()["detail"]
+
+
+async def test_a_refused_key_is_refused_again_without_a_query() -> None:
+    from cachetools import TTLCache
+    from interloop_gateway.auth import verify_key
+
+    queries: list[str] = []
+
+    class Conn:
+        async def fetchrow(self, sql: str, *args: Any) -> None:
+            queries.append(sql)
+            return None
+
+    class Pool:
+        def acquire(self) -> Any:
+            class Ctx:
+                async def __aenter__(self) -> Conn:
+                    return Conn()
+
+                async def __aexit__(self, *exc: object) -> None:
+                    return None
+
+            return Ctx()
+
+    state = SimpleNamespace(pool=Pool(), verified_keys={}, refused_keys=TTLCache(maxsize=10, ttl=60))
+    assert [await verify_key(state, "il_guess") for _ in range(5)] == [None] * 5
+    assert len(queries) == 1
+    assert await verify_key(state, "il_other_guess") is None and len(queries) == 2

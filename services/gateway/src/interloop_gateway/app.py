@@ -66,6 +66,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         )
         app.state.backends = Backends.connect(settings)
         app.state.verified_keys = TTLCache(maxsize=10_000, ttl=settings.api_key_cache_seconds)
+        app.state.refused_keys = TTLCache(maxsize=100_000, ttl=min(2.0, settings.api_key_cache_seconds))
         app.state.rest_limit = RestLimit.of(
             settings.api_key_calls_per_minute, settings.tenant_calls_per_minute
         )

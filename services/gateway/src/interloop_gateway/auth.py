@@ -139,15 +139,21 @@ def _is_preflight(handler: BaseRouteHandler) -> bool:
 
 async def verify_key(state: Any, key: str) -> Principal | None:
     """The key's principal, or None. Recently verified keys (state.verified_keys, a TTL cache by hash)
-    save a database round trip per request; a revoked key stops working within the TTL."""
+    save a database round trip per request; a revoked key stops working within the TTL. Recently refused
+    ones (state.refused_keys, a short TTL) are refused without one."""
     verified = state.verified_keys
+    refused = getattr(state, "refused_keys", None)
     digest = hash_key(key.strip())
     principal = verified.get(digest)
     if principal is None:
+        if refused is not None and digest in refused:
+            return None  # refused a moment ago: a guessing loop does not cost a query per guess
         async with state.pool.acquire() as conn:
             principal = await authenticate(conn, key.strip())
         if principal is not None:
             verified[digest] = principal
+        elif refused is not None:
+            refused[digest] = True
     return principal
 
 
