@@ -52,18 +52,21 @@ def _descendants_alive(root: Path) -> list[str]:
     return alive
 
 
-def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    ports = _ports_env()
-    root = tmp_path / "stack"
-    proc = subprocess.Popen(
-        [*_cli(), "dev", "up", "--seed-demo", "--root", str(root)],
-        env={**os.environ, **ports},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
+def _start(tmp: Path) -> tuple[subprocess.Popen[str], dict[str, str], list[str], Path]:
+    """`interloop dev up --seed-demo` on free ports, read until it is up (or gone). The ports are free
+    when chosen; another process on the machine may take one before the stack binds it, which dev up
+    reports as "port N for X is busy" and exits: then it starts again on other ports."""
+    for attempt in range(3):
+        ports = _ports_env()
+        root = tmp / f"stack-{attempt}"
+        proc = subprocess.Popen(
+            [*_cli(), "dev", "up", "--seed-demo", "--root", str(root)],
+            env={**os.environ, **ports},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        lines: list[str] = []
         deadline = time.monotonic() + 240
         assert proc.stdout is not None
         while time.monotonic() < deadline:
@@ -73,6 +76,15 @@ def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
             lines.append(line)
             if "Ctrl-C stops everything" in line:
                 break
+        if any(" is busy: " in ln for ln in lines) and proc.wait(timeout=60) != 0:
+            continue  # a port was taken between choosing and binding it: other ports
+        return proc, ports, lines, root
+    return proc, ports, lines, root
+
+
+def test_dev_up_serves_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    proc, ports, lines, root = _start(tmp_path)
+    try:
         out = "".join(lines)
         assert "Interloop is up" in out, out
         base = f"http://127.0.0.1:{ports['INTERLOOP_DEV_HTTP_PORT']}"
