@@ -89,6 +89,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
             await app.state.pool.close()
 
     app = Litestar(
+        # a body over the bound is refused (413 problem+json) before it is read into memory
+        request_max_body_size=settings.max_body_bytes,
         before_request=refuse_bad_text,
         middleware=[audit.rest_middleware],
         route_handlers=[

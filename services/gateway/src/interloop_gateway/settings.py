@@ -25,6 +25,9 @@ class GatewaySettings(ServiceSettings):
     api_key_calls_per_minute: int = Field(default=6000, ge=0)
     # ... and all of one tenant's keys together (a tenant cannot multiply its share by minting keys).
     tenant_calls_per_minute: int = Field(default=20000, ge=0)
+    # The largest request body the REST API and the webhooks take (413 beyond): bounds what one request can
+    # make the gateway hold. Greenhouse and Lever deliveries are kilobytes.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # How long an Idempotency-Key answers 409 "in progress" before another attempt may take it over
     # (a gateway that died mid-request); longer than the slowest request (reconciliation, 120 s).
     idempotency_lease_seconds: float = Field(default=300.0, gt=0)
