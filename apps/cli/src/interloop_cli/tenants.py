@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import asyncpg
 import typer
+from interloop_common.clock import utc_now
 from interloop_gateway.store import tenants as store
 from interloop_gateway.store.tenants import create_tenant, issue_key
 
@@ -90,12 +91,11 @@ def list_keys(tenant_id: str = typer.Argument(..., help="an existing tenant")) -
         conn = await asyncpg.connect(dsn)
         try:
             rows = await store.list_keys(conn, tenant_id)
-            now = await conn.fetchval("SELECT now()")
         finally:
             await conn.close()
         out = []
         for r in rows:
-            status = store.key_status(r, now)
+            status = store.key_status(r, utc_now())
             out.append(f"{store.key_id_of(r['key_hash'])}  {r['prefix']}…  {','.join(r['scopes'])}  {status}")
         return out
 

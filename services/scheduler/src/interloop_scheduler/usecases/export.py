@@ -9,17 +9,7 @@ import asyncpg
 from interloop_common.db import tenant_tx
 from interloop_common.export import gather
 
-QUERIES = {
-    "scheduling_links": "SELECT * FROM scheduling_links WHERE tenant_id = $1 AND candidate_id = $2",
-    "holds": """SELECT * FROM holds WHERE tenant_id = $1 AND link_id IN
-        (SELECT id FROM scheduling_links WHERE tenant_id = $1 AND candidate_id = $2)""",
-    "bookings": "SELECT * FROM bookings WHERE tenant_id = $1 AND candidate_id = $2",
-    "reminders": """SELECT * FROM reminders WHERE tenant_id = $1 AND booking_id IN
-        (SELECT id FROM bookings WHERE tenant_id = $1 AND candidate_id = $2)""",
-    "calendar_writes": """SELECT * FROM calendar_writes WHERE tenant_id = $1 AND booking_id IN
-        (SELECT id FROM bookings WHERE tenant_id = $1 AND candidate_id = $2)""",
-    "erased_candidates": "SELECT * FROM erased_candidates WHERE tenant_id = $1 AND candidate_id = $2",
-}
+from interloop_scheduler.store.export import QUERIES
 
 
 async def export(pool: asyncpg.Pool, tenant_id: str, candidate_id: str) -> dict[str, list[dict[str, Any]]]:

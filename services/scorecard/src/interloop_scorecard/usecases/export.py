@@ -10,19 +10,7 @@ import asyncpg
 from interloop_common.db import tenant_tx
 from interloop_common.export import gather
 
-QUERIES = {
-    "scorecards": """SELECT * FROM scorecards WHERE tenant_id = $1 AND candidate_id = $2
-        ORDER BY created_at, version""",
-    "ratings": """SELECT r.* FROM ratings r JOIN scorecards s
-        ON s.tenant_id = r.tenant_id AND s.id = r.scorecard_id AND s.version = r.version
-        WHERE r.tenant_id = $1 AND s.candidate_id = $2 ORDER BY r.scorecard_id, r.version, r.dimension""",
-    "expected_scorecards": "SELECT * FROM expected_scorecards WHERE tenant_id = $1 AND candidate_id = $2",
-    "decisions": "SELECT * FROM decisions WHERE tenant_id = $1 AND candidate_id = $2 ORDER BY decided_at",
-    "outcomes": "SELECT * FROM outcomes WHERE tenant_id = $1 AND candidate_id = $2",
-    "candidate_demographics": """SELECT * FROM candidate_demographics
-        WHERE tenant_id = $1 AND candidate_id = $2""",
-    "erased_candidates": "SELECT * FROM erased_candidates WHERE tenant_id = $1 AND candidate_id = $2",
-}
+from interloop_scorecard.store.export import QUERIES
 
 
 async def export(pool: asyncpg.Pool, tenant_id: str, candidate_id: str) -> dict[str, list[dict[str, Any]]]:

@@ -202,3 +202,8 @@ def erase(candidate: Candidate, fields: Iterable[str] | None = None) -> Candidat
     # Fields we do not mirror (scorecards_and_interviews, offers, …) need no local change here.
     del unknown
     return dataclasses.replace(candidate, is_anonymised=True, **blank)
+
+
+def contact_needles(c: Candidate) -> list[str]:
+    """What names or reaches the candidate, to find in records held elsewhere (dead letters) at erasure."""
+    return [f"{c.first_name or ''} {c.last_name or ''}".strip(), *c.emails, *c.phones]

@@ -15,6 +15,7 @@ from interloop_common.rpc import Check, FieldViolations, ts
 from interloop_common.service import Runtime
 
 from interloop_sync.domain.identity import normalise_email
+from interloop_sync.store import mirror
 from interloop_sync.store import retention as store
 from interloop_sync.usecases import retention
 
@@ -86,16 +87,8 @@ class PrivacyRpcs:
             email is not None, "email", "an email address"
         ).done()
         async with tenant_tx(self.rt.pool, request.tenant_id) as conn:
-            rows = await conn.fetch(
-                """SELECT DISTINCT c.remote_id FROM candidates c
-                   WHERE c.tenant_id = $1 AND $2 = ANY(c.norm_emails)
-                     AND NOT EXISTS (SELECT 1 FROM erased_candidates e
-                                     WHERE e.tenant_id = $1 AND e.candidate_id = c.remote_id)
-                   ORDER BY 1""",
-                request.tenant_id,
-                email,
-            )
-        return pb.FindCandidatesResponse(candidate_ids=[r[0] for r in rows])
+            found = await mirror.candidates_with_email(conn, request.tenant_id, email)  # type: ignore[arg-type]
+        return pb.FindCandidatesResponse(candidate_ids=found)
 
     async def GetRetentionPolicy(
         self, request: pb.GetRetentionPolicyRequest, context: grpc.aio.ServicerContext

@@ -551,3 +551,17 @@ async def upsert_offer(
         o.resolved_at,
         dumps({"version": o.version, "start_date": o.start_date, "custom_fields": dict(o.custom_fields)}),
     )
+
+
+async def candidates_with_email(conn: asyncpg.Connection, tenant_id: str, email: str) -> list[str]:
+    """The remote ids of the candidates held with this normalised address, erased ones left out."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT c.remote_id FROM candidates c
+           WHERE c.tenant_id = $1 AND $2 = ANY(c.norm_emails)
+             AND NOT EXISTS (SELECT 1 FROM erased_candidates e
+                             WHERE e.tenant_id = $1 AND e.candidate_id = c.remote_id)
+           ORDER BY 1""",
+        tenant_id,
+        email,
+    )
+    return [r[0] for r in rows]

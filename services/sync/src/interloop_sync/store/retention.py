@@ -140,3 +140,12 @@ async def record_purge(
 async def tenants_with_applications(conn: asyncpg.Connection) -> list[str]:
     """System scope: the tenants a scheduled purge looks at."""
     return [r[0] for r in await conn.fetch("SELECT DISTINCT tenant_id FROM applications")]
+
+
+async def try_lock(conn: asyncpg.Connection, key: int) -> bool:
+    """A session-level advisory lock on `key`, if no other session holds it."""
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+
+
+async def unlock(conn: asyncpg.Connection, key: int) -> None:
+    await conn.execute("SELECT pg_advisory_unlock($1)", key)

@@ -21,6 +21,7 @@ from interloop_common.events import Event, MalformedEvent
 from interloop_common.inbox import erase_dead_letters
 from interloop_common.outbox import stage
 
+from interloop_sync.domain.identity import contact_needles
 from interloop_sync.store import automations as actions
 from interloop_sync.store import erasures as store
 from interloop_sync.store import mirror
@@ -51,11 +52,7 @@ async def request(
         for cid in holding:
             held = await mirror.get_candidate(conn, tenant_id, cid, candidate_id)
             if held is not None:
-                needles += [
-                    f"{held.first_name or ''} {held.last_name or ''}".strip(),
-                    *held.emails,
-                    *held.phones,
-                ]
+                needles += contact_needles(held)
             await mirror.erase_candidate(conn, tenant_id, cid, candidate_id, None, deleted=True)
         await erase_dead_letters(conn, tenant_id, needles)
         await actions.redact_candidate(conn, tenant_id, candidate_id)

@@ -30,6 +30,7 @@ from interloop_common.rpc import ts
 
 from interloop_sync.domain import automations as auto
 from interloop_sync.domain.credentials import Credentials, CredentialVault
+from interloop_sync.domain.identity import contact_needles
 from interloop_sync.domain.model import (
     Anonymisation,
     ApplicationChanged,
@@ -461,9 +462,7 @@ class _Apply:
         if e.entity == "candidate":
             held = await mirror.get_candidate(self.conn, self.t, self.cid, e.remote_id)
             if held is not None:  # find what we held of them in dead-lettered records too
-                full_name = f"{held.first_name or ''} {held.last_name or ''}".strip()
-                names = [full_name, *held.emails, *held.phones]
-                await erase_dead_letters(self.conn, self.t, names)
+                await erase_dead_letters(self.conn, self.t, contact_needles(held))
             await mirror.erase_candidate(self.conn, self.t, self.cid, e.remote_id, None, deleted=True)
             for app_id in e.related_ids:
                 await mirror.delete_application(self.conn, self.t, self.cid, app_id)

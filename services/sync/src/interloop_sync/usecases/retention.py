@@ -63,7 +63,7 @@ async def run_purge(
 async def purge_all(ctx: SyncContext) -> int:
     """Every tenant's purge, by one replica at a time; returns how many candidates were erased."""
     async with ctx.pool.acquire() as lock:
-        if not await lock.fetchval("SELECT pg_try_advisory_lock($1)", LOCK):
+        if not await store.try_lock(lock, LOCK):
             return 0  # another replica is purging
         try:
             async with system_tx(ctx.pool) as conn:
@@ -76,7 +76,7 @@ async def purge_all(ctx: SyncContext) -> int:
                 erased += len(purged)
             return erased
         finally:
-            await lock.execute("SELECT pg_advisory_unlock($1)", LOCK)
+            await store.unlock(lock, LOCK)
 
 
 def loop(ctx: SyncContext) -> Awaitable[None]:

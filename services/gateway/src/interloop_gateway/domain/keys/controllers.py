@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
+from interloop_common.clock import utc_now
 from litestar import Controller, Request, delete, get, post
 
 from interloop_gateway.auth import actor_of, allow, principal_of, require_api_key
@@ -77,10 +78,6 @@ def _forget(request: Request, key_hash: bytes) -> None:
     request.app.state.verified_keys.pop(key_hash, None)
 
 
-async def _now(conn: Any) -> Any:
-    return await conn.fetchval("SELECT now()")
-
-
 class ApiKeysController(Controller):
     path = "/v1/api-keys"
     tags = ["api-keys"]
@@ -91,8 +88,7 @@ class ApiKeysController(Controller):
     async def list(self, request: Request) -> KeysOut:
         async with request.app.state.pool.acquire() as conn:
             rows = await store.list_keys(conn, principal_of(request).tenant_id)
-            now = await _now(conn)
-        return KeysOut([key_out(r, now) for r in rows])
+        return KeysOut([key_out(r, utc_now()) for r in rows])
 
     @allow("admin")
     @post(
@@ -117,8 +113,7 @@ class ApiKeysController(Controller):
                 created_by=actor_of(principal),
             )
             row = await store.find_key(conn, principal.tenant_id, store.key_id_of(store.hash_key(key)))
-            now = await _now(conn)
-        return IssuedKeyOut(key, key_out(row, now))
+        return IssuedKeyOut(key, key_out(row, utc_now()))
 
     @allow("admin")
     @post(
@@ -147,10 +142,9 @@ class ApiKeysController(Controller):
             )
             await store.expire_key(conn, principal.tenant_id, old["key_hash"], grace)
             row = await store.find_key(conn, principal.tenant_id, store.key_id_of(store.hash_key(key)))
-            now = await _now(conn)
         if grace == 0:
             _forget(request, old["key_hash"])
-        return IssuedKeyOut(key, key_out(row, now))
+        return IssuedKeyOut(key, key_out(row, utc_now()))
 
     @allow("admin")
     @delete(
@@ -170,11 +164,10 @@ class ApiKeysController(Controller):
                 if found
                 else None
             )
-            now = await _now(conn)
         if row is None:
             raise problem(404, f"no active API key {key_id}")
         _forget(request, row["key_hash"])
-        return key_out(row, now)
+        return key_out(row, utc_now())
 
 
 CONTROLLERS = [ApiKeysController]
