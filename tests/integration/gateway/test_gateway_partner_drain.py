@@ -7,28 +7,21 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from pathlib import Path
 
 import grpc
 import pytest
 from interloop.partner.v1 import partner_pb2 as pb
 from interloop.partner.v1 import partner_pb2_grpc
 from interloop_cli.demo import create_api_key
-from interloop_devstack.testing import Infra, ServiceSet
 
 pytestmark = pytest.mark.integration
 
 
-async def test_a_draining_gateway_ends_its_streams_unavailable(
-    platform, infra: Infra, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    pod = ServiceSet(infra, tmp_path, ("gateway",))
-    env = pod.procs["gateway"].env
-    for backend in ("scheduler", "scorecard", "sync"):  # a second gateway pod in front of the same backends
-        env[f"INTERLOOP_GATEWAY_{backend.upper()}_TARGET"] = platform.target(backend)
-    env["INTERLOOP_GATEWAY_TOPIC_PREFIX"] = platform.prefix
-    env["INTERLOOP_GATEWAY_PARTNER_HEARTBEAT_SECONDS"] = "0.5"
-    env["INTERLOOP_GATEWAY_SHUTDOWN_GRACE_SECONDS"] = "20"  # longer than the stream may take to end
+async def test_a_draining_gateway_ends_its_streams_unavailable(gateway_pod) -> None:  # type: ignore[no-untyped-def]
+    pod = gateway_pod(
+        partner_heartbeat_seconds="0.5",
+        shutdown_grace_seconds="20",  # longer than the stream may take to end
+    )
     await asyncio.to_thread(pod.start)
     try:
         tenant = f"drain-{uuid.uuid4().hex[:6]}"

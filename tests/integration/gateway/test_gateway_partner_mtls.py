@@ -15,7 +15,6 @@ from interloop.partner.v1 import partner_pb2 as pb
 from interloop.partner.v1 import partner_pb2_grpc
 from interloop_cli.demo import create_api_key
 from interloop_devstack.certs import TestCA
-from interloop_devstack.testing import Infra, ServiceSet
 from interloop_gateway.store import partners
 
 pytestmark = pytest.mark.integration
@@ -37,21 +36,17 @@ async def _call(
         )
 
 
-async def test_mutual_tls_on_the_partner_port(platform, infra: Infra, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_mutual_tls_on_the_partner_port(gateway_pod, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ca, stranger_ca = TestCA("partners CA"), TestCA("someone else's CA")
     server_key, server_cert = ca.issue("127.0.0.1", server=True)
     files = {"cert": server_cert, "key": server_key, "ca": ca.pem}
     for name, data in files.items():
         (tmp_path / f"{name}.pem").write_bytes(data)
-    pod = ServiceSet(infra, tmp_path, ("gateway",))
-    env = pod.procs["gateway"].env
-    for backend in ("scheduler", "scorecard", "sync"):
-        env[f"INTERLOOP_GATEWAY_{backend.upper()}_TARGET"] = platform.target(backend)
-    env |= {
-        "INTERLOOP_GATEWAY_PARTNER_TLS_CERT_FILE": str(tmp_path / "cert.pem"),
-        "INTERLOOP_GATEWAY_PARTNER_TLS_KEY_FILE": str(tmp_path / "key.pem"),
-        "INTERLOOP_GATEWAY_PARTNER_TLS_CLIENT_CA_FILE": str(tmp_path / "ca.pem"),
-    }
+    pod = gateway_pod(
+        partner_tls_cert_file=str(tmp_path / "cert.pem"),
+        partner_tls_key_file=str(tmp_path / "key.pem"),
+        partner_tls_client_ca_file=str(tmp_path / "ca.pem"),
+    )
     await asyncio.to_thread(pod.start)
     try:
         tenant = f"mtls-{uuid.uuid4().hex[:6]}"

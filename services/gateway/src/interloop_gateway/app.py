@@ -80,11 +80,20 @@ def create_app(settings: GatewaySettings) -> Litestar:
             ),
             name="retention-sweep",
         )
+        watch = asyncio.create_task(
+            periodic.every(
+                settings.backend_health_seconds,
+                "backend health",
+                lambda: app.state.backends.health(settings.readiness_timeout_seconds),
+            ),
+            name="backend-health",
+        )
         try:
             yield
         finally:
             housekeeping.cancel()
-            await asyncio.gather(housekeeping, return_exceptions=True)
+            watch.cancel()
+            await asyncio.gather(housekeeping, watch, return_exceptions=True)
             await app.state.backends.close()
             await app.state.pool.close()
 
@@ -108,7 +117,10 @@ def create_app(settings: GatewaySettings) -> Litestar:
             *dashboard.CONTROLLERS,
         ],
         lifespan=[lifespan],
-        plugins=[problems.plugin(), OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/livez", "/readyz"]))],
+        plugins=[
+            problems.plugin(),
+            OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/livez", "/readyz", "/healthz/backends"])),
+        ],
         logging_config=None,  # logs go through the JSON handler configured at start-up
         exception_handlers={Exception: problems.internal_error},
         openapi_config=OpenAPIConfig(
@@ -126,7 +138,15 @@ def create_app(settings: GatewaySettings) -> Litestar:
 
 
 # Routes without an API key (their credential is a signature or a link token, or none): no 401/403.
-PUBLIC_PREFIXES = ("/livez", "/readyz", "/webhooks/", "/v1/scheduling-links/", "/schedule/", "/dashboard")
+PUBLIC_PREFIXES = (
+    "/livez",
+    "/readyz",
+    "/healthz/",
+    "/webhooks/",
+    "/v1/scheduling-links/",
+    "/schedule/",
+    "/dashboard",
+)
 
 
 def partner_credentials(settings: GatewaySettings) -> grpc.ServerCredentials | None:
@@ -162,10 +182,12 @@ async def serve(settings: GatewaySettings) -> None:
         await db.refuse_privileged(check)
     finally:
         await check.close()
-    applied = await asyncio.to_thread(
-        db.migrate, settings.database_url.get_secret_value(), "interloop_gateway"
+    await asyncio.to_thread(
+        db.prepare_schema,
+        settings.database_url.get_secret_value(),
+        "interloop_gateway",
+        migrate_on_start=settings.migrate_on_start,
     )
-    log.info("migrations applied: %d", applied)
     metrics.serve_metrics(settings.metrics_port)
 
     app = create_app(settings)

@@ -8,7 +8,11 @@ The first answer for a key (its status and JSON body) is stored and replayed, wi
 true`, to retries with the same request; the same key with a different request is a 422, and a key whose
 first attempt is still running is a 409. A key belongs to the API key that sent it. A failed attempt
 (any error) is forgotten, so it may be retried with the same key; an attempt whose gateway died holds its
-key only until its lease (settings.idempotency_lease_seconds) runs out."""
+key only until its lease (settings.idempotency_lease_seconds) runs out.
+
+The backends' calls carry a key derived from it (backends.carrying), which each backend records in the
+transaction of its own change: when the gateway gave up waiting (a 504) after the backend had committed,
+the retry gets the backend's first answer, so it does not run twice."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from litestar.params import Parameter
 from litestar.serialization import encode_json, get_serializer
 from litestar.utils.helpers import unwrap_partial
 
+from interloop_gateway import backends
 from interloop_gateway.auth import principal_of
 from interloop_gateway.problems import problem
 from interloop_gateway.store import idempotency as store
@@ -110,8 +115,13 @@ async def run(request: Request, action: Callable[[], Awaitable[Any]]) -> Any:
                 )
             if stored is None or not (stored.lease_lapsed and await store.reclaim(conn, attempt, lease)):
                 raise problem(409, f"a request with this {HEADER} is still in progress; retry later")
+    # the backends record the call under a key of their own (the same for every retry of this request)
+    carried = hashlib.sha256(
+        b"\0".join(x.encode() for x in (principal.key_id, key, request.method, request.url.path))
+    ).hexdigest()
     try:
-        value = await action()
+        with backends.carrying(carried):
+            value = await action()
     except Exception:
         async with pool.acquire() as conn:
             await store.release(conn, attempt)

@@ -31,6 +31,11 @@ PROBLEM = Schema(
                 },
             ),
         ),
+        "backend": Schema(
+            type=OpenAPIType.STRING,
+            description="on a 502/503/504: the backend service that was down or slow (scheduler, "
+            "scorecard, sync); the answer carries Retry-After",
+        ),
         "required_scopes": Schema(
             type=OpenAPIType.ARRAY,
             description="on a 403 for a key without the route's scopes: any one of these would do",
@@ -40,9 +45,9 @@ PROBLEM = Schema(
 )
 
 # What any operation may answer besides its own: bad input, no or a bad key, a scope it lacks, a missing
-# resource, a conflict, an Idempotency-Key reused, too much, and a backend that is down.
-COMMON = (400, 401, 403, 404, 409, 413, 422, 429, 503)
-PUBLIC = (400, 404, 409, 413, 422, 429, 503)
+# resource, a conflict, an Idempotency-Key reused, too much, and a backend that is down or did not answer.
+COMMON = (400, 401, 403, 404, 409, 413, 422, 429, 503, 504)
+PUBLIC = (400, 404, 409, 413, 422, 429, 503, 504)
 
 
 def document_problems(schema: OpenAPI, *, public_prefixes: tuple[str, ...] = ()) -> OpenAPI:

@@ -16,6 +16,8 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from interloop_gateway.backends import BackendError
+
 _GRPC_TO_HTTP = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
     grpc.StatusCode.NOT_FOUND: 404,
@@ -57,15 +59,42 @@ def _from_http(exc: HTTPException) -> ProblemDetailsException:
     return problem(exc.status_code, str(exc.detail), extra=extra, headers=exc.headers)
 
 
+# How long a client should wait before it retries a call whose backend was down or slow: about the time a
+# restarted backend pod takes to serve again (and the gateway's health watch to see it).
+BACKEND_RETRY_AFTER_SECONDS = 5
+_BACKEND_PROBLEMS = {
+    503: ("is unavailable", "backend-unavailable"),
+    504: ("did not answer in time", "backend-timeout"),
+}
+
+
 def _from_grpc(exc: grpc.aio.AioRpcError) -> ProblemDetailsException:
     status = _GRPC_TO_HTTP.get(exc.code(), 502)
+    if status in (502, 503, 504):
+        return backend_problem(status, exc)
     extra = None
     if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
         extra = {"errors": [{"field": f, "detail": d} for f, d in field_violations(exc)]}
-    detail = exc.details() or exc.code().name
-    if status in (502, 503, 504):
-        detail = f"a backend service is unavailable ({exc.code().name})"
-    return problem(status, detail, extra=extra)
+    return problem(status, exc.details() or exc.code().name, extra=extra)
+
+
+def backend_problem(status: int, exc: grpc.aio.AioRpcError) -> ProblemDetailsException:
+    """A backend that is down (503: UNAVAILABLE, it did not take the call), did not answer in time (504:
+    DEADLINE_EXCEEDED, the outcome is unknown) or failed otherwise (502): named, with Retry-After. Its
+    details stay in the log (they may describe the backend's insides)."""
+    backend = exc.backend if isinstance(exc, BackendError) else ""
+    what, kind = _BACKEND_PROBLEMS.get(status, ("failed", "backend-failed"))
+    logging.getLogger(__name__).warning(
+        "backend %s %s: %s %s", backend or "?", what, exc.code().name, exc.details() or ""
+    )
+    who = f"the {backend} service" if backend else "a backend service"
+    return problem(
+        status,
+        f"{who} {what} ({exc.code().name}); retry later",
+        extra={"backend": backend, "grpc_status": exc.code().name},
+        headers={"Retry-After": str(BACKEND_RETRY_AFTER_SECONDS)},
+        type_=f"https://interloop.dev/problems/{kind}",
+    )
 
 
 def internal_error(request: Request, exc: Exception) -> Response:

@@ -34,6 +34,9 @@ class GatewaySettings(ServiceSettings):
     # How long an Idempotency-Key's stored answer is kept (then the key may be reused): Stripe's 24 hours.
     idempotency_retention_hours: float = Field(default=24, gt=0)
     readiness_timeout_seconds: float = Field(default=1.0, gt=0)
+    # How often the backends' gRPC health is checked in the background for /readyz's report (the
+    # readiness probe itself never waits on a backend).
+    backend_health_seconds: float = Field(default=5.0, gt=0)
     # TLS on the partner gRPC port (PEM files); with a client CA, mutual TLS: every partner presents a
     # certificate that CA signed, and a partner registered with a certificate subject must present that one.
     partner_tls_cert_file: str = ""

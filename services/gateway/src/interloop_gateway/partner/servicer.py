@@ -27,6 +27,7 @@ from interloop_common.errors import DomainError, FieldViolations, Forbidden, Rat
 from interloop_common.rpc import Check, abort_invalid, abort_rate_limited, ts
 
 from interloop_gateway import audit
+from interloop_gateway.backends import BackendError
 from interloop_gateway.partner import stream
 from interloop_gateway.partner.access import Access, Caller
 
@@ -35,6 +36,11 @@ ANY = ("read", "schedule", "push", "subscribe")
 # The partner id a tenant's own key pushes as (never a registered partner's: register refuses it).
 SELF = "self"
 _SCOPES = "__interloop_scopes__"
+# a backend that is down or too slow: the partner is told which one, not what its channel saw
+_BACKEND_AWAY = {
+    grpc.StatusCode.UNAVAILABLE: "is unavailable",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "did not answer in time",
+}
 log = logging.getLogger(__name__)
 
 RPC = Callable[..., Awaitable[Any]]
@@ -161,7 +167,12 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
             details = tuple(
                 (k, v) for k, v in (exc.trailing_metadata() or ()) if k == "grpc-status-details-bin"
             )
-            await context.abort(exc.code(), exc.details() or "", details)
+            message = exc.details() or ""
+            if exc.code() in _BACKEND_AWAY and isinstance(exc, BackendError):
+                # the partner learns which service to wait for, not the backend's insides
+                what = _BACKEND_AWAY[exc.code()]
+                message = f"the {exc.backend} service {what} ({exc.code().name}); retry later"
+            await context.abort(exc.code(), message, details)
 
     async def _push(
         self, context: grpc.aio.ServicerContext, caller: Caller, changes: list[ypb.PartnerChange]

@@ -16,6 +16,7 @@ import grpc
 from interloop.scheduler.v1 import scheduler_pb2 as pb
 from interloop.scheduler.v1 import scheduler_pb2_grpc
 from interloop_common.export import export_request, to_struct
+from interloop_common.idempotency import once
 from interloop_common.rpc import Check, decode_cursor, dt, encode_cursor, page_size, tenant, ts, uuid_field
 from interloop_common.service import Runtime
 
@@ -168,6 +169,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
 
     # -- direct booking by a coordinator
 
+    @once(pb.ScheduleInterviewResponse)
     async def ScheduleInterview(
         self, request: pb.ScheduleInterviewRequest, context: grpc.aio.ServicerContext
     ):
@@ -209,6 +211,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
 
     # -- scheduling requests (links), holds, confirmation
 
+    @once(pb.CreateSchedulingLinkResponse)
     async def CreateSchedulingLink(
         self, request: pb.CreateSchedulingLinkRequest, context: grpc.aio.ServicerContext
     ):
@@ -306,6 +309,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         return request.tenant_id, _uuid(request.booking_id, "booking_id"), False
 
     @_offers_alternatives
+    @once(pb.RescheduleBookingResponse)
     async def RescheduleBooking(
         self, request: pb.RescheduleBookingRequest, context: grpc.aio.ServicerContext
     ):
@@ -327,6 +331,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             booking=m.booking_pb(booking), invite_ics=sent.ics, invites=m.invites_pb(sent)
         )
 
+    @once(pb.CancelBookingResponse)
     async def CancelBooking(self, request: pb.CancelBookingRequest, context: grpc.aio.ServicerContext):
         tenant_id, booking_id, by_candidate = await self._booking_target(request)
         booking, sent = await bookings.cancel(
@@ -334,6 +339,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         )
         return pb.CancelBookingResponse(booking=m.booking_pb(booking), invites=m.invites_pb(sent))
 
+    @once(pb.CompleteInterviewResponse)
     async def CompleteInterview(
         self, request: pb.CompleteInterviewRequest, context: grpc.aio.ServicerContext
     ):

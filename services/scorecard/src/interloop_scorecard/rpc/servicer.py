@@ -10,6 +10,7 @@ import grpc
 from interloop.scorecard.v1 import scorecard_pb2 as pb
 from interloop.scorecard.v1 import scorecard_pb2_grpc
 from interloop_common.export import export_request, to_struct
+from interloop_common.idempotency import once
 from interloop_common.rpc import Check, decode_cursor, dt, encode_cursor, page_size, tenant
 from interloop_common.service import Runtime
 
@@ -34,6 +35,7 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         self.rt = rt
         assert isinstance(rt.settings, ScorecardSettings)
         self.settings = rt.settings
+        self.pool = rt.pool  # idempotent calls record their key in the use case's transaction
 
     # -- expected scorecards and activity ---------------------------------------------------------
     async def ListExpectedScorecards(
@@ -61,6 +63,7 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         return pb.GetTenantActivityResponse(interviews_seen=interviews, scorecards_submitted=submitted)
 
     # -- templates --------------------------------------------------------------------------------
+    @once(pb.CreateTemplateResponse)
     async def CreateTemplate(self, request: pb.CreateTemplateRequest, context: grpc.aio.ServicerContext):
         tenant_id = tenant(request)
         t = await templates.create_template(
@@ -73,6 +76,7 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         )
         return pb.CreateTemplateResponse(template=convert.template_out(t))
 
+    @once(pb.ReviseTemplateResponse)
     async def ReviseTemplate(self, request: pb.ReviseTemplateRequest, context: grpc.aio.ServicerContext):
         tenant_id = tenant(request)
         t = await templates.revise_template(
@@ -104,6 +108,7 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         )
 
     # -- scorecards -------------------------------------------------------------------------------
+    @once(pb.SaveDraftResponse)
     async def SaveDraft(self, request: pb.SaveDraftRequest, context: grpc.aio.ServicerContext):
         tenant_id = tenant(request)
         s = await scorecards.save_draft(
@@ -111,6 +116,7 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         )
         return pb.SaveDraftResponse(scorecard=convert.card_out(s))
 
+    @once(pb.SubmitScorecardResponse)
     async def SubmitScorecard(self, request: pb.SubmitScorecardRequest, context: grpc.aio.ServicerContext):
         tenant_id = tenant(request)
         s = await scorecards.submit(
@@ -118,6 +124,7 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
         )
         return pb.SubmitScorecardResponse(scorecard=convert.card_out(s))
 
+    @once(pb.AmendScorecardResponse)
     async def AmendScorecard(self, request: pb.AmendScorecardRequest, context: grpc.aio.ServicerContext):
         tenant_id = tenant(request)
         s = await scorecards.amend(
@@ -164,6 +171,7 @@ class ScorecardServicer(scorecard_pb2_grpc.ScorecardServiceServicer):
             hidden_count=found.hidden,
         )
 
+    @once(pb.RecordDecisionResponse)
     async def RecordDecision(self, request: pb.RecordDecisionRequest, context: grpc.aio.ServicerContext):
         tenant_id = tenant(request)
         row = await outcomes.record_decision(
