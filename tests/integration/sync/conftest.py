@@ -3,16 +3,26 @@ signed Greenhouse delivery to a sync process and the alerts a tenant's work stag
 
 from __future__ import annotations
 
+import contextlib
 import json
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+from cryptography.fernet import Fernet
 from interloop.events.v1 import ats_pb2, envelope_pb2
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
+from interloop_common import db
+from interloop_common.clock import utc_now
+from interloop_common.service import Runtime
 from interloop_devstack.testing import ServiceSet, rows
 from interloop_fakes.ats import GREENHOUSE_HIRE_MAPPING, sign_greenhouse
 from interloop_fakes.examples import EXAMPLES
+from interloop_sync.settings import SyncSettings
+from interloop_sync.store.connections import Connection
+from interloop_sync.usecases import context
 
 FIXTURES = EXAMPLES
 HIRE_TEMPLATE = json.loads((FIXTURES / "greenhouse" / "f-gh-02-hire_candidate.json").read_text())
@@ -61,3 +71,49 @@ async def staged_alerts(dsn: str, tenant: str) -> list[ats_pb2.Alert]:
         envelope_pb2.Envelope.FromString(bytes(r["envelope"])).payload.Unpack(alert)
         out.append(alert)
     return out
+
+
+@contextlib.asynccontextmanager
+async def sync_context(infra: Any, *, pool_size: int, **settings: Any) -> AsyncIterator[context.SyncContext]:
+    """Sync's use cases in this process over a database of their own (real PostgreSQL, sync's migrations),
+    with a pool of ``pool_size`` and a short acquire timeout (a connection held too long fails the test
+    instead of stalling it); the local fakes are reachable on loopback; no broker (events stay staged)."""
+    dsn = infra.database(f"sync_{uuid.uuid4().hex[:8]}")
+    db.migrate(dsn, "interloop_sync")
+    pool = await db.create_pool(dsn, min_size=1, max_size=pool_size, acquire_timeout=5)
+    values = {
+        "automation_retry_initial_seconds": 1,
+        "automation_retry_max_seconds": 60,
+        "config_cache_seconds": 0,
+        **settings,
+    }
+    config = SyncSettings(
+        database_url=dsn,
+        credential_keys=Fernet.generate_key().decode(),
+        outbound_allow_networks="127.0.0.0/8",
+        **values,
+    )
+    sync = context.of(Runtime(settings=config, pool=pool, producer=None))  # type: ignore[arg-type]
+    try:
+        yield sync
+    finally:
+        for client in sync.clients.values():
+            await client.aclose()
+        await pool.close()
+
+
+def new_connection(
+    tenant: str, provider: str, owner: str, *, base_url: str = "", **fields: Any
+) -> Connection:
+    """An active connection of ``tenant`` to ``provider`` with a fresh id, credentials not sealed yet."""
+    return Connection(
+        tenant_id=tenant,
+        id=str(uuid.uuid4()),
+        provider=provider,
+        mode="active",
+        owner=owner,
+        base_url=base_url,
+        credentials=b"",
+        created_at=utc_now(),
+        **fields,
+    )

@@ -1,14 +1,12 @@
 """ATS -> HRIS at offer acceptance, write-back, automations and reconciliation on a sync process of their own
-(real PostgreSQL and Kafka; fake vendors at the edges): read-back of every field, outage -> retries -> dead
-letter + owner alert -> replay, kill -9 mid-batch without loss or duplicate HRIS writes, SMTP email."""
+(real PostgreSQL and Kafka; fake vendors at the edges): read-back of every field, an HRIS outage waited out
+(retries with backoff, the owner alerted once, no dead letter) and the hire written once when it is back,
+kill -9 mid-batch without loss or duplicate HRIS writes, SMTP email."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -25,6 +23,7 @@ from interloop_devstack.procs import kill9
 from interloop_devstack.testing import Mailbox, ServiceSet, consumer_caught_up, eventually, rows, value
 from interloop_fakes.ats import FakeGreenhouse, FakeLever, FakeWorkday
 from interloop_sync.rpc.convert import struct
+from interloop_sync.usecases.automations import MAX_ATTEMPTS
 
 from .conftest import GH_SECRET, WORKDAY_MAPPING, synthetic_hire
 from .conftest import deliver_greenhouse as _deliver
@@ -37,7 +36,8 @@ OWNER = "hris-owner@acme.test"
 
 @pytest.fixture(scope="module")
 def sync_set(infra, tmp_path_factory, mailbox: Mailbox) -> Iterator[ServiceSet]:  # type: ignore[no-untyped-def]
-    # A sync process of its own: these tests kill -9 it, count its 3 attempts and wait out its backoff.
+    # A sync process of its own: these tests kill -9 it (its leases expire in 5 s), count its attempts and
+    # wait out its backoff.
     services = ServiceSet(infra, tmp_path_factory.mktemp("sync-hris"), ("sync",))
     services.procs["sync"].env.update(
         {
@@ -47,6 +47,9 @@ def sync_set(infra, tmp_path_factory, mailbox: Mailbox) -> Iterator[ServiceSet]:
             "INTERLOOP_SYNC_SMTP_HOST": "127.0.0.1",
             "INTERLOOP_SYNC_SMTP_PORT": str(mailbox.port),
             "INTERLOOP_SYNC_AUTOMATION_POLL_SECONDS": "0.2",
+            "INTERLOOP_SYNC_AUTOMATION_LEASE_SECONDS": "5",
+            "INTERLOOP_SYNC_AUTOMATION_RETRY_INITIAL_SECONDS": "0.05",
+            "INTERLOOP_SYNC_AUTOMATION_RETRY_MAX_SECONDS": "0.2",
             "INTERLOOP_SYNC_RECONCILE_INTERVAL_SECONDS": "0",
         }
     )
@@ -234,25 +237,33 @@ async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set,
     assert await rows(dsn, "SELECT 1 FROM sync_conflicts WHERE tenant_id = $1", tenant) == []
 
 
-async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_drains(
+async def test_hris_outage_is_waited_out_alerting_the_owner_once_and_the_hire_is_written_once(
     sync_set, workday, mailbox: Mailbox
 ) -> None:  # type: ignore[no-untyped-def]
     tenant, ats_id, _ = await _setup(sync_set, workday)
     dsn = sync_set.dsns["sync"]
     workday.set_down(True)
     await _deliver(sync_set, ats_id, synthetic_hire(7))
-    dead = await eventually(
-        lambda: rows(dsn, "SELECT attempts, consumer FROM dead_letters WHERE tenant_id = $1", tenant),
+    # Retried with backoff well past the point where any other action would have failed for good.
+    await eventually(
+        lambda: value(
+            dsn,
+            "SELECT attempts FROM automation_actions WHERE tenant_id = $1 AND kind = 'hris_hire'"
+            " AND status = 'pending' AND attempts >= 2 * $2",
+            tenant,
+            MAX_ATTEMPTS,
+        ),
         within=60,
-        what="a dead letter",
+        what="the hire retried while Workday is down",
     )
-    assert dead[0]["attempts"] == 3 and dead[0]["consumer"].endswith("sync.hris")
-    assert len([r for r in workday.requests if r.method == "POST"]) >= 3  # retried, with backoff
+    assert len([r for r in workday.requests if r.method == "POST"]) >= 2 * MAX_ATTEMPTS
     alerts = await eventually(lambda: _alerts(dsn, tenant), what="alerts")
-    assert any(a.owner == OWNER and "after 3 attempt" in a.summary for a in alerts), alerts
+    retrying = [a for a in alerts if a.owner == OWNER and "still retrying" in a.summary]
+    assert len(retrying) == 1, alerts  # loud once, not once per attempt
     assert workday.writes == []
+    assert await value(dsn, "SELECT count(*) FROM dead_letters WHERE tenant_id = $1", tenant) == 0
 
-    # Each alert reaches its owner by email (one per alert), with what to do about it.
+    # Each alert reaches its owner by email (one per alert).
     def tenant_mail() -> list[tuple[str, str]]:
         return [
             (r, f"{m['Subject']}\n{m.get_body(('plain',)).get_content()}")
@@ -268,29 +279,19 @@ async def test_hris_outage_retries_then_dead_letters_alerts_owner_and_replay_dra
 
     mails = await eventually(mail_for_every_alert, within=30, what="the alert emails")
     assert sorted(to for to, _ in mails) == sorted(a.owner for a in await _alerts(dsn, tenant))
-    assert any(to == OWNER and "after 3 attempt" in m and "replay-dead-letters" in m for to, m in mails), (
-        mails
-    )
-    sent = await value(dsn, "SELECT count(*) FROM communications WHERE tenant_id = $1", tenant)
-    assert sent == len(mails)  # one email per alert, each in the communications log
+    assert any(to == OWNER and "still retrying" in m for to, m in mails), mails
 
+    # Workday answers again: the hire is written once, with nothing to replay.
     workday.set_down(False)
-    out = subprocess.run(
-        [sys.executable, "-m", "interloop_sync", "replay-dead-letters", "--tenant", tenant],
-        env={**os.environ, **sync_set.procs["sync"].env},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    await eventually(
+        lambda: _count_ge(_verified(dsn, tenant), 1), within=30, what="the hire once Workday is back"
     )
-    assert out.returncode == 0 and "1 dead letter(s) replayed" in out.stdout, out.stderr
-    await eventually(lambda: _count_ge(_verified(dsn, tenant), 1), within=30, what="the replayed hire")
-    assert len(workday.writes) == 1
-    assert (
-        await value(
-            dsn, "SELECT count(*) FROM dead_letters WHERE tenant_id = $1 AND replayed_at IS NULL", tenant
-        )
-        == 0
+    assert len(workday.writes) == 1 and len(workday.workers) == 1
+    assert await value(dsn, "SELECT count(*) FROM dead_letters WHERE tenant_id = $1", tenant) == 0
+    action = await rows(
+        dsn, "SELECT status FROM automation_actions WHERE tenant_id = $1 AND kind = 'hris_hire'", tenant
     )
+    assert [r["status"] for r in action] == ["done"]
 
 
 async def test_shadow_hris_connection_records_without_writing(sync_set, workday) -> None:  # type: ignore[no-untyped-def]

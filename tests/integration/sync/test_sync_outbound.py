@@ -186,12 +186,17 @@ async def test_a_vendor_refusal_body_appears_nowhere_a_tenant_sees(
         )
         wd.set_down(True, status=422)
         await _deliver(platform, hire_ats, synthetic_hire(501))
-        dead = await eventually(
-            lambda: rows(dsn, "SELECT reason FROM dead_letters WHERE tenant_id = $1", hris_tenant),
+        refused = await eventually(
+            lambda: rows(
+                dsn,
+                "SELECT last_error FROM automation_actions WHERE tenant_id = $1 AND kind = 'hris_hire'"
+                " AND status = 'failed'",
+                hris_tenant,
+            ),
             within=60,
-            what="the refused hire's dead letter",
+            what="the refused hire, failed at once",
         )
-        assert "workday: validation_failed (HTTP 422)" in dead[0]["reason"]
+        assert "workday: validation_failed (HTTP 422)" in refused[0]["last_error"]
         assert wd.requests, "the hire reached the fake"
 
     for tenant in (ats_tenant, hris_tenant):

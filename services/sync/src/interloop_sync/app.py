@@ -11,9 +11,11 @@ from interloop_common.grpc_server import GrpcServer
 from interloop_common.keyring import KeyRing
 from interloop_common.service import ConsumerSpec, Runtime, ServiceSpec
 
+from interloop_sync.events import consumers as consumer_groups
 from interloop_sync.events.consumers import consumers
 from interloop_sync.rpc.servicer import SyncServicer
 from interloop_sync.settings import SyncSettings
+from interloop_sync.store import automations as actions
 from interloop_sync.store.connections import SealedCredentials
 from interloop_sync.usecases import automations, context, reconcile, retention
 
@@ -36,11 +38,27 @@ def _background(rt: Runtime) -> list[Awaitable[None]]:
 
 
 SPEC = ServiceSpec(
-    name="sync", package="interloop_sync", register=_register, consumers=_consumers, background=_background
+    name="sync",
+    package="interloop_sync",
+    register=_register,
+    consumers=_consumers,
+    background=_background,
+    sweeps=(actions.FINISHED_CALLS,),
 )
 
 
+class PoolTooSmall(SystemExit):
+    """The pool cannot cover the configured concurrency: start fails with one line saying what to set."""
+
+
+def check_pool(settings: SyncSettings) -> None:
+    problem = settings.pool_shortfall(consumer_groups.count(settings))
+    if problem is not None:
+        raise PoolTooSmall(problem)
+
+
 async def serve(settings: SyncSettings) -> None:
+    check_pool(settings)  # before a connection is opened: a pool too small would starve, not fail
     await service.serve(SPEC, settings)
 
 

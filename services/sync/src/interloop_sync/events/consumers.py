@@ -8,8 +8,14 @@ from interloop_common.events import Event
 from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec
 
+from interloop_sync.settings import SyncSettings
 from interloop_sync.usecases import erasures, hris, interview_mail, notifications, scheduling, writeback
 from interloop_sync.usecases.context import SyncContext
+
+
+def count(settings: SyncSettings) -> int:
+    """How many consumer groups ``consumers`` declares with these settings (the pool is sized by it)."""
+    return 6 if settings.interview_emails else 5
 
 
 def consumers(ctx: SyncContext) -> list[ConsumerSpec]:
@@ -25,8 +31,8 @@ def consumers(ctx: SyncContext) -> list[ConsumerSpec]:
         )
     return [
         *mail,
-        # The service's own ats.application.hired: the webhook answers fast, the HRIS write runs here with
-        # retries, dead letters and replay.
+        # The service's own ats.application.hired: the webhook answers fast, the hire is planned here (in
+        # the inbox transaction) and written by the automation worker with no transaction held.
         ConsumerSpec(group="sync.hris", topics=[topic("ats")], handlers=_hris(ctx)),
         ConsumerSpec(
             group="sync.writeback", topics=[topic("scorecard"), topic("interview")], handlers=_writeback(ctx)
@@ -56,7 +62,7 @@ def consumers(ctx: SyncContext) -> list[ConsumerSpec]:
 def _hris(ctx: SyncContext) -> dict:
     async def hired(conn: asyncpg.Connection, event: Event) -> None:
         msg: ats_pb2.ApplicationHired = event.unpack(ats_pb2.ApplicationHired)  # type: ignore[assignment]
-        await hris.sync_hire(ctx, conn, event.tenant_id, msg)
+        await hris.plan_hire(ctx, conn, event.tenant_id, event.id, event.time, msg)
 
     return {"ats.application.hired": hired}
 

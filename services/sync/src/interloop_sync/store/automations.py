@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from interloop_common.retention import Sweep
 
 from interloop_sync.domain.automations import EmailTemplate, PlannedAction, Rule, parse_rule, rule_from_json
 from interloop_sync.domain.jsonable import dumps
+
+# Kinds of action that only carry a call for a record kept elsewhere (hris_syncs, writebacks).
+HIRE, WRITEBACK = "hris_hire", "ats_writeback"
+# Their finished rows are swept after a month: the record stays in its own table. Actions that sent
+# something stay (the communications log names each message's action).
+FINISHED_CALLS = Sweep(
+    "automation_actions",
+    "done_at",
+    timedelta(days=30),
+    f"status = 'done' AND kind IN ('{HIRE}', '{WRITEBACK}')",
+)
 
 
 def rule_of(source: dict[str, Any], rule_id: str, templates: set[str] | None = None) -> Rule:
@@ -185,46 +197,87 @@ async def cancel_erased(conn: asyncpg.Connection) -> int:
     return int(status.split()[-1])
 
 
-async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 50) -> list[asyncpg.Record]:
-    """System scope: due pending actions, locked for this worker (SKIP LOCKED lets replicas share the
-    work); never one about an erased candidate (planned in a transaction that raced the erasure: the
-    erasure cancelled what it could see, this skips what it could not)."""
+async def claim_due(
+    conn: asyncpg.Connection, now: datetime, lease_until: datetime, limit: int = 50
+) -> list[asyncpg.Record]:
+    """System scope: due pending actions no live lease holds, leased to this worker until ``lease_until``
+    (SKIP LOCKED lets replicas share the work; the lease, not a row lock, keeps them off each other while
+    the caller calls vendors with no transaction open); never one about an erased candidate (planned in a
+    transaction that raced the erasure: the erasure cancelled what it could see, this skips what it could
+    not)."""
     return await conn.fetch(
-        """SELECT tenant_id, idempotency_key, rule_id, connection_id, kind, args, context, event_at,
-               due_at, attempts
-           FROM automation_actions a WHERE status = 'pending' AND due_at <= $1
-             AND NOT EXISTS (SELECT 1 FROM erased_candidates e
-                             WHERE e.tenant_id = a.tenant_id AND e.candidate_id = a.context->>'candidate_id')
-           ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+        """UPDATE automation_actions a SET claimed_until = $3
+           FROM (SELECT tenant_id, idempotency_key FROM automation_actions d
+                 WHERE status = 'pending' AND due_at <= $1
+                   AND (claimed_until IS NULL OR claimed_until <= $1)
+                   AND NOT EXISTS (SELECT 1 FROM erased_candidates e
+                                   WHERE e.tenant_id = d.tenant_id
+                                     AND e.candidate_id = d.context->>'candidate_id')
+                 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
+           WHERE a.tenant_id = due.tenant_id AND a.idempotency_key = due.idempotency_key
+           RETURNING a.tenant_id, a.idempotency_key, a.rule_id, a.connection_id, a.kind, a.args, a.context,
+               a.event_at, a.due_at, a.attempts""",
         now,
         limit,
+        lease_until,
+    )
+
+
+async def extend_lease(conn: asyncpg.Connection, tenant_id: str, key: str, until: datetime) -> bool:
+    """A running action's lease moved on (its call is still in progress); False when it is no longer
+    leased (finished meanwhile)."""
+    return bool(
+        await conn.fetchval(
+            """UPDATE automation_actions SET claimed_until = $3
+               WHERE tenant_id = $1 AND idempotency_key = $2 AND status = 'pending'
+                 AND claimed_until IS NOT NULL RETURNING true""",
+            tenant_id,
+            key,
+            until,
+        )
     )
 
 
 async def finish(
-    conn: asyncpg.Connection, tenant_id: str, key: str, status: str, error: str | None = None
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    key: str,
+    status: str,
+    error: str | None = None,
+    *,
+    forget: tuple[str, ...] = (),
 ) -> None:
+    """The action's outcome; ``forget`` drops context fields it no longer needs (a hire's source document)."""
     await conn.execute(
         """UPDATE automation_actions SET status = $3, last_error = $4, attempts = attempts + 1,
+               claimed_until = NULL, context = context - $5::text[],
                done_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
            WHERE tenant_id = $1 AND idempotency_key = $2""",
         tenant_id,
         key,
         status,
         error,
+        list(forget),
     )
 
 
 async def retry_later(
-    conn: asyncpg.Connection, tenant_id: str, key: str, due_at: datetime, error: str
-) -> None:
-    await conn.execute(
-        """UPDATE automation_actions SET attempts = attempts + 1, last_error = $4, due_at = $3
-           WHERE tenant_id = $1 AND idempotency_key = $2""",
-        tenant_id,
-        key,
-        due_at,
-        error,
+    conn: asyncpg.Connection, tenant_id: str, key: str, due_at: datetime, error: str, *, count: bool = True
+) -> int:
+    """Due again at ``due_at``, the lease released; ``count`` says the failure counts as an attempt (a
+    database or pool hiccup does not). Returns the attempts so far."""
+    return int(
+        await conn.fetchval(
+            """UPDATE automation_actions SET attempts = attempts + $5::int, last_error = $4, due_at = $3,
+                   claimed_until = NULL
+               WHERE tenant_id = $1 AND idempotency_key = $2 RETURNING attempts""",
+            tenant_id,
+            key,
+            due_at,
+            error,
+            1 if count else 0,
+        )
+        or 0
     )
 
 

@@ -105,12 +105,16 @@ async def claim_writeback(
     target: str,
     payload: dict[str, Any],
     status: str = "writing",
+    attempts: int = 1,
 ) -> int:
+    """The write's row, once per key (``status`` pending and no attempts when it is only planned); a
+    claim of an existing row counts an attempt and moves a planned write to writing."""
     return await conn.fetchval(
         """INSERT INTO writebacks (tenant_id, idempotency_key, connection_id, kind, target, payload,
                status, attempts)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 1)
-           ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET attempts = writebacks.attempts + 1
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+           ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET attempts = writebacks.attempts + 1,
+               status = CASE WHEN writebacks.status = 'pending' THEN 'writing' ELSE writebacks.status END
            RETURNING attempts""",
         tenant_id,
         key,
@@ -119,6 +123,7 @@ async def claim_writeback(
         target,
         dumps(payload),
         status,
+        attempts,
     )
 
 

@@ -31,7 +31,9 @@ def page_of(rows: list[T], limit: int) -> Page[T]:
     return Page(rows[:limit], len(rows) > limit)
 
 
-async def alert_owner(conn: asyncpg.Connection, c: Connection, summary: str, detail: str) -> None:
+async def alert_owner(
+    conn: asyncpg.Connection, c: Connection, summary: str, detail: str, *, candidate_id: str = ""
+) -> None:
     """A ``notification.alert`` to the owner of connection ``c``, staged in the caller's transaction."""
     await stage_alert(
         conn,
@@ -42,4 +44,5 @@ async def alert_owner(conn: asyncpg.Connection, c: Connection, summary: str, det
         connection_id=c.id,
         summary=summary,
         detail=detail,
+        candidate_id=candidate_id,
     )

@@ -1,13 +1,23 @@
 """The automation worker: executes due actions (email over SMTP, webhook calls, scheduling requests,
-assessment
-links with a reminder, background checks, delayed rejections). Each action row runs once; its idempotency key
-is also the communications-log key, so a retry after a crash never sends twice what was logged as sent."""
+assessment links with a reminder, background checks, delayed rejections, erasures forwarded to the ATS, ATS
+write-backs and the HRIS hand-off). Each action row runs once; its idempotency key is also the
+communications-log key, so a retry after a crash never sends twice what was logged as sent.
+
+Claim, commit, call, record: a round leases due actions (``claimed_until``) in one short transaction and
+commits; each action then reads what it needs in a short transaction, calls out (SMTP, a webhook, a vendor)
+with no connection held, and records its outcome in another. A worker that dies mid-call leaves a lease
+that expires. A vendor that is down or throttling is retried after a backoff (a Retry-After sets the due
+time; nobody sleeps in a transaction), without limit for the write-back and the hand-off, whose owner is
+alerted once along the way; only a refusal (or what keeps failing for another reason) fails the action and
+alerts."""
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -17,14 +27,15 @@ import asyncpg
 from interloop.events.v1 import ats_pb2
 from interloop_common import vendor_http
 from interloop_common.clock import utc_now
-from interloop_common.db import system_tx
+from interloop_common.db import DATABASE_AWAY, PoolExhausted, system_tx, tenant_tx
 from interloop_common.outbox import stage, stage_alert
 from interloop_common.periodic import Wakeup, every
+from interloop_common.retry import Permanent
 
 from interloop_sync.domain.automations import EmailTemplate, EmailTemplates, RenderedEmail
 from interloop_sync.store import automations as store
 from interloop_sync.store import connections, mirror
-from interloop_sync.usecases import SOURCE, erasures, metrics
+from interloop_sync.usecases import SOURCE, erasures, hris, metrics, writeback
 from interloop_sync.usecases.connections import token_renewer
 from interloop_sync.usecases.context import WEBHOOK, SyncContext
 from interloop_sync.vendors import registry
@@ -160,57 +171,99 @@ def build_message(
     return message
 
 
+# What an action records once its call has returned, in the transaction that finishes the action.
+Recorder = Callable[[asyncpg.Connection], Awaitable[None]]
+# Actions whose vendor being away is waited out without limit (the record must get there), not failed.
+PERSISTENT_KINDS = (hris.HIRE, writeback.WRITEBACK)
+# Context fields an action no longer needs once finished (a hire's source document names the person).
+FORGET = (hris.HIRE_FIELD,)
+
+
+async def _nothing(conn: asyncpg.Connection) -> None:
+    return None
+
+
 async def _forward_erasure(
-    ctx: SyncContext,
-    conn: asyncpg.Connection,
-    tenant: str,
-    key: str,
-    cid: str | None,
-    context: dict[str, Any],
-) -> None:
+    ctx: SyncContext, tenant: str, key: str, cid: str | None, context: dict[str, Any]
+) -> Recorder:
     """GDPR Art. 19: an erasure requested here is passed on to an ATS that held the candidate, where its API
     allows; where it does not (or the connection cannot call it) the step says so, for a person to finish."""
-    c = await connections.get(conn, tenant, cid) if cid else None
+    async with tenant_tx(ctx.pool, tenant) as conn:
+        c = await connections.get(conn, tenant, cid) if cid else None
     adapter = registry.ats_api(c.provider) if c is not None else None
+
+    def outcome(connection_id: str, result: str, why: str, *, called: bool = False) -> Recorder:
+        async def record(conn: asyncpg.Connection) -> None:
+            await erasures.forwarded(conn, tenant, context, connection_id, result, why)
+            if called:
+                await mirror.record_operation(
+                    conn, tenant, connection_id, "outbound", ERASE_WRITE, "success", key
+                )
+
+        return record
+
     if c is None or adapter is None:
         why = "the connection is gone" if c is None else f"{c.provider}: no API to erase a candidate through"
-        await erasures.forwarded(conn, tenant, context, cid or "", "not_supported", why)
-        return
-    creds = ctx.vault.decrypt(c.credentials)  # type: ignore[arg-type]
+        return outcome(cid or "", "not_supported", why)
+    creds = ctx.require_vault().decrypt(c.credentials)
     if c.shadow or not adapter.has_api_access(creds):
         why = (
             "the connection is in shadow mode: nothing is written to it"
             if c.shadow
             else f"the connection has no {c.provider} API credentials: erase the candidate there by hand"
         )
-        await erasures.forwarded(conn, tenant, context, c.id, "not_supported", why)
-        return
+        return outcome(c.id, "not_supported", why)
     client = adapter.client(ctx.http(c.provider), c, creds, token_renewer(ctx, c))
     result = await client.write_back(ERASE_WRITE, key, {"candidate_id": context["erased_candidate"]})
     if isinstance(result, Skipped):
-        await erasures.forwarded(conn, tenant, context, c.id, "not_supported", result.reason)
-    else:
-        await erasures.forwarded(conn, tenant, context, c.id, "done", "")
-    await mirror.record_operation(conn, tenant, c.id, "outbound", ERASE_WRITE, "success", key)
+        return outcome(c.id, "not_supported", result.reason, called=True)
+    return outcome(c.id, "done", "", called=True)
 
 
 async def run_due(ctx: SyncContext, now: datetime | None = None) -> int:
+    """One round: lease the due actions and commit, then run them (up to ``automation_concurrency`` at
+    once, in order within a lane: one application's hire, one ATS record's writes, one candidate's mail)."""
     now = now or utc_now()
+    lease_until = now + timedelta(seconds=ctx.settings.automation_lease_seconds)
     async with system_tx(ctx.pool) as conn:
         await store.cancel_erased(conn)
-        rows = await store.claim_due(conn, now)
-        for row in rows:
-            await _execute(ctx, conn, row, now)
+        rows = await store.claim_due(conn, now, lease_until, limit=ctx.settings.automation_batch)
+    lanes: dict[tuple[str, str], list[asyncpg.Record]] = {}
+    for row in rows:
+        lanes.setdefault(_lane(row), []).append(row)
+    slots = asyncio.Semaphore(ctx.settings.automation_concurrency)
+
+    async def run_lane(lane: list[asyncpg.Record]) -> None:
+        for row in lane:
+            async with slots:
+                await _execute(ctx, row)
+
+    failed = [
+        r
+        for r in await asyncio.gather(*(run_lane(lane) for lane in lanes.values()), return_exceptions=True)
+        if isinstance(r, BaseException)
+    ]
+    if failed:  # the database went away while recording: the leases expire, the actions come again
+        raise failed[0]
     return len(rows)
 
 
-async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Record, now: datetime) -> None:
+def _lane(row: asyncpg.Record) -> tuple[str, str]:
+    context = json.loads(row["context"])
+    return row["tenant_id"], context.get("order_key") or context.get("candidate_id") or row["idempotency_key"]
+
+
+async def _perform(ctx: SyncContext, row: asyncpg.Record) -> Recorder:
+    """Run the action's call with no connection held (reads in short transactions of their own); what to
+    record once it returned."""
     tenant, key, kind = row["tenant_id"], row["idempotency_key"], row["kind"]
     args, context = json.loads(row["args"]), json.loads(row["context"])
     cid = str(row["connection_id"]) if row["connection_id"] else None
-    try:
-        if kind in EMAIL_KINDS:
-            await _email(ctx, conn, row, args, context)
+    if kind in EMAIL_KINDS:
+        sent = await _email(ctx, row, args, context)
+
+        async def record_email(conn: asyncpg.Connection) -> None:
+            await sent(conn)
             if kind == "dispatch_assessment" and args.get("follow_up_at"):
                 await store.add_reminder(
                     conn,
@@ -223,110 +276,216 @@ async def _execute(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Reco
                     event_at=row["event_at"],
                     due_at=datetime.fromisoformat(args["follow_up_at"]),
                 )
-        elif kind == "call_webhook":
-            # The tenant's URL: through the outbound guard (no inside address, every redirect re-checked).
-            response = await send(
-                WEBHOOK,
-                ctx.http(WEBHOOK),
-                "POST",
-                args["url"],
-                json={"rule_id": row["rule_id"], "idempotency_key": key, **context},
-                headers={"Idempotency-Key": key},
-            )
-            if not response.is_success:  # a redirect left unfollowed (too many, or no Location)
-                raise vendor_http.Permanent(WEBHOOK, response.status_code, None, "not answered")
+
+        return record_email
+    if kind == hris.HIRE:
+        await hris.run_hire(ctx, tenant, context)
+        return _nothing
+    if kind == writeback.WRITEBACK:
+        await writeback.run_writeback(ctx, tenant, context["writeback"])
+        return _nothing
+    if kind == "call_webhook":
+        # The tenant's URL: through the outbound guard (no inside address, every redirect re-checked).
+        response = await send(
+            WEBHOOK,
+            ctx.http(WEBHOOK),
+            "POST",
+            args["url"],
+            json={"rule_id": row["rule_id"], "idempotency_key": key, **context},
+            headers={"Idempotency-Key": key},
+        )
+        if not response.is_success:  # a redirect left unfollowed (too many, or no Location)
+            raise vendor_http.Permanent(WEBHOOK, response.status_code, None, "not answered")
+
+        async def record_webhook(conn: asyncpg.Connection) -> None:
             await store.log_communication(
                 conn, tenant, key, "webhook", args["url"], "", "", "sent", row["event_at"]
             )
-        elif kind == erasures.FORWARD:
-            await _forward_erasure(ctx, conn, tenant, key, cid, context)
-        elif kind == "open_scheduling_request":
-            await stage(
-                conn,
-                type="ats.scheduling.requested",
-                source=SOURCE,
-                tenant_id=tenant,
-                subject=f"application/{context.get('application_id')}",
-                payload=ats_pb2.SchedulingRequested(
-                    connection_id=cid or "",
-                    remote_candidate_id=context.get("candidate_id", ""),
-                    remote_application_id=context.get("application_id", ""),
-                    candidate_email=context.get("candidate_email", ""),
-                    candidate_name=context.get("candidate_name", ""),
-                    rule_id=row["rule_id"],
-                    remote_job_id=context.get("job_id", ""),
-                    stage=context.get("stage", ""),
-                ),
-                key=f"{tenant}/{context.get('application_id')}",
-            )
-            await store.log_communication(
-                conn, tenant, key, "event", "scheduler", "scheduling request", "", "sent", row["event_at"]
-            )
-        else:  # start_background_check, reject: no vendor API here; announce it for whoever runs it
-            await stage(
-                conn,
-                type="ats.automation.requested",
-                source=SOURCE,
-                tenant_id=tenant,
-                subject=f"application/{context.get('application_id')}",
-                payload=ats_pb2.AutomationRequested(
-                    action=kind,
-                    connection_id=cid or "",
-                    remote_candidate_id=context.get("candidate_id", ""),
-                    remote_application_id=context.get("application_id", ""),
-                    rule_id=row["rule_id"],
-                    args={k: str(v) for k, v in args.items()},
-                ),
-                key=f"{tenant}/{context.get('application_id')}",
-            )
-    except Exception as exc:  # noqa: BLE001 - a failed action is retried, then alerted, never dropped
-        # a webhook's failure is its fixed reason, never the answer it got
-        why = reason(exc) if isinstance(exc, vendor_http.VendorError) else str(exc)
-        attempts = row["attempts"] + 1
-        if attempts >= MAX_ATTEMPTS and kind == "send_alert":
-            # An alert about a failed alert email would be another email through the same broken SMTP.
-            await store.finish(conn, tenant, key, "failed", why)
-            log.error("alert email %s to %s failed for good: %s", key, context.get("recipient"), why)
-        elif attempts >= MAX_ATTEMPTS:
-            await store.finish(conn, tenant, key, "failed", why)
-            if kind == erasures.FORWARD:  # the request records that this ATS was not told
-                await erasures.forwarded(conn, tenant, context, cid or "", "failed", why)
-            owner = ctx.settings.alert_owner
-            if cid:
-                c = await connections.get(conn, tenant, cid)
-                owner = c.owner if c else owner
-            await stage_alert(
-                conn,
-                source=SOURCE,
-                tenant_id=tenant,
-                subject=f"connection/{cid or ''}",
-                owner=owner,
-                connection_id=cid or "",
-                summary=f"sync: automation {row['rule_id']} ({kind}) failed after {attempts} attempts",
-                detail=f"{key}: {type(exc).__name__}: {why}",
-            )
-        else:
-            await store.retry_later(conn, tenant, key, now + timedelta(seconds=2**attempts), why)
-        await mirror.record_operation(conn, tenant, cid, "automation", kind, "error", why)
-        metrics.record("automation", kind, "error")
-        return
-    await store.finish(conn, tenant, key, "done")
-    await mirror.record_operation(conn, tenant, cid, "automation", kind, "success", key)
-    metrics.record("automation", kind, "success")
+
+        return record_webhook
+    if kind == erasures.FORWARD:
+        return await _forward_erasure(ctx, tenant, key, cid, context)
+
+    async def record_event(conn: asyncpg.Connection) -> None:  # no call: the outcome is the event
+        await _announce(conn, row, args, context, cid)
+
+    return record_event
 
 
-async def _email(
-    ctx: SyncContext,
+async def _announce(
     conn: asyncpg.Connection,
     row: asyncpg.Record,
     args: dict[str, Any],
     context: dict[str, Any],
+    cid: str | None,
 ) -> None:
+    tenant, key, kind = row["tenant_id"], row["idempotency_key"], row["kind"]
+    if kind == "open_scheduling_request":
+        await stage(
+            conn,
+            type="ats.scheduling.requested",
+            source=SOURCE,
+            tenant_id=tenant,
+            subject=f"application/{context.get('application_id')}",
+            payload=ats_pb2.SchedulingRequested(
+                connection_id=cid or "",
+                remote_candidate_id=context.get("candidate_id", ""),
+                remote_application_id=context.get("application_id", ""),
+                candidate_email=context.get("candidate_email", ""),
+                candidate_name=context.get("candidate_name", ""),
+                rule_id=row["rule_id"],
+                remote_job_id=context.get("job_id", ""),
+                stage=context.get("stage", ""),
+            ),
+            key=f"{tenant}/{context.get('application_id')}",
+        )
+        await store.log_communication(
+            conn, tenant, key, "event", "scheduler", "scheduling request", "", "sent", row["event_at"]
+        )
+        return
+    # start_background_check, reject: no vendor API here; announce it for whoever runs it
+    await stage(
+        conn,
+        type="ats.automation.requested",
+        source=SOURCE,
+        tenant_id=tenant,
+        subject=f"application/{context.get('application_id')}",
+        payload=ats_pb2.AutomationRequested(
+            action=kind,
+            connection_id=cid or "",
+            remote_candidate_id=context.get("candidate_id", ""),
+            remote_application_id=context.get("application_id", ""),
+            rule_id=row["rule_id"],
+            args={k: str(v) for k, v in args.items()},
+        ),
+        key=f"{tenant}/{context.get('application_id')}",
+    )
+
+
+async def _keep_leased(ctx: SyncContext, tenant: str, key: str) -> None:
+    """While the action's call runs, its lease is moved on every third of its length, so a slow vendor
+    does not let another worker claim it meanwhile; a worker that died stops moving it."""
+    lease = ctx.settings.automation_lease_seconds
+    while True:
+        await asyncio.sleep(lease / 3)
+        try:
+            async with tenant_tx(ctx.pool, tenant) as conn:
+                await store.extend_lease(conn, tenant, key, utc_now() + timedelta(seconds=lease))
+        except (*DATABASE_AWAY, PoolExhausted) as exc:  # the lease may lapse; the action is idempotent
+            log.warning("action %s: lease not extended (%s)", key, exc)
+
+
+async def _execute(ctx: SyncContext, row: asyncpg.Record) -> None:
+    tenant, key, kind = row["tenant_id"], row["idempotency_key"], row["kind"]
+    cid = str(row["connection_id"]) if row["connection_id"] else None
+    keeper = asyncio.create_task(_keep_leased(ctx, tenant, key))
+    try:
+        record = await _perform(ctx, row)
+    except Exception as exc:  # noqa: BLE001 - a failed action is retried, then alerted, never dropped
+        keeper.cancel()
+        async with tenant_tx(ctx.pool, tenant) as conn:
+            await _failed(ctx, conn, row, exc)
+        return
+    finally:
+        keeper.cancel()
+    async with tenant_tx(ctx.pool, tenant) as conn:
+        await record(conn)
+        await store.finish(conn, tenant, key, "done", forget=FORGET)
+        await mirror.record_operation(conn, tenant, cid, "automation", kind, "success", key)
+    metrics.record("automation", kind, "success")
+
+
+def _backoff(ctx: SyncContext, attempts: int, exc: Exception) -> float:
+    """Seconds until the next attempt: doubling from the initial delay up to the maximum, and never sooner
+    than the vendor's Retry-After."""
+    s = ctx.settings
+    delay = min(
+        s.automation_retry_initial_seconds * 2 ** max(attempts - 1, 0), s.automation_retry_max_seconds
+    )
+    after = getattr(exc, "retry_after_s", None)
+    return max(delay, min(after, s.automation_retry_max_seconds)) if after else delay
+
+
+async def _failed(ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Record, exc: Exception) -> None:
+    """Record a failed attempt: the database away is no attempt at all (the action is simply due again);
+    a vendor down or throttling a persistent action (write-back, hand-off) is retried without limit, its
+    owner alerted once when the attempts reach ``MAX_ATTEMPTS``; a refusal fails it at once; anything else
+    fails after ``MAX_ATTEMPTS``. Every failure of an action is alerted to the connection's owner."""
+    tenant, key, kind = row["tenant_id"], row["idempotency_key"], row["kind"]
+    context = json.loads(row["context"])
+    cid = str(row["connection_id"]) if row["connection_id"] else None
+    # a webhook's failure is its fixed reason, never the answer it got
+    why = reason(exc) if isinstance(exc, vendor_http.VendorError) else str(exc)
+    if isinstance(exc, (*DATABASE_AWAY, PoolExhausted)):
+        await store.retry_later(
+            conn, tenant, key, utc_now() + timedelta(seconds=_backoff(ctx, 1, exc)), why, count=False
+        )
+        log.warning("action %s: the database was away (%s); due again", key, why)
+        return
+    attempts = row["attempts"] + 1
+    refused = isinstance(exc, (vendor_http.Permanent, Permanent))
+    waited_out = kind in PERSISTENT_KINDS and isinstance(exc, vendor_http.VendorError) and not refused
+    if kind == "send_alert" and (refused or attempts >= MAX_ATTEMPTS):
+        # An alert about a failed alert email would be another email through the same broken SMTP.
+        await store.finish(conn, tenant, key, "failed", why)
+        log.error("alert email %s to %s failed for good: %s", key, context.get("recipient"), why)
+    elif waited_out or (not refused and attempts < MAX_ATTEMPTS):
+        due = utc_now() + timedelta(seconds=_backoff(ctx, attempts, exc))
+        await store.retry_later(conn, tenant, key, due, why)
+        if waited_out and attempts == MAX_ATTEMPTS:
+            await _alert(
+                ctx, conn, row, f"failing after {attempts} attempts, still retrying", f"{key}: {why}"
+            )
+    else:
+        await store.finish(conn, tenant, key, "failed", why)
+        if kind == erasures.FORWARD:  # the request records that this ATS was not told
+            await erasures.forwarded(conn, tenant, context, cid or "", "failed", why)
+        await _alert(
+            ctx, conn, row, f"failed after {attempts} attempt(s)", f"{key}: {type(exc).__name__}: {why}"
+        )
+    await mirror.record_operation(conn, tenant, cid, "automation", kind, "error", why)
+    metrics.record("automation", kind, "error")
+
+
+async def _alert(
+    ctx: SyncContext, conn: asyncpg.Connection, row: asyncpg.Record, what: str, detail: str
+) -> None:
+    tenant, kind = row["tenant_id"], row["kind"]
+    cid = str(row["connection_id"]) if row["connection_id"] else None
+    owner = ctx.settings.alert_owner
+    c = await connections.get(conn, tenant, cid) if cid else None
+    if c is not None:
+        owner = c.owner
+    summary = f"sync: automation {row['rule_id']} ({kind}) {what}"
+    if kind in PERSISTENT_KINDS and c is not None:
+        summary = f"sync: {kind} to {c.provider} {what}"
+    await stage_alert(
+        conn,
+        source=SOURCE,
+        tenant_id=tenant,
+        subject=f"connection/{cid or ''}",
+        owner=owner,
+        connection_id=cid or "",
+        summary=summary,
+        detail=detail,
+    )
+
+
+async def _email(
+    ctx: SyncContext,
+    row: asyncpg.Record,
+    args: dict[str, Any],
+    context: dict[str, Any],
+) -> Recorder:
+    """Render (the tenant's templates read in a short transaction), send over SMTP with none open; what
+    records it in the communications log."""
     tenant, key = row["tenant_id"], row["idempotency_key"]
     recipient = context.get("recipient") or context.get("candidate_email")
     if not recipient:
         raise ValueError("the candidate has no email address in the mirror")
-    stored = await store.templates(conn, tenant)
+    async with tenant_tx(ctx.pool, tenant) as conn:
+        stored = await store.templates(conn, tenant)
+        already = await store.email_sent(conn, tenant, key)
     if row["kind"] == "send_email":
         name = args["template"]
     elif row["kind"] == "send_alert":
@@ -342,8 +501,8 @@ async def _email(
         name = "assessment_reminder" if row["kind"] == "assessment_reminder" else "assessment"
         stored.setdefault(name, DEFAULT_REMINDER if name == "assessment_reminder" else DEFAULT_ASSESSMENT)
     rendered = EmailTemplates(stored).render(name, {**context, **args})
-    if await store.email_sent(conn, tenant, key):
-        return  # already sent (a retry after the log committed)
+    if already:
+        return _nothing  # already sent (a retry after the log committed)
     message = build_message(ctx.settings.smtp_sender, recipient, rendered, key, context)
     await aiosmtplib.send(
         message.as_bytes(),  # as built: aiosmtplib would re-fold an EmailMessage under its own policy
@@ -353,8 +512,12 @@ async def _email(
         port=ctx.settings.smtp_port,
         timeout=10,
     )
-    await store.log_communication(
-        conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent", row["event_at"]
-    )
-    if row["kind"] != "send_alert":  # the SLA is about candidates, not operators
-        metrics.COMMUNICATION_SECONDS.observe((utc_now() - row["event_at"]).total_seconds())
+
+    async def record(conn: asyncpg.Connection) -> None:
+        await store.log_communication(
+            conn, tenant, key, "email", recipient, rendered.subject, rendered.body, "sent", row["event_at"]
+        )
+        if row["kind"] != "send_alert":  # the SLA is about candidates, not operators
+            metrics.COMMUNICATION_SECONDS.observe((utc_now() - row["event_at"]).total_seconds())
+
+    return record

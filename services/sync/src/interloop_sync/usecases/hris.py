@@ -1,24 +1,28 @@
-"""ATS -> HRIS at offer acceptance: consumes the service's own `ats.application.hired`, maps fields, writes
-the hire once (claimed in `hris_syncs` before the call; an adapter with `idempotent_creates`, like Workday's
-applicant id, makes even a crash-retry safe), reads it back and compares every field. The same hire seen
-again is compared field by field with the last synced baseline: what only the ATS changed, on fields the ATS
-owns, is written as an update (only those fields) and read back; what both sides changed is a conflict for a
-human (stored + alert), never overwritten; what only the HRIS changed stands."""
+"""ATS -> HRIS at offer acceptance. The consumer of the service's own `ats.application.hired` plans the hire
+as an action in the inbox transaction (no vendor call there); the automation worker runs it (``run_hire``)
+with no connection held while the HRIS (or the ATS, for a Lever hire's application) answers, each database
+step a short transaction of its own. It maps fields, writes the hire once (claimed in `hris_syncs` before
+the call; an adapter with `idempotent_creates`, like Workday's applicant id, makes even a crash-retry safe),
+reads it back and compares every field. The same hire seen again is compared field by field with the last
+synced baseline: what only the ATS changed, on fields the ATS owns, is written as an update (only those
+fields) and read back; what both sides changed is a conflict for a human (stored + alert), never
+overwritten; what only the HRIS changed stands."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+from google.protobuf import json_format
 from interloop.events.v1 import ats_pb2
 from interloop_common import vendor_http as vendor_errors
 from interloop_common.clock import utc_now
 from interloop_common.db import tenant_tx
-from interloop_common.outbox import stage, stage_alert
+from interloop_common.outbox import stage
 from interloop_common.retry import Permanent
 
 from interloop_sync.domain.jsonable import plain
@@ -29,9 +33,10 @@ from interloop_sync.domain.mapping import (
     compare_read_back,
     plan_sync,
 )
+from interloop_sync.store import automations as actions
 from interloop_sync.store import hris, mirror
 from interloop_sync.store.connections import Connection
-from interloop_sync.usecases import SOURCE, metrics
+from interloop_sync.usecases import SOURCE, alert_owner, metrics
 from interloop_sync.usecases.connections import token_renewer
 from interloop_sync.usecases.context import SyncContext
 from interloop_sync.vendors import registry
@@ -39,38 +44,24 @@ from interloop_sync.vendors._http import reason
 from interloop_sync.vendors.hris import HrisClient
 
 log = logging.getLogger(__name__)
-MAX_RATE_LIMIT_WAIT_S = 30.0
+# The automation worker's action kind of a planned hire; its context field ``hire`` (the event's payload) is
+# dropped once the action is finished.
+HIRE = actions.HIRE
+HIRE_FIELD = "hire"
 
 
 def hire_key(ats_connection_id: str, application_id: str) -> str:
     return f"hire:{ats_connection_id}:{application_id}"
 
 
-async def vendor_failure(
-    ctx: SyncContext, c: Connection, tenant_id: str, attempts: int, what: str, exc: Exception
-) -> None:
-    """Record a failed vendor call; when a retry cycle is exhausted alert the connection's owner, then
-    let the error propagate (retry policy, dead letter). Retryable waits honour Retry-After. What is
-    recorded and alerted is the fixed reason (code + HTTP status), never the vendor's answer."""
+async def vendor_failure(ctx: SyncContext, c: Connection, tenant_id: str, what: str, exc: Exception) -> None:
+    """Record a failed vendor call (the fixed reason: code + HTTP status, never the vendor's answer) in a
+    short transaction of its own, then let the error propagate: the worker retries it after a backoff (a
+    Retry-After is honoured by the due time, not by a sleep), and alerts the owner."""
     direction = "outbound" if registry.kind(c.provider) == "ats" else "hris"
-    exhausted = attempts % ctx.settings.consumer_max_attempts == 0
     async with tenant_tx(ctx.pool, tenant_id) as conn:
         await mirror.record_operation(conn, tenant_id, c.id, direction, what, "error", reason(exc))
-        if exhausted or isinstance(exc, vendor_errors.Permanent):
-            await stage_alert(
-                conn,
-                source=SOURCE,
-                tenant_id=tenant_id,
-                subject=f"connection/{c.id}",
-                owner=c.owner,
-                connection_id=c.id,
-                summary=f"sync: {what} to {c.provider} failed after {attempts} attempt(s)",
-                detail=f"{type(exc).__name__}: {reason(exc)}",
-            )
     metrics.record(direction, what, "error")
-    if isinstance(exc, vendor_errors.RateLimited):
-        await asyncio.sleep(min(exc.retry_after_s, MAX_RATE_LIMIT_WAIT_S))
-    # A vendor Permanent is a retry.Permanent: the caller re-raises it and it is never retried.
 
 
 async def _source_document(
@@ -93,9 +84,16 @@ def _client(ctx: SyncContext, target: Connection) -> HrisClient:
     return registry.hris(target.provider).client(ctx.http(target.provider), target, creds)
 
 
-async def sync_hire(
-    ctx: SyncContext, conn: asyncpg.Connection, tenant: str, msg: ats_pb2.ApplicationHired
+async def plan_hire(
+    ctx: SyncContext,
+    conn: asyncpg.Connection,
+    tenant: str,
+    event_id: str,
+    event_at: datetime,
+    msg: ats_pb2.ApplicationHired,
 ) -> None:
+    """In the inbox transaction: the hire becomes an action of the HRIS connection (one per event), which
+    the worker claims, commits, and writes with no transaction open. Nothing here waits on a vendor."""
     ats = await ctx.cache.connection(conn, tenant, msg.connection_id)
     if ats is None:
         raise Permanent(f"connection {msg.connection_id} no longer exists")
@@ -103,28 +101,55 @@ async def sync_hire(
     if target is None:
         await mirror.record_operation(conn, tenant, ats.id, "hris", "hire", "skipped", "no HRIS connection")
         return
-    key = hire_key(ats.id, msg.remote_application_id)
-    existing = await hris.get_sync(conn, tenant, key)
+    await actions.add_system_action(
+        conn,
+        tenant,
+        key=f"{HIRE}:{event_id}",
+        rule_id="hris",
+        kind=HIRE,
+        context={
+            HIRE_FIELD: json_format.MessageToDict(msg, preserving_proto_field_name=True),
+            # one application's hires run in order (a re-sent hire compares with what the first wrote)
+            "order_key": hire_key(ats.id, msg.remote_application_id),
+        },
+        event_at=event_at,
+        due_at=utc_now(),
+        connection_id=target.id,
+    )
+
+
+async def run_hire(ctx: SyncContext, tenant: str, context: dict[str, Any]) -> None:
+    """The worker's part: claim (a short transaction), call the HRIS (none open), record (another)."""
+    msg = json_format.ParseDict(context[HIRE_FIELD], ats_pb2.ApplicationHired(), ignore_unknown_fields=True)
+    async with tenant_tx(ctx.pool, tenant) as conn:
+        ats = await ctx.cache.connection(conn, tenant, msg.connection_id)
+        target = await ctx.cache.hris_for(conn, ats, registry.providers("hris")) if ats else None
+        key = hire_key(msg.connection_id, msg.remote_application_id)
+        existing = await hris.get_sync(conn, tenant, key)
+    if ats is None:
+        raise Permanent(f"connection {msg.connection_id} no longer exists")
+    if target is None:
+        async with tenant_tx(ctx.pool, tenant) as conn:
+            await mirror.record_operation(
+                conn, tenant, ats.id, "hris", "hire", "skipped", "no HRIS connection"
+            )
+        return
     try:
         mapping = FieldMapping.from_dict(target.field_mapping)
         mapped = mapping.apply(await _source_document(ctx, ats, msg), today=utc_now().date())
     except FieldMappingError as exc:
         # A data problem no retry can fix: a human completes the record in the ATS, then replays.
-        async with tenant_tx(ctx.pool, tenant) as side:
+        async with tenant_tx(ctx.pool, tenant) as conn:
             await hris.claim_sync(
-                side, tenant, key, target.id, ats.id, msg.remote_application_id, {}, "failed"
+                conn, tenant, key, target.id, ats.id, msg.remote_application_id, {}, "failed"
             )
-            await hris.update_sync(side, tenant, key, status="failed", last_error=str(exc))
-            await mirror.record_operation(side, tenant, target.id, "hris", "map", "error", str(exc))
-            await stage_alert(
-                side,
-                source=SOURCE,
-                tenant_id=tenant,
-                subject=f"connection/{target.id}",
-                owner=target.owner,
-                connection_id=target.id,
-                summary=f"sync: hire of application {msg.remote_application_id} cannot be mapped",
-                detail="; ".join(str(p) for p in exc.problems),
+            await hris.update_sync(conn, tenant, key, status="failed", last_error=str(exc))
+            await mirror.record_operation(conn, tenant, target.id, "hris", "map", "error", str(exc))
+            await alert_owner(
+                conn,
+                target,
+                f"sync: hire of application {msg.remote_application_id} cannot be mapped",
+                "; ".join(str(p) for p in exc.problems),
                 candidate_id=msg.remote_candidate_id,
             )
         metrics.record("hris", "map", "error")
@@ -135,66 +160,63 @@ async def sync_hire(
         and existing["status"] in ("verified", "mismatch", "conflict")
         and existing["remote_id"]
     ):
-        await _update_existing(ctx, conn, tenant, target, mapping, mapped, existing, msg.remote_candidate_id)
+        await _update_existing(ctx, tenant, target, mapping, mapped, existing, msg.remote_candidate_id)
         return
     if existing is not None and existing["status"] == "shadowed":
         return
     if target.shadow:
-        await hris.claim_sync(
-            conn, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped), "shadowed"
-        )
-        await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "shadowed", key)
+        async with tenant_tx(ctx.pool, tenant) as conn:
+            await hris.claim_sync(
+                conn, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped), "shadowed"
+            )
+            await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "shadowed", key)
         metrics.record("hris", "hire", "shadowed")
         return
     client = _client(ctx, target)
     vendor = registry.hris(target.provider)
     remote_id = existing["remote_id"] if existing is not None else None
-    recording: asyncio.Future[None] | None = None
     if remote_id is None:
         if existing is not None and existing["status"] == "writing" and not vendor.idempotent_creates:
             # No idempotency key: an interrupted write may have landed. A human checks; never twice.
-            await hris.update_sync(conn, tenant, key, status="ambiguous")
-            await stage_alert(
-                conn,
-                source=SOURCE,
-                tenant_id=tenant,
-                subject=f"connection/{target.id}",
-                owner=target.owner,
-                connection_id=target.id,
-                summary=f"sync: hire {msg.remote_application_id} may or may not be in {vendor.display_name}",
-                detail=f"an earlier write was interrupted; check {vendor.display_name} before replaying "
-                f"(key {key})",
-            )
+            async with tenant_tx(ctx.pool, tenant) as conn:
+                await hris.update_sync(conn, tenant, key, status="ambiguous")
+                await alert_owner(
+                    conn,
+                    target,
+                    f"sync: hire {msg.remote_application_id} may or may not be in {vendor.display_name}",
+                    f"an earlier write was interrupted; check {vendor.display_name} before "
+                    f"replaying (key {key})",
+                )
             return
         # The claim commits before the call, so a crash after the vendor accepted it is visible on retry.
-        async with tenant_tx(ctx.pool, tenant) as side:
-            attempts = await hris.claim_sync(
-                side, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped)
+        async with tenant_tx(ctx.pool, tenant) as conn:
+            await hris.claim_sync(
+                conn, tenant, key, target.id, ats.id, msg.remote_application_id, plain(mapped)
             )
         try:
             written = await client.create_hire(mapped, idempotency_key=key)
         except vendor_errors.VendorError as exc:
-            async with tenant_tx(ctx.pool, tenant) as side:
-                await hris.update_sync(side, tenant, key, last_error=reason(exc))
-            await vendor_failure(ctx, target, tenant, attempts, "hire", exc)
+            async with tenant_tx(ctx.pool, tenant) as conn:
+                await hris.update_sync(conn, tenant, key, last_error=reason(exc))
+            await vendor_failure(ctx, target, tenant, "hire", exc)
             raise
         remote_id = written.remote_id
         metrics.HRIS_WRITES.labels(target.provider, "created" if written.created else "existing").inc()
-        # The remote id commits on its own (a failed read-back must not lose it), alongside the read-back.
-        recording = asyncio.ensure_future(_record_written(ctx, tenant, key, remote_id))
+        # The remote id commits on its own: a failed read-back must not lose it.
+        async with tenant_tx(ctx.pool, tenant) as conn:
+            await hris.update_sync(conn, tenant, key, status="written", remote_id=remote_id)
     try:
         read_back = await client.read_back(remote_id)
     except vendor_errors.VendorError as exc:
-        attempts = (existing["attempts"] if existing is not None else 0) + 1
-        await vendor_failure(ctx, target, tenant, attempts, "read_back", exc)
+        await vendor_failure(ctx, target, tenant, "read_back", exc)
         raise
-    finally:
-        if recording is not None:
-            await recording
     written_to = _Written(target, key, remote_id, msg.remote_application_id, msg.remote_candidate_id)
-    if await written_to.verify(conn, tenant, mapped, read_back, baseline=plain(mapped), what="write"):
-        await hris.update_sync(conn, tenant, key, status="verified", baseline=plain(mapped), last_error=None)
-        await written_to.synced(conn, tenant, "hire", mapped)
+    async with tenant_tx(ctx.pool, tenant) as conn:
+        if await written_to.verify(conn, tenant, mapped, read_back, baseline=plain(mapped), what="write"):
+            await hris.update_sync(
+                conn, tenant, key, status="verified", baseline=plain(mapped), last_error=None
+            )
+            await written_to.synced(conn, tenant, "hire", mapped)
 
 
 @dataclass(frozen=True)
@@ -235,15 +257,11 @@ class _Written:
         )
         t = self.target
         await mirror.record_operation(conn, tenant, t.id, "hris", "read_back", "error", detail)
-        await stage_alert(
+        await alert_owner(
             conn,
-            source=SOURCE,
-            tenant_id=tenant,
-            subject=f"connection/{t.id}",
-            owner=t.owner,
-            connection_id=t.id,
-            summary=f"sync: {t.provider} record {self.remote_id} differs from the {what} sent",
-            detail=f"application {self.application_id} ({self.key}): {detail}",
+            t,
+            f"sync: {t.provider} record {self.remote_id} differs from the {what} sent",
+            f"application {self.application_id} ({self.key}): {detail}",
             candidate_id=self.candidate_id,
         )
         metrics.record("hris", "read_back", "error")
@@ -271,46 +289,8 @@ class _Written:
         )
 
 
-async def _write_update(
-    ctx: SyncContext,
-    conn: asyncpg.Connection,
-    tenant: str,
-    target: Connection,
-    existing: asyncpg.Record,
-    plan: SyncPlan,
-    current: dict[str, Any],
-    baseline: dict[str, Any] | None,
-    candidate_id: str = "",
-) -> None:
-    """Write the ATS-owned fields that only the ATS changed (conflicted ones stay with the human), read
-    the record back, compare what was written, and move the baseline on."""
-    key, remote_id = existing["idempotency_key"], existing["remote_id"]
-    client = _client(ctx, target)
-    try:
-        await client.update(remote_id, plan.writes)
-        after = await client.read_back(remote_id)
-    except vendor_errors.VendorError as exc:
-        async with tenant_tx(ctx.pool, tenant) as side:  # counted even though the handler rolls back
-            attempts = await hris.record_failure(side, tenant, key, reason(exc))
-        await vendor_failure(ctx, target, tenant, attempts, "update", exc)
-        raise
-    metrics.HRIS_WRITES.labels(target.provider, "updated").inc()
-    new_baseline = plain(plan.baseline_after(baseline, current))
-    written_to = _Written(target, key, remote_id, existing["application_id"], candidate_id)
-    if await written_to.verify(conn, tenant, dict(plan.writes), after, baseline=new_baseline, what="update"):
-        status = "conflict" if plan.conflicts else "verified"
-        await hris.update_sync(conn, tenant, key, status=status, baseline=new_baseline, last_error=None)
-        await written_to.synced(conn, tenant, "update", dict(plan.writes))
-
-
-async def _record_written(ctx: SyncContext, tenant: str, key: str, remote_id: str) -> None:
-    async with tenant_tx(ctx.pool, tenant) as side:
-        await hris.update_sync(side, tenant, key, status="written", remote_id=remote_id)
-
-
 async def _update_existing(
     ctx: SyncContext,
-    conn: asyncpg.Connection,
     tenant: str,
     target: Connection,
     mapping: FieldMapping,
@@ -318,11 +298,53 @@ async def _update_existing(
     existing: asyncpg.Record,
     candidate_id: str = "",
 ) -> None:
-    """A hire seen again for a record already in the HRIS: per-field source of truth against the baseline."""
-    key = existing["idempotency_key"]
-    current = await _client(ctx, target).read_back(existing["remote_id"])
+    """A hire seen again for a record already in the HRIS: per-field source of truth against the baseline.
+    The HRIS is read, then the plan recorded, then the writes made and read back, each call with no
+    transaction open."""
+    key, remote_id = existing["idempotency_key"], existing["remote_id"]
+    client = _client(ctx, target)
+    try:
+        current = await client.read_back(remote_id)
+    except vendor_errors.VendorError as exc:
+        await vendor_failure(ctx, target, tenant, "read_back", exc)
+        raise
     baseline = json.loads(existing["baseline"]) if existing["baseline"] else None
     plan = plan_sync(mapped, mapping.owners, current, baseline)
+    async with tenant_tx(ctx.pool, tenant) as conn:
+        await _record_plan(conn, tenant, target, key, remote_id, plan, candidate_id)
+    if not plan.writes or target.shadow:
+        return
+    try:
+        await client.update(remote_id, plan.writes)
+        after = await client.read_back(remote_id)
+    except vendor_errors.VendorError as exc:
+        async with tenant_tx(ctx.pool, tenant) as conn:
+            await hris.record_failure(conn, tenant, key, reason(exc))
+        await vendor_failure(ctx, target, tenant, "update", exc)
+        raise
+    metrics.HRIS_WRITES.labels(target.provider, "updated").inc()
+    new_baseline = plain(plan.baseline_after(baseline, current))
+    written_to = _Written(target, key, remote_id, existing["application_id"], candidate_id)
+    async with tenant_tx(ctx.pool, tenant) as conn:
+        if await written_to.verify(
+            conn, tenant, dict(plan.writes), after, baseline=new_baseline, what="update"
+        ):
+            status = "conflict" if plan.conflicts else "verified"
+            await hris.update_sync(conn, tenant, key, status=status, baseline=new_baseline, last_error=None)
+            await written_to.synced(conn, tenant, "update", dict(plan.writes))
+
+
+async def _record_plan(
+    conn: asyncpg.Connection,
+    tenant: str,
+    target: Connection,
+    key: str,
+    remote_id: str,
+    plan: SyncPlan,
+    candidate_id: str,
+) -> None:
+    """What the comparison found: conflicts for a human (stored + alert, nothing overwritten), a shadow
+    connection's would-be writes, or a duplicate."""
     for c in plan.conflicts:
         await hris.add_conflict(conn, tenant, key, c.field, c.baseline, c.ats_value, c.hris_value)
     if plan.conflicts:
@@ -333,15 +355,11 @@ async def _update_existing(
             for c in plan.conflicts
         )
         await mirror.record_operation(conn, tenant, target.id, "hris", "update", "error", detail)
-        await stage_alert(
+        await alert_owner(
             conn,
-            source=SOURCE,
-            tenant_id=tenant,
-            subject=f"connection/{target.id}",
-            owner=target.owner,
-            connection_id=target.id,
-            summary=f"sync: conflicting changes to {target.provider} record {existing['remote_id']}",
-            detail=f"{key}: {detail}; nothing was overwritten",
+            target,
+            f"sync: conflicting changes to {target.provider} record {remote_id}",
+            f"{key}: {detail}; nothing was overwritten",
             candidate_id=candidate_id,
         )
         metrics.record("hris", "update", "error")
@@ -349,8 +367,6 @@ async def _update_existing(
         await mirror.record_operation(
             conn, tenant, target.id, "hris", "update", "shadowed", f"{key}: {sorted(plan.writes)}"
         )
-    elif plan.writes:
-        await _write_update(ctx, conn, tenant, target, existing, plan, current, baseline, candidate_id)
     if not plan.conflicts and not plan.writes:
         await mirror.record_operation(conn, tenant, target.id, "hris", "hire", "duplicate", key)
         metrics.record("hris", "hire", "duplicate")
