@@ -144,6 +144,13 @@ def check(ok, what):
     if not ok:
         errors.append(f"{render}: {what}")
 
+def plain_of(container):
+    data = {}
+    for e in container.get("envFrom", []):
+        if "configMapRef" in e:
+            data.update(by["ConfigMap"][e["configMapRef"]["name"]]["data"])
+    return data
+
 for render in ("default", "production"):
     docs = [yaml.safe_load(p.read_text()) for p in sorted((root / render).glob("*.yaml"))]
     by = {}
@@ -179,7 +186,23 @@ for render in ("default", "production"):
         check(len(spec.get("topologySpreadConstraints", [])) >= 1, f"{name}: topologySpreadConstraints")
         module = f"interloop_{svc}"
         inits, main = spec.get("initContainers", []), spec["containers"][0]
-        check([c.get("command") for c in inits] == [["python", "-m", module, "migrate"]], f"{name}: migrate init container")
+        check([c.get("command")[:5] for c in inits] == [["python", "-m", module, "migrate", "--check"]],
+              f"{name}: the init container only waits for the schema (migrate --check)")
+        check(plain_of(main).get(f"INTERLOOP_{svc.upper()}_MIGRATE_ON_START") == "false", f"{name}: serve does not migrate")
+        # One migration Job per service, named by its pod spec (a new image is a new Job), running migrate.
+        jobs = [j for j in by.get("Job", {}).values() if j["metadata"]["labels"].get("interloop.dev/service") == svc]
+        check(len(jobs) == 1 and jobs[0]["metadata"]["name"].startswith(f"{name}-migrate-"), f"{name}: one migration Job")
+        for job in jobs:
+            jc = job["spec"]["template"]["spec"]["containers"][0]
+            check(jc["command"][:4] == ["python", "-m", module, "migrate"] and "--check" not in jc["command"], f"{job['metadata']['name']}: runs migrate")
+            check(jc["image"] == main["image"], f"{job['metadata']['name']}: the Deployment's image")
+            job_db = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef", {}).get("key") for e in jc["env"]}
+            owner_key = f"{svc}-migration-database-url" if prod else f"{svc}-database-url"  # migrations.separateRole
+            check(job_db.get(f"INTERLOOP_{svc.upper()}_DATABASE_URL") == owner_key, f"{job['metadata']['name']}: migrates as {owner_key}")
+            check((job_db.get(f"INTERLOOP_{svc.upper()}_RUNTIME_DATABASE_URL") == f"{svc}-database-url") == prod,
+                  f"{job['metadata']['name']}: grants the service's role only with separateRole")
+            check(job["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") == "migrate",
+                  f"{job['metadata']['name']}: component=migrate (no Service selects it)")
         check(main.get("command") == ["python", "-m", module, "serve"], f"{name}: serve command")
         for c in inits + [main]:
             sc = c.get("securityContext", {})
@@ -275,6 +298,13 @@ for render in ("default", "production"):
             egress_ports = {p["port"] for r in np["egress"] for p in r["ports"]}
             check({53, 9092, 5432, 4317} <= egress_ports, f"{name}: egress to DNS, Kafka, PostgreSQL, OTLP")
             check(all(r.get("from") for r in np["ingress"]), f"{name}: every ingress rule names its sources")
+            # Outbound HTTPS (vendors, calendars) reaches no private, link-local (metadata) or loopback address.
+            private = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8"}
+            for rule in np["egress"]:
+                if {"port": 443, "protocol": "TCP"} in rule["ports"]:
+                    blocks = [t.get("ipBlock") for t in rule.get("to", [])]
+                    check(bool(blocks) and all(b and private <= set(b.get("except", [])) for b in blocks),
+                          f"{name}: egress on 443 excludes private, link-local and loopback ranges, got {rule.get('to')}")
         tests = [d for d in by["Pod"].values() if d["metadata"]["name"] == f"{name}-test"]
         check(len(tests) == 1 and tests[0]["metadata"]["annotations"].get("helm.sh/hook") == "test", f"{name}: helm test pod")
         # hook-succeeded would delete the pod before `helm test --logs` reads it.

@@ -15,17 +15,15 @@ import os
 import re
 import secrets
 import shutil
-import ssl
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from interloop_devstack import kube
 from interloop_devstack.procs import free_port, spawn, stop, wait_port
 
 pytestmark = pytest.mark.slow
@@ -37,7 +35,6 @@ PRODUCTION_VALUES = CHART / "ci/production-values.yaml"
 CACHE = Path.home() / ".cache/interloop"
 SERVICES = ("gateway", "scheduler", "scorecard", "sync")
 AUTOSCALED = ("gateway", "scheduler")  # autoscaling.enabled per service in values.yaml
-PSA_LEVEL = "restricted"
 
 
 def _k8s_version() -> str:
@@ -82,123 +79,18 @@ def _flags(**flags: object) -> list[str]:
     return [f"--{name.replace('_', '-')}={value}" for name, value in flags.items()]
 
 
-_CA_CNF = """\
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = interloop-test-ca
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-"""
-_LEAVES = {  # name: (subject, extensions)
-    "apiserver": (
-        "/CN=kube-apiserver",
-        "subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth",
-    ),
-    "admin": ("/O=system:masters/CN=interloop-test-admin", "extendedKeyUsage = clientAuth"),
+_LEAVES = {
+    "apiserver": kube.serving_leaf("kube-apiserver", ["IP:127.0.0.1", "DNS:localhost"]),
+    "admin": kube.client_leaf("interloop-test-admin", "system:masters"),
 }
 
 
-def _pki(d: Path, env: dict[str, str]) -> Path:
-    """A CA, the API server's serving certificate, an admin client certificate (system:masters) and the
-    service-account signing key pair: EC P-256, valid for a day, in d."""
-    d.mkdir()
-    (d / "ca.cnf").write_text(_CA_CNF)
-    ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-
-    def openssl(command: str) -> None:
-        _run(["openssl", *command.split()], env=env, cwd=d)
-
-    openssl(f"req -x509 -config ca.cnf -extensions ca {ec} -days 1 -keyout ca.key -out ca.crt")
-    for name, (subject, ext) in _LEAVES.items():
-        (d / f"{name}.ext").write_text(f"{ext}\nkeyUsage = critical,digitalSignature\n")
-        openssl(f"req -new {ec} -subj {subject} -keyout {name}.key -out {name}.csr")
-        openssl(
-            f"x509 -req -in {name}.csr -CA ca.crt -CAkey ca.key -set_serial {secrets.randbits(63)} -days 1 "
-            f"-extfile {name}.ext -out {name}.crt"
-        )
-    openssl("ecparam -name prime256v1 -genkey -noout -out sa.key")
-    openssl("ec -in sa.key -pubout -out sa.pub")
-    return d
-
-
 @dataclass
-class Reply:
-    status: int
-    body: dict[str, Any]
-    warnings: list[str]
-
-
-@dataclass
-class Cluster:
-    url: str
-    pki: Path
-    env: dict[str, str]  # for helm and kubectl: KUBECONFIG and a private HOME, caches and config
-    helm_bin: Path
-    kubectl_bin: Path | None
-    version: str
-    _ssl: ssl.SSLContext = field(init=False, repr=False)
-    _resources: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self._ssl = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
-        self._ssl.load_cert_chain(str(self.pki / "admin.crt"), str(self.pki / "admin.key"))
-
-    def request(self, method: str, path: str, body: Any = None, *, yaml: bool = False) -> Reply:
-        data = None if body is None else (body.encode() if yaml else json.dumps(body).encode())
-        content_type = "application/yaml" if yaml else "application/json"
-        if method == "PATCH":
-            content_type = "application/merge-patch+json"
-        req = urllib.request.Request(
-            self.url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": content_type, "Accept": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, context=self._ssl, timeout=30) as resp:
-                status, raw, headers = resp.status, resp.read(), resp.headers
-        except urllib.error.HTTPError as e:
-            status, raw, headers = e.code, e.read(), e.headers
-        parsed = json.loads(raw) if raw.strip().startswith(b"{") else {"raw": raw.decode(errors="replace")}
-        return Reply(status, parsed, headers.get_all("Warning") or [])
-
-    def get(self, path: str) -> dict[str, Any]:
-        reply = self.request("GET", path)
-        assert reply.status == 200, f"GET {path}: {reply.status} {reply.body}"
-        return reply.body
-
-    def create(self, path: str, obj: dict[str, Any]) -> None:
-        reply = self.request("POST", path + "?fieldValidation=Strict", obj)
-        assert reply.status in (200, 201) and not reply.warnings, f"POST {path}: {reply.status} {reply}"
-
-    def resource(self, api_version: str, kind: str) -> tuple[str, bool]:
-        """(REST path prefix, namespaced) of a kind, from the server's discovery."""
-        if (api_version, kind) not in self._resources:
-            base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-            for r in self.get(base)["resources"]:
-                if "/" not in r["name"]:
-                    self._resources[(api_version, r["kind"])] = (f"{base}/{r['name']}", r["namespaced"])
-        return self._resources[(api_version, kind)]
-
-    def path(self, api_version: str, kind: str, namespace: str, name: str = "") -> str:
-        prefix, namespaced = self.resource(api_version, kind)
-        if namespaced:
-            base, plural = prefix.rsplit("/", 1)
-            prefix = f"{base}/namespaces/{namespace}/{plural}"
-        return f"{prefix}/{name}" if name else prefix
-
-    def namespace(self, name: str) -> str:
-        """A namespace that enforces (and warns and audits at) PodSecurity `restricted`, with the default
-        ServiceAccount the controller manager would create (the ServiceAccount admission wants it)."""
-        levels = {f"pod-security.kubernetes.io/{m}": PSA_LEVEL for m in ("enforce", "warn", "audit")}
-        versions = {f"pod-security.kubernetes.io/{m}-version": "latest" for m in ("enforce", "warn", "audit")}
-        self.create("/api/v1/namespaces", {"metadata": {"name": name, "labels": levels | versions}})
-        self.create(f"/api/v1/namespaces/{name}/serviceaccounts", {"metadata": {"name": "default"}})
-        return name
+class Cluster(kube.KubeApi):
+    env: dict[str, str] = field(default_factory=dict)  # for helm and kubectl: KUBECONFIG, a private HOME
+    helm_bin: Path = Path("helm")
+    kubectl_bin: Path | None = None
+    version: str = ""
 
     def helm(self, *args: str | Path) -> subprocess.CompletedProcess:
         return _run([self.helm_bin, *args], env=self.env)
@@ -316,7 +208,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "HELM_CONFIG_HOME": str(home / "helm-config"),
         "HELM_DATA_HOME": str(home / "helm-data"),
     }
-    pki = _pki(tmp / "pki", env)
+    pki = kube.pki(tmp / "pki", _LEAVES)
     client, peer, secure = free_port(), free_port(), free_port()
     etcd_proc = apiserver_proc = None
     try:
@@ -354,17 +246,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         )
         apiserver_proc = spawn([str(apiserver), *api_flags], log=api_log, env=env)
         url = f"https://127.0.0.1:{secure}"
-        Path(env["KUBECONFIG"]).write_text(_kubeconfig(url, pki))
+        Path(env["KUBECONFIG"]).write_text(kube.kubeconfig(url, pki))
         Path(env["KUBECONFIG"]).chmod(0o600)
-        c = Cluster(url, pki, env, helm, _tool("INTERLOOP_KUBECTL", "kubectl"), version)
+        c = Cluster(
+            url,
+            pki,
+            env=env,
+            helm_bin=helm,
+            kubectl_bin=_tool("INTERLOOP_KUBECTL", "kubectl"),
+            version=version,
+        )
         wait_port(secure, proc=apiserver_proc, log=api_log, timeout=120, what="kube-apiserver")
-        deadline = time.monotonic() + 120
-        while (ready := c.request("GET", "/readyz")).status != 200:
-            assert apiserver_proc.poll() is None, f"kube-apiserver exited; see {api_log}"
-            assert time.monotonic() < deadline, (
-                f"kube-apiserver not ready in 120s: {ready.body}; see {api_log}"
-            )
-            time.sleep(0.2)
+        c.wait_ready(apiserver_proc, api_log, timeout=120)
         assert c.get("/version")["gitVersion"] == version, (
             "the binary must report its version (helm's kubeVersion)"
         )
@@ -372,21 +265,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     finally:
         stop(apiserver_proc, timeout=20)
         stop(etcd_proc, timeout=20)
-
-
-def _kubeconfig(server: str, pki: Path) -> str:
-    cluster = {"server": server, "certificate-authority": str(pki / "ca.crt")}
-    user = {"client-certificate": str(pki / "admin.crt"), "client-key": str(pki / "admin.key")}
-    return json.dumps(  # JSON is YAML
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "test", "cluster": cluster}],
-            "users": [{"name": "admin", "user": user}],
-            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "admin"}}],
-            "current-context": "test",
-        }
-    )
 
 
 def _values_file(tmp: Path, name: str, values: dict[str, Any]) -> Path:
@@ -453,8 +331,9 @@ def _assert_pods_admitted(c: Cluster, namespace: str, release: str = "interloop"
 def _secret_keys() -> dict[str, str]:
     """What an SRE's existing Secret holds (fresh keys each run)."""
     keys = {
-        f"{svc}-database-url": f"postgresql://{svc}:{secrets.token_hex(8)}@db.internal:5432/{svc}"
+        f"{svc}-{kind}database-url": f"postgresql://{svc}:{secrets.token_hex(8)}@db.internal:5432/{svc}"
         for svc in SERVICES
+        for kind in ("", "migration-")
     }
     for key in ("scheduler-link-signing-key", "scheduler-credential-keys", "sync-credential-keys"):
         keys[key] = secrets.token_urlsafe(32) + "="  # a Fernet key: 32 bytes, url-safe base64
@@ -506,7 +385,9 @@ def test_production_values_install_with_an_existing_secret_then_servicemonitors_
     kinds = _kinds(cluster.helm("get", "manifest", "interloop", "-n", ns).stdout)
     assert kinds.get("Deployment") == kinds.get("PodDisruptionBudget") == len(SERVICES), kinds
     assert kinds.get("HorizontalPodAutoscaler") == len(AUTOSCALED) and kinds.get("Ingress") == 1, kinds
-    policies = {"interloop-default-deny", "interloop-test"} | {f"interloop-{s}" for s in SERVICES}
+    policies = {"interloop-default-deny", "interloop-test", "interloop-migrate"} | {
+        f"interloop-{s}" for s in SERVICES
+    }
     assert cluster.names("networking.k8s.io/v1", "NetworkPolicy", ns) == policies
     assert "Secret" not in kinds and "ServiceMonitor" not in kinds, kinds
     assert "no monitoring.coreos.com/v1 ServiceMonitor" in done.stdout, done.stdout

@@ -1,6 +1,7 @@
 """The retention sweep keeps the shared tables bounded on a real PostgreSQL: old published outbox rows,
-inbox ids older than Kafka's retention plus the margin and old replayed dead letters go, in batches;
-unpublished and quarantined outbox rows, recent inbox ids and open dead letters stay."""
+inbox ids older than Kafka's retention plus the margin, old replayed dead letters and idempotent calls
+older than a day go, in batches; unpublished and quarantined outbox rows, recent inbox ids, open dead
+letters and recent idempotent calls stay."""
 
 from __future__ import annotations
 
@@ -71,9 +72,17 @@ async def test_old_rows_go_in_batches_and_what_is_still_needed_stays(pool: async
                 replayed,
             )
 
+        for age, label in ((timedelta(hours=30), "old"), (timedelta(hours=20), "recent")):
+            await conn.execute(
+                "INSERT INTO idempotent_calls (tenant_id, method, key, request_digest, created_at)"
+                " VALUES ('t', 'CreateThing', $1, ''::bytea, now() - $2::interval)",
+                label,
+                age,
+            )
+
     deleted = await sweep(pool, common_sweeps(settings), service="test", batch_size=2)
 
-    assert deleted == {"outbox": 5, "inbox": 1, "dead_letters": 1}
+    assert deleted == {"outbox": 5, "inbox": 1, "dead_letters": 1, "idempotent_calls": 1}
     async with db.system_tx(pool) as conn:
         assert sorted(r[0] for r in await conn.fetch("SELECT key FROM outbox")) == [
             "quarantined",
@@ -84,10 +93,12 @@ async def test_old_rows_go_in_batches_and_what_is_still_needed_stays(pool: async
             "inside-kafka-retention+margin"
         ]
         assert [r[0] for r in await conn.fetch("SELECT consumer FROM dead_letters")] == ["open"]
+        assert [r[0] for r in await conn.fetch("SELECT key FROM idempotent_calls")] == ["recent"]
     assert await sweep(pool, common_sweeps(settings), service="test") == {
         "outbox": 0,
         "inbox": 0,
         "dead_letters": 0,
+        "idempotent_calls": 0,
     }
 
 

@@ -151,6 +151,8 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- $_ := set $data (print $p "GRPC_PORT") (toString $svc.ports.grpc) }}
 {{- $_ := set $data (print $p "METRICS_PORT") (toString $svc.ports.metrics) }}
 {{- $_ := set $data (print $p "LOG_LEVEL") .root.Values.logLevel }}
+{{- /* The migration Job applies migrations; serving pods only check the schema is current. */}}
+{{- $_ := set $data (print $p "MIGRATE_ON_START") "false" }}
 {{- $_ := set $data (print $p "TOPIC_PREFIX") .root.Values.kafka.topicPrefix }}
 {{- $_ := set $data (print $p "KAFKA_TOPIC_PARTITIONS") (toString .root.Values.kafka.topics.partitions) }}
 {{- $_ := set $data (print $p "KAFKA_TOPIC_REPLICATION") (toString .root.Values.kafka.topics.replication) }}
@@ -227,7 +229,13 @@ checksum/config annotation, so a change rolls only that service's pods.
   valueFrom: {fieldRef: {fieldPath: spec.nodeName}}
 - name: {{ $p }}DATABASE_URL
   valueFrom:
+    secretKeyRef: {name: {{ $secret }}, key: {{ .databaseKey | default (printf "%s-database-url" .name) }}}
+{{- if .databaseKey }}
+{{- /* The migration Job as the owner role: it grants the service's own role its data privileges. */}}
+- name: {{ $p }}RUNTIME_DATABASE_URL
+  valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: {{ printf "%s-database-url" .name }}}
+{{- end }}
 {{- with .root.Values.kafka.bootstrapServersSecretKey }}
 - name: {{ $p }}KAFKA_BOOTSTRAP_SERVERS
   valueFrom:
@@ -266,6 +274,9 @@ checksum/config annotation, so a change rolls only that service's pods.
 {{- range $name, $svc := .Values.services }}
 {{- if $svc.enabled }}
 {{- $_ := set $keys (printf "%s-database-url" $name) (printf "services.%s reads it as INTERLOOP_%s_DATABASE_URL" $name (upper $name)) }}
+{{- if $.Values.migrations.separateRole }}
+{{- $_ := set $keys (printf "%s-migration-database-url" $name) (printf "the %s migration Job connects with it as the database's owner (migrations.separateRole)" $name) }}
+{{- end }}
 {{- range $suffix, $key := $svc.secretEnv }}
 {{- $_ := set $keys $key (printf "services.%s reads it as INTERLOOP_%s_%s" $name (upper $name) $suffix) }}
 {{- end }}
@@ -313,4 +324,58 @@ that is missing or empty, saying what to put there.
 {{- end }}
 {{- end }}
 {{- toYaml $data }}
+{{- end }}
+
+{{/* The migration Job's pod template (its hash names the Job). */}}
+{{- define "interloop.migrationPod" -}}
+{{- $ctx := .ctx }}
+{{- $root := $ctx.root }}
+metadata:
+  labels:
+    {{- include "interloop.podLabels" .jobCtx | nindent 4 }}
+    interloop.dev/service: {{ $ctx.name }}
+spec:
+  restartPolicy: Never
+  serviceAccountName: {{ .fullname }}
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  securityContext:
+    {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+  {{- with $root.Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $ctx.svc.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $ctx.svc.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: migrate
+      image: {{ include "interloop.image" $ctx }}
+      imagePullPolicy: {{ $root.Values.imagePullPolicy }}
+      command: ["python", "-m", {{ .module | quote }}, "migrate", "--wait", {{ $root.Values.migrations.lockWaitSeconds | quote }}]
+      envFrom:
+        - configMapRef:
+            name: {{ .fullname }}
+      env:
+        {{- $envCtx := $ctx }}
+        {{- if $root.Values.migrations.separateRole }}
+        {{- $envCtx = merge (dict "databaseKey" (printf "%s-migration-database-url" $ctx.name)) $ctx }}
+        {{- end }}
+        {{- include "interloop.env" $envCtx | nindent 8 }}
+      securityContext:
+        {{- toYaml $root.Values.containerSecurityContext | nindent 8 }}
+      resources:
+        {{- toYaml $ctx.svc.resources | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+  volumes:
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ $root.Values.tmpVolume.sizeLimit }}
 {{- end }}

@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from interloop_common.db import PrivilegedRole
+from interloop_common.db import PrivilegedRole, SchemaNotCurrent, migrate, wait_schema_current
 from interloop_common.keyring import KeyRing, KeysUnavailable, Rotation, SealedColumns, rotate_all
 from interloop_common.logging import configure_logging
 from interloop_common.settings import ServiceSettings
@@ -27,7 +28,18 @@ def main(
     parser = argparse.ArgumentParser(prog=f"python -m {package}", description=f"Interloop {name} service")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="migrate the database, then serve gRPC, the outbox relay and consumers")
-    sub.add_parser("migrate", help="apply pending database migrations and exit")
+    mig = sub.add_parser("migrate", help="apply pending database migrations and exit")
+    mig.add_argument(
+        "--check", action="store_true", help="apply nothing: exit 0 if the schema is current, else 1"
+    )
+    mig.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="with --check, wait up to SECONDS for the schema to become current (another process migrating); "
+        "without, how long to wait for another migrator's lock (default 600)",
+    )
     replay = sub.add_parser(
         "replay-dead-letters", help="republish a tenant's open dead letters to their topics"
     )
@@ -47,10 +59,19 @@ def main(
         print(f"{name}: invalid setting {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
         raise SystemExit(2) from None
     if args.command == "migrate":
-        from interloop_common.db import migrate
-
         configure_logging(name, settings.log_level)
-        applied = migrate(settings.database_url.get_secret_value(), package)
+        dsn = settings.database_url.get_secret_value()
+        if args.check:
+            try:
+                wait_schema_current(dsn, package, wait_seconds=args.wait)
+            except SchemaNotCurrent as exc:
+                print(f"{name}: {exc}", file=sys.stderr)
+                raise SystemExit(1) from None
+            print(f"{name}: schema current")
+            return
+        runtime = settings.runtime_database_url.get_secret_value()
+        grant_to = urlsplit(runtime).username or "" if runtime else ""
+        applied = migrate(dsn, package, wait_seconds=args.wait or 600, grant_to=grant_to)
         print(f"{name}: {applied} migration(s) applied")
         return
     if args.command == "replay-dead-letters":
@@ -74,7 +95,7 @@ def main(
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass
-    except PrivilegedRole as exc:
+    except (PrivilegedRole, SchemaNotCurrent) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 

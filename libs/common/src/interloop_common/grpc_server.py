@@ -7,6 +7,7 @@ sending traffic), then in-flight RPCs get `grace` seconds to finish before the s
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Callable, Iterable
@@ -162,7 +163,37 @@ def channel(target: str, *, deadline_seconds: float = 10.0) -> grpc.aio.Channel:
     """A client channel that applies a default deadline to every call that does not set one."""
     # round_robin: with a dns:/// target naming a headless Service, calls spread over every pod it
     # resolves to (the default pick_first would pin them all to one).
-    options = [("grpc.lb_policy_name", "round_robin")]
+    # A callee that was away (not yet resolvable at start, restarted, rolled) is found again within
+    # seconds: gRPC's defaults back off reconnects up to 120 s and re-resolve DNS at most every 30 s,
+    # which a real cluster showed as minutes of UNAVAILABLE after every pod was Ready.
+    # Calls go only to pods whose gRPC health is SERVING (client-side health checking), so the chart's
+    # headless Service can publish pods before they are ready and a draining pod is left at once.
+    # UNAVAILABLE (no pod ready to take the call: the moment one pod has gone and the client has not yet
+    # connected to its replacement, or a pod refusing while it drains) is retried for about 3 s before the
+    # caller sees it; a callee that stays away is still reported, as 503 at the gateway.
+    retry = {
+        "maxAttempts": 5,
+        "initialBackoff": "0.2s",
+        "maxBackoff": "1.5s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"],
+    }
+    config = {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "healthCheckConfig": {"serviceName": ""},
+        # Health checks are probes: they report UNAVAILABLE at once instead of waiting it out.
+        "methodConfig": [
+            {"name": [{}], "retryPolicy": retry},
+            {"name": [{"service": "grpc.health.v1.Health"}]},
+        ],
+    }
+    options = [
+        ("grpc.service_config", json.dumps(config)),
+        ("grpc.initial_reconnect_backoff_ms", 500),
+        ("grpc.min_reconnect_backoff_ms", 500),
+        ("grpc.max_reconnect_backoff_ms", 5000),
+        ("grpc.dns_min_time_between_resolutions_ms", 1000),
+    ]
     return grpc.aio.insecure_channel(
         target, options=options, interceptors=[_DefaultDeadline(deadline_seconds)]
     )

@@ -7,6 +7,8 @@ What is swept, and why it is safe:
   redelivery, and Kafka cannot redeliver an event it no longer holds.
 - ``dead_letters`` already replayed, older than ``retention_dead_letters_hours``; open ones stay until a
   human replays them.
+- ``idempotent_calls`` older than ``retention_idempotency_hours``: the gateway forgets an Idempotency-Key
+  after as long, so no retry of it can arrive later.
 
 Deletes run in batches (one short transaction each), so a sweep never holds a long lock or a huge
 transaction; a service adds its own tables with ``Sweep``."""
@@ -49,7 +51,7 @@ class Sweep:
 
 
 def common_sweeps(settings: ServiceSettings) -> list[Sweep]:
-    """The outbox, inbox and dead-letter sweeps every service runs."""
+    """The outbox, inbox, dead-letter and idempotent-call sweeps every service runs."""
     inbox = settings.kafka_retention_hours + settings.retention_inbox_margin_hours
     return [
         Sweep(
@@ -60,6 +62,7 @@ def common_sweeps(settings: ServiceSettings) -> list[Sweep]:
         ),
         Sweep("inbox", "processed_at", timedelta(hours=inbox)),
         Sweep("dead_letters", "replayed_at", timedelta(hours=settings.retention_dead_letters_hours)),
+        Sweep("idempotent_calls", "created_at", timedelta(hours=settings.retention_idempotency_hours)),
     ]
 
 

@@ -56,10 +56,6 @@ class ServiceSpec:
     sweeps: tuple[retention.Sweep, ...] = ()
 
 
-def migrate(settings: ServiceSettings, package: str) -> int:
-    return db.migrate(settings.database_url.get_secret_value(), package)
-
-
 async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.Event | None = None) -> None:
     configure_logging(spec.name, settings.log_level)
     configure_telemetry(spec.name)
@@ -74,8 +70,16 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
     except db.PrivilegedRole:
         await pool.close()
         raise
-    applied = await asyncio.to_thread(migrate, settings, spec.package)
-    log.info("migrations applied: %d", applied)
+    try:
+        await asyncio.to_thread(
+            db.prepare_schema,
+            settings.database_url.get_secret_value(),
+            spec.package,
+            migrate_on_start=settings.migrate_on_start,
+        )
+    except db.SchemaNotCurrent:
+        await pool.close()
+        raise
     metrics.serve_metrics(settings.metrics_port)
     kafka.set_topic_prefix(settings.topic_prefix)
     kafka.set_security(settings)

@@ -41,6 +41,12 @@ class ServiceSettings(BaseSettings):
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables the Prometheus endpoint")
     log_level: str = "INFO"
+    # Apply pending migrations when serving (the dev stack, a single process). The Helm chart turns it off:
+    # its migration Job applies them once per version, and `serve` then only checks the schema is current.
+    migrate_on_start: bool = True
+    # When migrations run as the database's owner role (database_url) and the service as another, the
+    # runtime role's URL: `migrate` grants that role the data privileges it needs (db.migrate's grant_to).
+    runtime_database_url: SecretStr = SecretStr("")
     db_pool_min: int = Field(default=1, ge=1)
     db_pool_max: int = Field(default=20, ge=1)
     # How long a transaction waits for a pooled connection before answering UNAVAILABLE (never forever).
@@ -73,6 +79,9 @@ class ServiceSettings(BaseSettings):
     retention_outbox_hours: float = Field(default=168, gt=0)
     retention_inbox_margin_hours: float = Field(default=24, ge=0)
     retention_dead_letters_hours: float = Field(default=720, gt=0)
+    # An idempotent call's record (interloop_common.idempotency) answers retries this long: the gateway's
+    # Idempotency-Key window (Stripe's 24 hours).
+    retention_idempotency_hours: float = Field(default=24, gt=0)
 
     @model_validator(mode="after")
     def _kafka_security(self) -> ServiceSettings:

@@ -65,13 +65,14 @@ class LocalKafka:
     heap: str = "512m"
     proc: subprocess.Popen | None = None
     security: BrokerSecurity | None = None
+    host: str = "127.0.0.1"  # where clients connect (listened on and advertised)
 
     def _listener(self) -> list[str]:
         c = f"CONTROLLER://127.0.0.1:{self.controller_port}"
         if self.security is None:
             return [
-                f"listeners=PLAINTEXT://127.0.0.1:{self.port},{c}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                f"listeners=PLAINTEXT://{self.host}:{self.port},{c}",
+                f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             ]
         sec = self.security
@@ -95,7 +96,7 @@ class LocalKafka:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def _config(self) -> Path:
         logs = self.data_dir / "data"
@@ -152,7 +153,7 @@ class LocalKafka:
                 )
         log = self.data_dir / "kafka.log"
         self.proc = spawn([*jvm, "kafka.Kafka", str(cfg)], log=log)
-        wait_port(self.port, proc=self.proc, log=log, timeout=90, what="Kafka")
+        wait_port(self.port, proc=self.proc, log=log, timeout=90, what="Kafka", host=self.host)
 
     def _log4j(self) -> Path:
         path = self.data_dir / "log4j.properties"

@@ -28,6 +28,8 @@ class LocalPostgres:
     data_dir: Path
     port: int
     proc: subprocess.Popen | None = None
+    # More addresses to listen on besides loopback (password logins from their /24 are allowed).
+    also_listen: tuple[str, ...] = ()
     _user: str | None = field(default=None, repr=False)
 
     @property
@@ -73,6 +75,9 @@ class LocalPostgres:
                 capture_output=True,
                 user=self._user,
             )
+            with open(pgdata / "pg_hba.conf", "a") as hba:
+                for address in self.also_listen:
+                    hba.write(f"host all all {address.rsplit('.', 1)[0]}.0/24 scram-sha-256\n")
         log = self.data_dir / "postgres.log"
         self.proc = spawn(
             [
@@ -82,7 +87,7 @@ class LocalPostgres:
                 "-p",
                 str(self.port),
                 "-h",
-                "127.0.0.1",
+                ",".join(("127.0.0.1", *self.also_listen)),
                 "-k",
                 str(self.data_dir),
                 "-c",

@@ -124,7 +124,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, *, proc: subprocess.Popen, log: Path, timeout: float, what: str) -> None:
+def wait_port(
+    port: int, *, proc: subprocess.Popen, log: Path, timeout: float, what: str, host: str = "127.0.0.1"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -134,7 +136,7 @@ def wait_port(port: int, *, proc: subprocess.Popen, log: Path, timeout: float, w
             )
         with socket.socket() as s:
             s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            if s.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.1)
     raise StackError(f"{what} did not open port {port} within {timeout:.0f}s; see {log}")
