@@ -138,3 +138,38 @@ async def test_the_gateway_forgets_idempotency_keys_after_a_day(infra) -> None: 
             assert [r["key"] for r in await conn.fetch("SELECT key FROM idempotency_keys")] == ["recent"]
     finally:
         await pool.close()
+
+
+async def test_sync_forgets_webhook_delivery_ids_and_quarantined_bodies_after_a_month(infra) -> None:  # type: ignore[no-untyped-def]
+    from interloop_sync.app import SPEC
+
+    dsn = infra.database(f"retention_sync_{uuid.uuid4().hex[:8]}")
+    db.migrate(dsn, "interloop_sync")
+    pool = await db.create_pool(dsn, min_size=1, max_size=2)
+    connection = uuid.uuid4()
+    try:
+        async with db.system_tx(pool) as conn:
+            for label, age in (("old", timedelta(days=31)), ("recent", timedelta(days=29))):
+                await conn.execute(
+                    "INSERT INTO webhook_deliveries (tenant_id, connection_id, delivery_id, received_at)"
+                    " VALUES ('t', $1, $2, now() - $3::interval)",
+                    connection,
+                    label,
+                    age,
+                )
+                await conn.execute(
+                    "INSERT INTO quarantine (tenant_id, id, connection_id, reason, raw_body, headers,"
+                    " body_sha256, received_at) VALUES ('t', $1, $2, $3, ''::bytea, '{}', $3,"
+                    " now() - $4::interval)",
+                    uuid.uuid4(),
+                    connection,
+                    label,
+                    age,
+                )
+        deleted = await sweep(pool, [*common_sweeps(ServiceSettings()), *SPEC.sweeps], service="sync")
+        assert deleted["webhook_deliveries"] == 1 and deleted["quarantine"] == 1, deleted
+        async with db.system_tx(pool) as conn:
+            assert await conn.fetchval("SELECT array_agg(delivery_id) FROM webhook_deliveries") == ["recent"]
+            assert await conn.fetchval("SELECT array_agg(reason) FROM quarantine") == ["recent"]
+    finally:
+        await pool.close()

@@ -16,6 +16,7 @@ from interloop_sync.events.consumers import consumers
 from interloop_sync.rpc.servicer import SyncServicer
 from interloop_sync.settings import SyncSettings
 from interloop_sync.store import automations as actions
+from interloop_sync.store import mirror
 from interloop_sync.store.connections import SealedCredentials
 from interloop_sync.usecases import automations, context, reconcile, retention
 
@@ -43,7 +44,7 @@ SPEC = ServiceSpec(
     register=_register,
     consumers=_consumers,
     background=_background,
-    sweeps=(actions.FINISHED_CALLS,),
+    sweeps=(actions.FINISHED_CALLS, mirror.DELIVERIES, mirror.QUARANTINE),
 )
 
 

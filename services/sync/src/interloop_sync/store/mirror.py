@@ -6,14 +6,21 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from interloop_common.retention import Sweep
 
 from interloop_sync.domain.identity import erase, normalise_email, normalise_phone
 from interloop_sync.domain.jsonable import dumps
 from interloop_sync.domain.model import Application, Candidate, Job, Offer, PersonRef, Stage
+
+# A delivery id only guards against a vendor's redelivery, and vendors stop retrying within days
+# (Greenhouse about 15 h, Lever 24 h): a month of ids is ample. Quarantined bodies hold personal data
+# nobody replays automatically; an operator has a month to look at them, then they go.
+DELIVERIES = Sweep("webhook_deliveries", "received_at", timedelta(days=30))
+QUARANTINE = Sweep("quarantine", "received_at", timedelta(days=30))
 
 
 async def record_delivery(
