@@ -1,7 +1,7 @@
 """The retention sweep keeps the shared tables bounded on a real PostgreSQL: old published outbox rows,
 inbox ids older than Kafka's retention plus the margin, old replayed dead letters and idempotent calls
 older than a day go, in batches; unpublished and quarantined outbox rows, recent inbox ids, open dead
-letters and recent idempotent calls stay."""
+letters and recent idempotent calls stay; parked events go as replayed dead letters do."""
 
 from __future__ import annotations
 
@@ -80,9 +80,18 @@ async def test_old_rows_go_in_batches_and_what_is_still_needed_stays(pool: async
                 age,
             )
 
+        for age, label in ((timedelta(hours=721), "parked-old"), (timedelta(hours=700), "parked-recent")):
+            await conn.execute(
+                "INSERT INTO parked_events (consumer, tenant_id, event_id, event_type, subject, version,"
+                " held_version, parked_at) VALUES ($1, 't', $2, 'e', 's', 1, 2, now() - $3::interval)",
+                label,
+                uuid.uuid4(),
+                age,
+            )
+
     deleted = await sweep(pool, common_sweeps(settings), service="test", batch_size=2)
 
-    assert deleted == {"outbox": 5, "inbox": 1, "dead_letters": 1, "idempotent_calls": 1}
+    assert deleted == {"outbox": 5, "inbox": 1, "dead_letters": 1, "parked_events": 1, "idempotent_calls": 1}
     async with db.system_tx(pool) as conn:
         assert sorted(r[0] for r in await conn.fetch("SELECT key FROM outbox")) == [
             "quarantined",
@@ -94,10 +103,12 @@ async def test_old_rows_go_in_batches_and_what_is_still_needed_stays(pool: async
         ]
         assert [r[0] for r in await conn.fetch("SELECT consumer FROM dead_letters")] == ["open"]
         assert [r[0] for r in await conn.fetch("SELECT key FROM idempotent_calls")] == ["recent"]
+        assert [r[0] for r in await conn.fetch("SELECT consumer FROM parked_events")] == ["parked-recent"]
     assert await sweep(pool, common_sweeps(settings), service="test") == {
         "outbox": 0,
         "inbox": 0,
         "dead_letters": 0,
+        "parked_events": 0,
         "idempotent_calls": 0,
     }
 

@@ -7,12 +7,13 @@ Headers follow the CloudEvents Kafka protocol binding (binary content mode): `ce
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf import any_pb2, timestamp_pb2
 from google.protobuf.message import DecodeError, Message
-from interloop.events.v1 import envelope_pb2
+from interloop.events.v1 import envelope_pb2, interview_pb2
 from opentelemetry import propagate
 
 from interloop_common.retry import Permanent
@@ -108,3 +109,23 @@ def decode(value: bytes) -> Event:
 
 def header_dict(headers: list[tuple[str, bytes]] | None) -> dict[str, str]:
     return {k: v.decode(errors="replace") for k, v in (headers or [])}
+
+
+# Interview events that carry their booking's SEQUENCE (raised by every reschedule and cancellation): the
+# version consumers apply them in (ConsumerSpec.ordered), so an older one never undoes a newer state.
+_BOOKING_SEQUENCED: dict[str, type[Message]] = {
+    "interview.scheduled": interview_pb2.InterviewScheduled,
+    "interview.rescheduled": interview_pb2.InterviewScheduled,
+    "interview.cancelled": interview_pb2.InterviewCancelled,
+    "interview.reminder_due": interview_pb2.InterviewReminderDue,
+}
+
+
+def booking_sequence(event: Event) -> int:
+    """The SEQUENCE of the booking an interview event is about."""
+    return int(event.unpack(_BOOKING_SEQUENCED[event.type]).sequence)  # type: ignore[attr-defined]
+
+
+def booking_order(types: Iterable[str]) -> dict[str, Callable[[Event], int]]:
+    """For a consumer's ``ordered``: each of ``types`` that carries a booking SEQUENCE, read from it."""
+    return {t: booking_sequence for t in types if t in _BOOKING_SEQUENCED}

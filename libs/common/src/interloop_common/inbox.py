@@ -10,6 +10,12 @@ A record whose handler still fails after bounded retries (backoff with jitter) i
 nothing is dropped. Only handler and data errors count toward that bound: an infrastructure error (the
 database or the broker away, a failover, a timeout, a serialization conflict; see `infrastructure`) is
 waited out without limit, with capped backoff, and the partition's offset does not move meanwhile.
+
+Order per aggregate: for the event types a consumer declares `ordered` (with how to read the aggregate
+version from the event), the consumer keeps the newest version it applied of each aggregate (the
+envelope's subject) in `aggregate_versions`, in the handler's transaction. An event older than that
+version is parked (`parked_events`, a metric and a warning) instead of applied: a dead letter replayed
+after the booking moved on, or a record that crossed partitions, cannot undo a newer state.
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ from interloop_common.retry import Permanent, policy
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 REPLAY_FOR = "x-replay-for"
+PARKED = Counter(
+    "interloop_events_parked_total",
+    "Events older than the aggregate version the consumer held: parked, not applied",
+    ["service", "consumer"],
+)
 CONSUMER_WAITS = Counter(
     "interloop_consumer_infrastructure_retries_total",
     "Event applications retried while the database or the broker was away (not toward dead letters)",
@@ -48,6 +59,64 @@ Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
 # Who is alerted when an event is dead-lettered (e.g. the owner of the connection it came from);
 # None falls back to the service's configured alert owner.
 OwnerResolver = Callable[[asyncpg.Connection, Event], Awaitable[str | None]]
+# The aggregate version an event carries (a booking's SEQUENCE, ...), for ordered event types.
+VersionOf = Callable[[Event], int]
+
+
+def in_order(service: str, group: str, version_of: VersionOf, handler: Handler) -> Handler:
+    """`handler`, applied only when the event is not older than the aggregate version this consumer
+    group last applied; an older one is parked. Versions equal to the held one apply (several events
+    may share a version, e.g. a booking's reminders carry its current SEQUENCE)."""
+
+    async def apply(conn: asyncpg.Connection, event: Event) -> None:
+        version = version_of(event)
+        held = await conn.fetchval(
+            """INSERT INTO aggregate_versions (consumer, tenant_id, subject, version, event_id)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (tenant_id, consumer, subject) DO UPDATE
+                   SET version = EXCLUDED.version, event_id = EXCLUDED.event_id, updated_at = now()
+                   WHERE aggregate_versions.version <= EXCLUDED.version
+               RETURNING version""",
+            group,
+            event.tenant_id,
+            event.subject,
+            version,
+            uuid.UUID(event.id),
+        )
+        if held is not None:
+            await handler(conn, event)
+            return
+        newer = await conn.fetchval(
+            """SELECT version FROM aggregate_versions
+               WHERE tenant_id = $1 AND consumer = $2 AND subject = $3""",
+            event.tenant_id,
+            group,
+            event.subject,
+        )
+        await conn.execute(
+            """INSERT INTO parked_events
+                   (consumer, tenant_id, event_id, event_type, subject, version, held_version)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING""",
+            group,
+            event.tenant_id,
+            uuid.UUID(event.id),
+            event.type,
+            event.subject,
+            version,
+            newer,
+        )
+        PARKED.labels(service, group).inc()
+        log.warning(
+            "event %s (%s) about %s is version %d, older than the %d %s applied: parked",
+            event.id,
+            event.type,
+            event.subject,
+            version,
+            newer,
+            group,
+        )
+
+    return apply
 
 
 def infrastructure(exc: BaseException) -> bool:
@@ -76,13 +145,20 @@ class InboxConsumer:
         alert_owner: str = "platform-oncall@interloop.local",
         owner_of: OwnerResolver | None = None,
         concurrency: int = 8,
+        ordered: dict[str, VersionOf] | None = None,
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._service = service
         self._group = group
         self._topics = list(topics)
-        self._handlers = handlers
+        ordered = ordered or {}
+        unknown = set(ordered) - set(handlers)
+        if unknown:
+            raise ValueError(f"consumer {group}: ordered types without a handler: {sorted(unknown)}")
+        self._handlers = {
+            t: in_order(service, group, ordered[t], h) if t in ordered else h for t, h in handlers.items()
+        }
         self._max_attempts = max_attempts
         self._backoff = (backoff_initial, backoff_max)
         self._alert_owner = alert_owner
@@ -421,6 +497,8 @@ __all__ = [
     "infrastructure",
     "InboxConsumer",
     "OwnerResolver",
+    "VersionOf",
+    "in_order",
     "Permanent",
     "erase_dead_letters",
     "replay_dead_letters",

@@ -7,6 +7,9 @@ What is swept, and why it is safe:
   redelivery, and Kafka cannot redeliver an event it no longer holds.
 - ``dead_letters`` already replayed, older than ``retention_dead_letters_hours``; open ones stay until a
   human replays them.
+- ``parked_events`` older than ``retention_dead_letters_hours``: a record of an event a consumer did not
+  apply because it held a newer version of the aggregate; it is kept as long as a replayed dead letter.
+  (``aggregate_versions`` is not swept: one row per aggregate and group, like the aggregates themselves.)
 - ``idempotent_calls`` older than ``retention_idempotency_hours``: the gateway forgets an Idempotency-Key
   after as long, so no retry of it can arrive later.
 
@@ -51,7 +54,7 @@ class Sweep:
 
 
 def common_sweeps(settings: ServiceSettings) -> list[Sweep]:
-    """The outbox, inbox, dead-letter and idempotent-call sweeps every service runs."""
+    """The outbox, inbox, dead-letter, parked-event and idempotent-call sweeps every service runs."""
     inbox = settings.kafka_retention_hours + settings.retention_inbox_margin_hours
     return [
         Sweep(
@@ -62,6 +65,7 @@ def common_sweeps(settings: ServiceSettings) -> list[Sweep]:
         ),
         Sweep("inbox", "processed_at", timedelta(hours=inbox)),
         Sweep("dead_letters", "replayed_at", timedelta(hours=settings.retention_dead_letters_hours)),
+        Sweep("parked_events", "parked_at", timedelta(hours=settings.retention_dead_letters_hours)),
         Sweep("idempotent_calls", "created_at", timedelta(hours=settings.retention_idempotency_hours)),
     ]
 

@@ -17,7 +17,7 @@ import asyncpg
 
 from interloop_common import db, kafka, metrics, periodic, retention
 from interloop_common.grpc_server import GrpcServer, install_shutdown
-from interloop_common.inbox import Handler, InboxConsumer, OwnerResolver
+from interloop_common.inbox import Handler, InboxConsumer, OwnerResolver, VersionOf
 from interloop_common.logging import configure_logging
 from interloop_common.outbox import OutboxRelay
 from interloop_common.settings import ServiceSettings
@@ -42,6 +42,8 @@ class ConsumerSpec:
     topics: list[str]
     handlers: dict[str, Handler]
     owner_of: OwnerResolver | None = None
+    # Event types applied in aggregate-version order (older ones parked), with how to read the version.
+    ordered: dict[str, VersionOf] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,6 +112,7 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, ready: asyncio.
             alert_owner=settings.alert_owner,
             owner_of=c.owner_of,
             concurrency=settings.consumer_concurrency,
+            ordered=c.ordered,
         )
         for c in spec.consumers(runtime)
     ]

@@ -9,7 +9,7 @@ from datetime import timedelta
 import asyncpg
 from interloop.events.v1 import ats_pb2, interview_pb2
 from interloop_common.erasure import acknowledge
-from interloop_common.events import Event, MalformedEvent
+from interloop_common.events import Event, MalformedEvent, booking_order
 from interloop_common.kafka import topic
 from interloop_common.rpc import dt
 from interloop_common.service import ConsumerSpec, Runtime
@@ -128,7 +128,9 @@ def consumers(rt: Runtime) -> list[ConsumerSpec]:
         ConsumerSpec(
             group="scorecard.interviews",
             topics=[topic("interview")],
-            handlers=handlers(settings.feedback_due_hours),
+            handlers=(interview := handlers(settings.feedback_due_hours)),
+            # a replayed interview.scheduled older than the cancellation applied must not reopen scorecards
+            ordered=booking_order(interview),
         ),
         ConsumerSpec(group="scorecard.outcomes", topics=[topic("hris")], handlers=outcome_handlers()),
         ConsumerSpec(group="scorecard.erasure", topics=[topic("ats")], handlers=erasure_handlers()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 from interloop.events.v1 import ats_pb2, scorecard_pb2
-from interloop_common.events import Event
+from interloop_common.events import Event, booking_order
 from interloop_common.kafka import topic
 from interloop_common.service import ConsumerSpec
 
@@ -27,6 +27,8 @@ def consumers(ctx: SyncContext) -> list[ConsumerSpec]:
                 group="sync.interview-mail",
                 topics=[topic("interview"), topic("scorecard")],
                 handlers=dict.fromkeys(interview_mail.TEMPLATES, interview_mail.plan_mails),
+                # no invite for a time the booking has moved on from (a replayed or late older event)
+                ordered=booking_order(interview_mail.TEMPLATES),
             )
         )
     return [
@@ -35,7 +37,10 @@ def consumers(ctx: SyncContext) -> list[ConsumerSpec]:
         # the inbox transaction) and written by the automation worker with no transaction held.
         ConsumerSpec(group="sync.hris", topics=[topic("ats")], handlers=_hris(ctx)),
         ConsumerSpec(
-            group="sync.writeback", topics=[topic("scorecard"), topic("interview")], handlers=_writeback(ctx)
+            group="sync.writeback",
+            topics=[topic("scorecard"), topic("interview")],
+            handlers=(writes := _writeback(ctx)),
+            ordered=booking_order(writes),
         ),
         # The scheduler opened a scheduling request: email the candidate their link (one email per link).
         ConsumerSpec(
