@@ -50,7 +50,7 @@ async def pipeline(services: ServiceSet, n: int, concurrency: int) -> tuple[floa
             await stub.CreateConnection(
                 pb.CreateConnectionRequest(
                     tenant_id=tenant,
-                    credentials={"access_token": workday.access_token},
+                    credentials=workday.credentials,
                     connection=pb.Connection(
                         provider="workday",
                         owner="bench@acme.test",
@@ -92,7 +92,7 @@ async def pipeline(services: ServiceSet, n: int, concurrency: int) -> tuple[floa
             )
         finally:
             await conn.close()
-        assert len(workday.writes) == n, "duplicate or missing HRIS writes"
+        assert len(workday.hires) == n, "duplicate or missing HRIS writes"
     latencies = [float(r["at"]) - sent[r["application_id"]] for r in done]
     elapsed = max(float(r["at"]) for r in done) - start
     return n / elapsed, p99(latencies), n / ingested

@@ -29,7 +29,10 @@ def lever() -> Iterator[FakeLever]:
 def workday() -> Iterator[FakeWorkday]:
     yield from _serve(
         FakeWorkday(
-            organizations={"ORG-ENG", "ORG-SALES", "ORG-OPS"}, locations={"LOC-NYC", "LOC-LON", "LOC-STL"}
+            organizations={"ORG-ENG", "ORG-SALES", "ORG-OPS"},
+            locations={"LOC-NYC", "LOC-LON", "LOC-STL"},
+            # each organisation's Manager role: who Get_Workers names as a hire's manager
+            managers={"ORG-ENG": "456DEF", "ORG-SALES": "E-8", "ORG-OPS": "E-9"},
         )
     )
 

@@ -62,7 +62,7 @@ SYNTHETIC = [
         "2026-02-02",
         "123456.78",
         "GBP",
-        "E-7",
+        "456DEF",
     ),
     (
         "Grace",
@@ -76,7 +76,7 @@ SYNTHETIC = [
         "E-8",
     ),
     ("Zoë", "Ñúñez-O'Brien", "Ops Lead", "ex-dept-3", "ex-office-1", "2026-04-01", "70000.00", "EUR", "E-9"),
-    ("Li", "Wei", "Data Scientist", "ex-dept-2", "ex-office-2", "2026-12-31", 150000, "USD", "E-10"),
+    ("Li", "Wei", "Data Scientist", "ex-dept-2", "ex-office-2", "2026-12-31", 150000, "USD", "E-8"),
 ]
 
 
@@ -94,8 +94,12 @@ def offer_accepted(i: int) -> dict:
     return app
 
 
-def workday_client(fake: FakeWorkday, http: httpx.AsyncClient, token: str | None = None) -> WorkdayStaffing:
-    return WorkdayStaffing(http, WorkdayConfig(fake.base_url, fake.tenant, token or fake.access_token))
+def workday_client(
+    fake: FakeWorkday, http: httpx.AsyncClient, password: str | None = None
+) -> WorkdayStaffing:
+    return WorkdayStaffing(
+        http, WorkdayConfig(fake.base_url, fake.tenant, fake.username, password or fake.password)
+    )
 
 
 def bamboo_client(fake: FakeBambooHR, http: httpx.AsyncClient, key: str | None = None) -> BambooHR:
@@ -147,18 +151,19 @@ async def test_updates_change_only_the_given_fields(hris) -> None:
 async def test_workday_repeat_is_not_a_second_write(workday: FakeWorkday, http: httpx.AsyncClient) -> None:
     adapter = workday_client(workday, http)
     fields = MAPPING.apply(offer_accepted(0))
-    before = len(workday.writes)
+    before, hires = len(workday.writes), len(workday.hires)
     first = await adapter.create_hire(fields, idempotency_key="offer-506409-v2")
     again = await adapter.create_hire(fields, idempotency_key="offer-506409-v2")
     assert first.created and not again.created and again.remote_id == first.remote_id
-    assert len(workday.writes) == before + 1
+    assert len(workday.hires) == hires + 1
+    assert len(workday.writes) == before + 2  # Put_Applicant + Hire_Employee, once
 
 
 async def test_read_back_detects_hris_rewriting_a_field(
     workday: FakeWorkday, bamboohr: FakeBambooHR, http: httpx.AsyncClient
 ) -> None:
     fields = MAPPING.apply(offer_accepted(1))
-    workday.store_transforms["jobTitle"] = lambda v: v[:5]
+    workday.store_transforms["Position_Title"] = lambda v: v[:5]
     bamboohr.store_transforms["payRate"] = lambda v: "123456.00 GBP"
     try:
         wd = workday_client(workday, http)
@@ -180,9 +185,9 @@ async def test_validation_errors_are_vendor_shaped(
     fields = {**MAPPING.apply(offer_accepted(2)), "department": "ORG-NOPE"}
     with pytest.raises(ValidationFailed) as wd:
         await workday_client(workday, http).create_hire(fields, idempotency_key="bad-org")
-    assert wd.value.errors == [
-        ("supervisoryOrganization.id", "ORG-NOPE is not a valid Organization_Reference_ID")
-    ]
+    # The field the Validation_Fault's Xpath points at; none of Workday's text (it names the value).
+    assert wd.value.errors == [("department", "refused by Workday")]
+    assert "ORG-NOPE" not in str(wd.value) and wd.value.body is None
     with pytest.raises(ValidationFailed) as bh:
         await bamboo_client(bamboohr, http).create_hire({"title": "x"}, idempotency_key="no-name")
     assert "firstName" in str(bh.value.errors)
@@ -193,7 +198,7 @@ async def test_auth_throttle_and_hris_down(
 ) -> None:
     fields = MAPPING.apply(offer_accepted(3))
     with pytest.raises(AuthFailed):
-        await workday_client(workday, http, token="expired").read_back("x")  # noqa: S106
+        await workday_client(workday, http, password="expired").read_back("x")  # noqa: S106
     with pytest.raises(AuthFailed):
         await bamboo_client(bamboohr, http, key="wrong").read_back("1")
     bamboohr.rate_limit_next(1, retry_after=3)
@@ -214,4 +219,4 @@ async def test_auth_throttle_and_hris_down(
         workday.set_down(False)
     assert len(workday.writes) == writes
     result = await workday_client(workday, http).create_hire(fields, idempotency_key="while-down")
-    assert result.created and len(workday.writes) == writes + 1
+    assert result.created and len(workday.writes) == writes + 2  # pre-hire + hire

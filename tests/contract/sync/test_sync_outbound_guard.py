@@ -77,11 +77,15 @@ async def read_once(provider: str, clients: dict[str, httpx.AsyncClient], fake: 
         return await registry.ats(provider).client(clients[provider], c, creds).changed_since(None, None)
     if provider == "workday":
         c = connection(provider, base_url, tenant=fake.tenant)
-        creds = Credentials(provider, {"access_token": Secret(fake.access_token)})
+        creds = Credentials(provider, {k: Secret(v) for k, v in fake.credentials.items()})
         hris = registry.hris(provider).client(clients[provider], c, creds)
-        return await hris.create_hire(
-            {"first_name": "Ada", "last_name": "Lovelace", "start_date": "2026-02-01"}, idempotency_key="k1"
-        )
+        hire = {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "department": "ORG-ENG",
+            "start_date": "2026-02-01",
+        }
+        return await hris.create_hire(hire, idempotency_key="k1")
     c = connection(provider, base_url, company_domain=fake.company_domain)
     creds = Credentials(provider, {"api_key": Secret(fake.api_key)})
     hris = registry.hris(provider).client(clients[provider], c, creds)

@@ -24,6 +24,7 @@ from interloop_common.clock import utc_now
 from interloop_common.events import decode
 from interloop_devstack.testing import eventually
 from interloop_fakes.ats import GREENHOUSE_HIRE_MAPPING, FakeWorkday, sign_greenhouse
+from interloop_fakes.ats.workday import VALIDATION
 from interloop_sync.events.consumers import consumers
 from interloop_sync.store import automations as actions_store
 from interloop_sync.store.connections import Connection
@@ -37,7 +38,7 @@ OWNER = "hris-owner@acme.test"
 
 
 class GatedWorkday(FakeWorkday):
-    """Workday whose hire requests (POST preHires) wait at a gate the test opens: a vendor that stalls."""
+    """Workday whose SOAP calls (every one a POST) wait at a gate the test opens: a vendor that stalls."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,7 +79,7 @@ async def _connect(ctx: context.SyncContext, workday: FakeWorkday) -> tuple[str,
             field_mapping=GREENHOUSE_HIRE_MAPPING,
             settings={"tenant": workday.tenant},
         ),
-        {"access_token": workday.access_token},
+        workday.credentials,
     )
     ats = new_connection(tenant, "greenhouse", "ats-owner@acme.test", hris_connection_id=hris.id)
     return tenant, await connections.create_connection(ctx, ats, {"webhook_secret": GH_SECRET})
@@ -175,7 +176,7 @@ async def test_a_stalled_hris_holds_no_connection_and_the_hire_is_written_once(c
     assert action["status"] == "done" and action["claimed_until"] is None
     assert "hire" not in json.loads(action["context"])  # the source document is not kept once written
     await automations.run_due(ctx, utc_now() + timedelta(hours=1))
-    assert len(workday.writes) == 1 and len(workday.workers) == 1
+    assert len(workday.hires) == 1 and len(workday.workers) == 1
     synced = await _count(
         ctx,
         "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND event_type = 'hris.employee.synced'",
@@ -199,7 +200,7 @@ async def test_a_retry_after_is_a_due_time_not_a_sleep_in_a_transaction(ctx, wor
 
     assert await automations.run_due(ctx, action["due_at"] + timedelta(seconds=1)) == 1
     assert (await _hire_action(ctx, tenant))["status"] == "done"
-    assert len(workday.writes) == 1
+    assert len(workday.hires) == 1
 
 
 async def test_workday_down_for_a_while_is_waited_out_and_the_hire_written_once(ctx, workday) -> None:  # type: ignore[no-untyped-def]
@@ -233,17 +234,17 @@ async def test_workday_down_for_a_while_is_waited_out_and_the_hire_written_once(
     assert (await _hire_action(ctx, tenant))["status"] == "done"
     sync = await _one(ctx, "SELECT status FROM hris_syncs WHERE tenant_id = $1", tenant)
     assert sync["status"] == "verified"
-    assert len(workday.writes) == 1 and len(workday.workers) == 1
+    assert len(workday.hires) == 1 and len(workday.workers) == 1
 
 
 async def test_a_refusal_fails_the_hire_at_once_and_alerts_the_owner(ctx, workday) -> None:  # type: ignore[no-untyped-def]
     tenant, ats = await _connect(ctx, workday)
     await _hired(ctx, tenant, ats, 4)
-    workday.set_down(True, status=422)
+    workday.set_down(True, status=500, fault=VALIDATION)  # a Validation_Fault on HTTP 500
     assert await automations.run_due(ctx) == 1
     action = await _hire_action(ctx, tenant)
     assert action["status"] == "failed" and action["attempts"] == 1
-    assert "validation_failed (HTTP 422)" in action["last_error"]
+    assert "validation_failed (HTTP 500)" in action["last_error"]
     alerts = await _count(
         ctx, "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND event_type = 'notification.alert'", tenant
     )
@@ -285,7 +286,7 @@ async def test_workday_refusing_connections_is_waited_out_and_the_hire_written_o
     await _point_workday_at(ctx, tenant, workday.base_url)  # reachable again
     assert await automations.run_due(ctx, action["due_at"] + timedelta(seconds=1)) == 1
     assert (await _hire_action(ctx, tenant))["status"] == "done"
-    assert len(workday.writes) == 1 and len(workday.workers) == 1
+    assert len(workday.hires) == 1 and len(workday.workers) == 1
 
 
 async def _point_workday_at(ctx: context.SyncContext, tenant: str, base_url: str) -> None:
@@ -319,7 +320,7 @@ async def test_a_call_longer_than_the_lease_keeps_its_lease_and_runs_once(infra,
             workday.gate.set()
             await worker
         assert (await _hire_action(ctx, tenant))["status"] == "done"
-        assert len(workday.writes) == 1
+        assert len(workday.hires) == 1
 
 
 async def test_finished_hand_offs_are_swept_and_their_record_stays(ctx, workday) -> None:  # type: ignore[no-untyped-def]

@@ -22,14 +22,18 @@ from interloop_common.events import encode, new_event
 from interloop_devstack.procs import kill9
 from interloop_devstack.testing import Mailbox, ServiceSet, consumer_caught_up, eventually, rows, value
 from interloop_fakes.ats import FakeGreenhouse, FakeLever, FakeWorkday
+from interloop_fakes.ats.workday import BSVC, operation_of
 from interloop_sync.rpc.convert import struct
 from interloop_sync.usecases.automations import MAX_ATTEMPTS
+from lxml import etree
 
 from .conftest import GH_SECRET, WORKDAY_MAPPING, synthetic_hire
 from .conftest import deliver_greenhouse as _deliver
 from .conftest import staged_alerts as _alerts
 
 pytestmark = pytest.mark.integration
+
+WD = {"wd": BSVC}
 
 OWNER = "hris-owner@acme.test"
 
@@ -82,7 +86,7 @@ async def _setup(
             hris = await stub.CreateConnection(
                 pb.CreateConnectionRequest(
                     tenant_id=tenant,
-                    credentials={"access_token": workday.access_token},
+                    credentials=workday.credentials,
                     connection=pb.Connection(
                         provider="workday",
                         owner=OWNER,
@@ -126,15 +130,21 @@ async def test_offer_accepted_records_sync_to_workday_with_every_field_read_back
         resp = await _deliver(sync_set, ats_id, synthetic_hire(n))
         assert resp.outcome == pb.INGEST_OUTCOME_ACCEPTED
     await eventually(lambda: _count_ge(_verified(dsn, tenant), 6), within=60, what="6 verified HRIS records")
-    assert len(workday.writes) == 6 and len(workday.workers) == 6
-    by_name = {w["legalName"]["firstName"]: w for w in workday.workers.values()}
+    assert len(workday.hires) == 6 and len(workday.workers) == 6
+    by_name = {w["First_Name"]: w for w in workday.workers.values()}
     for n in range(6):
         w = by_name[f"Hire{n}"]
-        assert w["legalName"]["lastName"] == f"Person{n}" and w["personalEmail"] == f"hire{n}@example.com"
-        assert w["jobTitle"] == "Developer" and w["hireDate"] == "2015-01-23"
-        assert w["supervisoryOrganization"] == {"id": "ORG-ENG"} and w["location"] == {"id": "LOC-NYC"}
-        assert w["manager"] == {"id": "W-1001"}
-        assert Decimal(w["compensation"]["amount"]) == 80000 + n and w["compensation"]["currency"] == "USD"
+        assert w["Last_Name"] == f"Person{n}" and w["Email_Address"] == f"hire{n}@example.com"
+        assert w["Position_Title"] == "Developer" and w["Hire_Date"] == "2015-01-23"
+        assert w["Organization_Reference_ID"] == "ORG-ENG" and w["Location_ID"] == "LOC-NYC"
+        assert Decimal(w["Amount"]) == 80000 + n and w["Currency_ID"] == "USD"
+        assert w["Applicant_ID"] == w["Employee_ID"]  # the pre-hire, hired under our id
+    assert workday.managers["ORG-ENG"] == "W-1001"  # the manager Get_Workers reports for each of them
+    # Every hire was read back over Get_Workers (after the probe for an earlier hire under its key), and
+    # 'verified' means every written field, the manager included, came back equal.
+    reads = [r for r in workday.requests if operation_of(r) == "Get_Workers"]
+    assert len(reads) == 12
+    assert all(r.path == f"/ccx/service/{workday.tenant}/Staffing/v43.0" for r in workday.requests)
     synced = await rows(dsn, "SELECT fields, remote_id FROM hris_syncs WHERE tenant_id = $1", tenant)
     assert all(set(json.loads(r["fields"])) == set(WORKDAY_MAPPING["fields"]) for r in synced)
     events = await value(
@@ -158,7 +168,7 @@ async def test_offer_accepted_records_sync_to_workday_with_every_field_read_back
         ),
         what="duplicate seen",
     )
-    assert len(workday.writes) == 6
+    assert len(workday.hires) == 6
 
 
 async def _count_ge(check, n: int) -> bool:  # type: ignore[no-untyped-def]
@@ -168,7 +178,7 @@ async def _count_ge(check, n: int) -> bool:  # type: ignore[no-untyped-def]
 async def test_read_back_mismatch_and_conflict_go_to_the_owner(sync_set, workday) -> None:  # type: ignore[no-untyped-def]
     tenant, ats_id, _ = await _setup(sync_set, workday)
     dsn = sync_set.dsns["sync"]
-    workday.store_transforms["jobTitle"] = lambda v: v.upper()  # the HRIS silently rewrites a field
+    workday.store_transforms["Position_Title"] = lambda v: v.upper()  # the HRIS silently rewrites a field
     await _deliver(sync_set, ats_id, synthetic_hire(1))
     await eventually(
         lambda: value(
@@ -187,7 +197,7 @@ async def test_read_back_mismatch_and_conflict_go_to_the_owner(sync_set, workday
         lambda: rows(dsn, "SELECT field FROM sync_conflicts WHERE tenant_id = $1", tenant), what="a conflict"
     )
     assert [c["field"] for c in conflicts] == ["title"]
-    assert len(workday.writes) == 1
+    assert len(workday.hires) == 1 and workday.writes_of("Change_Job") == []
 
 
 async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set, workday) -> None:  # type: ignore[no-untyped-def]
@@ -201,11 +211,19 @@ async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set,
     # The ATS changes an ATS-owned field (title) the HRIS did not touch: it is written, and only it.
     hire["payload"]["application"]["jobs"][0]["name"] = "Staff Developer"
     await _deliver(sync_set, ats_id, hire)
-    await eventually(lambda: len(workday.writes_to(f"/workers/{worker_id}", "PATCH")) == 1, what="the update")
-    patch = workday.writes_to(f"/workers/{worker_id}", "PATCH")[0]
-    assert json.loads(patch.body) == {"jobTitle": "Staff Developer"}
-    assert workday.workers[worker_id]["jobTitle"] == "Staff Developer"
-    assert workday.workers[worker_id]["manager"] == {"id": "W-1001"}
+    await eventually(lambda: len(workday.writes_of("Change_Job")) == 1, what="the update")
+    (change,) = workday.writes_of("Change_Job")
+    job = etree.fromstring(change.body).find(".//wd:Change_Job_Data/wd:Job_Data", WD)
+    assert [etree.QName(e).localname for e in job.iter()] == [
+        "Job_Data",
+        "Position_Details",
+        "Position_Title",
+    ]
+    assert job.findtext("wd:Position_Details/wd:Position_Title", namespaces=WD) == "Staff Developer"
+    assert job.getparent().find("wd:Worker_Reference/wd:ID", WD).text == worker_id
+    assert len(workday.writes) == 3  # pre-hire, hire, the one change
+    assert workday.workers[worker_id]["Position_Title"] == "Staff Developer"
+    assert workday.workers[worker_id]["Organization_Reference_ID"] == "ORG-ENG"
 
     async def baseline_moved() -> dict | None:
         got = await rows(dsn, "SELECT status, baseline FROM hris_syncs WHERE tenant_id = $1", tenant)
@@ -217,7 +235,7 @@ async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set,
 
     # Later the HRIS changes the title itself and the ATS sends the same record again: the ATS did not
     # change it since the last sync, so the HRIS value stands: nothing is written.
-    workday.workers[worker_id]["jobTitle"] = "Principal Developer"
+    workday.workers[worker_id]["Position_Title"] = "Principal Developer"
     hire["payload"]["application"]["url"] += "&resent=1"  # a new delivery (an identical body is a replay)
     await _deliver(sync_set, ats_id, hire)
 
@@ -232,8 +250,8 @@ async def test_ats_only_changes_update_the_hris_and_hris_changes_stand(sync_set,
         )
 
     await eventually(consumed, what="the HRIS consumer to take the redelivered hire")
-    assert len(workday.writes_to(f"/workers/{worker_id}", "PATCH")) == 1
-    assert workday.workers[worker_id]["jobTitle"] == "Principal Developer"
+    assert len(workday.writes_of("Change_Job")) == 1
+    assert workday.workers[worker_id]["Position_Title"] == "Principal Developer"
     assert await rows(dsn, "SELECT 1 FROM sync_conflicts WHERE tenant_id = $1", tenant) == []
 
 
@@ -286,7 +304,7 @@ async def test_hris_outage_is_waited_out_alerting_the_owner_once_and_the_hire_is
     await eventually(
         lambda: _count_ge(_verified(dsn, tenant), 1), within=30, what="the hire once Workday is back"
     )
-    assert len(workday.writes) == 1 and len(workday.workers) == 1
+    assert len(workday.hires) == 1 and len(workday.workers) == 1
     assert await value(dsn, "SELECT count(*) FROM dead_letters WHERE tenant_id = $1", tenant) == 0
     action = await rows(
         dsn, "SELECT status FROM automation_actions WHERE tenant_id = $1 AND kind = 'hris_hire'", tenant
@@ -445,9 +463,8 @@ async def test_kill9_mid_batch_loses_nothing_and_never_writes_twice(sync_set, wo
         lambda: _count_ge(_verified(dsn, tenant), total), within=90, what="every hire after restart"
     )
     await asyncio.sleep(1)
-    assert len(workday.writes) == total and len(workday.workers) == total
-    applicants = [json.loads(w.body)["applicantId"] for w in workday.writes]
-    assert len(set(applicants)) == total
+    assert len(workday.hires) == total and len(workday.workers) == total
+    assert len({w["Applicant_ID"] for w in workday.workers.values()}) == total
     assert await value(dsn, "SELECT count(*) FROM dead_letters WHERE tenant_id = $1", tenant) == 0
     _ = datetime.now(UTC)
 

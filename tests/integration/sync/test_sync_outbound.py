@@ -16,6 +16,8 @@ from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.rpc import field_violations
 from interloop_devstack.testing import Mailbox, ServiceSet, eventually, rows
 from interloop_fakes.ats import FakeGreenhouse, FakeWorkday
+from interloop_fakes.ats.workday import VALIDATION
+from interloop_fakes.ats.workday import fault as workday_fault
 from interloop_sync.rpc.convert import struct
 from litestar import Response
 
@@ -44,10 +46,12 @@ class LeakyGreenhouse(FakeGreenhouse):
 
 
 class LeakyWorkday(FakeWorkday):
+    """Refuses with the secret in its Validation_Fault: faultstring, message and Xpath."""
+
     def failure_response(self, status: int) -> Response:
-        response = _leaky_body()
-        response.status_code = status
-        return response
+        return workday_fault(
+            VALIDATION, f"Validation error occurred. {SECRET}", [(SECRET, f"/{SECRET}")], status
+        )
 
 
 def stub(ch: grpc.aio.Channel) -> sync_pb2_grpc.SyncServiceStub:
@@ -174,7 +178,7 @@ async def test_a_vendor_refusal_body_appears_nowhere_a_tenant_sees(
             base_url=wd.base_url,
             settings={"tenant": wd.tenant},
             field_mapping=struct(WORKDAY_MAPPING),
-            credentials={"access_token": wd.access_token},
+            credentials=wd.credentials,
         )
         hire_ats = await _connect(
             platform,
@@ -184,7 +188,7 @@ async def test_a_vendor_refusal_body_appears_nowhere_a_tenant_sees(
             hris_connection_id=hris_id,
             credentials={"webhook_secret": GH_SECRET},
         )
-        wd.set_down(True, status=422)
+        wd.set_down(True, status=500)
         await _deliver(platform, hire_ats, synthetic_hire(501))
         refused = await eventually(
             lambda: rows(
@@ -196,7 +200,7 @@ async def test_a_vendor_refusal_body_appears_nowhere_a_tenant_sees(
             within=60,
             what="the refused hire, failed at once",
         )
-        assert "workday: validation_failed (HTTP 422)" in refused[0]["last_error"]
+        assert "workday: validation_failed (HTTP 500)" in refused[0]["last_error"]
         assert wd.requests, "the hire reached the fake"
 
     for tenant in (ats_tenant, hris_tenant):

@@ -348,12 +348,12 @@ async def test_a_pushed_hire_reaches_the_hris_hand_off_like_a_webhook_hire(
         await sync_pb2_grpc.SyncServiceStub(ch).CreateConnection(
             pb.CreateConnectionRequest(
                 tenant_id=partner.tenant,
-                credentials={"access_token": workday.access_token},
+                credentials=workday.credentials,
                 connection=pb.Connection(
                     provider="workday",
                     owner="hris-owner@partner.test",
                     base_url=workday.base_url,
-                    settings={"tenant": workday.tenant},
+                    settings={"tenant": workday.tenant, "organization": "ORG-ENG"},
                     field_mapping=struct(dict(partner_model.HIRE_MAPPING)),
                 ),
             )
@@ -379,8 +379,9 @@ async def test_a_pushed_hire_reaches_the_hris_hand_off_like_a_webhook_hire(
     c = await _partner_connection(partner)
     assert [(str(r[0]), r[1]) for r in verified] == [(c.id, "app-4")]
     (worker,) = workday.workers.values()
-    assert worker["legalName"] == {"firstName": "Grace", "lastName": "Hopper"}
-    assert (worker["personalEmail"], worker["jobTitle"], worker["hireDate"]) == (
+    assert (worker["First_Name"], worker["Last_Name"]) == ("Grace", "Hopper")
+    assert worker["Organization_Reference_ID"] == "ORG-ENG"  # the connection's organisation: none pushed
+    assert (worker["Email_Address"], worker["Position_Title"], worker["Hire_Date"]) == (
         "grace.hopper@partner.test",
         "Staff Engineer",
         "2026-04-01",
@@ -403,7 +404,7 @@ async def test_a_pushed_hire_reaches_the_hris_hand_off_like_a_webhook_hire(
         lambda: partner.count("sync_operations", "direction = 'hris' AND outcome = 'duplicate'"),
         what="the second hire seen as a duplicate by the HRIS hand-off",
     )
-    assert len(workday.writes) == 1
+    assert len(workday.hires) == 1
 
 
 async def test_a_pushed_candidate_deletion_erases_them(partner: Partner) -> None:

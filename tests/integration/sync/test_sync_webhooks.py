@@ -199,7 +199,8 @@ async def test_connection_rest_validates_and_funnel_reports(platform, connected)
     fields = {e["field"] for e in r.json()["errors"]}
     assert {
         "connection.owner",
-        "credentials.access_token",
+        "credentials.username",
+        "credentials.password",
         "connection.settings.tenant",
         "connection.base_url",
     } <= fields

@@ -287,7 +287,7 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                         "owner": "hris-owner@demo.interloop.dev",
                         "name": "Workday (fake)",
                         "base_url": workday.base_url,
-                        "credentials": {"access_token": workday.access_token},
+                        "credentials": workday.credentials,
                         "settings": {"tenant": workday.tenant},
                         "field_mapping": GREENHOUSE_HIRE_MAPPING,
                     },
@@ -313,8 +313,8 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                 r = deliver(hook_url, sign_greenhouse(body, GH_WEBHOOK_SECRET))
                 if r.status_code != 202:
                     raise StackError(f"demo seed: webhook {example} -> {r.status_code}: {r.text[:200]}")
-            _poll(lambda: len(workday.writes) >= 1, "the hire to reach the fake Workday", timeout=60)
-            demo.info["workday_workers"] = str(len(workday.writes))
+            _poll(lambda: len(workday.hires) >= 1, "the hire to reach the fake Workday", timeout=60)
+            demo.info["workday_workers"] = str(len(workday.hires))
 
             # An ATS vendor on the partner API, granted access by the demo tenant's admin.
             asyncio.run(register_partner(gateway_dsn))

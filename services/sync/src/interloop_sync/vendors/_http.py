@@ -4,9 +4,10 @@ outbound guard, with failures that never carry text from an answer.
 Every URL here is the tenant's to choose (a connection's ``base_url`` and ``token_url``, a rule's webhook),
 so a failure is stored, alerted, e-mailed to the owner and dead-lettered as a fixed reason code and the
 HTTP status only (``reason``); ``send`` rewrites a vendor refusal's message to that, so even a plain
-``str(exc)`` further up carries no body. The parsed body stays on the exception (``.body``) for the
-adapter that reads it (Workday's 409 names the existing record). A followed ``next`` link must stay on
-the origin of the configured base URL (``same_origin``), so the credentials never follow it elsewhere."""
+``str(exc)`` further up carries no body. The parsed body stays on the exception (``.body``) for an
+adapter that reads it (Workday's SOAP faults are classified before that and keep none). A followed
+``next`` link must stay on the origin of the configured base URL (``same_origin``), so the credentials
+never follow it elsewhere."""
 
 from __future__ import annotations
 
