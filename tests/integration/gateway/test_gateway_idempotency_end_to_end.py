@@ -175,3 +175,43 @@ async def test_the_backend_runs_a_keyed_call_once(platform: ServiceSet) -> None:
 
         plain = [await stub.CreateTemplate(_create(tenant, "Plain"), timeout=30) for _ in range(2)]
         assert plain[0].template.id != plain[1].template.id  # without a key, each call runs
+
+
+async def test_sync_runs_a_keyed_call_once(platform: ServiceSet) -> None:
+    from interloop.sync.v1 import sync_pb2, sync_pb2_grpc
+
+    tenant = f"idem-sync-{uuid.uuid4().hex[:8]}"
+
+    def hold(reason: str = "litigation") -> sync_pb2.PlaceLegalHoldRequest:
+        return sync_pb2.PlaceLegalHoldRequest(
+            tenant_id=tenant, scope="job", subject="3485", reason=reason, placed_by="legal@acme.test"
+        )
+
+    async with grpc.aio.insecure_channel(platform.target("sync")) as ch:
+        stub = sync_pb2_grpc.SyncServiceStub(ch)
+        keyed = [(METADATA, "k-hold")]
+        a, b = await asyncio.gather(
+            stub.PlaceLegalHold(hold(), metadata=keyed, timeout=30),
+            stub.PlaceLegalHold(hold(), metadata=keyed, timeout=30),
+        )
+        assert a.hold.id == b.hold.id
+
+        async def holds() -> list[str]:
+            found = await stub.ListLegalHolds(sync_pb2.ListLegalHoldsRequest(tenant_id=tenant), timeout=30)
+            return [h.id for h in found.holds]
+
+        assert await holds() == [a.hold.id]
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.PlaceLegalHold(hold("another matter"), metadata=keyed, timeout=30)
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+        # A release retried under its key gets the first answer, not "no active legal hold".
+        release = sync_pb2.ReleaseLegalHoldRequest(
+            tenant_id=tenant, hold_id=a.hold.id, released_by="legal@acme.test"
+        )
+        first = await stub.ReleaseLegalHold(release, metadata=[(METADATA, "k-release")], timeout=30)
+        again = await stub.ReleaseLegalHold(release, metadata=[(METADATA, "k-release")], timeout=30)
+        assert first == again
+        with pytest.raises(grpc.aio.AioRpcError) as gone:
+            await stub.ReleaseLegalHold(release, timeout=30)  # unkeyed: it runs, and there is no hold
+        assert gone.value.code() == grpc.StatusCode.NOT_FOUND

@@ -11,6 +11,7 @@ import grpc
 from interloop.sync.v1 import sync_pb2 as pb
 from interloop_common.db import tenant_tx
 from interloop_common.errors import NotFound
+from interloop_common.idempotency import once
 from interloop_common.rpc import Check, FieldViolations, ts
 from interloop_common.service import Runtime
 
@@ -110,6 +111,7 @@ class PrivacyRpcs:
             )
         return pb.SetRetentionPolicyResponse(policy=policy_pb(row))
 
+    @once(pb.PlaceLegalHoldResponse)
     async def PlaceLegalHold(self, request: pb.PlaceLegalHoldRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
             request.scope in SCOPES, "scope", "one of candidate, job, tenant"
@@ -126,6 +128,7 @@ class PrivacyRpcs:
             )
         return pb.PlaceLegalHoldResponse(hold=hold_pb(row))
 
+    @once(pb.ReleaseLegalHoldResponse)
     async def ReleaseLegalHold(self, request: pb.ReleaseLegalHoldRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
             bool(request.released_by), "released_by", "required"

@@ -10,6 +10,7 @@ from interloop.sync.v1 import sync_pb2 as pb
 from interloop.sync.v1 import sync_pb2_grpc
 from interloop_common.clock import utc_now
 from interloop_common.export import export_request, to_struct
+from interloop_common.idempotency import once
 from interloop_common.inbox import replay_dead_letters
 from interloop_common.rpc import Check, FieldViolations, decode_cursor, encode_cursor, page_size, ts
 from interloop_common.service import Runtime
@@ -51,11 +52,16 @@ class SyncServicer(PrivacyRpcs, sync_pb2_grpc.SyncServiceServicer):
         self.rt = rt
 
     @property
+    def pool(self):  # type: ignore[no-untyped-def] - the pool idempotency.once records keyed calls in
+        return self.rt.pool
+
+    @property
     def ctx(self) -> sync_context.SyncContext:
         return sync_context.of(self.rt)
 
     # ---- connections
 
+    @once(pb.CreateConnectionResponse)
     async def CreateConnection(self, request: pb.CreateConnectionRequest, context: grpc.aio.ServicerContext):
         c, creds = request.connection, dict(request.credentials)
         check = Check().require(bool(request.tenant_id), "tenant_id", "required")
@@ -158,6 +164,7 @@ class SyncServicer(PrivacyRpcs, sync_pb2_grpc.SyncServiceServicer):
             tenant_id=result.tenant_id if result.outcome in ("accepted", "duplicate") else "",
         )
 
+    @once(pb.EraseCandidateResponse)
     async def EraseCandidate(self, request: pb.EraseCandidateRequest, context: grpc.aio.ServicerContext):
         Check().require(bool(request.tenant_id), "tenant_id", "required").require(
             0 < len(request.candidate_id) <= 200, "candidate_id", "1-200 characters"
@@ -334,6 +341,7 @@ class SyncServicer(PrivacyRpcs, sync_pb2_grpc.SyncServiceServicer):
 
     # ---- automations
 
+    @once(pb.CreateAutomationRuleResponse)
     async def CreateAutomationRule(
         self, request: pb.CreateAutomationRuleRequest, context: grpc.aio.ServicerContext
     ):
@@ -401,6 +409,7 @@ class SyncServicer(PrivacyRpcs, sync_pb2_grpc.SyncServiceServicer):
 
     # ---- post-hire outcomes
 
+    @once(pb.RecordOutcomeResponse)
     async def RecordOutcome(self, request: pb.RecordOutcomeRequest, context: grpc.aio.ServicerContext):
         check = Check().require(bool(request.tenant_id), "tenant_id", "required")
         check.require(bool(request.candidate_id), "candidate_id", "the candidate's id (as in the ATS)")
