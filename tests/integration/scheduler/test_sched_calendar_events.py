@@ -211,9 +211,12 @@ async def test_revoked_token_fails_the_write_and_alerts_the_owner(
             "interviewer_ids": ["rev"],
             "start": iso(start),
             "end": iso(start + timedelta(hours=1)),
+            # an unreadable calendar refuses a booking unless a coordinator overrides it, with a reason
+            "override_reason": "rev confirmed the time by phone",
         },
     )
     assert r.status_code == 201, r.text  # the booking stands; only the calendar is behind
+    assert r.json()["override"]["rules"] == ["calendar_unknown"]
     booking = r.json()["id"]
 
     failed = (await settled(tenant, booking, "failed", 1))["rev"]

@@ -104,6 +104,7 @@ def test_the_matrix(matrix: dict) -> None:
     assert {
         ("POST", "/v1/scheduling/availability"),
         ("POST", "/v1/scheduling/loops"),
+        ("POST", "/v1/scheduling/loops/bookings"),
         ("POST", "/v1/interviews"),
         ("POST", "/v1/scheduling/links"),
         ("POST", "/v1/scheduling/bookings/{booking_id:str}/reschedule"),

@@ -2,7 +2,8 @@
 
 Each interviewer's free time is their working hours (built day by day in their own zone, so 09:00
 local stays 09:00 across DST) minus out-of-office, calendar busy blocks, bookings (with the booking's
-own buffers plus the new event's), other requests' holds and any day/ISO week whose cap is reached.
+own buffers plus the new event's), other requests' holds and any day/ISO week whose cap is reached
+(other requests' holds count against caps too).
 Free intervals become "can start the whole meeting here" sets, then a k-of-n sweep finds where every
 requirement has enough people, and slot starts are laid on a grid aligned in the candidate's zone.
 Internally times are integer epoch seconds; the API speaks aware datetimes."""
@@ -121,18 +122,47 @@ def working_intervals(interviewer: Interviewer, window: tuple[int, int]) -> list
     return merge(out)
 
 
-def capped_periods(interviewer: Interviewer, bookings: Iterable[Booking]) -> list[tuple[int, int]]:
-    """Local days / ISO weeks in which the interviewer's cap is already reached: busy all through."""
+def _counted(
+    interviewer_id: str, bookings: Iterable[Booking], holds: Iterable[Hold], hold_key: str | None
+) -> Iterable[datetime]:
+    """Starts of what counts against an interviewer's caps: bookings, and other requests' holds."""
+    for b in bookings:
+        if interviewer_id in b.interviewer_ids:
+            yield b.start
+    for h in holds:
+        if interviewer_id in h.interviewer_ids and h.key != hold_key:
+            yield h.start
+
+
+def cap_counts(
+    interviewer: Interviewer,
+    bookings: Iterable[Booking],
+    holds: Iterable[Hold] = (),
+    hold_key: str | None = None,
+) -> tuple[Counter[date], Counter[date]]:
+    """Interviews (bookings and other requests' holds) per local day and per ISO week (its Monday)."""
+    tz = zone(interviewer.zone, f"interviewers[{interviewer.id}].zone")
+    days: Counter[date] = Counter()
+    weeks: Counter[date] = Counter()
+    for start in _counted(interviewer.id, bookings, holds, hold_key):
+        local = start.astimezone(tz).date()
+        days[local] += 1
+        weeks[local - timedelta(days=local.weekday())] += 1
+    return days, weeks
+
+
+def capped_periods(
+    interviewer: Interviewer,
+    bookings: Iterable[Booking],
+    holds: Iterable[Hold] = (),
+    hold_key: str | None = None,
+) -> list[tuple[int, int]]:
+    """Local days / ISO weeks in which the interviewer's cap is already reached: busy all through.
+    Another request's hold counts: confirming it would use up the cap."""
     if interviewer.daily_cap is None and interviewer.weekly_cap is None:
         return []
     tz = zone(interviewer.zone, f"interviewers[{interviewer.id}].zone")
-    days: Counter[date] = Counter()
-    weeks: Counter[date] = Counter()  # keyed by the week's Monday
-    for booking in bookings:
-        if interviewer.id in booking.interviewer_ids:
-            local = booking.start.astimezone(tz).date()
-            days[local] += 1
-            weeks[local - timedelta(days=local.weekday())] += 1
+    days, weeks = cap_counts(interviewer, bookings, holds, hold_key)
     out: list[tuple[int, int]] = []
     if interviewer.daily_cap is not None:
         for day, n in days.items():
@@ -176,9 +206,14 @@ def free_intervals(
             )
     for h in holds:
         if interviewer.id in h.interviewer_ids and h.key != hold_key:
-            blocked.append((epoch(h.start) - after, epoch(h.end) + before))
+            blocked.append(
+                (
+                    epoch(h.start) - _seconds(h.buffer_before) - after,
+                    epoch(h.end) + _seconds(h.buffer_after) + before,
+                )
+            )
     blocked.extend((epoch(s), epoch(e)) for s, e in interviewer.out_of_office)
-    blocked.extend(capped_periods(interviewer, bookings))
+    blocked.extend(capped_periods(interviewer, bookings, holds, hold_key))
     working = intersect_sorted(working_intervals(interviewer, window), [window])
     return subtract_sorted(working, merge(blocked))
 

@@ -3,7 +3,8 @@
 Time is discretised on the slot grid (starts at ``origin + q * step`` in the candidate's zone). Each
 (session, interviewer) pair is a boolean; when true the session's start must lie in that interviewer's
 free starts (working hours, busy, bookings + buffers, holds, caps, all from ``availability``) and an
-optional interval joins the interviewer's NoOverlap. Sessions follow a fixed order or an order chosen by
+optional interval joins the interviewer's NoOverlap, and someone on several sessions keeps within what is
+left of their daily/weekly caps. Sessions follow a fixed order or an order chosen by
 a circuit constraint, with min/max breaks between consecutive sessions on the same day. Three objectives
 give the ranked options: earliest finish, fewest days, balanced interviewer load. Each solve is capped
 (wall and deterministic time), single-worker with a fixed seed, and reports OPTIMAL or FEASIBLE."""
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from ortools.sat.python import cp_model
 
-from .availability import Busy, SlotRules, align_ceil, epoch, free_intervals, from_epoch
+from .availability import Busy, SlotRules, align_ceil, cap_counts, epoch, free_intervals, from_epoch
 from .intervals import intersect_sorted, merge, shrink_ends
 from .model import Booking, Hold, Interviewer, SchedulingError, Stage, Unknown, require_aware, zone
 
@@ -268,6 +269,31 @@ def plan_loop(
         day_bounds.append((start_d, epoch(datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz))))
         day += timedelta(days=1)
 
+    # caps: a person on several sessions may not take more of a local day / ISO week than is left of it
+    caps: dict[str, list[tuple[int, int, int]]] = {}
+    for pid in {p for opts in (*options_for, *fixed_for) for p in opts} | {
+        t for tr in trainees_for for t in tr
+    }:
+        person = by_id[pid]
+        if person.daily_cap is None and person.weekly_cap is None:
+            continue
+        ptz = zone(person.zone, f"interviewers[{pid}].zone")
+        days, weeks = cap_counts(person, bookings, holds, hold_key)
+        periods = []
+        first_day = local = from_epoch(origin, ptz).date()
+        while epoch(datetime.combine(local, time(0), tzinfo=ptz)) < hi:
+            day_start = epoch(datetime.combine(local, time(0), tzinfo=ptz))
+            day_end = epoch(datetime.combine(local + timedelta(days=1), time(0), tzinfo=ptz))
+            if person.daily_cap is not None:
+                periods.append((day_start, day_end, person.daily_cap - days[local]))
+            if person.weekly_cap is not None and (local.weekday() == 0 or local == first_day):
+                monday = local - timedelta(days=local.weekday())
+                week_start = epoch(datetime.combine(monday, time(0), tzinfo=ptz))
+                week_end = epoch(datetime.combine(monday + timedelta(days=7), time(0), tzinfo=ptz))
+                periods.append((week_start, week_end, person.weekly_cap - weeks[monday]))
+            local += timedelta(days=1)
+        caps[pid] = periods
+
     results: list[tuple[str, str, tuple[ScheduledSession, ...], int]] = []
     for objective in rules.objectives:
         solved = _solve(
@@ -286,6 +312,7 @@ def plan_loop(
             n_steps,
             horizon_units,
             tz,
+            caps,
         )
         if solved is None:
             continue
@@ -332,6 +359,7 @@ def _solve(
     n_steps: int,
     horizon_units: int,
     tz: ZoneInfo,
+    caps: Mapping[str, list[tuple[int, int, int]]],
 ) -> tuple[str, tuple[ScheduledSession, ...], int] | tuple[str] | None:
     m = cp_model.CpModel()
     n = len(loop.sessions)
@@ -400,6 +428,24 @@ def _solve(
                 for i, lit in uses
             ]
             m.add_no_overlap(ivs)
+    for p, uses in per_person.items():
+        if len(uses) < 2:
+            continue
+        for a, b, left in caps.get(p, ()):
+            if left >= len(uses):
+                continue
+            first, last = max(0, -((origin - a) // step)), min(n_steps - 1, (b - 1 - origin) // step)
+            if first > last:
+                continue
+            inside = []
+            for i, lit in uses:
+                in_period = m.new_bool_var(f"cap_{p}_{a}_{i}")
+                outside = cp_model.Domain(first, last).complement()
+                m.add_linear_expression_in_domain(q[i], outside).only_enforce_if(in_period.Not())
+                both = m.new_bool_var(f"capuse_{p}_{a}_{i}")
+                m.add(both >= lit + in_period - 1)
+                inside.append(both)
+            m.add(sum(inside) <= max(left, 0))
     if loop.distinct_interviewers:
         for lits in optional.values():
             if len(lits) > 1:

@@ -100,3 +100,5 @@ class Hold:
     interviewer_ids: tuple[str, ...]
     start: datetime
     end: datetime
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)

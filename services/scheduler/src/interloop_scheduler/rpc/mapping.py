@@ -15,12 +15,14 @@ from interloop_common.rpc import Check, dt, ts
 from interloop_scheduler.domain.availability import Availability, Requirement, Slot, SlotRules
 from interloop_scheduler.domain.loops import Loop, LoopOption, LoopRules, Session
 from interloop_scheduler.domain.model import SchedulingError, Stage
+from interloop_scheduler.domain.policy import Placement
 from interloop_scheduler.store import interviewers as interviewer_store
 from interloop_scheduler.store.bookings import BookingRow, HoldRow
 from interloop_scheduler.store.links import LinkRow
 from interloop_scheduler.usecases.availability import SlotConflict, scheduling_error
-from interloop_scheduler.usecases.bookings import Invites
+from interloop_scheduler.usecases.bookings import Invites, Override
 from interloop_scheduler.usecases.calendars import RefreshResult
+from interloop_scheduler.usecases.loops import LoopConflict, SessionBooking
 
 DEFAULT_URLS = {
     "google": "https://www.googleapis.com/calendar/v3",
@@ -60,7 +62,22 @@ def booking_pb(b: BookingRow) -> pb.Booking:
         link_id=str(b.link_id or ""),
         candidate_email=b.candidate_email,
         candidate_time_zone=b.candidate_time_zone,
+        buffer_before_minutes=int(b.buffer_before.total_seconds() // 60),
+        buffer_after_minutes=int(b.buffer_after.total_seconds() // 60),
+        override=pb.BookingOverride(reason=b.override_reason, actor=b.override_by, rules=b.override_rules)
+        if b.override_reason
+        else None,
+        loop_id=str(b.loop_id or ""),
+        loop_session_id=b.loop_session_id,
     )
+
+
+def override_of(o: pb.BookingOverride, field: str = "override") -> Override | None:
+    """A request's override: None when absent; a reason is what makes it one."""
+    if not (o.reason or o.actor):
+        return None
+    Check().require(bool(o.reason.strip()), f"{field}.reason", "why the rules may be broken").done()
+    return Override(o.reason.strip(), o.actor)
 
 
 def interviewer_pb(i: interviewer_store.InterviewerRow) -> pb.Interviewer:
@@ -313,13 +330,80 @@ def loop_rules(r: pb.ProposeLoopRequest, zone: str, cap_seconds: float) -> LoopR
     )
 
 
-def check_sessions(check: Check, sessions) -> Check:  # type: ignore[no-untyped-def]
+def check_sessions(check: Check, sessions, prefix: str = "") -> Check:  # type: ignore[no-untyped-def]
     for n, s in enumerate(sessions):
-        check.require(bool(s.id), f"sessions[{n}].id", "required")
-        check.require(s.duration_minutes > 0, f"sessions[{n}].duration_minutes", "must be > 0")
-        check.require(len(s.pool) + len(s.fixed) > 0, f"sessions[{n}].pool", "a pool or fixed interviewers")
-        check.require(0 <= s.k <= len(s.pool), f"sessions[{n}].k", f"between 0 and {len(s.pool)}")
+        at = f"{prefix}sessions[{n}]"
+        check.require(bool(s.id), f"{at}.id", "required")
+        check.require(s.duration_minutes > 0, f"{at}.duration_minutes", "must be > 0")
+        check.require(len(s.pool) + len(s.fixed) > 0, f"{at}.pool", "a pool or fixed interviewers")
+        check.require(0 <= s.k <= len(s.pool), f"{at}.k", f"between 0 and {len(s.pool)}")
     return check
+
+
+MAX_BUFFER_MINUTES = 24 * 60
+
+
+def check_buffers(check: Check, r: pb.ScheduleInterviewRequest | pb.BookLoopRequest) -> Check:
+    for name in ("buffer_before_minutes", "buffer_after_minutes"):
+        value = getattr(r, name)
+        check.require(0 <= value <= MAX_BUFFER_MINUTES, name, f"0 .. {MAX_BUFFER_MINUTES} minutes")
+    return check
+
+
+def loop_sessions(r: pb.BookLoopRequest) -> list[SessionBooking]:
+    """The sessions to book, validated together: ids, times, interviewers, and a candidate who is never in
+    two sessions at once."""
+    check = check_buffers(Check().require(len(r.sessions) > 0, "sessions", "at least one session"), r)
+    for n, s in enumerate(r.sessions):
+        check.require(bool(s.session_id), f"sessions[{n}].session_id", "required")
+        check.require(s.end.seconds > s.start.seconds, f"sessions[{n}].end", "must be after start")
+        check.require(
+            len(s.interviewer_ids) > 0, f"sessions[{n}].interviewer_ids", "at least one interviewer"
+        )
+    ids = [s.session_id for s in r.sessions]
+    check.require(len(set(ids)) == len(ids), "sessions", "session ids must be unique")
+    check.done()
+    before, after = timedelta(minutes=r.buffer_before_minutes), timedelta(minutes=r.buffer_after_minutes)
+    out = sorted(
+        (
+            SessionBooking(
+                s.session_id,
+                Placement(
+                    tuple(dict.fromkeys(s.interviewer_ids)),
+                    dt(s.start),
+                    dt(s.end),
+                    before,
+                    after,
+                    s.session_id,
+                ),
+                s.interview_type,
+            )
+            for s in r.sessions
+        ),
+        key=lambda b: b.placement.start,
+    )
+    for a, b in zip(out, out[1:], strict=False):
+        check.require(
+            b.placement.start >= a.placement.end,
+            f"sessions[{ids.index(b.session_id)}].start",
+            f"the candidate is still in session {a.session_id} until {a.placement.end.isoformat()}",
+        )
+    check.done()
+    return out
+
+
+async def abort_loop_conflict(context: grpc.aio.ServicerContext, exc: LoopConflict) -> None:
+    """ABORTED with a `LoopConflict` detail: the session that failed, its rules, fresh options."""
+    packed = any_pb2.Any()
+    packed.Pack(
+        pb.LoopConflict(
+            session_id=exc.session_id,
+            rules=exc.rules,
+            alternatives=[loop_option_pb(o) for o in exc.alternatives],
+        )
+    )
+    status = status_pb2.Status(code=code_pb2.ABORTED, message=exc.message, details=[packed])
+    await context.abort_with_status(rpc_status.to_status(status))
 
 
 def refresh_pb(results: list[RefreshResult]) -> pb.RefreshCalendarsResponse:

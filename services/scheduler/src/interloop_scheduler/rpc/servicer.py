@@ -1,8 +1,9 @@
 """`interloop.scheduler.v1.SchedulerService`: validate, protobuf <-> domain, call a use case. Refusals are
 ``interloop_common.errors`` raised by the use cases, mapped to status codes by the common interceptor.
 
-Conflicts (a slot someone else took first) are ABORTED with a `SlotConflict` detail of fresh alternatives;
-the exclusion constraint `no_double_booking` is what guarantees no interviewer is ever double-booked."""
+Conflicts (a slot someone else took first) are ABORTED with a `SlotConflict` detail of fresh alternatives,
+a loop that could not be booked with a `LoopConflict` detail; the exclusion constraint `no_double_booking`
+(interview plus buffers) is what guarantees no interviewer is ever double-booked."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from interloop_common.idempotency import once
 from interloop_common.rpc import Check, decode_cursor, dt, encode_cursor, page_size, tenant, ts, uuid_field
 from interloop_common.service import Runtime
 
+from interloop_scheduler.domain.loops import Loop, LoopRules
 from interloop_scheduler.rpc import mapping as m
 from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.usecases import bookings, calendars, export, interviewers, links, loops, panels
@@ -149,16 +151,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         )
 
     async def ProposeLoop(self, request: pb.ProposeLoopRequest, context: grpc.aio.ServicerContext):
-        check = Check().require(bool(request.tenant_id), "tenant_id", "required")
-        check.require(len(request.sessions) > 0, "sessions", "at least one session")
-        zone = request.candidate_time_zone or "UTC"
-        check.require(m.zone_ok(zone), "candidate_time_zone", "an IANA zone such as Europe/Berlin")
-        check.require(request.HasField("window"), "window", "required")
-        check.require(request.time_limit_seconds >= 0, "time_limit_seconds", "must be >= 0")
-        m.check_sessions(check, request.sessions).done()
-        window = _window(request.window)
-        cap = self.settings.loop_time_limit_seconds
-        loop, rules = m.loop_pb(request), m.loop_rules(request, zone, cap)
+        Check().require(bool(request.tenant_id), "tenant_id", "required").done()
+        loop, window, rules = self._proposal(request)
         plan = await loops.propose_loop(self.pool, request.tenant_id, loop, window, rules)
         return pb.ProposeLoopResponse(
             options=[m.loop_option_pb(o) for o in plan.options],
@@ -166,6 +160,49 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             unknown_interviewer_ids=list(plan.unknown),
             notes=list(plan.notes),
         )
+
+    def _proposal(
+        self, r: pb.ProposeLoopRequest, prefix: str = ""
+    ) -> tuple[Loop, tuple[datetime, datetime], LoopRules]:
+        """A ProposeLoop request as the solver's input, validated (every bad field at once)."""
+        check = Check().require(len(r.sessions) > 0, f"{prefix}sessions", "at least one session")
+        zone = r.candidate_time_zone or "UTC"
+        check.require(m.zone_ok(zone), f"{prefix}candidate_time_zone", "an IANA zone such as Europe/Berlin")
+        check.require(r.HasField("window"), f"{prefix}window", "required")
+        check.require(r.time_limit_seconds >= 0, f"{prefix}time_limit_seconds", "must be >= 0")
+        m.check_sessions(check, r.sessions, prefix).done()
+        cap = self.settings.loop_time_limit_seconds
+        return m.loop_pb(r), _window(r.window, f"{prefix}window"), m.loop_rules(r, zone, cap)
+
+    @once(pb.BookLoopResponse)
+    async def BookLoop(self, request: pb.BookLoopRequest, context: grpc.aio.ServicerContext):
+        check = Check().require(bool(request.tenant_id), "tenant_id", "required")
+        check.require(bool(request.candidate_id), "candidate_id", "required")
+        self._contact(check, request).done()
+        sessions = m.loop_sessions(request)
+        proposal = self._proposal(request.proposal, "proposal.") if request.HasField("proposal") else None
+        try:
+            loop_id, booked = await loops.book_loop(
+                self.pool,
+                self.settings,
+                request.tenant_id,
+                sessions,
+                candidate={
+                    "candidate_id": request.candidate_id,
+                    "application_id": request.application_id,
+                    "job_id": request.job_id,
+                    "round": request.round,
+                    "candidate_email": request.candidate_email,
+                    "candidate_name": request.candidate_name,
+                    "candidate_time_zone": request.candidate_time_zone,
+                },
+                override=m.override_of(request.override),
+                proposal=proposal,
+            )
+        except loops.LoopConflict as exc:
+            await m.abort_loop_conflict(context, exc)
+            raise AssertionError("unreachable") from None
+        return pb.BookLoopResponse(loop_id=str(loop_id), bookings=[m.booking_pb(b) for b in booked])
 
     # -- direct booking by a coordinator
 
@@ -177,11 +214,15 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         check.require(bool(request.candidate_id), "candidate_id", "required")
         check.require(len(request.interviewer_ids) > 0, "interviewer_ids", "at least one interviewer")
         check.require(request.end.seconds > request.start.seconds, "end", "must be after start")
+        m.check_buffers(check, request)
         self._contact(check, request).done()
         booking = await bookings.schedule_interview(
             self.pool,
             self.settings,
             request.tenant_id,
+            override=m.override_of(request.override),
+            buffer_before=timedelta(minutes=request.buffer_before_minutes),
+            buffer_after=timedelta(minutes=request.buffer_after_minutes),
             candidate_id=request.candidate_id,
             application_id=request.application_id,
             job_id=request.job_id,

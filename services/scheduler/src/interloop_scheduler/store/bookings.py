@@ -1,14 +1,17 @@
 """Bookings, holds and the interviewer commitments that guard them against double booking.
 
-Every booking and every hold writes one `interviewer_commitments` row per interviewer; the exclusion
-constraint `no_double_booking` refuses any two overlapping active rows of one interviewer, whatever the
-concurrency. A hold's rows carry `expires_at`; expired ones are switched off before any new commitment
-of the same interviewers is written (and by a sweeper), so an abandoned hold never blocks anyone."""
+Every booking and every hold writes one `interviewer_commitments` row per interviewer, blocking the
+interview plus its buffers; the exclusion constraint `no_double_booking` refuses any two overlapping active
+rows of one interviewer, whatever the concurrency. Writers first take each interviewer's transaction lock
+(`lock_interviewers`, in id order) so the rules that are not ranges (daily and weekly caps) are checked
+against a state no concurrent booking can change before the commit. A hold's rows carry `expires_at`;
+expired ones are switched off before any new commitment of the same interviewers is written (and by a
+sweeper), so an abandoned hold never blocks anyone."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -43,6 +46,13 @@ class BookingRow:
     candidate_email: str = ""
     candidate_name: str = ""
     candidate_time_zone: str = ""
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+    override_reason: str = ""  # a coordinator's reason to break the scheduling rules in override_rules
+    override_by: str = ""
+    override_rules: list[str] = field(default_factory=list)
+    loop_id: uuid.UUID | None = None
+    loop_session_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,8 @@ class HoldRow:
 _SELECT = """
     SELECT b.id, b.candidate_id, b.application_id, b.job_id, b.round, b.interview_type, b.during,
            b.status, b.sequence, b.reschedules, b.link_id, b.candidate_email, b.candidate_name,
-           b.candidate_time_zone,
+           b.candidate_time_zone, b.buffer_before, b.buffer_after, b.override_reason, b.override_by,
+           b.override_rules, b.loop_id, b.loop_session_id,
            coalesce((SELECT array_agg(DISTINCT c.interviewer_id ORDER BY c.interviewer_id)
                      FROM interviewer_commitments c
                      WHERE c.tenant_id = b.tenant_id AND c.booking_id = b.id
@@ -88,6 +99,13 @@ def _row(r: asyncpg.Record) -> BookingRow:
         candidate_email=r["candidate_email"],
         candidate_name=r["candidate_name"],
         candidate_time_zone=r["candidate_time_zone"],
+        buffer_before=r["buffer_before"],
+        buffer_after=r["buffer_after"],
+        override_reason=r["override_reason"],
+        override_by=r["override_by"],
+        override_rules=list(r["override_rules"]),
+        loop_id=r["loop_id"],
+        loop_session_id=r["loop_session_id"],
     )
 
 
@@ -102,6 +120,21 @@ def _hold(r: asyncpg.Record) -> HoldRow:
         status=r["status"],
         booking_id=r["booking_id"],
     )
+
+
+async def lock_interviewers(conn: asyncpg.Connection, tenant_id: str, interviewer_ids: list[str]) -> None:
+    """Each interviewer's transaction-scoped lock, in id order (two writers sharing interviewers queue
+    instead of deadlocking); held until the transaction ends."""
+    await conn.execute(
+        """SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || i, 0))
+           FROM unnest($2::text[]) AS i ORDER BY i""",
+        tenant_id,
+        sorted(set(interviewer_ids)),
+    )
+
+
+def _range(start: datetime, end: datetime) -> Range:
+    return Range(start, end, lower_inc=True, upper_inc=False)
 
 
 async def release_expired(
@@ -132,20 +165,21 @@ async def _commit(
     interviewer_ids: list[str],
     during: Range,
     *,
+    buffers: tuple[timedelta, timedelta] = (timedelta(0), timedelta(0)),
     booking_id: uuid.UUID | None = None,
     hold_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
 ) -> None:
+    blocked = _range(during.lower - buffers[0], during.upper + buffers[1])
     # A savepoint keeps the caller's transaction usable when the constraint refuses the rows.
     try:
         async with conn.transaction():
             await conn.executemany(
                 """INSERT INTO interviewer_commitments
-                     (tenant_id, interviewer_id, booking_id, hold_id, during,
-                                                        expires_at)
-                   VALUES ($1, $2, $3, $4, $5, $6)""",
+                     (tenant_id, interviewer_id, booking_id, hold_id, during, blocked, expires_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)""",
                 [
-                    (tenant_id, i, booking_id, hold_id, during, expires_at)
+                    (tenant_id, i, booking_id, hold_id, during, blocked, expires_at)
                     for i in sorted(set(interviewer_ids))
                 ],
             )
@@ -169,15 +203,23 @@ async def insert_booking(
     candidate_email: str = "",
     candidate_name: str = "",
     candidate_time_zone: str = "",
+    buffer_before: timedelta = timedelta(0),
+    buffer_after: timedelta = timedelta(0),
+    override_reason: str = "",
+    override_by: str = "",
+    override_rules: tuple[str, ...] = (),
+    loop_id: uuid.UUID | None = None,
+    loop_session_id: str = "",
 ) -> BookingRow:
     booking_id = uuid.uuid4()
-    during = Range(start, end, lower_inc=True, upper_inc=False)
+    during = _range(start, end)
     await release_expired(conn, tenant_id, interviewer_ids)
     await conn.execute(
         """INSERT INTO bookings (tenant_id, id, candidate_id, application_id, job_id, round, interview_type,
-                                 during,
-                                 link_id, candidate_email, candidate_name, candidate_time_zone)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+                                 during, link_id, candidate_email, candidate_name, candidate_time_zone,
+                                 buffer_before, buffer_after, override_reason, override_by, override_rules,
+                                 loop_id, loop_session_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)""",
         tenant_id,
         booking_id,
         candidate_id,
@@ -190,8 +232,17 @@ async def insert_booking(
         candidate_email,
         candidate_name,
         candidate_time_zone,
+        buffer_before,
+        buffer_after,
+        override_reason,
+        override_by,
+        list(override_rules),
+        loop_id,
+        loop_session_id,
     )
-    await _commit(conn, tenant_id, interviewer_ids, during, booking_id=booking_id)
+    await _commit(
+        conn, tenant_id, interviewer_ids, during, buffers=(buffer_before, buffer_after), booking_id=booking_id
+    )
     got = await get_booking(conn, tenant_id, booking_id)
     assert got is not None
     return got
@@ -252,16 +303,30 @@ async def move_booking(
     start: datetime,
     end: datetime,
 ) -> BookingRow:
-    """Move a (locked) booking: old commitments off, new ones on (DoubleBooking if taken), SEQUENCE + 1."""
-    during = Range(start, end, lower_inc=True, upper_inc=False)
+    """Move a (locked) booking: old commitments off, new ones on with the booking's buffers (DoubleBooking
+    if taken), SEQUENCE + 1."""
+    during = _range(start, end)
     await release_expired(conn, tenant_id, interviewer_ids)
+    buffers = await conn.fetchrow(
+        """UPDATE bookings SET updated_at = now() WHERE tenant_id = $1 AND id = $2
+           RETURNING buffer_before, buffer_after""",
+        tenant_id,
+        booking_id,
+    )
     await conn.execute(
         """UPDATE interviewer_commitments SET active = false
            WHERE tenant_id = $1 AND booking_id = $2 AND active""",
         tenant_id,
         booking_id,
     )
-    await _commit(conn, tenant_id, interviewer_ids, during, booking_id=booking_id)
+    await _commit(
+        conn,
+        tenant_id,
+        interviewer_ids,
+        during,
+        buffers=(buffers["buffer_before"], buffers["buffer_after"]),
+        booking_id=booking_id,
+    )
     await conn.execute(
         """UPDATE bookings SET during = $3, sequence = sequence + 1, reschedules = reschedules + 1,
                                updated_at = now()
@@ -306,12 +371,14 @@ async def insert_hold(
     start: datetime,
     end: datetime,
     ttl: timedelta,
+    buffers: tuple[timedelta, timedelta] = (timedelta(0), timedelta(0)),
 ) -> HoldRow:
-    """A hold of the slot for one link (replacing the link's earlier holds); DoubleBooking if taken."""
+    """A hold of the slot for one link (replacing the link's earlier holds), blocking its buffers too;
+    DoubleBooking if taken."""
     await release_expired(conn, tenant_id, interviewer_ids)
     await release_link_holds(conn, tenant_id, link_id)
     hold_id = uuid.uuid4()
-    during = Range(start, end, lower_inc=True, upper_inc=False)
+    during = _range(start, end)
     expires = await conn.fetchval("SELECT now() + $1::interval", ttl)
     await conn.execute(
         """INSERT INTO holds (tenant_id, id, link_id, during, interviewer_ids, expires_at)
@@ -323,7 +390,9 @@ async def insert_hold(
         sorted(set(interviewer_ids)),
         expires,
     )
-    await _commit(conn, tenant_id, interviewer_ids, during, hold_id=hold_id, expires_at=expires)
+    await _commit(
+        conn, tenant_id, interviewer_ids, during, buffers=buffers, hold_id=hold_id, expires_at=expires
+    )
     got = await get_hold(conn, tenant_id, hold_id)
     assert got is not None
     return got
@@ -419,9 +488,10 @@ async def commitments(
     exclude_booking: uuid.UUID | None = None,
 ) -> tuple[list[Booking], list[Hold]]:
     """Active bookings and unexpired holds of these interviewers overlapping [start, end), as domain
-    objects (bookings grouped per booking so caps count interviews, not rows)."""
+    objects with their buffers (grouped per booking so caps count interviews, not rows)."""
     rows = await conn.fetch(
-        """SELECT c.booking_id, c.hold_id, h.link_id, c.interviewer_id, c.during
+        """SELECT c.booking_id, c.hold_id, h.link_id, c.interviewer_id, c.during,
+                  coalesce(c.blocked, c.during) AS blocked
            FROM interviewer_commitments c
            LEFT JOIN holds h ON h.tenant_id = c.tenant_id AND h.id = c.hold_id
            WHERE c.tenant_id = $1 AND c.interviewer_id = ANY($2) AND c.during && $3 AND c.active
@@ -446,6 +516,7 @@ async def commitments(
                 tuple(sorted(x["interviewer_id"] for x in v)),
                 v[0]["during"].lower,
                 v[0]["during"].upper,
+                *_buffers(v[0]),
             )
             for k, v in bookings.items()
         ],
@@ -456,10 +527,15 @@ async def commitments(
                 tuple(sorted(x["interviewer_id"] for x in v)),
                 v[0]["during"].lower,
                 v[0]["during"].upper,
+                *_buffers(v[0]),
             )
             for k, v in holds.items()
         ],
     )
+
+
+def _buffers(r: asyncpg.Record) -> tuple[timedelta, timedelta]:
+    return r["during"].lower - r["blocked"].lower, r["blocked"].upper - r["during"].upper
 
 
 async def load_counts(

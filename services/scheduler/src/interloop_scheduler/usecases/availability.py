@@ -99,7 +99,10 @@ async def slot_at(
     hold_key: str | None = None,
     exclude_booking: uuid.UUID | None = None,
 ) -> tuple[datetime, datetime, list[str]]:
-    """The interviewers for a slot starting exactly at ``start`` (SlotTaken if it is not free)."""
+    """The interviewers for a slot starting exactly at ``start`` (SlotTaken if it is not free), read under
+    the interviewers' transaction locks: the answer holds until the caller's transaction ends, so two
+    writers cannot both count the same cap as unused."""
+    await booking_store.lock_interviewers(conn, tenant_id, sorted({p for r in reqs for p in r.pool}))
     exact = SlotRules(
         duration=rules.duration,
         step=timedelta(minutes=1),

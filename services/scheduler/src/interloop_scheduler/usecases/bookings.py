@@ -1,6 +1,10 @@
 """Bookings: booked directly by a coordinator, moved, cancelled and completed; each change announced as an
 `interview.*` event with its iCalendar invite, and the interviewers' calendar events staged, in the same
-transaction."""
+transaction.
+
+Every new booking is checked by ``enforce`` inside the transaction that writes it, under the interviewers'
+locks: overlaps with buffers, working hours, calendars, daily and weekly caps (holds count). A coordinator
+may override the scheduling rules with a reason, recorded on the booking; never an overlap."""
 
 from __future__ import annotations
 
@@ -16,11 +20,15 @@ from interloop_common.errors import AlreadyExists, Conflict, NotFound
 
 from interloop_scheduler.domain import policy as policy_domain
 from interloop_scheduler.domain.availability import Requirement, SlotRules, all_of, rules_from
+from interloop_scheduler.domain.model import SchedulingError
+from interloop_scheduler.domain.policy import OVERLAPS, OVERRIDABLE, Placement, Violation, check_placements
 from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.store import bookings as booking_store
+from interloop_scheduler.store import interviewers as interviewer_store
 from interloop_scheduler.store import links as link_store
 from interloop_scheduler.store.bookings import BookingRow
 from interloop_scheduler.usecases import availability, calendar_writes
+from interloop_scheduler.usecases.availability import scheduling_error
 from interloop_scheduler.usecases.emit import booking_event, invitation
 from interloop_scheduler.usecases.interviewers import require_known
 from interloop_scheduler.usecases.requests import link_token, link_url
@@ -33,6 +41,80 @@ class Invites:
     ics: bytes
     method: str
     attendees: list[interview_pb2.Attendee]
+
+
+@dataclass(frozen=True)
+class Override:
+    """A coordinator's decision to book despite the scheduling rules: why, and who decided."""
+
+    reason: str
+    by: str = ""
+
+
+class RulesBroken(Exception):
+    """The booking would break ``violations`` (each names the rule, the interviewer and the session)."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        super().__init__("; ".join(str(v) for v in violations))
+        self.violations = violations
+
+    def refusal(self) -> AlreadyExists | Conflict:
+        """ALREADY_EXISTS for an overlap (as the constraint answers), FAILED_PRECONDITION for the rest."""
+        if any(v.rule in OVERLAPS for v in self.violations):
+            return AlreadyExists(f"interviewer already booked: {self}")
+        rules = ", ".join(sorted(OVERRIDABLE))
+        return Conflict(f"{self} (an override with a reason may book despite {rules})")
+
+
+_CAP_PAD = timedelta(days=8)  # caps count whole local days and ISO weeks around the booking
+
+
+async def enforce(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    placements: list[Placement],
+    *,
+    hold_key: str | None = None,
+    exclude_booking: uuid.UUID | None = None,
+    override: Override | None = None,
+) -> list[Violation]:
+    """Lock the interviewers (in id order, until the transaction ends), then check every placement against
+    what is committed now; RulesBroken unless all pass or the override covers what broke. Returns what
+    the override let through (to record on the bookings)."""
+    ids = sorted({i for p in placements for i in p.interviewer_ids})
+    await booking_store.lock_interviewers(conn, tenant_id, ids)
+    await booking_store.release_expired(conn, tenant_id, ids)
+    rows = await require_known(conn, tenant_id, ids, "interviewer_ids")
+    lo = min(p.start - p.buffer_before for p in placements) - _CAP_PAD
+    hi = max(p.end + p.buffer_after for p in placements) + _CAP_PAD
+    blocks = await interviewer_store.busy_blocks(conn, tenant_id, ids, lo, hi)
+    bookings, holds = await booking_store.commitments(
+        conn, tenant_id, ids, lo, hi, exclude_booking=exclude_booking
+    )
+    try:
+        found = check_placements(
+            placements,
+            {i: interviewer_store.to_domain(r) for i, r in rows.items()},
+            interviewer_store.busy_map(rows, blocks),
+            bookings,
+            holds,
+            utc_now(),
+            hold_key=hold_key,
+        )
+    except SchedulingError as exc:
+        raise scheduling_error(exc) from None
+    refused = [v for v in found if override is None or v.rule not in OVERRIDABLE]
+    if refused:
+        raise RulesBroken(refused)
+    return found
+
+
+def overridden(override: Override | None, let_through: list[Violation], label: str = "") -> dict:
+    """The audit columns of a booking the override let break ``let_through``'s rules (none: no audit)."""
+    rules = sorted({v.rule for v in let_through if v.label == label})
+    if override is None or not rules:
+        return {}
+    return {"override_reason": override.reason, "override_by": override.by, "override_rules": tuple(rules)}
 
 
 def booking_policy(settings: SchedulerSettings) -> policy_domain.BookingPolicy:
@@ -65,12 +147,28 @@ async def invites(
 
 
 async def schedule_interview(
-    pool: asyncpg.Pool, settings: SchedulerSettings, tenant_id: str, **booking: object
+    pool: asyncpg.Pool,
+    settings: SchedulerSettings,
+    tenant_id: str,
+    *,
+    override: Override | None = None,
+    **booking: object,
 ) -> BookingRow:
-    """A coordinator's booking of a known time; ``booking`` holds the columns of ``insert_booking``."""
-    ids = list(booking["interviewer_ids"])  # type: ignore[call-overload]
+    """A coordinator's booking of a known time, checked like any other (``enforce``) unless ``override``
+    says why not; ``booking`` holds the columns of ``insert_booking``."""
+    placement = Placement(
+        tuple(booking["interviewer_ids"]),  # type: ignore[arg-type]
+        booking["start"],  # type: ignore[arg-type]
+        booking["end"],  # type: ignore[arg-type]
+        booking.get("buffer_before", timedelta(0)),  # type: ignore[arg-type]
+        booking.get("buffer_after", timedelta(0)),  # type: ignore[arg-type]
+    )
     async with tenant_tx(pool, tenant_id) as conn:
-        await require_known(conn, tenant_id, ids, "interviewer_ids")
+        try:
+            let_through = await enforce(conn, tenant_id, [placement], override=override)
+        except RulesBroken as exc:
+            raise exc.refusal() from None
+        booking |= overridden(override, let_through)
         try:
             row = await booking_store.insert_booking(conn, tenant_id=tenant_id, **booking)  # type: ignore[arg-type]
         except booking_store.DoubleBooking as exc:
@@ -108,7 +206,12 @@ async def reschedule(
                 )
             else:
                 reqs = [all_of(*current.interviewer_ids)]
-                rules = SlotRules(duration=duration, horizon=timedelta(days=settings.link_horizon_days))
+                rules = SlotRules(
+                    duration=duration,
+                    buffer_before=current.buffer_before,
+                    buffer_after=current.buffer_after,
+                    horizon=timedelta(days=settings.link_horizon_days),
+                )
             state = policy_domain.BookingState(
                 id=str(current.id),
                 start=current.start,

@@ -14,13 +14,21 @@ from interloop_common.errors import Conflict, NotFound, Unauthenticated
 
 from interloop_scheduler.domain.availability import Availability, Requirement, SlotRules
 from interloop_scheduler.domain.links import InvalidLink, verify_link_token
+from interloop_scheduler.domain.policy import Placement
 from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.store import bookings as booking_store
 from interloop_scheduler.store import links as link_store
 from interloop_scheduler.store.bookings import BookingRow, HoldRow
 from interloop_scheduler.store.links import LinkRow
 from interloop_scheduler.usecases import availability, calendar_writes
-from interloop_scheduler.usecases.bookings import Invites, invites, link_rules, manage_url
+from interloop_scheduler.usecases.bookings import (
+    Invites,
+    RulesBroken,
+    enforce,
+    invites,
+    link_rules,
+    manage_url,
+)
 from interloop_scheduler.usecases.emit import booking_event
 from interloop_scheduler.usecases.interviewers import require_known
 from interloop_scheduler.usecases.requests import link_key, open_request
@@ -143,7 +151,16 @@ async def hold_slot(
             begin, end, who = await availability.slot_at(
                 conn, tenant_id, reqs, start, rules, utc_now(), hold_key=str(link.id)
             )
-            return await booking_store.insert_hold(conn, tenant_id, link.id, who, begin, end, ttl)
+            return await booking_store.insert_hold(
+                conn,
+                tenant_id,
+                link.id,
+                who,
+                begin,
+                end,
+                ttl,
+                buffers=(rules.buffer_before, rules.buffer_after),
+            )
     except (availability.SlotTaken, booking_store.DoubleBooking):
         message = "slot: no longer available; choose another"
         raise await _conflict(pool, settings, tenant_id, reqs, rules, link_id, message) from None
@@ -190,7 +207,7 @@ async def confirm_booking(
                     conn, settings, tenant_id, link, hold_id, start, candidate_time_zone, rules, reqs
                 )
             sent = await invites(conn, settings, tenant_id, booking, "REQUEST")
-    except (availability.SlotTaken, booking_store.DoubleBooking):
+    except (availability.SlotTaken, booking_store.DoubleBooking, RulesBroken):
         message = "slot: taken by someone else; choose another"
         raise await _conflict(pool, settings, tenant_id, reqs, rules, link_id, message) from None
     return booking, sent
@@ -215,9 +232,12 @@ async def _confirm(
             raise NotFound("hold_id: no such hold for this link")
         start = hold.start
         if hold.status == "active" and hold.expires_at > now:
-            # The hold protected the slot: hand its commitments over to the booking.
+            # The hold protected the slot against overlaps; its commitments go over to the booking, and
+            # what a hold cannot protect (caps, working hours, calendars changed since) is checked again.
             await booking_store.release_link_holds(conn, tenant_id, link.id, hold.id, status="confirmed")
             who, end = hold.interviewer_ids, hold.end
+            placement = Placement(tuple(who), start, end, rules.buffer_before, rules.buffer_after)
+            await enforce(conn, tenant_id, [placement], hold_key=str(link.id))
     else:
         # The candidate's own earlier hold must not stand in the way of the time they now confirm.
         await booking_store.release_link_holds(conn, tenant_id, link.id)
@@ -241,6 +261,8 @@ async def _confirm(
         candidate_email=link.candidate_email,
         candidate_name=link.candidate_name,
         candidate_time_zone=candidate_time_zone,
+        buffer_before=rules.buffer_before,
+        buffer_after=rules.buffer_after,
     )
     await booking_store.release_link_holds(conn, tenant_id, link.id, status="released")
     if hold_id is not None:

@@ -6,7 +6,7 @@ from interloop.scheduler.v1 import scheduler_pb2 as spb
 from interloop.scorecard.v1 import scorecard_pb2 as cpb
 from litestar import Controller, Request, get, post
 
-from interloop_gateway.auth import allow, principal_of, require_api_key
+from interloop_gateway.auth import actor_of, allow, principal_of, require_api_key
 from interloop_gateway.domain.interviews import schemas, services
 from interloop_gateway.domain.scorecards.services import owed_by
 from interloop_gateway.idempotency import idempotent
@@ -19,11 +19,19 @@ class InterviewsController(Controller):
     guards = [require_api_key]
 
     @allow("admin", "recruiter")
-    @post("/", summary="Book an interview for a panel (never double-books)", status_code=201)
+    @post(
+        "/",
+        summary="Book an interview for a panel (never double-books, buffers included)",
+        description="Checked like any booking: working hours, out of office, calendars, daily and weekly "
+        "caps (holds count); a broken rule is 409 naming it unless `override_reason` says why, which is "
+        "recorded on the interview with the caller.",
+        status_code=201,
+    )
     @idempotent
     async def create(self, request: Request, data: schemas.InterviewIn) -> schemas.InterviewOut:
+        principal = principal_of(request)
         resp = await request.app.state.backends.scheduler.ScheduleInterview(
-            services.interview_request(principal_of(request).tenant_id, data)
+            services.interview_request(principal.tenant_id, data, actor_of(principal))
         )
         return services.interview_out(resp.booking)
 

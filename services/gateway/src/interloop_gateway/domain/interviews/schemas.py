@@ -8,7 +8,8 @@ from typing import Annotated
 import msgspec
 from litestar.params import KwargDefinition
 
-from interloop_gateway.wire import Page
+from interloop_gateway.domain.scheduling.schemas import OverrideOut
+from interloop_gateway.wire import Int32, Page
 
 
 class InterviewIn(msgspec.Struct):
@@ -24,6 +25,12 @@ class InterviewIn(msgspec.Struct):
     candidate_email: str = ""
     candidate_name: str = ""
     candidate_time_zone: str = ""
+    # Free time each interviewer keeps around the interview (never double-booked, like the interview).
+    buffer_before_minutes: Int32 = 0
+    buffer_after_minutes: Int32 = 0
+    # Book despite working hours, out of office, calendars or caps: why (recorded on the interview with
+    # the caller and the rules it broke). Without it a broken rule is 409 naming the rule.
+    override_reason: str = ""
 
 
 class InterviewOut(msgspec.Struct):
@@ -38,6 +45,11 @@ class InterviewOut(msgspec.Struct):
     interview_type: str
     job_id: str
     round: str
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    override: OverrideOut | None = None
+    loop_id: str | None = None
+    loop_session_id: str | None = None
 
 
 class ExpectedScorecardOut(msgspec.Struct):

@@ -7,10 +7,13 @@ from interloop.scorecard.v1 import scorecard_pb2 as cpb
 from interloop_common.rpc import dt, ts
 
 from interloop_gateway.domain.interviews import schemas
+from interloop_gateway.domain.scheduling.services import override_out
 from interloop_gateway.wire import aware
 
 
-def interview_request(tenant_id: str, body: schemas.InterviewIn) -> spb.ScheduleInterviewRequest:
+def interview_request(
+    tenant_id: str, body: schemas.InterviewIn, actor: str = ""
+) -> spb.ScheduleInterviewRequest:
     return spb.ScheduleInterviewRequest(
         tenant_id=tenant_id,
         candidate_id=body.candidate_id,
@@ -24,6 +27,11 @@ def interview_request(tenant_id: str, body: schemas.InterviewIn) -> spb.Schedule
         candidate_email=body.candidate_email,
         candidate_name=body.candidate_name,
         candidate_time_zone=body.candidate_time_zone,
+        buffer_before_minutes=body.buffer_before_minutes,
+        buffer_after_minutes=body.buffer_after_minutes,
+        override=spb.BookingOverride(reason=body.override_reason, actor=actor)
+        if body.override_reason
+        else None,
     )
 
 
@@ -40,6 +48,11 @@ def interview_out(b: spb.Booking) -> schemas.InterviewOut:
         interview_type=b.interview_type,
         job_id=b.job_id,
         round=b.round,
+        buffer_before_minutes=b.buffer_before_minutes,
+        buffer_after_minutes=b.buffer_after_minutes,
+        override=override_out(b),
+        loop_id=b.loop_id or None,
+        loop_session_id=b.loop_session_id or None,
     )
 
 

@@ -16,7 +16,7 @@ from interloop_common.rpc import ts
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import Parameter
 
-from interloop_gateway.auth import allow, principal_of, require_api_key
+from interloop_gateway.auth import actor_of, allow, principal_of, require_api_key
 from interloop_gateway.domain.scheduling import page, schemas
 from interloop_gateway.domain.scheduling import services as s
 from interloop_gateway.idempotency import idempotent
@@ -113,40 +113,31 @@ class SchedulingController(Controller):
     async def loops(self, request: Request, data: schemas.LoopIn) -> schemas.LoopOut:
         tz = s.zone(data.time_zone, "time_zone")
         resp = await _scheduler(request).ProposeLoop(
-            spb.ProposeLoopRequest(
-                tenant_id=principal_of(request).tenant_id,
-                sessions=[
-                    spb.LoopSession(
-                        id=x.id,
-                        duration_minutes=x.duration_minutes,
-                        pool=x.pool,
-                        k=x.k,
-                        fixed=x.fixed,
-                        interview_type=x.interview_type,
-                        allow_shadow=x.allow_shadow,
-                    )
-                    for x in data.sessions
-                ],
-                ordered=data.ordered,
-                min_break_minutes=data.min_break_minutes,
-                max_break_minutes=data.max_break_minutes,
-                spread_days=data.spread_days,
-                max_days=data.max_days,
-                window={
-                    "start": ts(aware(data.window_start, "window_start")),
-                    "end": ts(aware(data.window_end, "window_end")),
-                },
-                candidate_time_zone=data.time_zone,
-                step_minutes=data.step_minutes,
-                buffer_before_minutes=data.buffer_before_minutes,
-                buffer_after_minutes=data.buffer_after_minutes,
-                min_notice_minutes=data.min_notice_minutes,
-                time_limit_seconds=data.time_limit_seconds,
-                objectives=data.objectives,
-            ),
-            timeout=30,
+            s.propose_request(principal_of(request).tenant_id, data), timeout=30
         )
         return s.loop_out(resp, tz)
+
+    @allow("admin", "recruiter")
+    @post(
+        "/loops/bookings",
+        summary="Book a loop as one: every session in one transaction, or none",
+        description="Each session is checked like any booking (overlaps with buffers, working hours, "
+        "calendars, daily and weekly caps with holds counted), the loop's own sessions included. A "
+        "failure books nothing and is 409 problem+json naming the session, the rules, and fresh options "
+        "when `proposal` came along.",
+        status_code=201,
+    )
+    @idempotent
+    async def book_loop(self, request: Request, data: schemas.LoopBookingIn) -> schemas.LoopBookingOut:
+        tz = s.zone(data.candidate_time_zone or "UTC", "candidate_time_zone")
+        principal = principal_of(request)
+        resp = await s.book_loop(
+            _scheduler(request).BookLoop(
+                s.loop_booking_request(principal.tenant_id, data, actor_of(principal)), timeout=30
+            ),
+            tz,
+        )
+        return s.loop_booking_out(resp)
 
     @allow("admin", "recruiter")
     @post("/calendars/refresh", summary="Read interviewers' calendar sources now", status_code=200)

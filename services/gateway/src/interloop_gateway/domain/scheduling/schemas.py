@@ -150,6 +150,33 @@ class LoopIn(msgspec.Struct):
     objectives: list[str] = []
 
 
+class LoopSessionBookingIn(msgspec.Struct):
+    session_id: str
+    start: datetime
+    end: datetime
+    interviewer_ids: list[str]  # shadows included, when they should attend
+    interview_type: str = ""
+
+
+class LoopBookingIn(msgspec.Struct):
+    """A loop to book as one: every session or none (typically an option of POST /v1/scheduling/loops)."""
+
+    candidate_id: str
+    sessions: list[LoopSessionBookingIn]
+    application_id: str = ""
+    job_id: str = ""
+    round: str = ""
+    candidate_email: str = ""
+    candidate_name: str = ""
+    candidate_time_zone: str = ""
+    buffer_before_minutes: Int32 = 0
+    buffer_after_minutes: Int32 = 0
+    # book despite working hours, out of office, calendars or caps: why (recorded on each session)
+    override_reason: str = ""
+    # the proposal the sessions were chosen from: a conflict then answers fresh options for it
+    proposal: LoopIn | None = None
+
+
 class RefreshIn(msgspec.Struct):
     interviewer_ids: list[str] = []
 
@@ -312,6 +339,22 @@ class BookingOut(msgspec.Struct):
     round: str
     link_id: str
     candidate_time_zone: str | None
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    override: OverrideOut | None = None  # the audit of a booking made despite scheduling rules
+    loop_id: str | None = None
+    loop_session_id: str | None = None
+
+
+class OverrideOut(msgspec.Struct):
+    reason: str
+    actor: str
+    rules: list[str]
+
+
+class LoopBookingOut(msgspec.Struct):
+    loop_id: str
+    bookings: list[BookingOut]  # one per session, in time order
 
 
 class InviteOut(msgspec.Struct):

@@ -193,6 +193,13 @@ def availability_out(r: spb.FindSlotsResponse, tz: ZoneInfo) -> schemas.Availabi
     )
 
 
+def override_out(b: spb.Booking) -> schemas.OverrideOut | None:
+    """The audit of a booking made despite scheduling rules (who, why, which rules)."""
+    if not b.HasField("override"):
+        return None
+    return schemas.OverrideOut(b.override.reason, b.override.actor, list(b.override.rules))
+
+
 def booking_out(b: spb.Booking) -> schemas.BookingOut:
     return schemas.BookingOut(
         id=b.id,
@@ -209,6 +216,11 @@ def booking_out(b: spb.Booking) -> schemas.BookingOut:
         round=b.round,
         link_id=b.link_id,
         candidate_time_zone=b.candidate_time_zone or None,
+        buffer_before_minutes=b.buffer_before_minutes,
+        buffer_after_minutes=b.buffer_after_minutes,
+        override=override_out(b),
+        loop_id=b.loop_id or None,
+        loop_session_id=b.loop_session_id or None,
     )
 
 
@@ -246,30 +258,122 @@ def panel_out(p: spb.JobPanel) -> schemas.JobPanelOut:
     )
 
 
-def loop_out(r: spb.ProposeLoopResponse, tz: ZoneInfo) -> schemas.LoopOut:
-    return schemas.LoopOut(
-        options=[
-            schemas.LoopOptionOut(
-                objectives=list(o.objectives),
-                status="OPTIMAL" if o.status == spb.SOLVE_STATUS_OPTIMAL else "FEASIBLE",
-                days=o.days,
-                sessions=[
-                    schemas.LoopSessionOut(
-                        session_id=s.session_id,
-                        start=iso(dt(s.start)),
-                        end=iso(dt(s.end)),
-                        local_start=dt(s.start).astimezone(tz).isoformat(),
-                        interviewer_ids=list(s.interviewer_ids),
-                        shadows=[
-                            schemas.ShadowOut(x.interviewer_id, STAGE_NAMES.get(x.stage, ""))
-                            for x in s.shadows
-                        ],
-                    )
-                    for s in o.sessions
+def propose_request(tenant_id: str, data: schemas.LoopIn) -> spb.ProposeLoopRequest:
+    return spb.ProposeLoopRequest(
+        tenant_id=tenant_id,
+        sessions=[
+            spb.LoopSession(
+                id=x.id,
+                duration_minutes=x.duration_minutes,
+                pool=x.pool,
+                k=x.k,
+                fixed=x.fixed,
+                interview_type=x.interview_type,
+                allow_shadow=x.allow_shadow,
+            )
+            for x in data.sessions
+        ],
+        ordered=data.ordered,
+        min_break_minutes=data.min_break_minutes,
+        max_break_minutes=data.max_break_minutes,
+        spread_days=data.spread_days,
+        max_days=data.max_days,
+        window={
+            "start": ts(aware(data.window_start, "window_start")),
+            "end": ts(aware(data.window_end, "window_end")),
+        },
+        candidate_time_zone=data.time_zone,
+        step_minutes=data.step_minutes,
+        buffer_before_minutes=data.buffer_before_minutes,
+        buffer_after_minutes=data.buffer_after_minutes,
+        min_notice_minutes=data.min_notice_minutes,
+        time_limit_seconds=data.time_limit_seconds,
+        objectives=data.objectives,
+    )
+
+
+def loop_option_out(o: spb.LoopOption, tz: ZoneInfo) -> schemas.LoopOptionOut:
+    return schemas.LoopOptionOut(
+        objectives=list(o.objectives),
+        status="OPTIMAL" if o.status == spb.SOLVE_STATUS_OPTIMAL else "FEASIBLE",
+        days=o.days,
+        sessions=[
+            schemas.LoopSessionOut(
+                session_id=s.session_id,
+                start=iso(dt(s.start)),
+                end=iso(dt(s.end)),
+                local_start=dt(s.start).astimezone(tz).isoformat(),
+                interviewer_ids=list(s.interviewer_ids),
+                shadows=[
+                    schemas.ShadowOut(x.interviewer_id, STAGE_NAMES.get(x.stage, "")) for x in s.shadows
                 ],
             )
-            for o in r.options
+            for s in o.sessions
         ],
+    )
+
+
+def loop_booking_request(tenant_id: str, data: schemas.LoopBookingIn, actor: str) -> spb.BookLoopRequest:
+    return spb.BookLoopRequest(
+        tenant_id=tenant_id,
+        candidate_id=data.candidate_id,
+        application_id=data.application_id,
+        job_id=data.job_id,
+        round=data.round,
+        candidate_email=data.candidate_email,
+        candidate_name=data.candidate_name,
+        candidate_time_zone=data.candidate_time_zone,
+        sessions=[
+            spb.LoopSessionBooking(
+                session_id=x.session_id,
+                start=ts(aware(x.start, f"sessions[{n}].start")),
+                end=ts(aware(x.end, f"sessions[{n}].end")),
+                interviewer_ids=x.interviewer_ids,
+                interview_type=x.interview_type,
+            )
+            for n, x in enumerate(data.sessions)
+        ],
+        buffer_before_minutes=data.buffer_before_minutes,
+        buffer_after_minutes=data.buffer_after_minutes,
+        override=spb.BookingOverride(reason=data.override_reason, actor=actor)
+        if data.override_reason
+        else None,
+        proposal=propose_request(tenant_id, data.proposal) if data.proposal is not None else None,
+    )
+
+
+def loop_booking_out(r: spb.BookLoopResponse) -> schemas.LoopBookingOut:
+    return schemas.LoopBookingOut(loop_id=r.loop_id, bookings=[booking_out(b) for b in r.bookings])
+
+
+async def book_loop(coro, tz: ZoneInfo):  # type: ignore[no-untyped-def]
+    """Await BookLoop, turning a loop that could not be booked into 409 problem+json naming the session,
+    the rules it broke and fresh options."""
+    try:
+        return await coro
+    except grpc.aio.AioRpcError as exc:
+        status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+        for detail in status.details if status else []:
+            conflict = spb.LoopConflict()
+            if detail.Unpack(conflict):
+                raise problem(
+                    409,
+                    exc.details() or "the loop could not be booked",
+                    extra={
+                        "session_id": conflict.session_id,
+                        "rules": list(conflict.rules),
+                        "alternatives": [
+                            msgspec.to_builtins(loop_option_out(o, tz)) for o in conflict.alternatives
+                        ],
+                    },
+                    type_="https://interloop.dev/problems/loop-not-booked",
+                ) from None
+        raise
+
+
+def loop_out(r: spb.ProposeLoopResponse, tz: ZoneInfo) -> schemas.LoopOut:
+    return schemas.LoopOut(
+        options=[loop_option_out(o, tz) for o in r.options],
         reason=r.reason or None,
         unknown_interviewer_ids=list(r.unknown_interviewer_ids),
         notes=list(r.notes),
