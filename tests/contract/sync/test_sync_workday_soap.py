@@ -220,6 +220,15 @@ async def test_updates_go_through_the_change_operations(
     assert workday.writes_of("Request_Compensation_Change") == []
     changed = await client.read_back(written.remote_id)
     assert (changed["first_name"], changed["last_name"], changed["title"]) == ("Grace", "Murray", "Commodore")
+    await client.update(written.remote_id, {"personal_email": "grace.murray@example.com"})
+    (contact,) = workday.writes_of("Maintain_Contact_Information_for_Person_Event")
+    assert contact.path == f"/ccx/service/{workday.tenant}/Human_Resources/v43.0"
+    assert len(workday.writes) == 5  # pre-hire, hire, name, job, contact: nothing else was rewritten
+    after = await client.read_back(written.remote_id)
+    assert after == {**changed, "personal_email": "grace.murray@example.com"}
+    with pytest.raises(vendor_http.ValidationFailed) as bad_email:
+        await client.update(written.remote_id, {"personal_email": "not-an-address"})
+    assert bad_email.value.errors == [("personal_email", "refused by Workday")]
     with pytest.raises(vendor_http.ValidationFailed) as fixed:
         await client.update(written.remote_id, {"start_date": "2027-01-01"})
     assert fixed.value.errors[0][0] == "start_date"

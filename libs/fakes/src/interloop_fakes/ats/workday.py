@@ -2,13 +2,14 @@
 
 What it serves (vendor-contracts-2 §A1): ``Put_Applicant`` (Staffing, Recruiting), ``Hire_Employee``
 (Staffing), ``Get_Workers`` (Staffing, Human_Resources), ``Change_Job`` (Staffing), ``Change_Legal_Name``
-(Human_Resources) and ``Request_Compensation_Change`` (Compensation). Envelopes are parsed by namespace URI
-(any prefix, default namespaces too) with entities and network access off. Each request needs
-``Content-Type: text/xml``, a ``SOAPAction`` header (empty or naming the body's operation), a WS-Security
-UsernameToken ``{user}@{tenant}`` with a PasswordText password (else ``Client.authenticationError``) and a
-request ``version`` equal to the URL's. What Workday would refuse is a ``Client.validationError`` fault with a
-``wd:Validation_Fault`` (message + Xpath per error) on HTTP 500: a missing legal name, an unknown reference
-id (applicant, organisation, location, worker), a malformed date or amount, a pre-hire hired twice.
+and ``Maintain_Contact_Information`` (Human_Resources), ``Request_Compensation_Change`` (Compensation).
+Envelopes are parsed by namespace URI (any prefix, default namespaces too) with entities and network
+access off. Each request needs ``Content-Type: text/xml``, a ``SOAPAction`` header (empty or naming the
+body's operation), a WS-Security UsernameToken ``{user}@{tenant}`` with a PasswordText password (else
+``Client.authenticationError``) and a request ``version`` equal to the URL's. What Workday would refuse
+is a ``Client.validationError`` fault with a ``wd:Validation_Fault`` (message + Xpath per error) on HTTP
+500: a missing legal name, an unknown reference id (applicant, organisation, location, worker), a malformed
+date, amount or e-mail address, a pre-hire hired twice.
 
 State: ``applicants`` (pre-hires by Applicant_ID) and ``workers`` (by Employee_ID, Workday's element names);
 ``writes`` holds every accepted write operation, ``hires`` the Hire_Employee ones. ``store_transforms``
@@ -49,6 +50,7 @@ SERVICES = {
     "Get_Workers": {"Staffing", "Human_Resources"},
     "Change_Job": {"Staffing"},
     "Change_Legal_Name": {"Human_Resources"},
+    "Maintain_Contact_Information_for_Person_Event": {"Human_Resources"},
     "Request_Compensation_Change": {"Compensation"},
 }
 READS = {"Get_Workers"}
@@ -270,17 +272,20 @@ class FakeWorkday(FakeVendor):
             raise Refusal(errors)
         return names
 
+    def _email(self, el: etree._Element, path: str, root: str, steps: tuple[str, ...]) -> str | None:
+        email = _text(el, f"{path}/wd:Email_Address_Data/wd:Email_Address")
+        if email is not None and "@" not in email:
+            where = _xpath(root, *steps, path.split(":")[-1], "Email_Address_Data", "Email_Address")
+            raise Refusal([("Invalid email address", where)])
+        return email
+
     def _put_applicant(self, op: etree._Element) -> etree._Element:
         root, data = "Put_Applicant_Request", op.find("wd:Applicant_Data", NS)
         if data is None:
             raise Refusal([("Element content is required: Applicant_Data", _xpath(root))])
         steps = ("Applicant_Data", "Personal_Data", "Name_Data", "Legal_Name_Data", "Name_Detail_Data")
         names = self._names(data.find("wd:" + "/wd:".join(steps[1:]), NS), root, steps)
-        email = _text(data, "wd:Personal_Data/wd:Contact_Data/wd:Email_Address_Data/wd:Email_Address")
-        if email is not None and "@" not in email:
-            raise Refusal(
-                [("Invalid email address", _xpath(root, *steps[:2], "Contact_Data", "Email_Address_Data"))]
-            )
+        email = self._email(data, "wd:Personal_Data/wd:Contact_Data", root, steps[:2])
         applicant = _text(data, "wd:Applicant_ID") or f"C-{next(self._ids):06d}"
         existing = self.applicants.get(applicant)
         if existing is not None and op.get(f"{{{BSVC}}}Add_Only") == "true":
@@ -520,6 +525,18 @@ class FakeWorkday(FakeVendor):
         names = self._names(data.find("wd:Name_Data/wd:Name_Detail_Data", NS), root, steps)
         self._store(worker, names)
         return self._event("Change_Legal_Name", worker)
+
+    def _maintain_contact_information_for_person_event(self, op: etree._Element) -> etree._Element:
+        root = "Maintain_Contact_Information_for_Person_Event_Request"
+        data = op.find("wd:Maintain_Contact_Information_Data", NS)
+        worker = self._worker_for(data if data is not None else op, "wd:Worker_Reference", root)
+        steps = ("Maintain_Contact_Information_Data",)
+        self._date(_text(data, "wd:Effective_Date"), root, *steps, "Effective_Date")
+        email = self._email(data, "wd:Worker_Contact_Information_Data", root, steps)
+        if email is None:
+            raise Refusal([("Element content is required: Email_Address", _xpath(root, *steps))])
+        self._store(worker, {"Email_Address": email})
+        return self._event("Maintain_Contact_Information_for_Person_Event", worker)
 
     def _change_job(self, op: etree._Element) -> etree._Element:
         root = "Change_Job_Request"

@@ -12,8 +12,10 @@ WS-Security ``UsernameToken`` header (``{user}@{tenant}``, ``PasswordText``) for
   approvals). Both ids derive from the idempotency key, so a crash between any two calls is safe to retry.
 * ``read_back``: ``Get_Workers`` with the personal, employment, organisation, compensation and
   management-chain groups, projected onto every canonical field we write.
-* ``update``: ``Change_Legal_Name`` (Human_Resources), ``Change_Job`` (title, organisation, location) and
-  ``Request_Compensation_Change`` (Compensation), each with only the fields given.
+* ``update``: ``Change_Legal_Name`` and ``Maintain_Contact_Information`` (Human_Resources), ``Change_Job``
+  (title, organisation, location) and ``Request_Compensation_Change`` (Compensation), each with only the
+  fields given. A hire date and the manager are not changed here (a rescinded hire, an organisation's
+  Manager role): such an update is refused before anything is sent.
 
 All four operations on the Staffing port are the ones §A1 confirms there (Put_Applicant is on the Recruiting
 port too; one port keeps one endpoint and one version per connection).
@@ -37,7 +39,8 @@ value SOAP 1.1 requires); Put_Applicant upserting by ``Applicant_Data/Applicant_
 a tenant accepting a supplied ``Employee_ID`` (its ID generation must allow it); the Get_Workers paths of
 location (``Business_Site_Summary_Data``), organisation type ``SUPERVISORY`` and the manager (the last link
 of the supervisory management chain); the hire-reason and employee-type reference ids (connection settings);
-Change_Job/Change_Legal_Name/Request_Compensation_Change element sets; rate limits (none published).
+the Change_Job, Change_Legal_Name, Maintain_Contact_Information and Request_Compensation_Change element
+sets; rate limits (none published).
 
 Manager: Workday derives a worker's manager from the supervisory organisation's Manager role; a hire cannot
 set it. It is read back and compared (a mismatch says the organisation's manager is not who the ATS named),
@@ -175,11 +178,14 @@ def _home_usage() -> etree._Element:
     return _W.Usage_Data(_W.Type_Data(usage, Primary="true"), Public="false")
 
 
+def _email(address: Any) -> etree._Element:
+    return _W.Email_Address_Data(_W.Email_Address(str(address)), _home_usage())
+
+
 def put_applicant(config: WorkdayConfig, applicant: str, fields: Mapping[str, Any]) -> etree._Element:
     personal = _W.Personal_Data(_W.Name_Data(_W.Legal_Name_Data(_name_detail(fields, config.country))))
     if "personal_email" in fields:
-        email = _W.Email_Address_Data(_W.Email_Address(str(fields["personal_email"])), _home_usage())
-        personal.append(_W.Contact_Data(email))
+        personal.append(_W.Contact_Data(_email(fields["personal_email"])))
     return _request("Put_Applicant", config.version, _W.Applicant_Data(_W.Applicant_ID(applicant), personal))
 
 
@@ -261,6 +267,17 @@ def change_legal_name(
         _W.Name_Data(_name_detail(fields, config.country)),
     )
     return _request("Change_Legal_Name", config.version, _auto_complete(), data)
+
+
+def maintain_contact_information(
+    config: WorkdayConfig, employee: str, email: Any, effective: str
+) -> etree._Element:
+    data = _W.Maintain_Contact_Information_Data(
+        _worker_reference(employee),
+        _W.Effective_Date(effective),
+        _W.Worker_Contact_Information_Data(_email(email)),
+    )
+    return _request("Maintain_Contact_Information_for_Person_Event", config.version, _auto_complete(), data)
 
 
 def change_job(
@@ -424,7 +441,7 @@ class WorkdayStaffing:
 
     async def update(self, remote_id: str, fields: Mapping[str, Any]) -> None:
         """Only the given fields change, each through the business process Workday has for it."""
-        fixed = sorted(set(fields) & {"start_date", "manager", "personal_email"})
+        fixed = sorted(set(fields) & {"start_date", "manager"})
         if fixed:
             raise vendor_http.ValidationFailed(
                 PROVIDER,
@@ -438,6 +455,11 @@ class WorkdayStaffing:
             if len(names) < 2:  # a legal name changes whole
                 names = {**await self.read_back(remote_id), **names}
             request = change_legal_name(self._config, remote_id, names, effective)
+            await self._call("Human_Resources", request)
+        if "personal_email" in fields:
+            request = maintain_contact_information(
+                self._config, remote_id, fields["personal_email"], effective
+            )
             await self._call("Human_Resources", request)
         if {"title", "department", "location"} & set(fields):
             await self._call("Staffing", change_job(self._config, remote_id, fields, effective))
