@@ -81,6 +81,11 @@ async def test_a_hire_is_three_soap_calls_with_ws_security_on_the_staffing_endpo
     reason_ref = data.find("wd:Hire_Employee_Event_Data/wd:Hire_Reason_Reference/wd:ID", NS)
     assert reason_ref.get(f"{{{NS['wd']}}}type") == "General_Event_Subcategory_ID"
     assert hire.findtext("wd:Business_Process_Parameters/wd:Auto_Complete", namespaces=NS) == "true"
+    usage = _body(workday.writes_of("Put_Applicant")[0].body).find(
+        ".//wd:Email_Address_Data/wd:Usage_Data", NS
+    )
+    assert usage.get(f"{{{NS['wd']}}}Public") == "false"
+    assert "wd-test-password" not in repr(WorkdayConfig("https://x", "t", "u", "wd-test-password"))
     # Get_Workers reads every field back.
     read = await adapter(workday, http).read_back(written.remote_id)
     assert read == {**FIELDS, "manager": "W-1001"}  # the manager is ORG-ENG's Manager role

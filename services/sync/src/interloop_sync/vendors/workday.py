@@ -175,7 +175,9 @@ def _name_detail(fields: Mapping[str, Any], country: str) -> etree._Element:
 
 def _home_usage() -> etree._Element:
     usage = _ref("Type_Reference", "Communication_Usage_Type_ID", "HOME")
-    return _W.Usage_Data(_W.Type_Data(usage, Primary="true"), Public="false")
+    # Workday's attributes are namespace-qualified, like bsvc:type and bsvc:version.
+    primary, public = {f"{{{BSVC}}}Primary": "true"}, {f"{{{BSVC}}}Public": "false"}
+    return _W.Usage_Data(_W.Type_Data(usage, primary), public)
 
 
 def _email(address: Any) -> etree._Element:
