@@ -146,3 +146,24 @@ def test_a_loop_never_puts_a_capped_fixed_interviewer_on_two_sessions_of_one_day
     for option in spread.options:
         days = [s.start.date() for s in option.sessions]
         assert len(set(days)) == 2, option
+
+
+def test_a_loop_keeps_buffers_between_one_persons_sessions() -> None:
+    sessions = (Session("one", H, k=0, fixed=("amy",)), Session("two", H, k=0, fixed=("amy",)))
+
+    def gap(buffer: timedelta) -> timedelta:
+        plan = plan_loop(
+            loop=Loop(sessions, distinct_interviewers=False),
+            interviewers=[amy()],
+            busy={},
+            window=(at(0), at(0, day=1)),
+            now=NOW,
+            rules=LoopRules(
+                buffer_before=buffer, buffer_after=buffer, time_limit=2, objectives=("earliest",)
+            ),
+        )
+        first, second = plan.options[0].sessions
+        return second.start - first.end
+
+    assert gap(timedelta(0)) == timedelta(0)  # back to back without buffers
+    assert gap(timedelta(minutes=15)) == timedelta(minutes=30)  # one's after-buffer, the next's before

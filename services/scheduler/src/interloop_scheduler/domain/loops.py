@@ -3,9 +3,9 @@
 Time is discretised on the slot grid (starts at ``origin + q * step`` in the candidate's zone). Each
 (session, interviewer) pair is a boolean; when true the session's start must lie in that interviewer's
 free starts (working hours, busy, bookings + buffers, holds, caps, all from ``availability``) and an
-optional interval joins the interviewer's NoOverlap, and someone on several sessions keeps within what is
-left of their daily/weekly caps. Sessions follow a fixed order or an order chosen by
-a circuit constraint, with min/max breaks between consecutive sessions on the same day. Three objectives
+optional interval (buffers included) joins the interviewer's NoOverlap; someone on several sessions keeps
+within what is left of their daily/weekly caps. Sessions follow a fixed order or an order chosen by a
+circuit constraint, with min/max breaks between consecutive sessions on the same day. Three objectives
 give the ranked options: earliest finish, fewest days, balanced interviewer load. Each solve is capped
 (wall and deterministic time), single-worker with a fixed seed, and reports OPTIMAL or FEASIBLE."""
 
@@ -146,7 +146,8 @@ def plan_loop(
         raise SchedulingError("loop.max_break", "must be at least min_break")
 
     unit = step
-    for v in [*(_secs(s.duration) for s in loop.sessions), min_break, max_break or 0]:
+    buffers = [_secs(rules.buffer_before), _secs(rules.buffer_after)]
+    for v in [*(_secs(s.duration) for s in loop.sessions), min_break, max_break or 0, *buffers]:
         unit = math.gcd(unit, v)
     per_step = step // unit
     lo = max(epoch(window[0]), epoch(now + rules.min_notice))
@@ -421,10 +422,14 @@ def _solve(
             m.add_at_most_one(y.values())
         chosen.append(x)
         shadow_vars.append(y)
+    # one person's sessions keep their buffers apart, as bookings do (interview + buffers never overlap)
+    before_u, after_u = _secs(rules.buffer_before) // unit, _secs(rules.buffer_after) // unit
     for p, uses in per_person.items():
         if len(uses) > 1:
             ivs = [
-                m.new_optional_fixed_size_interval_var(start[i], dur_u[i], lit, f"iv_{p}_{i}")
+                m.new_optional_fixed_size_interval_var(
+                    start[i] - before_u, dur_u[i] + before_u + after_u, lit, f"iv_{p}_{i}"
+                )
                 for i, lit in uses
             ]
             m.add_no_overlap(ivs)
