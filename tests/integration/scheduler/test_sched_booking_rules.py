@@ -58,6 +58,11 @@ async def test_a_direct_booking_is_refused_per_rule_unless_an_override_says_why(
     )
     assert rows[0]["override_rules"] == ["daily_cap"] and rows[0]["override_by"] == audit["actor"]
 
+    # however far out a timestamp is, the rules' date arithmetic never fails: 400 naming the field
+    ancient = interview(["amy"], datetime(1, 1, 1, tzinfo=UTC))
+    bad = await tenant.http.post("/v1/interviews", json=ancient)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "start", bad.text
+
     # an override never lets an overlap through
     overlap = interview(["amy"], monday + timedelta(hours=13, minutes=30), override_reason="please")
     refused = await tenant.http.post("/v1/interviews", json=overlap)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 from google.protobuf import any_pb2
@@ -341,6 +341,14 @@ def check_sessions(check: Check, sessions, prefix: str = "") -> Check:  # type: 
 
 
 MAX_BUFFER_MINUTES = 24 * 60
+# Bookings live between these (the rules look days and weeks around a booking: no date arithmetic may
+# leave the datetime range however far out a caller's timestamps are).
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def check_when(check: Check, start: datetime, end: datetime, field: str) -> Check:
+    inside = EARLIEST <= start and end <= LATEST
+    return check.require(inside, field, f"between {EARLIEST.date()} and {LATEST.date()}")
 
 
 def check_buffers(check: Check, r: pb.ScheduleInterviewRequest | pb.BookLoopRequest) -> Check:
@@ -360,6 +368,7 @@ def loop_sessions(r: pb.BookLoopRequest) -> list[SessionBooking]:
         check.require(
             len(s.interviewer_ids) > 0, f"sessions[{n}].interviewer_ids", "at least one interviewer"
         )
+        check_when(check, dt(s.start), dt(s.end), f"sessions[{n}].start")
     ids = [s.session_id for s in r.sessions]
     check.require(len(set(ids)) == len(ids), "sessions", "session ids must be unique")
     check.done()

@@ -214,6 +214,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         check.require(bool(request.candidate_id), "candidate_id", "required")
         check.require(len(request.interviewer_ids) > 0, "interviewer_ids", "at least one interviewer")
         check.require(request.end.seconds > request.start.seconds, "end", "must be after start")
+        m.check_when(check, dt(request.start), dt(request.end), "start")
         m.check_buffers(check, request)
         self._contact(check, request).done()
         booking = await bookings.schedule_interview(
