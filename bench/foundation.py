@@ -219,6 +219,7 @@ def rest(infra: Infra, root: Path, n: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    parser.add_argument("--only", choices=("pipeline", "rest"), help="run one of the two")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     events, requests = (500, 300) if args.quick else (5000, 3000)
@@ -227,15 +228,18 @@ def main() -> None:
         "2-core machine shared with the stack"
     )
     with tempfile.TemporaryDirectory() as tmp, session_infra(Path(tmp)) as infra:
-        raw = asyncio.run(raw_kafka(infra.kafka_bootstrap, events))
-        ours, lat = asyncio.run(pipeline(infra, events))
-        lat_ms = sorted(x * 1000 for x in lat)
-        p99 = lat_ms[int(len(lat_ms) * 0.99) - 1]
-        print(
-            f"event pipeline   {events} events: outbox->Kafka->inbox {ours:8.0f} ev/s | raw aiokafka "
-            f"produce+consume {raw:8.0f} ev/s | ratio {ours / raw:.3f} | latency p50 "
-            f"{statistics.median(lat_ms):.1f} ms p99 {p99:.1f} ms"
-        )
+        if args.only in (None, "pipeline"):
+            raw = asyncio.run(raw_kafka(infra.kafka_bootstrap, events))
+            ours, lat = asyncio.run(pipeline(infra, events))
+            lat_ms = sorted(x * 1000 for x in lat)
+            p99 = lat_ms[int(len(lat_ms) * 0.99) - 1]
+            print(
+                f"event pipeline   {events} events: outbox->Kafka->inbox {ours:8.0f} ev/s | raw aiokafka "
+                f"produce+consume {raw:8.0f} ev/s | ratio {ours / raw:.3f} | latency p50 "
+                f"{statistics.median(lat_ms):.1f} ms p99 {p99:.1f} ms"
+            )
+        if args.only == "pipeline":
+            return
         gw, bare = rest(infra, Path(tmp), requests)
         print(
             f"REST             {requests} GET /v1/interviewers x16 concurrent: gateway {gw:7.0f} req/s | "

@@ -202,8 +202,23 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                 )
             )
             demo.info["scheduling_link"] = link.get("url") or f"{base_url}/schedule/{link['token']}"
-            # An interview a recruiter booked directly: candidate and panel get the invite by email.
-            upcoming = (now + timedelta(days=3)).replace(hour=15)
+            # An interview a recruiter booked directly, at a time Ada and Grace are both free (a direct
+            # booking is checked like any other): candidate and panel get the invite by email.
+            free = _ok(
+                c.post(
+                    "/v1/scheduling/availability",
+                    json={
+                        "panel": [{"interviewer_ids": ["ada"]}, {"interviewer_ids": ["grace"]}],
+                        "window_start": (now + timedelta(days=2)).isoformat(),
+                        "window_end": (now + timedelta(days=9)).isoformat(),
+                        "duration_minutes": 60,
+                        "limit": 1,
+                    },
+                )
+            )["slots"]
+            if not free:
+                raise StackError("demo seed: no common free hour for Ada and Grace in the demo week")
+            upcoming = datetime.fromisoformat(free[0]["start"])
             _ok(
                 c.post(
                     "/v1/interviews",
@@ -236,6 +251,8 @@ def seed(base_url: str, gateway_dsn: str) -> Demo:
                             "round": ROUND,
                             "start": start.isoformat(),
                             "end": (start + timedelta(hours=1)).isoformat(),
+                            # recorded after the fact: not held to today's hours and caps (audited)
+                            "override_reason": "demo history: an interview that already took place",
                         },
                     )
                 )["id"]

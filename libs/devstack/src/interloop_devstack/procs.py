@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,12 +19,19 @@ class StackError(RuntimeError):
     """A one-line, actionable reason the stack cannot start."""
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    os.setsid()
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
+# util-linux's setpriv sets the parent-death signal and execs the command, so no Python code runs in the
+# child between fork and exec: a preexec_fn there (a dlopen of libc, in a process whose gRPC and asyncio
+# threads may hold the allocator's locks) crashed a PostgreSQL restart with SIGSEGV once in a full run.
+_SETPRIV = shutil.which("setpriv")
+try:  # the fallback's libc, loaded here and not in the forked child
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6", use_errno=True)
+except OSError:
+    _LIBC = None
+
+
+def _die_with_parent() -> None:  # only without setpriv: runs in the child between fork and exec
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def spawn(
@@ -36,6 +44,10 @@ def spawn(
 ) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     out = open(log, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+    if _SETPRIV is not None:
+        args, preexec = [_SETPRIV, "--pdeathsig", "KILL", "--", *args], None
+    else:
+        preexec = _die_with_parent
     return subprocess.Popen(
         args,
         stdout=out,
@@ -43,7 +55,8 @@ def spawn(
         env=env,
         user=user,
         cwd=cwd,
-        preexec_fn=_die_with_parent,
+        start_new_session=True,  # its own process group, stopped as one (os.setsid in the child, in C)
+        preexec_fn=preexec,
     )
 
 
