@@ -41,8 +41,12 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else values[0]
 
 
-async def pipeline(services: ServiceSet, n: int, concurrency: int) -> tuple[float, float, float]:
-    """(events/s end to end, p99 latency, webhooks/s accepted by the gateway)."""
+async def pipeline(
+    services: ServiceSet, n: int, concurrency: int, rate: float = 0.0
+) -> tuple[float, float, float, float]:
+    """(events/s end to end, p99 latency, webhooks/s accepted by the gateway, p99 of the gateway's answer).
+    With `rate`, webhooks are sent open-loop at that steady rate (each at its due time, not when the last
+    was answered) instead of as fast as `concurrency` allows."""
     tenant = f"bench-{uuid.uuid4().hex[:6]}"
     with FakeWorkday() as workday:
         async with grpc.aio.insecure_channel(services.target("sync")) as ch:
@@ -70,13 +74,18 @@ async def pipeline(services: ServiceSet, n: int, concurrency: int) -> tuple[floa
         url = f"{services.base_url}/webhooks/greenhouse/{ats.connection.id}"
         hooks = [sign_greenhouse(json.dumps(synthetic_hire(i)).encode(), SECRET) for i in range(n)]
         sent: dict[str, float] = {}
-        sem = asyncio.Semaphore(concurrency)
-        async with httpx.AsyncClient(timeout=30) as client:
+        answered: list[float] = []
+        sem = asyncio.Semaphore(concurrency if not rate else 512)
+        limits = httpx.Limits(max_connections=concurrency if not rate else 512)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
             async def send(i: int) -> None:
+                if rate:
+                    await asyncio.sleep(max(0.0, start + i / rate - time.time()))
                 async with sem:
-                    sent[str(90_000_000 + i)] = time.time()
+                    at = sent[str(90_000_000 + i)] = time.time()
                     r = await client.post(url, content=hooks[i].body, headers=hooks[i].headers)
+                    answered.append(time.time() - at)
                     assert r.status_code == 202, r.text
 
             start = time.time()
@@ -95,7 +104,7 @@ async def pipeline(services: ServiceSet, n: int, concurrency: int) -> tuple[floa
         assert len(workday.hires) == n, "duplicate or missing HRIS writes"
     latencies = [float(r["at"]) - sent[r["application_id"]] for r in done]
     elapsed = max(float(r["at"]) for r in done) - start
-    return n / elapsed, p99(latencies), n / ingested
+    return n / elapsed, p99(latencies), n / ingested, p99(answered)
 
 
 async def raw_kafka(bootstrap: str, n: int) -> tuple[float, float]:
@@ -141,6 +150,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="100 events instead of 1,000")
+    parser.add_argument("--rate", type=float, default=200.0, help="the steady rate of the paced run (ev/s)")
     args = parser.parse_args()
     n = 100 if args.quick else 1000
     os.environ.setdefault("INTERLOOP_SYNC_CREDENTIAL_KEYS", Fernet.generate_key().decode())
@@ -152,7 +162,8 @@ def main() -> None:
         services.start("scheduler", "scorecard", "sync")
         services.start("gateway")
         try:
-            ours_rate, ours_p99, ingest_rate = asyncio.run(pipeline(services, n, concurrency=16))
+            ours_rate, ours_p99, ingest_rate, _ = asyncio.run(pipeline(services, n, concurrency=16))
+            paced = asyncio.run(pipeline(services, n, concurrency=16, rate=args.rate))
             raw_rate, raw_p99 = asyncio.run(raw_kafka(infra.kafka_bootstrap, n))
         finally:
             services.stop()
@@ -164,6 +175,10 @@ def main() -> None:
     print(
         f"raw aiokafka   ({n} records produce -> consume, acks=all, idempotent):              "
         f"{raw_rate:8.1f} events/s, p99 {raw_p99 * 1000:8.1f} ms"
+    )
+    print(
+        f"steady {args.rate:.0f} webhooks/s ({n}): hires verified at {paced[0]:8.1f} ev/s, end-to-end p99 "
+        f"{paced[1] * 1000:8.1f} ms; webhook answered p99 {paced[3] * 1000:8.1f} ms"
     )
     print(
         f"ratio: pipeline throughput = {ours_rate / raw_rate:.3f} x raw Kafka; "
