@@ -167,3 +167,40 @@ def test_a_loop_keeps_buffers_between_one_persons_sessions() -> None:
 
     assert gap(timedelta(0)) == timedelta(0)  # back to back without buffers
     assert gap(timedelta(minutes=15)) == timedelta(minutes=30)  # one's after-buffer, the next's before
+
+
+def test_a_candidates_choice_must_fit_the_loop() -> None:
+    from interloop_scheduler.domain.loops import ScheduledSession, check_choice
+
+    loop = Loop(
+        (
+            Session("intro", H, pool=("amy", "bo")),
+            Session("coding", H, pool=("cy",), fixed=("dee",)),
+        ),
+        min_break=timedelta(minutes=15),
+        max_break=timedelta(hours=1),
+    )
+    good = [
+        ScheduledSession("intro", at(9), at(10), ("bo",)),
+        ScheduledSession("coding", at(10.25), at(11.25), ("cy", "dee")),
+    ]
+    assert check_choice(loop, good, "UTC") == []
+
+    def wrong(*sessions: ScheduledSession) -> list[str]:
+        return [f for f, _ in check_choice(loop, list(sessions), "UTC")]
+
+    assert wrong(good[0]) == ["loop_sessions"]  # every session, once
+    not_pool = ScheduledSession("intro", at(9), at(10), ("eve",))
+    assert wrong(not_pool, good[1]) == ["loop_sessions[intro].interviewer_ids"]
+    no_fixed = ScheduledSession("coding", at(10.25), at(11.25), ("cy",))
+    assert wrong(good[0], no_fixed) == ["loop_sessions[coding].interviewer_ids"]
+    short = ScheduledSession("coding", at(10.25), at(10.75), ("cy", "dee"))
+    assert wrong(good[0], short) == ["loop_sessions[coding].end"]
+    swapped = ScheduledSession("coding", at(7), at(8), ("cy", "dee"))
+    assert wrong(good[0], swapped) == ["loop_sessions"]  # out of order
+    too_soon = ScheduledSession("coding", at(10), at(11), ("cy", "dee"))
+    assert wrong(good[0], too_soon) == ["loop_sessions[coding].start"]
+    too_late = ScheduledSession("coding", at(12), at(13), ("cy", "dee"))
+    assert wrong(good[0], too_late) == ["loop_sessions[coding].start"]
+    next_day = ScheduledSession("coding", at(10.25, day=1), at(11.25, day=1), ("cy", "dee"))
+    assert wrong(good[0], next_day) == ["loop_sessions"]  # one day

@@ -551,3 +551,51 @@ def _solve(
     out.sort(key=lambda ss: (ss.start, ss.session_id))
     days = len({ss.start.date() for ss in out})
     return ("OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE", tuple(out), days)
+
+
+def check_choice(
+    loop: Loop, chosen: Sequence[ScheduledSession], candidate_zone: str
+) -> list[tuple[str, str]]:
+    """What is wrong with sessions a candidate chose for ``loop`` (field, what would be right): one per
+    session with its duration, its fixed interviewers and k of its pool, the order, breaks and days. Free
+    time, caps and overlaps are the booking's rules, checked when it is written."""
+    tz = zone(candidate_zone, "candidate_time_zone")
+    spec = {s.id: s for s in loop.sessions}
+    if sorted(c.session_id for c in chosen) != sorted(spec):
+        return [("loop_sessions", f"one of each session: {sorted(spec)}")]
+    out: list[tuple[str, str]] = []
+    pooled_seen: set[str] = set()
+    for c in chosen:
+        s, at = spec[c.session_id], f"loop_sessions[{c.session_id}]"
+        people = set(c.interviewers)
+        if c.end - c.start != s.duration:
+            out.append((f"{at}.end", f"{s.duration} after the start"))
+        if not set(s.fixed) <= people:
+            out.append((f"{at}.interviewer_ids", f"must include {sorted(s.fixed)}"))
+        pooled = people - set(s.fixed)
+        if not pooled <= set(s.pool) or len(pooled) != s.k:
+            out.append((f"{at}.interviewer_ids", f"{s.k} of {sorted(s.pool)} besides {sorted(s.fixed)}"))
+        if loop.distinct_interviewers and pooled & pooled_seen:
+            out.append(
+                (f"{at}.interviewer_ids", f"{sorted(pooled & pooled_seen)} already in another session")
+            )
+        pooled_seen |= pooled
+    ordered = sorted(chosen, key=lambda c: c.start)
+    if loop.ordered and [c.session_id for c in ordered] != [s.id for s in loop.sessions]:
+        out.append(("loop_sessions", f"in this order: {[s.id for s in loop.sessions]}"))
+    days = {c.start.astimezone(tz).date() for c in ordered}
+    if loop.same_day and len(days) > 1:
+        out.append(("loop_sessions", "all on one day"))
+    if loop.max_days is not None and len(days) > loop.max_days:
+        out.append(("loop_sessions", f"on at most {loop.max_days} days"))
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        same = a.start.astimezone(tz).date() == b.start.astimezone(tz).date()
+        if b.start < a.end + loop.min_break:
+            out.append(
+                (f"loop_sessions[{b.session_id}].start", f"at least {loop.min_break} after {a.session_id}")
+            )
+        elif same and loop.max_break is not None and b.start > a.end + loop.max_break:
+            out.append(
+                (f"loop_sessions[{b.session_id}].start", f"at most {loop.max_break} after {a.session_id}")
+            )
+    return out

@@ -13,10 +13,11 @@ from interloop.scheduler.v1 import scheduler_pb2 as pb
 from interloop_common.rpc import Check, dt, ts
 
 from interloop_scheduler.domain.availability import Availability, Requirement, Slot, SlotRules
-from interloop_scheduler.domain.loops import Loop, LoopOption, LoopRules, Session
+from interloop_scheduler.domain.loops import Loop, LoopOption, LoopRules, ScheduledSession
 from interloop_scheduler.domain.model import SchedulingError, Stage
 from interloop_scheduler.domain.policy import Placement
 from interloop_scheduler.store import interviewers as interviewer_store
+from interloop_scheduler.store import links as link_store
 from interloop_scheduler.store.bookings import BookingRow, HoldRow
 from interloop_scheduler.store.links import LinkRow
 from interloop_scheduler.usecases.availability import SlotConflict, scheduling_error
@@ -270,8 +271,9 @@ def loop_option_pb(o: LoopOption) -> pb.LoopOption:
     )
 
 
-def invites_pb(sent: Invites) -> list[pb.Invite]:
-    return [pb.Invite(recipient=a.email, method=sent.method, ics=sent.ics) for a in sent.attendees]
+def invites_pb(sent: Invites | list[Invites]) -> list[pb.Invite]:
+    every = sent if isinstance(sent, list) else [sent]
+    return [pb.Invite(recipient=a.email, method=i.method, ics=i.ics) for i in every for a in i.attendees]
 
 
 async def abort_slot_conflict(context: grpc.aio.ServicerContext, exc: SlotConflict) -> None:
@@ -295,26 +297,33 @@ def find_rules(r: pb.FindSlotsRequest, zone: str) -> SlotRules:
     )
 
 
-def loop_pb(r: pb.ProposeLoopRequest) -> Loop:
-    return Loop(
-        sessions=tuple(
-            Session(
-                id=s.id,
-                duration=timedelta(minutes=s.duration_minutes),
-                pool=tuple(s.pool),
-                k=(s.k or 1) if s.pool else 0,
-                fixed=tuple(s.fixed),
-                interview_type=s.interview_type,
-                allow_shadow=s.allow_shadow,
-            )
+def loop_dict(r: pb.ProposeLoopRequest | pb.LoopSpec) -> dict:
+    """A loop's sessions and shape as stored on a loop link (both messages carry these fields)."""
+    return {
+        "sessions": [
+            {
+                "id": s.id,
+                "duration_minutes": s.duration_minutes,
+                "pool": list(s.pool),
+                "k": s.k,
+                "fixed": list(s.fixed),
+                "interview_type": s.interview_type,
+                "allow_shadow": s.allow_shadow,
+            }
             for s in r.sessions
-        ),
-        ordered=r.ordered,
-        min_break=timedelta(minutes=r.min_break_minutes),
-        max_break=timedelta(minutes=r.max_break_minutes) if r.max_break_minutes else None,
-        same_day=not r.spread_days,
-        max_days=r.max_days or None,
-    )
+        ],
+        "ordered": r.ordered,
+        "min_break_minutes": r.min_break_minutes,
+        "max_break_minutes": r.max_break_minutes,
+        "spread_days": r.spread_days,
+        "max_days": r.max_days,
+    }
+
+
+def loop_pb(r: pb.ProposeLoopRequest | pb.LoopSpec) -> Loop:
+    loop = link_store.loop_of({"loop": loop_dict(r)})
+    assert loop is not None
+    return loop
 
 
 def loop_rules(r: pb.ProposeLoopRequest, zone: str, cap_seconds: float) -> LoopRules:
@@ -401,6 +410,20 @@ def loop_sessions(r: pb.BookLoopRequest) -> list[SessionBooking]:
     return out
 
 
+def chosen_sessions(sessions) -> list[ScheduledSession]:  # type: ignore[no-untyped-def]
+    """The sessions a candidate chose (an option of GetLinkSlots), validated as times."""
+    check = Check()
+    for n, s in enumerate(sessions):
+        check.require(bool(s.session_id), f"loop_sessions[{n}].session_id", "required")
+        check.require(s.end.seconds > s.start.seconds, f"loop_sessions[{n}].end", "must be after start")
+        check_when(check, dt(s.start), dt(s.end), f"loop_sessions[{n}].start")
+    check.done()
+    return [
+        ScheduledSession(s.session_id, dt(s.start), dt(s.end), tuple(sorted(set(s.interviewer_ids))))
+        for s in sessions
+    ]
+
+
 async def abort_loop_conflict(context: grpc.aio.ServicerContext, exc: LoopConflict) -> None:
     """ABORTED with a `LoopConflict` detail: the session that failed, its rules, fresh options."""
     packed = any_pb2.Any()
@@ -427,7 +450,11 @@ def refresh_pb(results: list[RefreshResult]) -> pb.RefreshCalendarsResponse:
 
 
 def link_slots_pb(
-    link: LinkRow, booking: BookingRow | None, found: Availability, hold: HoldRow | None
+    link: LinkRow,
+    booking: BookingRow | None,
+    found: Availability,
+    hold: HoldRow | None,
+    options: list[LoopOption] = (),  # type: ignore[assignment]
 ) -> pb.GetLinkSlotsResponse:
     out = pb.GetLinkSlotsResponse(
         candidate_id=link.candidate_id,
@@ -439,6 +466,7 @@ def link_slots_pb(
         slots=[slot_pb(s) for s in found.slots],
         reasons=list(found.reasons),
         hold_id=str(hold.id) if hold is not None else "",
+        loop_options=[loop_option_pb(o) for o in options],
     )
     if booking is not None:
         out.booking.CopyFrom(booking_pb(booking))

@@ -49,7 +49,8 @@ def _uuid(value: str, field: str) -> uuid.UUID:
 
 
 def _offers_alternatives(rpc: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
-    """A taken slot answers ABORTED with the alternatives as a detail (see mapping.abort_slot_conflict)."""
+    """A taken slot answers ABORTED with the alternatives as a detail (see mapping.abort_slot_conflict); a
+    loop that could not be booked, with a LoopConflict detail (mapping.abort_loop_conflict)."""
 
     @functools.wraps(rpc)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> R:
@@ -57,6 +58,9 @@ def _offers_alternatives(rpc: Callable[..., Awaitable[R]]) -> Callable[..., Awai
             return await rpc(self, request, context)
         except SlotConflict as exc:
             await m.abort_slot_conflict(context, exc)
+            raise AssertionError("unreachable") from None
+        except loops.LoopConflict as exc:
+            await m.abort_loop_conflict(context, exc)
             raise AssertionError("unreachable") from None
 
     return wrapper
@@ -174,6 +178,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         cap = self.settings.loop_time_limit_seconds
         return m.loop_pb(r), _window(r.window, f"{prefix}window"), m.loop_rules(r, zone, cap)
 
+    @_offers_alternatives
     @once(pb.BookLoopResponse)
     async def BookLoop(self, request: pb.BookLoopRequest, context: grpc.aio.ServicerContext):
         check = Check().require(bool(request.tenant_id), "tenant_id", "required")
@@ -181,27 +186,23 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         self._contact(check, request).done()
         sessions = m.loop_sessions(request)
         proposal = self._proposal(request.proposal, "proposal.") if request.HasField("proposal") else None
-        try:
-            loop_id, booked = await loops.book_loop(
-                self.pool,
-                self.settings,
-                request.tenant_id,
-                sessions,
-                candidate={
-                    "candidate_id": request.candidate_id,
-                    "application_id": request.application_id,
-                    "job_id": request.job_id,
-                    "round": request.round,
-                    "candidate_email": request.candidate_email,
-                    "candidate_name": request.candidate_name,
-                    "candidate_time_zone": request.candidate_time_zone,
-                },
-                override=m.override_of(request.override),
-                proposal=proposal,
-            )
-        except loops.LoopConflict as exc:
-            await m.abort_loop_conflict(context, exc)
-            raise AssertionError("unreachable") from None
+        loop_id, booked = await loops.book_loop(
+            self.pool,
+            self.settings,
+            request.tenant_id,
+            sessions,
+            candidate={
+                "candidate_id": request.candidate_id,
+                "application_id": request.application_id,
+                "job_id": request.job_id,
+                "round": request.round,
+                "candidate_email": request.candidate_email,
+                "candidate_name": request.candidate_name,
+                "candidate_time_zone": request.candidate_time_zone,
+            },
+            override=m.override_of(request.override),
+            proposal=proposal,
+        )
         return pb.BookLoopResponse(loop_id=str(loop_id), bookings=[m.booking_pb(b) for b in booked])
 
     # -- direct booking by a coordinator
@@ -259,13 +260,21 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     ):
         check = Check().require(bool(request.tenant_id), "tenant_id", "required")
         check.require(bool(request.candidate_id), "candidate_id", "required")
-        check.require(0 < request.duration_minutes <= 24 * 60, "duration_minutes", "between 1 and 1440")
+        is_loop = request.HasField("loop")
+        if is_loop:  # a loop link: its sessions say who and how long; no panel
+            check.require(len(request.loop.sessions) > 0, "loop.sessions", "at least one session")
+            m.check_sessions(check, request.loop.sessions, "loop.")
+        else:
+            check.require(0 < request.duration_minutes <= 24 * 60, "duration_minutes", "between 1 and 1440")
         check.require(request.expires_in_hours >= 0, "expires_in_hours", "must be >= 0 (0 = the default)")
         check.require(
             not request.candidate_email or "@" in request.candidate_email,
             "candidate_email",
             "an email address such as ada@example.com",
         ).done()
+        slot_settings = m.settings_dict(request.settings)
+        if is_loop:
+            slot_settings["loop"] = m.loop_dict(request.loop)
         link, token, url = await links.create_link(
             self.pool,
             self.settings,
@@ -276,10 +285,12 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             round=request.round,
             candidate_email=request.candidate_email,
             candidate_name=request.candidate_name,
-            panel=m.panel_dicts(list(request.panel)),
-            duration_minutes=request.duration_minutes,
+            panel=[] if is_loop else m.panel_dicts(list(request.panel)),
+            duration_minutes=sum(x.duration_minutes for x in request.loop.sessions)
+            if is_loop
+            else request.duration_minutes,
             expires_in_hours=request.expires_in_hours,
-            slot_settings=m.settings_dict(request.settings),
+            slot_settings=slot_settings,
         )
         return pb.CreateSchedulingLinkResponse(
             link_id=str(link.id), token=token, expires_at=ts(link.expires_at), url=url
@@ -290,10 +301,10 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         zone = request.candidate_time_zone or "UTC"
         Check().require(m.zone_ok(zone), "candidate_time_zone", _ZONE).done()
         window = _window(request.window) if request.HasField("window") else None
-        link, booking, found, hold = await links.link_slots(
+        link, booking, found, hold, options = await links.link_slots(
             self.pool, self.settings, tenant_id, link_id, zone, window
         )
-        return m.link_slots_pb(link, booking, found, hold)
+        return m.link_slots_pb(link, booking, found, hold, options)
 
     @_offers_alternatives
     async def HoldSlot(self, request: pb.HoldSlotRequest, context: grpc.aio.ServicerContext):
@@ -321,6 +332,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     @_offers_alternatives
     async def ConfirmBooking(self, request: pb.ConfirmBookingRequest, context: grpc.aio.ServicerContext):
         tenant_id, link_id = self._verify(request.token)
+        if request.loop_sessions:
+            return await self._confirm_loop(request, tenant_id, link_id)
         check = Check().require(
             bool(request.hold_id) or request.HasField("start"),
             "hold_id",
@@ -340,6 +353,21 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             booking=m.booking_pb(booking), invite_ics=sent.ics, invites=m.invites_pb(sent)
         )
 
+    async def _confirm_loop(
+        self, request: pb.ConfirmBookingRequest, tenant_id: str, link_id: uuid.UUID
+    ) -> pb.ConfirmBookingResponse:
+        self._contact(Check(), request).done()
+        chosen = m.chosen_sessions(request.loop_sessions)
+        booked, sent = await loops.confirm_link_loop(
+            self.pool, self.settings, tenant_id, link_id, chosen, request.candidate_time_zone
+        )
+        return pb.ConfirmBookingResponse(
+            booking=m.booking_pb(booked[0]),
+            invite_ics=sent[0].ics,
+            invites=m.invites_pb(sent),
+            bookings=[m.booking_pb(b) for b in booked],
+        )
+
     # -- changes to a booking
 
     async def _booking_target(self, request: Any) -> tuple[str, uuid.UUID, bool]:
@@ -355,7 +383,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     async def RescheduleBooking(
         self, request: pb.RescheduleBookingRequest, context: grpc.aio.ServicerContext
     ):
-        tenant_id, booking_id, _ = await self._booking_target(request)
+        tenant_id, booking_id, by_candidate = await self._booking_target(request)
         check = Check().require(
             request.HasField("start"), "start", "the new start (a slot from GetLinkSlots/FindSlots)"
         )
@@ -368,6 +396,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             dt(request.start),
             reason=request.reason,
             candidate_time_zone=request.candidate_time_zone,
+            by_candidate=by_candidate,
         )
         return pb.RescheduleBookingResponse(
             booking=m.booking_pb(booking), invite_ics=sent.ics, invites=m.invites_pb(sent)

@@ -351,6 +351,14 @@ async def set_candidate_zone(
     )
 
 
+async def loop_bookings(conn: asyncpg.Connection, tenant_id: str, loop_id: uuid.UUID) -> list[BookingRow]:
+    """Every session's booking of a loop, in time order."""
+    rows = await conn.fetch(
+        _SELECT + " WHERE b.tenant_id = $1 AND b.loop_id = $2 ORDER BY lower(b.during)", tenant_id, loop_id
+    )
+    return [_row(r) for r in rows]
+
+
 async def find_by_link(conn: asyncpg.Connection, tenant_id: str, link_id: uuid.UUID) -> BookingRow | None:
     r = await conn.fetchrow(
         _SELECT + " WHERE b.tenant_id = $1 AND b.link_id = $2 ORDER BY b.created_at DESC LIMIT 1",

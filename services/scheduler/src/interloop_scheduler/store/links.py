@@ -1,4 +1,5 @@
-"""Scheduling links (a candidate's scheduling request), jobs' default panels and sent reminders."""
+"""Scheduling links (a candidate's scheduling request, for a panel or a whole loop), jobs' default panels
+and sent reminders."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from interloop_scheduler.domain.availability import Requirement
+from interloop_scheduler.domain.loops import Loop, Session
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,32 @@ def requirements(panel: list[dict]) -> list[Requirement]:
         Requirement(tuple(p["interviewer_ids"]), p.get("k") or None, name=f"panel[{n}]")
         for n, p in enumerate(panel)
     ]
+
+
+def loop_of(settings: dict) -> Loop | None:
+    """A loop link's stored loop (settings["loop"]) as the domain's ``Loop``; None for a panel link."""
+    spec = settings.get("loop")
+    if not spec:
+        return None
+    return Loop(
+        sessions=tuple(
+            Session(
+                id=s["id"],
+                duration=timedelta(minutes=s["duration_minutes"]),
+                pool=tuple(s["pool"]),
+                k=(s["k"] or 1) if s["pool"] else 0,
+                fixed=tuple(s["fixed"]),
+                interview_type=s.get("interview_type", ""),
+                allow_shadow=s.get("allow_shadow", False),
+            )
+            for s in spec["sessions"]
+        ),
+        ordered=spec["ordered"],
+        min_break=timedelta(minutes=spec["min_break_minutes"]),
+        max_break=timedelta(minutes=spec["max_break_minutes"]) if spec["max_break_minutes"] else None,
+        same_day=not spec["spread_days"],
+        max_days=spec["max_days"] or None,
+    )
 
 
 def _link(r: asyncpg.Record) -> LinkRow:

@@ -138,6 +138,22 @@ def manage_url(settings: SchedulerSettings, tenant_id: str, b: BookingRow) -> st
     return link_url(settings, link_token(settings, tenant_id, b.link_id, valid_until))
 
 
+async def announce_scheduled(
+    conn: asyncpg.Connection, settings: SchedulerSettings, tenant_id: str, b: BookingRow
+) -> None:
+    """A new booking's `interview.scheduled` (with the candidate's manage link when booked through one)
+    and the interviewers' calendar events, staged in the booking's transaction."""
+    await booking_event(
+        conn,
+        tenant_id,
+        "interview.scheduled",
+        b,
+        organizer=settings.organizer_email,
+        manage_url=manage_url(settings, tenant_id, b),
+    )
+    await calendar_writes.stage_booking(conn, tenant_id, b)
+
+
 async def invites(
     conn: asyncpg.Connection, settings: SchedulerSettings, tenant_id: str, b: BookingRow, method: str
 ) -> Invites:
@@ -173,8 +189,7 @@ async def schedule_interview(
             row = await booking_store.insert_booking(conn, tenant_id=tenant_id, **booking)  # type: ignore[arg-type]
         except booking_store.DoubleBooking as exc:
             raise AlreadyExists(f"interviewer already booked: {exc.detail}") from None
-        await booking_event(conn, tenant_id, "interview.scheduled", row, organizer=settings.organizer_email)
-        await calendar_writes.stage_booking(conn, tenant_id, row)
+        await announce_scheduled(conn, settings, tenant_id, row)
     return row
 
 
@@ -187,6 +202,7 @@ async def reschedule(
     *,
     reason: str,
     candidate_time_zone: str,
+    by_candidate: bool = False,
 ) -> tuple[BookingRow, Invites]:
     reqs: list[Requirement] = []
     rules: SlotRules | None = None
@@ -196,6 +212,8 @@ async def reschedule(
             current = await booking_store.get_booking(conn, tenant_id, booking_id, for_update=True)
             if current is None:
                 raise NotFound(f"booking {booking_id} not found")
+            if by_candidate and current.loop_id is not None:
+                raise Conflict("booking: a loop is moved as a whole: cancel it and choose another option")
             duration = current.end - current.start
             link = await link_store.get_link(conn, tenant_id, current.link_id) if current.link_id else None
             if link is not None:
@@ -277,7 +295,8 @@ async def cancel(
     *,
     reason: str,
     by_candidate: bool,
-) -> tuple[BookingRow, Invites]:
+) -> tuple[BookingRow, list[Invites]]:
+    """Cancel a booking (METHOD:CANCEL invites); a candidate cancelling a loop cancels all of it."""
     async with tenant_tx(pool, tenant_id) as conn:
         current = await booking_store.get_booking(conn, tenant_id, booking_id, for_update=True)
         if current is None:
@@ -303,7 +322,17 @@ async def cancel(
             conn, tenant_id, "interview.cancelled", booking, reason, organizer=settings.organizer_email
         )
         await calendar_writes.stage_booking(conn, tenant_id, booking)
-        sent = await invites(conn, settings, tenant_id, booking, "CANCEL")
+        sent = [await invites(conn, settings, tenant_id, booking, "CANCEL")]
+        if by_candidate and booking.loop_id is not None:  # a loop booked through a link goes as a whole
+            for other in await booking_store.loop_bookings(conn, tenant_id, booking.loop_id):
+                gone = await booking_store.set_status(conn, tenant_id, other.id, "cancelled", release=True)
+                if gone is None:  # this one, or one already cancelled
+                    continue
+                await booking_event(
+                    conn, tenant_id, "interview.cancelled", gone, reason, organizer=settings.organizer_email
+                )
+                await calendar_writes.stage_booking(conn, tenant_id, gone)
+                sent.append(await invites(conn, settings, tenant_id, gone, "CANCEL"))
     return booking, sent
 
 

@@ -1,5 +1,6 @@
 """Self-scheduling through a link: the candidate's token, the link's open slots, holding a slot and
-confirming a booking (retried confirmations answer the same booking again)."""
+confirming a booking (retried confirmations answer the same booking again). A loop link offers loop
+options instead and books the chosen one as a whole (usecases.loops)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,26 @@ import asyncpg
 from interloop_common.clock import utc_now
 from interloop_common.db import tenant_tx
 from interloop_common.erasure import is_erased
-from interloop_common.errors import Conflict, NotFound, Unauthenticated
+from interloop_common.errors import Conflict, FieldViolations, NotFound, Unauthenticated
 
 from interloop_scheduler.domain.availability import Availability, Requirement, SlotRules
 from interloop_scheduler.domain.links import InvalidLink, verify_link_token
+from interloop_scheduler.domain.loops import LoopOption
 from interloop_scheduler.domain.policy import Placement
 from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.store import bookings as booking_store
 from interloop_scheduler.store import links as link_store
 from interloop_scheduler.store.bookings import BookingRow, HoldRow
 from interloop_scheduler.store.links import LinkRow
-from interloop_scheduler.usecases import availability, calendar_writes
+from interloop_scheduler.usecases import availability, loops
 from interloop_scheduler.usecases.bookings import (
     Invites,
     RulesBroken,
+    announce_scheduled,
     enforce,
     invites,
     link_rules,
-    manage_url,
 )
-from interloop_scheduler.usecases.emit import booking_event
 from interloop_scheduler.usecases.interviewers import require_known
 from interloop_scheduler.usecases.requests import link_key, open_request
 
@@ -50,11 +51,20 @@ def verify(settings: SchedulerSettings, token: str) -> tuple[str, uuid.UUID]:
 
 
 async def _link(
-    conn: asyncpg.Connection, tenant_id: str, link_id: uuid.UUID, *, for_update: bool = False
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    link_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    panel_only: bool = False,
 ) -> LinkRow:
     link = await link_store.get_link(conn, tenant_id, link_id, for_update=for_update)
     if link is None:
         raise NotFound("scheduling link not found")
+    if panel_only and link_store.loop_of(link.settings) is not None:
+        raise FieldViolations(
+            [("loop_sessions", "this link books a whole loop: confirm an option's sessions")]
+        )
     return link
 
 
@@ -63,10 +73,11 @@ async def create_link(
 ) -> tuple[LinkRow, str, str]:
     """A coordinator opens a scheduling request; ``request`` holds ``open_request``'s fields."""
     panel: list[dict] = request["panel"]  # type: ignore[assignment]
+    loop = request["slot_settings"].get("loop") or {"sessions": []}  # type: ignore[attr-defined]
+    ids = {i for p in panel for i in p["interviewer_ids"]}
+    ids |= {i for s in loop["sessions"] for i in (*s["pool"], *s["fixed"])}
     async with tenant_tx(pool, tenant_id) as conn:
-        await require_known(
-            conn, tenant_id, sorted({i for p in panel for i in p["interviewer_ids"]}), "panel"
-        )
+        await require_known(conn, tenant_id, sorted(ids), "loop" if loop["sessions"] else "panel")
         if await is_erased(conn, tenant_id, str(request.get("candidate_id", ""))):
             raise Conflict(f"candidate {request['candidate_id']!r} was erased: nothing is scheduled for them")
         return await open_request(conn, settings, tenant_id, utc_now(), **request)  # type: ignore[arg-type]
@@ -88,13 +99,18 @@ async def link_slots(
     link_id: uuid.UUID,
     zone: str,
     window: tuple[datetime, datetime] | None,
-) -> tuple[LinkRow, BookingRow | None, Availability, HoldRow | None]:
+) -> tuple[LinkRow, BookingRow | None, Availability, HoldRow | None, list[LoopOption]]:
+    """A panel link's open slots, or a loop link's ranked options (then slots is empty)."""
     now = utc_now()
     async with tenant_tx(pool, tenant_id) as conn:
         link = await _link(conn, tenant_id, link_id)
         booking = None
         if link.booking_id is not None:
             booking = await booking_store.get_booking(conn, tenant_id, link.booking_id)
+        if link_store.loop_of(link.settings) is not None:
+            plan = await loops.link_loop_options(pool, settings, tenant_id, link, zone)
+            reasons = (plan.reason,) if plan.reason else ()
+            return link, booking, Availability([], plan.unknown, reasons), None, plan.options
         rules = link_rules(settings, link, zone)
         assert rules.horizon is not None
         found, _ = await availability.availability(
@@ -108,7 +124,7 @@ async def link_slots(
             limit=500,
         )
         hold = await booking_store.active_hold_of_link(conn, tenant_id, link.id)
-    return link, booking, found, hold
+    return link, booking, found, hold, []
 
 
 async def _conflict(
@@ -144,7 +160,7 @@ async def hold_slot(
     rules: SlotRules | None = None
     try:
         async with tenant_tx(pool, tenant_id) as conn:
-            link = await _link(conn, tenant_id, link_id, for_update=True)
+            link = await _link(conn, tenant_id, link_id, for_update=True, panel_only=True)
             if link.booking_id is not None:
                 raise Conflict(_ALREADY_BOOKED)
             reqs, rules = link_store.requirements(link.panel), link_rules(settings, link)
@@ -185,7 +201,7 @@ async def confirm_booking(
     rules: SlotRules | None = None
     try:
         async with tenant_tx(pool, tenant_id) as conn:
-            link = await _link(conn, tenant_id, link_id, for_update=True)
+            link = await _link(conn, tenant_id, link_id, for_update=True, panel_only=True)
             reqs, rules = link_store.requirements(link.panel), link_rules(settings, link)
             if link.booking_id is not None:
                 existing = await booking_store.get_booking(conn, tenant_id, link.booking_id)
@@ -268,13 +284,5 @@ async def _confirm(
     if hold_id is not None:
         await booking_store.attach_hold(conn, tenant_id, hold_id, booking.id)
     await link_store.set_link_booking(conn, tenant_id, link.id, booking.id)
-    await booking_event(
-        conn,
-        tenant_id,
-        "interview.scheduled",
-        booking,
-        organizer=settings.organizer_email,
-        manage_url=manage_url(settings, tenant_id, booking),
-    )
-    await calendar_writes.stage_booking(conn, tenant_id, booking)
+    await announce_scheduled(conn, settings, tenant_id, booking)
     return booking

@@ -131,7 +131,7 @@ class SchedulingController(Controller):
     async def book_loop(self, request: Request, data: schemas.LoopBookingIn) -> schemas.LoopBookingOut:
         tz = s.zone(data.candidate_time_zone or "UTC", "candidate_time_zone")
         principal = principal_of(request)
-        resp = await s.book_loop(
+        resp = await s.call(
             _scheduler(request).BookLoop(
                 s.loop_booking_request(principal.tenant_id, data, actor_of(principal)), timeout=30
             ),
@@ -201,6 +201,7 @@ class SchedulingController(Controller):
                 candidate_email=data.candidate_email,
                 candidate_name=data.candidate_name,
                 settings=s.settings_pb(data.settings),
+                loop=s.loop_spec_pb(data.loop) if data.loop is not None else None,
             )
         )
         return s.link_out(resp)
@@ -283,7 +284,7 @@ class SchedulingLinksController(Controller):
 
     @post(
         "/confirm",
-        summary="Book the held slot (or a start directly); returns the booking and invite",
+        summary="Book the held slot, a start, or a loop option's sessions; returns bookings and invites",
         status_code=200,
     )
     async def confirm(
@@ -292,7 +293,12 @@ class SchedulingLinksController(Controller):
         zone = s.zone(tz)
         # The zone the candidate's emails use: the page always sends the one they chose.
         chosen = request.query_params.get("tz", "")
-        req = spb.ConfirmBookingRequest(token=token, hold_id=data.hold_id, candidate_time_zone=chosen)
+        req = spb.ConfirmBookingRequest(
+            token=token,
+            hold_id=data.hold_id,
+            candidate_time_zone=chosen,
+            loop_sessions=s.session_bookings_pb(data.sessions),
+        )
         if data.start is not None:
             req.start.CopyFrom(ts(aware(data.start, "start")))
         resp = await s.call(_scheduler(request).ConfirmBooking(req), zone)

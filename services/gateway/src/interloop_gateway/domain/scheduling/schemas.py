@@ -102,10 +102,22 @@ class SlotSettings(msgspec.Struct):
     interview_type: str = ""
 
 
+class LoopSpecIn(msgspec.Struct):
+    """A whole loop one link books: the candidate picks an option and confirms every session at once."""
+
+    sessions: list[LoopSessionIn]
+    ordered: bool = True
+    min_break_minutes: Int32 = 0
+    max_break_minutes: Int32 = 0
+    spread_days: bool = False
+    max_days: Int32 = 0
+
+
 class LinkIn(msgspec.Struct):
     candidate_id: str
-    panel: list[Requirement]
-    duration_minutes: Int32
+    # a panel link: who (panel) and how long (duration_minutes); a loop link gives `loop` instead
+    panel: list[Requirement] = []
+    duration_minutes: Int32 = 0
     application_id: str = ""
     job_id: str = ""
     round: str = ""
@@ -113,6 +125,7 @@ class LinkIn(msgspec.Struct):
     candidate_name: str = ""
     expires_in_hours: Int32 = 0
     settings: SlotSettings = msgspec.field(default_factory=SlotSettings)
+    loop: LoopSpecIn | None = None
 
 
 class JobPanelIn(msgspec.Struct):
@@ -189,6 +202,8 @@ class HoldIn(msgspec.Struct):
 class ConfirmIn(msgspec.Struct):
     hold_id: str = ""
     start: datetime | None = None
+    # a loop link: the sessions of the option chosen from the slots' loop_options, booked together
+    sessions: list[LoopSessionBookingIn] = []
 
 
 class RescheduleIn(msgspec.Struct):
@@ -370,6 +385,7 @@ class BookingInvitesOut(msgspec.Struct):
     booking: BookingOut
     invite_ics: str
     invites: list[InviteOut]
+    bookings: list[BookingOut] = []  # a loop link: every session's booking (booking is the first)
 
 
 class CancellationOut(msgspec.Struct):
@@ -388,6 +404,7 @@ class LinkSlotsOut(msgspec.Struct):
     booking: BookingOut | None
     slots: list[SlotOut]
     reasons: list[str]
+    loop_options: list[LoopOptionOut] = []  # a loop link: ranked options for the whole loop
 
 
 class HoldOut(msgspec.Struct):

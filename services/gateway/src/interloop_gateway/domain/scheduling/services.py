@@ -231,8 +231,12 @@ def invites_out(invites: Any) -> list[schemas.InviteOut]:
 def booking_invites_out(
     r: spb.ConfirmBookingResponse | spb.RescheduleBookingResponse,
 ) -> schemas.BookingInvitesOut:
+    every = r.bookings if isinstance(r, spb.ConfirmBookingResponse) else []
     return schemas.BookingInvitesOut(
-        booking=booking_out(r.booking), invite_ics=r.invite_ics.decode(), invites=invites_out(r.invites)
+        booking=booking_out(r.booking),
+        invite_ics=r.invite_ics.decode(),
+        invites=invites_out(r.invites),
+        bookings=[booking_out(b) for b in every],
     )
 
 
@@ -258,21 +262,49 @@ def panel_out(p: spb.JobPanel) -> schemas.JobPanelOut:
     )
 
 
+def _sessions_pb(sessions: list[schemas.LoopSessionIn]) -> list[spb.LoopSession]:
+    return [
+        spb.LoopSession(
+            id=x.id,
+            duration_minutes=x.duration_minutes,
+            pool=x.pool,
+            k=x.k,
+            fixed=x.fixed,
+            interview_type=x.interview_type,
+            allow_shadow=x.allow_shadow,
+        )
+        for x in sessions
+    ]
+
+
+def loop_spec_pb(data: schemas.LoopSpecIn) -> spb.LoopSpec:
+    return spb.LoopSpec(
+        sessions=_sessions_pb(data.sessions),
+        ordered=data.ordered,
+        min_break_minutes=data.min_break_minutes,
+        max_break_minutes=data.max_break_minutes,
+        spread_days=data.spread_days,
+        max_days=data.max_days,
+    )
+
+
+def session_bookings_pb(sessions: list[schemas.LoopSessionBookingIn]) -> list[spb.LoopSessionBooking]:
+    return [
+        spb.LoopSessionBooking(
+            session_id=x.session_id,
+            start=ts(aware(x.start, f"sessions[{n}].start")),
+            end=ts(aware(x.end, f"sessions[{n}].end")),
+            interviewer_ids=x.interviewer_ids,
+            interview_type=x.interview_type,
+        )
+        for n, x in enumerate(sessions)
+    ]
+
+
 def propose_request(tenant_id: str, data: schemas.LoopIn) -> spb.ProposeLoopRequest:
     return spb.ProposeLoopRequest(
         tenant_id=tenant_id,
-        sessions=[
-            spb.LoopSession(
-                id=x.id,
-                duration_minutes=x.duration_minutes,
-                pool=x.pool,
-                k=x.k,
-                fixed=x.fixed,
-                interview_type=x.interview_type,
-                allow_shadow=x.allow_shadow,
-            )
-            for x in data.sessions
-        ],
+        sessions=_sessions_pb(data.sessions),
         ordered=data.ordered,
         min_break_minutes=data.min_break_minutes,
         max_break_minutes=data.max_break_minutes,
@@ -323,16 +355,7 @@ def loop_booking_request(tenant_id: str, data: schemas.LoopBookingIn, actor: str
         candidate_email=data.candidate_email,
         candidate_name=data.candidate_name,
         candidate_time_zone=data.candidate_time_zone,
-        sessions=[
-            spb.LoopSessionBooking(
-                session_id=x.session_id,
-                start=ts(aware(x.start, f"sessions[{n}].start")),
-                end=ts(aware(x.end, f"sessions[{n}].end")),
-                interviewer_ids=x.interviewer_ids,
-                interview_type=x.interview_type,
-            )
-            for n, x in enumerate(data.sessions)
-        ],
+        sessions=session_bookings_pb(data.sessions),
         buffer_before_minutes=data.buffer_before_minutes,
         buffer_after_minutes=data.buffer_after_minutes,
         override=spb.BookingOverride(reason=data.override_reason, actor=actor)
@@ -344,31 +367,6 @@ def loop_booking_request(tenant_id: str, data: schemas.LoopBookingIn, actor: str
 
 def loop_booking_out(r: spb.BookLoopResponse) -> schemas.LoopBookingOut:
     return schemas.LoopBookingOut(loop_id=r.loop_id, bookings=[booking_out(b) for b in r.bookings])
-
-
-async def book_loop(coro, tz: ZoneInfo):  # type: ignore[no-untyped-def]
-    """Await BookLoop, turning a loop that could not be booked into 409 problem+json naming the session,
-    the rules it broke and fresh options."""
-    try:
-        return await coro
-    except grpc.aio.AioRpcError as exc:
-        status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-        for detail in status.details if status else []:
-            conflict = spb.LoopConflict()
-            if detail.Unpack(conflict):
-                raise problem(
-                    409,
-                    exc.details() or "the loop could not be booked",
-                    extra={
-                        "session_id": conflict.session_id,
-                        "rules": list(conflict.rules),
-                        "alternatives": [
-                            msgspec.to_builtins(loop_option_out(o, tz)) for o in conflict.alternatives
-                        ],
-                    },
-                    type_="https://interloop.dev/problems/loop-not-booked",
-                ) from None
-        raise
 
 
 def loop_out(r: spb.ProposeLoopResponse, tz: ZoneInfo) -> schemas.LoopOut:
@@ -402,6 +400,7 @@ def link_slots_out(r: spb.GetLinkSlotsResponse, tz_name: str, tz: ZoneInfo) -> s
         booking=booking_out(r.booking) if r.HasField("booking") else None,
         slots=[slot_out(x, tz) for x in r.slots],
         reasons=list(r.reasons),
+        loop_options=[loop_option_out(o, tz) for o in r.loop_options],
     )
 
 
@@ -415,6 +414,15 @@ def hold_out(r: spb.HoldSlotResponse) -> schemas.HoldOut:
     )
 
 
+def loop_conflict(exc: grpc.aio.AioRpcError) -> spb.LoopConflict | None:
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    for detail in status.details if status else []:
+        conflict = spb.LoopConflict()
+        if detail.Unpack(conflict):
+            return conflict
+    return None
+
+
 def alternatives(exc: grpc.aio.AioRpcError) -> list[spb.Slot]:
     status = rpc_status.from_call(exc)  # type: ignore[arg-type]
     out: list[spb.Slot] = []
@@ -426,11 +434,27 @@ def alternatives(exc: grpc.aio.AioRpcError) -> list[spb.Slot]:
 
 
 async def call(coro, tz: ZoneInfo | None = None):  # type: ignore[no-untyped-def]
-    """Await a scheduler RPC, turning a taken slot into 409 + alternatives and an expired link into 410."""
+    """Await a scheduler RPC, turning a taken slot into 409 + alternatives, a loop that could not be booked
+    into 409 naming the session, its rules and fresh options, and an expired link into 410."""
     try:
         return await coro
     except grpc.aio.AioRpcError as exc:
         code, detail = exc.code(), exc.details() or ""
+        loop = loop_conflict(exc)
+        if loop is not None:
+            raise problem(
+                409,
+                detail or "the loop could not be booked",
+                extra={
+                    "session_id": loop.session_id,
+                    "rules": list(loop.rules),
+                    "alternatives": [
+                        msgspec.to_builtins(loop_option_out(o, tz or ZoneInfo("UTC")))
+                        for o in loop.alternatives
+                    ],
+                },
+                type_="https://interloop.dev/problems/loop-not-booked",
+            ) from None
         if code == grpc.StatusCode.ABORTED:
             alts = [msgspec.to_builtins(slot_out(s, tz or ZoneInfo("UTC"))) for s in alternatives(exc)]
             raise problem(
