@@ -129,18 +129,60 @@ _PAGE = """<!doctype html>
       daysEl.appendChild(fs);
     });
   }
+  function renderOptions(options) {
+    // A loop link: each option is every session of the loop, booked together.
+    daysEl.textContent = "";
+    if (!options.length) { say("There are no open times right now. Please check back later.", false); return; }
+    options.forEach(function (o, n) {
+      var fs = document.createElement("fieldset");
+      var lg = document.createElement("legend");
+      lg.textContent = "Option " + (n + 1) + ": " + fmtDay(o.sessions[0].start);
+      fs.appendChild(lg);
+      var list = document.createElement("ul");
+      o.sessions.forEach(function (x) {
+        var li = document.createElement("li");
+        li.textContent = fmtTime(x.start) + " \u2013 " + fmtTime(x.end) +
+          (o.days > 1 ? " (" + fmtDay(x.start) + ")" : "");
+        list.appendChild(li);
+      });
+      fs.appendChild(list);
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "primary";
+      b.textContent = "Book these times";
+      b.addEventListener("click", function () { bookLoop(o); });
+      fs.appendChild(b);
+      daysEl.appendChild(fs);
+    });
+  }
+  function bookLoop(option) {
+    say("Booking\u2026", false);
+    var sessions = option.sessions.map(function (x) {
+      return { session_id: x.session_id, start: x.start, end: x.end, interviewer_ids: x.interviewer_ids };
+    });
+    api("POST", "/confirm", { sessions: sessions }).then(function (r) {
+      showDone(r.booking, r.invite_ics, r.bookings);
+    }).catch(fail);
+  }
   function load() {
     say("Loading\u2026", false);
     return api("GET", "/slots").then(function (d) {
+      var loop = d.loop_options && d.loop_options.length;
       document.getElementById("intro").textContent =
         (d.candidate_name ? "Hello " + d.candidate_name + ". " : "") +
-        "Pick a " + d.duration_minutes + "-minute time for your " + (d.round || "interview") + ".";
+        (loop ? "Pick the times for your " + (d.round || "interviews") + ": every session is booked together."
+              : "Pick a " + d.duration_minutes + "-minute time for your " + (d.round || "interview") + ".");
       if (d.status === "booked" && d.booking) { showDone(d.booking, null); return; }
       say("", false);
-      renderSlots(d.slots);
+      if (loop) { renderOptions(d.loop_options); } else { renderSlots(d.slots); }
     }).catch(fail);
   }
   function fail(err) {
+    if (err.status === 409 && err.data && err.data.session_id !== undefined) {
+      say("Sorry, one of those times was just taken. Here are other options.", true);
+      renderOptions(err.data.alternatives || []);
+      return;
+    }
     if (err.status === 409 && err.data && err.data.alternatives) {
       say("Sorry, that time was just taken. Here are other open times.", true);
       renderSlots(err.data.alternatives);
@@ -166,12 +208,14 @@ _PAGE = """<!doctype html>
       document.getElementById("choice-title").focus();
     }).catch(fail);
   }
-  function showDone(booking, ics) {
+  function showDone(booking, ics, all) {
     choice.hidden = true;
     daysEl.textContent = "";
     document.getElementById("tz-form").hidden = true;
-    document.getElementById("done-text").textContent =
-      fmtDay(booking.start) + ", " + fmtTime(booking.start) + " \u2013 " + fmtTime(booking.end) + " (" + tz() + ").";
+    var every = all && all.length ? all : [booking];
+    document.getElementById("done-text").textContent = every.map(function (b) {
+      return fmtDay(b.start) + ", " + fmtTime(b.start) + " \u2013 " + fmtTime(b.end);
+    }).join("; ") + " (" + tz() + ").";
     var link = document.getElementById("ics");
     if (ics) { link.href = URL.createObjectURL(new Blob([ics], { type: "text/calendar" })); }
     else { link.hidden = true; }
