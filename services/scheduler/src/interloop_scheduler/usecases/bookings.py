@@ -82,8 +82,10 @@ async def enforce(
     what is committed now; RulesBroken unless all pass or the override covers what broke. Returns what
     the override let through (to record on the bookings)."""
     ids = sorted({i for p in placements for i in p.interviewer_ids})
-    await booking_store.lock_interviewers(conn, tenant_id, ids)
+    # Expired holds go first: that UPDATE may wait on a hold row a confirmation has locked, and must not
+    # wait while holding interviewer locks that confirmation needs next.
     await booking_store.release_expired(conn, tenant_id, ids)
+    await booking_store.lock_interviewers(conn, tenant_id, ids)
     rows = await require_known(conn, tenant_id, ids, "interviewer_ids")
     lo = min(p.start - p.buffer_before for p in placements) - _CAP_PAD
     hi = max(p.end + p.buffer_after for p in placements) + _CAP_PAD
