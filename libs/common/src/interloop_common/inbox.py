@@ -270,7 +270,9 @@ class InboxConsumer:
         applied = total = 0
         try:
             async with self._slots, acquire(self._pool) as conn, conn.transaction():
-                for tenant, items in by_tenant.items():
+                # tenants in one order in every replica's batches: rows they share (a tenant's counters)
+                # are locked in the same order, so concurrent batches wait for each other, never deadlock
+                for tenant, items in sorted(by_tenant.items()):
                     await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tenant)
                     applied += await self._apply_items(conn, tenant, items)
                     total += len(items)
