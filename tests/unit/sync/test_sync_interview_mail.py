@@ -121,6 +121,25 @@ def test_cancellation_goes_to_everyone_and_reminders_to_the_candidate_only() -> 
     assert reminders[0][0][0] != reminders[1][0][0] and reminders[0][0][1]["ics"] == ""
 
 
+def test_a_cancellation_the_candidate_is_not_told_of_goes_to_the_panel_only() -> None:
+    """The ATS closed the application and the tenant's policy keeps the cancellation from the candidate."""
+    msg = interview_pb2.InterviewCancelled(
+        booking_id="b1",
+        sequence=2,
+        reason="the application was rejected",
+        attendees=ATTENDEES,
+        start=ts(START),
+        end=ts(END),
+        invite_ics=b"METHOD:CANCEL",
+        candidate_not_told=True,
+    )
+    panel = plan(_event("interview.cancelled", msg))
+    assert [c["recipient"] for _, c in panel] == ["eve@acme.test", "bob@acme.test"]
+    assert {c["role"] for _, c in panel} == {"interviewer"}
+    msg.candidate_not_told = False
+    assert [c["role"] for _, c in plan(_event("interview.cancelled", msg))][0] == "candidate"
+
+
 @pytest.mark.parametrize("event_type", sorted(TEMPLATES))
 def test_default_templates_render_for_candidate_and_interviewer(event_type: str) -> None:
     if event_type == "interview.cancelled":

@@ -104,6 +104,51 @@ def test_people_lifecycle_events() -> None:
     assert isinstance(rejected, Rejection) and rejected.reason == "Too Junior"
 
 
+def test_a_rejection_says_whether_the_candidate_withdrew() -> None:
+    body = load("f-gh-08-reject_candidate.json")
+    (rejected,) = normalise("greenhouse", body)
+    assert isinstance(rejected, Rejection)
+    assert (rejected.application_id, rejected.candidate_id) == ("265293", "265788")
+    assert not rejected.withdrawn and not rejected.reverted and rejected.reason_id == "14"
+    assert (
+        rejected.occurred_at is not None and rejected.occurred_at.isoformat() == "2015-02-11T15:50:41+00:00"
+    )
+    assert rejected.application is not None and rejected.application.job_ids == ("371417",)
+    # the reason's type says the candidate left ("They rejected us"), or the reason names a withdrawal
+    body["payload"]["application"]["rejection_reason"]["type"]["name"] = "They rejected us"
+    (left,) = normalise("greenhouse", body)
+    assert isinstance(left, Rejection) and left.withdrawn
+    body["payload"]["application"]["rejection_reason"] = {"id": 9, "name": "Candidate withdrew", "type": None}
+    (left,) = normalise("greenhouse", body)
+    assert isinstance(left, Rejection) and left.withdrawn and left.reason == "Candidate withdrew"
+    body["payload"]["application"]["rejection_reason"] = None
+    (plain,) = normalise("greenhouse", body)
+    assert isinstance(plain, Rejection) and not plain.withdrawn and plain.reason is None
+    body["action"] = "unreject_candidate"
+    (back,) = normalise("greenhouse", body)
+    assert isinstance(back, Rejection) and back.reverted
+
+
+def test_lever_archive_change_is_a_rejection_and_unarchive_reverts_it() -> None:
+    body = {
+        "triggeredAt": 1431454330072,
+        "event": "candidateArchiveChange",
+        "data": {
+            "opportunityId": "3410c8b9-5c31-4bab-b7e9-9f710206d647",
+            "contactId": "05c248f9-ccb1-435f-bab5-0ec608aec263",
+            "fromArchived": None,
+            "toArchived": {"archivedAt": 1431454330072, "reason": "63dd55b2-a99f-4e7b-985f-22c7bf80ab42"},
+        },
+    }
+    (archived,) = normalise("lever", body)
+    assert isinstance(archived, Rejection) and not archived.reverted
+    assert archived.application_id == "3410c8b9-5c31-4bab-b7e9-9f710206d647"
+    assert archived.reason_id == "63dd55b2-a99f-4e7b-985f-22c7bf80ab42"
+    body["data"]["fromArchived"], body["data"]["toArchived"] = body["data"]["toArchived"], None
+    (unarchived,) = normalise("lever", body)
+    assert isinstance(unarchived, Rejection) and unarchived.reverted
+
+
 def test_lever_settings_page_test_request_is_a_ping() -> None:
     (event,) = normalise("lever", load("f-lv-01-test_request.json", "lever"))
     assert isinstance(event, Ping) and event.action == "candidateHired"

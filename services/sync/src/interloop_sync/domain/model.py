@@ -201,6 +201,7 @@ class Rejection(EventBase):
     reason_id: str | None = None
     reverted: bool = False  # unreject / unarchive
     application: Application | None = None
+    withdrawn: bool = False  # the candidate withdrew, rather than being rejected
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -134,3 +134,13 @@ class Reader:
 def actions_of(events: Iterable[NormalisedEvent]) -> list[str]:
     """The vendor action names of ``events`` (metrics label helper)."""
     return [e.action for e in events]
+
+
+# Words a rejection reason (or its type) uses when it was the candidate who left: "Withdrew", "Candidate
+# withdrawn", a reason type "They rejected us".
+_WITHDRAWAL_WORDS = ("withdr", "they rejected us", "not interested")
+
+
+def is_withdrawal(*labels: str | None) -> bool:
+    """Whether a rejection's reason or reason type says the candidate withdrew."""
+    return any(w in label.casefold() for label in labels if label for w in _WITHDRAWAL_WORDS)

@@ -197,6 +197,26 @@ async def cancel_erased(conn: asyncpg.Connection) -> int:
     return int(status.split()[-1])
 
 
+async def cancel_for_application(
+    conn: asyncpg.Connection, tenant_id: str, application_id: str, *, keep_on: tuple[str, ...], why: str
+) -> int:
+    """The application was closed in the ATS: its pending actions (rule actions, scheduling-link emails,
+    assessment reminders) are cancelled, except those of rules that fire on ``keep_on`` (the closure
+    itself: a rejection email is meant to go). Actions that carry no application (hires, write-backs,
+    alerts) are not touched."""
+    status = await conn.execute(
+        """UPDATE automation_actions a SET status = 'cancelled', last_error = $4, done_at = now()
+           WHERE a.tenant_id = $1 AND a.context->>'application_id' = $2 AND a.status = 'pending'
+             AND NOT EXISTS (SELECT 1 FROM automation_rules r
+                             WHERE r.tenant_id = $1 AND r.id = a.rule_id AND r.on_event = ANY($3::text[]))""",
+        tenant_id,
+        application_id,
+        list(keep_on),
+        why,
+    )
+    return int(status.split()[-1])
+
+
 async def claim_due(
     conn: asyncpg.Connection, now: datetime, lease_until: datetime, limit: int = 50
 ) -> list[asyncpg.Record]:

@@ -418,11 +418,19 @@ class _Apply:
     async def on_Rejection(self, e: Rejection) -> None:  # noqa: N802
         if e.application is not None:
             await mirror.upsert_application(self.conn, self.t, self.cid, e.application)
+        at = e.occurred_at or self.now
         if e.reverted:
             await mirror.reopen_application(self.conn, self.t, self.cid, e.application_id)
         else:
-            await mirror.close_application(
-                self.conn, self.t, self.cid, e.application_id, "rejected", e.occurred_at or self.now
+            await mirror.close_application(self.conn, self.t, self.cid, e.application_id, "rejected", at)
+            # What was still to happen for the application does not (a reminder, a link email, a delayed
+            # step); rules that fire on the rejection itself plan after this, and earlier ones are kept.
+            await rules_store.cancel_for_application(
+                self.conn,
+                self.t,
+                e.application_id,
+                keep_on=(auto.event_kind(e), e.action),
+                why="application withdrawn" if e.withdrawn else "application rejected",
             )
         await stage(
             self.conn,
@@ -437,6 +445,9 @@ class _Apply:
                 remote_application_id=e.application_id,
                 reason=e.reason or e.reason_id or "",
                 reverted=e.reverted,
+                remote_job_id=await self.job_of(e, e.application_id),
+                withdrawn=e.withdrawn,
+                rejected_at=ts(at),
             ),
             key=f"{self.t}/{e.application_id}",
         )

@@ -90,7 +90,8 @@ def plan(event: Event) -> list[tuple[str, dict[str, str]]]:
         start, end = dt(msg.start), dt(msg.end)
         method, ics, lead, previous = "CANCEL", msg.invite_ics, "", None
         reason, candidate_id, manage = msg.reason, msg.candidate_id, ""
-        recipients = list(msg.attendees)
+        # closed in the ATS and, by the tenant's policy, not the candidate's to hear from us: the panel only
+        recipients = [a for a in msg.attendees if not (msg.candidate_not_told and a.role == "candidate")]
     else:
         msg = event.unpack(interview_pb2.InterviewReminderDue)
         start, end = dt(msg.start), dt(msg.end)

@@ -32,7 +32,14 @@ from ...domain.model import (
     StageChange,
     Unrecognised,
 )
-from ...domain.normalise import DEFAULT_POLICY, InterviewStagePolicy, Reader, body_object, content_event_id
+from ...domain.normalise import (
+    DEFAULT_POLICY,
+    InterviewStagePolicy,
+    Reader,
+    body_object,
+    content_event_id,
+    is_withdrawal,
+)
 from ..ats import Polled
 
 PROVIDER = "greenhouse"
@@ -292,16 +299,19 @@ class _Greenhouse(Reader):
         raw = self.obj(payload.get("application"), "payload.application")
         app, _, _ = self.application(raw, "payload.application")
         reason = self.opt_obj(raw.get("rejection_reason"), "payload.application.rejection_reason") or {}
+        kind = self.opt_obj(reason.get("type"), "payload.application.rejection_reason.type") or {}
+        name = self.opt_str(reason.get("name"))
         return [
             Rejection(
                 **base,
                 occurred_at=app.rejected_at,
                 application_id=app.remote_id,
                 candidate_id=app.candidate_id,
-                reason=self.opt_str(reason.get("name")),
+                reason=name,
                 reason_id=self.opt_id(reason.get("id")),
                 reverted=base["action"] == "unreject_candidate",
                 application=app,
+                withdrawn=is_withdrawal(name, self.opt_str(kind.get("name"))),
             )
         ]
 
