@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from interloop_common.keyring import KeyRing
 from interloop_common.settings import ServiceSettings, env_prefix
 from pydantic import Field, SecretStr
@@ -53,6 +55,22 @@ class SchedulerSettings(ServiceSettings):
     # Reminders (24 h, 1 h before) and expired holds are checked this often.
     reminder_poll_seconds: float = Field(default=5.0, gt=0)
     loop_time_limit_seconds: float = Field(default=5.0, gt=0)
+    # The ATS rejected an application (or the candidate withdrew): its upcoming interviews are cancelled and
+    # the panel told. Whether the candidate is sent the cancellation too: not for a rejection by default
+    # (the ATS's rejection message is theirs to send, and a cancellation first would break the news), yes
+    # for a withdrawal (they asked; it takes the interview out of their calendar).
+    tell_candidate_on_rejection: bool = False
+    tell_candidate_on_withdrawal: bool = True
+    # Per tenant, overriding the two above: {"<tenant id>": {"rejection": true, "withdrawal": false}}.
+    tell_candidate_by_tenant: dict[str, dict[Literal["rejection", "withdrawal"], bool]] = Field(
+        default_factory=dict
+    )
+
+    def tells_candidate(self, tenant_id: str, *, withdrawn: bool) -> bool:
+        """Whether a candidate whose application was closed is sent their interviews' cancellations."""
+        kind: Literal["rejection", "withdrawal"] = "withdrawal" if withdrawn else "rejection"
+        default = self.tell_candidate_on_withdrawal if withdrawn else self.tell_candidate_on_rejection
+        return self.tell_candidate_by_tenant.get(tenant_id, {}).get(kind, default)
 
 
 def load() -> SchedulerSettings:

@@ -1,6 +1,7 @@
 """What the scheduler consumes: the ATS moved an application to an interview stage, or an automation asked
 for it (`ats.scheduling.requested`) -> open a scheduling request for the job's default panel (announced as
-`interview.scheduling_requested`); a candidate was erased in the ATS -> erase their PII here."""
+`interview.scheduling_requested`); the ATS rejected an application or the candidate withdrew -> its links
+close and its upcoming interviews are cancelled; a candidate was erased in the ATS -> erase their PII here."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from interloop_common.service import ConsumerSpec, Runtime
 from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.usecases.emit import SOURCE
 from interloop_scheduler.usecases.erasure import erase_candidate
+from interloop_scheduler.usecases.links import close_application
 from interloop_scheduler.usecases.requests import open_for_job
 
 
@@ -64,6 +66,26 @@ def scheduling_requested_handler(settings: SchedulerSettings):  # type: ignore[n
     return handle
 
 
+def application_rejected_handler(settings: SchedulerSettings):  # type: ignore[no-untyped-def]
+    async def handle(conn: asyncpg.Connection, event: Event) -> None:
+        msg = event.unpack(ats_pb2.ApplicationRejected)
+        assert isinstance(msg, ats_pb2.ApplicationRejected)
+        if not msg.remote_application_id:
+            raise MalformedEvent(f"{event.type} {event.id}: remote_application_id is required")
+        if msg.reverted:
+            return  # un-rejected: what was closed stays closed; a new stage move opens a new request
+        await close_application(
+            conn,
+            settings,
+            event.tenant_id,
+            msg.remote_application_id,
+            withdrawn=msg.withdrawn,
+            reason=msg.reason,
+        )
+
+    return handle
+
+
 async def candidate_erased(conn: asyncpg.Connection, event: Event) -> None:
     msg = event.unpack(ats_pb2.CandidateErased)
     assert isinstance(msg, ats_pb2.CandidateErased)
@@ -92,6 +114,7 @@ def consumers(rt: Runtime) -> list[ConsumerSpec]:
             handlers={
                 "ats.application.stage_changed": stage_changed_handler(settings),
                 "ats.scheduling.requested": scheduling_requested_handler(settings),
+                "ats.application.rejected": application_rejected_handler(settings),
                 "ats.candidate.erased": candidate_erased,
             },
         )

@@ -359,6 +359,20 @@ async def loop_bookings(conn: asyncpg.Connection, tenant_id: str, loop_id: uuid.
     return [_row(r) for r in rows]
 
 
+async def upcoming_for_application(
+    conn: asyncpg.Connection, tenant_id: str, application_id: str, now: datetime
+) -> list[BookingRow]:
+    """The application's scheduled interviews that have not started yet, in time order."""
+    rows = await conn.fetch(
+        _SELECT + " WHERE b.tenant_id = $1 AND b.application_id = $2 AND b.status = 'scheduled'"
+        " AND lower(b.during) > $3 ORDER BY lower(b.during)",
+        tenant_id,
+        application_id,
+        now,
+    )
+    return [_row(r) for r in rows]
+
+
 async def find_by_link(conn: asyncpg.Connection, tenant_id: str, link_id: uuid.UUID) -> BookingRow | None:
     r = await conn.fetchrow(
         _SELECT + " WHERE b.tenant_id = $1 AND b.link_id = $2 ORDER BY b.created_at DESC LIMIT 1",

@@ -30,6 +30,8 @@ class LinkRow:
     booking_id: uuid.UUID | None
     settings: dict = field(default_factory=dict)  # SlotSettings fields, snake_case
     connection_id: str = ""
+    closed_at: datetime | None = None  # closed by the ATS (application rejected / withdrawn)
+    closed_reason: str = ""
 
 
 def requirements(panel: list[dict]) -> list[Requirement]:
@@ -82,6 +84,8 @@ def _link(r: asyncpg.Record) -> LinkRow:
         booking_id=r["booking_id"],
         settings=json.loads(r["settings"]),
         connection_id=r["connection_id"],
+        closed_at=r["closed_at"],
+        closed_reason=r["closed_reason"],
     )
 
 
@@ -141,7 +145,8 @@ async def open_link_for(
     """An unexpired, unbooked link already opened for this application and round."""
     r = await conn.fetchrow(
         """SELECT * FROM scheduling_links WHERE tenant_id = $1 AND application_id = $2 AND round = $3
-             AND booking_id IS NULL AND expires_at > now() ORDER BY created_at DESC LIMIT 1""",
+             AND booking_id IS NULL AND expires_at > now() AND closed_at IS NULL
+           ORDER BY created_at DESC LIMIT 1""",
         tenant_id,
         application_id,
         round,
@@ -158,6 +163,21 @@ async def set_link_booking(
         link_id,
         booking_id,
     )
+
+
+async def close_for_application(
+    conn: asyncpg.Connection, tenant_id: str, application_id: str, reason: str
+) -> list[uuid.UUID]:
+    """Close every link of the application not closed yet (booked or not: its page and manage link stop
+    working); the ids of those closed now."""
+    rows = await conn.fetch(
+        """UPDATE scheduling_links SET closed_at = now(), closed_reason = $3
+           WHERE tenant_id = $1 AND application_id = $2 AND closed_at IS NULL RETURNING id""",
+        tenant_id,
+        application_id,
+        reason,
+    )
+    return [r["id"] for r in rows]
 
 
 async def candidate_contacts(

@@ -300,42 +300,73 @@ async def cancel(
 ) -> tuple[BookingRow, list[Invites]]:
     """Cancel a booking (METHOD:CANCEL invites); a candidate cancelling a loop cancels all of it."""
     async with tenant_tx(pool, tenant_id) as conn:
-        current = await booking_store.get_booking(conn, tenant_id, booking_id, for_update=True)
-        if current is None:
-            raise NotFound(f"booking {booking_id} not found")
-        if current.status != "scheduled":
-            raise Conflict(f"booking {booking_id} is {current.status}, not scheduled")
-        if by_candidate:
-            state = policy_domain.BookingState(
-                id=str(current.id),
-                start=current.start,
-                end=current.end,
-                status=current.status,
-                sequence=current.sequence,
-            )
-            decision = policy_domain.can_cancel(state, booking_policy(settings), utc_now())
-            if not decision.allowed:
-                raise Conflict(f"{decision.field}: {decision.reason}")
-        booking = await booking_store.set_status(conn, tenant_id, booking_id, "cancelled", release=True)
-        assert booking is not None
-        if booking.link_id is not None:  # the candidate may pick a new time while the link lasts
-            await link_store.set_link_booking(conn, tenant_id, booking.link_id, None)
-        await booking_event(
-            conn, tenant_id, "interview.cancelled", booking, reason, organizer=settings.organizer_email
+        return await cancel_in(
+            conn, settings, tenant_id, booking_id, reason=reason, by_candidate=by_candidate
         )
-        await calendar_writes.stage_booking(conn, tenant_id, booking)
-        sent = [await invites(conn, settings, tenant_id, booking, "CANCEL")]
-        if by_candidate and booking.loop_id is not None:  # a loop booked through a link goes as a whole
-            for other in await booking_store.loop_bookings(conn, tenant_id, booking.loop_id):
-                gone = await booking_store.set_status(conn, tenant_id, other.id, "cancelled", release=True)
-                if gone is None:  # this one, or one already cancelled
-                    continue
-                await booking_event(
-                    conn, tenant_id, "interview.cancelled", gone, reason, organizer=settings.organizer_email
-                )
-                await calendar_writes.stage_booking(conn, tenant_id, gone)
-                sent.append(await invites(conn, settings, tenant_id, gone, "CANCEL"))
+
+
+async def cancel_in(
+    conn: asyncpg.Connection,
+    settings: SchedulerSettings,
+    tenant_id: str,
+    booking_id: uuid.UUID,
+    *,
+    reason: str,
+    by_candidate: bool,
+    candidate_not_told: bool = False,
+) -> tuple[BookingRow, list[Invites]]:
+    """``cancel`` in the caller's transaction; ``candidate_not_told`` marks the `interview.cancelled` for
+    the panel's messages only (the ATS closed the application and the tenant tells the candidate itself)."""
+    current = await booking_store.get_booking(conn, tenant_id, booking_id, for_update=True)
+    if current is None:
+        raise NotFound(f"booking {booking_id} not found")
+    if current.status != "scheduled":
+        raise Conflict(f"booking {booking_id} is {current.status}, not scheduled")
+    if by_candidate:
+        state = policy_domain.BookingState(
+            id=str(current.id),
+            start=current.start,
+            end=current.end,
+            status=current.status,
+            sequence=current.sequence,
+        )
+        decision = policy_domain.can_cancel(state, booking_policy(settings), utc_now())
+        if not decision.allowed:
+            raise Conflict(f"{decision.field}: {decision.reason}")
+    booking = await booking_store.set_status(conn, tenant_id, booking_id, "cancelled", release=True)
+    assert booking is not None
+    if booking.link_id is not None:  # the candidate may pick a new time while the link lasts
+        await link_store.set_link_booking(conn, tenant_id, booking.link_id, None)
+    sent = [await _cancelled(conn, settings, tenant_id, booking, reason, candidate_not_told)]
+    if by_candidate and booking.loop_id is not None:  # a loop booked through a link goes as a whole
+        for other in await booking_store.loop_bookings(conn, tenant_id, booking.loop_id):
+            gone = await booking_store.set_status(conn, tenant_id, other.id, "cancelled", release=True)
+            if gone is None:  # this one, or one already cancelled
+                continue
+            sent.append(await _cancelled(conn, settings, tenant_id, gone, reason, candidate_not_told))
     return booking, sent
+
+
+async def _cancelled(
+    conn: asyncpg.Connection,
+    settings: SchedulerSettings,
+    tenant_id: str,
+    b: BookingRow,
+    reason: str,
+    candidate_not_told: bool,
+) -> Invites:
+    """A cancelled booking's `interview.cancelled`, its calendar events' removal, and its CANCEL invite."""
+    await booking_event(
+        conn,
+        tenant_id,
+        "interview.cancelled",
+        b,
+        reason,
+        organizer=settings.organizer_email,
+        candidate_not_told=candidate_not_told,
+    )
+    await calendar_writes.stage_booking(conn, tenant_id, b)
+    return await invites(conn, settings, tenant_id, b, "CANCEL")
 
 
 async def complete(

@@ -71,6 +71,7 @@ async def booking_event(
     organizer: str,
     previous_interviewers: list[str] | None = None,
     manage_url: str = "",
+    candidate_not_told: bool = False,
 ) -> None:
     if event_type in ("interview.scheduled", "interview.rescheduled"):
         ics, who = await invitation(conn, tenant_id, b, organizer, "REQUEST")
@@ -111,6 +112,7 @@ async def booking_event(
             candidate_id=b.candidate_id,
             job_id=b.job_id,
             round=b.round,
+            candidate_not_told=candidate_not_told,
         )
     elif event_type == "interview.completed":
         payload = interview_pb2.InterviewCompleted(

@@ -27,12 +27,13 @@ from interloop_scheduler.usecases.bookings import (
     Invites,
     RulesBroken,
     announce_scheduled,
+    cancel_in,
     enforce,
     invites,
     link_rules,
 )
 from interloop_scheduler.usecases.interviewers import require_known
-from interloop_scheduler.usecases.requests import link_key, open_request
+from interloop_scheduler.usecases.requests import link_key, open_request, refuse_closed
 
 _ALREADY_BOOKED = "booking: already booked through this link; reschedule or cancel it"
 
@@ -61,6 +62,7 @@ async def _link(
     link = await link_store.get_link(conn, tenant_id, link_id, for_update=for_update)
     if link is None:
         raise NotFound("scheduling link not found")
+    refuse_closed(link)
     if panel_only and link_store.loop_of(link.settings) is not None:
         raise FieldViolations(
             [("loop_sessions", "this link books a whole loop: confirm an option's sessions")]
@@ -286,3 +288,37 @@ async def _confirm(
     await link_store.set_link_booking(conn, tenant_id, link.id, booking.id)
     await announce_scheduled(conn, settings, tenant_id, booking)
     return booking
+
+
+async def close_application(
+    conn: asyncpg.Connection,
+    settings: SchedulerSettings,
+    tenant_id: str,
+    application_id: str,
+    *,
+    withdrawn: bool,
+    reason: str,
+) -> tuple[list[uuid.UUID], list[BookingRow]]:
+    """The ATS closed the application (rejected, or the candidate withdrew), in the caller's transaction:
+    its links close (their pages say so) and let go of their holds, and its interviews that have not
+    started are cancelled the usual way, the panel told and the candidate by the tenant's policy
+    (``SchedulerSettings.tells_candidate``). Interviews that started or ended are history: left alone.
+    Returns (links closed, bookings cancelled); a second delivery finds nothing left to close."""
+    why = "the candidate withdrew" if withdrawn else "the application was rejected"
+    closed = await link_store.close_for_application(conn, tenant_id, application_id, why)
+    for link_id in closed:
+        await booking_store.release_link_holds(conn, tenant_id, link_id)
+    told = settings.tells_candidate(tenant_id, withdrawn=withdrawn)
+    cancelled = []
+    for b in await booking_store.upcoming_for_application(conn, tenant_id, application_id, utc_now()):
+        booking, _ = await cancel_in(
+            conn,
+            settings,
+            tenant_id,
+            b.id,
+            reason=f"{why}: {reason}" if reason else why,
+            by_candidate=False,
+            candidate_not_told=not told,
+        )
+        cancelled.append(booking)
+    return closed, cancelled

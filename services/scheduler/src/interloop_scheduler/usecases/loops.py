@@ -43,6 +43,7 @@ from interloop_scheduler.usecases.bookings import (
     overridden,
 )
 from interloop_scheduler.usecases.interviewers import require_known
+from interloop_scheduler.usecases.requests import refuse_closed
 
 _PAD = timedelta(days=8)  # caps count whole local days and ISO weeks around the window
 _ALTERNATIVES_SECONDS = 2.0  # a conflict's fresh options: a short solve, the caller is waiting
@@ -220,6 +221,7 @@ async def confirm_link_loop(
             loop = link_store.loop_of(link.settings) if link is not None else None
             if link is None or loop is None:
                 raise NotFound("scheduling link not found (or not a loop link)")
+            refuse_closed(link)
             if link.booking_id is not None:
                 rows = await _booked_again(conn, tenant_id, link.booking_id, chosen)
                 return rows, [await invites(conn, settings, tenant_id, r, "REQUEST") for r in rows]

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from interloop_common.clock import utc_now
 from interloop_common.erasure import is_erased
+from interloop_common.errors import Conflict
 from interloop_common.retry import Permanent
 
 from interloop_scheduler.domain.links import issue_link_token
@@ -71,6 +72,13 @@ async def open_request(
     url = link_url(settings, token)
     await scheduling_requested_event(conn, link, token, url)
     return link, token, url
+
+
+def refuse_closed(link: link_store.LinkRow) -> None:
+    """A link the ATS closed answers FAILED_PRECONDITION on every page and change, booked or not."""
+    if link.closed_at is not None:
+        why = f" ({link.closed_reason})" if link.closed_reason else ""
+        raise Conflict(f"link: this scheduling request was closed{why} and is no longer available")
 
 
 class NoDefaultPanel(Permanent):
