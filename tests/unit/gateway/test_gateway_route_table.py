@@ -13,6 +13,9 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_IDEMPOTENT = {
     # signed ATS deliveries: deduplicated by the vendor's delivery id in sync, no API key
     ("POST", "/webhooks/{provider:str}/{connection_id:str}"): "webhook",
+    # calendar pushes: verified by the channel's secret; a repeat only refreshes the same calendar again
+    ("POST", "/webhooks/calendars/google"): "webhook",
+    ("POST", "/webhooks/calendars/graph"): "webhook",
     # the candidate's page: a link token, not an API key; each action is idempotent by the link's state
     ("POST", "/v1/scheduling-links/{token:str}/holds"): "candidate",
     ("DELETE", "/v1/scheduling-links/{token:str}/holds/{hold_id:str}"): "candidate",

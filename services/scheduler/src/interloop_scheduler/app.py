@@ -12,6 +12,7 @@ from interloop_common.service import Runtime, ServiceSpec
 from interloop_scheduler.events.consumers import consumers
 from interloop_scheduler.rpc.servicer import SchedulerServicer
 from interloop_scheduler.settings import SchedulerSettings
+from interloop_scheduler.usecases.calendar_push import renew_channels
 from interloop_scheduler.usecases.calendar_writes import write_due
 from interloop_scheduler.usecases.calendars import refresh_calendars
 from interloop_scheduler.usecases.holds import sweep_expired_holds
@@ -47,6 +48,11 @@ def _background(rt: Runtime):  # type: ignore[no-untyped-def]
             drain=True,
         ),
         every(settings.reminder_poll_seconds, "reminders", reminders_and_holds),
+        every(
+            settings.calendar_channel_poll_seconds,
+            "calendar push channels",
+            lambda: renew_channels(rt.pool, settings),
+        ),
     ]
 
 

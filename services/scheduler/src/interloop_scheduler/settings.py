@@ -52,6 +52,16 @@ class SchedulerSettings(ServiceSettings):
     calendar_write_retry_seconds: float = Field(default=10.0, gt=0)
     calendar_write_retry_max_seconds: float = Field(default=1800.0, gt=0)
     calendar_write_max_attempts: int = Field(default=8, ge=1)
+    # Push from Google / Graph calendars: a watch channel or subscription per interviewer calendar asks
+    # for channel_seconds of life (Graph caps events at 4230 minutes) and is renewed once it has less than
+    # channel_renew_seconds left, checked every channel_poll_seconds (0 = never); notifications go to the
+    # gateway at push_base_url (empty = public_base_url) + /webhooks/calendars/{google,graph}. Polling
+    # (calendar_refresh_seconds) stays the fallback. calendar_push = false opens no channels.
+    calendar_push: bool = True
+    calendar_push_base_url: str = ""
+    calendar_channel_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
+    calendar_channel_renew_seconds: float = Field(default=6 * 3600.0, ge=0)
+    calendar_channel_poll_seconds: float = Field(default=300.0, ge=0)
     # Reminders (24 h, 1 h before) and expired holds are checked this often.
     reminder_poll_seconds: float = Field(default=5.0, gt=0)
     loop_time_limit_seconds: float = Field(default=5.0, gt=0)

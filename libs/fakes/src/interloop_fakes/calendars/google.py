@@ -9,20 +9,35 @@ calendar already has it, deleted events included), a Meet conference created fro
 ``conferenceData.createRequest`` only with ``?conferenceDataVersion=1`` (then ``hangoutLink`` and
 ``conferenceData.entryPoints``); PATCH .../events/{eventId} merges (404 ``notFound``), DELETE answers 204
 (410 ``deleted`` when already deleted, 404 when never there). Inserted events are kept in ``events`` and
-do not change freeBusy (seed busy blocks with ``add_busy``)."""
+do not change freeBusy (seed busy blocks with ``add_busy``).
+
+Push (vendor-contracts-2.md A6.1): POST /calendar/v3/calendars/{calendarId}/events/watch with ``{id (at
+most 64 characters), type: "web_hook", address (HTTPS), token?, expiration? (ms)}`` -> the channel
+``{kind: "api#channel", id, resourceId, resourceUri, token, expiration}``, then a ``sync`` notification
+right away; ``notify(calendar_id)`` sends ``exists`` to every live channel of that calendar (headers only:
+X-Goog-Channel-ID, X-Goog-Channel-Token, X-Goog-Channel-Expiration, X-Goog-Message-Number,
+X-Goog-Resource-ID, X-Goog-Resource-State, X-Goog-Resource-URI; no body). Expired or stopped channels
+deliver nothing; POST /calendar/v3/channels/stop {id, resourceId} -> 204 (404 when unknown). The longest
+channel lifetime (``max_channel_seconds``, Google's default for events is a week) caps ``expiration``.
+GET .../events/{eventId} reads an event; ``respond(calendar, event, email, status)`` sets an attendee's
+``responseStatus`` (needsAction, declined, tentative, accepted) as its owner answering would."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
-from litestar import Request, Response, delete, patch, post
+from litestar import Request, Response, delete, get, patch, post
 
 from ..ats._server import bearer_token, json_response, parse_json_body
 from ._common import FakeCalendarVendor
+from ._push import Delivery, deliver, deliverable
 
 MAX_ITEMS = 50
 _EVENT_ID = re.compile(r"[0-9a-v]{5,1024}")
@@ -40,6 +55,18 @@ def _error(
         }
     }
     return json_response(body, code, headers)
+
+
+@dataclass
+class WatchChannel:
+    id: str
+    resource_id: str
+    calendar_id: str
+    address: str
+    token: str
+    expiration: datetime
+    stopped: bool = False
+    messages: int = 0
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -63,6 +90,93 @@ class FakeGoogleCalendar(FakeCalendarVendor):
         self.throttle_status = 429  # Google also throttles with 403 rateLimitExceeded
         self.events: dict[str, dict[str, dict[str, Any]]] = {}  # calendar id -> event id -> event
         self._revision = 0
+        self.channels: dict[str, WatchChannel] = {}
+        self.deliveries: list[Delivery] = []
+        self.max_channel_seconds = 7 * 24 * 3600.0
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- push channels
+
+    def live_channels(self, calendar_id: str) -> list[WatchChannel]:
+        now = datetime.now(UTC)
+        with self.lock:
+            return [
+                c
+                for c in self.channels.values()
+                if c.calendar_id == calendar_id and not c.stopped and c.expiration > now
+            ]
+
+    async def _send(self, channel: WatchChannel, state: str) -> int:
+        with self.lock:
+            channel.messages += 1
+            number = channel.messages
+        headers = {
+            "X-Goog-Channel-ID": channel.id,
+            "X-Goog-Channel-Expiration": format_datetime(channel.expiration, usegmt=True),
+            "X-Goog-Message-Number": str(number),
+            "X-Goog-Resource-ID": channel.resource_id,
+            "X-Goog-Resource-State": state,
+            "X-Goog-Resource-URI": f"{self.base_url}/calendar/v3/calendars/{channel.calendar_id}/events",
+        }
+        if channel.token:
+            headers["X-Goog-Channel-Token"] = channel.token
+        status, _ = await deliver(channel.address, headers)
+        with self.lock:
+            self.deliveries.append(Delivery(channel.address, headers, b"", status))
+        return status
+
+    async def notify(self, calendar_id: str) -> list[int]:
+        """``exists`` to every live channel watching this calendar; the answers' statuses."""
+        return [await self._send(c, "exists") for c in self.live_channels(calendar_id)]
+
+    async def forge(self, address: str, headers: dict[str, str]) -> int:
+        """A delivery no channel made (a test of the receiving door)."""
+        status, _ = await deliver(address, headers)
+        return status
+
+    def respond(self, calendar_id: str, event_id: str, email: str, response_status: str) -> None:
+        """The attendee ``email`` answers the event (``self: true`` marks the calendar's owner)."""
+        with self.lock:
+            event = self.events[calendar_id][event_id]
+            people = [dict(a) for a in event.get("attendees") or [] if a.get("email") != email]
+            people.append({"email": email, "self": email == calendar_id, "responseStatus": response_status})
+            event.update(attendees=people, etag=self._etag(), updated=_rfc3339(datetime.now(UTC)))
+
+    def _watch(self, calendar_id: str, body: dict[str, Any]) -> Response:
+        channel_id, address = body.get("id"), body.get("address")
+        if not isinstance(channel_id, str) or not 1 <= len(channel_id) <= 64:
+            return _error(400, "invalid", "Invalid channel id.", "push")
+        if body.get("type") != "web_hook":
+            return _error(400, "invalid", "Invalid channel type.", "push")
+        if not deliverable(address):
+            return _error(400, "push.webhookUrlNotHttps", "WebHook callback must be HTTPS.", "push")
+        if channel_id in self.channels:
+            return _error(400, "channelIdNotUnique", "Channel id not unique.", "push")
+        longest = datetime.now(UTC) + timedelta(seconds=self.max_channel_seconds)
+        try:
+            asked = body.get("expiration")
+            expiration = datetime.fromtimestamp(int(asked) / 1000, UTC) if asked else longest
+        except (TypeError, ValueError):
+            return _error(400, "invalid", "Invalid expiration.", "push")
+        token = body.get("token") or ""
+        resource_id = hashlib.sha256(f"resource/{calendar_id}".encode()).hexdigest()[:27]
+        channel = WatchChannel(
+            channel_id, resource_id, calendar_id, str(address), str(token), min(expiration, longest)
+        )
+        self.channels[channel_id] = channel
+        task = asyncio.get_running_loop().create_task(self._send(channel, "sync"))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        answer = {
+            "kind": "api#channel",
+            "id": channel_id,
+            "resourceId": resource_id,
+            "resourceUri": f"{self.base_url}/calendar/v3/calendars/{calendar_id}/events?alt=json",
+            "expiration": str(int(channel.expiration.timestamp() * 1000)),
+        }
+        if token:
+            answer["token"] = token
+        return json_response(answer)
 
     def event(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
         """The event as stored (``status: cancelled`` once deleted), or None."""
@@ -249,4 +363,41 @@ class FakeGoogleCalendar(FakeCalendarVendor):
             fake._record_write(request, b"")
             return Response(content=b"", status_code=200)  # the Response carries 204
 
-        return [free_busy, insert_event, patch_event, delete_event]
+        @post("/calendar/v3/calendars/{calendar_id:str}/events/watch", status_code=200)
+        async def watch_events(request: Request, calendar_id: str) -> Response:
+            body, problem = parse_json_body(await request.body())
+            if problem or not isinstance(body, dict):
+                return _error(400, "parseError", "Parse Error")
+            with fake.lock:
+                answer = calendar_or_404(calendar_id) or fake._watch(calendar_id, body)
+            return answer
+
+        @post("/calendar/v3/channels/stop", status_code=200)  # the Response carries 204
+        async def stop_channel(request: Request) -> Response:
+            body, problem = parse_json_body(await request.body())
+            if problem or not isinstance(body, dict):
+                return _error(400, "parseError", "Parse Error")
+            with fake.lock:
+                channel = fake.channels.get(str(body.get("id")))
+                if channel is None or channel.resource_id != body.get("resourceId"):
+                    return _error(404, "notFound", f"Channel '{body.get('id')}' not found for project")
+                channel.stopped = True
+            return Response(content=b"", status_code=204)
+
+        @get("/calendar/v3/calendars/{calendar_id:str}/events/{event_id:str}", status_code=200)
+        async def get_event(calendar_id: str, event_id: str) -> Response:
+            with fake.lock:
+                event = fake.events.get(calendar_id, {}).get(event_id)
+                if event is None:
+                    return calendar_or_404(calendar_id) or _error(404, "notFound", "Not Found")
+                return json_response(event)
+
+        return [
+            free_busy,
+            insert_event,
+            patch_event,
+            delete_event,
+            watch_events,
+            stop_channel,
+            get_event,
+        ]

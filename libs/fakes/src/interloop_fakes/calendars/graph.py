@@ -9,19 +9,36 @@ Events (vendor-contracts-2.md A7.4, A7.6): POST /v1.0/users/{id}/calendar/events
 mailbox answers the event it created (UNCONFIRMED: Graph documents transactionId as avoiding redundant
 POSTs, not its answer). PATCH /v1.0/users/{id}/events/{eventId} -> 200, DELETE -> 204, 404
 ``ErrorItemNotFound`` for an unknown event; an unknown mailbox is 404 ``ErrorInvalidUser``. Created events
-are kept in ``events`` and do not change getSchedule (seed busy blocks with ``add_busy``)."""
+are kept in ``events`` and do not change getSchedule (seed busy blocks with ``add_busy``).
+
+Change notifications (A7.1-A7.3): POST /v1.0/subscriptions ``{changeType, notificationUrl, resource,
+expirationDateTime, clientState}`` first validates notificationUrl: POST ``?validationToken=<token>``
+(text/plain) must answer 200, ``text/plain`` and the URL-decoded token within ``validation_timeout``
+seconds (10, as Graph), else 400 ``ValidationError`` and no subscription. An expiry past 4230 minutes is
+refused (``max_minutes``), one under 45 minutes raised to 45 (``min_minutes``); clientState at most 128
+characters. -> 201 and the subscription. PATCH /v1.0/subscriptions/{id} ``{expirationDateTime}`` renews
+(404 ``ResourceNotFound`` once expired or deleted), DELETE -> 204. ``notify(mailbox, event_id)`` posts
+``{"value": [{subscriptionId, subscriptionExpirationDateTime, clientState, changeType, resource,
+tenantId, resourceData}]}`` to every live subscription on ``/users/{mailbox}/events``. GET
+/v1.0/users/{id}/events/{eventId} reads an event; ``respond(mailbox, event_id, email, response)`` sets an
+attendee's ``status.response`` (none, accepted, tentativelyAccepted, declined, notResponded)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import secrets
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
-from litestar import Request, Response, delete, patch, post
+from litestar import Request, Response, delete, get, patch, post
 
 from ..ats._server import bearer_token, json_response, parse_json_body
 from ._common import FakeCalendarVendor
+from ._push import Delivery, deliver, deliverable
 
 MAX_SCHEDULES = 20
 _VIEW = {"free": "0", "tentative": "1", "busy": "2", "oof": "3", "workingElsewhere": "4"}
@@ -57,6 +74,19 @@ def _read(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+def _instant(text: Any) -> datetime | None:
+    try:
+        head, _, frac = str(text).rstrip("Z").partition(".")
+        moment = datetime.fromisoformat(head + (f".{frac[:6]}" if frac else ""))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _stamp_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def _write(moment: datetime) -> dict[str, str]:
     return {"dateTime": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
 
@@ -69,6 +99,146 @@ class FakeGraphCalendar(FakeCalendarVendor):
         self.token = token
         self.events: dict[str, dict[str, dict[str, Any]]] = {}  # mailbox -> event id -> event
         self._revision = 0
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.deliveries: list[Delivery] = []
+        self.validation_timeout = 10.0
+        self.max_minutes, self.min_minutes = 4230, 45
+        self.tenant_guid = "84bd8158-6d4d-4958-8b9f-9d6445542f95"
+
+    # -- change notifications
+
+    def live_subscriptions(self, resource: str | None = None) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        with self.lock:
+            return [
+                dict(s)
+                for s in self.subscriptions.values()
+                if _instant(s["expirationDateTime"]) > now  # type: ignore[operator]
+                and (resource is None or s["resource"].lower() == resource.lower())
+            ]
+
+    async def _validate(self, address: str) -> bool:
+        token = f"Validation: Testing client application reachability {secrets.token_hex(4)}"
+        url = f"{address}{'&' if '?' in address else '?'}validationToken={quote(token)}"
+        headers = {"Content-Type": "text/plain; charset=utf-8"}
+        status, answer = await deliver(url, headers, seconds=self.validation_timeout)
+        with self.lock:
+            self.deliveries.append(Delivery(url, headers, b"", status))
+        if answer is None or status != 200:
+            return False
+        plain = answer.headers.get("content-type", "").split(";")[0].strip() == "text/plain"
+        return plain and answer.text == token
+
+    def _expiry(self, text: Any) -> datetime | Response:
+        moment = _instant(text)
+        now = datetime.now(UTC)
+        if moment is None:
+            return _error(400, "InvalidRequest", "expirationDateTime must be a valid date and time.")
+        if moment > now + timedelta(minutes=self.max_minutes):
+            return _error(
+                400,
+                "InvalidRequest",
+                f"Subscription expiration can only be {self.max_minutes} minutes in the future.",
+            )
+        return max(moment, now + timedelta(minutes=self.min_minutes))
+
+    async def _subscribe(self, body: Any) -> Response:
+        if not isinstance(body, dict):
+            return _error(400, "BadRequest", "Empty Payload. JSON content expected.")
+        for name in ("changeType", "notificationUrl", "resource", "expirationDateTime"):
+            if not isinstance(body.get(name), str) or not body[name]:
+                return _error(400, "InvalidRequest", f"The property '{name}' is required.")
+        if not set(body["changeType"].split(",")) <= {"created", "updated", "deleted"}:
+            return _error(400, "InvalidRequest", "changeType must be created, updated and/or deleted.")
+        if not deliverable(body["notificationUrl"]):
+            return _error(400, "InvalidRequest", "The Notification Url must be HTTPS.")
+        client_state = body.get("clientState") or ""
+        if not isinstance(client_state, str) or len(client_state) > 128:
+            return _error(400, "InvalidRequest", "clientState must be at most 128 characters.")
+        expiry = self._expiry(body["expirationDateTime"])
+        if isinstance(expiry, Response):
+            return expiry
+        if not await self._validate(body["notificationUrl"]):
+            return _error(
+                400,
+                "ValidationError",
+                "Subscription validation request failed. Notification endpoint must respond with "
+                "200 OK to validation request.",
+            )
+        subscription = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity",
+            "id": str(uuid.uuid4()),
+            "resource": body["resource"],
+            "applicationId": "24d3b144-21ae-4080-943f-7067b395b913",
+            "changeType": body["changeType"],
+            "clientState": client_state or None,
+            "notificationUrl": body["notificationUrl"],
+            "expirationDateTime": _stamp_time(expiry),
+            "creatorId": "8ee44408-0679-472c-bc2a-692812af3437",
+            "latestSupportedTlsVersion": "v1_2",
+        }
+        with self.lock:
+            self.subscriptions[subscription["id"]] = subscription
+        return json_response(subscription, 201)
+
+    def _renew(self, subscription_id: str, body: Any) -> Response:
+        live = {s["id"] for s in self.live_subscriptions()}
+        if subscription_id not in live:
+            return _error(404, "ResourceNotFound", f"The object '{subscription_id}' doesn't exist.")
+        expiry = self._expiry((body or {}).get("expirationDateTime") if isinstance(body, dict) else None)
+        if isinstance(expiry, Response):
+            return expiry
+        with self.lock:
+            self.subscriptions[subscription_id]["expirationDateTime"] = _stamp_time(expiry)
+            return json_response(dict(self.subscriptions[subscription_id]))
+
+    async def notify(self, user: str, event_id: str, change_type: str = "updated") -> list[int]:
+        """One notification per live subscription on the mailbox's events; the answers' statuses."""
+        out = []
+        for sub in self.live_subscriptions(f"/users/{user}/events"):
+            path = f"Users/{user}/Events/{event_id}"
+            item = {
+                "id": secrets.token_urlsafe(9),
+                "subscriptionId": sub["id"],
+                "subscriptionExpirationDateTime": sub["expirationDateTime"],
+                "clientState": sub["clientState"],
+                "changeType": change_type,
+                "resource": path,
+                "tenantId": self.tenant_guid,
+                "resourceData": {
+                    "@odata.type": "#Microsoft.Graph.Event",
+                    "@odata.id": path,
+                    "@odata.etag": (self.events.get(user, {}).get(event_id) or {}).get("@odata.etag", ""),
+                    "id": event_id,
+                },
+            }
+            body = json.dumps({"value": [item]}).encode()
+            headers = {"Content-Type": "application/json; charset=utf-8"}
+            status, _ = await deliver(sub["notificationUrl"], headers, body, seconds=3.0)
+            with self.lock:
+                self.deliveries.append(Delivery(sub["notificationUrl"], headers, body, status))
+            out.append(status)
+        return out
+
+    def respond(self, user: str, event_id: str, email: str, response: str) -> None:
+        """The attendee ``email`` answers the event (as its owner accepting or declining would)."""
+        with self.lock:
+            event = self.events[user][event_id]
+            people = [
+                dict(a)
+                for a in event.get("attendees") or []
+                if (a.get("emailAddress") or {}).get("address", "").lower() != email.lower()
+            ]
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+            people.append(
+                {
+                    "type": "required",
+                    "status": {"response": response, "time": now},
+                    "emailAddress": {"name": email, "address": email},
+                }
+            )
+            event["attendees"] = people
+            self._stamp(event)
 
     def live_events(self, user: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -321,4 +491,49 @@ class FakeGraphCalendar(FakeCalendarVendor):
             fake._record_write(request, b"")
             return Response(content=b"", status_code=200)  # the Response carries 204
 
-        return [user_schedule, my_schedule, create_in_calendar, create_event, update_event, delete_event]
+        @post("/v1.0/subscriptions", status_code=201)
+        async def create_subscription(request: Request) -> Response:
+            body, problem = parse_json_body(await request.body())
+            if problem:
+                return _error(400, "BadRequest", f"Unable to read JSON request payload: {problem}")
+            return await fake._subscribe(body)
+
+        @patch("/v1.0/subscriptions/{subscription_id:str}", status_code=200)
+        async def renew_subscription(request: Request, subscription_id: str) -> Response:
+            body, problem = parse_json_body(await request.body())
+            if problem:
+                return _error(400, "BadRequest", f"Unable to read JSON request payload: {problem}")
+            return fake._renew(subscription_id, body)
+
+        @delete("/v1.0/subscriptions/{subscription_id:str}", status_code=200)  # the Response carries 204
+        async def delete_subscription(subscription_id: str) -> Response:
+            with fake.lock:
+                if fake.subscriptions.pop(subscription_id, None) is None:
+                    return _error(404, "ResourceNotFound", f"The object '{subscription_id}' doesn't exist.")
+            return Response(content=b"", status_code=204)
+
+        @get("/v1.0/users/{user:str}/events/{event_id:str}", status_code=200)
+        async def get_event(user: str, event_id: str) -> Response:
+            with fake.lock:
+                missing = mailbox_or_404(user)
+                if missing is not None:
+                    return missing
+                event = fake.events.get(user, {}).get(event_id)
+                if event is None:
+                    return _error(
+                        404, "ErrorItemNotFound", "The specified object was not found in the store."
+                    )
+                return json_response(event)
+
+        return [
+            user_schedule,
+            my_schedule,
+            create_in_calendar,
+            create_event,
+            update_event,
+            delete_event,
+            create_subscription,
+            renew_subscription,
+            delete_subscription,
+            get_event,
+        ]

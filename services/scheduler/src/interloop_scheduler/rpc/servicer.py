@@ -7,7 +7,9 @@ a loop that could not be booked with a `LoopConflict` detail; the exclusion cons
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -24,7 +26,16 @@ from interloop_common.service import Runtime
 from interloop_scheduler.domain.loops import Loop, LoopRules
 from interloop_scheduler.rpc import mapping as m
 from interloop_scheduler.settings import SchedulerSettings
-from interloop_scheduler.usecases import bookings, calendars, export, interviewers, links, loops, panels
+from interloop_scheduler.usecases import (
+    bookings,
+    calendar_push,
+    calendars,
+    export,
+    interviewers,
+    links,
+    loops,
+    panels,
+)
 from interloop_scheduler.usecases.availability import SlotConflict, find_open_slots
 
 MAX_HOLD_SECONDS = 3600
@@ -37,6 +48,7 @@ _FIND_COUNTS = (
     "limit",
 )
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 
 def _window(w, field: str = "window") -> tuple[datetime, datetime]:  # type: ignore[no-untyped-def]
@@ -70,6 +82,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     def __init__(self, rt: Runtime) -> None:
         assert isinstance(rt.settings, SchedulerSettings)
         self.pool, self.settings = rt.pool, rt.settings
+        self._refreshing: set[asyncio.Task] = set()
 
     def _verify(self, token: str) -> tuple[str, uuid.UUID]:
         """(tenant, link id) of a candidate's link token."""
@@ -125,7 +138,29 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         results = await calendars.refresh_calendars(
             self.pool, self.settings, tenant_id, list(request.interviewer_ids)
         )
+        # a refreshed Google / Graph calendar gets (or keeps) its push channel; failures stay on the channel
+        await calendar_push.open_channels(self.pool, self.settings, tenant_id, list(request.interviewer_ids))
         return m.refresh_pb(results)
+
+    async def CalendarChanged(self, request: pb.CalendarChangedRequest, context: grpc.aio.ServicerContext):
+        check = Check().require(request.kind in calendar_push.PUSH_KINDS, "kind", "google or graph")
+        check.require(bool(request.channel_id), "channel_id", "required").done()
+        changed = await calendar_push.calendar_changed(
+            self.pool, self.settings, request.kind, request.channel_id, request.secret, request.resource_state
+        )
+        if changed.refresh:  # answered first: vendors want their acknowledgement within seconds
+            task = asyncio.create_task(self._refresh_changed(changed))
+            self._refreshing.add(task)
+            task.add_done_callback(self._refreshing.discard)
+        return pb.CalendarChangedResponse(
+            tenant_id=changed.tenant_id, interviewer_id=changed.interviewer_id, refreshing=changed.refresh
+        )
+
+    async def _refresh_changed(self, changed: calendar_push.Changed) -> None:
+        try:
+            await calendar_push.refresh_changed(self.pool, self.settings, changed)
+        except Exception:  # the periodic refresh is the fallback; this one is logged, never lost silently
+            log.exception("push refresh of %s/%s failed", changed.tenant_id, changed.interviewer_id)
 
     # -- availability and loops
 

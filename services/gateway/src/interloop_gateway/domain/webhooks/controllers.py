@@ -12,6 +12,7 @@ from interloop_common.audit import Door
 from litestar import Controller, Request, post
 
 from interloop_gateway import audit
+from interloop_gateway.domain.webhooks.calendars import google_push, graph_push
 from interloop_gateway.domain.webhooks.schemas import DeliveryOut
 from interloop_gateway.problems import problem
 
@@ -65,4 +66,5 @@ class WebhooksController(Controller):
         )
 
 
-CONTROLLERS: list[type] = [WebhooksController]
+# the calendar doors are plain handlers; their static paths win over the ATS door's path parameters
+CONTROLLERS: list = [google_push, graph_push, WebhooksController]

@@ -10,3 +10,9 @@ class DeliveryOut(msgspec.Struct):
     outcome: str
     delivery_id: str
     event_types: list[str]
+
+
+class CalendarPushOut(msgspec.Struct):
+    # refreshing (the interviewer's busy times are being read again) | acknowledged (Google's sync)
+    outcome: str
+    notifications: int
