@@ -17,7 +17,7 @@ from interloop_common import db
 from interloop_common.events import decode
 from interloop_fakes.calendars import FakeGoogleCalendar, FakeGraphCalendar
 from interloop_scheduler.settings import SchedulerSettings
-from interloop_scheduler.usecases.calendar_push import check_declines, open_channels
+from interloop_scheduler.usecases.calendar_push import check_declines, open_channels, sweep_declines
 
 from .conftest import ALWAYS, Tenant
 from .test_sched_calendar_events import eventually, hour, iso
@@ -318,3 +318,59 @@ async def test_channels_are_renewed_before_they_expire(
         return await busy_count(tenant, "grenew") == 1
 
     await eventually("busy times refreshed through the renewed channel", refreshed, timeout=15)
+
+
+async def test_a_graph_decline_no_push_told_of_is_found_by_the_polling_pass(
+    tenant: Tenant, graph: FakeGraphCalendar, platform, pool
+) -> None:  # type: ignore[no-untyped-def]
+    mailbox = await connect_graph(tenant, graph, "mdee")
+    await tenant.put_interviewer("rep-x", working_hours=ALWAYS)
+    await refresh(tenant, "mdee")
+    panel = {"panel": [{"interviewer_ids": ["mdee", "rep-x"], "k": 1}], "duration_minutes": 60}
+    r = await tenant.http.put("/v1/scheduling/job-panels/job-mdec", json=panel)
+    assert r.status_code == 200, r.text
+    booking = await book(tenant, ["mdee"], hour(7, 11), "job-mdec")
+
+    async def written() -> str | None:
+        rows = await tenant.fetch(
+            "SELECT vendor_event_id FROM calendar_writes WHERE booking_id = $1::uuid AND status = 'written'",
+            booking,
+        )
+        return rows[0]["vendor_event_id"] if rows else None
+
+    event_id = await eventually("the event written", written)
+    settings = settings_of(platform)
+    await sweep_declines(pool, settings)  # accepted so far: nothing raised for this booking
+    mine = lambda events: [e for e in events if e.subject == f"booking/{booking}"]  # noqa: E731
+    assert mine(await outbox(tenant, "interview.interviewer_declined")) == []
+
+    graph.respond(mailbox, event_id, mailbox, "declined")  # no notification is sent
+    await sweep_declines(pool, settings)
+    (raised,) = mine(await outbox(tenant, "interview.interviewer_declined"))
+    declined = raised.unpack(interview_pb2.InterviewerDeclined)
+    assert (declined.interviewer_id, list(declined.replacement_interviewer_ids)) == ("mdee", ["rep-x"])
+    await sweep_declines(pool, settings)
+    assert len(mine(await outbox(tenant, "interview.interviewer_declined"))) == 1
+
+
+async def test_a_removed_graph_subscription_is_made_again_at_the_next_pass(
+    tenant: Tenant, graph: FakeGraphCalendar, platform, pool
+) -> None:  # type: ignore[no-untyped-def]
+    mailbox = await connect_graph(tenant, graph, "mgone")
+    await refresh(tenant, "mgone")
+    before = await channel(tenant, "mgone")
+    assert await graph.lifecycle(before["channel_id"], "subscriptionRemoved") == 202
+    assert graph.live_subscriptions(f"/users/{mailbox}/events") == []
+    outcome = await open_channels(pool, settings_of(platform), tenant.id, ["mgone"])
+    assert outcome == {(tenant.id, "mgone"): "renewed"}
+    (sub,) = graph.live_subscriptions(f"/users/{mailbox}/events")
+    after = await channel(tenant, "mgone")
+    assert after["channel_id"] == sub["id"] != before["channel_id"] and after["status"] == "active"
+    # a lifecycle notification with a forged clientState changes nothing
+    forged = {
+        "value": [{"subscriptionId": sub["id"], "clientState": "x", "lifecycleEvent": "subscriptionRemoved"}]
+    }
+    async with httpx.AsyncClient(base_url=platform.base_url) as client:
+        r = await client.post("/webhooks/calendars/graph", json=forged)
+    assert r.status_code == 401
+    assert (await channel(tenant, "mgone"))["expires_at"] == after["expires_at"]

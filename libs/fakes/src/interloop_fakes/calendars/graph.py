@@ -12,14 +12,17 @@ POSTs, not its answer). PATCH /v1.0/users/{id}/events/{eventId} -> 200, DELETE -
 are kept in ``events`` and do not change getSchedule (seed busy blocks with ``add_busy``).
 
 Change notifications (A7.1-A7.3): POST /v1.0/subscriptions ``{changeType, notificationUrl, resource,
-expirationDateTime, clientState}`` first validates notificationUrl: POST ``?validationToken=<token>``
+expirationDateTime, clientState, lifecycleNotificationUrl?}`` first validates notificationUrl (and the
+lifecycleNotificationUrl when given): POST ``?validationToken=<token>``
 (text/plain) must answer 200, ``text/plain`` and the URL-decoded token within ``validation_timeout``
 seconds (10, as Graph), else 400 ``ValidationError`` and no subscription. An expiry past 4230 minutes is
 refused (``max_minutes``), one under 45 minutes raised to 45 (``min_minutes``); clientState at most 128
 characters. -> 201 and the subscription. PATCH /v1.0/subscriptions/{id} ``{expirationDateTime}`` renews
 (404 ``ResourceNotFound`` once expired or deleted), DELETE -> 204. ``notify(mailbox, event_id)`` posts
 ``{"value": [{subscriptionId, subscriptionExpirationDateTime, clientState, changeType, resource,
-tenantId, resourceData}]}`` to every live subscription on ``/users/{mailbox}/events``. GET
+tenantId, resourceData}]}`` to every live subscription on ``/users/{mailbox}/events``;
+``lifecycle(subscription_id, event)`` sends a lifecycle notification (a delivered ``subscriptionRemoved``
+removes the subscription). GET
 /v1.0/users/{id}/events/{eventId} reads an event; ``respond(mailbox, event_id, email, response)`` sets an
 attendee's ``status.response`` (none, accepted, tentativelyAccepted, declined, notResponded)."""
 
@@ -158,7 +161,11 @@ class FakeGraphCalendar(FakeCalendarVendor):
         expiry = self._expiry(body["expirationDateTime"])
         if isinstance(expiry, Response):
             return expiry
-        if not await self._validate(body["notificationUrl"]):
+        lifecycle = body.get("lifecycleNotificationUrl")
+        if lifecycle is not None and not deliverable(lifecycle):
+            return _error(400, "InvalidRequest", "The Lifecycle Notification Url must be HTTPS.")
+        urls = [body["notificationUrl"], *([lifecycle] if lifecycle else [])]
+        if not all([await self._validate(url) for url in urls]):
             return _error(
                 400,
                 "ValidationError",
@@ -173,6 +180,7 @@ class FakeGraphCalendar(FakeCalendarVendor):
             "changeType": body["changeType"],
             "clientState": client_state or None,
             "notificationUrl": body["notificationUrl"],
+            "lifecycleNotificationUrl": lifecycle,
             "expirationDateTime": _stamp_time(expiry),
             "creatorId": "8ee44408-0679-472c-bc2a-692812af3437",
             "latestSupportedTlsVersion": "v1_2",
@@ -191,6 +199,27 @@ class FakeGraphCalendar(FakeCalendarVendor):
         with self.lock:
             self.subscriptions[subscription_id]["expirationDateTime"] = _stamp_time(expiry)
             return json_response(dict(self.subscriptions[subscription_id]))
+
+    async def lifecycle(self, subscription_id: str, event: str) -> int:
+        """A lifecycle notification (subscriptionRemoved, missed, reauthorizationRequired); its status."""
+        with self.lock:
+            sub = dict(self.subscriptions[subscription_id])
+        item = {
+            "subscriptionId": sub["id"],
+            "subscriptionExpirationDateTime": sub["expirationDateTime"],
+            "tenantId": self.tenant_guid,
+            "clientState": sub["clientState"],
+            "lifecycleEvent": event,
+        }
+        body = json.dumps({"value": [item]}).encode()
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        address = sub["lifecycleNotificationUrl"] or sub["notificationUrl"]
+        status, _ = await deliver(address, headers, body, seconds=3.0)
+        with self.lock:
+            self.deliveries.append(Delivery(address, headers, body, status))
+            if event == "subscriptionRemoved" and 200 <= status < 300:
+                self.subscriptions.pop(subscription_id, None)
+        return status
 
     async def notify(self, user: str, event_id: str, change_type: str = "updated") -> list[int]:
         """One notification per live subscription on the mailbox's events; the answers' statuses."""

@@ -90,12 +90,36 @@ async def notified(conn: asyncpg.Connection, tenant_id: str, interviewer_id: str
     )
 
 
-async def due(conn: asyncpg.Connection, before: datetime) -> list[ChannelRow]:
-    """Channels of every tenant expiring before ``before`` (a system transaction)."""
-    rows = await conn.fetch(
-        "SELECT * FROM calendar_channels WHERE expires_at < $1 ORDER BY expires_at LIMIT 500", before
-    )
+async def every_channel(conn: asyncpg.Connection) -> list[ChannelRow]:
+    """The channels of every tenant (a system transaction)."""
+    rows = await conn.fetch("SELECT * FROM calendar_channels ORDER BY tenant_id, interviewer_id")
     return [_row(r) for r in rows]
+
+
+async def expire(conn: asyncpg.Connection, tenant_id: str, interviewer_id: str) -> None:
+    """Due for renewal at the next pass (the vendor removed it, or wants it reauthorized)."""
+    await conn.execute(
+        """UPDATE calendar_channels SET expires_at = least(expires_at, now()), updated_at = now()
+           WHERE tenant_id = $1 AND interviewer_id = $2""",
+        tenant_id,
+        interviewer_id,
+    )
+
+
+async def with_pending_declines(conn: asyncpg.Connection, after: datetime) -> list[tuple[str, str]]:
+    """(tenant, interviewer) pairs with events we wrote for bookings still ahead and no decline seen yet
+    (a system transaction): what the polling pass reads when no push came."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT w.tenant_id, w.interviewer_id FROM calendar_writes w
+           JOIN bookings b ON b.tenant_id = w.tenant_id AND b.id = w.booking_id
+           WHERE w.kind IN ('google', 'graph') AND w.action = 'upsert' AND w.status = 'written'
+             AND b.status = 'scheduled' AND upper(b.during) > $1
+             AND NOT EXISTS (SELECT 1 FROM interviewer_declines d WHERE d.tenant_id = w.tenant_id
+                             AND d.booking_id = w.booking_id AND d.interviewer_id = w.interviewer_id)
+           ORDER BY 1, 2""",
+        after,
+    )
+    return [(r["tenant_id"], r["interviewer_id"]) for r in rows]
 
 
 @dataclass(frozen=True)

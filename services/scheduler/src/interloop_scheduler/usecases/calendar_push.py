@@ -44,6 +44,9 @@ from interloop_scheduler.vendors.push import GRAPH_MAX_LIFETIME, GoogleWatch, Gr
 log = logging.getLogger(__name__)
 
 PUSH_KINDS = ("google", "graph")
+# Graph lifecycle notifications after which the subscription must be renewed or made again (A7.3);
+# ``missed`` only asks for a full read, which every notification does anyway
+LIFECYCLE_RENEW = ("subscriptionRemoved", "reauthorizationRequired")
 
 
 class ChannelUnknown(NotFound):
@@ -96,7 +99,7 @@ async def open_channels(
     if tenant_id is None:
         async with system_tx(pool) as conn:
             rows = await interviewer_store.with_external_calendars(conn, None)
-            current = {(c.tenant_id, c.interviewer_id): c for c in await channel_store.due(conn, _far())}
+            current = {(c.tenant_id, c.interviewer_id): c for c in await channel_store.every_channel(conn)}
     else:
         async with tenant_tx(pool, tenant_id) as conn:
             rows = await interviewer_store.with_external_calendars(conn, tenant_id, list(ids or []) or None)
@@ -127,13 +130,25 @@ async def open_channels(
     return out
 
 
-def _far() -> datetime:
-    return utc_now() + timedelta(days=3650)
-
-
 async def renew_channels(pool: asyncpg.Pool, settings: SchedulerSettings) -> dict[tuple[str, str], str]:
-    """The background loop's pass over every tenant."""
-    return await open_channels(pool, settings)
+    """The background loop's pass over every tenant: channels due are renewed, and the declines no push
+    told us of are read (polling, the fallback)."""
+    outcomes = await open_channels(pool, settings)
+    await sweep_declines(pool, settings)
+    return outcomes
+
+
+async def sweep_declines(pool: asyncpg.Pool, settings: SchedulerSettings) -> int:
+    """Reads every interviewer's events we wrote that are still ahead; the number of declines raised."""
+    async with system_tx(pool) as conn:
+        pairs = await channel_store.with_pending_declines(conn, utc_now())
+    raised = 0
+    for tenant, interviewer in pairs:
+        try:
+            raised += len(await check_declines(pool, settings, tenant, interviewer))
+        except Exception:  # noqa: BLE001 - one calendar's failure does not stop the pass over the others
+            log.exception("declines of %s/%s could not be read", tenant, interviewer)
+    return raised
 
 
 async def _open(
@@ -216,6 +231,8 @@ async def calendar_changed(
     if refresh:
         async with tenant_tx(pool, channel.tenant_id) as conn:
             await channel_store.notified(conn, channel.tenant_id, channel.interviewer_id)
+            if state in LIFECYCLE_RENEW:  # Graph lifecycle (A7.3): subscribe again at the next pass
+                await channel_store.expire(conn, channel.tenant_id, channel.interviewer_id)
     return Changed(channel.tenant_id, channel.interviewer_id, refresh)
 
 

@@ -11,8 +11,9 @@ as is the answer's ``resourceId`` and ``expiration`` (a string of milliseconds).
 tentative, accepted; A6.2) of the attendee with ``self: true`` or the owner's address.
 
 Graph (A7.1-A7.3, confirmed): ``POST {base}/subscriptions {changeType, notificationUrl, resource,
-expirationDateTime, clientState}`` -> 201; Graph first calls notificationUrl with ?validationToken= and
-creates nothing unless it is echoed (text/plain, 200) within 10 s. Renewal is ``PATCH
+expirationDateTime, clientState, lifecycleNotificationUrl}`` -> 201; Graph first calls notificationUrl (and
+lifecycleNotificationUrl, the same door here) with ?validationToken= and creates nothing unless it is
+echoed (text/plain, 200) within 10 s. Renewal is ``PATCH
 {base}/subscriptions/{id} {expirationDateTime}`` -> 200 (A7.1). The resource ``/users/{id}/events`` with
 ``created,updated,deleted`` is UNCONFIRMED in A7.1 and followed from Graph's supported-resources list;
 an event lives at most 4230 minutes. Declines: ``GET {base}/users/{id}/events/{eventId}`` (A7.6,
@@ -172,6 +173,8 @@ class GraphSubscriptions:
         body = {
             "changeType": "created,updated,deleted",
             "notificationUrl": address,
+            # lifecycle notifications (subscriptionRemoved, missed, reauthorizationRequired) to the same door
+            "lifecycleNotificationUrl": address,
             "resource": resource,
             "expirationDateTime": self._expiry(expires_at),
             "clientState": secret,
