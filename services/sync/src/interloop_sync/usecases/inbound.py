@@ -424,12 +424,13 @@ class _Apply:
         else:
             await mirror.close_application(self.conn, self.t, self.cid, e.application_id, "rejected", at)
             # What was still to happen for the application does not (a reminder, a link email, a delayed
-            # step); rules that fire on the rejection itself plan after this, and earlier ones are kept.
+            # step); rules that fire on the rejection itself plan after this, and earlier ones are kept. So
+            # are a hire's: some ATSs also archive a hired application, and only their API tells which.
             await rules_store.cancel_for_application(
                 self.conn,
                 self.t,
                 e.application_id,
-                keep_on=(auto.event_kind(e), e.action),
+                keep_on=(auto.event_kind(e), e.action, auto.EVENT_KINDS[Hire]),
                 why="application withdrawn" if e.withdrawn else "application rejected",
             )
         await stage(
