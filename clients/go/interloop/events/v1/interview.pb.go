@@ -290,14 +290,17 @@ type InterviewCancelled struct {
 	Sequence  int32                  `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	Attendees []*Attendee            `protobuf:"bytes,4,rep,name=attendees,proto3" json:"attendees,omitempty"`
 	// iCalendar METHOD:CANCEL for the booking's UID.
-	InviteIcs     []byte                 `protobuf:"bytes,5,opt,name=invite_ics,json=inviteIcs,proto3" json:"invite_ics,omitempty"`
-	Start         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=start,proto3" json:"start,omitempty"`
-	End           *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=end,proto3" json:"end,omitempty"`
-	CandidateId   string                 `protobuf:"bytes,8,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
-	JobId         string                 `protobuf:"bytes,9,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
-	Round         string                 `protobuf:"bytes,10,opt,name=round,proto3" json:"round,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	InviteIcs   []byte                 `protobuf:"bytes,5,opt,name=invite_ics,json=inviteIcs,proto3" json:"invite_ics,omitempty"`
+	Start       *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=start,proto3" json:"start,omitempty"`
+	End         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=end,proto3" json:"end,omitempty"`
+	CandidateId string                 `protobuf:"bytes,8,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	JobId       string                 `protobuf:"bytes,9,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Round       string                 `protobuf:"bytes,10,opt,name=round,proto3" json:"round,omitempty"`
+	// Cancelled because the ATS closed the application, and by the tenant's policy the candidate is not
+	// sent this cancellation (a rejection tells them itself): whoever delivers messages tells the panel only.
+	CandidateNotTold bool `protobuf:"varint,11,opt,name=candidate_not_told,json=candidateNotTold,proto3" json:"candidate_not_told,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *InterviewCancelled) Reset() {
@@ -398,6 +401,13 @@ func (x *InterviewCancelled) GetRound() string {
 		return x.Round
 	}
 	return ""
+}
+
+func (x *InterviewCancelled) GetCandidateNotTold() bool {
+	if x != nil {
+		return x.CandidateNotTold
+	}
+	return false
 }
 
 // interview.completed
@@ -737,6 +747,86 @@ func (x *InterviewSchedulingRequested) GetConnectionId() string {
 	return ""
 }
 
+// interview.interviewer_declined: an interviewer declined the event we wrote into their calendar. A task
+// for the coordinator, raised once per booking and interviewer, with who could stand in: the declined
+// interviewer's pool on the booking's panel, free for the whole interview and not already on it, least
+// loaded first.
+type InterviewerDeclined struct {
+	state                     protoimpl.MessageState `protogen:"open.v1"`
+	BookingId                 string                 `protobuf:"bytes,1,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	InterviewerId             string                 `protobuf:"bytes,2,opt,name=interviewer_id,json=interviewerId,proto3" json:"interviewer_id,omitempty"`
+	Start                     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start,proto3" json:"start,omitempty"`
+	End                       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end,proto3" json:"end,omitempty"`
+	ReplacementInterviewerIds []string               `protobuf:"bytes,5,rep,name=replacement_interviewer_ids,json=replacementInterviewerIds,proto3" json:"replacement_interviewer_ids,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
+}
+
+func (x *InterviewerDeclined) Reset() {
+	*x = InterviewerDeclined{}
+	mi := &file_interloop_events_v1_interview_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InterviewerDeclined) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InterviewerDeclined) ProtoMessage() {}
+
+func (x *InterviewerDeclined) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_events_v1_interview_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InterviewerDeclined.ProtoReflect.Descriptor instead.
+func (*InterviewerDeclined) Descriptor() ([]byte, []int) {
+	return file_interloop_events_v1_interview_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *InterviewerDeclined) GetBookingId() string {
+	if x != nil {
+		return x.BookingId
+	}
+	return ""
+}
+
+func (x *InterviewerDeclined) GetInterviewerId() string {
+	if x != nil {
+		return x.InterviewerId
+	}
+	return ""
+}
+
+func (x *InterviewerDeclined) GetStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *InterviewerDeclined) GetEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
+func (x *InterviewerDeclined) GetReplacementInterviewerIds() []string {
+	if x != nil {
+		return x.ReplacementInterviewerIds
+	}
+	return nil
+}
+
 var File_interloop_events_v1_interview_proto protoreflect.FileDescriptor
 
 const file_interloop_events_v1_interview_proto_rawDesc = "" +
@@ -769,7 +859,7 @@ const file_interloop_events_v1_interview_proto_rawDesc = "" +
 	"\x11removed_attendees\x18\x0f \x03(\v2\x1d.interloop.events.v1.AttendeeR\x10removedAttendees\x12,\n" +
 	"\x12removed_cancel_ics\x18\x10 \x01(\fR\x10removedCancelIcs\x12\x1d\n" +
 	"\n" +
-	"manage_url\x18\x11 \x01(\tR\tmanageUrl\"\xf3\x02\n" +
+	"manage_url\x18\x11 \x01(\tR\tmanageUrl\"\xa1\x03\n" +
 	"\x12InterviewCancelled\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x01 \x01(\tR\tbookingId\x12\x16\n" +
@@ -783,7 +873,8 @@ const file_interloop_events_v1_interview_proto_rawDesc = "" +
 	"\fcandidate_id\x18\b \x01(\tR\vcandidateId\x12\x15\n" +
 	"\x06job_id\x18\t \x01(\tR\x05jobId\x12\x14\n" +
 	"\x05round\x18\n" +
-	" \x01(\tR\x05round\"\xa0\x02\n" +
+	" \x01(\tR\x05round\x12,\n" +
+	"\x12candidate_not_told\x18\v \x01(\bR\x10candidateNotTold\"\xa0\x02\n" +
 	"\x12InterviewCompleted\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x01 \x01(\tR\tbookingId\x125\n" +
@@ -819,7 +910,14 @@ const file_interloop_events_v1_interview_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12#\n" +
-	"\rconnection_id\x18\v \x01(\tR\fconnectionIdB\xdf\x01\n" +
+	"\rconnection_id\x18\v \x01(\tR\fconnectionId\"\xfb\x01\n" +
+	"\x13InterviewerDeclined\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x01 \x01(\tR\tbookingId\x12%\n" +
+	"\x0einterviewer_id\x18\x02 \x01(\tR\rinterviewerId\x120\n" +
+	"\x05start\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
+	"\x03end\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\x12>\n" +
+	"\x1breplacement_interviewer_ids\x18\x05 \x03(\tR\x19replacementInterviewerIdsB\xdf\x01\n" +
 	"\x17com.interloop.events.v1B\x0eInterviewProtoP\x01ZFgithub.com/interloop/interloop/clients/go/interloop/events/v1;eventsv1\xa2\x02\x03IEX\xaa\x02\x13Interloop.Events.V1\xca\x02\x13Interloop\\Events\\V1\xe2\x02\x1fInterloop\\Events\\V1\\GPBMetadata\xea\x02\x15Interloop::Events::V1b\x06proto3"
 
 var (
@@ -834,7 +932,7 @@ func file_interloop_events_v1_interview_proto_rawDescGZIP() []byte {
 	return file_interloop_events_v1_interview_proto_rawDescData
 }
 
-var file_interloop_events_v1_interview_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_interloop_events_v1_interview_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_interloop_events_v1_interview_proto_goTypes = []any{
 	(*Attendee)(nil),                     // 0: interloop.events.v1.Attendee
 	(*InterviewScheduled)(nil),           // 1: interloop.events.v1.InterviewScheduled
@@ -842,28 +940,31 @@ var file_interloop_events_v1_interview_proto_goTypes = []any{
 	(*InterviewCompleted)(nil),           // 3: interloop.events.v1.InterviewCompleted
 	(*InterviewReminderDue)(nil),         // 4: interloop.events.v1.InterviewReminderDue
 	(*InterviewSchedulingRequested)(nil), // 5: interloop.events.v1.InterviewSchedulingRequested
-	(*timestamppb.Timestamp)(nil),        // 6: google.protobuf.Timestamp
+	(*InterviewerDeclined)(nil),          // 6: interloop.events.v1.InterviewerDeclined
+	(*timestamppb.Timestamp)(nil),        // 7: google.protobuf.Timestamp
 }
 var file_interloop_events_v1_interview_proto_depIdxs = []int32{
-	6,  // 0: interloop.events.v1.InterviewScheduled.start:type_name -> google.protobuf.Timestamp
-	6,  // 1: interloop.events.v1.InterviewScheduled.end:type_name -> google.protobuf.Timestamp
-	6,  // 2: interloop.events.v1.InterviewScheduled.previous_start:type_name -> google.protobuf.Timestamp
+	7,  // 0: interloop.events.v1.InterviewScheduled.start:type_name -> google.protobuf.Timestamp
+	7,  // 1: interloop.events.v1.InterviewScheduled.end:type_name -> google.protobuf.Timestamp
+	7,  // 2: interloop.events.v1.InterviewScheduled.previous_start:type_name -> google.protobuf.Timestamp
 	0,  // 3: interloop.events.v1.InterviewScheduled.attendees:type_name -> interloop.events.v1.Attendee
 	0,  // 4: interloop.events.v1.InterviewScheduled.removed_attendees:type_name -> interloop.events.v1.Attendee
 	0,  // 5: interloop.events.v1.InterviewCancelled.attendees:type_name -> interloop.events.v1.Attendee
-	6,  // 6: interloop.events.v1.InterviewCancelled.start:type_name -> google.protobuf.Timestamp
-	6,  // 7: interloop.events.v1.InterviewCancelled.end:type_name -> google.protobuf.Timestamp
-	6,  // 8: interloop.events.v1.InterviewCompleted.ended_at:type_name -> google.protobuf.Timestamp
+	7,  // 6: interloop.events.v1.InterviewCancelled.start:type_name -> google.protobuf.Timestamp
+	7,  // 7: interloop.events.v1.InterviewCancelled.end:type_name -> google.protobuf.Timestamp
+	7,  // 8: interloop.events.v1.InterviewCompleted.ended_at:type_name -> google.protobuf.Timestamp
 	0,  // 9: interloop.events.v1.InterviewCompleted.attendees:type_name -> interloop.events.v1.Attendee
-	6,  // 10: interloop.events.v1.InterviewReminderDue.start:type_name -> google.protobuf.Timestamp
+	7,  // 10: interloop.events.v1.InterviewReminderDue.start:type_name -> google.protobuf.Timestamp
 	0,  // 11: interloop.events.v1.InterviewReminderDue.attendees:type_name -> interloop.events.v1.Attendee
-	6,  // 12: interloop.events.v1.InterviewReminderDue.end:type_name -> google.protobuf.Timestamp
-	6,  // 13: interloop.events.v1.InterviewSchedulingRequested.expires_at:type_name -> google.protobuf.Timestamp
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	7,  // 12: interloop.events.v1.InterviewReminderDue.end:type_name -> google.protobuf.Timestamp
+	7,  // 13: interloop.events.v1.InterviewSchedulingRequested.expires_at:type_name -> google.protobuf.Timestamp
+	7,  // 14: interloop.events.v1.InterviewerDeclined.start:type_name -> google.protobuf.Timestamp
+	7,  // 15: interloop.events.v1.InterviewerDeclined.end:type_name -> google.protobuf.Timestamp
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_interloop_events_v1_interview_proto_init() }
@@ -877,7 +978,7 @@ func file_interloop_events_v1_interview_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_events_v1_interview_proto_rawDesc), len(file_interloop_events_v1_interview_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1232,8 +1232,16 @@ type Booking struct {
 	LinkId            string                 `protobuf:"bytes,13,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
 	CandidateEmail    string                 `protobuf:"bytes,14,opt,name=candidate_email,json=candidateEmail,proto3" json:"candidate_email,omitempty"`
 	CandidateTimeZone string                 `protobuf:"bytes,15,opt,name=candidate_time_zone,json=candidateTimeZone,proto3" json:"candidate_time_zone,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Free time each interviewer keeps before and after the interview (part of what is never double-booked).
+	BufferBeforeMinutes int32 `protobuf:"varint,16,opt,name=buffer_before_minutes,json=bufferBeforeMinutes,proto3" json:"buffer_before_minutes,omitempty"`
+	BufferAfterMinutes  int32 `protobuf:"varint,17,opt,name=buffer_after_minutes,json=bufferAfterMinutes,proto3" json:"buffer_after_minutes,omitempty"`
+	// Set when a coordinator booked despite scheduling rules: who, why and which rules (the audit).
+	Override *BookingOverride `protobuf:"bytes,18,opt,name=override,proto3" json:"override,omitempty"`
+	// The loop this booking is one session of (BookLoop), and that session's id.
+	LoopId        string `protobuf:"bytes,19,opt,name=loop_id,json=loopId,proto3" json:"loop_id,omitempty"`
+	LoopSessionId string `protobuf:"bytes,20,opt,name=loop_session_id,json=loopSessionId,proto3" json:"loop_session_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Booking) Reset() {
@@ -1371,6 +1379,106 @@ func (x *Booking) GetCandidateTimeZone() string {
 	return ""
 }
 
+func (x *Booking) GetBufferBeforeMinutes() int32 {
+	if x != nil {
+		return x.BufferBeforeMinutes
+	}
+	return 0
+}
+
+func (x *Booking) GetBufferAfterMinutes() int32 {
+	if x != nil {
+		return x.BufferAfterMinutes
+	}
+	return 0
+}
+
+func (x *Booking) GetOverride() *BookingOverride {
+	if x != nil {
+		return x.Override
+	}
+	return nil
+}
+
+func (x *Booking) GetLoopId() string {
+	if x != nil {
+		return x.LoopId
+	}
+	return ""
+}
+
+func (x *Booking) GetLoopSessionId() string {
+	if x != nil {
+		return x.LoopSessionId
+	}
+	return ""
+}
+
+// A coordinator's decision to book despite the scheduling rules (working hours, out of office, calendars,
+// daily and weekly caps). Never lets an overlap with another booking or hold through.
+type BookingOverride struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why: required for the override to count; recorded on the booking.
+	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who decided (the gateway fills in the caller).
+	Actor string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Output only: the rules the booking broke and the override let through.
+	Rules         []string `protobuf:"bytes,3,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookingOverride) Reset() {
+	*x = BookingOverride{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookingOverride) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookingOverride) ProtoMessage() {}
+
+func (x *BookingOverride) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookingOverride.ProtoReflect.Descriptor instead.
+func (*BookingOverride) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *BookingOverride) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BookingOverride) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *BookingOverride) GetRules() []string {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
 // An iCalendar invite for one recipient.
 type Invite struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1384,7 +1492,7 @@ type Invite struct {
 
 func (x *Invite) Reset() {
 	*x = Invite{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[17]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1504,7 @@ func (x *Invite) String() string {
 func (*Invite) ProtoMessage() {}
 
 func (x *Invite) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[17]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1517,7 @@ func (x *Invite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Invite.ProtoReflect.Descriptor instead.
 func (*Invite) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{17}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Invite) GetRecipient() string {
@@ -1443,7 +1551,7 @@ type SlotConflict struct {
 
 func (x *SlotConflict) Reset() {
 	*x = SlotConflict{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[18]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1455,7 +1563,7 @@ func (x *SlotConflict) String() string {
 func (*SlotConflict) ProtoMessage() {}
 
 func (x *SlotConflict) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[18]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1468,7 +1576,7 @@ func (x *SlotConflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotConflict.ProtoReflect.Descriptor instead.
 func (*SlotConflict) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{18}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SlotConflict) GetAlternatives() []*Slot {
@@ -1490,16 +1598,21 @@ type ScheduleInterviewRequest struct {
 	JobId          string                 `protobuf:"bytes,8,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
 	Round          string                 `protobuf:"bytes,9,opt,name=round,proto3" json:"round,omitempty"`
 	// When given, the candidate is invited too (and reminded), with times in candidate_time_zone.
-	CandidateEmail    string `protobuf:"bytes,10,opt,name=candidate_email,json=candidateEmail,proto3" json:"candidate_email,omitempty"`
-	CandidateName     string `protobuf:"bytes,11,opt,name=candidate_name,json=candidateName,proto3" json:"candidate_name,omitempty"`
-	CandidateTimeZone string `protobuf:"bytes,12,opt,name=candidate_time_zone,json=candidateTimeZone,proto3" json:"candidate_time_zone,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	CandidateEmail      string `protobuf:"bytes,10,opt,name=candidate_email,json=candidateEmail,proto3" json:"candidate_email,omitempty"`
+	CandidateName       string `protobuf:"bytes,11,opt,name=candidate_name,json=candidateName,proto3" json:"candidate_name,omitempty"`
+	CandidateTimeZone   string `protobuf:"bytes,12,opt,name=candidate_time_zone,json=candidateTimeZone,proto3" json:"candidate_time_zone,omitempty"`
+	BufferBeforeMinutes int32  `protobuf:"varint,13,opt,name=buffer_before_minutes,json=bufferBeforeMinutes,proto3" json:"buffer_before_minutes,omitempty"`
+	BufferAfterMinutes  int32  `protobuf:"varint,14,opt,name=buffer_after_minutes,json=bufferAfterMinutes,proto3" json:"buffer_after_minutes,omitempty"`
+	// Book despite the scheduling rules, with a reason; without it a broken rule is FAILED_PRECONDITION
+	// naming the rule (an overlap, buffers included, is ALREADY_EXISTS whatever the override).
+	Override      *BookingOverride `protobuf:"bytes,15,opt,name=override,proto3" json:"override,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ScheduleInterviewRequest) Reset() {
 	*x = ScheduleInterviewRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[19]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +1624,7 @@ func (x *ScheduleInterviewRequest) String() string {
 func (*ScheduleInterviewRequest) ProtoMessage() {}
 
 func (x *ScheduleInterviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[19]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1637,7 @@ func (x *ScheduleInterviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleInterviewRequest.ProtoReflect.Descriptor instead.
 func (*ScheduleInterviewRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{19}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ScheduleInterviewRequest) GetTenantId() string {
@@ -1611,6 +1724,27 @@ func (x *ScheduleInterviewRequest) GetCandidateTimeZone() string {
 	return ""
 }
 
+func (x *ScheduleInterviewRequest) GetBufferBeforeMinutes() int32 {
+	if x != nil {
+		return x.BufferBeforeMinutes
+	}
+	return 0
+}
+
+func (x *ScheduleInterviewRequest) GetBufferAfterMinutes() int32 {
+	if x != nil {
+		return x.BufferAfterMinutes
+	}
+	return 0
+}
+
+func (x *ScheduleInterviewRequest) GetOverride() *BookingOverride {
+	if x != nil {
+		return x.Override
+	}
+	return nil
+}
+
 type ScheduleInterviewResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Booking       *Booking               `protobuf:"bytes,1,opt,name=booking,proto3" json:"booking,omitempty"`
@@ -1620,7 +1754,7 @@ type ScheduleInterviewResponse struct {
 
 func (x *ScheduleInterviewResponse) Reset() {
 	*x = ScheduleInterviewResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[20]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1632,7 +1766,7 @@ func (x *ScheduleInterviewResponse) String() string {
 func (*ScheduleInterviewResponse) ProtoMessage() {}
 
 func (x *ScheduleInterviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[20]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1645,7 +1779,7 @@ func (x *ScheduleInterviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleInterviewResponse.ProtoReflect.Descriptor instead.
 func (*ScheduleInterviewResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{20}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ScheduleInterviewResponse) GetBooking() *Booking {
@@ -1668,13 +1802,16 @@ type CreateSchedulingLinkRequest struct {
 	CandidateEmail  string                 `protobuf:"bytes,9,opt,name=candidate_email,json=candidateEmail,proto3" json:"candidate_email,omitempty"`
 	Settings        *SlotSettings          `protobuf:"bytes,10,opt,name=settings,proto3" json:"settings,omitempty"`
 	CandidateName   string                 `protobuf:"bytes,11,opt,name=candidate_name,json=candidateName,proto3" json:"candidate_name,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// A whole loop booked through this one link (panel and duration_minutes are then not used): the
+	// candidate sees loop options and confirms every session at once.
+	Loop          *LoopSpec `protobuf:"bytes,12,opt,name=loop,proto3" json:"loop,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateSchedulingLinkRequest) Reset() {
 	*x = CreateSchedulingLinkRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[21]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +1823,7 @@ func (x *CreateSchedulingLinkRequest) String() string {
 func (*CreateSchedulingLinkRequest) ProtoMessage() {}
 
 func (x *CreateSchedulingLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[21]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +1836,7 @@ func (x *CreateSchedulingLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSchedulingLinkRequest.ProtoReflect.Descriptor instead.
 func (*CreateSchedulingLinkRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{21}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateSchedulingLinkRequest) GetTenantId() string {
@@ -1779,6 +1916,99 @@ func (x *CreateSchedulingLinkRequest) GetCandidateName() string {
 	return ""
 }
 
+func (x *CreateSchedulingLinkRequest) GetLoop() *LoopSpec {
+	if x != nil {
+		return x.Loop
+	}
+	return nil
+}
+
+// The shape of a loop a scheduling link books: its sessions and how they follow each other.
+type LoopSpec struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Sessions        []*LoopSession         `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	Ordered         bool                   `protobuf:"varint,2,opt,name=ordered,proto3" json:"ordered,omitempty"`
+	MinBreakMinutes int32                  `protobuf:"varint,3,opt,name=min_break_minutes,json=minBreakMinutes,proto3" json:"min_break_minutes,omitempty"`
+	// 0 = no maximum.
+	MaxBreakMinutes int32 `protobuf:"varint,4,opt,name=max_break_minutes,json=maxBreakMinutes,proto3" json:"max_break_minutes,omitempty"`
+	SpreadDays      bool  `protobuf:"varint,5,opt,name=spread_days,json=spreadDays,proto3" json:"spread_days,omitempty"`
+	MaxDays         int32 `protobuf:"varint,6,opt,name=max_days,json=maxDays,proto3" json:"max_days,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *LoopSpec) Reset() {
+	*x = LoopSpec{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoopSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoopSpec) ProtoMessage() {}
+
+func (x *LoopSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoopSpec.ProtoReflect.Descriptor instead.
+func (*LoopSpec) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *LoopSpec) GetSessions() []*LoopSession {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+func (x *LoopSpec) GetOrdered() bool {
+	if x != nil {
+		return x.Ordered
+	}
+	return false
+}
+
+func (x *LoopSpec) GetMinBreakMinutes() int32 {
+	if x != nil {
+		return x.MinBreakMinutes
+	}
+	return 0
+}
+
+func (x *LoopSpec) GetMaxBreakMinutes() int32 {
+	if x != nil {
+		return x.MaxBreakMinutes
+	}
+	return 0
+}
+
+func (x *LoopSpec) GetSpreadDays() bool {
+	if x != nil {
+		return x.SpreadDays
+	}
+	return false
+}
+
+func (x *LoopSpec) GetMaxDays() int32 {
+	if x != nil {
+		return x.MaxDays
+	}
+	return 0
+}
+
 // How a scheduling request lays out its slots (0 = the default).
 type SlotSettings struct {
 	state               protoimpl.MessageState `protogen:"open.v1"`
@@ -1794,7 +2024,7 @@ type SlotSettings struct {
 
 func (x *SlotSettings) Reset() {
 	*x = SlotSettings{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[22]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1806,7 +2036,7 @@ func (x *SlotSettings) String() string {
 func (*SlotSettings) ProtoMessage() {}
 
 func (x *SlotSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[22]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1819,7 +2049,7 @@ func (x *SlotSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotSettings.ProtoReflect.Descriptor instead.
 func (*SlotSettings) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{22}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SlotSettings) GetStepMinutes() int32 {
@@ -1877,7 +2107,7 @@ type CreateSchedulingLinkResponse struct {
 
 func (x *CreateSchedulingLinkResponse) Reset() {
 	*x = CreateSchedulingLinkResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[23]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1889,7 +2119,7 @@ func (x *CreateSchedulingLinkResponse) String() string {
 func (*CreateSchedulingLinkResponse) ProtoMessage() {}
 
 func (x *CreateSchedulingLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[23]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1902,7 +2132,7 @@ func (x *CreateSchedulingLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSchedulingLinkResponse.ProtoReflect.Descriptor instead.
 func (*CreateSchedulingLinkResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{23}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateSchedulingLinkResponse) GetLinkId() string {
@@ -1944,7 +2174,7 @@ type GetLinkSlotsRequest struct {
 
 func (x *GetLinkSlotsRequest) Reset() {
 	*x = GetLinkSlotsRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[24]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1956,7 +2186,7 @@ func (x *GetLinkSlotsRequest) String() string {
 func (*GetLinkSlotsRequest) ProtoMessage() {}
 
 func (x *GetLinkSlotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[24]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1969,7 +2199,7 @@ func (x *GetLinkSlotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLinkSlotsRequest.ProtoReflect.Descriptor instead.
 func (*GetLinkSlotsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{24}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetLinkSlotsRequest) GetToken() string {
@@ -2005,15 +2235,17 @@ type GetLinkSlotsResponse struct {
 	CandidateName string   `protobuf:"bytes,7,opt,name=candidate_name,json=candidateName,proto3" json:"candidate_name,omitempty"`
 	Round         string   `protobuf:"bytes,8,opt,name=round,proto3" json:"round,omitempty"`
 	// The candidate's own active hold, if any.
-	HoldId        string   `protobuf:"bytes,9,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
-	Reasons       []string `protobuf:"bytes,10,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	HoldId  string   `protobuf:"bytes,9,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
+	Reasons []string `protobuf:"bytes,10,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// A loop link: ranked options for the whole loop (slots is then empty).
+	LoopOptions   []*LoopOption `protobuf:"bytes,11,rep,name=loop_options,json=loopOptions,proto3" json:"loop_options,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetLinkSlotsResponse) Reset() {
 	*x = GetLinkSlotsResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[25]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2025,7 +2257,7 @@ func (x *GetLinkSlotsResponse) String() string {
 func (*GetLinkSlotsResponse) ProtoMessage() {}
 
 func (x *GetLinkSlotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[25]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2038,7 +2270,7 @@ func (x *GetLinkSlotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLinkSlotsResponse.ProtoReflect.Descriptor instead.
 func (*GetLinkSlotsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{25}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetLinkSlotsResponse) GetSlots() []*Slot {
@@ -2111,6 +2343,13 @@ func (x *GetLinkSlotsResponse) GetReasons() []string {
 	return nil
 }
 
+func (x *GetLinkSlotsResponse) GetLoopOptions() []*LoopOption {
+	if x != nil {
+		return x.LoopOptions
+	}
+	return nil
+}
+
 type HoldSlotRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
@@ -2122,7 +2361,7 @@ type HoldSlotRequest struct {
 
 func (x *HoldSlotRequest) Reset() {
 	*x = HoldSlotRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[26]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +2373,7 @@ func (x *HoldSlotRequest) String() string {
 func (*HoldSlotRequest) ProtoMessage() {}
 
 func (x *HoldSlotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[26]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2147,7 +2386,7 @@ func (x *HoldSlotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldSlotRequest.ProtoReflect.Descriptor instead.
 func (*HoldSlotRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{26}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *HoldSlotRequest) GetToken() string {
@@ -2184,7 +2423,7 @@ type HoldSlotResponse struct {
 
 func (x *HoldSlotResponse) Reset() {
 	*x = HoldSlotResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[27]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2196,7 +2435,7 @@ func (x *HoldSlotResponse) String() string {
 func (*HoldSlotResponse) ProtoMessage() {}
 
 func (x *HoldSlotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[27]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2209,7 +2448,7 @@ func (x *HoldSlotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldSlotResponse.ProtoReflect.Descriptor instead.
 func (*HoldSlotResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{27}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *HoldSlotResponse) GetHoldId() string {
@@ -2255,13 +2494,15 @@ type ConfirmBookingRequest struct {
 	Start  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start,proto3" json:"start,omitempty"`
 	// The zone the candidate chose on the page: their emails show times in it (empty = UTC).
 	CandidateTimeZone string `protobuf:"bytes,4,opt,name=candidate_time_zone,json=candidateTimeZone,proto3" json:"candidate_time_zone,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// A loop link: the sessions of the option chosen from GetLinkSlots, booked together (all or none).
+	LoopSessions  []*LoopSessionBooking `protobuf:"bytes,5,rep,name=loop_sessions,json=loopSessions,proto3" json:"loop_sessions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConfirmBookingRequest) Reset() {
 	*x = ConfirmBookingRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[28]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2514,7 @@ func (x *ConfirmBookingRequest) String() string {
 func (*ConfirmBookingRequest) ProtoMessage() {}
 
 func (x *ConfirmBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[28]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +2527,7 @@ func (x *ConfirmBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmBookingRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmBookingRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{28}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ConfirmBookingRequest) GetToken() string {
@@ -2317,20 +2558,29 @@ func (x *ConfirmBookingRequest) GetCandidateTimeZone() string {
 	return ""
 }
 
+func (x *ConfirmBookingRequest) GetLoopSessions() []*LoopSessionBooking {
+	if x != nil {
+		return x.LoopSessions
+	}
+	return nil
+}
+
 type ConfirmBookingResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Booking *Booking               `protobuf:"bytes,1,opt,name=booking,proto3" json:"booking,omitempty"`
 	// iCalendar METHOD:REQUEST invite for the candidate.
 	InviteIcs []byte `protobuf:"bytes,2,opt,name=invite_ics,json=inviteIcs,proto3" json:"invite_ics,omitempty"`
 	// One invite per attendee (candidate and interviewers).
-	Invites       []*Invite `protobuf:"bytes,3,rep,name=invites,proto3" json:"invites,omitempty"`
+	Invites []*Invite `protobuf:"bytes,3,rep,name=invites,proto3" json:"invites,omitempty"`
+	// A loop link: every session's booking, in time order (booking is the first).
+	Bookings      []*Booking `protobuf:"bytes,4,rep,name=bookings,proto3" json:"bookings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConfirmBookingResponse) Reset() {
 	*x = ConfirmBookingResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[29]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2342,7 +2592,7 @@ func (x *ConfirmBookingResponse) String() string {
 func (*ConfirmBookingResponse) ProtoMessage() {}
 
 func (x *ConfirmBookingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[29]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2355,7 +2605,7 @@ func (x *ConfirmBookingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmBookingResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmBookingResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{29}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ConfirmBookingResponse) GetBooking() *Booking {
@@ -2379,6 +2629,13 @@ func (x *ConfirmBookingResponse) GetInvites() []*Invite {
 	return nil
 }
 
+func (x *ConfirmBookingResponse) GetBookings() []*Booking {
+	if x != nil {
+		return x.Bookings
+	}
+	return nil
+}
+
 type ReleaseHoldRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
@@ -2389,7 +2646,7 @@ type ReleaseHoldRequest struct {
 
 func (x *ReleaseHoldRequest) Reset() {
 	*x = ReleaseHoldRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[30]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2401,7 +2658,7 @@ func (x *ReleaseHoldRequest) String() string {
 func (*ReleaseHoldRequest) ProtoMessage() {}
 
 func (x *ReleaseHoldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[30]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2414,7 +2671,7 @@ func (x *ReleaseHoldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseHoldRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseHoldRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{30}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReleaseHoldRequest) GetToken() string {
@@ -2440,7 +2697,7 @@ type ReleaseHoldResponse struct {
 
 func (x *ReleaseHoldResponse) Reset() {
 	*x = ReleaseHoldResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[31]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2452,7 +2709,7 @@ func (x *ReleaseHoldResponse) String() string {
 func (*ReleaseHoldResponse) ProtoMessage() {}
 
 func (x *ReleaseHoldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[31]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2465,7 +2722,7 @@ func (x *ReleaseHoldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseHoldResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseHoldResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{31}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ReleaseHoldResponse) GetReleased() bool {
@@ -2488,7 +2745,7 @@ type CancelBookingRequest struct {
 
 func (x *CancelBookingRequest) Reset() {
 	*x = CancelBookingRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[32]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2500,7 +2757,7 @@ func (x *CancelBookingRequest) String() string {
 func (*CancelBookingRequest) ProtoMessage() {}
 
 func (x *CancelBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[32]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2513,7 +2770,7 @@ func (x *CancelBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelBookingRequest.ProtoReflect.Descriptor instead.
 func (*CancelBookingRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{32}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CancelBookingRequest) GetTenantId() string {
@@ -2555,7 +2812,7 @@ type CancelBookingResponse struct {
 
 func (x *CancelBookingResponse) Reset() {
 	*x = CancelBookingResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[33]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2567,7 +2824,7 @@ func (x *CancelBookingResponse) String() string {
 func (*CancelBookingResponse) ProtoMessage() {}
 
 func (x *CancelBookingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[33]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2580,7 +2837,7 @@ func (x *CancelBookingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelBookingResponse.ProtoReflect.Descriptor instead.
 func (*CancelBookingResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{33}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CancelBookingResponse) GetBooking() *Booking {
@@ -2613,7 +2870,7 @@ type RescheduleBookingRequest struct {
 
 func (x *RescheduleBookingRequest) Reset() {
 	*x = RescheduleBookingRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[34]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2625,7 +2882,7 @@ func (x *RescheduleBookingRequest) String() string {
 func (*RescheduleBookingRequest) ProtoMessage() {}
 
 func (x *RescheduleBookingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[34]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2638,7 +2895,7 @@ func (x *RescheduleBookingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RescheduleBookingRequest.ProtoReflect.Descriptor instead.
 func (*RescheduleBookingRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{34}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RescheduleBookingRequest) GetTenantId() string {
@@ -2695,7 +2952,7 @@ type RescheduleBookingResponse struct {
 
 func (x *RescheduleBookingResponse) Reset() {
 	*x = RescheduleBookingResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[35]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +2964,7 @@ func (x *RescheduleBookingResponse) String() string {
 func (*RescheduleBookingResponse) ProtoMessage() {}
 
 func (x *RescheduleBookingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[35]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +2977,7 @@ func (x *RescheduleBookingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RescheduleBookingResponse.ProtoReflect.Descriptor instead.
 func (*RescheduleBookingResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{35}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RescheduleBookingResponse) GetBooking() *Booking {
@@ -2754,7 +3011,7 @@ type CompleteInterviewRequest struct {
 
 func (x *CompleteInterviewRequest) Reset() {
 	*x = CompleteInterviewRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[36]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2766,7 +3023,7 @@ func (x *CompleteInterviewRequest) String() string {
 func (*CompleteInterviewRequest) ProtoMessage() {}
 
 func (x *CompleteInterviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[36]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2779,7 +3036,7 @@ func (x *CompleteInterviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteInterviewRequest.ProtoReflect.Descriptor instead.
 func (*CompleteInterviewRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{36}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CompleteInterviewRequest) GetTenantId() string {
@@ -2805,7 +3062,7 @@ type CompleteInterviewResponse struct {
 
 func (x *CompleteInterviewResponse) Reset() {
 	*x = CompleteInterviewResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[37]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2817,7 +3074,7 @@ func (x *CompleteInterviewResponse) String() string {
 func (*CompleteInterviewResponse) ProtoMessage() {}
 
 func (x *CompleteInterviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[37]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2830,7 +3087,7 @@ func (x *CompleteInterviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteInterviewResponse.ProtoReflect.Descriptor instead.
 func (*CompleteInterviewResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{37}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CompleteInterviewResponse) GetBooking() *Booking {
@@ -2851,7 +3108,7 @@ type ListBookingsRequest struct {
 
 func (x *ListBookingsRequest) Reset() {
 	*x = ListBookingsRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[38]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2863,7 +3120,7 @@ func (x *ListBookingsRequest) String() string {
 func (*ListBookingsRequest) ProtoMessage() {}
 
 func (x *ListBookingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[38]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2876,7 +3133,7 @@ func (x *ListBookingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBookingsRequest.ProtoReflect.Descriptor instead.
 func (*ListBookingsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{38}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListBookingsRequest) GetTenantId() string {
@@ -2910,7 +3167,7 @@ type ListBookingsResponse struct {
 
 func (x *ListBookingsResponse) Reset() {
 	*x = ListBookingsResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[39]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2922,7 +3179,7 @@ func (x *ListBookingsResponse) String() string {
 func (*ListBookingsResponse) ProtoMessage() {}
 
 func (x *ListBookingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[39]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2935,7 +3192,7 @@ func (x *ListBookingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBookingsResponse.ProtoReflect.Descriptor instead.
 func (*ListBookingsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{39}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListBookingsResponse) GetBookings() []*Booking {
@@ -2970,7 +3227,7 @@ type LoopSession struct {
 
 func (x *LoopSession) Reset() {
 	*x = LoopSession{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[40]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2982,7 +3239,7 @@ func (x *LoopSession) String() string {
 func (*LoopSession) ProtoMessage() {}
 
 func (x *LoopSession) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[40]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2995,7 +3252,7 @@ func (x *LoopSession) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoopSession.ProtoReflect.Descriptor instead.
 func (*LoopSession) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{40}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *LoopSession) GetId() string {
@@ -3075,7 +3332,7 @@ type ProposeLoopRequest struct {
 
 func (x *ProposeLoopRequest) Reset() {
 	*x = ProposeLoopRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[41]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3087,7 +3344,7 @@ func (x *ProposeLoopRequest) String() string {
 func (*ProposeLoopRequest) ProtoMessage() {}
 
 func (x *ProposeLoopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[41]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3100,7 +3357,7 @@ func (x *ProposeLoopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeLoopRequest.ProtoReflect.Descriptor instead.
 func (*ProposeLoopRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{41}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ProposeLoopRequest) GetTenantId() string {
@@ -3218,7 +3475,7 @@ type Shadow struct {
 
 func (x *Shadow) Reset() {
 	*x = Shadow{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[42]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3230,7 +3487,7 @@ func (x *Shadow) String() string {
 func (*Shadow) ProtoMessage() {}
 
 func (x *Shadow) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[42]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3243,7 +3500,7 @@ func (x *Shadow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Shadow.ProtoReflect.Descriptor instead.
 func (*Shadow) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{42}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Shadow) GetInterviewerId() string {
@@ -3273,7 +3530,7 @@ type ScheduledSession struct {
 
 func (x *ScheduledSession) Reset() {
 	*x = ScheduledSession{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[43]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3285,7 +3542,7 @@ func (x *ScheduledSession) String() string {
 func (*ScheduledSession) ProtoMessage() {}
 
 func (x *ScheduledSession) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[43]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3298,7 +3555,7 @@ func (x *ScheduledSession) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduledSession.ProtoReflect.Descriptor instead.
 func (*ScheduledSession) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{43}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ScheduledSession) GetSessionId() string {
@@ -3348,7 +3605,7 @@ type LoopOption struct {
 
 func (x *LoopOption) Reset() {
 	*x = LoopOption{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[44]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3360,7 +3617,7 @@ func (x *LoopOption) String() string {
 func (*LoopOption) ProtoMessage() {}
 
 func (x *LoopOption) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[44]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3373,7 +3630,7 @@ func (x *LoopOption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoopOption.ProtoReflect.Descriptor instead.
 func (*LoopOption) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{44}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *LoopOption) GetObjectives() []string {
@@ -3417,7 +3674,7 @@ type ProposeLoopResponse struct {
 
 func (x *ProposeLoopResponse) Reset() {
 	*x = ProposeLoopResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[45]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3429,7 +3686,7 @@ func (x *ProposeLoopResponse) String() string {
 func (*ProposeLoopResponse) ProtoMessage() {}
 
 func (x *ProposeLoopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[45]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3442,7 +3699,7 @@ func (x *ProposeLoopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeLoopResponse.ProtoReflect.Descriptor instead.
 func (*ProposeLoopResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{45}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ProposeLoopResponse) GetOptions() []*LoopOption {
@@ -3473,6 +3730,343 @@ func (x *ProposeLoopResponse) GetNotes() []string {
 	return nil
 }
 
+// One session of a loop to book: when and with whom (shadows included, if they should attend).
+type LoopSessionBooking struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	SessionId      string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	Start          *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start,proto3" json:"start,omitempty"`
+	End            *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=end,proto3" json:"end,omitempty"`
+	InterviewerIds []string               `protobuf:"bytes,4,rep,name=interviewer_ids,json=interviewerIds,proto3" json:"interviewer_ids,omitempty"`
+	InterviewType  string                 `protobuf:"bytes,5,opt,name=interview_type,json=interviewType,proto3" json:"interview_type,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LoopSessionBooking) Reset() {
+	*x = LoopSessionBooking{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoopSessionBooking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoopSessionBooking) ProtoMessage() {}
+
+func (x *LoopSessionBooking) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoopSessionBooking.ProtoReflect.Descriptor instead.
+func (*LoopSessionBooking) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *LoopSessionBooking) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *LoopSessionBooking) GetStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *LoopSessionBooking) GetEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
+func (x *LoopSessionBooking) GetInterviewerIds() []string {
+	if x != nil {
+		return x.InterviewerIds
+	}
+	return nil
+}
+
+func (x *LoopSessionBooking) GetInterviewType() string {
+	if x != nil {
+		return x.InterviewType
+	}
+	return ""
+}
+
+type BookLoopRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	TenantId          string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	CandidateId       string                 `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	ApplicationId     string                 `protobuf:"bytes,3,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
+	JobId             string                 `protobuf:"bytes,4,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Round             string                 `protobuf:"bytes,5,opt,name=round,proto3" json:"round,omitempty"`
+	CandidateEmail    string                 `protobuf:"bytes,6,opt,name=candidate_email,json=candidateEmail,proto3" json:"candidate_email,omitempty"`
+	CandidateName     string                 `protobuf:"bytes,7,opt,name=candidate_name,json=candidateName,proto3" json:"candidate_name,omitempty"`
+	CandidateTimeZone string                 `protobuf:"bytes,8,opt,name=candidate_time_zone,json=candidateTimeZone,proto3" json:"candidate_time_zone,omitempty"`
+	Sessions          []*LoopSessionBooking  `protobuf:"bytes,9,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	// Free time each interviewer keeps around each session (never double-booked, like the session).
+	BufferBeforeMinutes int32 `protobuf:"varint,10,opt,name=buffer_before_minutes,json=bufferBeforeMinutes,proto3" json:"buffer_before_minutes,omitempty"`
+	BufferAfterMinutes  int32 `protobuf:"varint,11,opt,name=buffer_after_minutes,json=bufferAfterMinutes,proto3" json:"buffer_after_minutes,omitempty"`
+	// Book despite the scheduling rules (recorded on every session that broke one).
+	Override *BookingOverride `protobuf:"bytes,12,opt,name=override,proto3" json:"override,omitempty"`
+	// The proposal the sessions were chosen from: on a conflict it is solved again for fresh alternatives.
+	Proposal      *ProposeLoopRequest `protobuf:"bytes,13,opt,name=proposal,proto3" json:"proposal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookLoopRequest) Reset() {
+	*x = BookLoopRequest{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookLoopRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookLoopRequest) ProtoMessage() {}
+
+func (x *BookLoopRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookLoopRequest.ProtoReflect.Descriptor instead.
+func (*BookLoopRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *BookLoopRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *BookLoopRequest) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *BookLoopRequest) GetApplicationId() string {
+	if x != nil {
+		return x.ApplicationId
+	}
+	return ""
+}
+
+func (x *BookLoopRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *BookLoopRequest) GetRound() string {
+	if x != nil {
+		return x.Round
+	}
+	return ""
+}
+
+func (x *BookLoopRequest) GetCandidateEmail() string {
+	if x != nil {
+		return x.CandidateEmail
+	}
+	return ""
+}
+
+func (x *BookLoopRequest) GetCandidateName() string {
+	if x != nil {
+		return x.CandidateName
+	}
+	return ""
+}
+
+func (x *BookLoopRequest) GetCandidateTimeZone() string {
+	if x != nil {
+		return x.CandidateTimeZone
+	}
+	return ""
+}
+
+func (x *BookLoopRequest) GetSessions() []*LoopSessionBooking {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+func (x *BookLoopRequest) GetBufferBeforeMinutes() int32 {
+	if x != nil {
+		return x.BufferBeforeMinutes
+	}
+	return 0
+}
+
+func (x *BookLoopRequest) GetBufferAfterMinutes() int32 {
+	if x != nil {
+		return x.BufferAfterMinutes
+	}
+	return 0
+}
+
+func (x *BookLoopRequest) GetOverride() *BookingOverride {
+	if x != nil {
+		return x.Override
+	}
+	return nil
+}
+
+func (x *BookLoopRequest) GetProposal() *ProposeLoopRequest {
+	if x != nil {
+		return x.Proposal
+	}
+	return nil
+}
+
+type BookLoopResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	LoopId string                 `protobuf:"bytes,1,opt,name=loop_id,json=loopId,proto3" json:"loop_id,omitempty"`
+	// One booking per session, in time order.
+	Bookings      []*Booking `protobuf:"bytes,2,rep,name=bookings,proto3" json:"bookings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BookLoopResponse) Reset() {
+	*x = BookLoopResponse{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BookLoopResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BookLoopResponse) ProtoMessage() {}
+
+func (x *BookLoopResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BookLoopResponse.ProtoReflect.Descriptor instead.
+func (*BookLoopResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *BookLoopResponse) GetLoopId() string {
+	if x != nil {
+		return x.LoopId
+	}
+	return ""
+}
+
+func (x *BookLoopResponse) GetBookings() []*Booking {
+	if x != nil {
+		return x.Bookings
+	}
+	return nil
+}
+
+// Attached (google.rpc.Status details) to ABORTED when a loop could not be booked; nothing was booked.
+type LoopConflict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The first session that could not be booked, and the rules it broke ("double_booking", "held",
+	// "daily_cap", "working_hours", ...).
+	SessionId string   `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	Rules     []string `protobuf:"bytes,2,rep,name=rules,proto3" json:"rules,omitempty"`
+	// Fresh options for the proposal (empty when no proposal came with the request).
+	Alternatives  []*LoopOption `protobuf:"bytes,3,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoopConflict) Reset() {
+	*x = LoopConflict{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoopConflict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoopConflict) ProtoMessage() {}
+
+func (x *LoopConflict) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoopConflict.ProtoReflect.Descriptor instead.
+func (*LoopConflict) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *LoopConflict) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *LoopConflict) GetRules() []string {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *LoopConflict) GetAlternatives() []*LoopOption {
+	if x != nil {
+		return x.Alternatives
+	}
+	return nil
+}
+
 type RefreshCalendarsRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
@@ -3484,7 +4078,7 @@ type RefreshCalendarsRequest struct {
 
 func (x *RefreshCalendarsRequest) Reset() {
 	*x = RefreshCalendarsRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[46]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3496,7 +4090,7 @@ func (x *RefreshCalendarsRequest) String() string {
 func (*RefreshCalendarsRequest) ProtoMessage() {}
 
 func (x *RefreshCalendarsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[46]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3509,7 +4103,7 @@ func (x *RefreshCalendarsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshCalendarsRequest.ProtoReflect.Descriptor instead.
 func (*RefreshCalendarsRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{46}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RefreshCalendarsRequest) GetTenantId() string {
@@ -3539,7 +4133,7 @@ type CalendarRefresh struct {
 
 func (x *CalendarRefresh) Reset() {
 	*x = CalendarRefresh{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[47]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3551,7 +4145,7 @@ func (x *CalendarRefresh) String() string {
 func (*CalendarRefresh) ProtoMessage() {}
 
 func (x *CalendarRefresh) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[47]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3564,7 +4158,7 @@ func (x *CalendarRefresh) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CalendarRefresh.ProtoReflect.Descriptor instead.
 func (*CalendarRefresh) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{47}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CalendarRefresh) GetInterviewerId() string {
@@ -3604,7 +4198,7 @@ type RefreshCalendarsResponse struct {
 
 func (x *RefreshCalendarsResponse) Reset() {
 	*x = RefreshCalendarsResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[48]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3616,7 +4210,7 @@ func (x *RefreshCalendarsResponse) String() string {
 func (*RefreshCalendarsResponse) ProtoMessage() {}
 
 func (x *RefreshCalendarsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[48]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3629,7 +4223,7 @@ func (x *RefreshCalendarsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshCalendarsResponse.ProtoReflect.Descriptor instead.
 func (*RefreshCalendarsResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{48}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RefreshCalendarsResponse) GetResults() []*CalendarRefresh {
@@ -3637,6 +4231,139 @@ func (x *RefreshCalendarsResponse) GetResults() []*CalendarRefresh {
 		return x.Results
 	}
 	return nil
+}
+
+type CalendarChangedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "google" or "graph".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Google: X-Goog-Channel-ID; Graph: the notification's subscriptionId.
+	ChannelId string `protobuf:"bytes,2,opt,name=channel_id,json=channelId,proto3" json:"channel_id,omitempty"`
+	// Google: X-Goog-Channel-Token; Graph: clientState.
+	Secret string `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Google: X-Goog-Resource-State (sync | exists | not_exists); Graph: the changeType.
+	ResourceState string `protobuf:"bytes,4,opt,name=resource_state,json=resourceState,proto3" json:"resource_state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarChangedRequest) Reset() {
+	*x = CalendarChangedRequest{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarChangedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarChangedRequest) ProtoMessage() {}
+
+func (x *CalendarChangedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarChangedRequest.ProtoReflect.Descriptor instead.
+func (*CalendarChangedRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *CalendarChangedRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CalendarChangedRequest) GetChannelId() string {
+	if x != nil {
+		return x.ChannelId
+	}
+	return ""
+}
+
+func (x *CalendarChangedRequest) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *CalendarChangedRequest) GetResourceState() string {
+	if x != nil {
+		return x.ResourceState
+	}
+	return ""
+}
+
+type CalendarChangedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	InterviewerId string                 `protobuf:"bytes,2,opt,name=interviewer_id,json=interviewerId,proto3" json:"interviewer_id,omitempty"`
+	// False for Google's sync handshake: acknowledged, nothing to read yet.
+	Refreshing    bool `protobuf:"varint,3,opt,name=refreshing,proto3" json:"refreshing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarChangedResponse) Reset() {
+	*x = CalendarChangedResponse{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarChangedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarChangedResponse) ProtoMessage() {}
+
+func (x *CalendarChangedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarChangedResponse.ProtoReflect.Descriptor instead.
+func (*CalendarChangedResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *CalendarChangedResponse) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *CalendarChangedResponse) GetInterviewerId() string {
+	if x != nil {
+		return x.InterviewerId
+	}
+	return ""
+}
+
+func (x *CalendarChangedResponse) GetRefreshing() bool {
+	if x != nil {
+		return x.Refreshing
+	}
+	return false
 }
 
 // The default panel a job's interview stages are scheduled with.
@@ -3653,7 +4380,7 @@ type JobPanel struct {
 
 func (x *JobPanel) Reset() {
 	*x = JobPanel{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[49]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3665,7 +4392,7 @@ func (x *JobPanel) String() string {
 func (*JobPanel) ProtoMessage() {}
 
 func (x *JobPanel) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[49]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3678,7 +4405,7 @@ func (x *JobPanel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobPanel.ProtoReflect.Descriptor instead.
 func (*JobPanel) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{49}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *JobPanel) GetJobId() string {
@@ -3726,7 +4453,7 @@ type SetJobPanelRequest struct {
 
 func (x *SetJobPanelRequest) Reset() {
 	*x = SetJobPanelRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[50]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3738,7 +4465,7 @@ func (x *SetJobPanelRequest) String() string {
 func (*SetJobPanelRequest) ProtoMessage() {}
 
 func (x *SetJobPanelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[50]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3751,7 +4478,7 @@ func (x *SetJobPanelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetJobPanelRequest.ProtoReflect.Descriptor instead.
 func (*SetJobPanelRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{50}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetJobPanelRequest) GetTenantId() string {
@@ -3777,7 +4504,7 @@ type SetJobPanelResponse struct {
 
 func (x *SetJobPanelResponse) Reset() {
 	*x = SetJobPanelResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[51]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3789,7 +4516,7 @@ func (x *SetJobPanelResponse) String() string {
 func (*SetJobPanelResponse) ProtoMessage() {}
 
 func (x *SetJobPanelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[51]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3802,7 +4529,7 @@ func (x *SetJobPanelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetJobPanelResponse.ProtoReflect.Descriptor instead.
 func (*SetJobPanelResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{51}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *SetJobPanelResponse) GetPanel() *JobPanel {
@@ -3822,7 +4549,7 @@ type GetJobPanelRequest struct {
 
 func (x *GetJobPanelRequest) Reset() {
 	*x = GetJobPanelRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[52]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3834,7 +4561,7 @@ func (x *GetJobPanelRequest) String() string {
 func (*GetJobPanelRequest) ProtoMessage() {}
 
 func (x *GetJobPanelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[52]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3847,7 +4574,7 @@ func (x *GetJobPanelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobPanelRequest.ProtoReflect.Descriptor instead.
 func (*GetJobPanelRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{52}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *GetJobPanelRequest) GetTenantId() string {
@@ -3873,7 +4600,7 @@ type GetJobPanelResponse struct {
 
 func (x *GetJobPanelResponse) Reset() {
 	*x = GetJobPanelResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[53]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3885,7 +4612,7 @@ func (x *GetJobPanelResponse) String() string {
 func (*GetJobPanelResponse) ProtoMessage() {}
 
 func (x *GetJobPanelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[53]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3898,7 +4625,7 @@ func (x *GetJobPanelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobPanelResponse.ProtoReflect.Descriptor instead.
 func (*GetJobPanelResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{53}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GetJobPanelResponse) GetPanel() *JobPanel {
@@ -3920,7 +4647,7 @@ type ExportCandidateRequest struct {
 
 func (x *ExportCandidateRequest) Reset() {
 	*x = ExportCandidateRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[54]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3932,7 +4659,7 @@ func (x *ExportCandidateRequest) String() string {
 func (*ExportCandidateRequest) ProtoMessage() {}
 
 func (x *ExportCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[54]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3945,7 +4672,7 @@ func (x *ExportCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportCandidateRequest.ProtoReflect.Descriptor instead.
 func (*ExportCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{54}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ExportCandidateRequest) GetTenantId() string {
@@ -3972,7 +4699,7 @@ type ExportCandidateResponse struct {
 
 func (x *ExportCandidateResponse) Reset() {
 	*x = ExportCandidateResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[55]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3984,7 +4711,7 @@ func (x *ExportCandidateResponse) String() string {
 func (*ExportCandidateResponse) ProtoMessage() {}
 
 func (x *ExportCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[55]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3997,7 +4724,7 @@ func (x *ExportCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportCandidateResponse.ProtoReflect.Descriptor instead.
 func (*ExportCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{55}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ExportCandidateResponse) GetRecords() *structpb.Struct {
@@ -4095,7 +4822,7 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\x11FindSlotsResponse\x122\n" +
 	"\x05slots\x18\x01 \x03(\v2\x1c.interloop.scheduler.v1.SlotR\x05slots\x126\n" +
 	"\x17unknown_interviewer_ids\x18\x02 \x03(\tR\x15unknownInterviewerIds\x12\x18\n" +
-	"\areasons\x18\x03 \x03(\tR\areasons\"\x88\x04\n" +
+	"\areasons\x18\x03 \x03(\tR\areasons\"\xf4\x05\n" +
 	"\aBooking\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12%\n" +
@@ -4112,13 +4839,22 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\vreschedules\x18\f \x01(\x05R\vreschedules\x12\x17\n" +
 	"\alink_id\x18\r \x01(\tR\x06linkId\x12'\n" +
 	"\x0fcandidate_email\x18\x0e \x01(\tR\x0ecandidateEmail\x12.\n" +
-	"\x13candidate_time_zone\x18\x0f \x01(\tR\x11candidateTimeZone\"P\n" +
+	"\x13candidate_time_zone\x18\x0f \x01(\tR\x11candidateTimeZone\x122\n" +
+	"\x15buffer_before_minutes\x18\x10 \x01(\x05R\x13bufferBeforeMinutes\x120\n" +
+	"\x14buffer_after_minutes\x18\x11 \x01(\x05R\x12bufferAfterMinutes\x12C\n" +
+	"\boverride\x18\x12 \x01(\v2'.interloop.scheduler.v1.BookingOverrideR\boverride\x12\x17\n" +
+	"\aloop_id\x18\x13 \x01(\tR\x06loopId\x12&\n" +
+	"\x0floop_session_id\x18\x14 \x01(\tR\rloopSessionId\"U\n" +
+	"\x0fBookingOverride\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x14\n" +
+	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x14\n" +
+	"\x05rules\x18\x03 \x03(\tR\x05rules\"P\n" +
 	"\x06Invite\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12\x10\n" +
 	"\x03ics\x18\x03 \x01(\fR\x03ics\"P\n" +
 	"\fSlotConflict\x12@\n" +
-	"\falternatives\x18\x01 \x03(\v2\x1c.interloop.scheduler.v1.SlotR\falternatives\"\xde\x03\n" +
+	"\falternatives\x18\x01 \x03(\v2\x1c.interloop.scheduler.v1.SlotR\falternatives\"\x89\x05\n" +
 	"\x18ScheduleInterviewRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
 	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12%\n" +
@@ -4132,9 +4868,12 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\x0fcandidate_email\x18\n" +
 	" \x01(\tR\x0ecandidateEmail\x12%\n" +
 	"\x0ecandidate_name\x18\v \x01(\tR\rcandidateName\x12.\n" +
-	"\x13candidate_time_zone\x18\f \x01(\tR\x11candidateTimeZone\"V\n" +
+	"\x13candidate_time_zone\x18\f \x01(\tR\x11candidateTimeZone\x122\n" +
+	"\x15buffer_before_minutes\x18\r \x01(\x05R\x13bufferBeforeMinutes\x120\n" +
+	"\x14buffer_after_minutes\x18\x0e \x01(\x05R\x12bufferAfterMinutes\x12C\n" +
+	"\boverride\x18\x0f \x01(\v2'.interloop.scheduler.v1.BookingOverrideR\boverride\"V\n" +
 	"\x19ScheduleInterviewResponse\x129\n" +
-	"\abooking\x18\x01 \x01(\v2\x1f.interloop.scheduler.v1.BookingR\abooking\"\xd8\x03\n" +
+	"\abooking\x18\x01 \x01(\v2\x1f.interloop.scheduler.v1.BookingR\abooking\"\x8e\x04\n" +
 	"\x1bCreateSchedulingLinkRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
 	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12%\n" +
@@ -4147,7 +4886,16 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\x0fcandidate_email\x18\t \x01(\tR\x0ecandidateEmail\x12@\n" +
 	"\bsettings\x18\n" +
 	" \x01(\v2$.interloop.scheduler.v1.SlotSettingsR\bsettings\x12%\n" +
-	"\x0ecandidate_name\x18\v \x01(\tR\rcandidateName\"\x8f\x02\n" +
+	"\x0ecandidate_name\x18\v \x01(\tR\rcandidateName\x124\n" +
+	"\x04loop\x18\f \x01(\v2 .interloop.scheduler.v1.LoopSpecR\x04loop\"\xf9\x01\n" +
+	"\bLoopSpec\x12?\n" +
+	"\bsessions\x18\x01 \x03(\v2#.interloop.scheduler.v1.LoopSessionR\bsessions\x12\x18\n" +
+	"\aordered\x18\x02 \x01(\bR\aordered\x12*\n" +
+	"\x11min_break_minutes\x18\x03 \x01(\x05R\x0fminBreakMinutes\x12*\n" +
+	"\x11max_break_minutes\x18\x04 \x01(\x05R\x0fmaxBreakMinutes\x12\x1f\n" +
+	"\vspread_days\x18\x05 \x01(\bR\n" +
+	"spreadDays\x12\x19\n" +
+	"\bmax_days\x18\x06 \x01(\x05R\amaxDays\"\x8f\x02\n" +
 	"\fSlotSettings\x12!\n" +
 	"\fstep_minutes\x18\x01 \x01(\x05R\vstepMinutes\x122\n" +
 	"\x15buffer_before_minutes\x18\x02 \x01(\x05R\x13bufferBeforeMinutes\x120\n" +
@@ -4164,7 +4912,7 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\x13GetLinkSlotsRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12.\n" +
 	"\x13candidate_time_zone\x18\x02 \x01(\tR\x11candidateTimeZone\x126\n" +
-	"\x06window\x18\x03 \x01(\v2\x1e.interloop.common.v1.TimeRangeR\x06window\"\x96\x03\n" +
+	"\x06window\x18\x03 \x01(\v2\x1e.interloop.common.v1.TimeRangeR\x06window\"\xdd\x03\n" +
 	"\x14GetLinkSlotsResponse\x122\n" +
 	"\x05slots\x18\x01 \x03(\v2\x1c.interloop.scheduler.v1.SlotR\x05slots\x12!\n" +
 	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12)\n" +
@@ -4177,7 +4925,8 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\x05round\x18\b \x01(\tR\x05round\x12\x17\n" +
 	"\ahold_id\x18\t \x01(\tR\x06holdId\x12\x18\n" +
 	"\areasons\x18\n" +
-	" \x03(\tR\areasons\"z\n" +
+	" \x03(\tR\areasons\x12E\n" +
+	"\floop_options\x18\v \x03(\v2\".interloop.scheduler.v1.LoopOptionR\vloopOptions\"z\n" +
 	"\x0fHoldSlotRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x120\n" +
 	"\x05start\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12\x1f\n" +
@@ -4189,17 +4938,19 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x120\n" +
 	"\x05start\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
 	"\x03end\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\x12'\n" +
-	"\x0finterviewer_ids\x18\x05 \x03(\tR\x0einterviewerIds\"\xa8\x01\n" +
+	"\x0finterviewer_ids\x18\x05 \x03(\tR\x0einterviewerIds\"\xf9\x01\n" +
 	"\x15ConfirmBookingRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x17\n" +
 	"\ahold_id\x18\x02 \x01(\tR\x06holdId\x120\n" +
 	"\x05start\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12.\n" +
-	"\x13candidate_time_zone\x18\x04 \x01(\tR\x11candidateTimeZone\"\xac\x01\n" +
+	"\x13candidate_time_zone\x18\x04 \x01(\tR\x11candidateTimeZone\x12O\n" +
+	"\rloop_sessions\x18\x05 \x03(\v2*.interloop.scheduler.v1.LoopSessionBookingR\floopSessions\"\xe9\x01\n" +
 	"\x16ConfirmBookingResponse\x129\n" +
 	"\abooking\x18\x01 \x01(\v2\x1f.interloop.scheduler.v1.BookingR\abooking\x12\x1d\n" +
 	"\n" +
 	"invite_ics\x18\x02 \x01(\fR\tinviteIcs\x128\n" +
-	"\ainvites\x18\x03 \x03(\v2\x1e.interloop.scheduler.v1.InviteR\ainvites\"C\n" +
+	"\ainvites\x18\x03 \x03(\v2\x1e.interloop.scheduler.v1.InviteR\ainvites\x12;\n" +
+	"\bbookings\x18\x04 \x03(\v2\x1f.interloop.scheduler.v1.BookingR\bbookings\"C\n" +
 	"\x12ReleaseHoldRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x17\n" +
 	"\ahold_id\x18\x02 \x01(\tR\x06holdId\"1\n" +
@@ -4290,7 +5041,37 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\aoptions\x18\x01 \x03(\v2\".interloop.scheduler.v1.LoopOptionR\aoptions\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x126\n" +
 	"\x17unknown_interviewer_ids\x18\x03 \x03(\tR\x15unknownInterviewerIds\x12\x14\n" +
-	"\x05notes\x18\x04 \x03(\tR\x05notes\"_\n" +
+	"\x05notes\x18\x04 \x03(\tR\x05notes\"\xe3\x01\n" +
+	"\x12LoopSessionBooking\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x120\n" +
+	"\x05start\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
+	"\x03end\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\x12'\n" +
+	"\x0finterviewer_ids\x18\x04 \x03(\tR\x0einterviewerIds\x12%\n" +
+	"\x0einterview_type\x18\x05 \x01(\tR\rinterviewType\"\xe0\x04\n" +
+	"\x0fBookLoopRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12!\n" +
+	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12%\n" +
+	"\x0eapplication_id\x18\x03 \x01(\tR\rapplicationId\x12\x15\n" +
+	"\x06job_id\x18\x04 \x01(\tR\x05jobId\x12\x14\n" +
+	"\x05round\x18\x05 \x01(\tR\x05round\x12'\n" +
+	"\x0fcandidate_email\x18\x06 \x01(\tR\x0ecandidateEmail\x12%\n" +
+	"\x0ecandidate_name\x18\a \x01(\tR\rcandidateName\x12.\n" +
+	"\x13candidate_time_zone\x18\b \x01(\tR\x11candidateTimeZone\x12F\n" +
+	"\bsessions\x18\t \x03(\v2*.interloop.scheduler.v1.LoopSessionBookingR\bsessions\x122\n" +
+	"\x15buffer_before_minutes\x18\n" +
+	" \x01(\x05R\x13bufferBeforeMinutes\x120\n" +
+	"\x14buffer_after_minutes\x18\v \x01(\x05R\x12bufferAfterMinutes\x12C\n" +
+	"\boverride\x18\f \x01(\v2'.interloop.scheduler.v1.BookingOverrideR\boverride\x12F\n" +
+	"\bproposal\x18\r \x01(\v2*.interloop.scheduler.v1.ProposeLoopRequestR\bproposal\"h\n" +
+	"\x10BookLoopResponse\x12\x17\n" +
+	"\aloop_id\x18\x01 \x01(\tR\x06loopId\x12;\n" +
+	"\bbookings\x18\x02 \x03(\v2\x1f.interloop.scheduler.v1.BookingR\bbookings\"\x8b\x01\n" +
+	"\fLoopConflict\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x14\n" +
+	"\x05rules\x18\x02 \x03(\tR\x05rules\x12F\n" +
+	"\falternatives\x18\x03 \x03(\v2\".interloop.scheduler.v1.LoopOptionR\falternatives\"_\n" +
 	"\x17RefreshCalendarsRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12'\n" +
 	"\x0finterviewer_ids\x18\x02 \x03(\tR\x0einterviewerIds\"\x89\x01\n" +
@@ -4301,7 +5082,19 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\vbusy_blocks\x18\x04 \x01(\x05R\n" +
 	"busyBlocks\"]\n" +
 	"\x18RefreshCalendarsResponse\x12A\n" +
-	"\aresults\x18\x01 \x03(\v2'.interloop.scheduler.v1.CalendarRefreshR\aresults\"\xf8\x01\n" +
+	"\aresults\x18\x01 \x03(\v2'.interloop.scheduler.v1.CalendarRefreshR\aresults\"\x8a\x01\n" +
+	"\x16CalendarChangedRequest\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1d\n" +
+	"\n" +
+	"channel_id\x18\x02 \x01(\tR\tchannelId\x12\x16\n" +
+	"\x06secret\x18\x03 \x01(\tR\x06secret\x12%\n" +
+	"\x0eresource_state\x18\x04 \x01(\tR\rresourceState\"}\n" +
+	"\x17CalendarChangedResponse\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12%\n" +
+	"\x0einterviewer_id\x18\x02 \x01(\tR\rinterviewerId\x12\x1e\n" +
+	"\n" +
+	"refreshing\x18\x03 \x01(\bR\n" +
+	"refreshing\"\xf8\x01\n" +
 	"\bJobPanel\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12>\n" +
 	"\x05panel\x18\x02 \x03(\v2(.interloop.scheduler.v1.PanelRequirementR\x05panel\x12)\n" +
@@ -4331,7 +5124,7 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\vSolveStatus\x12\x1c\n" +
 	"\x18SOLVE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SOLVE_STATUS_OPTIMAL\x10\x01\x12\x19\n" +
-	"\x15SOLVE_STATUS_FEASIBLE\x10\x022\xf0\x10\n" +
+	"\x15SOLVE_STATUS_FEASIBLE\x10\x022\xc3\x12\n" +
 	"\x10SchedulerService\x12x\n" +
 	"\x11UpsertInterviewer\x120.interloop.scheduler.v1.UpsertInterviewerRequest\x1a1.interloop.scheduler.v1.UpsertInterviewerResponse\x12u\n" +
 	"\x10ListInterviewers\x12/.interloop.scheduler.v1.ListInterviewersRequest\x1a0.interloop.scheduler.v1.ListInterviewersResponse\x12x\n" +
@@ -4347,8 +5140,10 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\fListBookings\x12+.interloop.scheduler.v1.ListBookingsRequest\x1a,.interloop.scheduler.v1.ListBookingsResponse\x12x\n" +
 	"\x11RescheduleBooking\x120.interloop.scheduler.v1.RescheduleBookingRequest\x1a1.interloop.scheduler.v1.RescheduleBookingResponse\x12f\n" +
 	"\vReleaseHold\x12*.interloop.scheduler.v1.ReleaseHoldRequest\x1a+.interloop.scheduler.v1.ReleaseHoldResponse\x12f\n" +
-	"\vProposeLoop\x12*.interloop.scheduler.v1.ProposeLoopRequest\x1a+.interloop.scheduler.v1.ProposeLoopResponse\x12u\n" +
-	"\x10RefreshCalendars\x12/.interloop.scheduler.v1.RefreshCalendarsRequest\x1a0.interloop.scheduler.v1.RefreshCalendarsResponse\x12f\n" +
+	"\vProposeLoop\x12*.interloop.scheduler.v1.ProposeLoopRequest\x1a+.interloop.scheduler.v1.ProposeLoopResponse\x12]\n" +
+	"\bBookLoop\x12'.interloop.scheduler.v1.BookLoopRequest\x1a(.interloop.scheduler.v1.BookLoopResponse\x12u\n" +
+	"\x10RefreshCalendars\x12/.interloop.scheduler.v1.RefreshCalendarsRequest\x1a0.interloop.scheduler.v1.RefreshCalendarsResponse\x12r\n" +
+	"\x0fCalendarChanged\x12..interloop.scheduler.v1.CalendarChangedRequest\x1a/.interloop.scheduler.v1.CalendarChangedResponse\x12f\n" +
 	"\vSetJobPanel\x12*.interloop.scheduler.v1.SetJobPanelRequest\x1a+.interloop.scheduler.v1.SetJobPanelResponse\x12f\n" +
 	"\vGetJobPanel\x12*.interloop.scheduler.v1.GetJobPanelRequest\x1a+.interloop.scheduler.v1.GetJobPanelResponse\x12r\n" +
 	"\x0fExportCandidate\x12..interloop.scheduler.v1.ExportCandidateRequest\x1a/.interloop.scheduler.v1.ExportCandidateResponseB\xf4\x01\n" +
@@ -4367,7 +5162,7 @@ func file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP() []byte {
 }
 
 var file_interloop_scheduler_v1_scheduler_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_interloop_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_interloop_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_interloop_scheduler_v1_scheduler_proto_goTypes = []any{
 	(TrainingStage)(0),                   // 0: interloop.scheduler.v1.TrainingStage
 	(SolveStatus)(0),                     // 1: interloop.scheduler.v1.SolveStatus
@@ -4388,159 +5183,185 @@ var file_interloop_scheduler_v1_scheduler_proto_goTypes = []any{
 	(*Slot)(nil),                         // 16: interloop.scheduler.v1.Slot
 	(*FindSlotsResponse)(nil),            // 17: interloop.scheduler.v1.FindSlotsResponse
 	(*Booking)(nil),                      // 18: interloop.scheduler.v1.Booking
-	(*Invite)(nil),                       // 19: interloop.scheduler.v1.Invite
-	(*SlotConflict)(nil),                 // 20: interloop.scheduler.v1.SlotConflict
-	(*ScheduleInterviewRequest)(nil),     // 21: interloop.scheduler.v1.ScheduleInterviewRequest
-	(*ScheduleInterviewResponse)(nil),    // 22: interloop.scheduler.v1.ScheduleInterviewResponse
-	(*CreateSchedulingLinkRequest)(nil),  // 23: interloop.scheduler.v1.CreateSchedulingLinkRequest
-	(*SlotSettings)(nil),                 // 24: interloop.scheduler.v1.SlotSettings
-	(*CreateSchedulingLinkResponse)(nil), // 25: interloop.scheduler.v1.CreateSchedulingLinkResponse
-	(*GetLinkSlotsRequest)(nil),          // 26: interloop.scheduler.v1.GetLinkSlotsRequest
-	(*GetLinkSlotsResponse)(nil),         // 27: interloop.scheduler.v1.GetLinkSlotsResponse
-	(*HoldSlotRequest)(nil),              // 28: interloop.scheduler.v1.HoldSlotRequest
-	(*HoldSlotResponse)(nil),             // 29: interloop.scheduler.v1.HoldSlotResponse
-	(*ConfirmBookingRequest)(nil),        // 30: interloop.scheduler.v1.ConfirmBookingRequest
-	(*ConfirmBookingResponse)(nil),       // 31: interloop.scheduler.v1.ConfirmBookingResponse
-	(*ReleaseHoldRequest)(nil),           // 32: interloop.scheduler.v1.ReleaseHoldRequest
-	(*ReleaseHoldResponse)(nil),          // 33: interloop.scheduler.v1.ReleaseHoldResponse
-	(*CancelBookingRequest)(nil),         // 34: interloop.scheduler.v1.CancelBookingRequest
-	(*CancelBookingResponse)(nil),        // 35: interloop.scheduler.v1.CancelBookingResponse
-	(*RescheduleBookingRequest)(nil),     // 36: interloop.scheduler.v1.RescheduleBookingRequest
-	(*RescheduleBookingResponse)(nil),    // 37: interloop.scheduler.v1.RescheduleBookingResponse
-	(*CompleteInterviewRequest)(nil),     // 38: interloop.scheduler.v1.CompleteInterviewRequest
-	(*CompleteInterviewResponse)(nil),    // 39: interloop.scheduler.v1.CompleteInterviewResponse
-	(*ListBookingsRequest)(nil),          // 40: interloop.scheduler.v1.ListBookingsRequest
-	(*ListBookingsResponse)(nil),         // 41: interloop.scheduler.v1.ListBookingsResponse
-	(*LoopSession)(nil),                  // 42: interloop.scheduler.v1.LoopSession
-	(*ProposeLoopRequest)(nil),           // 43: interloop.scheduler.v1.ProposeLoopRequest
-	(*Shadow)(nil),                       // 44: interloop.scheduler.v1.Shadow
-	(*ScheduledSession)(nil),             // 45: interloop.scheduler.v1.ScheduledSession
-	(*LoopOption)(nil),                   // 46: interloop.scheduler.v1.LoopOption
-	(*ProposeLoopResponse)(nil),          // 47: interloop.scheduler.v1.ProposeLoopResponse
-	(*RefreshCalendarsRequest)(nil),      // 48: interloop.scheduler.v1.RefreshCalendarsRequest
-	(*CalendarRefresh)(nil),              // 49: interloop.scheduler.v1.CalendarRefresh
-	(*RefreshCalendarsResponse)(nil),     // 50: interloop.scheduler.v1.RefreshCalendarsResponse
-	(*JobPanel)(nil),                     // 51: interloop.scheduler.v1.JobPanel
-	(*SetJobPanelRequest)(nil),           // 52: interloop.scheduler.v1.SetJobPanelRequest
-	(*SetJobPanelResponse)(nil),          // 53: interloop.scheduler.v1.SetJobPanelResponse
-	(*GetJobPanelRequest)(nil),           // 54: interloop.scheduler.v1.GetJobPanelRequest
-	(*GetJobPanelResponse)(nil),          // 55: interloop.scheduler.v1.GetJobPanelResponse
-	(*ExportCandidateRequest)(nil),       // 56: interloop.scheduler.v1.ExportCandidateRequest
-	(*ExportCandidateResponse)(nil),      // 57: interloop.scheduler.v1.ExportCandidateResponse
-	(*v1.TimeRange)(nil),                 // 58: interloop.common.v1.TimeRange
-	(*v1.PageRequest)(nil),               // 59: interloop.common.v1.PageRequest
-	(*v1.PageResponse)(nil),              // 60: interloop.common.v1.PageResponse
-	(*timestamppb.Timestamp)(nil),        // 61: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),              // 62: google.protobuf.Struct
+	(*BookingOverride)(nil),              // 19: interloop.scheduler.v1.BookingOverride
+	(*Invite)(nil),                       // 20: interloop.scheduler.v1.Invite
+	(*SlotConflict)(nil),                 // 21: interloop.scheduler.v1.SlotConflict
+	(*ScheduleInterviewRequest)(nil),     // 22: interloop.scheduler.v1.ScheduleInterviewRequest
+	(*ScheduleInterviewResponse)(nil),    // 23: interloop.scheduler.v1.ScheduleInterviewResponse
+	(*CreateSchedulingLinkRequest)(nil),  // 24: interloop.scheduler.v1.CreateSchedulingLinkRequest
+	(*LoopSpec)(nil),                     // 25: interloop.scheduler.v1.LoopSpec
+	(*SlotSettings)(nil),                 // 26: interloop.scheduler.v1.SlotSettings
+	(*CreateSchedulingLinkResponse)(nil), // 27: interloop.scheduler.v1.CreateSchedulingLinkResponse
+	(*GetLinkSlotsRequest)(nil),          // 28: interloop.scheduler.v1.GetLinkSlotsRequest
+	(*GetLinkSlotsResponse)(nil),         // 29: interloop.scheduler.v1.GetLinkSlotsResponse
+	(*HoldSlotRequest)(nil),              // 30: interloop.scheduler.v1.HoldSlotRequest
+	(*HoldSlotResponse)(nil),             // 31: interloop.scheduler.v1.HoldSlotResponse
+	(*ConfirmBookingRequest)(nil),        // 32: interloop.scheduler.v1.ConfirmBookingRequest
+	(*ConfirmBookingResponse)(nil),       // 33: interloop.scheduler.v1.ConfirmBookingResponse
+	(*ReleaseHoldRequest)(nil),           // 34: interloop.scheduler.v1.ReleaseHoldRequest
+	(*ReleaseHoldResponse)(nil),          // 35: interloop.scheduler.v1.ReleaseHoldResponse
+	(*CancelBookingRequest)(nil),         // 36: interloop.scheduler.v1.CancelBookingRequest
+	(*CancelBookingResponse)(nil),        // 37: interloop.scheduler.v1.CancelBookingResponse
+	(*RescheduleBookingRequest)(nil),     // 38: interloop.scheduler.v1.RescheduleBookingRequest
+	(*RescheduleBookingResponse)(nil),    // 39: interloop.scheduler.v1.RescheduleBookingResponse
+	(*CompleteInterviewRequest)(nil),     // 40: interloop.scheduler.v1.CompleteInterviewRequest
+	(*CompleteInterviewResponse)(nil),    // 41: interloop.scheduler.v1.CompleteInterviewResponse
+	(*ListBookingsRequest)(nil),          // 42: interloop.scheduler.v1.ListBookingsRequest
+	(*ListBookingsResponse)(nil),         // 43: interloop.scheduler.v1.ListBookingsResponse
+	(*LoopSession)(nil),                  // 44: interloop.scheduler.v1.LoopSession
+	(*ProposeLoopRequest)(nil),           // 45: interloop.scheduler.v1.ProposeLoopRequest
+	(*Shadow)(nil),                       // 46: interloop.scheduler.v1.Shadow
+	(*ScheduledSession)(nil),             // 47: interloop.scheduler.v1.ScheduledSession
+	(*LoopOption)(nil),                   // 48: interloop.scheduler.v1.LoopOption
+	(*ProposeLoopResponse)(nil),          // 49: interloop.scheduler.v1.ProposeLoopResponse
+	(*LoopSessionBooking)(nil),           // 50: interloop.scheduler.v1.LoopSessionBooking
+	(*BookLoopRequest)(nil),              // 51: interloop.scheduler.v1.BookLoopRequest
+	(*BookLoopResponse)(nil),             // 52: interloop.scheduler.v1.BookLoopResponse
+	(*LoopConflict)(nil),                 // 53: interloop.scheduler.v1.LoopConflict
+	(*RefreshCalendarsRequest)(nil),      // 54: interloop.scheduler.v1.RefreshCalendarsRequest
+	(*CalendarRefresh)(nil),              // 55: interloop.scheduler.v1.CalendarRefresh
+	(*RefreshCalendarsResponse)(nil),     // 56: interloop.scheduler.v1.RefreshCalendarsResponse
+	(*CalendarChangedRequest)(nil),       // 57: interloop.scheduler.v1.CalendarChangedRequest
+	(*CalendarChangedResponse)(nil),      // 58: interloop.scheduler.v1.CalendarChangedResponse
+	(*JobPanel)(nil),                     // 59: interloop.scheduler.v1.JobPanel
+	(*SetJobPanelRequest)(nil),           // 60: interloop.scheduler.v1.SetJobPanelRequest
+	(*SetJobPanelResponse)(nil),          // 61: interloop.scheduler.v1.SetJobPanelResponse
+	(*GetJobPanelRequest)(nil),           // 62: interloop.scheduler.v1.GetJobPanelRequest
+	(*GetJobPanelResponse)(nil),          // 63: interloop.scheduler.v1.GetJobPanelResponse
+	(*ExportCandidateRequest)(nil),       // 64: interloop.scheduler.v1.ExportCandidateRequest
+	(*ExportCandidateResponse)(nil),      // 65: interloop.scheduler.v1.ExportCandidateResponse
+	(*v1.TimeRange)(nil),                 // 66: interloop.common.v1.TimeRange
+	(*v1.PageRequest)(nil),               // 67: interloop.common.v1.PageRequest
+	(*v1.PageResponse)(nil),              // 68: interloop.common.v1.PageResponse
+	(*timestamppb.Timestamp)(nil),        // 69: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),              // 70: google.protobuf.Struct
 }
 var file_interloop_scheduler_v1_scheduler_proto_depIdxs = []int32{
 	2,  // 0: interloop.scheduler.v1.Interviewer.working_hours:type_name -> interloop.scheduler.v1.WorkingHours
 	5,  // 1: interloop.scheduler.v1.Interviewer.overrides:type_name -> interloop.scheduler.v1.DateOverride
-	58, // 2: interloop.scheduler.v1.Interviewer.out_of_office:type_name -> interloop.common.v1.TimeRange
+	66, // 2: interloop.scheduler.v1.Interviewer.out_of_office:type_name -> interloop.common.v1.TimeRange
 	6,  // 3: interloop.scheduler.v1.Interviewer.training:type_name -> interloop.scheduler.v1.Training
 	7,  // 4: interloop.scheduler.v1.Interviewer.calendar:type_name -> interloop.scheduler.v1.CalendarSource
 	4,  // 5: interloop.scheduler.v1.DateOverride.windows:type_name -> interloop.scheduler.v1.TimeWindow
 	0,  // 6: interloop.scheduler.v1.Training.stage:type_name -> interloop.scheduler.v1.TrainingStage
 	3,  // 7: interloop.scheduler.v1.UpsertInterviewerRequest.interviewer:type_name -> interloop.scheduler.v1.Interviewer
 	3,  // 8: interloop.scheduler.v1.UpsertInterviewerResponse.interviewer:type_name -> interloop.scheduler.v1.Interviewer
-	59, // 9: interloop.scheduler.v1.ListInterviewersRequest.page:type_name -> interloop.common.v1.PageRequest
+	67, // 9: interloop.scheduler.v1.ListInterviewersRequest.page:type_name -> interloop.common.v1.PageRequest
 	3,  // 10: interloop.scheduler.v1.ListInterviewersResponse.interviewers:type_name -> interloop.scheduler.v1.Interviewer
-	60, // 11: interloop.scheduler.v1.ListInterviewersResponse.page:type_name -> interloop.common.v1.PageResponse
-	58, // 12: interloop.scheduler.v1.ReplaceBusyBlocksRequest.window:type_name -> interloop.common.v1.TimeRange
-	58, // 13: interloop.scheduler.v1.ReplaceBusyBlocksRequest.busy:type_name -> interloop.common.v1.TimeRange
+	68, // 11: interloop.scheduler.v1.ListInterviewersResponse.page:type_name -> interloop.common.v1.PageResponse
+	66, // 12: interloop.scheduler.v1.ReplaceBusyBlocksRequest.window:type_name -> interloop.common.v1.TimeRange
+	66, // 13: interloop.scheduler.v1.ReplaceBusyBlocksRequest.busy:type_name -> interloop.common.v1.TimeRange
 	14, // 14: interloop.scheduler.v1.FindSlotsRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	58, // 15: interloop.scheduler.v1.FindSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
-	61, // 16: interloop.scheduler.v1.Slot.start:type_name -> google.protobuf.Timestamp
-	61, // 17: interloop.scheduler.v1.Slot.end:type_name -> google.protobuf.Timestamp
+	66, // 15: interloop.scheduler.v1.FindSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
+	69, // 16: interloop.scheduler.v1.Slot.start:type_name -> google.protobuf.Timestamp
+	69, // 17: interloop.scheduler.v1.Slot.end:type_name -> google.protobuf.Timestamp
 	16, // 18: interloop.scheduler.v1.FindSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
-	61, // 19: interloop.scheduler.v1.Booking.start:type_name -> google.protobuf.Timestamp
-	61, // 20: interloop.scheduler.v1.Booking.end:type_name -> google.protobuf.Timestamp
-	16, // 21: interloop.scheduler.v1.SlotConflict.alternatives:type_name -> interloop.scheduler.v1.Slot
-	61, // 22: interloop.scheduler.v1.ScheduleInterviewRequest.start:type_name -> google.protobuf.Timestamp
-	61, // 23: interloop.scheduler.v1.ScheduleInterviewRequest.end:type_name -> google.protobuf.Timestamp
-	18, // 24: interloop.scheduler.v1.ScheduleInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	14, // 25: interloop.scheduler.v1.CreateSchedulingLinkRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	24, // 26: interloop.scheduler.v1.CreateSchedulingLinkRequest.settings:type_name -> interloop.scheduler.v1.SlotSettings
-	61, // 27: interloop.scheduler.v1.CreateSchedulingLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
-	58, // 28: interloop.scheduler.v1.GetLinkSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
-	16, // 29: interloop.scheduler.v1.GetLinkSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
-	61, // 30: interloop.scheduler.v1.GetLinkSlotsResponse.expires_at:type_name -> google.protobuf.Timestamp
-	18, // 31: interloop.scheduler.v1.GetLinkSlotsResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	61, // 32: interloop.scheduler.v1.HoldSlotRequest.start:type_name -> google.protobuf.Timestamp
-	61, // 33: interloop.scheduler.v1.HoldSlotResponse.expires_at:type_name -> google.protobuf.Timestamp
-	61, // 34: interloop.scheduler.v1.HoldSlotResponse.start:type_name -> google.protobuf.Timestamp
-	61, // 35: interloop.scheduler.v1.HoldSlotResponse.end:type_name -> google.protobuf.Timestamp
-	61, // 36: interloop.scheduler.v1.ConfirmBookingRequest.start:type_name -> google.protobuf.Timestamp
-	18, // 37: interloop.scheduler.v1.ConfirmBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	19, // 38: interloop.scheduler.v1.ConfirmBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
-	18, // 39: interloop.scheduler.v1.CancelBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	19, // 40: interloop.scheduler.v1.CancelBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
-	61, // 41: interloop.scheduler.v1.RescheduleBookingRequest.start:type_name -> google.protobuf.Timestamp
-	18, // 42: interloop.scheduler.v1.RescheduleBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	19, // 43: interloop.scheduler.v1.RescheduleBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
-	18, // 44: interloop.scheduler.v1.CompleteInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	59, // 45: interloop.scheduler.v1.ListBookingsRequest.page:type_name -> interloop.common.v1.PageRequest
-	18, // 46: interloop.scheduler.v1.ListBookingsResponse.bookings:type_name -> interloop.scheduler.v1.Booking
-	60, // 47: interloop.scheduler.v1.ListBookingsResponse.page:type_name -> interloop.common.v1.PageResponse
-	42, // 48: interloop.scheduler.v1.ProposeLoopRequest.sessions:type_name -> interloop.scheduler.v1.LoopSession
-	58, // 49: interloop.scheduler.v1.ProposeLoopRequest.window:type_name -> interloop.common.v1.TimeRange
-	0,  // 50: interloop.scheduler.v1.Shadow.stage:type_name -> interloop.scheduler.v1.TrainingStage
-	61, // 51: interloop.scheduler.v1.ScheduledSession.start:type_name -> google.protobuf.Timestamp
-	61, // 52: interloop.scheduler.v1.ScheduledSession.end:type_name -> google.protobuf.Timestamp
-	44, // 53: interloop.scheduler.v1.ScheduledSession.shadows:type_name -> interloop.scheduler.v1.Shadow
-	1,  // 54: interloop.scheduler.v1.LoopOption.status:type_name -> interloop.scheduler.v1.SolveStatus
-	45, // 55: interloop.scheduler.v1.LoopOption.sessions:type_name -> interloop.scheduler.v1.ScheduledSession
-	46, // 56: interloop.scheduler.v1.ProposeLoopResponse.options:type_name -> interloop.scheduler.v1.LoopOption
-	49, // 57: interloop.scheduler.v1.RefreshCalendarsResponse.results:type_name -> interloop.scheduler.v1.CalendarRefresh
-	14, // 58: interloop.scheduler.v1.JobPanel.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	24, // 59: interloop.scheduler.v1.JobPanel.settings:type_name -> interloop.scheduler.v1.SlotSettings
-	51, // 60: interloop.scheduler.v1.SetJobPanelRequest.panel:type_name -> interloop.scheduler.v1.JobPanel
-	51, // 61: interloop.scheduler.v1.SetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
-	51, // 62: interloop.scheduler.v1.GetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
-	62, // 63: interloop.scheduler.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
-	8,  // 64: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:input_type -> interloop.scheduler.v1.UpsertInterviewerRequest
-	10, // 65: interloop.scheduler.v1.SchedulerService.ListInterviewers:input_type -> interloop.scheduler.v1.ListInterviewersRequest
-	12, // 66: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:input_type -> interloop.scheduler.v1.ReplaceBusyBlocksRequest
-	15, // 67: interloop.scheduler.v1.SchedulerService.FindSlots:input_type -> interloop.scheduler.v1.FindSlotsRequest
-	21, // 68: interloop.scheduler.v1.SchedulerService.ScheduleInterview:input_type -> interloop.scheduler.v1.ScheduleInterviewRequest
-	23, // 69: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:input_type -> interloop.scheduler.v1.CreateSchedulingLinkRequest
-	26, // 70: interloop.scheduler.v1.SchedulerService.GetLinkSlots:input_type -> interloop.scheduler.v1.GetLinkSlotsRequest
-	28, // 71: interloop.scheduler.v1.SchedulerService.HoldSlot:input_type -> interloop.scheduler.v1.HoldSlotRequest
-	30, // 72: interloop.scheduler.v1.SchedulerService.ConfirmBooking:input_type -> interloop.scheduler.v1.ConfirmBookingRequest
-	34, // 73: interloop.scheduler.v1.SchedulerService.CancelBooking:input_type -> interloop.scheduler.v1.CancelBookingRequest
-	38, // 74: interloop.scheduler.v1.SchedulerService.CompleteInterview:input_type -> interloop.scheduler.v1.CompleteInterviewRequest
-	40, // 75: interloop.scheduler.v1.SchedulerService.ListBookings:input_type -> interloop.scheduler.v1.ListBookingsRequest
-	36, // 76: interloop.scheduler.v1.SchedulerService.RescheduleBooking:input_type -> interloop.scheduler.v1.RescheduleBookingRequest
-	32, // 77: interloop.scheduler.v1.SchedulerService.ReleaseHold:input_type -> interloop.scheduler.v1.ReleaseHoldRequest
-	43, // 78: interloop.scheduler.v1.SchedulerService.ProposeLoop:input_type -> interloop.scheduler.v1.ProposeLoopRequest
-	48, // 79: interloop.scheduler.v1.SchedulerService.RefreshCalendars:input_type -> interloop.scheduler.v1.RefreshCalendarsRequest
-	52, // 80: interloop.scheduler.v1.SchedulerService.SetJobPanel:input_type -> interloop.scheduler.v1.SetJobPanelRequest
-	54, // 81: interloop.scheduler.v1.SchedulerService.GetJobPanel:input_type -> interloop.scheduler.v1.GetJobPanelRequest
-	56, // 82: interloop.scheduler.v1.SchedulerService.ExportCandidate:input_type -> interloop.scheduler.v1.ExportCandidateRequest
-	9,  // 83: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:output_type -> interloop.scheduler.v1.UpsertInterviewerResponse
-	11, // 84: interloop.scheduler.v1.SchedulerService.ListInterviewers:output_type -> interloop.scheduler.v1.ListInterviewersResponse
-	13, // 85: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:output_type -> interloop.scheduler.v1.ReplaceBusyBlocksResponse
-	17, // 86: interloop.scheduler.v1.SchedulerService.FindSlots:output_type -> interloop.scheduler.v1.FindSlotsResponse
-	22, // 87: interloop.scheduler.v1.SchedulerService.ScheduleInterview:output_type -> interloop.scheduler.v1.ScheduleInterviewResponse
-	25, // 88: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:output_type -> interloop.scheduler.v1.CreateSchedulingLinkResponse
-	27, // 89: interloop.scheduler.v1.SchedulerService.GetLinkSlots:output_type -> interloop.scheduler.v1.GetLinkSlotsResponse
-	29, // 90: interloop.scheduler.v1.SchedulerService.HoldSlot:output_type -> interloop.scheduler.v1.HoldSlotResponse
-	31, // 91: interloop.scheduler.v1.SchedulerService.ConfirmBooking:output_type -> interloop.scheduler.v1.ConfirmBookingResponse
-	35, // 92: interloop.scheduler.v1.SchedulerService.CancelBooking:output_type -> interloop.scheduler.v1.CancelBookingResponse
-	39, // 93: interloop.scheduler.v1.SchedulerService.CompleteInterview:output_type -> interloop.scheduler.v1.CompleteInterviewResponse
-	41, // 94: interloop.scheduler.v1.SchedulerService.ListBookings:output_type -> interloop.scheduler.v1.ListBookingsResponse
-	37, // 95: interloop.scheduler.v1.SchedulerService.RescheduleBooking:output_type -> interloop.scheduler.v1.RescheduleBookingResponse
-	33, // 96: interloop.scheduler.v1.SchedulerService.ReleaseHold:output_type -> interloop.scheduler.v1.ReleaseHoldResponse
-	47, // 97: interloop.scheduler.v1.SchedulerService.ProposeLoop:output_type -> interloop.scheduler.v1.ProposeLoopResponse
-	50, // 98: interloop.scheduler.v1.SchedulerService.RefreshCalendars:output_type -> interloop.scheduler.v1.RefreshCalendarsResponse
-	53, // 99: interloop.scheduler.v1.SchedulerService.SetJobPanel:output_type -> interloop.scheduler.v1.SetJobPanelResponse
-	55, // 100: interloop.scheduler.v1.SchedulerService.GetJobPanel:output_type -> interloop.scheduler.v1.GetJobPanelResponse
-	57, // 101: interloop.scheduler.v1.SchedulerService.ExportCandidate:output_type -> interloop.scheduler.v1.ExportCandidateResponse
-	83, // [83:102] is the sub-list for method output_type
-	64, // [64:83] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	69, // 19: interloop.scheduler.v1.Booking.start:type_name -> google.protobuf.Timestamp
+	69, // 20: interloop.scheduler.v1.Booking.end:type_name -> google.protobuf.Timestamp
+	19, // 21: interloop.scheduler.v1.Booking.override:type_name -> interloop.scheduler.v1.BookingOverride
+	16, // 22: interloop.scheduler.v1.SlotConflict.alternatives:type_name -> interloop.scheduler.v1.Slot
+	69, // 23: interloop.scheduler.v1.ScheduleInterviewRequest.start:type_name -> google.protobuf.Timestamp
+	69, // 24: interloop.scheduler.v1.ScheduleInterviewRequest.end:type_name -> google.protobuf.Timestamp
+	19, // 25: interloop.scheduler.v1.ScheduleInterviewRequest.override:type_name -> interloop.scheduler.v1.BookingOverride
+	18, // 26: interloop.scheduler.v1.ScheduleInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	14, // 27: interloop.scheduler.v1.CreateSchedulingLinkRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	26, // 28: interloop.scheduler.v1.CreateSchedulingLinkRequest.settings:type_name -> interloop.scheduler.v1.SlotSettings
+	25, // 29: interloop.scheduler.v1.CreateSchedulingLinkRequest.loop:type_name -> interloop.scheduler.v1.LoopSpec
+	44, // 30: interloop.scheduler.v1.LoopSpec.sessions:type_name -> interloop.scheduler.v1.LoopSession
+	69, // 31: interloop.scheduler.v1.CreateSchedulingLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
+	66, // 32: interloop.scheduler.v1.GetLinkSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
+	16, // 33: interloop.scheduler.v1.GetLinkSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
+	69, // 34: interloop.scheduler.v1.GetLinkSlotsResponse.expires_at:type_name -> google.protobuf.Timestamp
+	18, // 35: interloop.scheduler.v1.GetLinkSlotsResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	48, // 36: interloop.scheduler.v1.GetLinkSlotsResponse.loop_options:type_name -> interloop.scheduler.v1.LoopOption
+	69, // 37: interloop.scheduler.v1.HoldSlotRequest.start:type_name -> google.protobuf.Timestamp
+	69, // 38: interloop.scheduler.v1.HoldSlotResponse.expires_at:type_name -> google.protobuf.Timestamp
+	69, // 39: interloop.scheduler.v1.HoldSlotResponse.start:type_name -> google.protobuf.Timestamp
+	69, // 40: interloop.scheduler.v1.HoldSlotResponse.end:type_name -> google.protobuf.Timestamp
+	69, // 41: interloop.scheduler.v1.ConfirmBookingRequest.start:type_name -> google.protobuf.Timestamp
+	50, // 42: interloop.scheduler.v1.ConfirmBookingRequest.loop_sessions:type_name -> interloop.scheduler.v1.LoopSessionBooking
+	18, // 43: interloop.scheduler.v1.ConfirmBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	20, // 44: interloop.scheduler.v1.ConfirmBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
+	18, // 45: interloop.scheduler.v1.ConfirmBookingResponse.bookings:type_name -> interloop.scheduler.v1.Booking
+	18, // 46: interloop.scheduler.v1.CancelBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	20, // 47: interloop.scheduler.v1.CancelBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
+	69, // 48: interloop.scheduler.v1.RescheduleBookingRequest.start:type_name -> google.protobuf.Timestamp
+	18, // 49: interloop.scheduler.v1.RescheduleBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	20, // 50: interloop.scheduler.v1.RescheduleBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
+	18, // 51: interloop.scheduler.v1.CompleteInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	67, // 52: interloop.scheduler.v1.ListBookingsRequest.page:type_name -> interloop.common.v1.PageRequest
+	18, // 53: interloop.scheduler.v1.ListBookingsResponse.bookings:type_name -> interloop.scheduler.v1.Booking
+	68, // 54: interloop.scheduler.v1.ListBookingsResponse.page:type_name -> interloop.common.v1.PageResponse
+	44, // 55: interloop.scheduler.v1.ProposeLoopRequest.sessions:type_name -> interloop.scheduler.v1.LoopSession
+	66, // 56: interloop.scheduler.v1.ProposeLoopRequest.window:type_name -> interloop.common.v1.TimeRange
+	0,  // 57: interloop.scheduler.v1.Shadow.stage:type_name -> interloop.scheduler.v1.TrainingStage
+	69, // 58: interloop.scheduler.v1.ScheduledSession.start:type_name -> google.protobuf.Timestamp
+	69, // 59: interloop.scheduler.v1.ScheduledSession.end:type_name -> google.protobuf.Timestamp
+	46, // 60: interloop.scheduler.v1.ScheduledSession.shadows:type_name -> interloop.scheduler.v1.Shadow
+	1,  // 61: interloop.scheduler.v1.LoopOption.status:type_name -> interloop.scheduler.v1.SolveStatus
+	47, // 62: interloop.scheduler.v1.LoopOption.sessions:type_name -> interloop.scheduler.v1.ScheduledSession
+	48, // 63: interloop.scheduler.v1.ProposeLoopResponse.options:type_name -> interloop.scheduler.v1.LoopOption
+	69, // 64: interloop.scheduler.v1.LoopSessionBooking.start:type_name -> google.protobuf.Timestamp
+	69, // 65: interloop.scheduler.v1.LoopSessionBooking.end:type_name -> google.protobuf.Timestamp
+	50, // 66: interloop.scheduler.v1.BookLoopRequest.sessions:type_name -> interloop.scheduler.v1.LoopSessionBooking
+	19, // 67: interloop.scheduler.v1.BookLoopRequest.override:type_name -> interloop.scheduler.v1.BookingOverride
+	45, // 68: interloop.scheduler.v1.BookLoopRequest.proposal:type_name -> interloop.scheduler.v1.ProposeLoopRequest
+	18, // 69: interloop.scheduler.v1.BookLoopResponse.bookings:type_name -> interloop.scheduler.v1.Booking
+	48, // 70: interloop.scheduler.v1.LoopConflict.alternatives:type_name -> interloop.scheduler.v1.LoopOption
+	55, // 71: interloop.scheduler.v1.RefreshCalendarsResponse.results:type_name -> interloop.scheduler.v1.CalendarRefresh
+	14, // 72: interloop.scheduler.v1.JobPanel.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	26, // 73: interloop.scheduler.v1.JobPanel.settings:type_name -> interloop.scheduler.v1.SlotSettings
+	59, // 74: interloop.scheduler.v1.SetJobPanelRequest.panel:type_name -> interloop.scheduler.v1.JobPanel
+	59, // 75: interloop.scheduler.v1.SetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
+	59, // 76: interloop.scheduler.v1.GetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
+	70, // 77: interloop.scheduler.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
+	8,  // 78: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:input_type -> interloop.scheduler.v1.UpsertInterviewerRequest
+	10, // 79: interloop.scheduler.v1.SchedulerService.ListInterviewers:input_type -> interloop.scheduler.v1.ListInterviewersRequest
+	12, // 80: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:input_type -> interloop.scheduler.v1.ReplaceBusyBlocksRequest
+	15, // 81: interloop.scheduler.v1.SchedulerService.FindSlots:input_type -> interloop.scheduler.v1.FindSlotsRequest
+	22, // 82: interloop.scheduler.v1.SchedulerService.ScheduleInterview:input_type -> interloop.scheduler.v1.ScheduleInterviewRequest
+	24, // 83: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:input_type -> interloop.scheduler.v1.CreateSchedulingLinkRequest
+	28, // 84: interloop.scheduler.v1.SchedulerService.GetLinkSlots:input_type -> interloop.scheduler.v1.GetLinkSlotsRequest
+	30, // 85: interloop.scheduler.v1.SchedulerService.HoldSlot:input_type -> interloop.scheduler.v1.HoldSlotRequest
+	32, // 86: interloop.scheduler.v1.SchedulerService.ConfirmBooking:input_type -> interloop.scheduler.v1.ConfirmBookingRequest
+	36, // 87: interloop.scheduler.v1.SchedulerService.CancelBooking:input_type -> interloop.scheduler.v1.CancelBookingRequest
+	40, // 88: interloop.scheduler.v1.SchedulerService.CompleteInterview:input_type -> interloop.scheduler.v1.CompleteInterviewRequest
+	42, // 89: interloop.scheduler.v1.SchedulerService.ListBookings:input_type -> interloop.scheduler.v1.ListBookingsRequest
+	38, // 90: interloop.scheduler.v1.SchedulerService.RescheduleBooking:input_type -> interloop.scheduler.v1.RescheduleBookingRequest
+	34, // 91: interloop.scheduler.v1.SchedulerService.ReleaseHold:input_type -> interloop.scheduler.v1.ReleaseHoldRequest
+	45, // 92: interloop.scheduler.v1.SchedulerService.ProposeLoop:input_type -> interloop.scheduler.v1.ProposeLoopRequest
+	51, // 93: interloop.scheduler.v1.SchedulerService.BookLoop:input_type -> interloop.scheduler.v1.BookLoopRequest
+	54, // 94: interloop.scheduler.v1.SchedulerService.RefreshCalendars:input_type -> interloop.scheduler.v1.RefreshCalendarsRequest
+	57, // 95: interloop.scheduler.v1.SchedulerService.CalendarChanged:input_type -> interloop.scheduler.v1.CalendarChangedRequest
+	60, // 96: interloop.scheduler.v1.SchedulerService.SetJobPanel:input_type -> interloop.scheduler.v1.SetJobPanelRequest
+	62, // 97: interloop.scheduler.v1.SchedulerService.GetJobPanel:input_type -> interloop.scheduler.v1.GetJobPanelRequest
+	64, // 98: interloop.scheduler.v1.SchedulerService.ExportCandidate:input_type -> interloop.scheduler.v1.ExportCandidateRequest
+	9,  // 99: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:output_type -> interloop.scheduler.v1.UpsertInterviewerResponse
+	11, // 100: interloop.scheduler.v1.SchedulerService.ListInterviewers:output_type -> interloop.scheduler.v1.ListInterviewersResponse
+	13, // 101: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:output_type -> interloop.scheduler.v1.ReplaceBusyBlocksResponse
+	17, // 102: interloop.scheduler.v1.SchedulerService.FindSlots:output_type -> interloop.scheduler.v1.FindSlotsResponse
+	23, // 103: interloop.scheduler.v1.SchedulerService.ScheduleInterview:output_type -> interloop.scheduler.v1.ScheduleInterviewResponse
+	27, // 104: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:output_type -> interloop.scheduler.v1.CreateSchedulingLinkResponse
+	29, // 105: interloop.scheduler.v1.SchedulerService.GetLinkSlots:output_type -> interloop.scheduler.v1.GetLinkSlotsResponse
+	31, // 106: interloop.scheduler.v1.SchedulerService.HoldSlot:output_type -> interloop.scheduler.v1.HoldSlotResponse
+	33, // 107: interloop.scheduler.v1.SchedulerService.ConfirmBooking:output_type -> interloop.scheduler.v1.ConfirmBookingResponse
+	37, // 108: interloop.scheduler.v1.SchedulerService.CancelBooking:output_type -> interloop.scheduler.v1.CancelBookingResponse
+	41, // 109: interloop.scheduler.v1.SchedulerService.CompleteInterview:output_type -> interloop.scheduler.v1.CompleteInterviewResponse
+	43, // 110: interloop.scheduler.v1.SchedulerService.ListBookings:output_type -> interloop.scheduler.v1.ListBookingsResponse
+	39, // 111: interloop.scheduler.v1.SchedulerService.RescheduleBooking:output_type -> interloop.scheduler.v1.RescheduleBookingResponse
+	35, // 112: interloop.scheduler.v1.SchedulerService.ReleaseHold:output_type -> interloop.scheduler.v1.ReleaseHoldResponse
+	49, // 113: interloop.scheduler.v1.SchedulerService.ProposeLoop:output_type -> interloop.scheduler.v1.ProposeLoopResponse
+	52, // 114: interloop.scheduler.v1.SchedulerService.BookLoop:output_type -> interloop.scheduler.v1.BookLoopResponse
+	56, // 115: interloop.scheduler.v1.SchedulerService.RefreshCalendars:output_type -> interloop.scheduler.v1.RefreshCalendarsResponse
+	58, // 116: interloop.scheduler.v1.SchedulerService.CalendarChanged:output_type -> interloop.scheduler.v1.CalendarChangedResponse
+	61, // 117: interloop.scheduler.v1.SchedulerService.SetJobPanel:output_type -> interloop.scheduler.v1.SetJobPanelResponse
+	63, // 118: interloop.scheduler.v1.SchedulerService.GetJobPanel:output_type -> interloop.scheduler.v1.GetJobPanelResponse
+	65, // 119: interloop.scheduler.v1.SchedulerService.ExportCandidate:output_type -> interloop.scheduler.v1.ExportCandidateResponse
+	99, // [99:120] is the sub-list for method output_type
+	78, // [78:99] is the sub-list for method input_type
+	78, // [78:78] is the sub-list for extension type_name
+	78, // [78:78] is the sub-list for extension extendee
+	0,  // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_interloop_scheduler_v1_scheduler_proto_init() }
@@ -4554,7 +5375,7 @@ func file_interloop_scheduler_v1_scheduler_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_scheduler_v1_scheduler_proto_rawDesc), len(file_interloop_scheduler_v1_scheduler_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   56,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
