@@ -227,6 +227,19 @@ async def book(t: Tenant, who: list[str], start, job_id: str = "") -> str:  # ty
     return r.json()["id"]
 
 
+async def written_event(t: Tenant, booking: str) -> str:
+    """The vendor's id of the event the worker wrote for this booking (once it is written)."""
+
+    async def written() -> str | None:
+        rows = await t.fetch(
+            "SELECT vendor_event_id FROM calendar_writes WHERE booking_id = $1::uuid AND status = 'written'",
+            booking,
+        )
+        return rows[0]["vendor_event_id"] if rows else None
+
+    return await eventually("the event written", written)  # type: ignore[return-value]
+
+
 async def test_a_decline_raises_one_task_with_ranked_replacements(
     tenant: Tenant, google: FakeGoogleCalendar, platform, pool
 ) -> None:  # type: ignore[no-untyped-def]
@@ -246,14 +259,7 @@ async def test_a_decline_raises_one_task_with_ranked_replacements(
     booking = await book(tenant, ["dee"], start, "job-dec")
     await book(tenant, ["rep-a"], hour(6, 14))  # rep-a is free at 10 but already interviews that day
 
-    async def written() -> str | None:
-        rows = await tenant.fetch(
-            "SELECT vendor_event_id FROM calendar_writes WHERE booking_id = $1::uuid AND status = 'written'",
-            booking,
-        )
-        return rows[0]["vendor_event_id"] if rows else None
-
-    event_id = await eventually("the event written", written)
+    event_id = await written_event(tenant, booking)
     google.respond(cal, event_id, cal, "declined")  # the interviewer declines in their calendar
     assert await google.notify(cal) == [200]
 
@@ -331,14 +337,7 @@ async def test_a_graph_decline_no_push_told_of_is_found_by_the_polling_pass(
     assert r.status_code == 200, r.text
     booking = await book(tenant, ["mdee"], hour(7, 11), "job-mdec")
 
-    async def written() -> str | None:
-        rows = await tenant.fetch(
-            "SELECT vendor_event_id FROM calendar_writes WHERE booking_id = $1::uuid AND status = 'written'",
-            booking,
-        )
-        return rows[0]["vendor_event_id"] if rows else None
-
-    event_id = await eventually("the event written", written)
+    event_id = await written_event(tenant, booking)
     settings = settings_of(platform)
     await sweep_declines(pool, settings)  # accepted so far: nothing raised for this booking
     mine = lambda events: [e for e in events if e.subject == f"booking/{booking}"]  # noqa: E731

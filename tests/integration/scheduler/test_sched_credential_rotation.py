@@ -18,6 +18,7 @@ from interloop_common.keyring import KeyRing, KeysUnavailable, generate_key
 from interloop_fakes.calendars import FakeGoogleCalendar
 from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.store.interviewers import InterviewerRow
+from interloop_scheduler.usecases.calendar_push import open_channels
 from interloop_scheduler.usecases.calendars import refresh_calendars
 from interloop_scheduler.usecases.interviewers import upsert_interviewer
 
@@ -93,9 +94,31 @@ async def test_rotated_calendar_credentials_open_and_read_with_only_the_new_key(
         assert before.startswith("fernet:") and "google-test-token" not in before
         assert KeyRing(key_a, setting=SETTING).open(before) == "google-test-token"
 
+        # a push channel's secret is sealed with the same keys (its deliveries go nowhere here)
+        google.add_calendar("gcal-rot@acme.test")
+        push = SchedulerSettings(
+            database_url=dsn,
+            credential_keys=key_a,
+            outbound_allow_networks=LOOPBACK,
+            calendar_push_base_url="http://127.0.0.1:9",
+        )
+        assert await open_channels(pool, push, tenant) == {(tenant, "rot"): "opened"}
+
+        async def channel_secret() -> str:
+            async with db.tenant_tx(pool, tenant) as conn:
+                return await conn.fetchval(
+                    "SELECT secret FROM calendar_channels WHERE interviewer_id = 'rot'"
+                )
+
+        sealed_secret = await channel_secret()
+        (live,) = google.live_channels("gcal-rot@acme.test")
+        assert KeyRing(key_a, setting=SETTING).open(sealed_secret) == live.token
+
         done = rotate(dsn, f"{key_b},{key_a}")
         assert done.returncode == 0, done.stderr
-        assert "1 credential(s) re-sealed under the newest key, 0 failed" in done.stdout
+        assert "2 credential(s) re-sealed under the newest key, 0 failed" in done.stdout
+        resealed = await channel_secret()
+        assert resealed != sealed_secret and KeyRing(key_b, setting=SETTING).open(resealed) == live.token
 
         after = await stored()
         assert after != before and after.startswith("fernet:")

@@ -27,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -67,6 +68,8 @@ class WatchChannel:
     expiration: datetime
     stopped: bool = False
     messages: int = 0
+    # set once the ``sync`` message has been answered: Google sends nothing else before it
+    synced: threading.Event = field(default_factory=threading.Event)
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -125,9 +128,19 @@ class FakeGoogleCalendar(FakeCalendarVendor):
             self.deliveries.append(Delivery(channel.address, headers, b"", status))
         return status
 
+    async def _sync(self, channel: WatchChannel) -> None:
+        try:
+            await self._send(channel, "sync")
+        finally:
+            channel.synced.set()
+
     async def notify(self, calendar_id: str) -> list[int]:
         """``exists`` to every live channel watching this calendar; the answers' statuses."""
-        return [await self._send(c, "exists") for c in self.live_channels(calendar_id)]
+        out = []
+        for channel in self.live_channels(calendar_id):
+            await asyncio.to_thread(channel.synced.wait, 10)
+            out.append(await self._send(channel, "exists"))
+        return out
 
     async def forge(self, address: str, headers: dict[str, str]) -> int:
         """A delivery no channel made (a test of the receiving door)."""
@@ -164,7 +177,7 @@ class FakeGoogleCalendar(FakeCalendarVendor):
             channel_id, resource_id, calendar_id, str(address), str(token), min(expiration, longest)
         )
         self.channels[channel_id] = channel
-        task = asyncio.get_running_loop().create_task(self._send(channel, "sync"))
+        task = asyncio.get_running_loop().create_task(self._sync(channel))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         answer = {
