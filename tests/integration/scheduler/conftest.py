@@ -11,7 +11,10 @@ import asyncpg
 import grpc
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
+from google.protobuf.message import Message
 from interloop.scheduler.v1 import scheduler_pb2_grpc
+from interloop_common.events import encode, new_event
 
 
 @dataclass
@@ -79,3 +82,17 @@ async def open_link(
     r = await t.http.post("/v1/scheduling/links", json=body)
     assert r.status_code == 201, r.text
     return r.json()
+
+
+async def publish_ats(platform, tenant_id: str, type_: str, msg: Message, event_id: str) -> None:  # type: ignore[no-untyped-def]
+    """``msg`` as sync would publish it on the ats topic (keyed by tenant), under ``event_id``."""
+    event = new_event(type=type_, source="//interloop/sync", tenant_id=tenant_id, subject="test", payload=msg)
+    body, headers = encode(type(event)(**{**event.__dict__, "id": event_id}))
+    producer = AIOKafkaProducer(bootstrap_servers=platform.infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            f"{platform.prefix}interloop.ats.v1", value=body, key=tenant_id.encode(), headers=headers
+        )
+    finally:
+        await producer.stop()

@@ -9,34 +9,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from interloop.events.v1 import ats_pb2, interview_pb2
-from interloop_common.events import decode, encode, new_event
+from interloop_common.events import decode
 from interloop_devstack.testing import eventually
 
-from .conftest import ALWAYS, Tenant, open_link
+from .conftest import ALWAYS, Tenant, open_link, publish_ats
 
 pytestmark = pytest.mark.integration
-
-
-async def _publish(platform, tenant_id: str, msg: ats_pb2.ApplicationRejected, event_id: str) -> None:  # type: ignore[no-untyped-def]
-    event = new_event(
-        type="ats.application.rejected",
-        source="//interloop/sync",
-        tenant_id=tenant_id,
-        subject=f"application/{msg.remote_application_id}",
-        payload=msg,
-    )
-    event = type(event)(**{**event.__dict__, "id": event_id})
-    body, headers = encode(event)
-    producer = AIOKafkaProducer(bootstrap_servers=platform.infra.kafka_bootstrap)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            f"{platform.prefix}interloop.ats.v1", value=body, key=tenant_id.encode(), headers=headers
-        )
-    finally:
-        await producer.stop()
 
 
 async def _cancellations(t: Tenant) -> list[interview_pb2.InterviewCancelled]:
@@ -98,8 +77,9 @@ async def test_a_withdrawal_closes_links_and_cancels_only_upcoming_interviews(
         withdrawn=True,
     )
     event_id = str(uuid.uuid4())
-    await _publish(platform, tenant.id, withdrawal, event_id)
-    await _publish(platform, tenant.id, withdrawal, event_id)  # redelivered: the inbox makes it harmless
+    await publish_ats(platform, tenant.id, "ats.application.rejected", withdrawal, event_id)
+    # redelivered: the inbox makes it harmless
+    await publish_ats(platform, tenant.id, "ats.application.rejected", withdrawal, event_id)
 
     (cancelled,) = await eventually(lambda: _cancellations(tenant), what="the cancellation")
     assert cancelled.booking_id == upcoming["id"]
@@ -139,9 +119,8 @@ async def test_a_withdrawal_closes_links_and_cancels_only_upcoming_interviews(
 
     # one more event after the redelivery, on the same partition: once it is applied, so was the redelivery
     marker = str(uuid.uuid4())
-    await _publish(
-        platform, tenant.id, ats_pb2.ApplicationRejected(remote_application_id=other, reverted=True), marker
-    )
+    reverted = ats_pb2.ApplicationRejected(remote_application_id=other, reverted=True)
+    await publish_ats(platform, tenant.id, "ats.application.rejected", reverted, marker)
     await eventually(
         lambda: tenant.fetch(
             "SELECT 1 FROM inbox WHERE tenant_id = $1 AND event_id::text = $2", tenant.id, marker

@@ -1,7 +1,8 @@
 """What the scheduler consumes: the ATS moved an application to an interview stage, or an automation asked
 for it (`ats.scheduling.requested`) -> open a scheduling request for the job's default panel (announced as
 `interview.scheduling_requested`); the ATS rejected an application or the candidate withdrew -> its links
-close and its upcoming interviews are cancelled; a candidate was erased in the ATS -> erase their PII here."""
+close and its upcoming interviews are cancelled; two candidates were merged -> the merged one's links and
+bookings become the survivor's; a candidate was erased in the ATS -> erase their PII here."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from interloop_scheduler.settings import SchedulerSettings
 from interloop_scheduler.usecases.emit import SOURCE
 from interloop_scheduler.usecases.erasure import erase_candidate
 from interloop_scheduler.usecases.links import close_application
-from interloop_scheduler.usecases.requests import open_for_job
+from interloop_scheduler.usecases.requests import merge_candidates, open_for_job
 
 
 def stage_changed_handler(settings: SchedulerSettings):  # type: ignore[no-untyped-def]
@@ -86,6 +87,15 @@ def application_rejected_handler(settings: SchedulerSettings):  # type: ignore[n
     return handle
 
 
+async def candidates_merged(conn: asyncpg.Connection, event: Event) -> None:
+    msg = event.unpack(ats_pb2.CandidatesMerged)
+    assert isinstance(msg, ats_pb2.CandidatesMerged)
+    if not msg.surviving_candidate_id or not msg.merged_candidate_id:
+        raise MalformedEvent(f"{event.type} {event.id}: surviving and merged candidate ids are required")
+    if msg.surviving_candidate_id != msg.merged_candidate_id:
+        await merge_candidates(conn, event.tenant_id, msg.surviving_candidate_id, msg.merged_candidate_id)
+
+
 async def candidate_erased(conn: asyncpg.Connection, event: Event) -> None:
     msg = event.unpack(ats_pb2.CandidateErased)
     assert isinstance(msg, ats_pb2.CandidateErased)
@@ -116,6 +126,7 @@ def consumers(rt: Runtime) -> list[ConsumerSpec]:
                 "ats.scheduling.requested": scheduling_requested_handler(settings),
                 "ats.application.rejected": application_rejected_handler(settings),
                 "ats.candidate.erased": candidate_erased,
+                "ats.candidate.merged": candidates_merged,
             },
         )
     ]

@@ -180,6 +180,21 @@ async def close_for_application(
     return [r["id"] for r in rows]
 
 
+async def rekey_candidate(conn: asyncpg.Connection, tenant_id: str, merged_id: str, surviving_id: str) -> int:
+    """The ATS merged ``merged_id`` into ``surviving_id``: their links and bookings become the survivor's.
+    Returns how many rows moved."""
+    moved = 0
+    for table in ("scheduling_links", "bookings"):
+        status = await conn.execute(
+            f"UPDATE {table} SET candidate_id = $3 WHERE tenant_id = $1 AND candidate_id = $2",  # noqa: S608 - a constant table
+            tenant_id,
+            merged_id,
+            surviving_id,
+        )
+        moved += int(status.split()[-1])
+    return moved
+
+
 async def candidate_contacts(
     conn: asyncpg.Connection, tenant_id: str, candidate_id: str
 ) -> list[tuple[str, str]]:
@@ -210,7 +225,7 @@ async def erase_candidate(
         await conn.execute(
             f"""UPDATE {table} SET candidate_name = CASE WHEN $3 THEN '' ELSE candidate_name END,
                    candidate_email = CASE WHEN $4 THEN '' ELSE candidate_email END
-                WHERE tenant_id = $1 AND candidate_id = $2""",  # noqa: S608 - table from a constant list
+                WHERE tenant_id = $1 AND candidate_id = $2""",  # noqa: S608 - a constant table
             tenant_id,
             candidate_id,
             name,

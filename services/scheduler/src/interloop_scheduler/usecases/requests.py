@@ -81,6 +81,16 @@ def refuse_closed(link: link_store.LinkRow) -> None:
         raise Conflict(f"link: this scheduling request was closed{why} and is no longer available")
 
 
+async def merge_candidates(
+    conn: asyncpg.Connection, tenant_id: str, surviving_id: str, merged_id: str
+) -> int:
+    """Two ATS candidate records became one: what the scheduler holds of the merged one is re-keyed to the
+    survivor, in the caller's transaction (a redelivery finds nothing left to move)."""
+    moved = await link_store.rekey_candidate(conn, tenant_id, merged_id, surviving_id)
+    log.info("merged candidate re-keyed: %d links and bookings (tenant %s)", moved, tenant_id)
+    return moved
+
+
 class NoDefaultPanel(Permanent):
     """The job has no default panel configured: a human must configure it (SetJobPanel), then replay."""
 
