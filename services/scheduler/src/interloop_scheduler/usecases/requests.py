@@ -75,10 +75,11 @@ async def open_request(
 
 
 def refuse_closed(link: link_store.LinkRow) -> None:
-    """A link the ATS closed answers FAILED_PRECONDITION on every page and change, booked or not."""
+    """A link the ATS closed answers FAILED_PRECONDITION on every page and change, booked or not. The
+    candidate reads this: it does not say why (closed_reason is for the tenant; a rejection is the ATS's
+    to tell)."""
     if link.closed_at is not None:
-        why = f" ({link.closed_reason})" if link.closed_reason else ""
-        raise Conflict(f"link: this scheduling request was closed{why} and is no longer available")
+        raise Conflict("link: this scheduling link is no longer available")
 
 
 async def merge_candidates(
