@@ -278,6 +278,13 @@ async def test_a_decline_raises_one_task_with_ranked_replacements(
         "open",
     )
 
+    # the coordinator's open tasks, over REST
+    r = await tenant.http.get("/v1/scheduling/declines")
+    assert r.status_code == 200, r.text
+    (open_task,) = [d for d in r.json()["declines"] if d["booking_id"] == booking]
+    assert open_task["interviewer_id"] == "dee" and open_task["start"] == iso(start)
+    assert open_task["replacement_interviewer_ids"] == ["rep-c", "rep-a"]
+
     # the same decline seen again (another notification, the polling pass) raises nothing more
     assert await check_declines(pool, settings_of(platform), tenant.id, "dee") == []
     assert await google.notify(cal) == [200]

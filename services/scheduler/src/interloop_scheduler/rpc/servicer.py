@@ -156,6 +156,24 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             tenant_id=changed.tenant_id, interviewer_id=changed.interviewer_id, refreshing=changed.refresh
         )
 
+    async def ListInterviewerDeclines(
+        self, request: pb.ListInterviewerDeclinesRequest, context: grpc.aio.ServicerContext
+    ):
+        declines = await calendar_push.open_declines(self.pool, tenant(request))
+        return pb.ListInterviewerDeclinesResponse(
+            declines=[
+                pb.InterviewerDecline(
+                    booking_id=str(d.booking_id),
+                    interviewer_id=d.interviewer_id,
+                    replacement_interviewer_ids=d.replacements,
+                    start=ts(d.start),
+                    end=ts(d.end),
+                    seen_at=ts(d.seen_at),
+                )
+                for d in declines
+            ]
+        )
+
     async def _refresh_changed(self, changed: calendar_push.Changed) -> None:
         try:
             await calendar_push.refresh_changed(self.pool, self.settings, changed)

@@ -179,9 +179,15 @@ async def record_decline(
     return status.endswith(" 1")
 
 
-async def open_declines(conn: asyncpg.Connection, tenant_id: str) -> list[asyncpg.Record]:
+async def open_declines(conn: asyncpg.Connection, tenant_id: str, limit: int = 500) -> list[asyncpg.Record]:
+    """The open decline tasks, oldest first, with their booking's time."""
     return await conn.fetch(
-        """SELECT * FROM interviewer_declines WHERE tenant_id = $1 AND status = 'open'
-           ORDER BY seen_at, booking_id, interviewer_id""",
+        """SELECT d.booking_id, d.interviewer_id, d.replacements, d.seen_at,
+                  lower(b.during) AS start, upper(b.during) AS "end"
+           FROM interviewer_declines d
+           JOIN bookings b ON b.tenant_id = d.tenant_id AND b.id = d.booking_id
+           WHERE d.tenant_id = $1 AND d.status = 'open'
+           ORDER BY d.seen_at, d.booking_id, d.interviewer_id LIMIT $2""",
         tenant_id,
+        limit,
     )

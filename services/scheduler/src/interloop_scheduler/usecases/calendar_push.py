@@ -336,3 +336,24 @@ async def replacements(
     load: Counter[str] = Counter(i for b in bookings for i in b.interviewer_ids)
     ranked = sorted(free, key=lambda i: (load[i], i))
     return ranked
+
+
+@dataclass(frozen=True)
+class Decline:
+    booking_id: uuid.UUID
+    interviewer_id: str
+    replacements: list[str]
+    start: datetime
+    end: datetime
+    seen_at: datetime
+
+
+async def open_declines(pool: asyncpg.Pool, tenant_id: str) -> list[Decline]:
+    async with tenant_tx(pool, tenant_id) as conn:
+        rows = await channel_store.open_declines(conn, tenant_id)
+    return [
+        Decline(
+            r["booking_id"], r["interviewer_id"], list(r["replacements"]), r["start"], r["end"], r["seen_at"]
+        )
+        for r in rows
+    ]

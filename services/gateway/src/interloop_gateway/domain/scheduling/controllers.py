@@ -173,6 +173,17 @@ class SchedulingController(Controller):
         return s.panel_out(resp.panel)
 
     @allow("admin", "recruiter")
+    @get(
+        "/declines",
+        summary="Open decline tasks: interviews an interviewer declined in their calendar, with replacements",
+    )
+    async def declines(self, request: Request) -> schemas.InterviewerDeclinesOut:
+        resp = await _scheduler(request).ListInterviewerDeclines(
+            spb.ListInterviewerDeclinesRequest(tenant_id=principal_of(request).tenant_id)
+        )
+        return s.declines_out(resp)
+
+    @allow("admin", "recruiter")
     @get("/job-panels/{job_id:str}", summary="A job's default panel")
     async def get_panel(self, request: Request, job_id: str) -> schemas.JobPanelOut:
         resp = await _scheduler(request).GetJobPanel(

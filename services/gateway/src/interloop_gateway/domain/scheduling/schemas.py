@@ -324,6 +324,21 @@ class CalendarRefreshesOut(msgspec.Struct):
     results: list[CalendarRefreshOut]
 
 
+class InterviewerDeclineOut(msgspec.Struct):
+    booking_id: str
+    interviewer_id: str
+    # who could stand in: the same pool, free for the whole interview, least loaded first
+    replacement_interviewer_ids: list[str]
+    start: str
+    end: str
+    seen_at: str
+
+
+class InterviewerDeclinesOut(msgspec.Struct):
+    # open tasks, oldest first (at most 500)
+    declines: list[InterviewerDeclineOut]
+
+
 class JobPanelOut(msgspec.Struct):
     job_id: str
     panel: list[Requirement]

@@ -384,6 +384,22 @@ def refreshes_out(r: spb.RefreshCalendarsResponse) -> schemas.CalendarRefreshesO
     )
 
 
+def declines_out(r: spb.ListInterviewerDeclinesResponse) -> schemas.InterviewerDeclinesOut:
+    return schemas.InterviewerDeclinesOut(
+        [
+            schemas.InterviewerDeclineOut(
+                d.booking_id,
+                d.interviewer_id,
+                list(d.replacement_interviewer_ids),
+                iso(dt(d.start)),
+                iso(dt(d.end)),
+                iso(dt(d.seen_at)),
+            )
+            for d in r.declines
+        ]
+    )
+
+
 def link_out(r: spb.CreateSchedulingLinkResponse) -> schemas.LinkOut:
     return schemas.LinkOut(link_id=r.link_id, token=r.token, url=r.url, expires_at=iso(dt(r.expires_at)))
 
