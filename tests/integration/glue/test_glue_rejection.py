@@ -105,7 +105,8 @@ async def test_a_rejection_closes_the_link_and_cancels_what_was_open(
             lambda who=who: _mails(mailbox, f"{who}@glue.test", "Interview cancelled"),
             what=f"{who}'s cancellation",
         )
-        assert "the application was rejected" in cancelled[0].get_body(("plain",)).get_content()
+        # the panel reads why, with the ATS's reason
+        assert "the application was rejected: Too Junior" in cancelled[0].get_body(("plain",)).get_content()
     status = await tenant.rows(
         "scheduler",
         "SELECT status FROM bookings WHERE tenant_id = $1 AND id = $2::uuid",

@@ -316,7 +316,8 @@ async def close_application(
             settings,
             tenant_id,
             b.id,
-            reason=f"{why}: {reason}" if reason else why,
+            # the ATS's reason is internal ("Too Junior"): for the panel only, never in the candidate's mail
+            reason=f"{why}: {reason}" if reason and not told else why,
             by_candidate=False,
             candidate_not_told=not told,
         )
