@@ -343,3 +343,35 @@ async def test_finished_hand_offs_are_swept_and_their_record_stays(ctx, workday)
     )
     assert kinds["k"] == ["send_scheduling_link"]  # what sent something stays
     assert await _count(ctx, "SELECT count(*) FROM hris_syncs WHERE tenant_id = $1", tenant) == 1
+
+
+async def test_a_stalled_vendor_holds_only_its_own_slot_and_the_worker_goes_on(infra, workday) -> None:  # type: ignore[no-untyped-def]
+    """The worker's rounds do not wait for each other: while one tenant's Workday stalls mid-call, another
+    tenant's hire (planned after the stall began) is written; then the stalled one is, each once."""
+    async with sync_context(infra, pool_size=4) as ctx:
+        stalled, stalled_ats = await _connect(ctx, workday)
+        with FakeWorkday() as healthy:
+            other, other_ats = await _connect(ctx, healthy)
+            await _hired(ctx, stalled, stalled_ats, 1)
+            workday.gate.clear()
+            running = asyncio.create_task(automations.worker(ctx))
+            try:
+                assert await asyncio.to_thread(workday.arrived.wait, 30), "the worker never reached Workday"
+                await _hired(ctx, other, other_ats, 2)
+
+                async def done(tenant: str) -> bool:
+                    return (await _hire_action(ctx, tenant))["status"] == "done"
+
+                await eventually(lambda: done(other), what="the other tenant's hire while the first stalls")
+                # ... while the first call is still in flight: not timed out, not recorded as an attempt
+                first = await _hire_action(ctx, stalled)
+                assert (first["status"], first["attempts"], first["last_error"]) == ("pending", 0, None), first
+                assert workday.stalled == 1
+                assert len(healthy.hires) == 1
+                workday.gate.set()
+                await eventually(lambda: done(stalled), what="the stalled hire once Workday answers")
+                assert len(workday.hires) == 1 and len(healthy.hires) == 1
+            finally:
+                workday.gate.set()
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)

@@ -128,6 +128,10 @@ class Wakeup:
     def _wake(self, *_: object) -> None:
         self._woken.set()
 
+    def wake(self) -> None:
+        """End the nap now, as a notification would (e.g. capacity came free for due work)."""
+        self._woken.set()
+
     async def close(self) -> None:
         listener, self._listener = self._listener, None
         if listener is None:

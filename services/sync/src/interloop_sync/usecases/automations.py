@@ -129,20 +129,81 @@ WAKEUP_CHANNEL = "automation_due"
 
 
 async def worker(ctx: SyncContext) -> None:
-    """Due actions, one batch after another while there are any; else at the next poll interval, or at
-    once when an action that is already due commits (migration 0005's NOTIFY)."""
+    """Due actions as soon as a slot is free; else at the next poll interval, or at once when an action
+    that is already due commits (migration 0005's NOTIFY) or a running one finishes. Rounds do not wait
+    for each other: one slow vendor call (an HRIS that stalls until its time cap) holds its own slot and
+    its lane, never the next round, so other tenants' emails and hand-offs leave meanwhile."""
     wakeup = Wakeup(ctx.pool, WAKEUP_CHANNEL)
+    runner = Runner(ctx, wake=wakeup.wake)
     try:
         await every(
             ctx.settings.automation_poll_seconds,
             "automations",
-            wakeup.round(lambda: run_due(ctx)),
+            wakeup.round(runner.round),
             drain=True,
             max_backoff=MAX_WORKER_BACKOFF_S,
             sleep=wakeup.nap,
         )
     finally:
+        await runner.close()
         await wakeup.close()
+
+
+class Runner:
+    """The worker's rounds: each claims at most as many due actions as there are free slots (so nothing
+    it leased waits long in memory while its lease runs) and runs them in the background, in order within
+    a lane (one application's hire, one ATS record's writes, one candidate's mail) across rounds too."""
+
+    def __init__(self, ctx: SyncContext, *, wake: Callable[[], None]) -> None:
+        self._ctx = ctx
+        self._wake = wake
+        self._free = ctx.settings.automation_concurrency
+        self._lanes: dict[tuple[str, str], asyncio.Lock] = {}
+        self._users: dict[tuple[str, str], int] = {}  # tasks holding or waiting for each lane's lock
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def round(self) -> int:
+        if self._free <= 0:
+            return 0  # every slot busy: a finishing action wakes the next round
+        now = utc_now()
+        lease_until = now + timedelta(seconds=self._ctx.settings.automation_lease_seconds)
+        async with system_tx(self._ctx.pool) as conn:
+            await store.cancel_erased(conn)
+            rows = await store.claim_due(
+                conn, now, lease_until, limit=min(self._ctx.settings.automation_batch, self._free)
+            )
+        self._free -= len(rows)
+        lanes: dict[tuple[str, str], list[asyncpg.Record]] = {}
+        for row in rows:
+            lanes.setdefault(_lane(row), []).append(row)
+        for lane, queued in lanes.items():
+            task = asyncio.create_task(self._run_lane(lane, queued))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(rows)
+
+    async def _run_lane(self, lane: tuple[str, str], rows: list[asyncpg.Record]) -> None:
+        lock = self._lanes.setdefault(lane, asyncio.Lock())
+        self._users[lane] = self._users.get(lane, 0) + 1
+        try:
+            async with lock:
+                for row in rows:
+                    try:
+                        await _execute(self._ctx, row)
+                    except Exception:  # noqa: BLE001 - the lease expires and the action comes again
+                        log.exception("automation %s (%s) not recorded", row["idempotency_key"], row["kind"])
+                    finally:
+                        self._free += 1
+                        self._wake()
+        finally:
+            self._users[lane] -= 1
+            if not self._users[lane]:  # nobody holds or waits for it: forget the lane
+                del self._users[lane], self._lanes[lane]
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 # RFC 5322 lines may run to 998 characters. CPython's folding at 78 moves a whole subject that ends in a
