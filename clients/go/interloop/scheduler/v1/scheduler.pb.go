@@ -4305,6 +4305,180 @@ func (x *CalendarChangedRequest) GetResourceState() string {
 	return ""
 }
 
+type ListInterviewerDeclinesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInterviewerDeclinesRequest) Reset() {
+	*x = ListInterviewerDeclinesRequest{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInterviewerDeclinesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInterviewerDeclinesRequest) ProtoMessage() {}
+
+func (x *ListInterviewerDeclinesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInterviewerDeclinesRequest.ProtoReflect.Descriptor instead.
+func (*ListInterviewerDeclinesRequest) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ListInterviewerDeclinesRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+type InterviewerDecline struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BookingId     string                 `protobuf:"bytes,1,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	InterviewerId string                 `protobuf:"bytes,2,opt,name=interviewer_id,json=interviewerId,proto3" json:"interviewer_id,omitempty"`
+	// The declined interviewer's pool on the booking's panel, free then and not on it, least loaded first.
+	ReplacementInterviewerIds []string               `protobuf:"bytes,3,rep,name=replacement_interviewer_ids,json=replacementInterviewerIds,proto3" json:"replacement_interviewer_ids,omitempty"`
+	Start                     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start,proto3" json:"start,omitempty"`
+	End                       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end,proto3" json:"end,omitempty"`
+	SeenAt                    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=seen_at,json=seenAt,proto3" json:"seen_at,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
+}
+
+func (x *InterviewerDecline) Reset() {
+	*x = InterviewerDecline{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InterviewerDecline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InterviewerDecline) ProtoMessage() {}
+
+func (x *InterviewerDecline) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InterviewerDecline.ProtoReflect.Descriptor instead.
+func (*InterviewerDecline) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *InterviewerDecline) GetBookingId() string {
+	if x != nil {
+		return x.BookingId
+	}
+	return ""
+}
+
+func (x *InterviewerDecline) GetInterviewerId() string {
+	if x != nil {
+		return x.InterviewerId
+	}
+	return ""
+}
+
+func (x *InterviewerDecline) GetReplacementInterviewerIds() []string {
+	if x != nil {
+		return x.ReplacementInterviewerIds
+	}
+	return nil
+}
+
+func (x *InterviewerDecline) GetStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *InterviewerDecline) GetEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
+func (x *InterviewerDecline) GetSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SeenAt
+	}
+	return nil
+}
+
+type ListInterviewerDeclinesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Open tasks, oldest first; at most 500.
+	Declines      []*InterviewerDecline `protobuf:"bytes,1,rep,name=declines,proto3" json:"declines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInterviewerDeclinesResponse) Reset() {
+	*x = ListInterviewerDeclinesResponse{}
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInterviewerDeclinesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInterviewerDeclinesResponse) ProtoMessage() {}
+
+func (x *ListInterviewerDeclinesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInterviewerDeclinesResponse.ProtoReflect.Descriptor instead.
+func (*ListInterviewerDeclinesResponse) Descriptor() ([]byte, []int) {
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ListInterviewerDeclinesResponse) GetDeclines() []*InterviewerDecline {
+	if x != nil {
+		return x.Declines
+	}
+	return nil
+}
+
 type CalendarChangedResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
@@ -4317,7 +4491,7 @@ type CalendarChangedResponse struct {
 
 func (x *CalendarChangedResponse) Reset() {
 	*x = CalendarChangedResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[56]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4329,7 +4503,7 @@ func (x *CalendarChangedResponse) String() string {
 func (*CalendarChangedResponse) ProtoMessage() {}
 
 func (x *CalendarChangedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[56]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4342,7 +4516,7 @@ func (x *CalendarChangedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CalendarChangedResponse.ProtoReflect.Descriptor instead.
 func (*CalendarChangedResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{56}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *CalendarChangedResponse) GetTenantId() string {
@@ -4380,7 +4554,7 @@ type JobPanel struct {
 
 func (x *JobPanel) Reset() {
 	*x = JobPanel{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[57]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4392,7 +4566,7 @@ func (x *JobPanel) String() string {
 func (*JobPanel) ProtoMessage() {}
 
 func (x *JobPanel) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[57]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4405,7 +4579,7 @@ func (x *JobPanel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobPanel.ProtoReflect.Descriptor instead.
 func (*JobPanel) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{57}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *JobPanel) GetJobId() string {
@@ -4453,7 +4627,7 @@ type SetJobPanelRequest struct {
 
 func (x *SetJobPanelRequest) Reset() {
 	*x = SetJobPanelRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[58]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4465,7 +4639,7 @@ func (x *SetJobPanelRequest) String() string {
 func (*SetJobPanelRequest) ProtoMessage() {}
 
 func (x *SetJobPanelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[58]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4478,7 +4652,7 @@ func (x *SetJobPanelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetJobPanelRequest.ProtoReflect.Descriptor instead.
 func (*SetJobPanelRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{58}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SetJobPanelRequest) GetTenantId() string {
@@ -4504,7 +4678,7 @@ type SetJobPanelResponse struct {
 
 func (x *SetJobPanelResponse) Reset() {
 	*x = SetJobPanelResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[59]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4516,7 +4690,7 @@ func (x *SetJobPanelResponse) String() string {
 func (*SetJobPanelResponse) ProtoMessage() {}
 
 func (x *SetJobPanelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[59]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4529,7 +4703,7 @@ func (x *SetJobPanelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetJobPanelResponse.ProtoReflect.Descriptor instead.
 func (*SetJobPanelResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{59}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SetJobPanelResponse) GetPanel() *JobPanel {
@@ -4549,7 +4723,7 @@ type GetJobPanelRequest struct {
 
 func (x *GetJobPanelRequest) Reset() {
 	*x = GetJobPanelRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[60]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4561,7 +4735,7 @@ func (x *GetJobPanelRequest) String() string {
 func (*GetJobPanelRequest) ProtoMessage() {}
 
 func (x *GetJobPanelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[60]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4574,7 +4748,7 @@ func (x *GetJobPanelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobPanelRequest.ProtoReflect.Descriptor instead.
 func (*GetJobPanelRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{60}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetJobPanelRequest) GetTenantId() string {
@@ -4600,7 +4774,7 @@ type GetJobPanelResponse struct {
 
 func (x *GetJobPanelResponse) Reset() {
 	*x = GetJobPanelResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[61]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4612,7 +4786,7 @@ func (x *GetJobPanelResponse) String() string {
 func (*GetJobPanelResponse) ProtoMessage() {}
 
 func (x *GetJobPanelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[61]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4625,7 +4799,7 @@ func (x *GetJobPanelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobPanelResponse.ProtoReflect.Descriptor instead.
 func (*GetJobPanelResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{61}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *GetJobPanelResponse) GetPanel() *JobPanel {
@@ -4647,7 +4821,7 @@ type ExportCandidateRequest struct {
 
 func (x *ExportCandidateRequest) Reset() {
 	*x = ExportCandidateRequest{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[62]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4659,7 +4833,7 @@ func (x *ExportCandidateRequest) String() string {
 func (*ExportCandidateRequest) ProtoMessage() {}
 
 func (x *ExportCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[62]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4672,7 +4846,7 @@ func (x *ExportCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportCandidateRequest.ProtoReflect.Descriptor instead.
 func (*ExportCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{62}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ExportCandidateRequest) GetTenantId() string {
@@ -4699,7 +4873,7 @@ type ExportCandidateResponse struct {
 
 func (x *ExportCandidateResponse) Reset() {
 	*x = ExportCandidateResponse{}
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[63]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4711,7 +4885,7 @@ func (x *ExportCandidateResponse) String() string {
 func (*ExportCandidateResponse) ProtoMessage() {}
 
 func (x *ExportCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[63]
+	mi := &file_interloop_scheduler_v1_scheduler_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4724,7 +4898,7 @@ func (x *ExportCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportCandidateResponse.ProtoReflect.Descriptor instead.
 func (*ExportCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{63}
+	return file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ExportCandidateResponse) GetRecords() *structpb.Struct {
@@ -5088,7 +5262,19 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\n" +
 	"channel_id\x18\x02 \x01(\tR\tchannelId\x12\x16\n" +
 	"\x06secret\x18\x03 \x01(\tR\x06secret\x12%\n" +
-	"\x0eresource_state\x18\x04 \x01(\tR\rresourceState\"}\n" +
+	"\x0eresource_state\x18\x04 \x01(\tR\rresourceState\"=\n" +
+	"\x1eListInterviewerDeclinesRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\"\xaf\x02\n" +
+	"\x12InterviewerDecline\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x01 \x01(\tR\tbookingId\x12%\n" +
+	"\x0einterviewer_id\x18\x02 \x01(\tR\rinterviewerId\x12>\n" +
+	"\x1breplacement_interviewer_ids\x18\x03 \x03(\tR\x19replacementInterviewerIds\x120\n" +
+	"\x05start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
+	"\x03end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\x123\n" +
+	"\aseen_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06seenAt\"i\n" +
+	"\x1fListInterviewerDeclinesResponse\x12F\n" +
+	"\bdeclines\x18\x01 \x03(\v2*.interloop.scheduler.v1.InterviewerDeclineR\bdeclines\"}\n" +
 	"\x17CalendarChangedResponse\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12%\n" +
 	"\x0einterviewer_id\x18\x02 \x01(\tR\rinterviewerId\x12\x1e\n" +
@@ -5124,7 +5310,7 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\vSolveStatus\x12\x1c\n" +
 	"\x18SOLVE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SOLVE_STATUS_OPTIMAL\x10\x01\x12\x19\n" +
-	"\x15SOLVE_STATUS_FEASIBLE\x10\x022\xc3\x12\n" +
+	"\x15SOLVE_STATUS_FEASIBLE\x10\x022\xd0\x13\n" +
 	"\x10SchedulerService\x12x\n" +
 	"\x11UpsertInterviewer\x120.interloop.scheduler.v1.UpsertInterviewerRequest\x1a1.interloop.scheduler.v1.UpsertInterviewerResponse\x12u\n" +
 	"\x10ListInterviewers\x12/.interloop.scheduler.v1.ListInterviewersRequest\x1a0.interloop.scheduler.v1.ListInterviewersResponse\x12x\n" +
@@ -5143,7 +5329,8 @@ const file_interloop_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\vProposeLoop\x12*.interloop.scheduler.v1.ProposeLoopRequest\x1a+.interloop.scheduler.v1.ProposeLoopResponse\x12]\n" +
 	"\bBookLoop\x12'.interloop.scheduler.v1.BookLoopRequest\x1a(.interloop.scheduler.v1.BookLoopResponse\x12u\n" +
 	"\x10RefreshCalendars\x12/.interloop.scheduler.v1.RefreshCalendarsRequest\x1a0.interloop.scheduler.v1.RefreshCalendarsResponse\x12r\n" +
-	"\x0fCalendarChanged\x12..interloop.scheduler.v1.CalendarChangedRequest\x1a/.interloop.scheduler.v1.CalendarChangedResponse\x12f\n" +
+	"\x0fCalendarChanged\x12..interloop.scheduler.v1.CalendarChangedRequest\x1a/.interloop.scheduler.v1.CalendarChangedResponse\x12\x8a\x01\n" +
+	"\x17ListInterviewerDeclines\x126.interloop.scheduler.v1.ListInterviewerDeclinesRequest\x1a7.interloop.scheduler.v1.ListInterviewerDeclinesResponse\x12f\n" +
 	"\vSetJobPanel\x12*.interloop.scheduler.v1.SetJobPanelRequest\x1a+.interloop.scheduler.v1.SetJobPanelResponse\x12f\n" +
 	"\vGetJobPanel\x12*.interloop.scheduler.v1.GetJobPanelRequest\x1a+.interloop.scheduler.v1.GetJobPanelResponse\x12r\n" +
 	"\x0fExportCandidate\x12..interloop.scheduler.v1.ExportCandidateRequest\x1a/.interloop.scheduler.v1.ExportCandidateResponseB\xf4\x01\n" +
@@ -5162,206 +5349,215 @@ func file_interloop_scheduler_v1_scheduler_proto_rawDescGZIP() []byte {
 }
 
 var file_interloop_scheduler_v1_scheduler_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_interloop_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_interloop_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_interloop_scheduler_v1_scheduler_proto_goTypes = []any{
-	(TrainingStage)(0),                   // 0: interloop.scheduler.v1.TrainingStage
-	(SolveStatus)(0),                     // 1: interloop.scheduler.v1.SolveStatus
-	(*WorkingHours)(nil),                 // 2: interloop.scheduler.v1.WorkingHours
-	(*Interviewer)(nil),                  // 3: interloop.scheduler.v1.Interviewer
-	(*TimeWindow)(nil),                   // 4: interloop.scheduler.v1.TimeWindow
-	(*DateOverride)(nil),                 // 5: interloop.scheduler.v1.DateOverride
-	(*Training)(nil),                     // 6: interloop.scheduler.v1.Training
-	(*CalendarSource)(nil),               // 7: interloop.scheduler.v1.CalendarSource
-	(*UpsertInterviewerRequest)(nil),     // 8: interloop.scheduler.v1.UpsertInterviewerRequest
-	(*UpsertInterviewerResponse)(nil),    // 9: interloop.scheduler.v1.UpsertInterviewerResponse
-	(*ListInterviewersRequest)(nil),      // 10: interloop.scheduler.v1.ListInterviewersRequest
-	(*ListInterviewersResponse)(nil),     // 11: interloop.scheduler.v1.ListInterviewersResponse
-	(*ReplaceBusyBlocksRequest)(nil),     // 12: interloop.scheduler.v1.ReplaceBusyBlocksRequest
-	(*ReplaceBusyBlocksResponse)(nil),    // 13: interloop.scheduler.v1.ReplaceBusyBlocksResponse
-	(*PanelRequirement)(nil),             // 14: interloop.scheduler.v1.PanelRequirement
-	(*FindSlotsRequest)(nil),             // 15: interloop.scheduler.v1.FindSlotsRequest
-	(*Slot)(nil),                         // 16: interloop.scheduler.v1.Slot
-	(*FindSlotsResponse)(nil),            // 17: interloop.scheduler.v1.FindSlotsResponse
-	(*Booking)(nil),                      // 18: interloop.scheduler.v1.Booking
-	(*BookingOverride)(nil),              // 19: interloop.scheduler.v1.BookingOverride
-	(*Invite)(nil),                       // 20: interloop.scheduler.v1.Invite
-	(*SlotConflict)(nil),                 // 21: interloop.scheduler.v1.SlotConflict
-	(*ScheduleInterviewRequest)(nil),     // 22: interloop.scheduler.v1.ScheduleInterviewRequest
-	(*ScheduleInterviewResponse)(nil),    // 23: interloop.scheduler.v1.ScheduleInterviewResponse
-	(*CreateSchedulingLinkRequest)(nil),  // 24: interloop.scheduler.v1.CreateSchedulingLinkRequest
-	(*LoopSpec)(nil),                     // 25: interloop.scheduler.v1.LoopSpec
-	(*SlotSettings)(nil),                 // 26: interloop.scheduler.v1.SlotSettings
-	(*CreateSchedulingLinkResponse)(nil), // 27: interloop.scheduler.v1.CreateSchedulingLinkResponse
-	(*GetLinkSlotsRequest)(nil),          // 28: interloop.scheduler.v1.GetLinkSlotsRequest
-	(*GetLinkSlotsResponse)(nil),         // 29: interloop.scheduler.v1.GetLinkSlotsResponse
-	(*HoldSlotRequest)(nil),              // 30: interloop.scheduler.v1.HoldSlotRequest
-	(*HoldSlotResponse)(nil),             // 31: interloop.scheduler.v1.HoldSlotResponse
-	(*ConfirmBookingRequest)(nil),        // 32: interloop.scheduler.v1.ConfirmBookingRequest
-	(*ConfirmBookingResponse)(nil),       // 33: interloop.scheduler.v1.ConfirmBookingResponse
-	(*ReleaseHoldRequest)(nil),           // 34: interloop.scheduler.v1.ReleaseHoldRequest
-	(*ReleaseHoldResponse)(nil),          // 35: interloop.scheduler.v1.ReleaseHoldResponse
-	(*CancelBookingRequest)(nil),         // 36: interloop.scheduler.v1.CancelBookingRequest
-	(*CancelBookingResponse)(nil),        // 37: interloop.scheduler.v1.CancelBookingResponse
-	(*RescheduleBookingRequest)(nil),     // 38: interloop.scheduler.v1.RescheduleBookingRequest
-	(*RescheduleBookingResponse)(nil),    // 39: interloop.scheduler.v1.RescheduleBookingResponse
-	(*CompleteInterviewRequest)(nil),     // 40: interloop.scheduler.v1.CompleteInterviewRequest
-	(*CompleteInterviewResponse)(nil),    // 41: interloop.scheduler.v1.CompleteInterviewResponse
-	(*ListBookingsRequest)(nil),          // 42: interloop.scheduler.v1.ListBookingsRequest
-	(*ListBookingsResponse)(nil),         // 43: interloop.scheduler.v1.ListBookingsResponse
-	(*LoopSession)(nil),                  // 44: interloop.scheduler.v1.LoopSession
-	(*ProposeLoopRequest)(nil),           // 45: interloop.scheduler.v1.ProposeLoopRequest
-	(*Shadow)(nil),                       // 46: interloop.scheduler.v1.Shadow
-	(*ScheduledSession)(nil),             // 47: interloop.scheduler.v1.ScheduledSession
-	(*LoopOption)(nil),                   // 48: interloop.scheduler.v1.LoopOption
-	(*ProposeLoopResponse)(nil),          // 49: interloop.scheduler.v1.ProposeLoopResponse
-	(*LoopSessionBooking)(nil),           // 50: interloop.scheduler.v1.LoopSessionBooking
-	(*BookLoopRequest)(nil),              // 51: interloop.scheduler.v1.BookLoopRequest
-	(*BookLoopResponse)(nil),             // 52: interloop.scheduler.v1.BookLoopResponse
-	(*LoopConflict)(nil),                 // 53: interloop.scheduler.v1.LoopConflict
-	(*RefreshCalendarsRequest)(nil),      // 54: interloop.scheduler.v1.RefreshCalendarsRequest
-	(*CalendarRefresh)(nil),              // 55: interloop.scheduler.v1.CalendarRefresh
-	(*RefreshCalendarsResponse)(nil),     // 56: interloop.scheduler.v1.RefreshCalendarsResponse
-	(*CalendarChangedRequest)(nil),       // 57: interloop.scheduler.v1.CalendarChangedRequest
-	(*CalendarChangedResponse)(nil),      // 58: interloop.scheduler.v1.CalendarChangedResponse
-	(*JobPanel)(nil),                     // 59: interloop.scheduler.v1.JobPanel
-	(*SetJobPanelRequest)(nil),           // 60: interloop.scheduler.v1.SetJobPanelRequest
-	(*SetJobPanelResponse)(nil),          // 61: interloop.scheduler.v1.SetJobPanelResponse
-	(*GetJobPanelRequest)(nil),           // 62: interloop.scheduler.v1.GetJobPanelRequest
-	(*GetJobPanelResponse)(nil),          // 63: interloop.scheduler.v1.GetJobPanelResponse
-	(*ExportCandidateRequest)(nil),       // 64: interloop.scheduler.v1.ExportCandidateRequest
-	(*ExportCandidateResponse)(nil),      // 65: interloop.scheduler.v1.ExportCandidateResponse
-	(*v1.TimeRange)(nil),                 // 66: interloop.common.v1.TimeRange
-	(*v1.PageRequest)(nil),               // 67: interloop.common.v1.PageRequest
-	(*v1.PageResponse)(nil),              // 68: interloop.common.v1.PageResponse
-	(*timestamppb.Timestamp)(nil),        // 69: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),              // 70: google.protobuf.Struct
+	(TrainingStage)(0),                      // 0: interloop.scheduler.v1.TrainingStage
+	(SolveStatus)(0),                        // 1: interloop.scheduler.v1.SolveStatus
+	(*WorkingHours)(nil),                    // 2: interloop.scheduler.v1.WorkingHours
+	(*Interviewer)(nil),                     // 3: interloop.scheduler.v1.Interviewer
+	(*TimeWindow)(nil),                      // 4: interloop.scheduler.v1.TimeWindow
+	(*DateOverride)(nil),                    // 5: interloop.scheduler.v1.DateOverride
+	(*Training)(nil),                        // 6: interloop.scheduler.v1.Training
+	(*CalendarSource)(nil),                  // 7: interloop.scheduler.v1.CalendarSource
+	(*UpsertInterviewerRequest)(nil),        // 8: interloop.scheduler.v1.UpsertInterviewerRequest
+	(*UpsertInterviewerResponse)(nil),       // 9: interloop.scheduler.v1.UpsertInterviewerResponse
+	(*ListInterviewersRequest)(nil),         // 10: interloop.scheduler.v1.ListInterviewersRequest
+	(*ListInterviewersResponse)(nil),        // 11: interloop.scheduler.v1.ListInterviewersResponse
+	(*ReplaceBusyBlocksRequest)(nil),        // 12: interloop.scheduler.v1.ReplaceBusyBlocksRequest
+	(*ReplaceBusyBlocksResponse)(nil),       // 13: interloop.scheduler.v1.ReplaceBusyBlocksResponse
+	(*PanelRequirement)(nil),                // 14: interloop.scheduler.v1.PanelRequirement
+	(*FindSlotsRequest)(nil),                // 15: interloop.scheduler.v1.FindSlotsRequest
+	(*Slot)(nil),                            // 16: interloop.scheduler.v1.Slot
+	(*FindSlotsResponse)(nil),               // 17: interloop.scheduler.v1.FindSlotsResponse
+	(*Booking)(nil),                         // 18: interloop.scheduler.v1.Booking
+	(*BookingOverride)(nil),                 // 19: interloop.scheduler.v1.BookingOverride
+	(*Invite)(nil),                          // 20: interloop.scheduler.v1.Invite
+	(*SlotConflict)(nil),                    // 21: interloop.scheduler.v1.SlotConflict
+	(*ScheduleInterviewRequest)(nil),        // 22: interloop.scheduler.v1.ScheduleInterviewRequest
+	(*ScheduleInterviewResponse)(nil),       // 23: interloop.scheduler.v1.ScheduleInterviewResponse
+	(*CreateSchedulingLinkRequest)(nil),     // 24: interloop.scheduler.v1.CreateSchedulingLinkRequest
+	(*LoopSpec)(nil),                        // 25: interloop.scheduler.v1.LoopSpec
+	(*SlotSettings)(nil),                    // 26: interloop.scheduler.v1.SlotSettings
+	(*CreateSchedulingLinkResponse)(nil),    // 27: interloop.scheduler.v1.CreateSchedulingLinkResponse
+	(*GetLinkSlotsRequest)(nil),             // 28: interloop.scheduler.v1.GetLinkSlotsRequest
+	(*GetLinkSlotsResponse)(nil),            // 29: interloop.scheduler.v1.GetLinkSlotsResponse
+	(*HoldSlotRequest)(nil),                 // 30: interloop.scheduler.v1.HoldSlotRequest
+	(*HoldSlotResponse)(nil),                // 31: interloop.scheduler.v1.HoldSlotResponse
+	(*ConfirmBookingRequest)(nil),           // 32: interloop.scheduler.v1.ConfirmBookingRequest
+	(*ConfirmBookingResponse)(nil),          // 33: interloop.scheduler.v1.ConfirmBookingResponse
+	(*ReleaseHoldRequest)(nil),              // 34: interloop.scheduler.v1.ReleaseHoldRequest
+	(*ReleaseHoldResponse)(nil),             // 35: interloop.scheduler.v1.ReleaseHoldResponse
+	(*CancelBookingRequest)(nil),            // 36: interloop.scheduler.v1.CancelBookingRequest
+	(*CancelBookingResponse)(nil),           // 37: interloop.scheduler.v1.CancelBookingResponse
+	(*RescheduleBookingRequest)(nil),        // 38: interloop.scheduler.v1.RescheduleBookingRequest
+	(*RescheduleBookingResponse)(nil),       // 39: interloop.scheduler.v1.RescheduleBookingResponse
+	(*CompleteInterviewRequest)(nil),        // 40: interloop.scheduler.v1.CompleteInterviewRequest
+	(*CompleteInterviewResponse)(nil),       // 41: interloop.scheduler.v1.CompleteInterviewResponse
+	(*ListBookingsRequest)(nil),             // 42: interloop.scheduler.v1.ListBookingsRequest
+	(*ListBookingsResponse)(nil),            // 43: interloop.scheduler.v1.ListBookingsResponse
+	(*LoopSession)(nil),                     // 44: interloop.scheduler.v1.LoopSession
+	(*ProposeLoopRequest)(nil),              // 45: interloop.scheduler.v1.ProposeLoopRequest
+	(*Shadow)(nil),                          // 46: interloop.scheduler.v1.Shadow
+	(*ScheduledSession)(nil),                // 47: interloop.scheduler.v1.ScheduledSession
+	(*LoopOption)(nil),                      // 48: interloop.scheduler.v1.LoopOption
+	(*ProposeLoopResponse)(nil),             // 49: interloop.scheduler.v1.ProposeLoopResponse
+	(*LoopSessionBooking)(nil),              // 50: interloop.scheduler.v1.LoopSessionBooking
+	(*BookLoopRequest)(nil),                 // 51: interloop.scheduler.v1.BookLoopRequest
+	(*BookLoopResponse)(nil),                // 52: interloop.scheduler.v1.BookLoopResponse
+	(*LoopConflict)(nil),                    // 53: interloop.scheduler.v1.LoopConflict
+	(*RefreshCalendarsRequest)(nil),         // 54: interloop.scheduler.v1.RefreshCalendarsRequest
+	(*CalendarRefresh)(nil),                 // 55: interloop.scheduler.v1.CalendarRefresh
+	(*RefreshCalendarsResponse)(nil),        // 56: interloop.scheduler.v1.RefreshCalendarsResponse
+	(*CalendarChangedRequest)(nil),          // 57: interloop.scheduler.v1.CalendarChangedRequest
+	(*ListInterviewerDeclinesRequest)(nil),  // 58: interloop.scheduler.v1.ListInterviewerDeclinesRequest
+	(*InterviewerDecline)(nil),              // 59: interloop.scheduler.v1.InterviewerDecline
+	(*ListInterviewerDeclinesResponse)(nil), // 60: interloop.scheduler.v1.ListInterviewerDeclinesResponse
+	(*CalendarChangedResponse)(nil),         // 61: interloop.scheduler.v1.CalendarChangedResponse
+	(*JobPanel)(nil),                        // 62: interloop.scheduler.v1.JobPanel
+	(*SetJobPanelRequest)(nil),              // 63: interloop.scheduler.v1.SetJobPanelRequest
+	(*SetJobPanelResponse)(nil),             // 64: interloop.scheduler.v1.SetJobPanelResponse
+	(*GetJobPanelRequest)(nil),              // 65: interloop.scheduler.v1.GetJobPanelRequest
+	(*GetJobPanelResponse)(nil),             // 66: interloop.scheduler.v1.GetJobPanelResponse
+	(*ExportCandidateRequest)(nil),          // 67: interloop.scheduler.v1.ExportCandidateRequest
+	(*ExportCandidateResponse)(nil),         // 68: interloop.scheduler.v1.ExportCandidateResponse
+	(*v1.TimeRange)(nil),                    // 69: interloop.common.v1.TimeRange
+	(*v1.PageRequest)(nil),                  // 70: interloop.common.v1.PageRequest
+	(*v1.PageResponse)(nil),                 // 71: interloop.common.v1.PageResponse
+	(*timestamppb.Timestamp)(nil),           // 72: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),                 // 73: google.protobuf.Struct
 }
 var file_interloop_scheduler_v1_scheduler_proto_depIdxs = []int32{
-	2,  // 0: interloop.scheduler.v1.Interviewer.working_hours:type_name -> interloop.scheduler.v1.WorkingHours
-	5,  // 1: interloop.scheduler.v1.Interviewer.overrides:type_name -> interloop.scheduler.v1.DateOverride
-	66, // 2: interloop.scheduler.v1.Interviewer.out_of_office:type_name -> interloop.common.v1.TimeRange
-	6,  // 3: interloop.scheduler.v1.Interviewer.training:type_name -> interloop.scheduler.v1.Training
-	7,  // 4: interloop.scheduler.v1.Interviewer.calendar:type_name -> interloop.scheduler.v1.CalendarSource
-	4,  // 5: interloop.scheduler.v1.DateOverride.windows:type_name -> interloop.scheduler.v1.TimeWindow
-	0,  // 6: interloop.scheduler.v1.Training.stage:type_name -> interloop.scheduler.v1.TrainingStage
-	3,  // 7: interloop.scheduler.v1.UpsertInterviewerRequest.interviewer:type_name -> interloop.scheduler.v1.Interviewer
-	3,  // 8: interloop.scheduler.v1.UpsertInterviewerResponse.interviewer:type_name -> interloop.scheduler.v1.Interviewer
-	67, // 9: interloop.scheduler.v1.ListInterviewersRequest.page:type_name -> interloop.common.v1.PageRequest
-	3,  // 10: interloop.scheduler.v1.ListInterviewersResponse.interviewers:type_name -> interloop.scheduler.v1.Interviewer
-	68, // 11: interloop.scheduler.v1.ListInterviewersResponse.page:type_name -> interloop.common.v1.PageResponse
-	66, // 12: interloop.scheduler.v1.ReplaceBusyBlocksRequest.window:type_name -> interloop.common.v1.TimeRange
-	66, // 13: interloop.scheduler.v1.ReplaceBusyBlocksRequest.busy:type_name -> interloop.common.v1.TimeRange
-	14, // 14: interloop.scheduler.v1.FindSlotsRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	66, // 15: interloop.scheduler.v1.FindSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
-	69, // 16: interloop.scheduler.v1.Slot.start:type_name -> google.protobuf.Timestamp
-	69, // 17: interloop.scheduler.v1.Slot.end:type_name -> google.protobuf.Timestamp
-	16, // 18: interloop.scheduler.v1.FindSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
-	69, // 19: interloop.scheduler.v1.Booking.start:type_name -> google.protobuf.Timestamp
-	69, // 20: interloop.scheduler.v1.Booking.end:type_name -> google.protobuf.Timestamp
-	19, // 21: interloop.scheduler.v1.Booking.override:type_name -> interloop.scheduler.v1.BookingOverride
-	16, // 22: interloop.scheduler.v1.SlotConflict.alternatives:type_name -> interloop.scheduler.v1.Slot
-	69, // 23: interloop.scheduler.v1.ScheduleInterviewRequest.start:type_name -> google.protobuf.Timestamp
-	69, // 24: interloop.scheduler.v1.ScheduleInterviewRequest.end:type_name -> google.protobuf.Timestamp
-	19, // 25: interloop.scheduler.v1.ScheduleInterviewRequest.override:type_name -> interloop.scheduler.v1.BookingOverride
-	18, // 26: interloop.scheduler.v1.ScheduleInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	14, // 27: interloop.scheduler.v1.CreateSchedulingLinkRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	26, // 28: interloop.scheduler.v1.CreateSchedulingLinkRequest.settings:type_name -> interloop.scheduler.v1.SlotSettings
-	25, // 29: interloop.scheduler.v1.CreateSchedulingLinkRequest.loop:type_name -> interloop.scheduler.v1.LoopSpec
-	44, // 30: interloop.scheduler.v1.LoopSpec.sessions:type_name -> interloop.scheduler.v1.LoopSession
-	69, // 31: interloop.scheduler.v1.CreateSchedulingLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
-	66, // 32: interloop.scheduler.v1.GetLinkSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
-	16, // 33: interloop.scheduler.v1.GetLinkSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
-	69, // 34: interloop.scheduler.v1.GetLinkSlotsResponse.expires_at:type_name -> google.protobuf.Timestamp
-	18, // 35: interloop.scheduler.v1.GetLinkSlotsResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	48, // 36: interloop.scheduler.v1.GetLinkSlotsResponse.loop_options:type_name -> interloop.scheduler.v1.LoopOption
-	69, // 37: interloop.scheduler.v1.HoldSlotRequest.start:type_name -> google.protobuf.Timestamp
-	69, // 38: interloop.scheduler.v1.HoldSlotResponse.expires_at:type_name -> google.protobuf.Timestamp
-	69, // 39: interloop.scheduler.v1.HoldSlotResponse.start:type_name -> google.protobuf.Timestamp
-	69, // 40: interloop.scheduler.v1.HoldSlotResponse.end:type_name -> google.protobuf.Timestamp
-	69, // 41: interloop.scheduler.v1.ConfirmBookingRequest.start:type_name -> google.protobuf.Timestamp
-	50, // 42: interloop.scheduler.v1.ConfirmBookingRequest.loop_sessions:type_name -> interloop.scheduler.v1.LoopSessionBooking
-	18, // 43: interloop.scheduler.v1.ConfirmBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	20, // 44: interloop.scheduler.v1.ConfirmBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
-	18, // 45: interloop.scheduler.v1.ConfirmBookingResponse.bookings:type_name -> interloop.scheduler.v1.Booking
-	18, // 46: interloop.scheduler.v1.CancelBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	20, // 47: interloop.scheduler.v1.CancelBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
-	69, // 48: interloop.scheduler.v1.RescheduleBookingRequest.start:type_name -> google.protobuf.Timestamp
-	18, // 49: interloop.scheduler.v1.RescheduleBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	20, // 50: interloop.scheduler.v1.RescheduleBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
-	18, // 51: interloop.scheduler.v1.CompleteInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
-	67, // 52: interloop.scheduler.v1.ListBookingsRequest.page:type_name -> interloop.common.v1.PageRequest
-	18, // 53: interloop.scheduler.v1.ListBookingsResponse.bookings:type_name -> interloop.scheduler.v1.Booking
-	68, // 54: interloop.scheduler.v1.ListBookingsResponse.page:type_name -> interloop.common.v1.PageResponse
-	44, // 55: interloop.scheduler.v1.ProposeLoopRequest.sessions:type_name -> interloop.scheduler.v1.LoopSession
-	66, // 56: interloop.scheduler.v1.ProposeLoopRequest.window:type_name -> interloop.common.v1.TimeRange
-	0,  // 57: interloop.scheduler.v1.Shadow.stage:type_name -> interloop.scheduler.v1.TrainingStage
-	69, // 58: interloop.scheduler.v1.ScheduledSession.start:type_name -> google.protobuf.Timestamp
-	69, // 59: interloop.scheduler.v1.ScheduledSession.end:type_name -> google.protobuf.Timestamp
-	46, // 60: interloop.scheduler.v1.ScheduledSession.shadows:type_name -> interloop.scheduler.v1.Shadow
-	1,  // 61: interloop.scheduler.v1.LoopOption.status:type_name -> interloop.scheduler.v1.SolveStatus
-	47, // 62: interloop.scheduler.v1.LoopOption.sessions:type_name -> interloop.scheduler.v1.ScheduledSession
-	48, // 63: interloop.scheduler.v1.ProposeLoopResponse.options:type_name -> interloop.scheduler.v1.LoopOption
-	69, // 64: interloop.scheduler.v1.LoopSessionBooking.start:type_name -> google.protobuf.Timestamp
-	69, // 65: interloop.scheduler.v1.LoopSessionBooking.end:type_name -> google.protobuf.Timestamp
-	50, // 66: interloop.scheduler.v1.BookLoopRequest.sessions:type_name -> interloop.scheduler.v1.LoopSessionBooking
-	19, // 67: interloop.scheduler.v1.BookLoopRequest.override:type_name -> interloop.scheduler.v1.BookingOverride
-	45, // 68: interloop.scheduler.v1.BookLoopRequest.proposal:type_name -> interloop.scheduler.v1.ProposeLoopRequest
-	18, // 69: interloop.scheduler.v1.BookLoopResponse.bookings:type_name -> interloop.scheduler.v1.Booking
-	48, // 70: interloop.scheduler.v1.LoopConflict.alternatives:type_name -> interloop.scheduler.v1.LoopOption
-	55, // 71: interloop.scheduler.v1.RefreshCalendarsResponse.results:type_name -> interloop.scheduler.v1.CalendarRefresh
-	14, // 72: interloop.scheduler.v1.JobPanel.panel:type_name -> interloop.scheduler.v1.PanelRequirement
-	26, // 73: interloop.scheduler.v1.JobPanel.settings:type_name -> interloop.scheduler.v1.SlotSettings
-	59, // 74: interloop.scheduler.v1.SetJobPanelRequest.panel:type_name -> interloop.scheduler.v1.JobPanel
-	59, // 75: interloop.scheduler.v1.SetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
-	59, // 76: interloop.scheduler.v1.GetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
-	70, // 77: interloop.scheduler.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
-	8,  // 78: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:input_type -> interloop.scheduler.v1.UpsertInterviewerRequest
-	10, // 79: interloop.scheduler.v1.SchedulerService.ListInterviewers:input_type -> interloop.scheduler.v1.ListInterviewersRequest
-	12, // 80: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:input_type -> interloop.scheduler.v1.ReplaceBusyBlocksRequest
-	15, // 81: interloop.scheduler.v1.SchedulerService.FindSlots:input_type -> interloop.scheduler.v1.FindSlotsRequest
-	22, // 82: interloop.scheduler.v1.SchedulerService.ScheduleInterview:input_type -> interloop.scheduler.v1.ScheduleInterviewRequest
-	24, // 83: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:input_type -> interloop.scheduler.v1.CreateSchedulingLinkRequest
-	28, // 84: interloop.scheduler.v1.SchedulerService.GetLinkSlots:input_type -> interloop.scheduler.v1.GetLinkSlotsRequest
-	30, // 85: interloop.scheduler.v1.SchedulerService.HoldSlot:input_type -> interloop.scheduler.v1.HoldSlotRequest
-	32, // 86: interloop.scheduler.v1.SchedulerService.ConfirmBooking:input_type -> interloop.scheduler.v1.ConfirmBookingRequest
-	36, // 87: interloop.scheduler.v1.SchedulerService.CancelBooking:input_type -> interloop.scheduler.v1.CancelBookingRequest
-	40, // 88: interloop.scheduler.v1.SchedulerService.CompleteInterview:input_type -> interloop.scheduler.v1.CompleteInterviewRequest
-	42, // 89: interloop.scheduler.v1.SchedulerService.ListBookings:input_type -> interloop.scheduler.v1.ListBookingsRequest
-	38, // 90: interloop.scheduler.v1.SchedulerService.RescheduleBooking:input_type -> interloop.scheduler.v1.RescheduleBookingRequest
-	34, // 91: interloop.scheduler.v1.SchedulerService.ReleaseHold:input_type -> interloop.scheduler.v1.ReleaseHoldRequest
-	45, // 92: interloop.scheduler.v1.SchedulerService.ProposeLoop:input_type -> interloop.scheduler.v1.ProposeLoopRequest
-	51, // 93: interloop.scheduler.v1.SchedulerService.BookLoop:input_type -> interloop.scheduler.v1.BookLoopRequest
-	54, // 94: interloop.scheduler.v1.SchedulerService.RefreshCalendars:input_type -> interloop.scheduler.v1.RefreshCalendarsRequest
-	57, // 95: interloop.scheduler.v1.SchedulerService.CalendarChanged:input_type -> interloop.scheduler.v1.CalendarChangedRequest
-	60, // 96: interloop.scheduler.v1.SchedulerService.SetJobPanel:input_type -> interloop.scheduler.v1.SetJobPanelRequest
-	62, // 97: interloop.scheduler.v1.SchedulerService.GetJobPanel:input_type -> interloop.scheduler.v1.GetJobPanelRequest
-	64, // 98: interloop.scheduler.v1.SchedulerService.ExportCandidate:input_type -> interloop.scheduler.v1.ExportCandidateRequest
-	9,  // 99: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:output_type -> interloop.scheduler.v1.UpsertInterviewerResponse
-	11, // 100: interloop.scheduler.v1.SchedulerService.ListInterviewers:output_type -> interloop.scheduler.v1.ListInterviewersResponse
-	13, // 101: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:output_type -> interloop.scheduler.v1.ReplaceBusyBlocksResponse
-	17, // 102: interloop.scheduler.v1.SchedulerService.FindSlots:output_type -> interloop.scheduler.v1.FindSlotsResponse
-	23, // 103: interloop.scheduler.v1.SchedulerService.ScheduleInterview:output_type -> interloop.scheduler.v1.ScheduleInterviewResponse
-	27, // 104: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:output_type -> interloop.scheduler.v1.CreateSchedulingLinkResponse
-	29, // 105: interloop.scheduler.v1.SchedulerService.GetLinkSlots:output_type -> interloop.scheduler.v1.GetLinkSlotsResponse
-	31, // 106: interloop.scheduler.v1.SchedulerService.HoldSlot:output_type -> interloop.scheduler.v1.HoldSlotResponse
-	33, // 107: interloop.scheduler.v1.SchedulerService.ConfirmBooking:output_type -> interloop.scheduler.v1.ConfirmBookingResponse
-	37, // 108: interloop.scheduler.v1.SchedulerService.CancelBooking:output_type -> interloop.scheduler.v1.CancelBookingResponse
-	41, // 109: interloop.scheduler.v1.SchedulerService.CompleteInterview:output_type -> interloop.scheduler.v1.CompleteInterviewResponse
-	43, // 110: interloop.scheduler.v1.SchedulerService.ListBookings:output_type -> interloop.scheduler.v1.ListBookingsResponse
-	39, // 111: interloop.scheduler.v1.SchedulerService.RescheduleBooking:output_type -> interloop.scheduler.v1.RescheduleBookingResponse
-	35, // 112: interloop.scheduler.v1.SchedulerService.ReleaseHold:output_type -> interloop.scheduler.v1.ReleaseHoldResponse
-	49, // 113: interloop.scheduler.v1.SchedulerService.ProposeLoop:output_type -> interloop.scheduler.v1.ProposeLoopResponse
-	52, // 114: interloop.scheduler.v1.SchedulerService.BookLoop:output_type -> interloop.scheduler.v1.BookLoopResponse
-	56, // 115: interloop.scheduler.v1.SchedulerService.RefreshCalendars:output_type -> interloop.scheduler.v1.RefreshCalendarsResponse
-	58, // 116: interloop.scheduler.v1.SchedulerService.CalendarChanged:output_type -> interloop.scheduler.v1.CalendarChangedResponse
-	61, // 117: interloop.scheduler.v1.SchedulerService.SetJobPanel:output_type -> interloop.scheduler.v1.SetJobPanelResponse
-	63, // 118: interloop.scheduler.v1.SchedulerService.GetJobPanel:output_type -> interloop.scheduler.v1.GetJobPanelResponse
-	65, // 119: interloop.scheduler.v1.SchedulerService.ExportCandidate:output_type -> interloop.scheduler.v1.ExportCandidateResponse
-	99, // [99:120] is the sub-list for method output_type
-	78, // [78:99] is the sub-list for method input_type
-	78, // [78:78] is the sub-list for extension type_name
-	78, // [78:78] is the sub-list for extension extendee
-	0,  // [0:78] is the sub-list for field type_name
+	2,   // 0: interloop.scheduler.v1.Interviewer.working_hours:type_name -> interloop.scheduler.v1.WorkingHours
+	5,   // 1: interloop.scheduler.v1.Interviewer.overrides:type_name -> interloop.scheduler.v1.DateOverride
+	69,  // 2: interloop.scheduler.v1.Interviewer.out_of_office:type_name -> interloop.common.v1.TimeRange
+	6,   // 3: interloop.scheduler.v1.Interviewer.training:type_name -> interloop.scheduler.v1.Training
+	7,   // 4: interloop.scheduler.v1.Interviewer.calendar:type_name -> interloop.scheduler.v1.CalendarSource
+	4,   // 5: interloop.scheduler.v1.DateOverride.windows:type_name -> interloop.scheduler.v1.TimeWindow
+	0,   // 6: interloop.scheduler.v1.Training.stage:type_name -> interloop.scheduler.v1.TrainingStage
+	3,   // 7: interloop.scheduler.v1.UpsertInterviewerRequest.interviewer:type_name -> interloop.scheduler.v1.Interviewer
+	3,   // 8: interloop.scheduler.v1.UpsertInterviewerResponse.interviewer:type_name -> interloop.scheduler.v1.Interviewer
+	70,  // 9: interloop.scheduler.v1.ListInterviewersRequest.page:type_name -> interloop.common.v1.PageRequest
+	3,   // 10: interloop.scheduler.v1.ListInterviewersResponse.interviewers:type_name -> interloop.scheduler.v1.Interviewer
+	71,  // 11: interloop.scheduler.v1.ListInterviewersResponse.page:type_name -> interloop.common.v1.PageResponse
+	69,  // 12: interloop.scheduler.v1.ReplaceBusyBlocksRequest.window:type_name -> interloop.common.v1.TimeRange
+	69,  // 13: interloop.scheduler.v1.ReplaceBusyBlocksRequest.busy:type_name -> interloop.common.v1.TimeRange
+	14,  // 14: interloop.scheduler.v1.FindSlotsRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	69,  // 15: interloop.scheduler.v1.FindSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
+	72,  // 16: interloop.scheduler.v1.Slot.start:type_name -> google.protobuf.Timestamp
+	72,  // 17: interloop.scheduler.v1.Slot.end:type_name -> google.protobuf.Timestamp
+	16,  // 18: interloop.scheduler.v1.FindSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
+	72,  // 19: interloop.scheduler.v1.Booking.start:type_name -> google.protobuf.Timestamp
+	72,  // 20: interloop.scheduler.v1.Booking.end:type_name -> google.protobuf.Timestamp
+	19,  // 21: interloop.scheduler.v1.Booking.override:type_name -> interloop.scheduler.v1.BookingOverride
+	16,  // 22: interloop.scheduler.v1.SlotConflict.alternatives:type_name -> interloop.scheduler.v1.Slot
+	72,  // 23: interloop.scheduler.v1.ScheduleInterviewRequest.start:type_name -> google.protobuf.Timestamp
+	72,  // 24: interloop.scheduler.v1.ScheduleInterviewRequest.end:type_name -> google.protobuf.Timestamp
+	19,  // 25: interloop.scheduler.v1.ScheduleInterviewRequest.override:type_name -> interloop.scheduler.v1.BookingOverride
+	18,  // 26: interloop.scheduler.v1.ScheduleInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	14,  // 27: interloop.scheduler.v1.CreateSchedulingLinkRequest.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	26,  // 28: interloop.scheduler.v1.CreateSchedulingLinkRequest.settings:type_name -> interloop.scheduler.v1.SlotSettings
+	25,  // 29: interloop.scheduler.v1.CreateSchedulingLinkRequest.loop:type_name -> interloop.scheduler.v1.LoopSpec
+	44,  // 30: interloop.scheduler.v1.LoopSpec.sessions:type_name -> interloop.scheduler.v1.LoopSession
+	72,  // 31: interloop.scheduler.v1.CreateSchedulingLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
+	69,  // 32: interloop.scheduler.v1.GetLinkSlotsRequest.window:type_name -> interloop.common.v1.TimeRange
+	16,  // 33: interloop.scheduler.v1.GetLinkSlotsResponse.slots:type_name -> interloop.scheduler.v1.Slot
+	72,  // 34: interloop.scheduler.v1.GetLinkSlotsResponse.expires_at:type_name -> google.protobuf.Timestamp
+	18,  // 35: interloop.scheduler.v1.GetLinkSlotsResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	48,  // 36: interloop.scheduler.v1.GetLinkSlotsResponse.loop_options:type_name -> interloop.scheduler.v1.LoopOption
+	72,  // 37: interloop.scheduler.v1.HoldSlotRequest.start:type_name -> google.protobuf.Timestamp
+	72,  // 38: interloop.scheduler.v1.HoldSlotResponse.expires_at:type_name -> google.protobuf.Timestamp
+	72,  // 39: interloop.scheduler.v1.HoldSlotResponse.start:type_name -> google.protobuf.Timestamp
+	72,  // 40: interloop.scheduler.v1.HoldSlotResponse.end:type_name -> google.protobuf.Timestamp
+	72,  // 41: interloop.scheduler.v1.ConfirmBookingRequest.start:type_name -> google.protobuf.Timestamp
+	50,  // 42: interloop.scheduler.v1.ConfirmBookingRequest.loop_sessions:type_name -> interloop.scheduler.v1.LoopSessionBooking
+	18,  // 43: interloop.scheduler.v1.ConfirmBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	20,  // 44: interloop.scheduler.v1.ConfirmBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
+	18,  // 45: interloop.scheduler.v1.ConfirmBookingResponse.bookings:type_name -> interloop.scheduler.v1.Booking
+	18,  // 46: interloop.scheduler.v1.CancelBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	20,  // 47: interloop.scheduler.v1.CancelBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
+	72,  // 48: interloop.scheduler.v1.RescheduleBookingRequest.start:type_name -> google.protobuf.Timestamp
+	18,  // 49: interloop.scheduler.v1.RescheduleBookingResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	20,  // 50: interloop.scheduler.v1.RescheduleBookingResponse.invites:type_name -> interloop.scheduler.v1.Invite
+	18,  // 51: interloop.scheduler.v1.CompleteInterviewResponse.booking:type_name -> interloop.scheduler.v1.Booking
+	70,  // 52: interloop.scheduler.v1.ListBookingsRequest.page:type_name -> interloop.common.v1.PageRequest
+	18,  // 53: interloop.scheduler.v1.ListBookingsResponse.bookings:type_name -> interloop.scheduler.v1.Booking
+	71,  // 54: interloop.scheduler.v1.ListBookingsResponse.page:type_name -> interloop.common.v1.PageResponse
+	44,  // 55: interloop.scheduler.v1.ProposeLoopRequest.sessions:type_name -> interloop.scheduler.v1.LoopSession
+	69,  // 56: interloop.scheduler.v1.ProposeLoopRequest.window:type_name -> interloop.common.v1.TimeRange
+	0,   // 57: interloop.scheduler.v1.Shadow.stage:type_name -> interloop.scheduler.v1.TrainingStage
+	72,  // 58: interloop.scheduler.v1.ScheduledSession.start:type_name -> google.protobuf.Timestamp
+	72,  // 59: interloop.scheduler.v1.ScheduledSession.end:type_name -> google.protobuf.Timestamp
+	46,  // 60: interloop.scheduler.v1.ScheduledSession.shadows:type_name -> interloop.scheduler.v1.Shadow
+	1,   // 61: interloop.scheduler.v1.LoopOption.status:type_name -> interloop.scheduler.v1.SolveStatus
+	47,  // 62: interloop.scheduler.v1.LoopOption.sessions:type_name -> interloop.scheduler.v1.ScheduledSession
+	48,  // 63: interloop.scheduler.v1.ProposeLoopResponse.options:type_name -> interloop.scheduler.v1.LoopOption
+	72,  // 64: interloop.scheduler.v1.LoopSessionBooking.start:type_name -> google.protobuf.Timestamp
+	72,  // 65: interloop.scheduler.v1.LoopSessionBooking.end:type_name -> google.protobuf.Timestamp
+	50,  // 66: interloop.scheduler.v1.BookLoopRequest.sessions:type_name -> interloop.scheduler.v1.LoopSessionBooking
+	19,  // 67: interloop.scheduler.v1.BookLoopRequest.override:type_name -> interloop.scheduler.v1.BookingOverride
+	45,  // 68: interloop.scheduler.v1.BookLoopRequest.proposal:type_name -> interloop.scheduler.v1.ProposeLoopRequest
+	18,  // 69: interloop.scheduler.v1.BookLoopResponse.bookings:type_name -> interloop.scheduler.v1.Booking
+	48,  // 70: interloop.scheduler.v1.LoopConflict.alternatives:type_name -> interloop.scheduler.v1.LoopOption
+	55,  // 71: interloop.scheduler.v1.RefreshCalendarsResponse.results:type_name -> interloop.scheduler.v1.CalendarRefresh
+	72,  // 72: interloop.scheduler.v1.InterviewerDecline.start:type_name -> google.protobuf.Timestamp
+	72,  // 73: interloop.scheduler.v1.InterviewerDecline.end:type_name -> google.protobuf.Timestamp
+	72,  // 74: interloop.scheduler.v1.InterviewerDecline.seen_at:type_name -> google.protobuf.Timestamp
+	59,  // 75: interloop.scheduler.v1.ListInterviewerDeclinesResponse.declines:type_name -> interloop.scheduler.v1.InterviewerDecline
+	14,  // 76: interloop.scheduler.v1.JobPanel.panel:type_name -> interloop.scheduler.v1.PanelRequirement
+	26,  // 77: interloop.scheduler.v1.JobPanel.settings:type_name -> interloop.scheduler.v1.SlotSettings
+	62,  // 78: interloop.scheduler.v1.SetJobPanelRequest.panel:type_name -> interloop.scheduler.v1.JobPanel
+	62,  // 79: interloop.scheduler.v1.SetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
+	62,  // 80: interloop.scheduler.v1.GetJobPanelResponse.panel:type_name -> interloop.scheduler.v1.JobPanel
+	73,  // 81: interloop.scheduler.v1.ExportCandidateResponse.records:type_name -> google.protobuf.Struct
+	8,   // 82: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:input_type -> interloop.scheduler.v1.UpsertInterviewerRequest
+	10,  // 83: interloop.scheduler.v1.SchedulerService.ListInterviewers:input_type -> interloop.scheduler.v1.ListInterviewersRequest
+	12,  // 84: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:input_type -> interloop.scheduler.v1.ReplaceBusyBlocksRequest
+	15,  // 85: interloop.scheduler.v1.SchedulerService.FindSlots:input_type -> interloop.scheduler.v1.FindSlotsRequest
+	22,  // 86: interloop.scheduler.v1.SchedulerService.ScheduleInterview:input_type -> interloop.scheduler.v1.ScheduleInterviewRequest
+	24,  // 87: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:input_type -> interloop.scheduler.v1.CreateSchedulingLinkRequest
+	28,  // 88: interloop.scheduler.v1.SchedulerService.GetLinkSlots:input_type -> interloop.scheduler.v1.GetLinkSlotsRequest
+	30,  // 89: interloop.scheduler.v1.SchedulerService.HoldSlot:input_type -> interloop.scheduler.v1.HoldSlotRequest
+	32,  // 90: interloop.scheduler.v1.SchedulerService.ConfirmBooking:input_type -> interloop.scheduler.v1.ConfirmBookingRequest
+	36,  // 91: interloop.scheduler.v1.SchedulerService.CancelBooking:input_type -> interloop.scheduler.v1.CancelBookingRequest
+	40,  // 92: interloop.scheduler.v1.SchedulerService.CompleteInterview:input_type -> interloop.scheduler.v1.CompleteInterviewRequest
+	42,  // 93: interloop.scheduler.v1.SchedulerService.ListBookings:input_type -> interloop.scheduler.v1.ListBookingsRequest
+	38,  // 94: interloop.scheduler.v1.SchedulerService.RescheduleBooking:input_type -> interloop.scheduler.v1.RescheduleBookingRequest
+	34,  // 95: interloop.scheduler.v1.SchedulerService.ReleaseHold:input_type -> interloop.scheduler.v1.ReleaseHoldRequest
+	45,  // 96: interloop.scheduler.v1.SchedulerService.ProposeLoop:input_type -> interloop.scheduler.v1.ProposeLoopRequest
+	51,  // 97: interloop.scheduler.v1.SchedulerService.BookLoop:input_type -> interloop.scheduler.v1.BookLoopRequest
+	54,  // 98: interloop.scheduler.v1.SchedulerService.RefreshCalendars:input_type -> interloop.scheduler.v1.RefreshCalendarsRequest
+	57,  // 99: interloop.scheduler.v1.SchedulerService.CalendarChanged:input_type -> interloop.scheduler.v1.CalendarChangedRequest
+	58,  // 100: interloop.scheduler.v1.SchedulerService.ListInterviewerDeclines:input_type -> interloop.scheduler.v1.ListInterviewerDeclinesRequest
+	63,  // 101: interloop.scheduler.v1.SchedulerService.SetJobPanel:input_type -> interloop.scheduler.v1.SetJobPanelRequest
+	65,  // 102: interloop.scheduler.v1.SchedulerService.GetJobPanel:input_type -> interloop.scheduler.v1.GetJobPanelRequest
+	67,  // 103: interloop.scheduler.v1.SchedulerService.ExportCandidate:input_type -> interloop.scheduler.v1.ExportCandidateRequest
+	9,   // 104: interloop.scheduler.v1.SchedulerService.UpsertInterviewer:output_type -> interloop.scheduler.v1.UpsertInterviewerResponse
+	11,  // 105: interloop.scheduler.v1.SchedulerService.ListInterviewers:output_type -> interloop.scheduler.v1.ListInterviewersResponse
+	13,  // 106: interloop.scheduler.v1.SchedulerService.ReplaceBusyBlocks:output_type -> interloop.scheduler.v1.ReplaceBusyBlocksResponse
+	17,  // 107: interloop.scheduler.v1.SchedulerService.FindSlots:output_type -> interloop.scheduler.v1.FindSlotsResponse
+	23,  // 108: interloop.scheduler.v1.SchedulerService.ScheduleInterview:output_type -> interloop.scheduler.v1.ScheduleInterviewResponse
+	27,  // 109: interloop.scheduler.v1.SchedulerService.CreateSchedulingLink:output_type -> interloop.scheduler.v1.CreateSchedulingLinkResponse
+	29,  // 110: interloop.scheduler.v1.SchedulerService.GetLinkSlots:output_type -> interloop.scheduler.v1.GetLinkSlotsResponse
+	31,  // 111: interloop.scheduler.v1.SchedulerService.HoldSlot:output_type -> interloop.scheduler.v1.HoldSlotResponse
+	33,  // 112: interloop.scheduler.v1.SchedulerService.ConfirmBooking:output_type -> interloop.scheduler.v1.ConfirmBookingResponse
+	37,  // 113: interloop.scheduler.v1.SchedulerService.CancelBooking:output_type -> interloop.scheduler.v1.CancelBookingResponse
+	41,  // 114: interloop.scheduler.v1.SchedulerService.CompleteInterview:output_type -> interloop.scheduler.v1.CompleteInterviewResponse
+	43,  // 115: interloop.scheduler.v1.SchedulerService.ListBookings:output_type -> interloop.scheduler.v1.ListBookingsResponse
+	39,  // 116: interloop.scheduler.v1.SchedulerService.RescheduleBooking:output_type -> interloop.scheduler.v1.RescheduleBookingResponse
+	35,  // 117: interloop.scheduler.v1.SchedulerService.ReleaseHold:output_type -> interloop.scheduler.v1.ReleaseHoldResponse
+	49,  // 118: interloop.scheduler.v1.SchedulerService.ProposeLoop:output_type -> interloop.scheduler.v1.ProposeLoopResponse
+	52,  // 119: interloop.scheduler.v1.SchedulerService.BookLoop:output_type -> interloop.scheduler.v1.BookLoopResponse
+	56,  // 120: interloop.scheduler.v1.SchedulerService.RefreshCalendars:output_type -> interloop.scheduler.v1.RefreshCalendarsResponse
+	61,  // 121: interloop.scheduler.v1.SchedulerService.CalendarChanged:output_type -> interloop.scheduler.v1.CalendarChangedResponse
+	60,  // 122: interloop.scheduler.v1.SchedulerService.ListInterviewerDeclines:output_type -> interloop.scheduler.v1.ListInterviewerDeclinesResponse
+	64,  // 123: interloop.scheduler.v1.SchedulerService.SetJobPanel:output_type -> interloop.scheduler.v1.SetJobPanelResponse
+	66,  // 124: interloop.scheduler.v1.SchedulerService.GetJobPanel:output_type -> interloop.scheduler.v1.GetJobPanelResponse
+	68,  // 125: interloop.scheduler.v1.SchedulerService.ExportCandidate:output_type -> interloop.scheduler.v1.ExportCandidateResponse
+	104, // [104:126] is the sub-list for method output_type
+	82,  // [82:104] is the sub-list for method input_type
+	82,  // [82:82] is the sub-list for extension type_name
+	82,  // [82:82] is the sub-list for extension extendee
+	0,   // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_interloop_scheduler_v1_scheduler_proto_init() }
@@ -5375,7 +5571,7 @@ func file_interloop_scheduler_v1_scheduler_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interloop_scheduler_v1_scheduler_proto_rawDesc), len(file_interloop_scheduler_v1_scheduler_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   64,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
