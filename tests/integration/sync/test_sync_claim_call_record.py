@@ -365,7 +365,8 @@ async def test_a_stalled_vendor_holds_only_its_own_slot_and_the_worker_goes_on(i
                 await eventually(lambda: done(other), what="the other tenant's hire while the first stalls")
                 # ... while the first call is still in flight: not timed out, not recorded as an attempt
                 first = await _hire_action(ctx, stalled)
-                assert (first["status"], first["attempts"], first["last_error"]) == ("pending", 0, None), first
+                seen = (first["status"], first["attempts"], first["last_error"])
+                assert seen == ("pending", 0, None), first
                 assert workday.stalled == 1
                 assert len(healthy.hires) == 1
                 workday.gate.set()
