@@ -16,7 +16,7 @@ from interloop_common.service import ConsumerSpec, Runtime
 
 from interloop_scorecard.settings import ScorecardSettings
 from interloop_scorecard.store import outcomes as outcomes_store
-from interloop_scorecard.usecases import SOURCE, erasure, expected, outcomes
+from interloop_scorecard.usecases import SOURCE, candidates, erasure, expected, outcomes
 
 
 def _contacts(attendees) -> list[expected.Contact]:  # type: ignore[no-untyped-def]
@@ -91,7 +91,8 @@ def outcome_handlers() -> dict:
 
 
 def erasure_handlers() -> dict:
-    """ats.candidate.erased (GDPR Art. 19): every recipient erases what it holds about the candidate."""
+    """ats.candidate.erased (GDPR Art. 19): every recipient erases what it holds about the candidate;
+    ats.candidate.merged: the merged candidate's records become the survivor's."""
 
     async def erased(conn: asyncpg.Connection, event: Event) -> None:
         msg = event.unpack(ats_pb2.CandidateErased)
@@ -118,7 +119,20 @@ def erasure_handlers() -> dict:
             conn, event.tenant_id, msg.remote_candidate_id, dict(msg.attributes)
         )
 
-    return {"ats.candidate.erased": erased, "ats.candidate.demographics_reported": demographics}
+    async def merged(conn: asyncpg.Connection, event: Event) -> None:
+        msg = event.unpack(ats_pb2.CandidatesMerged)
+        if not msg.surviving_candidate_id or not msg.merged_candidate_id:
+            raise MalformedEvent(f"{event.type} {event.id}: surviving and merged candidate ids are required")
+        if msg.surviving_candidate_id != msg.merged_candidate_id:
+            await candidates.merge_candidates(
+                conn, event.tenant_id, msg.surviving_candidate_id, msg.merged_candidate_id
+            )
+
+    return {
+        "ats.candidate.erased": erased,
+        "ats.candidate.demographics_reported": demographics,
+        "ats.candidate.merged": merged,
+    }
 
 
 def consumers(rt: Runtime) -> list[ConsumerSpec]:
